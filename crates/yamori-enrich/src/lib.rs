@@ -1,0 +1,1 @@
+//! GeoIP/ASN enrichment from MaxMind DB and ip2asn/pfx2as files.

@@ -1,0 +1,1 @@
+//! Deterministic synthetic darknet traffic with ground truth.

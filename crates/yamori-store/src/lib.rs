@@ -1,0 +1,45 @@
+//! Storage for Yamori. One [`Store`] trait, two backends:
+//! [`sqlite::SqliteStore`] (a single WAL-mode file in the data directory; the default) and
+//! PostgreSQL (for many sensors and hubs). Both must pass the conformance suite in `tests/`.
+//!
+//! The store keeps documents (analysis reports, STIX objects) as the bytes it was given and
+//! indexes the few fields that queries need. It knows nothing of pcap or HTTP.
+//!
+//! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `survey`, …) in the
+//! table `yamori_migrations(domain, version)`, so features can add tables independently.
+
+pub mod analysis;
+pub mod sqlite;
+
+pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
+pub use sqlite::SqliteStore;
+
+/// A storage error, naming the operation that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error during {op}: {source}")]
+    Sqlite {
+        op: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Yamori persists. Backends are synchronous; async callers (the hub) call them
+/// from `spawn_blocking` so no lock or connection is held across an `.await`.
+pub trait Store: Send + Sync {
+    /// Store one analysis; idempotent by the set of input file digests (see [`analysis`]).
+    fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome>;
+    fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>>;
+    /// Newest first.
+    fn list_analyses(&self) -> Result<Vec<AnalysisMeta>>;
+}

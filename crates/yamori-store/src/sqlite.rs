@@ -1,0 +1,267 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! One connection behind a mutex: SQLite serialises writers anyway, and WAL lets the file be
+//! read by other processes (e.g. a running hub) while an analysis is written.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
+use crate::{Result, Store, StoreError};
+
+fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sqlite { op, source }
+}
+
+/// Migrations of the `analysis` domain, applied in order; never edit a released entry.
+const ANALYSIS_MIGRATIONS: &[&str] = &[
+    // 1: analyses and the files they cover.
+    "CREATE TABLE analyses (
+        id TEXT PRIMARY KEY,
+        stored_at TEXT NOT NULL,
+        first_packet TEXT,
+        last_packet TEXT,
+        darknet_packets INTEGER NOT NULL,
+        report_json TEXT NOT NULL
+     );
+     CREATE TABLE analysis_files (
+        analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        name TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (analysis_id, sha256)
+     );
+     CREATE INDEX analysis_files_sha ON analysis_files(sha256);",
+];
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path).map_err(db("open"))?;
+        Self::init(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory().map_err(db("open"))?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
+             PRAGMA busy_timeout=5000;
+             CREATE TABLE IF NOT EXISTS yamori_migrations (
+                domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+                PRIMARY KEY (domain, version));",
+        )
+        .map_err(db("configure"))?;
+        let store = Self {
+            conn: Mutex::new(conn),
+        };
+        store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
+        Ok(store)
+    }
+
+    /// Apply the migrations of `domain` that are not yet recorded, each in its own transaction.
+    pub fn migrate(&self, domain: &str, steps: &[&str]) -> Result<()> {
+        let mut conn = self.lock();
+        let done: i64 = conn
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM yamori_migrations WHERE domain = ?1",
+                [domain],
+                |r| r.get(0),
+            )
+            .map_err(db("read migrations"))?;
+        for (i, sql) in steps.iter().enumerate() {
+            let version = i as i64 + 1;
+            if version <= done {
+                continue;
+            }
+            let tx = conn.transaction().map_err(db("migrate"))?;
+            tx.execute_batch(sql).map_err(db("migrate"))?;
+            tx.execute(
+                "INSERT INTO yamori_migrations (domain, version, applied_at) VALUES (?1, ?2, ?3)",
+                params![domain, version, now_rfc3339()],
+            )
+            .map_err(db("migrate"))?;
+            tx.commit().map_err(db("migrate"))?;
+        }
+        Ok(())
+    }
+
+    /// The connection, for other modules of this crate. A poisoned lock only means another
+    /// thread panicked mid-call; SQLite's own transactions keep the file consistent.
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Store for SqliteStore {
+    fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome> {
+        let id = a.id();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(db("begin put_analysis"))?;
+        // Stored analyses sharing any of our files.
+        let mut overlapping: Vec<String> = Vec::new();
+        {
+            let mut q = tx
+                .prepare("SELECT DISTINCT analysis_id FROM analysis_files WHERE sha256 = ?1")
+                .map_err(db("find overlapping"))?;
+            for f in &a.files {
+                let rows = q
+                    .query_map([&f.sha256], |r| r.get::<_, String>(0))
+                    .map_err(db("find overlapping"))?;
+                for r in rows {
+                    let other = r.map_err(db("find overlapping"))?;
+                    if !overlapping.contains(&other) {
+                        overlapping.push(other);
+                    }
+                }
+            }
+        }
+        let same = overlapping.iter().any(|o| o == &id);
+        let others: Vec<String> = overlapping.into_iter().filter(|o| o != &id).collect();
+        if !others.is_empty() && !a.replace_overlapping {
+            return Err(StoreError::Conflict(format!(
+                "some of these files are already stored in analysis {} together with other files; \
+                 analyse exactly that file set again, or pass --replace to supersede it",
+                others.join(", ")
+            )));
+        }
+        for o in others.iter().chain(same.then_some(&id)) {
+            tx.execute("DELETE FROM analyses WHERE id = ?1", [o])
+                .map_err(db("remove superseded analysis"))?;
+        }
+        tx.execute(
+            "INSERT INTO analyses (id, stored_at, first_packet, last_packet, darknet_packets, report_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                now_rfc3339(),
+                a.first_packet,
+                a.last_packet,
+                a.darknet_packets as i64,
+                a.report_json
+            ],
+        )
+        .map_err(db("insert analysis"))?;
+        for f in &a.files {
+            tx.execute(
+                "INSERT OR IGNORE INTO analysis_files (analysis_id, sha256, name, bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![id, f.sha256, f.name, f.bytes as i64],
+            )
+            .map_err(db("insert analysis file"))?;
+        }
+        tx.commit().map_err(db("commit analysis"))?;
+        Ok(if !others.is_empty() {
+            PutOutcome::Superseded {
+                id,
+                removed: others,
+            }
+        } else if same {
+            PutOutcome::Replaced { id }
+        } else {
+            PutOutcome::Inserted { id }
+        })
+    }
+
+    fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                "SELECT stored_at, first_packet, last_packet, darknet_packets, report_json
+                 FROM analyses WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db("get analysis"))?;
+        let Some((stored_at, first_packet, last_packet, n, report_json)) = row else {
+            return Ok(None);
+        };
+        let files = files_of(&conn, id)?;
+        Ok(Some(StoredAnalysis {
+            meta: AnalysisMeta {
+                id: id.to_string(),
+                stored_at,
+                files,
+                first_packet,
+                last_packet,
+                darknet_packets: n as u64,
+            },
+            report_json,
+        }))
+    }
+
+    fn list_analyses(&self) -> Result<Vec<AnalysisMeta>> {
+        let conn = self.lock();
+        let mut q = conn
+            .prepare(
+                "SELECT id, stored_at, first_packet, last_packet, darknet_packets
+                 FROM analyses ORDER BY stored_at DESC, id",
+            )
+            .map_err(db("list analyses"))?;
+        let metas = q
+            .query_map([], |r| {
+                Ok(AnalysisMeta {
+                    id: r.get(0)?,
+                    stored_at: r.get(1)?,
+                    files: Vec::new(),
+                    first_packet: r.get(2)?,
+                    last_packet: r.get(3)?,
+                    darknet_packets: r.get::<_, i64>(4)? as u64,
+                })
+            })
+            .map_err(db("list analyses"))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db("list analyses"))?;
+        drop(q);
+        metas
+            .into_iter()
+            .map(|mut m| {
+                m.files = files_of(&conn, &m.id)?;
+                Ok(m)
+            })
+            .collect()
+    }
+}
+
+fn files_of(conn: &Connection, id: &str) -> Result<Vec<FileDigest>> {
+    let mut q = conn
+        .prepare(
+            "SELECT name, sha256, bytes FROM analysis_files WHERE analysis_id = ?1 ORDER BY name",
+        )
+        .map_err(db("list analysis files"))?;
+    let rows = q
+        .query_map([id], |r| {
+            Ok(FileDigest {
+                name: r.get(0)?,
+                sha256: r.get(1)?,
+                bytes: r.get::<_, i64>(2)? as u64,
+            })
+        })
+        .map_err(db("list analysis files"))?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db("list analysis files"))?;
+    Ok(rows)
+}

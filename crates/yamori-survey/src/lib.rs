@@ -1,0 +1,1 @@
+//! Authorised IoT survey: scope, probing, protocol modules, credentials, fingerprints, vulnerabilities.

@@ -1,0 +1,230 @@
+//! The analysis report: what `yamori analyze --json` prints (schema `schemas/telescope-report.v1.json`),
+//! what the store keeps and what the hub turns into STIX.
+//!
+//! Addresses are strings (dotted / RFC 5952) and times are RFC 3339 UTC strings with
+//! nanosecond precision where the capture had it, so that the JSON is readable by anyone.
+//! Field changes that break readers bump [`SCHEMA`].
+
+use serde::{Deserialize, Serialize};
+
+/// Schema identifier written into every report.
+pub const SCHEMA: &str = "yamori.telescope.report/1";
+
+/// NICTER's packet categories, in report order. Classification precedence for TCP (first
+/// match wins): RST set → `tcp_rst`; SYN+ACK → `tcp_synack`; SYN → `tcp_syn`; FIN → `tcp_fin`;
+/// PSH → `tcp_push`; ACK → `tcp_ack`; otherwise `tcp_other`. ICMPv6 counts as `icmp`.
+/// A non-first fragment, or a packet of another protocol, is `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    TcpSyn,
+    TcpSynack,
+    TcpAck,
+    TcpFin,
+    TcpRst,
+    TcpPush,
+    TcpOther,
+    Udp,
+    Icmp,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Category::TcpSyn,
+        Category::TcpSynack,
+        Category::TcpAck,
+        Category::TcpFin,
+        Category::TcpRst,
+        Category::TcpPush,
+        Category::TcpOther,
+        Category::Udp,
+        Category::Icmp,
+        Category::Other,
+    ];
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::TcpSyn => "tcp_syn",
+            Category::TcpSynack => "tcp_synack",
+            Category::TcpAck => "tcp_ack",
+            Category::TcpFin => "tcp_fin",
+            Category::TcpRst => "tcp_rst",
+            Category::TcpPush => "tcp_push",
+            Category::TcpOther => "tcp_other",
+            Category::Udp => "udp",
+            Category::Icmp => "icmp",
+            Category::Other => "other",
+        }
+    }
+}
+
+/// Tool labels a source can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tool {
+    Mirai,
+    Zmap,
+    Masscan,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanKind {
+    Horizontal,
+    Vertical,
+    Block,
+}
+
+/// The complete report of one analysis run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Darknet prefixes analysed.
+    pub darknets: Vec<String>,
+    /// Input files with their SHA-256 (filled by the caller, not the analyzer).
+    pub inputs: Vec<InputFile>,
+    /// Thresholds in force (so a reader can interpret verdicts).
+    pub thresholds: Thresholds,
+    pub totals: Totals,
+    /// RFC 3339 time of the first and last packet seen (any destination).
+    pub first_packet: Option<String>,
+    pub last_packet: Option<String>,
+    /// Per-minute counts by category (darknet packets only), ascending by minute.
+    pub timeseries: Vec<MinuteCounts>,
+    pub top_tcp_ports: Vec<PortCount>,
+    pub top_udp_ports: Vec<PortCount>,
+    /// Top sources by darknet packets over the whole run.
+    pub top_sources: Vec<SourceSummary>,
+    /// Every source that met the scanner rule in at least one window, or carries a tool label.
+    pub scanners: Vec<SourceSummary>,
+    /// Reported DDoS attacks (one victim may have several).
+    pub attacks: Vec<Attack>,
+    /// Counts by country / ASN when enrichment databases were given; empty otherwise.
+    pub top_countries: Vec<KeyCount>,
+    pub top_asns: Vec<KeyCount>,
+    /// Non-fatal problems: read errors that cut a file short, state budget reached, …
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InputFile {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub packets: u64,
+    /// Set when reading stopped early: the error, naming the byte offset.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Thresholds {
+    pub window_secs: u64,
+    pub scanner_min_destinations: u32,
+    pub vertical_min_ports: u32,
+    pub fingerprint_min_packets: u32,
+    pub fingerprint_min_share: f64,
+    pub attack_gap_secs: u64,
+    pub attack_min_packets: u64,
+    pub attack_min_duration_secs: u64,
+    pub attack_min_window_packets: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Every record read.
+    pub packets: u64,
+    pub bytes: u64,
+    /// Records that decoded to IP and were addressed to the darknet.
+    pub darknet_packets: u64,
+    /// IP packets addressed elsewhere.
+    pub outside: u64,
+    /// Records that carried no IP packet or could not be decoded.
+    pub undecodable: u64,
+    /// Darknet packets per category, keyed by [`Category::name`].
+    pub by_category: std::collections::BTreeMap<String, u64>,
+    /// Darknet packets flagged erratic/spoofed, per reason.
+    pub erratic: std::collections::BTreeMap<String, u64>,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub distinct_sources: u64,
+    /// Sources not tracked because the state budget was reached.
+    pub untracked_sources: u64,
+    /// Packets that carried a tool fingerprint, per tool (packet-level; see `scanners` for verdicts).
+    pub fingerprint_packets: std::collections::BTreeMap<String, u64>,
+    /// Backscatter packets (all victims).
+    pub backscatter_packets: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MinuteCounts {
+    /// RFC 3339 start of the minute.
+    pub minute: String,
+    /// Counts in [`Category::ALL`] order.
+    pub counts: [u64; 10],
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PortCount {
+    pub port: u16,
+    pub packets: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyCount {
+    pub key: String,
+    pub packets: u64,
+    pub sources: u64,
+}
+
+/// One source over the run (aggregated across its windows).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceSummary {
+    pub address: String,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Distinct darknet destinations (exact up to the scanner threshold, estimated above it).
+    pub destinations: u64,
+    pub destination_ports: u64,
+    pub top_ports: Vec<PortCount>,
+    pub ttl_min: u8,
+    pub ttl_max: u8,
+    /// SYN probes and how many matched each fingerprint.
+    pub syn_probes: u64,
+    pub fingerprint_matches: std::collections::BTreeMap<String, u64>,
+    pub tool: Tool,
+    /// `Some` when the source met the scanner rule in some window.
+    pub scan: Option<ScanKind>,
+    /// Windows (RFC 3339 start) in which it was a scanner.
+    pub scanner_windows: Vec<String>,
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+}
+
+/// A DDoS attack inferred from backscatter.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attack {
+    pub victim: String,
+    pub start: String,
+    pub end: String,
+    pub packets: u64,
+    /// Highest count in a 60 s window (sliding by 10 s), divided by 60.
+    pub peak_pps: f64,
+    /// packets / duration.
+    pub mean_pps: f64,
+    /// Attacked ports (victim-side), most packets first; for ICMP echo replies none.
+    pub ports: Vec<PortCount>,
+    /// Distinct darknet addresses the backscatter reached.
+    pub darknet_destinations: u64,
+    /// Backscatter kinds seen, e.g. "tcp_synack", "tcp_rst", "icmp_3".
+    pub kinds: Vec<String>,
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+}

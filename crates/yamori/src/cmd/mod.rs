@@ -1,0 +1,51 @@
+//! One module per subcommand: argument structs and the wiring between library crates.
+//!
+//! Exit codes (documented in `yamori --help` and README):
+//! 0 success; 1 failure (nothing useful produced); 2 usage error (clap);
+//! 3 partial success: some input was bad (e.g. a truncated capture), the rest was processed.
+
+pub mod analyze;
+pub mod bench;
+pub mod demo;
+pub mod gen_traffic;
+pub mod notify;
+pub mod publish;
+pub mod serve;
+pub mod survey;
+pub mod sync;
+pub mod user;
+pub mod vulndb;
+
+use crate::GlobalArgs;
+
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_PARTIAL: u8 = 3;
+
+/// Logging to stderr with `tracing`; `RUST_LOG` overrides the -v/-q level.
+pub fn init_logging(g: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let level = if g.quiet {
+        "error"
+    } else {
+        match g.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if g.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Placeholder for a subcommand whose issue has not landed yet; says so plainly.
+pub fn not_yet(what: &str) -> anyhow::Result<std::process::ExitCode> {
+    anyhow::bail!("`yamori {what}` is not available in this build yet")
+}

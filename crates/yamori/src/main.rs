@@ -1,0 +1,108 @@
+//! `yamori`: the command-line entry point. It parses arguments, loads configuration, sets up
+//! logging and hands over to one `cmd::*` module per subcommand. It holds no analysis logic:
+//! that lives in the library crates (see ARCHITECTURE.md).
+
+mod cmd;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Yamori (家守, "house guard"): an IoT-security observatory on one machine.
+///
+/// Observe a darknet (traffic to unused addresses), survey the IoT devices you are authorised
+/// to survey, share what you find over STIX 2.1 / TAXII 2.1, and see it all on a dashboard.
+///
+/// Start with `yamori demo`, or:
+///   yamori gen-traffic --darknet 203.0.113.0/24 -o sample.pcap
+///   yamori analyze --darknet 203.0.113.0/24 sample.pcap
+#[derive(Parser, Debug)]
+#[command(name = "yamori", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand understands.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Directory for the embedded database, certificates and state.
+    #[arg(
+        long,
+        global = true,
+        env = "YAMORI_DATA_DIR",
+        default_value = "./yamori-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Configuration file (TOML). Default: `<data-dir>/yamori.toml` if it exists.
+    #[arg(long, global = true, env = "YAMORI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug, -vvv trace). Logs go to stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Log lines as JSON objects (for log shippers).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a realistic synthetic darknet capture (deterministic by seed) and print its ground truth.
+    GenTraffic(cmd::gen_traffic::Args),
+    /// Analyse darknet captures: categories, scanners, tool fingerprints, DDoS victims, time series.
+    Analyze(cmd::analyze::Args),
+    /// Run the hub: TAXII 2.1 server, REST API and dashboard.
+    Serve(cmd::serve::Args),
+    /// Manage hub users and their per-collection permissions.
+    #[command(subcommand)]
+    User(cmd::user::Command),
+    /// Publish an analysis or survey result as STIX 2.1 into a hub collection.
+    Publish(cmd::publish::Args),
+    /// Pull from or push to another TAXII 2.1 server, incrementally.
+    #[command(subcommand)]
+    Sync(cmd::sync::Command),
+    /// Survey an authorised scope for IoT devices, weak credentials and known vulnerabilities.
+    Survey(cmd::survey::Args),
+    /// Import offline vulnerability data (NVD CVE JSON 2.0, CISA KEV, OSV).
+    #[command(subcommand)]
+    Vulndb(cmd::vulndb::Command),
+    /// Write one notice per owner (ISP / organisation) from survey results.
+    Notify(cmd::notify::Args),
+    /// One command tour: generate traffic, analyse it, start the hub and the dashboard.
+    Demo(cmd::demo::Args),
+    /// Measure Yamori against the anchor tools on this machine and print ratios.
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging(&cli.global);
+    let result = match cli.command {
+        Command::GenTraffic(a) => cmd::gen_traffic::run(&cli.global, a),
+        Command::Analyze(a) => cmd::analyze::run(&cli.global, a),
+        Command::Serve(a) => cmd::serve::run(&cli.global, a),
+        Command::User(c) => cmd::user::run(&cli.global, c),
+        Command::Publish(a) => cmd::publish::run(&cli.global, a),
+        Command::Sync(c) => cmd::sync::run(&cli.global, c),
+        Command::Survey(a) => cmd::survey::run(&cli.global, a),
+        Command::Vulndb(c) => cmd::vulndb::run(&cli.global, c),
+        Command::Notify(a) => cmd::notify::run(&cli.global, a),
+        Command::Demo(a) => cmd::demo::run(&cli.global, a),
+        Command::Bench(a) => cmd::bench::run(&cli.global, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // Logged once, here, where it is handled: `{:#}` prints the whole context chain.
+            eprintln!("error: {e:#}");
+            ExitCode::from(cmd::EXIT_FAILURE)
+        }
+    }
+}
