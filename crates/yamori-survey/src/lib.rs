@@ -1,1 +1,3 @@
 //! Authorised IoT survey: scope, probing, protocol modules, credentials, fingerprints, vulnerabilities.
+
+pub mod model;
