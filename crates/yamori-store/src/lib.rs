@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod sqlite;
+pub mod vulndb;
 
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
 pub use sqlite::SqliteStore;
