@@ -10,6 +10,8 @@
 //! * [`writer`]: [`PcapWriter`], a minimal classic-pcap writer used by the traffic generator
 //!   and by tests that need real capture files.
 
+#![warn(missing_docs)]
+
 mod decode_impl;
 pub mod linktype;
 pub mod packet;
@@ -18,5 +20,5 @@ pub mod writer;
 
 pub use linktype::LinkType;
 pub use packet::{decode, Addr, DecodeError, Icmp, Packet, Quoted, Tcp, Transport, Udp};
-pub use reader::{CaptureReader, ReadError, ReadErrorKind, Record};
+pub use reader::{CaptureFormat, CaptureReader, ReadError, ReadErrorKind, Record, MAX_CAPLEN};
 pub use writer::PcapWriter;

@@ -11,6 +11,7 @@ impl LinkType {
     pub const ETHERNET: LinkType = LinkType(1);
     /// Raw IP on some BSDs (DLT_RAW = 12 / 14); mapped to raw IP.
     pub const RAW_BSD12: LinkType = LinkType(12);
+    /// Raw IP, DLT_RAW on OpenBSD (14); mapped to raw IP.
     pub const RAW_BSD14: LinkType = LinkType(14);
     /// Raw IPv4 or IPv6, version taken from the first nibble.
     pub const RAW: LinkType = LinkType(101);

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use crate::LinkType;
 
+/// Writes a little-endian classic pcap file, one record per [`PcapWriter::write`] call.
 pub struct PcapWriter<W: Write> {
     out: W,
     nanos: bool,
@@ -49,6 +50,7 @@ impl<W: Write> PcapWriter<W> {
         self.out.write_all(&frame[..caplen])
     }
 
+    /// Flush and return the underlying writer.
     pub fn into_inner(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
