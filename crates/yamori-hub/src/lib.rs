@@ -1,1 +1,21 @@
-//! HTTP hub: TAXII 2.1 server and client, REST API, dashboard, auth.
+//! HTTP hub: TAXII 2.1 server and client over the [`yamori_store`] STIX store.
+//!
+//! - [`taxii::app`] builds the axum router (tests drive it with `tower::ServiceExt::oneshot`).
+//! - [`serve`] runs it over HTTPS (rustls; TLS 1.2+, no 0-RTT) or, on loopback only, plain HTTP.
+//! - [`auth`] checks HTTP Basic and bearer credentials against argon2 hashes.
+//! - [`ingest`] turns envelopes into stored objects and status resources.
+//! - [`client::TaxiiClient`] talks to any TAXII 2.1 server (used by `yamori sync`/`publish`).
+
+pub mod auth;
+pub mod client;
+pub mod ingest;
+pub mod serve;
+pub mod taxii;
+pub mod tls;
+
+pub use taxii::{app, HubConfig, HubState};
+
+/// The TAXII 2.1 media type for every TAXII resource.
+pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
+/// The STIX 2.1 media type advertised by collections.
+pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";

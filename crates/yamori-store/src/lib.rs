@@ -10,10 +10,13 @@
 
 pub mod analysis;
 pub mod sqlite;
+mod sqlite_taxii;
+pub mod taxii;
 pub mod vulndb;
 
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
 pub use sqlite::SqliteStore;
+pub use taxii::TaxiiStore;
 
 /// A storage error, naming the operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +40,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything Yamori persists. Backends are synchronous; async callers (the hub) call them
 /// from `spawn_blocking` so no lock or connection is held across an `.await`.
-pub trait Store: Send + Sync {
+pub trait Store: TaxiiStore + Send + Sync {
     /// Store one analysis; idempotent by the set of input file digests (see [`analysis`]).
     fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome>;
     fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>>;

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
 use crate::{Result, Store, StoreError};
 
-fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(crate) fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { op, source }
 }
 
@@ -65,6 +65,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
         };
         store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
+        store.migrate("taxii", crate::sqlite_taxii::TAXII_MIGRATIONS)?;
         Ok(store)
     }
 

@@ -1,0 +1,174 @@
+//! Authentication: HTTP Basic (user + password, or user + one of their tokens) and bearer
+//! tokens. Secrets are stored only as argon2id hashes (PHC strings).
+//!
+//! A token reads `ymr_<id>_<secret>`: the id finds the one hash to check, so a bearer request
+//! costs one argon2 verification, not one per user. Verified credentials are remembered for
+//! [`CACHE_TTL`] under the SHA-256 of the header, so a busy client does not pay argon2's
+//! deliberate cost on every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, PasswordVerifier};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use yamori_store::taxii::Grant;
+use yamori_store::Store;
+
+/// How long a verified credential is trusted without re-hashing.
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+/// Bound on remembered credentials (each ~100 bytes); the cache is emptied when full.
+const CACHE_MAX: usize = 10_000;
+/// Header values longer than this are refused before any decoding or hashing.
+const MAX_AUTH_HEADER: usize = 4096;
+
+/// Who is calling and what they may do per collection id.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: String,
+    grants: HashMap<String, (bool, bool)>,
+}
+
+impl Identity {
+    pub fn new(user: String, grants: Vec<Grant>) -> Self {
+        let grants = grants
+            .into_iter()
+            .map(|g| (g.collection_id, (g.can_read, g.can_write)))
+            .collect();
+        Self { user, grants }
+    }
+    /// (can_read, can_write) on a collection.
+    pub fn access(&self, collection_id: &str) -> (bool, bool) {
+        self.grants
+            .get(collection_id)
+            .copied()
+            .unwrap_or((false, false))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no credentials")]
+    Missing,
+    #[error("invalid credentials")]
+    Invalid,
+    #[error(transparent)]
+    Store(#[from] yamori_store::StoreError),
+}
+
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+}
+
+impl Authenticator {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Check an `Authorization` header value. Blocking (argon2, database): call from
+    /// `spawn_blocking`.
+    pub fn authenticate(&self, header: Option<&str>) -> Result<Identity, AuthError> {
+        let header = header.ok_or(AuthError::Missing)?;
+        if header.len() > MAX_AUTH_HEADER {
+            return Err(AuthError::Invalid);
+        }
+        let key: [u8; 32] = Sha256::digest(header.as_bytes()).into();
+        let cached = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .get(&key)
+                .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+                .map(|(u, _)| u.clone())
+        };
+        let user = match cached {
+            Some(u) => u,
+            None => {
+                let u = self.verify(header)?;
+                let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                if cache.len() >= CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(key, (u.clone(), Instant::now()));
+                u
+            }
+        };
+        let grants = self.store.taxii_grants(&user)?;
+        Ok(Identity::new(user, grants))
+    }
+
+    fn verify(&self, header: &str) -> Result<String, AuthError> {
+        let (scheme, rest) = header.trim().split_once(' ').ok_or(AuthError::Invalid)?;
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return self.verify_token(rest.trim(), None);
+        }
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(AuthError::Invalid);
+        }
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .map_err(|_| AuthError::Invalid)?;
+        let text = String::from_utf8(raw).map_err(|_| AuthError::Invalid)?;
+        let (name, password) = text.split_once(':').ok_or(AuthError::Invalid)?;
+        if password.starts_with(TOKEN_PREFIX) {
+            return self.verify_token(password, Some(name));
+        }
+        let user = self.store.taxii_user(name)?.ok_or(AuthError::Invalid)?;
+        let hash = user.password_hash.ok_or(AuthError::Invalid)?;
+        if verify_secret(password, &hash) {
+            Ok(user.name)
+        } else {
+            Err(AuthError::Invalid)
+        }
+    }
+
+    fn verify_token(&self, token: &str, expect_user: Option<&str>) -> Result<String, AuthError> {
+        let (id, secret) = token
+            .strip_prefix(TOKEN_PREFIX)
+            .and_then(|t| t.split_once('_'))
+            .ok_or(AuthError::Invalid)?;
+        let (user, hash) = self.store.taxii_token(id)?.ok_or(AuthError::Invalid)?;
+        if expect_user.is_some_and(|u| u != user) || !verify_secret(secret, &hash) {
+            return Err(AuthError::Invalid);
+        }
+        Ok(user)
+    }
+}
+
+const TOKEN_PREFIX: &str = "ymr_";
+
+/// Hash a password or token secret with argon2id and a random salt.
+pub fn hash_secret(secret: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing failed: {e}"))
+}
+
+fn verify_secret(secret: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Create a token for `user`, store its hash and return the token (shown once).
+pub fn issue_token(store: &dyn Store, user: &str) -> Result<String, String> {
+    let id: [u8; 6] = rand::random();
+    let secret: [u8; 32] = rand::random();
+    let (id, secret) = (hex::encode(id), hex::encode(secret));
+    let hash = hash_secret(&secret)?;
+    store
+        .taxii_add_token(&id, user, &hash)
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{TOKEN_PREFIX}{id}_{secret}"))
+}

@@ -1,0 +1,164 @@
+//! From envelope to stored objects: parse, validate each object on its own, store in chunks
+//! and keep the status resource in step (in the same transaction as each chunk).
+
+mod validate;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+use yamori_store::taxii::{
+    taxii_now, version_key, AddOutcome, NewObject, StatusDetail, TaxiiStatus,
+};
+use yamori_store::Store;
+
+pub use validate::validate_object;
+
+/// Version given to objects with neither `modified` nor `created` (SCOs): TAXII 2.1 §3.4.1
+/// asks for "a value for the version that is consistent to the server"; SCOs are not versioned.
+pub const UNVERSIONED: &str = "1970-01-01T00:00:00.000Z";
+
+/// Check one raw object and extract its indexed fields; a failure names the reason.
+pub fn prepare_object(raw: &str) -> Result<NewObject, StatusDetail> {
+    let v: Value = serde_json::from_str(raw).map_err(|e| StatusDetail {
+        id: String::new(),
+        version: String::new(),
+        message: Some(format!("not valid JSON: {e}")),
+    })?;
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let id = field("id").unwrap_or_default();
+    let version = field("modified")
+        .or_else(|| field("created"))
+        .unwrap_or_else(|| UNVERSIONED.to_string());
+    let fail = |msg: String| StatusDetail {
+        id: id.clone(),
+        version: version.clone(),
+        message: Some(msg),
+    };
+    if let Err(issues) = validate_object(&v) {
+        let text: Vec<String> = issues.iter().map(ToString::to_string).collect();
+        return Err(fail(format!(
+            "invalid STIX 2.1 object: {}",
+            text.join("; ")
+        )));
+    }
+    let key = version_key(&version).ok_or_else(|| fail("version is not a timestamp".into()))?;
+    Ok(NewObject {
+        kind: field("type").unwrap_or_default(),
+        spec_version: field("spec_version").unwrap_or_else(|| "2.1".into()),
+        id: id.clone(),
+        version_key: key,
+        version,
+        body: raw.to_string(),
+    })
+}
+
+/// A fresh status with every object pending, failures from preparation already recorded.
+pub fn new_status(api_root: &str, owner: &str, total: usize) -> TaxiiStatus {
+    TaxiiStatus {
+        id: uuid::Uuid::new_v4().to_string(),
+        api_root: api_root.to_string(),
+        owner: owner.to_string(),
+        request_timestamp: taxii_now(),
+        total_count: total as u64,
+        successes: Vec::new(),
+        failures: Vec::new(),
+        pendings: Vec::new(),
+    }
+}
+
+/// Split raw objects into prepared ones (pending in `status`) and failures (in `status`).
+pub fn prepare_all(raws: &[&RawValue], status: &mut TaxiiStatus) -> Vec<NewObject> {
+    let mut ok = Vec::with_capacity(raws.len());
+    for r in raws {
+        match prepare_object(r.get()) {
+            Ok(o) => {
+                status.pendings.push(StatusDetail {
+                    id: o.id.clone(),
+                    version: o.version.clone(),
+                    message: None,
+                });
+                ok.push(o);
+            }
+            Err(f) => status.failures.push(f),
+        }
+    }
+    ok
+}
+
+/// Store prepared objects chunk by chunk; after each chunk the status moves those objects
+/// from pending to success/failure in the same transaction. On a store error the rest is
+/// marked failed (and the error returned).
+pub fn store_objects(
+    store: &dyn Store,
+    collection_id: &str,
+    objects: &[NewObject],
+    status: &mut TaxiiStatus,
+    chunk: usize,
+) -> yamori_store::Result<()> {
+    for part in objects.chunks(chunk.max(1)) {
+        let mut next = status.clone();
+        let res = store.taxii_add_objects(collection_id, part, &mut |outcomes| {
+            settle(&mut next, part, outcomes);
+            Some(next.clone())
+        });
+        match res {
+            Ok(_) => *status = next,
+            Err(e) => {
+                let msg = format!("not stored: {e}");
+                let pend = std::mem::take(&mut status.pendings);
+                status.failures.extend(pend.into_iter().map(|mut d| {
+                    d.message = Some(msg.clone());
+                    d
+                }));
+                // Best effort: the status must not stay pending forever.
+                let _ = store.taxii_put_status(status);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn settle(status: &mut TaxiiStatus, part: &[NewObject], outcomes: &[AddOutcome]) {
+    // Pendings are in object order, so this chunk's objects are the first `part.len()`.
+    let n = part.len().min(status.pendings.len());
+    status.pendings.drain(..n);
+    for (o, out) in part.iter().zip(outcomes) {
+        let d = |m: Option<&str>| StatusDetail {
+            id: o.id.clone(),
+            version: o.version.clone(),
+            message: m.map(str::to_owned),
+        };
+        match out {
+            AddOutcome::Added => status.successes.push(d(None)),
+            AddOutcome::Duplicate => status
+                .successes
+                .push(d(Some("already stored (identical object)"))),
+            AddOutcome::Conflict => status.failures.push(d(Some(
+                "a different object with this id and version is already stored",
+            ))),
+        }
+    }
+}
+
+/// Add objects to a collection directly through the store (no HTTP), e.g. for `yamori
+/// publish` on the hub's own machine. Each object succeeds or fails on its own; the returned
+/// status says which (it is also stored, readable by `owner`).
+pub fn add_objects(
+    store: &dyn Store,
+    api_root: &str,
+    collection_id: &str,
+    owner: &str,
+    objects: &[Value],
+) -> yamori_store::Result<TaxiiStatus> {
+    let texts: Vec<String> = objects.iter().map(Value::to_string).collect();
+    let raws: Vec<Box<RawValue>> = texts
+        .into_iter()
+        .filter_map(|t| RawValue::from_string(t).ok())
+        .collect();
+    let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
+    let mut status = new_status(api_root, owner, objects.len());
+    let prepared = prepare_all(&refs, &mut status);
+    store.taxii_put_status(&status)?;
+    store_objects(store, collection_id, &prepared, &mut status, 500)?;
+    Ok(status)
+}

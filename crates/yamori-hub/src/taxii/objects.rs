@@ -1,0 +1,336 @@
+//! Manifest, objects, object, versions (TAXII 2.1 §5.3–§5.8).
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use http_body_util::BodyExt;
+use serde_json::json;
+use serde_json::value::RawValue;
+use yamori_store::taxii::{ObjectQuery, Page, VersionFilter};
+
+use super::error::{TaxiiError, TaxiiResult};
+use super::params::{self, Endpoint, Params};
+use super::server_info::status_json;
+use super::{media, next, taxii_response, HubState};
+use crate::auth::Identity;
+use crate::{ingest, STIX_MEDIA_TYPE};
+
+/// What a paged request reads.
+struct Scope<'a> {
+    /// Endpoint and collection (and object), part of what a `next` token is bound to.
+    path: String,
+    cid: &'a str,
+    object_id: Option<&'a str>,
+    /// Versions when the request has no match[version].
+    default_versions: VersionFilter,
+    with_body: bool,
+}
+
+/// Run a filtered, paged query for a readable collection.
+async fn page(
+    st: &HubState,
+    ident: &Identity,
+    p: &Params,
+    scope: Scope<'_>,
+) -> TaxiiResult<(Page, String)> {
+    let Scope {
+        path,
+        cid,
+        object_id,
+        default_versions,
+        with_body,
+    } = scope;
+    let binding = format!("{}\n{path}\n{}", ident.user, p.binding);
+    let after = match &p.next {
+        Some(t) => Some(
+            next::open(&st.next_key, &binding, t)
+                .ok_or_else(|| TaxiiError::bad_request("next is not valid for this query"))?,
+        ),
+        None => None,
+    };
+    let limit = p
+        .limit
+        .unwrap_or(st.config.default_limit)
+        .min(st.config.max_limit);
+    let mut q = ObjectQuery::new(cid, limit);
+    q.ids = match object_id {
+        Some(id) => vec![id.to_string()],
+        None => p.ids.clone(),
+    };
+    q.types = p.types.clone();
+    q.spec_versions = p.spec_versions.clone();
+    q.versions = p.versions.clone().unwrap_or(default_versions);
+    q.added_after = p.added_after.clone();
+    q.after = after;
+    q.with_body = with_body;
+    let page = st.blocking(move |s| Ok(s.taxii_query(&q)?)).await?;
+    Ok((page, binding))
+}
+
+/// Resolve a readable collection: 404 without any access, 403 with write-only access.
+async fn readable(
+    st: &HubState,
+    headers: &HeaderMap,
+    root: &str,
+    cid: &str,
+) -> TaxiiResult<(Identity, String)> {
+    let ident = st.identify(headers).await?;
+    let (c, r, _) = st.collection(&ident, root, cid).await?;
+    if !r {
+        return Err(TaxiiError::forbidden("no read access to this collection"));
+    }
+    Ok((ident, c.id))
+}
+
+/// A page as a TAXII response: `more`/`next` plus the date-added headers.
+fn paged_response(
+    st: &HubState,
+    binding: &str,
+    page: &Page,
+    key: &str,
+    items: Vec<String>,
+) -> Response {
+    let mut body = String::with_capacity(items.iter().map(String::len).sum::<usize>() + 200);
+    body.push_str(&format!("{{\"more\":{}", page.more));
+    if let (true, Some(last)) = (page.more, page.objects.last()) {
+        let token = next::seal(&st.next_key, binding, &last.cursor());
+        body.push_str(&format!(",\"next\":{}", json!(token)));
+    }
+    if !items.is_empty() {
+        body.push_str(&format!(",\"{key}\":["));
+        body.push_str(&items.join(","));
+        body.push(']');
+    }
+    body.push('}');
+    let mut resp = taxii_response(StatusCode::OK, body);
+    if let (Some(first), Some(last)) = (page.objects.first(), page.objects.last()) {
+        for (h, v) in [
+            ("x-taxii-date-added-first", &first.date_added),
+            ("x-taxii-date-added-last", &last.date_added),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                resp.headers_mut().insert(h, v);
+            }
+        }
+    }
+    resp
+}
+
+pub async fn manifest(
+    State(st): State<HubState>,
+    Path((root, cid)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> TaxiiResult<Response> {
+    let (ident, cid) = readable(&st, &headers, &root, &cid).await?;
+    let p = params::parse(query.as_deref(), Endpoint::Objects)?;
+    let scope = Scope {
+        path: format!("manifest/{cid}"),
+        cid: &cid,
+        object_id: None,
+        default_versions: VersionFilter::last(),
+        with_body: false,
+    };
+    let (page, binding) = page(&st, &ident, &p, scope).await?;
+    let items = page
+        .objects
+        .iter()
+        .map(|o| {
+            json!({"id": o.id, "date_added": o.date_added, "version": o.version,
+                   "media_type": STIX_MEDIA_TYPE})
+            .to_string()
+        })
+        .collect();
+    Ok(paged_response(&st, &binding, &page, "objects", items))
+}
+
+pub async fn get_objects(
+    State(st): State<HubState>,
+    Path((root, cid)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> TaxiiResult<Response> {
+    let (ident, cid) = readable(&st, &headers, &root, &cid).await?;
+    let p = params::parse(query.as_deref(), Endpoint::Objects)?;
+    let scope = Scope {
+        path: format!("objects/{cid}"),
+        cid: &cid,
+        object_id: None,
+        default_versions: VersionFilter::last(),
+        with_body: true,
+    };
+    let (page, binding) = page(&st, &ident, &p, scope).await?;
+    let items = page.objects.iter().filter_map(|o| o.body.clone()).collect();
+    Ok(paged_response(&st, &binding, &page, "objects", items))
+}
+
+pub async fn get_object(
+    State(st): State<HubState>,
+    Path((root, cid, oid)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> TaxiiResult<Response> {
+    let (ident, cid) = readable(&st, &headers, &root, &cid).await?;
+    let p = params::parse(query.as_deref(), Endpoint::Object)?;
+    let scope = Scope {
+        path: format!("object/{cid}/{oid}"),
+        cid: &cid,
+        object_id: Some(&oid),
+        default_versions: VersionFilter::last(),
+        with_body: true,
+    };
+    let (page, binding) = page(&st, &ident, &p, scope).await?;
+    if page.objects.is_empty() && p.next.is_none() {
+        return Err(TaxiiError::not_found("no such object"));
+    }
+    let items = page.objects.iter().filter_map(|o| o.body.clone()).collect();
+    Ok(paged_response(&st, &binding, &page, "objects", items))
+}
+
+pub async fn versions(
+    State(st): State<HubState>,
+    Path((root, cid, oid)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> TaxiiResult<Response> {
+    let (ident, cid) = readable(&st, &headers, &root, &cid).await?;
+    let p = params::parse(query.as_deref(), Endpoint::Versions)?;
+    let scope = Scope {
+        path: format!("versions/{cid}/{oid}"),
+        cid: &cid,
+        object_id: Some(&oid),
+        default_versions: VersionFilter::all(),
+        with_body: false,
+    };
+    let (page, binding) = page(&st, &ident, &p, scope).await?;
+    if page.objects.is_empty() && p.next.is_none() {
+        return Err(TaxiiError::not_found("no such object"));
+    }
+    let items = page
+        .objects
+        .iter()
+        .map(|o| json!(o.version).to_string())
+        .collect();
+    Ok(paged_response(&st, &binding, &page, "versions", items))
+}
+
+pub async fn delete_object(
+    State(st): State<HubState>,
+    Path((root, cid, oid)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> TaxiiResult<Response> {
+    let ident = st.identify(&headers).await?;
+    let (c, r, w) = st.collection(&ident, &root, &cid).await?;
+    // TAXII 2.1 §5.7: delete needs both; (t,f) and (f,t) are 403, (f,f) was a 404 above.
+    if !(r && w) {
+        return Err(TaxiiError::forbidden(
+            "deleting needs read and write access",
+        ));
+    }
+    let p = params::parse(query.as_deref(), Endpoint::Delete)?;
+    let versions = p.versions.unwrap_or_else(VersionFilter::all);
+    let specs = p.spec_versions;
+    let n = st
+        .blocking(move |s| Ok(s.taxii_delete_object(&c.id, &oid, &versions, &specs)?))
+        .await?;
+    if n == 0 {
+        return Err(TaxiiError::not_found("no such object"));
+    }
+    Ok(taxii_response(StatusCode::OK, String::new()))
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    objects: Option<Vec<&'a RawValue>>,
+}
+
+pub async fn post_objects(
+    State(st): State<HubState>,
+    Path((root, cid)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> TaxiiResult<Response> {
+    let ident = st.identify(&headers).await?;
+    let (c, _, w) = st.collection(&ident, &root, &cid).await?;
+    if !w {
+        return Err(TaxiiError::forbidden("no write access to this collection"));
+    }
+    if query.is_some_and(|q| !q.is_empty()) {
+        return Err(TaxiiError::bad_request("POST takes no query parameters"));
+    }
+    media::check_content_type(&headers)?;
+    let max = st.config.max_content_length;
+    let too_large = || {
+        TaxiiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            format!("the body exceeds max_content_length ({max} bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    // Enforced while streaming: a body without (or lying about) Content-Length stops at `max`.
+    let bytes = match http_body_util::Limited::new(body, max).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Err(_) => return Err(TaxiiError::bad_request("could not read the request body")),
+    };
+    if serde_json::from_slice::<&RawValue>(&bytes).is_err() {
+        return Err(TaxiiError::bad_request("the body is not valid JSON"));
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(&bytes).map_err(|e| {
+        TaxiiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable envelope",
+            format!("not a TAXII envelope: {e}"),
+        )
+    })?;
+    let raws = envelope.objects.unwrap_or_default();
+    let mut status = ingest::new_status(&root, &ident.user, raws.len());
+    let prepared = ingest::prepare_all(&raws, &mut status);
+    let chunk = st.config.ingest_chunk;
+    let collection_id = c.id;
+    if prepared.len() <= st.config.inline_objects {
+        let status = st
+            .blocking(move |s| {
+                let mut status = status;
+                s.taxii_put_status(&status)?;
+                ingest::store_objects(s, &collection_id, &prepared, &mut status, chunk)?;
+                Ok(status)
+            })
+            .await?;
+        return Ok(accepted(&status));
+    }
+    // Large envelope: record it as pending, answer now, store in the background.
+    let first = status.clone();
+    st.blocking(move |s| Ok(s.taxii_put_status(&first)?))
+        .await?;
+    let reply = accepted(&status);
+    let store = st.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut status = status;
+        if let Err(e) = ingest::store_objects(
+            store.as_ref(),
+            &collection_id,
+            &prepared,
+            &mut status,
+            chunk,
+        ) {
+            tracing::error!(status = %status.id, error = %e, "background ingest failed");
+        }
+    });
+    Ok(reply)
+}
+
+fn accepted(s: &yamori_store::taxii::TaxiiStatus) -> Response {
+    taxii_response(StatusCode::ACCEPTED, status_json(s).to_string())
+}

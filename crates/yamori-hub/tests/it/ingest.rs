@@ -1,0 +1,143 @@
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use yamori_hub::HubConfig;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn mixed_valid_invalid_and_duplicates() {
+    let h = hub();
+    let good = indicator(1, "2024-01-01T00:00:00.000Z");
+    let mut changed = good.clone();
+    changed["name"] = json!("same id and version, other content");
+    let objs = vec![
+        good.clone(),
+        json!({"type": "indicator", "id": "not-an-id"}),
+        json!(42),
+        json!({"type": "indicator", "spec_version": "2.0", "id": "indicator--00000000-0000-4000-8000-000000000009",
+               "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z"}),
+        indicator(2, "2024-01-01T00:00:00.000Z"),
+        good.clone(),
+        changed,
+    ];
+    let st = post(&h.app, &h.alice, objs).await;
+    assert_eq!(st["status"], "complete");
+    assert_eq!(st["total_count"], 7);
+    // good, indicator 2, and the exact duplicate succeed; 3 invalid + 1 conflicting fail.
+    assert_eq!(st["success_count"], 3, "{st}");
+    assert_eq!(st["failure_count"], 4, "{st}");
+    let msgs: Vec<&str> = st["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .map(|f| f["message"].as_str().unwrap_or(""))
+        .collect();
+    assert!(msgs.iter().any(|m| m.contains("spec_version")), "{msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.contains("different object")),
+        "{msgs:?}"
+    );
+    // Posting the same envelope again: exact duplicates are successes, not errors.
+    let st = post(&h.app, &h.alice, vec![good.clone()]).await;
+    assert_eq!(st["success_count"], 1);
+    assert_eq!(st["failure_count"], 0);
+    let r = get(&h.app, &objects_url(COLL), &h.bob).await;
+    assert_eq!(r.json()["objects"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn large_envelope_is_pending_then_complete() {
+    let h = hub_with(HubConfig {
+        inline_objects: 10,
+        ingest_chunk: 50,
+        ..HubConfig::default()
+    });
+    let objs: Vec<_> = (0..400)
+        .map(|n| indicator(n, "2024-01-01T00:00:00.000Z"))
+        .collect();
+    let st = post(&h.app, &h.alice, objs).await;
+    assert_eq!(st["total_count"], 400);
+    let url = format!("/api1/status/{}/", st["id"].as_str().expect("id"));
+    let mut done = false;
+    for _ in 0..200 {
+        let s = get(&h.app, &url, &h.alice).await.json();
+        let counted = s["success_count"].as_u64().unwrap_or(0)
+            + s["failure_count"].as_u64().unwrap_or(0)
+            + s["pending_count"].as_u64().unwrap_or(0);
+        assert_eq!(counted, 400, "{s}");
+        if s["status"] == "complete" {
+            assert_eq!(s["success_count"], 400);
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(done, "background ingest did not complete");
+    let r = get(&h.app, &format!("{}?limit=1000", objects_url(COLL)), &h.bob).await;
+    assert_eq!(r.json()["objects"].as_array().map(Vec::len), Some(400));
+}
+
+#[tokio::test]
+async fn envelope_over_limit_is_413_and_nothing_stored() {
+    let h = hub_with(HubConfig {
+        max_content_length: 2000,
+        ..HubConfig::default()
+    });
+    let objs: Vec<_> = (0..10)
+        .map(|n| indicator(n, "2024-01-01T00:00:00.000Z"))
+        .collect();
+    let r = call(
+        &h.app,
+        Method::POST,
+        &objects_url(COLL),
+        &h.alice,
+        envelope(objs.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["http_status"], "413");
+    // Streamed without Content-Length: still stopped at the limit.
+    let body = envelope(objs);
+    let stream = futures_body(body);
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(objects_url(COLL))
+        .header("accept", TAXII)
+        .header("content-type", TAXII)
+        .header("authorization", format!("Bearer {}", h.alice))
+        .body(stream)
+        .expect("req");
+    assert_eq!(
+        send(&h.app, req).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        get(&h.app, &objects_url(COLL), &h.bob).await.json()["objects"],
+        serde_json::Value::Null
+    );
+}
+
+/// A body whose size is unknown up front (chunks, no Content-Length).
+fn futures_body(s: String) -> axum::body::Body {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        s.into_bytes().chunks(100).map(|c| Ok(c.to_vec())).collect();
+    axum::body::Body::from_stream(tokio_stream_iter(chunks))
+}
+
+fn tokio_stream_iter(
+    items: Vec<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    struct It(std::vec::IntoIter<Result<Vec<u8>, std::io::Error>>);
+    impl futures_core::Stream for It {
+        type Item = Result<Vec<u8>, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    It(items.into_iter())
+}

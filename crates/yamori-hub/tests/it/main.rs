@@ -1,0 +1,7 @@
+//! Integration tests of the TAXII server, driven through the router without sockets.
+
+mod common;
+mod endpoints;
+mod ingest;
+mod paging;
+mod refusals;

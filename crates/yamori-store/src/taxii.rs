@@ -1,0 +1,374 @@
+//! The TAXII 2.1 domain: collections, STIX objects, status resources, users and grants.
+//!
+//! Objects are kept as the exact JSON text they had in the envelope they arrived in; only the
+//! fields TAXII filters on are indexed: id, type, version (`modified`, else `created`),
+//! spec_version, date_added and an insertion sequence. Paging is a keyset cursor on
+//! (date_added, seq), so pages stay stable while objects are added (cti-taxii2 issues #23, #50):
+//! a bulk insert shares one date_added, the sequence orders within it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+
+/// At most this many values across all `match[...]` filters of one query: each becomes a bound
+/// parameter, and SQLite refuses statements with more than 32,766 of them.
+pub const MAX_MATCH_VALUES: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// A UUID (TAXII requires collection ids to be UUIDs).
+    pub id: String,
+    /// The API root name (path segment) the collection belongs to.
+    pub api_root: String,
+    pub alias: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// One object to add, with its indexed fields already extracted by the caller.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    pub id: String,
+    pub kind: String,
+    /// Sort key of the version: the timestamp normalised by [`version_key`].
+    pub version_key: String,
+    /// The version as written in the object (`modified`/`created`), returned in manifests.
+    pub version: String,
+    pub spec_version: String,
+    /// The object's JSON text exactly as received.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddOutcome {
+    Added,
+    /// The same id and version was stored before with an equal JSON value: not an error.
+    Duplicate,
+    /// The same id and version was stored before with different content; the stored one stays.
+    Conflict,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionFilter {
+    pub first: bool,
+    pub last: bool,
+    pub all: bool,
+    /// Version keys (see [`version_key`]).
+    pub exact: Vec<String>,
+}
+
+impl VersionFilter {
+    pub fn last() -> Self {
+        Self {
+            last: true,
+            ..Self::default()
+        }
+    }
+    pub fn all() -> Self {
+        Self {
+            all: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// Position after which a page starts (exclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub date_added: String,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectQuery {
+    pub collection_id: String,
+    pub ids: Vec<String>,
+    pub types: Vec<String>,
+    pub spec_versions: Vec<String>,
+    pub versions: VersionFilter,
+    /// Only objects added strictly after this TAXII timestamp.
+    pub added_after: Option<String>,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+    /// Whether to load the object bodies (not needed for manifests and versions).
+    pub with_body: bool,
+}
+
+impl ObjectQuery {
+    pub fn new(collection_id: &str, limit: u32) -> Self {
+        Self {
+            collection_id: collection_id.to_string(),
+            ids: Vec::new(),
+            types: Vec::new(),
+            spec_versions: Vec::new(),
+            versions: VersionFilter::last(),
+            added_after: None,
+            after: None,
+            limit,
+            with_body: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub version: String,
+    pub spec_version: String,
+    pub date_added: String,
+    pub body: Option<String>,
+}
+
+impl StoredObject {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            date_added: self.date_added.clone(),
+            seq: self.seq,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub objects: Vec<StoredObject>,
+    /// More objects match after the last one of this page.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDetail {
+    pub id: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message: Option<String>,
+}
+
+/// A TAXII status resource, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxiiStatus {
+    pub id: String,
+    pub api_root: String,
+    /// The user who made the request; only they may read it.
+    pub owner: String,
+    pub request_timestamp: String,
+    pub total_count: u64,
+    pub successes: Vec<StatusDetail>,
+    pub failures: Vec<StatusDetail>,
+    pub pendings: Vec<StatusDetail>,
+}
+
+impl TaxiiStatus {
+    pub fn is_complete(&self) -> bool {
+        self.pendings.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub collection_id: String,
+    pub can_read: bool,
+    pub can_write: bool,
+}
+
+/// Storage of the TAXII domain. All timestamps are TAXII timestamps (UTC, `Z`, microseconds).
+pub trait TaxiiStore {
+    /// Insert a collection, or update title/description/alias of an existing id.
+    fn taxii_put_collection(&self, c: &Collection) -> Result<()>;
+    fn taxii_collections(&self, api_root: &str) -> Result<Vec<Collection>>;
+    /// Find by id or, failing that, by alias.
+    fn taxii_collection(&self, api_root: &str, id_or_alias: &str) -> Result<Option<Collection>>;
+    /// Add objects in one transaction, all with one date_added. `status`, if given, is
+    /// computed from the outcomes and written in the same transaction, so a status that
+    /// reports success never names an object that is not stored.
+    fn taxii_add_objects(
+        &self,
+        collection_id: &str,
+        objects: &[NewObject],
+        status: &mut dyn FnMut(&[AddOutcome]) -> Option<TaxiiStatus>,
+    ) -> Result<Vec<AddOutcome>>;
+    fn taxii_query(&self, q: &ObjectQuery) -> Result<Page>;
+    /// Delete the versions of one object selected by `versions` and `spec_versions`.
+    fn taxii_delete_object(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        versions: &VersionFilter,
+        spec_versions: &[String],
+    ) -> Result<u64>;
+    fn taxii_put_status(&self, s: &TaxiiStatus) -> Result<()>;
+    fn taxii_status(&self, id: &str) -> Result<Option<TaxiiStatus>>;
+    /// Remove statuses requested before `before`; returns how many.
+    fn taxii_purge_statuses(&self, before: &str) -> Result<u64>;
+    fn taxii_put_user(&self, u: &User) -> Result<()>;
+    fn taxii_user(&self, name: &str) -> Result<Option<User>>;
+    fn taxii_users(&self) -> Result<Vec<User>>;
+    fn taxii_add_token(&self, token_id: &str, user: &str, hash: &str) -> Result<()>;
+    /// (user, hash) of a token id.
+    fn taxii_token(&self, token_id: &str) -> Result<Option<(String, String)>>;
+    /// Hashes of all tokens of a user.
+    fn taxii_tokens_of(&self, user: &str) -> Result<Vec<String>>;
+    fn taxii_set_grant(&self, user: &str, g: &Grant) -> Result<()>;
+    fn taxii_grants(&self, user: &str) -> Result<Vec<Grant>>;
+    /// A small key/value table for server state (next-token key, sync positions).
+    fn kv_get(&self, key: &str) -> Result<Option<String>>;
+    fn kv_set(&self, key: &str, value: &str) -> Result<()>;
+}
+
+/// Current time as a TAXII timestamp (microseconds, `Z`).
+pub fn taxii_now() -> String {
+    format_taxii(time::OffsetDateTime::now_utc())
+}
+
+pub fn format_taxii(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Parse an RFC 3339 timestamp (any fraction precision, any offset).
+pub fn parse_timestamp(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Normalise a timestamp to a fixed-width, lexically sortable UTC form with nanoseconds, so
+/// `2020-01-01T00:00:00Z` and `2020-01-01T00:00:00.000Z` compare equal.
+pub fn version_key(s: &str) -> Option<String> {
+    let t = parse_timestamp(s)?.to_offset(time::UtcOffset::UTC);
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond()
+    ))
+}
+
+/// Normalise a client-supplied `added_after` to the stored date_added form.
+pub fn taxii_key(s: &str) -> Option<String> {
+    parse_timestamp(s).map(format_taxii)
+}
+
+/// A bound SQL parameter of a generated query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Build the SELECT for `q` shared by both backends. `ph(n)` renders placeholder number `n`
+/// (`?n` for SQLite, `$n` for PostgreSQL). Fetches `limit + 1` rows to learn `more`.
+pub fn build_query(q: &ObjectQuery, ph: &dyn Fn(usize) -> String) -> (String, Vec<Param>) {
+    let mut params: Vec<Param> = Vec::new();
+    let push = |p: Param, params: &mut Vec<Param>| {
+        params.push(p);
+        ph(params.len())
+    };
+    let body = if q.with_body { "o.body" } else { "NULL" };
+    let mut sql = format!(
+        "SELECT o.seq, o.object_id, o.kind, o.version, o.spec_version, o.date_added, {body} \
+         FROM taxii_objects o WHERE o.collection_id = {}",
+        push(Param::Text(q.collection_id.clone()), &mut params)
+    );
+    let any_of = |col: &str, vals: &[String], sql: &mut String, params: &mut Vec<Param>| {
+        if vals.is_empty() {
+            return;
+        }
+        let marks: Vec<String> = vals
+            .iter()
+            .map(|v| push(Param::Text(v.clone()), params))
+            .collect();
+        sql.push_str(&format!(" AND {col} IN ({})", marks.join(",")));
+    };
+    any_of("o.object_id", &q.ids, &mut sql, &mut params);
+    any_of("o.kind", &q.types, &mut sql, &mut params);
+    any_of("o.spec_version", &q.spec_versions, &mut sql, &mut params);
+    if q.spec_versions.is_empty() {
+        // TAXII 2.1 §3.4.1: without match[spec_version], only the latest spec version.
+        sql.push_str(
+            " AND o.spec_version = (SELECT MAX(o3.spec_version) FROM taxii_objects o3 \
+             WHERE o3.collection_id = o.collection_id AND o3.object_id = o.object_id)",
+        );
+    }
+    sql.push_str(&version_clause(&q.versions, &mut params, ph));
+    if let Some(a) = &q.added_after {
+        let p = push(Param::Text(a.clone()), &mut params);
+        sql.push_str(&format!(" AND o.date_added > {p}"));
+    }
+    if let Some(c) = &q.after {
+        let d = push(Param::Text(c.date_added.clone()), &mut params);
+        let d2 = push(Param::Text(c.date_added.clone()), &mut params);
+        let s = push(Param::Int(c.seq), &mut params);
+        sql.push_str(&format!(
+            " AND (o.date_added > {d} OR (o.date_added = {d2} AND o.seq > {s}))"
+        ));
+    }
+    let lim = push(Param::Int(i64::from(q.limit) + 1), &mut params);
+    sql.push_str(&format!(" ORDER BY o.date_added, o.seq LIMIT {lim}"));
+    (sql, params)
+}
+
+/// The `AND (...)` selecting versions; empty when all versions are wanted.
+pub fn version_clause(
+    v: &VersionFilter,
+    params: &mut Vec<Param>,
+    ph: &dyn Fn(usize) -> String,
+) -> String {
+    if v.all {
+        return String::new();
+    }
+    let mut alts: Vec<String> = Vec::new();
+    let agg = |f: &str| {
+        format!(
+            "o.version_key = (SELECT {f}(o2.version_key) FROM taxii_objects o2 \
+             WHERE o2.collection_id = o.collection_id AND o2.object_id = o.object_id)"
+        )
+    };
+    if v.last {
+        alts.push(agg("MAX"));
+    }
+    if v.first {
+        alts.push(agg("MIN"));
+    }
+    if !v.exact.is_empty() {
+        let marks: Vec<String> = v
+            .exact
+            .iter()
+            .map(|e| {
+                params.push(Param::Text(e.clone()));
+                ph(params.len())
+            })
+            .collect();
+        alts.push(format!("o.version_key IN ({})", marks.join(",")));
+    }
+    if alts.is_empty() {
+        return String::new();
+    }
+    format!(" AND ({})", alts.join(" OR "))
+}
+
+/// Status details as stored: one JSON document per status.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StatusDetails {
+    pub successes: Vec<StatusDetail>,
+    pub failures: Vec<StatusDetail>,
+    pub pendings: Vec<StatusDetail>,
+}
