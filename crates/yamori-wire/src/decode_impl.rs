@@ -17,7 +17,15 @@ mod transport;
 use crate::{DecodeError, LinkType, Packet};
 
 pub(crate) fn decode(link: LinkType, ts_ns: u64, frame: &[u8]) -> Result<Packet, DecodeError> {
+    // The version nibble wins over the ethertype / address family that announced it (as in
+    // etherparse's lax slicing): a packet behind a wrong label still has its addresses read.
     match link::strip(link, frame)? {
+        link::Net::V4(ip) | link::Net::V6(ip) if ip.first().is_some_and(|b| b >> 4 == 4) => {
+            ip::ipv4(ts_ns, ip)
+        }
+        link::Net::V4(ip) | link::Net::V6(ip) if ip.first().is_some_and(|b| b >> 4 == 6) => {
+            ip::ipv6(ts_ns, ip)
+        }
         link::Net::V4(ip) => ip::ipv4(ts_ns, ip),
         link::Net::V6(ip) => ip::ipv6(ts_ns, ip),
     }

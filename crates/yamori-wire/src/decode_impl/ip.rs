@@ -75,6 +75,25 @@ pub(super) fn ipv4(ts_ns: u64, d: &[u8]) -> Result<Packet, DecodeError> {
         Transport::Fragment {
             protocol: h.protocol,
         }
+    } else if h.protocol == IPPROTO_AH {
+        // IPsec AH (RFC 4302) sits between IPv4 and the transport header; skip it once.
+        match h.payload.get(..2) {
+            Some(&[next, l]) if l > 0 => match h.payload.get((usize::from(l) + 2) * 4..) {
+                Some(rest) => transport::transport(next, rest, false),
+                None => Transport::Other {
+                    protocol: IPPROTO_AH,
+                    truncated: true,
+                },
+            },
+            Some(_) => Transport::Other {
+                protocol: IPPROTO_AH,
+                truncated: false,
+            },
+            None => Transport::Other {
+                protocol: IPPROTO_AH,
+                truncated: true,
+            },
+        }
     } else {
         transport::transport(h.protocol, h.payload, false)
     };
@@ -121,7 +140,13 @@ pub(super) fn parse_v6(d: &[u8]) -> Result<V6<'_>, DecodeError> {
         });
     }
     let payload_len = be16(d, 4);
-    let end = d.len().min(40 + usize::from(payload_len));
+    // Payload length 0 is what a jumbogram carries (RFC 2675: the real length is in a
+    // hop-by-hop option): use the captured bytes, as etherparse's lax slicing does.
+    let end = if payload_len == 0 {
+        d.len()
+    } else {
+        d.len().min(40 + usize::from(payload_len))
+    };
     let mut rest = d.get(40..end).unwrap_or_default();
     let mut next = d[6];
     let mut fragment = false;
@@ -133,6 +158,8 @@ pub(super) fn parse_v6(d: &[u8]) -> Result<V6<'_>, DecodeError> {
                 None => break Upper::Truncated(next),
             },
             IPPROTO_AH => match rest.get(1) {
+                // RFC 4302 §2.2: at least 12 bytes (length field ≥ 1); 0 cannot be walked.
+                Some(0) => break Upper::Proto(next, rest),
                 Some(&l) => (usize::from(l) + 2) * 4,
                 None => break Upper::Truncated(next),
             },
