@@ -137,7 +137,10 @@ fn big_endian_pcap_both_resolutions() {
 
 /// Little- or big-endian pcapng: three interfaces (Ethernet µs; raw IP ns; Linux SLL with a
 /// power-of-two resolution and a time offset), EPB and OPB records, and blocks to skip.
-fn pcapng_file(be: bool) -> (Vec<u8>, Vec<(u64, u32, Vec<u8>, u64)>) {
+/// Expected records: (ts_ns, link type, data, offset).
+type Expected = Vec<(u64, u32, Vec<u8>, u64)>;
+
+fn pcapng_file(be: bool) -> (Vec<u8>, Expected) {
     let mut ng = PcapNg::new(be);
     let eth = syn_frame([192, 0, 2, 1], [203, 0, 113, 5], 1, 23, 7);
     let raw = ipv4(
