@@ -9,6 +9,8 @@
 //! table `yamori_migrations(domain, version)`, so features can add tables independently.
 
 pub mod analysis;
+pub mod pg;
+mod pg_taxii;
 pub mod sqlite;
 mod sqlite_taxii;
 pub mod taxii;
@@ -28,6 +30,14 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("PostgreSQL error during {op}: {source}")]
+    Postgres {
+        op: &'static str,
+        #[source]
+        source: ::postgres::Error,
+    },
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(String),
     #[error("{0}")]
     Conflict(String),
     #[error("stored data is corrupt: {0}")]

@@ -1,0 +1,259 @@
+//! The PostgreSQL backend.
+//!
+//! Why the synchronous `postgres` crate (not tokio-postgres directly): the [`Store`] trait is
+//! synchronous by design (the hub calls it from `spawn_blocking`), and `postgres` is the same
+//! driver with a blocking face, so no runtime is nested or hidden here. Connections come from
+//! an r2d2 pool, bounded by [`POOL_SIZE`].
+
+use std::time::Duration;
+
+use ::postgres::{Client, NoTls, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
+use crate::{Result, Store, StoreError};
+
+/// Connections kept at most; callers beyond this wait up to [`POOL_WAIT`].
+pub const POOL_SIZE: u32 = 16;
+const POOL_WAIT: Duration = Duration::from_secs(30);
+/// Advisory lock key serialising migrations across processes.
+const MIGRATION_LOCK: i64 = 0x7961_6d6f_7269; // "yamori"
+
+pub(crate) fn pg(op: &'static str) -> impl FnOnce(::postgres::Error) -> StoreError {
+    move |source| StoreError::Postgres { op, source }
+}
+
+/// Migrations of the `analysis` domain on PostgreSQL; never edit a released entry.
+const ANALYSIS_MIGRATIONS: &[&str] = &["CREATE TABLE analyses (
+        id TEXT PRIMARY KEY,
+        stored_at TEXT NOT NULL,
+        first_packet TEXT,
+        last_packet TEXT,
+        darknet_packets BIGINT NOT NULL,
+        report_json TEXT NOT NULL
+     );
+     CREATE TABLE analysis_files (
+        analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        name TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        PRIMARY KEY (analysis_id, sha256)
+     );
+     CREATE INDEX analysis_files_sha ON analysis_files(sha256);"];
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub(crate) type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connect (e.g. `postgres://postgres@127.0.0.1/yamori`) and bring the schema up to date.
+    /// TLS to the database is not configured: use a local socket or a trusted network.
+    pub fn connect(url: &str) -> Result<Self> {
+        let config: ::postgres::Config = url
+            .parse()
+            .map_err(|e: ::postgres::Error| StoreError::Other(format!("database URL: {e}")))?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .connection_timeout(POOL_WAIT)
+            .build(manager)
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let store = Self { pool };
+        {
+            let mut c = store.conn()?;
+            c.batch_execute(
+                "CREATE TABLE IF NOT EXISTS yamori_migrations (
+                    domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+                    PRIMARY KEY (domain, version))",
+            )
+            .map_err(pg("configure"))?;
+        }
+        store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
+        store.migrate("taxii", crate::pg_taxii::TAXII_MIGRATIONS)?;
+        Ok(store)
+    }
+
+    pub(crate) fn conn(&self) -> Result<Conn> {
+        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+
+    /// Apply the migrations of `domain` not yet recorded, each in its own transaction, under
+    /// an advisory lock so two processes starting at once do not race.
+    pub fn migrate(&self, domain: &str, steps: &[&str]) -> Result<()> {
+        let mut c = self.conn()?;
+        for (i, sql) in steps.iter().enumerate() {
+            let version = i as i32 + 1;
+            let mut tx = c.transaction().map_err(pg("migrate"))?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .map_err(pg("migrate lock"))?;
+            let done: i64 = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM yamori_migrations WHERE domain = $1 AND version = $2",
+                    &[&domain, &version],
+                )
+                .map_err(pg("read migrations"))?
+                .get(0);
+            if done > 0 {
+                continue;
+            }
+            tx.batch_execute(sql).map_err(pg("migrate"))?;
+            tx.execute(
+                "INSERT INTO yamori_migrations (domain, version, applied_at) VALUES ($1, $2, $3)",
+                &[&domain, &version, &crate::taxii::taxii_now()],
+            )
+            .map_err(pg("migrate"))?;
+            tx.commit().map_err(pg("migrate"))?;
+        }
+        Ok(())
+    }
+}
+
+fn files_of(c: &mut impl ::postgres::GenericClient, id: &str) -> Result<Vec<FileDigest>> {
+    let rows = c
+        .query(
+            "SELECT name, sha256, bytes FROM analysis_files WHERE analysis_id = $1 ORDER BY name",
+            &[&id],
+        )
+        .map_err(pg("list analysis files"))?;
+    Ok(rows
+        .iter()
+        .map(|r| FileDigest {
+            name: r.get(0),
+            sha256: r.get(1),
+            bytes: r.get::<_, i64>(2) as u64,
+        })
+        .collect())
+}
+
+fn put_analysis_tx(tx: &mut Transaction<'_>, a: &NewAnalysis) -> Result<PutOutcome> {
+    let id = a.id();
+    let mut overlapping: Vec<String> = Vec::new();
+    for f in &a.files {
+        for r in tx
+            .query(
+                "SELECT DISTINCT analysis_id FROM analysis_files WHERE sha256 = $1",
+                &[&f.sha256],
+            )
+            .map_err(pg("find overlapping"))?
+        {
+            let other: String = r.get(0);
+            if !overlapping.contains(&other) {
+                overlapping.push(other);
+            }
+        }
+    }
+    let same = overlapping.iter().any(|o| o == &id);
+    let others: Vec<String> = overlapping.into_iter().filter(|o| o != &id).collect();
+    if !others.is_empty() && !a.replace_overlapping {
+        return Err(StoreError::Conflict(format!(
+            "some of these files are already stored in analysis {} together with other files; \
+             analyse exactly that file set again, or pass --replace to supersede it",
+            others.join(", ")
+        )));
+    }
+    for o in others.iter().chain(same.then_some(&id)) {
+        tx.execute("DELETE FROM analyses WHERE id = $1", &[o])
+            .map_err(pg("remove superseded analysis"))?;
+    }
+    tx.execute(
+        "INSERT INTO analyses (id, stored_at, first_packet, last_packet, darknet_packets, report_json)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &id,
+            &crate::taxii::taxii_now(),
+            &a.first_packet,
+            &a.last_packet,
+            &(a.darknet_packets as i64),
+            &a.report_json,
+        ],
+    )
+    .map_err(pg("insert analysis"))?;
+    for f in &a.files {
+        tx.execute(
+            "INSERT INTO analysis_files (analysis_id, sha256, name, bytes) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&id, &f.sha256, &f.name, &(f.bytes as i64)],
+        )
+        .map_err(pg("insert analysis file"))?;
+    }
+    Ok(if !others.is_empty() {
+        PutOutcome::Superseded {
+            id,
+            removed: others,
+        }
+    } else if same {
+        PutOutcome::Replaced { id }
+    } else {
+        PutOutcome::Inserted { id }
+    })
+}
+
+impl Store for PgStore {
+    fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg("begin put_analysis"))?;
+        let out = put_analysis_tx(&mut tx, a)?;
+        tx.commit().map_err(pg("commit analysis"))?;
+        Ok(out)
+    }
+
+    fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>> {
+        let mut c = self.conn()?;
+        let Some(r) = c
+            .query_opt(
+                "SELECT stored_at, first_packet, last_packet, darknet_packets, report_json
+                 FROM analyses WHERE id = $1",
+                &[&id],
+            )
+            .map_err(pg("get analysis"))?
+        else {
+            return Ok(None);
+        };
+        let files = files_of(&mut *c, id)?;
+        Ok(Some(StoredAnalysis {
+            meta: AnalysisMeta {
+                id: id.to_string(),
+                stored_at: r.get(0),
+                files,
+                first_packet: r.get(1),
+                last_packet: r.get(2),
+                darknet_packets: r.get::<_, i64>(3) as u64,
+            },
+            report_json: r.get(4),
+        }))
+    }
+
+    fn list_analyses(&self) -> Result<Vec<AnalysisMeta>> {
+        let mut c = self.conn()?;
+        let rows = c
+            .query(
+                "SELECT id, stored_at, first_packet, last_packet, darknet_packets
+                 FROM analyses ORDER BY stored_at DESC, id",
+                &[],
+            )
+            .map_err(pg("list analyses"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: String = r.get(0);
+            let files = files_of(&mut *c, &id)?;
+            out.push(AnalysisMeta {
+                id,
+                stored_at: r.get(1),
+                files,
+                first_packet: r.get(2),
+                last_packet: r.get(3),
+                darknet_packets: r.get::<_, i64>(4) as u64,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// For tests and tools: run one statement outside the Store API.
+pub fn execute_admin(url: &str, sql: &str) -> Result<()> {
+    let mut c = Client::connect(url, NoTls).map_err(pg("connect"))?;
+    c.batch_execute(sql).map_err(pg("admin statement"))
+}

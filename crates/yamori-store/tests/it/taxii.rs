@@ -1,0 +1,290 @@
+use yamori_store::taxii::{
+    version_key, AddOutcome, Collection, Cursor, Grant, NewObject, ObjectQuery, StatusDetail,
+    TaxiiStatus, User, VersionFilter,
+};
+use yamori_store::Store;
+
+use crate::backends::each;
+
+const C: &str = "11111111-2222-4333-8444-555555555555";
+
+fn setup(s: &dyn Store) {
+    s.taxii_put_collection(&Collection {
+        id: C.into(),
+        api_root: "api1".into(),
+        alias: Some("telescope".into()),
+        title: "Telescope".into(),
+        description: Some("d".into()),
+    })
+    .expect("collection");
+}
+
+fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
+    let id = format!("{kind}--00000000-0000-4000-8000-{n:012}");
+    NewObject {
+        body: format!("{{\"id\": \"{id}\",  \"type\":\"{kind}\",\"modified\":\"{modified}\"}}"),
+        id,
+        kind: kind.into(),
+        version_key: version_key(modified).expect("timestamp"),
+        version: modified.into(),
+        spec_version: "2.1".into(),
+    }
+}
+
+fn add(s: &dyn Store, objs: &[NewObject]) -> Vec<AddOutcome> {
+    s.taxii_add_objects(C, objs, &mut |_| None).expect("add")
+}
+
+fn ids(s: &dyn Store, q: &ObjectQuery) -> Vec<String> {
+    s.taxii_query(q)
+        .expect("query")
+        .objects
+        .into_iter()
+        .map(|o| format!("{}@{}", o.id.rsplit('-').next().unwrap_or(""), o.version))
+        .collect()
+}
+
+#[test]
+fn collections_by_id_and_alias() {
+    each(|s| {
+        setup(s);
+        let by_alias = s
+            .taxii_collection("api1", "telescope")
+            .expect("get")
+            .expect("found");
+        assert_eq!(by_alias.id, C);
+        assert_eq!(
+            s.taxii_collection("api1", C).expect("get").map(|c| c.title),
+            Some("Telescope".into())
+        );
+        assert!(s.taxii_collection("api2", C).expect("get").is_none());
+        assert_eq!(s.taxii_collections("api1").expect("list").len(), 1);
+    });
+}
+
+#[test]
+fn add_outcomes_and_byte_exact_bodies() {
+    each(|s| {
+        setup(s);
+        let a = obj(1, "indicator", "2024-01-01T00:00:00.000Z");
+        let mut dup = a.clone();
+        dup.body = dup.body.replace(",  ", ", "); // same JSON value, other spacing
+        let mut conflict = a.clone();
+        conflict.body = conflict
+            .body
+            .replace("indicator\",", "indicator\",\"x\":1,");
+        assert_eq!(
+            add(s, &[a.clone(), dup, conflict]),
+            vec![
+                AddOutcome::Added,
+                AddOutcome::Duplicate,
+                AddOutcome::Conflict
+            ]
+        );
+        let page = s.taxii_query(&ObjectQuery::new(C, 10)).expect("query");
+        assert_eq!(page.objects.len(), 1);
+        assert_eq!(page.objects[0].body.as_deref(), Some(a.body.as_str()));
+        assert!(!page.more);
+    });
+}
+
+#[test]
+fn version_filters_and_delete() {
+    each(|s| {
+        setup(s);
+        let v = [
+            "2024-01-01T00:00:00Z",
+            "2024-02-01T00:00:00.5Z",
+            "2024-03-01T00:00:00.000Z",
+        ];
+        add(s, &[obj(1, "indicator", v[1])]);
+        add(s, &[obj(1, "indicator", v[0]), obj(2, "malware", v[0])]);
+        add(s, &[obj(1, "indicator", v[2])]);
+        let mut q = ObjectQuery::new(C, 10);
+        assert_eq!(
+            ids(s, &q),
+            vec![
+                format!("000000000002@{}", v[0]),
+                format!("000000000001@{}", v[2])
+            ]
+        );
+        q.versions = VersionFilter {
+            first: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            ids(s, &q),
+            vec![
+                format!("000000000001@{}", v[0]),
+                format!("000000000002@{}", v[0])
+            ]
+        );
+        q.versions = VersionFilter::all();
+        q.types = vec!["indicator".into()];
+        assert_eq!(ids(s, &q).len(), 3);
+        // Exact version matches across precisions.
+        q.versions = VersionFilter {
+            exact: vec![version_key("2024-02-01T00:00:00.500Z").expect("ts")],
+            ..Default::default()
+        };
+        assert_eq!(ids(s, &q), vec![format!("000000000001@{}", v[1])]);
+        q.types.clear();
+        q.ids = vec!["malware--00000000-0000-4000-8000-000000000002".into()];
+        q.versions = VersionFilter::last();
+        assert_eq!(ids(s, &q).len(), 1);
+        q.spec_versions = vec!["2.0".into()];
+        assert_eq!(ids(s, &q).len(), 0);
+        // Delete the first version only, then everything.
+        let id1 = "indicator--00000000-0000-4000-8000-000000000001";
+        let first = VersionFilter {
+            first: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.taxii_delete_object(C, id1, &first, &[]).expect("delete"),
+            1
+        );
+        assert_eq!(
+            s.taxii_delete_object(C, id1, &VersionFilter::all(), &["2.0".into()])
+                .expect("delete"),
+            0
+        );
+        assert_eq!(
+            s.taxii_delete_object(C, id1, &VersionFilter::all(), &[])
+                .expect("delete"),
+            2
+        );
+        let mut q = ObjectQuery::new(C, 10);
+        q.versions = VersionFilter::all();
+        assert_eq!(ids(s, &q).len(), 1);
+    });
+}
+
+#[test]
+fn keyset_paging_and_added_after() {
+    each(|s| {
+        setup(s);
+        let batch1: Vec<_> = (0..7)
+            .map(|n| obj(n, "indicator", "2024-01-01T00:00:00Z"))
+            .collect();
+        add(s, &batch1);
+        let mut q = ObjectQuery::new(C, 3);
+        let mut seen = Vec::new();
+        let mut after: Option<Cursor> = None;
+        let mut added_more = false;
+        loop {
+            q.after = after.clone();
+            let page = s.taxii_query(&q).expect("page");
+            seen.extend(page.objects.iter().map(|o| o.id.clone()));
+            if !added_more {
+                add(
+                    s,
+                    &(7..9)
+                        .map(|n| obj(n, "indicator", "2024-01-01T00:00:00Z"))
+                        .collect::<Vec<_>>(),
+                );
+                added_more = true;
+            }
+            match page.objects.last() {
+                Some(l) if page.more => after = Some(l.cursor()),
+                _ => break,
+            }
+        }
+        let want: Vec<String> = (0..9)
+            .map(|n| format!("indicator--00000000-0000-4000-8000-{n:012}"))
+            .collect();
+        assert_eq!(seen, want);
+        // date_added strictly increases between batches; added_after is exclusive.
+        let all = s
+            .taxii_query(&ObjectQuery::new(C, 100))
+            .expect("all")
+            .objects;
+        assert!(all[6].date_added < all[7].date_added);
+        assert_eq!(all[0].date_added, all[6].date_added);
+        let mut q = ObjectQuery::new(C, 100);
+        q.added_after = Some(all[6].date_added.clone());
+        assert_eq!(s.taxii_query(&q).expect("q").objects.len(), 2);
+    });
+}
+
+#[test]
+fn statuses_users_grants_kv() {
+    each(|s| {
+        let d = |id: &str| StatusDetail {
+            id: id.into(),
+            version: "v".into(),
+            message: None,
+        };
+        let mut st = TaxiiStatus {
+            id: "s1".into(),
+            api_root: "api1".into(),
+            owner: "alice".into(),
+            request_timestamp: "2024-01-01T00:00:00.000000Z".into(),
+            total_count: 2,
+            successes: vec![],
+            failures: vec![],
+            pendings: vec![d("a"), d("b")],
+        };
+        s.taxii_put_status(&st).expect("put");
+        st.successes = vec![d("a")];
+        st.failures = vec![StatusDetail {
+            message: Some("bad".into()),
+            ..d("b")
+        }];
+        st.pendings.clear();
+        s.taxii_put_status(&st).expect("update");
+        assert_eq!(s.taxii_status("s1").expect("get"), Some(st));
+        assert_eq!(
+            s.taxii_purge_statuses("2023-01-01T00:00:00Z")
+                .expect("purge"),
+            0
+        );
+        assert_eq!(
+            s.taxii_purge_statuses("2025-01-01T00:00:00Z")
+                .expect("purge"),
+            1
+        );
+        assert!(s.taxii_status("s1").expect("get").is_none());
+
+        s.taxii_put_user(&User {
+            name: "alice".into(),
+            password_hash: None,
+        })
+        .expect("user");
+        s.taxii_add_token("t1", "alice", "hash").expect("token");
+        assert_eq!(
+            s.taxii_token("t1").expect("get"),
+            Some(("alice".into(), "hash".into()))
+        );
+        assert_eq!(
+            s.taxii_tokens_of("alice").expect("list"),
+            vec!["hash".to_string()]
+        );
+        let g = Grant {
+            collection_id: C.into(),
+            can_read: true,
+            can_write: false,
+        };
+        s.taxii_set_grant("alice", &g).expect("grant");
+        s.taxii_set_grant(
+            "alice",
+            &Grant {
+                can_write: true,
+                ..g.clone()
+            },
+        )
+        .expect("regrant");
+        assert_eq!(
+            s.taxii_grants("alice").expect("grants"),
+            vec![Grant {
+                can_write: true,
+                ..g
+            }]
+        );
+        assert_eq!(s.taxii_users().expect("users").len(), 1);
+        assert_eq!(s.kv_get("k").expect("kv"), None);
+        s.kv_set("k", "1").expect("kv");
+        s.kv_set("k", "2").expect("kv");
+        assert_eq!(s.kv_get("k").expect("kv").as_deref(), Some("2"));
+    });
+}
