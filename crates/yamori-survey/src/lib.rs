@@ -7,8 +7,6 @@ pub mod creds;
 pub mod fingerprint;
 pub mod model;
 pub mod net;
-pub mod notify;
 pub mod proto;
 pub mod rate;
 pub mod scope;
-pub mod vuln;
