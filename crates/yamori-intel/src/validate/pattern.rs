@@ -1,0 +1,475 @@
+//! STIX patterning (spec §9) syntax check.
+//!
+//! Checked: the whole grammar of the OASIS `STIXPattern.g4` (2.1) — observation expressions
+//! `[...]` joined by `AND` / `OR` / `FOLLOWEDBY` and grouped by parentheses; comparison
+//! expressions joined by `AND` / `OR` with parentheses; `NOT`; operators `=` `==` `!=` `<>` `<`
+//! `<=` `>` `>=` `IN` `LIKE` `MATCHES` `ISSUBSET` `ISSUPERSET` and `EXISTS`; object paths
+//! `type:prop(.prop|.'quoted'|[n]|[*])*`; literals (quoted strings with `\'` and `\\` escapes,
+//! integers, floats, `true`/`false`, `t'…'` timestamps, `h'…'` hex, `b'…'` base64, sets
+//! `( … )`); qualifiers `WITHIN n SECONDS`, `REPEATS n TIMES`, `START t'…' STOP t'…'` (the same
+//! qualifier type twice on one `[...]` is refused, as stix2-patterns does); comments; object
+//! type and first property names against the name rules.
+//!
+//! Not checked: whether properties exist on the object type, value formats of hashes (which
+//! stix2-patterns checks) and other properties, operand types against property types.
+//! Written by hand because no maintained Rust crate parses STIX patterns without pulling a
+//! full STIX object model (see the crate docs on `rstix`).
+
+use std::fmt;
+
+use crate::timestamp::StixTimestamp;
+
+/// Longest pattern accepted (bytes): far beyond any real indicator, small enough to bound work.
+pub const MAX_PATTERN_BYTES: usize = 256 * 1024;
+/// Deepest parenthesis/bracket nesting followed (the parser recurses per level).
+pub const MAX_NESTING: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError {
+    /// Byte offset in the pattern where the problem was found.
+    pub offset: usize,
+    pub message: String,
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    /// Number literals, with whether they carry a minus sign.
+    Int(bool),
+    Float(bool),
+    Prefixed(char, String),
+    Op(&'static str),
+    Punct(char),
+}
+
+/// Checks a pattern's syntax.
+pub fn check(pattern: &str) -> Result<(), PatternError> {
+    if pattern.len() > MAX_PATTERN_BYTES {
+        return Err(err(0, format!("longer than {MAX_PATTERN_BYTES} bytes")));
+    }
+    let tokens = lex(pattern)?;
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        end: pattern.len(),
+        depth: 0,
+    };
+    p.observation_expressions()?;
+    match p.tokens.get(p.pos) {
+        None => Ok(()),
+        Some((offset, tok)) => Err(err(
+            *offset,
+            format!("unexpected {tok:?} after the pattern"),
+        )),
+    }
+}
+
+fn err(offset: usize, message: String) -> PatternError {
+    PatternError { offset, message }
+}
+
+fn lex(s: &str) -> Result<Vec<(usize, Tok)>, PatternError> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if s[i..].starts_with("/*") {
+            let close = s[i + 2..]
+                .find("*/")
+                .ok_or_else(|| err(i, "unclosed comment".into()))?;
+            i += 2 + close + 2;
+        } else if s[i..].starts_with("//") {
+            i = s[i..].find('\n').map_or(b.len(), |n| i + n);
+        } else if matches!(c, b't' | b'h' | b'b') && b.get(i + 1) == Some(&b'\'') {
+            let (text, next) = quoted(s, i + 1)?;
+            out.push((start, Tok::Prefixed(char::from(c), text)));
+            i = next;
+        } else if c == b'\'' {
+            let (text, next) = quoted(s, i)?;
+            out.push((start, Tok::Str(text)));
+            i = next;
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+                i += 1;
+            }
+            out.push((start, Tok::Word(s[start..i].to_string())));
+        } else if c.is_ascii_digit()
+            || (matches!(c, b'-' | b'+')
+                && b.get(i + 1)
+                    .is_some_and(|d| d.is_ascii_digit() || *d == b'.'))
+            || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let negative = c == b'-';
+            let mut is_float = false;
+            if c == b'.' || (i < b.len() && b[i] == b'.') {
+                if c != b'.' {
+                    i += 1;
+                }
+                let digits_start = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if i == digits_start && c != b'.' {
+                    return Err(err(start, "a float needs digits after the point".into()));
+                }
+                is_float = true;
+            }
+            let digits = s[start..i].trim_start_matches(['+', '-']);
+            if !is_float && digits.len() > 1 && digits.starts_with('0') {
+                return Err(err(start, "integers have no leading zeros".into()));
+            }
+            out.push((
+                start,
+                if is_float {
+                    Tok::Float(negative)
+                } else {
+                    Tok::Int(negative)
+                },
+            ));
+        } else {
+            let two = s.get(i..i + 2).unwrap_or("");
+            let op = ["==", "!=", "<>", "<=", ">="]
+                .into_iter()
+                .find(|o| *o == two);
+            if let Some(op) = op {
+                out.push((start, Tok::Op(op)));
+                i += 2;
+            } else if let Some(op) = ["=", "<", ">"].into_iter().find(|o| o.as_bytes()[0] == c) {
+                out.push((start, Tok::Op(op)));
+                i += 1;
+            } else if b"[]():.,*".contains(&c) {
+                out.push((start, Tok::Punct(char::from(c))));
+                i += 1;
+            } else {
+                let ch = s[i..].chars().next().unwrap_or('?');
+                return Err(err(i, format!("unexpected character {ch:?}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A single-quoted string starting at `open`; returns its unescaped text and the next offset.
+/// Inside, only `\'` and `\\` are escapes (spec §9.3.1).
+fn quoted(s: &str, open: usize) -> Result<(String, usize), PatternError> {
+    let mut text = String::new();
+    let mut chars = s[open + 1..].char_indices();
+    while let Some((k, ch)) = chars.next() {
+        match ch {
+            '\'' => return Ok((text, open + 1 + k + 1)),
+            '\\' => match chars.next() {
+                Some((_, e @ ('\'' | '\\'))) => text.push(e),
+                _ => {
+                    return Err(err(
+                        open + 1 + k,
+                        "only \\' and \\\\ are escapes in a string".into(),
+                    ))
+                }
+            },
+            other => text.push(other),
+        }
+    }
+    Err(err(open, "unterminated string".into()))
+}
+
+struct Parser {
+    tokens: Vec<(usize, Tok)>,
+    pos: usize,
+    end: usize,
+    depth: usize,
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Qualifier {
+    Within,
+    Repeats,
+    StartStop,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.tokens.get(self.pos).map(|(_, t)| t)
+    }
+    fn offset(&self) -> usize {
+        self.tokens.get(self.pos).map_or(self.end, |(o, _)| *o)
+    }
+    fn is_word(&self, w: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(x)) if x == w)
+    }
+    fn is_punct(&self, c: char) -> bool {
+        self.peek() == Some(&Tok::Punct(c))
+    }
+    fn expect_punct(&mut self, c: char) -> Result<(), PatternError> {
+        if self.is_punct(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(err(self.offset(), format!("expected '{c}'")))
+        }
+    }
+    fn expect_word(&mut self, w: &str) -> Result<(), PatternError> {
+        if self.is_word(w) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(err(self.offset(), format!("expected {w}")))
+        }
+    }
+    fn enter(&mut self) -> Result<(), PatternError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(err(
+                self.offset(),
+                format!("nested deeper than {MAX_NESTING}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn observation_expressions(&mut self) -> Result<(), PatternError> {
+        self.observation_expression()?;
+        while ["AND", "OR", "FOLLOWEDBY"].iter().any(|w| self.is_word(w)) {
+            self.pos += 1;
+            self.observation_expression()?;
+        }
+        Ok(())
+    }
+
+    fn observation_expression(&mut self) -> Result<(), PatternError> {
+        self.enter()?;
+        let simple = if self.is_punct('[') {
+            self.pos += 1;
+            self.comparison_expression()?;
+            self.expect_punct(']')?;
+            true
+        } else if self.is_punct('(') {
+            self.pos += 1;
+            self.observation_expressions()?;
+            self.expect_punct(')')?;
+            false
+        } else {
+            return Err(err(
+                self.offset(),
+                "expected '[' or '(' to start an observation expression".into(),
+            ));
+        };
+        let mut seen: Vec<Qualifier> = Vec::new();
+        loop {
+            let at = self.offset();
+            let q = if self.is_word("WITHIN") {
+                self.pos += 1;
+                self.positive_number(true)?;
+                self.expect_word("SECONDS")?;
+                Qualifier::Within
+            } else if self.is_word("REPEATS") {
+                self.pos += 1;
+                self.positive_number(false)?;
+                self.expect_word("TIMES")?;
+                Qualifier::Repeats
+            } else if self.is_word("START") {
+                self.pos += 1;
+                self.timestamp_literal()?;
+                self.expect_word("STOP")?;
+                self.timestamp_literal()?;
+                Qualifier::StartStop
+            } else {
+                break;
+            };
+            if simple && seen.contains(&q) {
+                return Err(err(
+                    at,
+                    "the same qualifier type twice on one observation expression".into(),
+                ));
+            }
+            seen.push(q);
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn positive_number(&mut self, float_ok: bool) -> Result<(), PatternError> {
+        match self.peek() {
+            Some(Tok::Int(false)) => {}
+            Some(Tok::Float(false)) if float_ok => {}
+            _ => return Err(err(self.offset(), "expected a positive number".into())),
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn timestamp_literal(&mut self) -> Result<(), PatternError> {
+        match self.peek() {
+            Some(Tok::Prefixed('t', text)) if StixTimestamp::parse(text).is_some() => {
+                self.pos += 1;
+                Ok(())
+            }
+            _ => Err(err(
+                self.offset(),
+                "expected a timestamp literal t'YYYY-MM-DDTHH:MM:SS[.s+]Z'".into(),
+            )),
+        }
+    }
+
+    fn comparison_expression(&mut self) -> Result<(), PatternError> {
+        self.property_test()?;
+        while self.is_word("AND") || self.is_word("OR") {
+            self.pos += 1;
+            self.property_test()?;
+        }
+        Ok(())
+    }
+
+    fn property_test(&mut self) -> Result<(), PatternError> {
+        self.enter()?;
+        if self.is_punct('(') {
+            self.pos += 1;
+            self.comparison_expression()?;
+            self.expect_punct(')')?;
+        } else if self.is_word("EXISTS") {
+            self.pos += 1;
+            self.object_path()?;
+        } else {
+            self.object_path()?;
+            if self.is_word("NOT") {
+                self.pos += 1;
+            }
+            let at = self.offset();
+            match self.peek().cloned() {
+                Some(Tok::Op("=" | "==" | "!=" | "<>")) => {
+                    self.pos += 1;
+                    self.literal(true)?;
+                }
+                Some(Tok::Op(_)) => {
+                    self.pos += 1;
+                    self.literal(false)?;
+                }
+                Some(Tok::Word(w)) if w == "IN" => {
+                    self.pos += 1;
+                    self.set_literal()?;
+                }
+                Some(Tok::Word(w))
+                    if ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"].contains(&w.as_str()) =>
+                {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(Tok::Str(_)) => self.pos += 1,
+                        _ => return Err(err(self.offset(), format!("{w} takes a quoted string"))),
+                    }
+                }
+                _ => return Err(err(at, "expected a comparison operator".into())),
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// `type:prop(.prop|.'quoted'|[n]|[*])*`.
+    fn object_path(&mut self) -> Result<(), PatternError> {
+        let at = self.offset();
+        match self.peek() {
+            Some(Tok::Word(t)) if crate::validate::common::is_type_name(t) => self.pos += 1,
+            _ => return Err(err(at, "expected an object type (e.g. ipv4-addr)".into())),
+        }
+        self.expect_punct(':')?;
+        let at = self.offset();
+        match self.peek() {
+            Some(Tok::Word(p)) if property_component(p) && (p.len() >= 3 || p == "id") => {
+                self.pos += 1
+            }
+            Some(Tok::Str(_)) => self.pos += 1,
+            _ => return Err(err(at, "expected a property name".into())),
+        }
+        loop {
+            if self.is_punct('.') {
+                self.pos += 1;
+                match self.peek() {
+                    Some(Tok::Word(p)) if property_component(p) => self.pos += 1,
+                    Some(Tok::Str(_)) => self.pos += 1,
+                    _ => {
+                        return Err(err(
+                            self.offset(),
+                            "expected a property name after '.'".into(),
+                        ))
+                    }
+                }
+            } else if self.is_punct('[') {
+                self.pos += 1;
+                match self.peek() {
+                    Some(Tok::Int(_) | Tok::Punct('*')) => self.pos += 1,
+                    _ => return Err(err(self.offset(), "expected an index or '*'".into())),
+                }
+                self.expect_punct(']')?;
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    fn literal(&mut self, bool_ok: bool) -> Result<(), PatternError> {
+        let ok = match self.peek() {
+            Some(Tok::Str(_) | Tok::Int(_) | Tok::Float(_)) => true,
+            Some(Tok::Word(w)) => bool_ok && (w == "true" || w == "false"),
+            Some(Tok::Prefixed('t', text)) => StixTimestamp::parse(text).is_some(),
+            Some(Tok::Prefixed('h', text)) => {
+                text.len().is_multiple_of(2) && text.bytes().all(|c| c.is_ascii_hexdigit())
+            }
+            Some(Tok::Prefixed('b', text)) => is_base64(text),
+            _ => false,
+        };
+        if !ok {
+            return Err(err(
+                self.offset(),
+                "expected a literal of a type this operator accepts".into(),
+            ));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn set_literal(&mut self) -> Result<(), PatternError> {
+        self.expect_punct('(')?;
+        if self.is_punct(')') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.literal(true)?;
+            if self.is_punct(',') {
+                self.pos += 1;
+            } else {
+                return self.expect_punct(')');
+            }
+        }
+    }
+}
+
+/// Path components after the type: the grammar's `IdentifierWithoutHyphen`.
+fn property_component(p: &str) -> bool {
+    !p.contains('-')
+}
+
+fn is_base64(text: &str) -> bool {
+    let body = text.trim_end_matches('=');
+    text.len().is_multiple_of(4)
+        && text.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+}

@@ -1,0 +1,83 @@
+//! Running OASIS stix2-validator (Python) from the tests.
+//!
+//! The interpreter is `$YAMORI_PYTHON`, else `/work/main/.venv/bin/python`, and must have the
+//! `stix2-validator` package (`python3 -m venv .venv && .venv/bin/pip install stix2-validator`).
+//! When it is missing the tests that need it say so on stderr and check only our side.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Verdict {
+    pub file: PathBuf,
+    pub valid: bool,
+    pub messages: Vec<String>,
+}
+
+/// Which stix2-validator settings to run (see `stix2_check.py`).
+#[derive(Clone, Copy)]
+pub enum Mode {
+    /// `--strict --disable 103`: the setting generated bundles must pass.
+    Bundle,
+    /// `--strict --enable 102`: the rules `validate_object` claims.
+    Corpus,
+}
+
+pub fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("YAMORI_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/main/.venv/bin/python"));
+    let ok = Command::new(&candidate)
+        .args(["-c", "import stix2validator"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(candidate)
+    } else {
+        eprintln!(
+            "SKIPPED stix2-validator comparison: {} cannot import stix2validator \
+             (set YAMORI_PYTHON to a Python with `pip install stix2-validator`)",
+            candidate.display()
+        );
+        None
+    }
+}
+
+/// Validates files with stix2-validator; `None` when it is not installed.
+pub fn validate(files: &[PathBuf], mode: Mode) -> Option<Vec<Verdict>> {
+    let python = python()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/stix2_check.py");
+    let mode = match mode {
+        Mode::Bundle => "bundle",
+        Mode::Corpus => "corpus",
+    };
+    let output = Command::new(python)
+        .arg(script)
+        .arg(mode)
+        .args(files)
+        .output()
+        .expect("running stix2-validator");
+    assert!(
+        output.status.success(),
+        "stix2_check.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("validator prints UTF-8");
+    let verdicts: Vec<Verdict> = stdout
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("one JSON line per file");
+            Verdict {
+                file: PathBuf::from(v["file"].as_str().expect("file")),
+                valid: v["valid"].as_bool().expect("valid"),
+                messages: v["messages"]
+                    .as_array()
+                    .expect("messages")
+                    .iter()
+                    .map(|m| m.as_str().unwrap_or_default().to_string())
+                    .collect(),
+            }
+        })
+        .collect();
+    assert_eq!(verdicts.len(), files.len(), "one verdict per file");
+    Some(verdicts)
+}
