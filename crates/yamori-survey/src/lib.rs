@@ -7,6 +7,8 @@ pub mod creds;
 pub mod fingerprint;
 pub mod model;
 pub mod net;
+pub mod notify;
 pub mod proto;
 pub mod rate;
 pub mod scope;
+pub mod vuln;

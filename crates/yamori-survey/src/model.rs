@@ -110,6 +110,10 @@ pub struct Service {
     /// One record per connection/attempt made to this service (NOTICE-style evidence).
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// Known vulnerabilities matched to this service by `vuln::annotate` (KEV first, then by
+    /// CVSS); empty until annotated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerabilities: Vec<crate::vuln::VulnMatch>,
 }
 
 impl Service {
@@ -124,6 +128,7 @@ impl Service {
             device: None,
             weak_credential: None,
             evidence: Vec::new(),
+            vulnerabilities: Vec::new(),
         }
     }
 }

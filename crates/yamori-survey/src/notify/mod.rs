@@ -1,0 +1,1 @@
+//! Notices to owners (ISPs, organisations) from survey results.

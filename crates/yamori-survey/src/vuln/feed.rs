@@ -1,0 +1,254 @@
+//! Streaming reader for vulnerability files: detects NVD CVE API / feed JSON 2.0, the CISA
+//! KEV catalogue, or an OSV record (or an OSV API `{"vulns": [...]}` answer) and hands each
+//! entry to a sink as soon as it is parsed.
+//!
+//! Memory: the top-level object is walked with a serde visitor; only one element of the
+//! `vulnerabilities` / `vulns` array is held as a `serde_json::Value` at a time (an NVD item is
+//! typically 5–50 KB; the largest, with thousands of `cpeMatch`, a few MB). Other top-level
+//! keys are skipped without being kept, except the handful OSV needs, so a 100 MB NVD file
+//! is never held whole. A single-record OSV file is held whole (they are a few KB).
+//!
+//! Detection is by shape, not file name: an item with `cve` is NVD, with `cveID` is KEV; the
+//! top-level markers `format: "NVD_CVE"` and `catalogVersion` settle an empty list.
+
+use std::fmt;
+use std::io::Read;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::record::{CveRecord, KevEntry, OsvRecord};
+use super::{kev, nvd, osv, ItemError};
+
+/// Which kind of file was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    Nvd,
+    Kev,
+    Osv,
+}
+
+impl fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FeedKind::Nvd => "NVD CVE JSON 2.0",
+            FeedKind::Kev => "CISA KEV",
+            FeedKind::Osv => "OSV",
+        })
+    }
+}
+
+/// One entry of a file, as handed to the sink.
+#[derive(Debug)]
+pub enum FeedItem {
+    Cve(CveRecord),
+    Kev(KevEntry),
+    Osv(OsvRecord),
+    /// An entry that was not imported, with why (malformed, rejected, withdrawn, mixed kind).
+    Skipped(ItemError),
+}
+
+/// What the sink may return to stop reading (e.g. the store failed).
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a whole file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeedError {
+    #[error("invalid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("not a vulnerability file: {0}")]
+    NotAFeed(String),
+    #[error("import stopped: {0}")]
+    Sink(#[source] SinkError),
+}
+
+/// Keys of an OSV record kept while walking the top level (all others are skipped unseen).
+const OSV_KEYS: &[&str] = &[
+    "id",
+    "modified",
+    "published",
+    "withdrawn",
+    "aliases",
+    "summary",
+    "affected",
+    "schema_version",
+];
+
+#[derive(Default)]
+struct State {
+    kind: Option<FeedKind>,
+    nvd_marker: bool,
+    kev_marker: bool,
+    legacy_nvd: bool,
+    osv_fields: Map<String, Value>,
+    sink_error: Option<SinkError>,
+}
+
+type Sink<'s> = dyn FnMut(FeedItem) -> Result<(), SinkError> + 's;
+
+/// Read one file's JSON from `r`, calling `sink` for every entry. Returns the detected kind.
+pub fn read_feed<R: Read>(r: R, sink: &mut Sink<'_>) -> Result<FeedKind, FeedError> {
+    let mut state = State::default();
+    let mut de = serde_json::Deserializer::from_reader(r);
+    let walked = Top {
+        state: &mut state,
+        sink,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    if let Some(e) = state.sink_error.take() {
+        return Err(FeedError::Sink(e));
+    }
+    walked.map_err(FeedError::Json)?;
+    if let Some(kind) = state.kind {
+        return Ok(kind);
+    }
+    if state.nvd_marker {
+        return Ok(FeedKind::Nvd);
+    }
+    if state.kev_marker {
+        return Ok(FeedKind::Kev);
+    }
+    let f = &state.osv_fields;
+    if f.contains_key("id") && ["affected", "modified", "schema_version"].iter().any(|k| f.contains_key(*k)) {
+        let item = match osv::parse_item(0, Value::Object(std::mem::take(&mut state.osv_fields))) {
+            Ok(osv::OsvItem::Record(r)) => FeedItem::Osv(r),
+            Ok(osv::OsvItem::Withdrawn(id)) => FeedItem::Skipped(ItemError {
+                index: 0,
+                id: Some(id),
+                reason: "withdrawn".into(),
+            }),
+            Err(e) => FeedItem::Skipped(e),
+        };
+        sink(item).map_err(FeedError::Sink)?;
+        return Ok(FeedKind::Osv);
+    }
+    Err(FeedError::NotAFeed(if state.legacy_nvd {
+        "NVD JSON 1.1 (`CVE_Items`) is retired and not supported; use the NVD 2.0 feeds or API".into()
+    } else {
+        "expected NVD CVE JSON 2.0 (`vulnerabilities[].cve`), CISA KEV (`vulnerabilities[].cveID`) \
+         or an OSV record (`id` with `affected`/`modified`)"
+            .into()
+    }))
+}
+
+struct Top<'a, 's> {
+    state: &'a mut State,
+    sink: &'a mut Sink<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object (NVD 2.0, CISA KEV or OSV)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "vulnerabilities" | "vulns" => map.next_value_seed(Items {
+                    state: &mut *self.state,
+                    sink: &mut *self.sink,
+                    osv_list: key == "vulns",
+                })?,
+                "format" => {
+                    let v: Value = map.next_value()?;
+                    self.state.nvd_marker |= v.as_str() == Some("NVD_CVE");
+                }
+                "catalogVersion" => {
+                    map.next_value::<IgnoredAny>()?;
+                    self.state.kev_marker = true;
+                }
+                "CVE_Items" => {
+                    map.next_value::<IgnoredAny>()?;
+                    self.state.legacy_nvd = true;
+                }
+                k if OSV_KEYS.contains(&k) => {
+                    let v: Value = map.next_value()?;
+                    self.state.osv_fields.insert(key, v);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Items<'a, 's> {
+    state: &'a mut State,
+    sink: &'a mut Sink<'s>,
+    osv_list: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Items<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of vulnerability entries")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        while let Some(v) = seq.next_element::<Value>()? {
+            let item = classify(self.state, self.osv_list, index, v);
+            index += 1;
+            if let Err(e) = (self.sink)(item) {
+                let msg = e.to_string();
+                self.state.sink_error = Some(e);
+                return Err(serde::de::Error::custom(msg));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn classify(state: &mut State, osv_list: bool, index: usize, v: Value) -> FeedItem {
+    let kind = if osv_list {
+        Some(FeedKind::Osv)
+    } else if v.get("cve").is_some() {
+        Some(FeedKind::Nvd)
+    } else if v.get("cveID").is_some() {
+        Some(FeedKind::Kev)
+    } else {
+        state.kind
+    };
+    let skip = |id: Option<String>, reason: String| FeedItem::Skipped(ItemError { index, id, reason });
+    let Some(kind) = kind else {
+        return skip(None, "neither an NVD item (`cve`) nor a KEV entry (`cveID`)".into());
+    };
+    match state.kind {
+        None => state.kind = Some(kind),
+        Some(k) if k != kind => return skip(None, format!("a {kind} entry in a {k} file")),
+        Some(_) => {}
+    }
+    match kind {
+        FeedKind::Nvd => match nvd::parse_item(index, v) {
+            Ok(nvd::NvdItem::Record(r)) => FeedItem::Cve(r),
+            Ok(nvd::NvdItem::Rejected(id)) => skip(Some(id), "rejected CVE".into()),
+            Err(e) => FeedItem::Skipped(e),
+        },
+        FeedKind::Kev => match kev::parse_item(index, v) {
+            Ok(k) => FeedItem::Kev(k),
+            Err(e) => FeedItem::Skipped(e),
+        },
+        FeedKind::Osv => match osv::parse_item(index, v) {
+            Ok(osv::OsvItem::Record(r)) => FeedItem::Osv(r),
+            Ok(osv::OsvItem::Withdrawn(id)) => skip(Some(id), "withdrawn".into()),
+            Err(e) => FeedItem::Skipped(e),
+        },
+    }
+}
