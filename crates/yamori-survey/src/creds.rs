@@ -29,7 +29,9 @@ pub struct CredError {
 /// Parses the built-in format (`mirai user:pass` / `vendor user:pass`).
 pub fn parse_builtin(text: &str) -> Result<Vec<Credential>, CredError> {
     parse(text, "data/credentials.txt", |l| {
-        let (tag, rest) = l.split_once(' ').ok_or("expected `<source> user:password`")?;
+        let (tag, rest) = l
+            .split_once(' ')
+            .ok_or("expected `<source> user:password`")?;
         let source = match tag {
             "mirai" => CredentialSource::MiraiList,
             "vendor" => CredentialSource::Vendor,
@@ -61,7 +63,9 @@ fn parse(
             reason: reason.to_string(),
         };
         let (source, pair) = split(line.trim_start()).map_err(err)?;
-        let (u, p) = pair.split_once(':').ok_or_else(|| err("expected user:password"))?;
+        let (u, p) = pair
+            .split_once(':')
+            .ok_or_else(|| err("expected user:password"))?;
         if u.is_empty() {
             return Err(err("empty user name"));
         }
@@ -83,11 +87,21 @@ mod tests {
     #[test]
     fn builtin_list_holds_the_mirai_pairs() {
         let list = parse_builtin(BUILTIN).expect("built-in list parses");
-        let mirai: Vec<_> = list.iter().filter(|c| c.source == CredentialSource::MiraiList).collect();
+        let mirai: Vec<_> = list
+            .iter()
+            .filter(|c| c.source == CredentialSource::MiraiList)
+            .collect();
         assert_eq!(mirai.len(), 61);
-        assert_eq!((mirai[0].username.as_str(), mirai[0].password.as_str()), ("root", "xc3511"));
-        assert!(mirai.iter().any(|c| c.username == "root" && c.password.is_empty()));
-        assert!(mirai.iter().any(|c| c.username == "root" && c.password == "zlxx."));
+        assert_eq!(
+            (mirai[0].username.as_str(), mirai[0].password.as_str()),
+            ("root", "xc3511")
+        );
+        assert!(mirai
+            .iter()
+            .any(|c| c.username == "root" && c.password.is_empty()));
+        assert!(mirai
+            .iter()
+            .any(|c| c.username == "root" && c.password == "zlxx."));
         assert!(list.iter().any(|c| c.source == CredentialSource::Vendor));
         assert!(list.len() <= MAX_ATTEMPTS_PER_SERVICE);
     }

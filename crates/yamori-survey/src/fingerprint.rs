@@ -85,8 +85,14 @@ impl Rule {
             .map(|m| m.as_str().to_string())
             .unwrap_or_else(|| self.spec.product.clone());
         let cpe = self.spec.cpe.as_ref().map(|t| {
-            t.replace("{version}", &version.as_deref().map(cpe_part).unwrap_or_else(|| "*".into()))
-                .replace("{product}", &cpe_part(&product))
+            t.replace(
+                "{version}",
+                &version
+                    .as_deref()
+                    .map(cpe_part)
+                    .unwrap_or_else(|| "*".into()),
+            )
+            .replace("{product}", &cpe_part(&product))
         });
         Some(DeviceId {
             vendor: self.spec.vendor.clone(),
@@ -103,7 +109,10 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
     if s.len() <= max {
         return s.len();
     }
-    (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 impl Rules {
@@ -159,7 +168,11 @@ mod tests {
             assert_eq!(d.vendor, r.spec.vendor);
             assert_eq!(d.device_type, r.spec.device_type);
             assert_eq!(d.version, r.spec.expect_version, "rule {}", r.spec.id);
-            let product = r.spec.expect_product.clone().unwrap_or_else(|| r.spec.product.clone());
+            let product = r
+                .spec
+                .expect_product
+                .clone()
+                .unwrap_or_else(|| r.spec.product.clone());
             assert_eq!(d.product, product, "rule {}", r.spec.id);
             if let Some(cpe) = &d.cpe {
                 assert!(cpe.starts_with("cpe:2.3:"), "rule {}: {cpe}", r.spec.id);
@@ -175,12 +188,21 @@ mod tests {
         let mut s = Service::new(21, Transport::Tcp, Protocol::Ftp);
         s.banner = "220 MikroTik FTP server (MikroTik 6.42.1) ready\r\n".into();
         let d = rules.identify(&s).expect("mikrotik");
-        assert_eq!(d.cpe.as_deref(), Some("cpe:2.3:o:mikrotik:routeros:6.42.1:*:*:*:*:*:*:*"));
+        assert_eq!(
+            d.cpe.as_deref(),
+            Some("cpe:2.3:o:mikrotik:routeros:6.42.1:*:*:*:*:*:*:*")
+        );
         let mut s = Service::new(80, Transport::Tcp, Protocol::Http);
         s.fields.insert("title".into(), "Hikvision-Webs".into());
-        assert!(rules.identify(&s).is_none(), "server rule must not fire on title");
+        assert!(
+            rules.identify(&s).is_none(),
+            "server rule must not fire on title"
+        );
         s.fields.insert("server".into(), "Hikvision-Webs".into());
-        assert_eq!(rules.identify(&s).map(|d| d.rule_id), Some("hikvision-webs".into()));
+        assert_eq!(
+            rules.identify(&s).map(|d| d.rule_id),
+            Some("hikvision-webs".into())
+        );
     }
 
     #[test]

@@ -4,11 +4,17 @@
 //! every packet leaves through [`net::Guard`], which re-checks the scope.
 
 pub mod creds;
+pub mod engine;
 pub mod fingerprint;
+pub mod lab;
 pub mod model;
 pub mod net;
 pub mod notify;
+pub mod ports;
+pub mod probe;
 pub mod proto;
 pub mod rate;
 pub mod scope;
 pub mod vuln;
+
+pub use engine::{run_survey, survey, SurveyConfig, SurveyError};

@@ -137,7 +137,10 @@ impl Guard {
         } else {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         };
-        let io = |source| ProbeError::Io { what: "udp", source };
+        let io = |source| ProbeError::Io {
+            what: "udp",
+            source,
+        };
         let sock = UdpSocket::bind(bind).await.map_err(io)?;
         // connect() makes the kernel drop datagrams from any other source.
         sock.connect(addr).await.map_err(io)?;
@@ -215,7 +218,9 @@ impl<S: AsyncRead + Unpin> Bounded<S> {
             }
             // A peer trickling one byte per second would reset a per-read timeout forever;
             // the hard deadline bounds the whole call.
-            let wait = self.timeout.min(hard_deadline.saturating_duration_since(Instant::now()));
+            let wait = self
+                .timeout
+                .min(hard_deadline.saturating_duration_since(Instant::now()));
             let read = tokio::time::timeout(wait, self.inner.read(&mut chunk[..room])).await;
             match read {
                 Err(_) => return Ok(ReadEnd::Quiet),

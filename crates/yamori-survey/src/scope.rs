@@ -159,8 +159,14 @@ fn parse_spans(text: &str) -> Result<Vec<Span>, Vec<BadLine>> {
 
 fn parse_entry(s: &str) -> Result<Span, String> {
     if let Some((a, b)) = s.split_once('-') {
-        let a: IpAddr = a.trim().parse().map_err(|_| format!("bad range start {:?}", a.trim()))?;
-        let b: IpAddr = b.trim().parse().map_err(|_| format!("bad range end {:?}", b.trim()))?;
+        let a: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad range start {:?}", a.trim()))?;
+        let b: IpAddr = b
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad range end {:?}", b.trim()))?;
         let ((fa, ka), (fb, kb)) = (key(a), key(b));
         if fa != fb {
             return Err("range mixes IPv4 and IPv6".into());
@@ -168,15 +174,27 @@ fn parse_entry(s: &str) -> Result<Span, String> {
         if ka > kb {
             return Err(format!("reversed range: {a} is after {b}"));
         }
-        return Ok(Span { v6: fa, start: ka, end: kb });
+        return Ok(Span {
+            v6: fa,
+            start: ka,
+            end: kb,
+        });
     }
     if s.contains('/') {
-        let n: IpNet = s.parse().map_err(|_| "not a CIDR, address or a-b range".to_string())?;
+        let n: IpNet = s
+            .parse()
+            .map_err(|_| "not a CIDR, address or a-b range".to_string())?;
         return Ok(Span::of_net(&n.trunc()));
     }
-    let ip: IpAddr = s.parse().map_err(|_| "not a CIDR, address or a-b range".to_string())?;
+    let ip: IpAddr = s
+        .parse()
+        .map_err(|_| "not a CIDR, address or a-b range".to_string())?;
     let (v6, k) = key(ip);
-    Ok(Span { v6, start: k, end: k })
+    Ok(Span {
+        v6,
+        start: k,
+        end: k,
+    })
 }
 
 /// Sorts and merges overlapping or adjacent spans.
@@ -207,10 +225,16 @@ fn subtract(spans: &[Span], cut: &[Span]) -> Vec<Span> {
                     continue;
                 }
                 if c.start > p.start {
-                    next.push(Span { end: c.start - 1, ..p });
+                    next.push(Span {
+                        end: c.start - 1,
+                        ..p
+                    });
                 }
                 if c.end < p.end {
-                    next.push(Span { start: c.end + 1, ..p });
+                    next.push(Span {
+                        start: c.end + 1,
+                        ..p
+                    });
                 }
             }
             pieces = next;
@@ -230,7 +254,11 @@ fn special_spans() -> Vec<Span> {
 
 impl Scope {
     /// Builds a scope from scope-file text and optional blocklist text.
-    pub fn parse(path: &str, text: &str, exclude: Option<(&str, &str)>) -> Result<Scope, ScopeError> {
+    pub fn parse(
+        path: &str,
+        text: &str,
+        exclude: Option<(&str, &str)>,
+    ) -> Result<Scope, ScopeError> {
         let entries = parse_spans(text).map_err(|lines| ScopeError::BadLines {
             path: path.to_string(),
             lines,
@@ -275,7 +303,9 @@ impl Scope {
             })
         };
         let text = read(path)?;
-        let x = exclude.map(|p| read(p).map(|t| (p.display().to_string(), t))).transpose()?;
+        let x = exclude
+            .map(|p| read(p).map(|t| (p.display().to_string(), t)))
+            .transpose()?;
         Scope::parse(
             &path.display().to_string(),
             &text,
@@ -296,7 +326,9 @@ impl Scope {
         };
         let (v6, k) = key(ip);
         let i = self.spans.partition_point(|s| (s.v6, s.end) < (v6, k));
-        self.spans.get(i).is_some_and(|s| s.v6 == v6 && s.start <= k && k <= s.end)
+        self.spans
+            .get(i)
+            .is_some_and(|s| s.v6 == v6 && s.start <= k && k <= s.end)
     }
 
     /// The scope as CIDR strings (for the result file).
@@ -304,9 +336,14 @@ impl Scope {
         let mut out = Vec::new();
         for s in &self.spans {
             if s.v6 {
-                out.extend(Ipv6Subnets::new(s.start.into(), s.end.into(), 0).map(|n| n.to_string()));
+                out.extend(
+                    Ipv6Subnets::new(s.start.into(), s.end.into(), 0).map(|n| n.to_string()),
+                );
             } else {
-                let (a, b) = (u32::try_from(s.start).unwrap_or(0), u32::try_from(s.end).unwrap_or(0));
+                let (a, b) = (
+                    u32::try_from(s.start).unwrap_or(0),
+                    u32::try_from(s.end).unwrap_or(0),
+                );
                 out.extend(Ipv4Subnets::new(a.into(), b.into(), 0).map(|n| n.to_string()));
             }
         }

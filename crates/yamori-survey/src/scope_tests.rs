@@ -21,7 +21,11 @@ fn garbage_lines_are_listed_with_numbers() {
     };
     let numbers: Vec<usize> = lines.iter().map(|b| b.line).collect();
     assert_eq!(numbers, vec![2, 3, 4]);
-    assert!(lines[1].reason.contains("reversed range"), "{}", lines[1].reason);
+    assert!(
+        lines[1].reason.contains("reversed range"),
+        "{}",
+        lines[1].reason
+    );
     let msg = err.to_string();
     assert!(msg.contains("line 2") && msg.contains("line 4"), "{msg}");
 }
@@ -30,7 +34,15 @@ fn garbage_lines_are_listed_with_numbers() {
 fn ranges_become_cidrs() {
     let s = Scope::parse("s", "203.0.113.1-203.0.113.6", None).expect("valid range");
     assert_eq!(s.count(), 6);
-    assert_eq!(s.cidrs(), vec!["203.0.113.1/32", "203.0.113.2/31", "203.0.113.4/31", "203.0.113.6/32"]);
+    assert_eq!(
+        s.cidrs(),
+        vec![
+            "203.0.113.1/32",
+            "203.0.113.2/31",
+            "203.0.113.4/31",
+            "203.0.113.6/32"
+        ]
+    );
 }
 
 #[test]
@@ -52,7 +64,15 @@ fn special_purpose_cut_from_broad_ranges_but_explicit_kept() {
 #[test]
 fn whole_internet_excludes_private_and_multicast() {
     let s = Scope::parse("s", "0.0.0.0/0", None).expect("valid");
-    for bad in ["10.1.2.3", "192.168.1.1", "172.20.0.1", "224.0.0.1", "255.255.255.255", "127.0.0.1", "100.64.0.1"] {
+    for bad in [
+        "10.1.2.3",
+        "192.168.1.1",
+        "172.20.0.1",
+        "224.0.0.1",
+        "255.255.255.255",
+        "127.0.0.1",
+        "100.64.0.1",
+    ] {
         assert!(!s.contains(ip(bad)), "{bad} must be excluded");
     }
     assert!(s.contains(ip("8.8.8.8")));
@@ -63,9 +83,13 @@ fn blocklist_removed_and_empty_refused() {
     let s = Scope::parse("s", "198.51.100.0/24", Some(("x", "198.51.100.0/25\n"))).expect("valid");
     assert_eq!(s.count(), 128);
     assert!(!s.contains(ip("198.51.100.5")));
-    let err = Scope::parse("s", "198.51.100.0/24", Some(("x", "198.51.100.0/24"))).expect_err("empty");
+    let err =
+        Scope::parse("s", "198.51.100.0/24", Some(("x", "198.51.100.0/24"))).expect_err("empty");
     assert!(matches!(err, ScopeError::Empty));
-    assert!(matches!(Scope::parse("s", "# nothing\n", None), Err(ScopeError::Empty)));
+    assert!(matches!(
+        Scope::parse("s", "# nothing\n", None),
+        Err(ScopeError::Empty)
+    ));
 }
 
 #[test]

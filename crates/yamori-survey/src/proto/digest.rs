@@ -25,7 +25,11 @@ impl Challenge {
 pub fn parse_challenge(value: &str) -> Option<Challenge> {
     let value = value.trim();
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         return None;
     }
     let mut params = Vec::new();
@@ -81,7 +85,14 @@ fn md5_hex(s: &str) -> String {
 
 /// `Authorization: Digest …` value for `method uri`, or `None` if the challenge asks for an
 /// algorithm we do not implement (SHA-256 variants) or lacks a nonce.
-pub fn digest(ch: &Challenge, method: &str, uri: &str, user: &str, pass: &str, cnonce: &str) -> Option<String> {
+pub fn digest(
+    ch: &Challenge,
+    method: &str,
+    uri: &str,
+    user: &str,
+    pass: &str,
+    cnonce: &str,
+) -> Option<String> {
     let realm = ch.param("realm").unwrap_or("");
     let nonce = ch.param("nonce")?;
     let algorithm = ch.param("algorithm").unwrap_or("MD5");
@@ -144,16 +155,33 @@ mod tests {
         .expect("valid challenge");
         assert_eq!(ch.scheme, "digest");
         assert_eq!(ch.param("qop"), Some("auth,auth-int"));
-        let v = digest(&ch, "GET", "/dir/index.html", "Mufasa", "Circle Of Life", "0a4f113b").expect("md5");
-        assert!(v.contains("response=\"6629fae49393a05397450978507c4ef1\""), "{v}");
+        let v = digest(
+            &ch,
+            "GET",
+            "/dir/index.html",
+            "Mufasa",
+            "Circle Of Life",
+            "0a4f113b",
+        )
+        .expect("md5");
+        assert!(
+            v.contains("response=\"6629fae49393a05397450978507c4ef1\""),
+            "{v}"
+        );
         assert!(v.contains("opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""));
-        assert_eq!(verify_digest(&v, "GET", "Circle Of Life").as_deref(), Some("Mufasa"));
+        assert_eq!(
+            verify_digest(&v, "GET", "Circle Of Life").as_deref(),
+            Some("Mufasa")
+        );
         assert_eq!(verify_digest(&v, "GET", "wrong"), None);
     }
 
     #[test]
     fn basic_and_odd_challenges() {
-        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            basic("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         let ch = parse_challenge("Basic realm=\"DVR, 2.0\"").expect("valid");
         assert_eq!(ch.param("realm"), Some("DVR, 2.0"));
         let ch = parse_challenge("Digest realm=x, nonce=abc, algorithm=SHA-256").expect("valid");

@@ -87,6 +87,17 @@ pub fn parse(buf: &[u8]) -> Option<Head> {
     Some(head)
 }
 
+/// The `Authorization` value of a request head (for the lab emulators), if present.
+pub fn parse_request_auth(buf: &[u8]) -> Option<String> {
+    let end = head_end(buf).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end])
+        .split('\n')
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

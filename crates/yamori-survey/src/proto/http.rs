@@ -46,7 +46,10 @@ pub fn fields(buf: &[u8]) -> Option<Vec<(&'static str, String)>> {
     if let Some(p) = h.get("x-powered-by") {
         out.push(("powered_by", p.to_string()));
     }
-    if let Some(ch) = h.get_all("www-authenticate").find_map(digest::parse_challenge) {
+    if let Some(ch) = h
+        .get_all("www-authenticate")
+        .find_map(digest::parse_challenge)
+    {
         out.push(("auth_scheme", ch.scheme.clone()));
         if let Some(r) = ch.param("realm") {
             out.push(("realm", r.to_string()));
@@ -64,7 +67,10 @@ pub fn auth_challenge(buf: &[u8]) -> Option<digest::Challenge> {
     if h.status != 401 {
         return None;
     }
-    let all: Vec<_> = h.get_all("www-authenticate").filter_map(digest::parse_challenge).collect();
+    let all: Vec<_> = h
+        .get_all("www-authenticate")
+        .filter_map(digest::parse_challenge)
+        .collect();
     all.iter()
         .find(|c| c.scheme == "digest")
         .or_else(|| all.iter().find(|c| c.scheme == "basic"))
@@ -88,11 +94,20 @@ mod tests {
 
     #[test]
     fn request_and_titles() {
-        let r = String::from_utf8(get("198.51.100.10:80", "/", "yamori-survey/0.1", Some("Basic eA=="))).expect("ascii");
+        let r = String::from_utf8(get(
+            "198.51.100.10:80",
+            "/",
+            "yamori-survey/0.1",
+            Some("Basic eA=="),
+        ))
+        .expect("ascii");
         assert!(r.contains("User-Agent: yamori-survey/0.1\r\n"));
         assert!(r.contains("Authorization: Basic eA==\r\n"));
         assert!(r.ends_with("\r\n\r\n"));
-        assert_eq!(title(b"<title>\n  RouterOS\n router </title>"), Some("RouterOS router".into()));
+        assert_eq!(
+            title(b"<title>\n  RouterOS\n router </title>"),
+            Some("RouterOS router".into())
+        );
         assert_eq!(title(b"<title>never closed"), None);
         assert_eq!(title("<title>ä".repeat(10).as_bytes()), None);
         assert!(fields(b"not http").is_none());

@@ -3,7 +3,9 @@
 
 /// Request: transaction 1, unit 0xff, read device id code 1 (basic), object 0.
 pub fn read_device_id() -> Vec<u8> {
-    vec![0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0xff, 0x2b, 0x0e, 0x01, 0x00]
+    vec![
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0xff, 0x2b, 0x0e, 0x01, 0x00,
+    ]
 }
 
 /// Outcome of parsing a reply.
@@ -66,7 +68,11 @@ mod tests {
     #[test]
     fn identification_reply() {
         let mut pdu = vec![0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, 0x03];
-        for (id, v) in [(0u8, "Schneider Electric"), (1, "BMX P34 2020"), (2, "v2.7")] {
+        for (id, v) in [
+            (0u8, "Schneider Electric"),
+            (1, "BMX P34 2020"),
+            (2, "v2.7"),
+        ] {
             pdu.push(id);
             pdu.push(v.len() as u8);
             pdu.extend_from_slice(v.as_bytes());
@@ -78,14 +84,21 @@ mod tests {
         let r = parse(&f).expect("valid reply");
         assert_eq!(
             r,
-            Reply::Objects(vec![(0, "Schneider Electric".into()), (1, "BMX P34 2020".into()), (2, "v2.7".into())])
+            Reply::Objects(vec![
+                (0, "Schneider Electric".into()),
+                (1, "BMX P34 2020".into()),
+                (2, "v2.7".into())
+            ])
         );
         assert_eq!(parse(&f[..f.len() - 3]), Ok(Reply::Incomplete));
     }
 
     #[test]
     fn exceptions_and_junk() {
-        assert_eq!(parse(&[0, 1, 0, 0, 0, 3, 0xff, 0xab, 0x01]), Ok(Reply::Exception(1)));
+        assert_eq!(
+            parse(&[0, 1, 0, 0, 0, 3, 0xff, 0xab, 0x01]),
+            Ok(Reply::Exception(1))
+        );
         assert!(parse(b"HTTP/1.1 400 Bad").is_err());
         assert!(parse(&[0, 1, 0, 0, 0xff, 0xff, 0xff]).is_err());
         assert!(parse(&[0, 1, 0, 0, 0, 4, 0xff, 0x2b, 0x0e, 1]).is_err());

@@ -145,9 +145,18 @@ mod tests {
         assert_eq!(parse_connack(b"\x20\x02\x00\x05"), Ok(Connack::Code(5)));
         assert_eq!(parse_connack(b"\x20\x02\x00"), Ok(Connack::Incomplete));
         assert_eq!(parse_connack(b""), Ok(Connack::Incomplete));
-        assert_eq!(parse_connack(b"\x30\x02\x00\x00"), Err(MqttError::NotConnack(3)));
-        assert_eq!(parse_connack(b"\x20\xff\xff\xff\x7f"), Err(MqttError::Oversized(268_435_455)));
-        assert_eq!(parse_connack(b"\x20\xff\xff\xff\xff"), Err(MqttError::BadLength));
+        assert_eq!(
+            parse_connack(b"\x30\x02\x00\x00"),
+            Err(MqttError::NotConnack(3))
+        );
+        assert_eq!(
+            parse_connack(b"\x20\xff\xff\xff\x7f"),
+            Err(MqttError::Oversized(268_435_455))
+        );
+        assert_eq!(
+            parse_connack(b"\x20\xff\xff\xff\xff"),
+            Err(MqttError::BadLength)
+        );
         assert_eq!(parse_connack(b"\x20\x00"), Err(MqttError::BadLength));
     }
 }

@@ -42,7 +42,13 @@ mod tests {
         assert!(s.starts_with("M-SEARCH * HTTP/1.1\r\nHOST: 198.51.100.12:1900\r\n"));
         let reply = b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nLOCATION: http://198.51.100.12:49152/rootDesc.xml\r\nSERVER: Linux/3.14 UPnP/1.0 IpBridge/1.26.0\r\nST: upnp:rootdevice\r\nUSN: uuid:2f402f80-da50-11e1-9b23-001788255acc::upnp:rootdevice\r\n\r\n";
         let f = parse_reply(reply).expect("valid reply");
-        assert_eq!(f[0], ("ssdp_server", "Linux/3.14 UPnP/1.0 IpBridge/1.26.0".to_string()));
+        assert_eq!(
+            f[0],
+            (
+                "ssdp_server",
+                "Linux/3.14 UPnP/1.0 IpBridge/1.26.0".to_string()
+            )
+        );
         assert_eq!(f.len(), 4);
         assert!(parse_reply(b"HTTP/1.1 404 Not Found\r\n\r\n").is_none());
         assert!(parse_reply(b"\x00\x01garbage").is_none());

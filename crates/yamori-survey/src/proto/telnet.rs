@@ -114,16 +114,9 @@ pub enum LoginVerdict {
 /// the end) means success.
 pub fn classify_login(after_password: &[u8]) -> LoginVerdict {
     let t = tail(after_password);
-    const FAILURES: [&str; 7] = [
-        "incorrect",
-        "failed",
-        "invalid",
-        "denied",
-        "bad password",
-        "login:",
-        "username:",
-    ];
-    if FAILURES.iter().any(|f| t.contains(f)) {
+    // "Last login: …" in a MOTD is not a new prompt: only a prompt at the very end counts.
+    const FAILURES: [&str; 5] = ["incorrect", "failed", "invalid", "denied", "bad password"];
+    if FAILURES.iter().any(|f| t.contains(f)) || is_login_prompt(after_password) {
         return LoginVerdict::Failure;
     }
     if t.ends_with('#') || t.ends_with('$') || t.ends_with('>') || t.ends_with('%') {
@@ -180,10 +173,23 @@ mod tests {
         assert!(is_login_prompt(b"Username:"));
         assert!(!is_login_prompt(b"Welcome"));
         assert!(is_password_prompt(b"root\r\nPassword: "));
-        assert_eq!(classify_login(b"\r\n\r\nBusyBox v1.19.3 built-in shell (ash)\r\n# "), LoginVerdict::Success);
+        assert_eq!(
+            classify_login(b"\r\n\r\nBusyBox v1.19.3 built-in shell (ash)\r\n# "),
+            LoginVerdict::Success
+        );
         assert_eq!(classify_login(b"\r\n[root@dvr ~]$ "), LoginVerdict::Success);
-        assert_eq!(classify_login(b"\r\nLogin incorrect\r\n\r\nDVR login: "), LoginVerdict::Failure);
-        assert_eq!(classify_login(b"\r\n% Authentication failed"), LoginVerdict::Failure);
+        assert_eq!(
+            classify_login(b"\r\nLogin incorrect\r\n\r\nDVR login: "),
+            LoginVerdict::Failure
+        );
+        assert_eq!(
+            classify_login(b"\r\n% Authentication failed"),
+            LoginVerdict::Failure
+        );
         assert_eq!(classify_login(b"\r\n"), LoginVerdict::Unknown);
+        assert_eq!(
+            classify_login(b"Last login: Mon Jan 1 from 1.2.3.4\r\n~ # "),
+            LoginVerdict::Success
+        );
     }
 }

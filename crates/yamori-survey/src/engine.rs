@@ -1,0 +1,211 @@
+//! The survey loop: every address in scope × every port, with a global rate limit, a global
+//! cap on connections in flight, a per-host cap, per-host back-off and a per-host time budget.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::creds::Credential;
+use crate::fingerprint::Rules;
+use crate::model::{Host, Service, SurveyResult};
+use crate::net::{Guard, ProbeError};
+use crate::ports::PortSpec;
+use crate::probe::{probe_port, Ctx};
+use crate::rate::{Backoff, RateLimiter};
+use crate::scope::Scope;
+
+/// Default time budget for everything done to one host (all ports, all login attempts).
+pub const DEFAULT_HOST_BUDGET: Duration = Duration::from_secs(300);
+/// First back-off delay after an error on a host; doubles per consecutive error.
+pub const BACKOFF_BASE: Duration = Duration::from_millis(200);
+/// Longest back-off delay.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Everything a survey run needs.
+#[derive(Debug, Clone)]
+pub struct SurveyConfig {
+    pub scope: Scope,
+    pub ports: Vec<PortSpec>,
+    /// Probes (connections / datagrams) per second, all hosts together.
+    pub rate: u32,
+    /// Connections in flight, all hosts together.
+    pub concurrency: usize,
+    /// Connections in flight to one host.
+    pub per_host: usize,
+    /// Connect and read timeout.
+    pub timeout: Duration,
+    pub host_budget: Duration,
+    /// Credentials to try; empty = no login attempts.
+    pub credentials: Vec<Credential>,
+    pub rules: Rules,
+    /// Contact shown in the User-Agent (e-mail or URL).
+    pub contact: String,
+}
+
+/// Why a survey could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SurveyError {
+    #[error("TLS client setup: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("starting the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Counters of one run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub probes: u64,
+    pub open: u64,
+    pub errors: u64,
+    pub budget_exhausted: u64,
+}
+
+/// `yamori-survey/<version> (+authorised IoT survey; contact: <contact>)`.
+pub fn user_agent(contact: &str) -> String {
+    format!(
+        "yamori-survey/{} (+authorised IoT survey; contact: {contact})",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Runs a survey on a fresh multi-threaded runtime.
+pub fn run_survey(cfg: SurveyConfig) -> Result<SurveyResult, SurveyError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(SurveyError::Runtime)?;
+    rt.block_on(survey(cfg)).map(|(r, _)| r)
+}
+
+/// Runs a survey on the current runtime.
+pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyError> {
+    let started = OffsetDateTime::now_utc();
+    let scope = Arc::new(cfg.scope.clone());
+    let limiter = Arc::new(RateLimiter::new(cfg.rate));
+    let ctx = Arc::new(Ctx {
+        guard: Guard::new(scope.clone(), limiter, cfg.timeout),
+        user_agent: user_agent(&cfg.contact),
+        tls: crate::proto::tls::danger_accept_any_certificate()?,
+        credentials: Arc::new(cfg.credentials.clone()),
+        rules: Arc::new(cfg.rules.clone()),
+    });
+    let ports = Arc::new(cfg.ports.clone());
+    let conns = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    // Hosts in flight: enough to keep `concurrency` connections busy, bounded so a /8 is not
+    // materialised as millions of tasks.
+    let hosts_in_flight = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let mut tasks = JoinSet::new();
+    let mut hosts = Vec::new();
+    let mut targets = 0u64;
+    for ip in scope.addresses() {
+        targets += 1;
+        let Ok(permit) = hosts_in_flight.clone().acquire_owned().await else {
+            break;
+        };
+        let (ctx, ports, conns, stats) = (ctx.clone(), ports.clone(), conns.clone(), stats.clone());
+        let (per_host, budget) = (cfg.per_host.max(1), cfg.host_budget);
+        tasks.spawn(async move {
+            let services = survey_host(&ctx, ip, &ports, &conns, per_host, budget, &stats).await;
+            drop(permit);
+            (ip, services)
+        });
+        while let Some(done) = tasks.try_join_next() {
+            collect(done, &mut hosts);
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        collect(done, &mut hosts);
+    }
+    hosts.sort_by_key(|h| h.address);
+    let stats = *stats.lock().await;
+    let result = SurveyResult {
+        targets,
+        hosts,
+        finished: OffsetDateTime::now_utc(),
+        ..SurveyResult::new(scope.cidrs(), started)
+    };
+    Ok((result, stats))
+}
+
+fn collect(done: Result<(IpAddr, Vec<Service>), tokio::task::JoinError>, hosts: &mut Vec<Host>) {
+    match done {
+        Ok((address, services)) if !services.is_empty() => hosts.push(Host { address, services }),
+        Ok(_) => {}
+        // A panicking probe is a bug; it loses one host, not the survey.
+        Err(e) => tracing::error!(error = %e, "host task failed"),
+    }
+}
+
+async fn survey_host(
+    ctx: &Arc<Ctx>,
+    ip: IpAddr,
+    ports: &Arc<Vec<PortSpec>>,
+    conns: &Arc<Semaphore>,
+    per_host: usize,
+    budget: Duration,
+    stats: &Arc<Mutex<Stats>>,
+) -> Vec<Service> {
+    let deadline = tokio::time::Instant::now() + budget;
+    let host_slots = Arc::new(Semaphore::new(per_host));
+    let backoff = Arc::new(Mutex::new(Backoff::new(BACKOFF_BASE, BACKOFF_MAX)));
+    let mut set = JoinSet::new();
+    for &p in ports.iter() {
+        let (ctx, conns, host_slots, backoff, stats) = (
+            ctx.clone(),
+            conns.clone(),
+            host_slots.clone(),
+            backoff.clone(),
+            stats.clone(),
+        );
+        set.spawn(async move {
+            let _host = host_slots.acquire_owned().await.ok()?;
+            let _conn = conns.acquire_owned().await.ok()?;
+            let delay = backoff.lock().await.delay();
+            tokio::time::sleep(delay).await;
+            let outcome = tokio::time::timeout_at(deadline, probe_port(&ctx, ip, p)).await;
+            let mut st = stats.lock().await;
+            st.probes += 1;
+            match outcome {
+                Err(_) => {
+                    st.budget_exhausted += 1;
+                    None
+                }
+                Ok(Ok(svc)) => {
+                    st.open += 1;
+                    let failed = svc.fields.contains_key("error");
+                    drop(st);
+                    let mut b = backoff.lock().await;
+                    if failed {
+                        b.failure();
+                    } else {
+                        b.success();
+                    }
+                    Some(svc)
+                }
+                Ok(Err(e)) => {
+                    if !e.is_closed_port() && !matches!(e, ProbeError::Timeout { .. }) {
+                        st.errors += 1;
+                        drop(st);
+                        tracing::debug!(%ip, port = p.port, error = %e, "probe error");
+                        backoff.lock().await.failure();
+                    }
+                    None
+                }
+            }
+        });
+    }
+    let mut services = Vec::new();
+    while let Some(r) = set.join_next().await {
+        if let Ok(Some(s)) = r {
+            services.push(s);
+        }
+    }
+    services.sort_by_key(|s| (s.transport, s.port));
+    services
+}

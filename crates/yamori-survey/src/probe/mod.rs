@@ -1,0 +1,75 @@
+//! Async probes: one function per protocol, each filling a [`Service`] over connections
+//! opened through [`Guard`] (scope check, rate limit, bounded reads).
+
+mod login;
+mod stream;
+mod tcp;
+mod udp;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::creds::Credential;
+use crate::fingerprint::Rules;
+use crate::model::{Protocol, Service, Transport, MAX_BANNER_BYTES};
+use crate::net::{Guard, ProbeError};
+use crate::ports::{protocol_for, uses_tls, PortSpec};
+
+pub use stream::Stream;
+
+/// Everything a probe needs, shared by all probes of a survey.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub guard: Guard,
+    /// `yamori-survey/<version> (+authorised IoT survey; contact: …)`.
+    pub user_agent: String,
+    pub tls: Arc<rustls::ClientConfig>,
+    /// Credentials to try (empty with `--no-creds`).
+    pub credentials: Arc<Vec<Credential>>,
+    pub rules: Arc<Rules>,
+}
+
+/// Lossy UTF-8 of at most [`MAX_BANNER_BYTES`] bytes.
+pub fn banner_text(raw: &[u8]) -> String {
+    String::from_utf8_lossy(&raw[..raw.len().min(MAX_BANNER_BYTES)]).into_owned()
+}
+
+/// Probes one port. `Err` means the port is not open (or not answering: UDP); an open port
+/// whose exchange failed is an `Ok` service with an `error` field.
+pub async fn probe_port(
+    ctx: &Ctx,
+    ip: std::net::IpAddr,
+    p: PortSpec,
+) -> Result<Service, ProbeError> {
+    let addr = SocketAddr::new(ip, p.port);
+    let protocol = protocol_for(p);
+    let mut svc = Service::new(p.port, p.transport, protocol);
+    if p.transport == Transport::Udp {
+        udp::probe(ctx, addr, &mut svc).await?;
+    } else {
+        let outcome = match protocol {
+            Protocol::Telnet => tcp::telnet(ctx, addr, &mut svc).await,
+            Protocol::Ssh => tcp::line_banner(ctx, addr, &mut svc, "ssh").await,
+            Protocol::Ftp => tcp::line_banner(ctx, addr, &mut svc, "ftp").await,
+            Protocol::Http | Protocol::Https | Protocol::Tr069 => {
+                tcp::http(ctx, addr, uses_tls(p), &mut svc).await
+            }
+            Protocol::Rtsp => tcp::rtsp(ctx, addr, &mut svc).await,
+            Protocol::Mqtt => tcp::mqtt(ctx, addr, uses_tls(p), &mut svc).await,
+            Protocol::Modbus => tcp::modbus(ctx, addr, &mut svc).await,
+            Protocol::Coap | Protocol::Ssdp | Protocol::Unknown => {
+                tcp::unknown(ctx, addr, &mut svc).await
+            }
+        };
+        match outcome {
+            // The first connect failed: nothing listens there.
+            Err(e) if svc.evidence.is_empty() => return Err(e),
+            Err(e) => {
+                svc.fields.insert("error".into(), e.to_string());
+            }
+            Ok(()) => {}
+        }
+    }
+    svc.device = ctx.rules.identify(&svc);
+    Ok(svc)
+}

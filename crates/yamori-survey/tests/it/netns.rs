@@ -1,0 +1,1 @@
+//! Network-namespace lab: see tests/lab/README.md. Filled in below.
