@@ -40,7 +40,10 @@ pub struct AnnotateStats {
 
 /// Replace every service's `vulnerabilities` with the matches found in `db`: KEV first, then
 /// by CVSS (see [`sort_matches`]).
-pub fn annotate<L: VulnLookup>(result: &mut SurveyResult, db: &L) -> Result<AnnotateStats, L::Error> {
+pub fn annotate<L: VulnLookup>(
+    result: &mut SurveyResult,
+    db: &L,
+) -> Result<AnnotateStats, L::Error> {
     let mut stats = AnnotateStats::default();
     for host in &mut result.hosts {
         for svc in &mut host.services {
@@ -74,7 +77,9 @@ pub fn matches_for<L: VulnLookup>(identity: &Identity, db: &L) -> Result<Vec<Vul
             if by_id.contains_key(&cand.cve.id) {
                 continue;
             }
-            let Some(m) = match_cve(&cand.cve, identity) else { continue };
+            let Some(m) = match_cve(&cand.cve, identity) else {
+                continue;
+            };
             by_id.insert(
                 cand.cve.id.clone(),
                 VulnMatch {
@@ -103,7 +108,8 @@ pub fn matches_for<L: VulnLookup>(identity: &Identity, db: &L) -> Result<Vec<Vul
             if by_id.contains_key(&rec.id) || rec.aliases.iter().any(|a| by_id.contains_key(a)) {
                 continue;
             }
-            let Some((certainty, reason, rule)) = match_osv(&rec, package, version.as_deref(), &device)
+            let Some((certainty, reason, rule)) =
+                match_osv(&rec, package, version.as_deref(), &device)
             else {
                 continue;
             };

@@ -55,7 +55,12 @@ pub enum Component {
 impl Component {
     /// A literal value (no wildcards), lower-cased.
     pub fn literal(s: &str) -> Self {
-        Component::Value(s.chars().flat_map(char::to_lowercase).map(Piece::Lit).collect())
+        Component::Value(
+            s.chars()
+                .flat_map(char::to_lowercase)
+                .map(Piece::Lit)
+                .collect(),
+        )
     }
 
     /// The value as text if it holds no wildcard.
@@ -313,7 +318,8 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl fmt::Display for Component {
-    /// Re-binds to the formatted string: `*`, `-`, or the value with specials escaped.
+    /// Re-binds to the formatted string as NVD writes it: `*`, `-`, or the value with
+    /// punctuation other than `_ . -` escaped (`ds-2cd2026g2-iu\/sl`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Component::Any => f.write_str("*"),
@@ -323,7 +329,9 @@ impl fmt::Display for Component {
                     match x {
                         Piece::Star => f.write_str("*")?,
                         Piece::Question => f.write_str("?")?,
-                        Piece::Lit(c) if c.is_ascii_alphanumeric() || *c == '_' => {
+                        Piece::Lit(c)
+                            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') =>
+                        {
                             write!(f, "{c}")?
                         }
                         Piece::Lit(c) if !c.is_ascii() => write!(f, "{c}")?,

@@ -111,7 +111,11 @@ pub fn read_feed<R: Read>(r: R, sink: &mut Sink<'_>) -> Result<FeedKind, FeedErr
         return Ok(FeedKind::Kev);
     }
     let f = &state.osv_fields;
-    if f.contains_key("id") && ["affected", "modified", "schema_version"].iter().any(|k| f.contains_key(*k)) {
+    if f.contains_key("id")
+        && ["affected", "modified", "schema_version"]
+            .iter()
+            .any(|k| f.contains_key(*k))
+    {
         let item = match osv::parse_item(0, Value::Object(std::mem::take(&mut state.osv_fields))) {
             Ok(osv::OsvItem::Record(r)) => FeedItem::Osv(r),
             Ok(osv::OsvItem::Withdrawn(id)) => FeedItem::Skipped(ItemError {
@@ -125,7 +129,8 @@ pub fn read_feed<R: Read>(r: R, sink: &mut Sink<'_>) -> Result<FeedKind, FeedErr
         return Ok(FeedKind::Osv);
     }
     Err(FeedError::NotAFeed(if state.legacy_nvd {
-        "NVD JSON 1.1 (`CVE_Items`) is retired and not supported; use the NVD 2.0 feeds or API".into()
+        "NVD JSON 1.1 (`CVE_Items`) is retired and not supported; use the NVD 2.0 feeds or API"
+            .into()
     } else {
         "expected NVD CVE JSON 2.0 (`vulnerabilities[].cve`), CISA KEV (`vulnerabilities[].cveID`) \
          or an OSV record (`id` with `affected`/`modified`)"
@@ -226,9 +231,13 @@ fn classify(state: &mut State, osv_list: bool, index: usize, v: Value) -> FeedIt
     } else {
         state.kind
     };
-    let skip = |id: Option<String>, reason: String| FeedItem::Skipped(ItemError { index, id, reason });
+    let skip =
+        |id: Option<String>, reason: String| FeedItem::Skipped(ItemError { index, id, reason });
     let Some(kind) = kind else {
-        return skip(None, "neither an NVD item (`cve`) nor a KEV entry (`cveID`)".into());
+        return skip(
+            None,
+            "neither an NVD item (`cve`) nor a KEV entry (`cveID`)".into(),
+        );
     };
     match state.kind {
         None => state.kind = Some(kind),

@@ -51,7 +51,12 @@ pub struct Identity {
 /// `lighttpd/1.4.35`). Vendor/product as NVD's CPE dictionary names them.
 pub const SOFTWARE: &[(&str, &str, &str, &str)] = &[
     ("openssh_", "openbsd", "openssh", "openssh"),
-    ("dropbear_", "dropbear_ssh_project", "dropbear_ssh", "dropbear"),
+    (
+        "dropbear_",
+        "dropbear_ssh_project",
+        "dropbear_ssh",
+        "dropbear",
+    ),
     ("lighttpd/", "lighttpd", "lighttpd", "lighttpd"),
     ("boa/", "boa", "boa", "boa"),
     ("mini_httpd/", "acme", "mini_httpd", "mini_httpd"),
@@ -67,7 +72,8 @@ impl Identity {
     /// A device identity from one CPE string plus a version captured separately.
     pub fn from_cpe(cpe: &str, version: Option<&str>) -> Option<Identity> {
         let mut base = Cpe::parse_any(cpe).ok()?;
-        if let (Component::Any | Component::Na, Some(v)) = (&base.version, version.and_then(clean)) {
+        if let (Component::Any | Component::Na, Some(v)) = (&base.version, version.and_then(clean))
+        {
             base.version = Component::literal(&v);
         }
         let mut id = Identity::default();
@@ -92,7 +98,9 @@ impl Identity {
                     Part::Hardware,
                     &vendor,
                     &product,
-                    version.as_deref().map_or(Component::Any, Component::literal),
+                    version
+                        .as_deref()
+                        .map_or(Component::Any, Component::literal),
                 )),
                 _ => None,
             };
@@ -102,7 +110,14 @@ impl Identity {
         }
         for key in ["ssh_version", "server", "ssdp_server"] {
             if let Some(v) = s.fields.get(key) {
-                id.add_software(v, if key == "ssh_version" { "ssh banner" } else { "http server" });
+                id.add_software(
+                    v,
+                    if key == "ssh_version" {
+                        "ssh banner"
+                    } else {
+                        "http server"
+                    },
+                );
             }
         }
         id
@@ -131,13 +146,25 @@ impl Identity {
             Part::Hardware => {
                 let fw = format!("{product}_firmware");
                 let version = base.version.clone();
-                self.push(Cpe::identity(Part::Hardware, &vendor, &product, Component::Any), "fingerprint");
-                self.push(Cpe::identity(Part::OperatingSystem, &vendor, &fw, version), "derived");
+                self.push(
+                    Cpe::identity(Part::Hardware, &vendor, &product, Component::Any),
+                    "fingerprint",
+                );
+                self.push(
+                    Cpe::identity(Part::OperatingSystem, &vendor, &fw, version),
+                    "derived",
+                );
             }
             Part::OperatingSystem => {
-                let hw = product.strip_suffix("_firmware").unwrap_or(&product).to_string();
+                let hw = product
+                    .strip_suffix("_firmware")
+                    .unwrap_or(&product)
+                    .to_string();
                 self.push(base, "fingerprint");
-                self.push(Cpe::identity(Part::Hardware, &vendor, &hw, Component::Any), "derived");
+                self.push(
+                    Cpe::identity(Part::Hardware, &vendor, &hw, Component::Any),
+                    "derived",
+                );
             }
             Part::Application | Part::Any => self.push(base, "fingerprint"),
         }
@@ -150,7 +177,9 @@ impl Identity {
         }
         let lower = banner.to_ascii_lowercase();
         for (token, vendor, product, package) in SOFTWARE {
-            let Some(at) = lower.find(token) else { continue };
+            let Some(at) = lower.find(token) else {
+                continue;
+            };
             let rest = &banner[at + token.len()..];
             let version: String = rest
                 .chars()

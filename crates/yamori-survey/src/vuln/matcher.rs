@@ -210,7 +210,9 @@ pub(crate) fn match_one(crit: &Cpe, m: &CpeMatch, dev: &Cpe) -> (Tri, String, Op
             Some(lit) if c.matches_literal(&lit) => {}
             Some(_) => return no,
             None => {
-                unknown.get_or_insert_with(|| format!("criteria requires {name} {c}; the device's is unknown"));
+                unknown.get_or_insert_with(|| {
+                    format!("criteria requires {name} {c}; the device's is unknown")
+                });
             }
         }
     }
@@ -241,7 +243,11 @@ fn match_version(crit: &Cpe, m: &CpeMatch, dev: &Cpe) -> (Tri, String, Option<St
         let tri = if crit.version.matches_literal(&have) {
             Tri::Yes
         } else {
-            match crit.version.as_literal().and_then(|w| version::compare(&have, &w)) {
+            match crit
+                .version
+                .as_literal()
+                .and_then(|w| version::compare(&have, &w))
+            {
                 Some(std::cmp::Ordering::Equal) => Tri::Yes,
                 Some(_) => Tri::No,
                 None if crit.version.as_literal().is_none() => Tri::No,

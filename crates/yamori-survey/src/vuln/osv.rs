@@ -77,7 +77,9 @@ pub fn parse_item(index: usize, v: Value) -> Result<OsvItem, ItemError> {
                     return Err(err(format!("affected {ai} range {ri}: empty event")));
                 };
                 let Some(s) = val.as_str() else {
-                    return Err(err(format!("affected {ai} range {ri}: event {k} is not a string")));
+                    return Err(err(format!(
+                        "affected {ai} range {ri}: event {k} is not a string"
+                    )));
                 };
                 events.push((k, s.to_string()));
             }

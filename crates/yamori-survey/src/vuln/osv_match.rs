@@ -40,7 +40,11 @@ pub fn match_osv(
             continue;
         };
         if a.versions.iter().any(|x| x == v) {
-            return Some((Certainty::Affected, None, rule(0, format!("= {v} (listed)"))));
+            return Some((
+                Certainty::Affected,
+                None,
+                rule(0, format!("= {v} (listed)")),
+            ));
         }
         for (ri, r) in a.ranges.iter().enumerate() {
             if r.kind == "GIT" {

@@ -64,7 +64,9 @@ impl Version {
                     i += 1;
                 }
                 let digits = s[start..i].trim_start_matches('0');
-                tokens.push(Token::Num(if digits.is_empty() { "0" } else { digits }.to_string()));
+                tokens.push(Token::Num(
+                    if digits.is_empty() { "0" } else { digits }.to_string(),
+                ));
             } else if b[i].is_ascii_alphabetic() {
                 while i < b.len() && b[i].is_ascii_alphabetic() {
                     i += 1;
