@@ -6,10 +6,13 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Size of the read buffer, and so the largest block the reader can hold at once
+/// Largest size of the read buffer, and so the largest block the reader can hold at once
 /// (see `MAX_BLOCK_LEN` in the pcapng module). 1 MiB also makes reads large enough that
 /// syscalls and gzip calls cost little per record.
 pub(super) const BUF_LEN: usize = 1 << 20;
+/// The buffer starts this small and grows to [`BUF_LEN`] once the stream proves longer (or a
+/// block larger), so tiny captures (tests, fuzzing, many small files) do not pay for 1 MiB.
+const INITIAL_BUF_LEN: usize = 64 << 10;
 
 /// Counts the bytes read from the underlying source (before decompression).
 pub(super) struct Counting<R> {
@@ -39,7 +42,7 @@ impl Buffer {
     pub fn new(src: Box<dyn Read + Send>) -> Self {
         Self {
             src,
-            data: vec![0; BUF_LEN],
+            data: vec![0; INITIAL_BUF_LEN],
             start: 0,
             end: 0,
             base: 0,
@@ -75,10 +78,14 @@ impl Buffer {
     #[cold]
     fn fill_slow(&mut self, n: usize) -> io::Result<bool> {
         debug_assert!(n <= BUF_LEN, "callers bound lengths by BUF_LEN");
-        if self.start + n > BUF_LEN {
+        if self.start + n > self.data.len() {
             self.data.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
+            if self.data.len() < BUF_LEN {
+                // The stream outgrew the initial buffer (or a block is larger): grow once.
+                self.data.resize(BUF_LEN, 0);
+            }
         }
         while self.end - self.start < n && !self.eof {
             match self.src.read(&mut self.data[self.end..]) {

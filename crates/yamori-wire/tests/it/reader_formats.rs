@@ -332,7 +332,7 @@ fn many_records_across_buffer_refills_and_short_reads() {
     let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 262_144, true).expect("vec");
     let mut want = Vec::new();
     for i in 0..20_000u64 {
-        let len = if i == 777 {
+        let len = if i == 0 || i == 777 {
             262_144
         } else {
             rng.below(1600) as usize
