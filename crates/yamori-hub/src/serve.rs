@@ -104,3 +104,39 @@ fn spawn_purger(state: HubState) {
         }
     });
 }
+
+/// Run the hub on a fresh multi-threaded runtime until Ctrl-C / SIGTERM, for the CLI.
+/// `on_bound` gets the address actually bound (useful with port 0).
+pub fn run_blocking(
+    state: HubState,
+    opts: ServeOptions,
+    on_bound: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(run(state, opts, on_bound, shutdown_signal()))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

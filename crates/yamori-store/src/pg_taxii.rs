@@ -18,7 +18,8 @@ const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
 
 /// Migrations of the `taxii` domain on PostgreSQL; never edit a released entry.
 /// Sort keys use the "C" collation so text order is byte order, as in SQLite.
-pub(crate) const TAXII_MIGRATIONS: &[&str] = &["CREATE TABLE taxii_collections (
+pub(crate) const TAXII_MIGRATIONS: &[&str] = &[
+    "CREATE TABLE taxii_collections (
         id TEXT PRIMARY KEY,
         api_root TEXT NOT NULL,
         alias TEXT,
@@ -68,7 +69,11 @@ pub(crate) const TAXII_MIGRATIONS: &[&str] = &["CREATE TABLE taxii_collections (
      CREATE TABLE yamori_kv (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
-     );"];
+     );",
+    // 2: find statuses left pending by a crash without reading every status.
+    "ALTER TABLE taxii_statuses ADD COLUMN pending_count BIGINT NOT NULL DEFAULT 0;
+     CREATE INDEX taxii_statuses_pending ON taxii_statuses(pending_count);",
+];
 
 fn boxed(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
     params
@@ -122,10 +127,20 @@ fn put_status(c: &mut impl GenericClient, s: &TaxiiStatus) -> Result<()> {
     })
     .map_err(|e| StoreError::Other(format!("encode status details: {e}")))?;
     c.execute(
-        "INSERT INTO taxii_statuses (id, api_root, owner, request_timestamp, total_count, details)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET total_count = excluded.total_count, details = excluded.details",
-        &[&s.id, &s.api_root, &s.owner, &s.request_timestamp, &(s.total_count as i64), &details],
+        "INSERT INTO taxii_statuses (id, api_root, owner, request_timestamp, total_count, details,
+            pending_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET total_count = excluded.total_count,
+            details = excluded.details, pending_count = excluded.pending_count",
+        &[
+            &s.id,
+            &s.api_root,
+            &s.owner,
+            &s.request_timestamp,
+            &(s.total_count as i64),
+            &details,
+            &(s.pendings.len() as i64),
+        ],
     )
     .map_err(pg("write status"))?;
     Ok(())
@@ -316,6 +331,19 @@ impl TaxiiStore for PgStore {
             failures: d.failures,
             pendings: d.pendings,
         }))
+    }
+
+    fn taxii_pending_statuses(&self) -> Result<Vec<String>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT id FROM taxii_statuses WHERE pending_count > 0 ORDER BY id",
+                &[],
+            )
+            .map_err(pg("list pending statuses"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
     }
 
     fn taxii_purge_statuses(&self, before: &str) -> Result<u64> {

@@ -64,6 +64,9 @@ pub(crate) const TAXII_MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
      );",
+    // 2: find statuses left pending by a crash without reading every status.
+    "ALTER TABLE taxii_statuses ADD COLUMN pending_count INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX taxii_statuses_pending ON taxii_statuses(pending_count);",
 ];
 
 /// Key of the last date_added handed out, so every insert gets a strictly later one.
@@ -136,10 +139,20 @@ fn put_status(conn: &Connection, s: &TaxiiStatus) -> Result<()> {
     })
     .map_err(|e| StoreError::Other(format!("encode status details: {e}")))?;
     conn.execute(
-        "INSERT INTO taxii_statuses (id, api_root, owner, request_timestamp, total_count, details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(id) DO UPDATE SET total_count = excluded.total_count, details = excluded.details",
-        params![s.id, s.api_root, s.owner, s.request_timestamp, s.total_count as i64, details],
+        "INSERT INTO taxii_statuses (id, api_root, owner, request_timestamp, total_count, details,
+            pending_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET total_count = excluded.total_count,
+            details = excluded.details, pending_count = excluded.pending_count",
+        params![
+            s.id,
+            s.api_root,
+            s.owner,
+            s.request_timestamp,
+            s.total_count as i64,
+            details,
+            s.pendings.len() as i64
+        ],
     )
     .map_err(db("write status"))?;
     Ok(())
@@ -345,6 +358,19 @@ impl TaxiiStore for SqliteStore {
             failures: d.failures,
             pendings: d.pendings,
         }))
+    }
+
+    fn taxii_pending_statuses(&self) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let mut q = conn
+            .prepare("SELECT id FROM taxii_statuses WHERE pending_count > 0 ORDER BY id")
+            .map_err(db("list pending statuses"))?;
+        let rows = q
+            .query_map([], |r| r.get(0))
+            .map_err(db("list pending statuses"))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db("list pending statuses"))?;
+        Ok(rows)
     }
 
     fn taxii_purge_statuses(&self, before: &str) -> Result<u64> {

@@ -205,6 +205,8 @@ pub trait TaxiiStore {
     ) -> Result<u64>;
     fn taxii_put_status(&self, s: &TaxiiStatus) -> Result<()>;
     fn taxii_status(&self, id: &str) -> Result<Option<TaxiiStatus>>;
+    /// Ids of statuses that still have pending objects (after a crash, these will not finish).
+    fn taxii_pending_statuses(&self) -> Result<Vec<String>>;
     /// Remove statuses requested before `before`; returns how many.
     fn taxii_purge_statuses(&self, before: &str) -> Result<u64>;
     fn taxii_put_user(&self, u: &User) -> Result<()>;

@@ -162,3 +162,25 @@ pub fn add_objects(
     store_objects(store, collection_id, &prepared, &mut status, 500)?;
     Ok(status)
 }
+
+/// After a crash, statuses with pending objects will never finish: mark those objects failed
+/// ("not stored; send again"). Objects already reported as successes were committed together
+/// with that report, so they stay successes. Call once at start-up, only when this process is
+/// the only hub on the database (always true for the embedded SQLite file).
+pub fn fail_orphaned(store: &dyn Store) -> yamori_store::Result<usize> {
+    let ids = store.taxii_pending_statuses()?;
+    for id in &ids {
+        if let Some(mut s) = store.taxii_status(id)? {
+            let pend = std::mem::take(&mut s.pendings);
+            s.failures.extend(pend.into_iter().map(|mut d| {
+                d.message = Some(
+                    "not stored: the server stopped before this object was stored; send it again"
+                        .into(),
+                );
+                d
+            }));
+            store.taxii_put_status(&s)?;
+        }
+    }
+    Ok(ids.len())
+}

@@ -173,6 +173,8 @@ pub fn app(state: HubState) -> Router {
         .route("/taxii2/", get(server_info::discovery))
         .route("/{root}/", get(server_info::api_root))
         .route("/{root}/status/{status_id}/", get(server_info::status))
+        // taxii2-client builds status URLs without the trailing slash.
+        .route("/{root}/status/{status_id}", get(server_info::status))
         .route("/{root}/collections/", get(collections::list))
         .route("/{root}/collections/{cid}/", get(collections::one))
         .route(

@@ -13,11 +13,17 @@ use crate::TAXII_MEDIA_TYPE;
 /// Longest Host header used to build URLs; longer ones fall back to relative URLs.
 const MAX_HOST_LEN: usize = 255;
 
-pub async fn discovery(State(st): State<HubState>, headers: HeaderMap) -> TaxiiResult<Response> {
+pub async fn discovery(
+    State(st): State<HubState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> TaxiiResult<Response> {
     st.identify(&headers).await?;
+    // HTTP/1.1 names the host in `Host`, HTTP/2 in the `:authority` (the URI).
     let base = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .filter(|h| h.len() <= MAX_HOST_LEN && !h.contains(['/', '\\', '@', ' ']))
         .map(|h| format!("{}://{h}", st.config.scheme))
         .unwrap_or_default();

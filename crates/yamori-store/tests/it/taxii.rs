@@ -226,6 +226,10 @@ fn statuses_users_grants_kv() {
             pendings: vec![d("a"), d("b")],
         };
         s.taxii_put_status(&st).expect("put");
+        assert_eq!(
+            s.taxii_pending_statuses().expect("pending"),
+            vec!["s1".to_string()]
+        );
         st.successes = vec![d("a")];
         st.failures = vec![StatusDetail {
             message: Some("bad".into()),
@@ -234,6 +238,7 @@ fn statuses_users_grants_kv() {
         st.pendings.clear();
         s.taxii_put_status(&st).expect("update");
         assert_eq!(s.taxii_status("s1").expect("get"), Some(st));
+        assert!(s.taxii_pending_statuses().expect("pending").is_empty());
         assert_eq!(
             s.taxii_purge_statuses("2023-01-01T00:00:00Z")
                 .expect("purge"),

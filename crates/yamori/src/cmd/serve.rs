@@ -1,9 +1,125 @@
-//! `yamori serve`.
+//! `yamori serve`: the TAXII 2.1 hub over HTTPS, on the embedded SQLite database or PostgreSQL.
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use yamori_hub::serve::ServeOptions;
+use yamori_hub::{HubConfig, HubState};
+use yamori_store::Store;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9443")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// PEM certificate chain (default: a self-signed one generated in <data-dir>/tls/).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP instead of HTTPS. Refused unless --listen is a loopback address.
+    #[arg(long)]
+    pub danger_plain_http: bool,
+    /// API root names (repeatable); the first is the default.
+    #[arg(long = "api-root", default_values_t = vec!["api1".to_string()])]
+    pub api_roots: Vec<String>,
+    /// Largest accepted request body, in bytes (TAXII max_content_length).
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    pub max_content_length: usize,
+    /// Per-request time limit, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub request_timeout: u64,
+    /// Requests handled at once.
+    #[arg(long, default_value_t = 256)]
+    pub max_concurrent: usize,
+}
 
-pub fn run(_g: &crate::GlobalArgs, _a: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("serve")
+/// Which database: `--database postgres://…`, else `<data-dir>/yamori.sqlite`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// PostgreSQL URL (postgres://user@host/db); default: embedded SQLite in the data dir.
+    #[arg(long, env = "YAMORI_DATABASE")]
+    pub database: Option<String>,
+}
+
+/// Open the store the hub commands share.
+pub fn open_store(g: &crate::GlobalArgs, db: &DbArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &db.database {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let s = yamori_store::pg::PgStore::connect(url)
+                .with_context(|| "connecting to PostgreSQL".to_string())?;
+            return Ok(Arc::new(s));
+        }
+        anyhow::bail!("--database must be a postgres:// URL (SQLite is the default)");
+    }
+    std::fs::create_dir_all(&g.data_dir)
+        .with_context(|| format!("creating data directory {}", g.data_dir.display()))?;
+    let path = g.data_dir.join("yamori.sqlite");
+    let s = yamori_store::SqliteStore::open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    Ok(Arc::new(s))
+}
+
+pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+    for r in &a.api_roots {
+        if r.is_empty()
+            || r == "taxii2"
+            || !r
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            anyhow::bail!(
+                "API root name {r:?} must be letters, digits, '-' or '_' (and not taxii2)"
+            );
+        }
+    }
+    yamori_hub::serve::check_plain_http(&a.listen, !a.danger_plain_http)?;
+    let store = open_store(g, &a.db)?;
+    if a.db.database.is_none() {
+        // The SQLite file has one hub: pending statuses are from a crash and will not finish.
+        let n = yamori_hub::ingest::fail_orphaned(store.as_ref())?;
+        if n > 0 {
+            eprintln!(
+                "{n} status resource(s) left pending by an earlier stop were completed as failed"
+            );
+        }
+    }
+    let tls = if a.danger_plain_http {
+        None
+    } else {
+        let (cert, key) = match (&a.tls_cert, &a.tls_key) {
+            (Some(c), Some(k)) => (c.clone(), k.clone()),
+            _ => yamori_hub::tls::ensure_generated(&g.data_dir)?,
+        };
+        eprintln!("TLS certificate: {}", cert.display());
+        Some(yamori_hub::tls::server_config(&cert, &key)?)
+    };
+    let config = HubConfig {
+        api_roots: a.api_roots.clone(),
+        max_content_length: a.max_content_length,
+        request_timeout: Duration::from_secs(a.request_timeout),
+        max_concurrent: a.max_concurrent,
+        scheme: if tls.is_some() { "https" } else { "http" }.into(),
+        ..HubConfig::default()
+    };
+    let state = HubState::new(store, config).context("preparing hub state")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    yamori_hub::serve::run_blocking(
+        state,
+        ServeOptions {
+            addr: a.listen,
+            tls,
+        },
+        |addr| {
+            // One line on stdout, so scripts can find the port when --listen uses port 0.
+            println!("yamori hub listening on {scheme}://{addr}/taxii2/");
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,9 +1,247 @@
-//! `yamori sync`.
+//! `yamori sync`: incremental pull from / push to another TAXII 2.1 server. The position
+//! (last date_added handled) is remembered per peer and collection in the local store.
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use yamori_hub::client::{collection_url, Auth, ClientOptions, TaxiiClient};
+use yamori_store::taxii::{Collection, ObjectQuery, VersionFilter};
+use yamori_store::Store;
+
+use super::serve::{open_store, DbArgs};
+
+/// Objects per page read or envelope sent.
+const PAGE: u32 = 1000;
+/// How long to wait for a peer to finish a posted envelope.
+const STATUS_WAIT: Duration = Duration::from_secs(300);
+
+#[derive(clap::Args, Debug)]
+pub struct Peer {
+    /// The peer's API root URL, e.g. https://peer:9443/api1/
+    pub url: String,
+    /// Bearer token for the peer.
+    #[arg(long, env = "YAMORI_PEER_TOKEN", conflicts_with = "user")]
+    pub token: Option<String>,
+    /// HTTP Basic user for the peer (password from YAMORI_PEER_PASSWORD).
+    #[arg(long)]
+    pub user: Option<String>,
+    #[arg(long, env = "YAMORI_PEER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Trust this PEM certificate (e.g. the peer hub's generated tls/cert.pem).
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any certificate from the peer (testing on loopback only).
+    #[arg(long)]
+    pub danger_accept_invalid_certs: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Local API root.
+    #[arg(long, default_value = "api1")]
+    pub local_api_root: String,
+    /// Start again from the beginning instead of the remembered position.
+    #[arg(long)]
+    pub full: bool,
+}
 
 #[derive(clap::Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Copy objects added on the peer since the last pull into a local collection.
+    Pull {
+        #[command(flatten)]
+        peer: Peer,
+        /// Remote collection (id, alias or title).
+        #[arg(long)]
+        collection: String,
+        /// Local collection alias (created if missing); default: the remote name.
+        #[arg(long)]
+        into: Option<String>,
+    },
+    /// Send objects added locally since the last push to a collection on the peer.
+    Push {
+        #[command(flatten)]
+        peer: Peer,
+        /// Local collection (id or alias).
+        #[arg(long)]
+        collection: String,
+        /// Remote collection (id, alias or title); default: the local name.
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
 
-pub fn run(_g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
-    match c {}
+fn client(p: &Peer) -> anyhow::Result<TaxiiClient> {
+    let auth = match (&p.token, &p.user) {
+        (Some(t), _) => Auth::Bearer(t.clone()),
+        (None, Some(u)) => Auth::Basic {
+            user: u.clone(),
+            password: p.password.clone().unwrap_or_default(),
+        },
+        _ => Auth::None,
+    };
+    let opts = ClientOptions {
+        ca_cert: p.ca_cert.clone(),
+        danger_accept_invalid_certs: p.danger_accept_invalid_certs,
+        timeout: None,
+    };
+    Ok(TaxiiClient::new(auth, &opts)?)
+}
+
+fn local_collection(
+    store: &dyn Store,
+    root: &str,
+    name: &str,
+    create: bool,
+) -> anyhow::Result<Collection> {
+    if let Some(c) = store.taxii_collection(root, name)? {
+        return Ok(c);
+    }
+    if !create {
+        anyhow::bail!("no local collection {name:?} in API root {root}");
+    }
+    let c = Collection {
+        id: yamori_hub::ingest::new_status("", "", 0).id,
+        api_root: root.to_string(),
+        alias: Some(name.to_string()),
+        title: name.to_string(),
+        description: Some("pulled from a TAXII peer".into()),
+    };
+    store.taxii_put_collection(&c)?;
+    Ok(c)
+}
+
+pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
+    match c {
+        Command::Pull {
+            peer,
+            collection,
+            into,
+        } => pull(g, &peer, &collection, into.as_deref()),
+        Command::Push {
+            peer,
+            collection,
+            to,
+        } => push(g, &peer, &collection, to.as_deref()),
+    }
+}
+
+fn pull(
+    g: &crate::GlobalArgs,
+    peer: &Peer,
+    remote: &str,
+    into: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(g, &peer.db)?;
+    let cl = client(peer)?;
+    let info = cl.find_collection(&peer.url, remote)?;
+    let local = local_collection(
+        store.as_ref(),
+        &peer.local_api_root,
+        into.unwrap_or(remote),
+        true,
+    )?;
+    let key = format!("sync.pull|{}|{}", peer.url, info.id);
+    let since = if peer.full { None } else { store.kv_get(&key)? };
+    let url = collection_url(&peer.url, &info.id);
+    let (mut ok, mut failed) = (0u64, 0u64);
+    let mut q = yamori_hub::client::GetQuery {
+        added_after: since.clone(),
+        limit: Some(PAGE),
+        matches: vec![("version".into(), "all".into())],
+        next: None,
+    };
+    let mut position = since;
+    loop {
+        let page = cl
+            .get_objects(&url, &q)
+            .with_context(|| format!("reading {url}"))?;
+        let raws: Vec<&serde_json::value::RawValue> =
+            page.objects.iter().map(AsRef::as_ref).collect();
+        let mut status = yamori_hub::ingest::new_status(&peer.local_api_root, "sync", raws.len());
+        let prepared = yamori_hub::ingest::prepare_all(&raws, &mut status);
+        yamori_hub::ingest::store_objects(store.as_ref(), &local.id, &prepared, &mut status, 500)?;
+        ok += status.successes.len() as u64;
+        failed += status.failures.len() as u64;
+        for f in status.failures.iter().take(5) {
+            tracing::warn!(id = %f.id, message = ?f.message, "object from peer refused");
+        }
+        if let Some(l) = &page.date_added_last {
+            position = Some(l.clone());
+            // Saved after every stored page: an interrupted pull resumes where it stopped.
+            store.kv_set(&key, l)?;
+        }
+        if !page.more || page.objects.is_empty() {
+            break;
+        }
+        match page.next {
+            Some(n) => q.next = Some(n),
+            None => {
+                q.next = None;
+                q.added_after = position.clone();
+            }
+        }
+    }
+    println!(
+        "pulled {ok} objects from {} into {} ({failed} refused); position {}",
+        url,
+        local.alias.as_deref().unwrap_or(&local.id),
+        position.as_deref().unwrap_or("(start)")
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(super::EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn push(
+    g: &crate::GlobalArgs,
+    peer: &Peer,
+    local_name: &str,
+    to: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(g, &peer.db)?;
+    let cl = client(peer)?;
+    let local = local_collection(store.as_ref(), &peer.local_api_root, local_name, false)?;
+    let info = cl.find_collection(&peer.url, to.unwrap_or(local_name))?;
+    if !info.can_write {
+        anyhow::bail!("no write access to {} on {}", info.id, peer.url);
+    }
+    let key = format!("sync.push|{}|{}|{}", peer.url, info.id, local.id);
+    let mut q = ObjectQuery::new(&local.id, PAGE);
+    q.versions = VersionFilter::all();
+    q.added_after = if peer.full { None } else { store.kv_get(&key)? };
+    let url = collection_url(&peer.url, &info.id);
+    let (mut ok, mut failed) = (0u64, 0u64);
+    loop {
+        let page = store.taxii_query(&q)?;
+        let Some(last) = page.objects.last().cloned() else {
+            break;
+        };
+        let bodies: Vec<Box<serde_json::value::RawValue>> = page
+            .objects
+            .iter()
+            .filter_map(|o| o.body.clone())
+            .filter_map(|b| serde_json::value::RawValue::from_string(b).ok())
+            .collect();
+        let refs: Vec<&serde_json::value::RawValue> = bodies.iter().map(AsRef::as_ref).collect();
+        let st = cl
+            .post_objects(&url, &refs)
+            .with_context(|| format!("posting to {url}"))?;
+        let st = cl.wait_status(&peer.url, st, STATUS_WAIT)?;
+        ok += st.success_count;
+        failed += st.failure_count;
+        // Only advance once the peer has finished with this page.
+        store.kv_set(&key, &last.date_added)?;
+        q.after = Some(last.cursor());
+        if !page.more {
+            break;
+        }
+    }
+    println!("pushed {ok} objects to {url} ({failed} refused by the peer)");
+    Ok(if failed > 0 {
+        ExitCode::from(super::EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,9 +1,195 @@
-//! `yamori user`.
+//! `yamori user`: hub users, their tokens and per-collection permissions.
+use std::io::BufRead;
 use std::process::ExitCode;
 
-#[derive(clap::Subcommand, Debug)]
-pub enum Command {}
+use anyhow::Context;
+use yamori_store::taxii::{Collection, Grant, User};
+use yamori_store::Store;
 
-pub fn run(_g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
-    match c {}
+use super::serve::{open_store, DbArgs};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Create a user (or update their grants) and print a new bearer token once.
+    Add {
+        name: String,
+        /// `[api-root/]collection:r|w|rw` (repeatable). A collection named by an alias that
+        /// does not exist yet is created with that alias.
+        #[arg(long = "collection")]
+        collections: Vec<String>,
+        /// Also set a password for HTTP Basic, read from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Add or change grants of an existing user.
+    Grant {
+        name: String,
+        #[arg(long = "collection", required = true)]
+        collections: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Issue another token for an existing user (printed once).
+    Token {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List users and their grants.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// A parsed `--collection` argument.
+struct Spec {
+    api_root: String,
+    collection: String,
+    read: bool,
+    write: bool,
+}
+
+fn parse_spec(s: &str) -> anyhow::Result<Spec> {
+    let (path, perm) = s
+        .rsplit_once(':')
+        .with_context(|| format!("--collection {s:?}: expected NAME:r, NAME:w or NAME:rw"))?;
+    let (read, write) = match perm {
+        "r" => (true, false),
+        "w" => (false, true),
+        "rw" | "wr" => (true, true),
+        _ => anyhow::bail!("--collection {s:?}: permission must be r, w or rw"),
+    };
+    let (api_root, collection) = match path.split_once('/') {
+        Some((r, c)) => (r.to_string(), c.to_string()),
+        None => ("api1".to_string(), path.to_string()),
+    };
+    if collection.is_empty() || collection.len() > 100 {
+        anyhow::bail!("--collection {s:?}: the collection name must be 1 to 100 characters");
+    }
+    Ok(Spec {
+        api_root,
+        collection,
+        read,
+        write,
+    })
+}
+
+fn apply_grants(store: &dyn Store, user: &str, specs: &[String]) -> anyhow::Result<()> {
+    for raw in specs {
+        let spec = parse_spec(raw)?;
+        let c = match store.taxii_collection(&spec.api_root, &spec.collection)? {
+            Some(c) => c,
+            None => {
+                let c = Collection {
+                    id: uuid_v4(),
+                    api_root: spec.api_root.clone(),
+                    alias: Some(spec.collection.clone()),
+                    title: spec.collection.clone(),
+                    description: None,
+                };
+                store.taxii_put_collection(&c)?;
+                eprintln!(
+                    "created collection {} (alias {}) in API root {}",
+                    c.id, spec.collection, spec.api_root
+                );
+                c
+            }
+        };
+        store.taxii_set_grant(
+            user,
+            &Grant {
+                collection_id: c.id,
+                can_read: spec.read,
+                can_write: spec.write,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn uuid_v4() -> String {
+    // Collections need UUIDs (TAXII 2.1 §5.2.1); the hub crate already depends on `uuid`.
+    yamori_hub::ingest::new_status("", "", 0).id
+}
+
+pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
+    match c {
+        Command::Add {
+            name,
+            collections,
+            password_stdin,
+            db,
+        } => {
+            if name.is_empty() || name.contains(':') || name.len() > 100 {
+                anyhow::bail!("user name must be 1 to 100 characters without ':'");
+            }
+            let store = open_store(g, &db)?;
+            let password_hash = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password")?;
+                let pw = line.trim_end_matches(['\r', '\n']);
+                if pw.len() < 8 {
+                    anyhow::bail!("the password must have at least 8 characters");
+                }
+                Some(yamori_hub::auth::hash_secret(pw).map_err(anyhow::Error::msg)?)
+            } else {
+                store.taxii_user(&name)?.and_then(|u| u.password_hash)
+            };
+            store.taxii_put_user(&User {
+                name: name.clone(),
+                password_hash,
+            })?;
+            apply_grants(store.as_ref(), &name, &collections)?;
+            let token =
+                yamori_hub::auth::issue_token(store.as_ref(), &name).map_err(anyhow::Error::msg)?;
+            eprintln!("token for {name} (shown once; stored only as a hash):");
+            println!("{token}");
+        }
+        Command::Grant {
+            name,
+            collections,
+            db,
+        } => {
+            let store = open_store(g, &db)?;
+            store
+                .taxii_user(&name)?
+                .with_context(|| format!("no user {name:?}"))?;
+            apply_grants(store.as_ref(), &name, &collections)?;
+        }
+        Command::Token { name, db } => {
+            let store = open_store(g, &db)?;
+            store
+                .taxii_user(&name)?
+                .with_context(|| format!("no user {name:?}"))?;
+            let token =
+                yamori_hub::auth::issue_token(store.as_ref(), &name).map_err(anyhow::Error::msg)?;
+            println!("{token}");
+        }
+        Command::List { db } => {
+            let store = open_store(g, &db)?;
+            for u in store.taxii_users()? {
+                let grants: Vec<String> = store
+                    .taxii_grants(&u.name)?
+                    .into_iter()
+                    .map(|g| {
+                        let p = match (g.can_read, g.can_write) {
+                            (true, true) => "rw",
+                            (true, false) => "r",
+                            (false, true) => "w",
+                            _ => "-",
+                        };
+                        format!("{}:{p}", g.collection_id)
+                    })
+                    .collect();
+                println!("{}\t{}", u.name, grants.join(" "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
