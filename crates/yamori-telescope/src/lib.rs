@@ -4,9 +4,35 @@
 //! Architecture invariant: no I/O, no storage, no clocks. Everything here is a pure function of
 //! the packets fed in and the [`Config`]; state is mergeable so files and cores can be analysed
 //! in parallel and combined ([`Analyzer::merge`]).
+//!
+//! Code map: `classify` holds the per-packet rules; `sources` the per-source records and
+//! windows; `victims` backscatter histograms and attack segmentation; `distinct` the exact-then-
+//! estimated sets; `analyzer` the streaming state; `finish` the verdicts and [`Report`].
 
+mod analyzer;
+mod classify;
 pub mod config;
+mod distinct;
+mod finish;
+mod index;
 pub mod report;
+mod sources;
+mod timefmt;
+mod victims;
 
+pub use analyzer::Analyzer;
 pub use config::Config;
 pub use report::Report;
+
+/// Geo/ASN facts about one address, from whatever databases the caller has.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Enrichment {
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+}
+
+/// Looks up sources and victims at [`Analyzer::finish`] (once per address, not per packet).
+pub trait SourceEnricher: Sync {
+    fn lookup(&self, addr: std::net::IpAddr) -> Enrichment;
+}

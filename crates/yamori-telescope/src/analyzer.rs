@@ -1,0 +1,340 @@
+//! [`Analyzer`]: the streaming state fed one packet at a time, mergeable across files/threads.
+
+use crate::classify::{self, Darknet, Erratic};
+use crate::config::Config;
+use crate::distinct::{mix64, DistinctSet};
+use crate::sources::{Caps, SourceHit, SourceTable, HORIZONTAL_MAX_PORTS};
+use crate::victims::{Victim, VICTIM_BYTES, VICTIM_DST_CAP, VICTIM_PORT_CAP};
+use foldhash::fast::FixedState;
+use std::collections::{BTreeMap, HashMap};
+use yamori_wire::{Addr, Packet, Transport};
+
+/// Distinct minutes the time series may hold (two years); later new minutes are dropped and
+/// counted, so forged timestamps cannot grow it without bound.
+pub(crate) const MAX_MINUTES: usize = 2 * 366 * 24 * 60;
+/// Untracked sources are counted exactly up to this many, then estimated.
+const UNTRACKED_EXACT: u32 = 4096;
+const NS_PER_SEC: u64 = 1_000_000_000;
+const NS_PER_MINUTE: u64 = 60 * NS_PER_SEC;
+
+/// Streaming telescope analysis. Feed packets with [`Analyzer::observe`], combine partial
+/// analyses with [`Analyzer::merge`], and produce the report with [`Analyzer::finish`].
+///
+/// Memory: fixed ≈ 1 MiB (port counters) plus the time series (88 bytes per minute) plus
+/// per-source and per-victim state, which `state_budget_bytes` caps (see [`crate::sources`]).
+///
+/// For identical results whatever the split, give each analyzer a time-ordered slice (a file,
+/// or a contiguous part of one) and merge the analyzers in any order; see
+/// [`crate::sources`] for how windows that straddle two slices are kept open for merging.
+pub struct Analyzer {
+    pub(crate) cfg: Config,
+    darknet: Darknet,
+    pub(crate) caps: Caps,
+    window_secs: u64,
+    pub(crate) t: Counters,
+    pub(crate) tcp_ports: Box<[u64]>,
+    pub(crate) udp_ports: Box<[u64]>,
+    pub(crate) series: BTreeMap<u64, [u64; 10]>,
+    cur_minute: u64,
+    cur_counts: [u64; 10],
+    pub(crate) sources: SourceTable,
+    pub(crate) untracked: DistinctSet,
+    pub(crate) victims: HashMap<Addr, Victim, FixedState>,
+    victim_heap: i64,
+    watermark_win: u32,
+    since_pass: u64,
+    /// Source updates waiting to be applied in a batch (see [`Analyzer::flush_hits`]).
+    hits: Vec<(Addr, SourceHit)>,
+}
+
+/// Source updates applied together: their table slots are loaded first, so the cache misses
+/// of a batch overlap instead of being paid one after another (the per-source table is far
+/// larger than the caches when there are millions of sources).
+const HIT_BATCH: usize = 16;
+
+/// Plain counters, all summed by `merge`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub darknet: u64,
+    pub outside: u64,
+    pub undecodable: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub backscatter: u64,
+    pub backscatter_no_victim: u64,
+    pub by_cat: [u64; 10],
+    pub erratic: [u64; Erratic::COUNT],
+    pub fp_packets: [u64; 3],
+    pub first_ns: Option<u64>,
+    pub last_ns: Option<u64>,
+    pub untracked_packets: u64,
+    pub untracked_victim_packets: u64,
+    pub series_dropped: u64,
+}
+
+/// 32-bit key of a destination address for distinct sets: IPv4 as is, IPv6 hashed (a
+/// collision merges two destinations: probability below 2^-20 for a 100-destination set).
+#[inline]
+pub(crate) fn dst_key(a: Addr) -> u32 {
+    match a {
+        Addr::V4(x) => x,
+        Addr::V6(x) => mix64((x as u64) ^ mix64((x >> 64) as u64)) as u32,
+    }
+}
+
+impl Analyzer {
+    pub fn new(cfg: Config) -> Self {
+        let min_dsts = cfg.effective_scanner_min_destinations();
+        let vertical_ports = cfg.vertical_min_ports.max(1);
+        let caps = Caps {
+            min_dsts,
+            vertical_ports,
+            port_cap: vertical_ports.max(HORIZONTAL_MAX_PORTS as u32 + 1),
+        };
+        Analyzer {
+            darknet: Darknet::new(&cfg.darknets),
+            window_secs: cfg.window_secs.max(1),
+            cfg,
+            caps,
+            t: Counters::default(),
+            tcp_ports: vec![0; 65_536].into_boxed_slice(),
+            udp_ports: vec![0; 65_536].into_boxed_slice(),
+            series: BTreeMap::new(),
+            cur_minute: u64::MAX,
+            cur_counts: [0; 10],
+            sources: SourceTable::new(),
+            untracked: DistinctSet::default(),
+            victims: HashMap::default(),
+            victim_heap: 0,
+            watermark_win: 0,
+            since_pass: 0,
+            hits: Vec::with_capacity(HIT_BATCH),
+        }
+    }
+
+    /// Estimated bytes of per-source and per-victim state (what the budget caps); up to
+    /// `HIT_BATCH` most recent packets may not be applied yet.
+    pub fn state_bytes(&self) -> u64 {
+        self.sources.state_bytes()
+            + self.victims.len() as u64 * VICTIM_BYTES
+            + self.victim_heap.max(0) as u64
+    }
+
+    /// Distinct sources tracked so far.
+    pub fn tracked_sources(&self) -> usize {
+        self.sources.len()
+    }
+
+    #[inline]
+    fn see_time(&mut self, ts_ns: u64) {
+        self.t.first_ns = Some(self.t.first_ns.map_or(ts_ns, |f| f.min(ts_ns)));
+        self.t.last_ns = Some(self.t.last_ns.map_or(ts_ns, |l| l.max(ts_ns)));
+    }
+
+    /// A record that did not decode to IP (counted in `packets`, `bytes` and `undecodable`).
+    pub fn observe_undecodable(&mut self, ts_ns: u64, wire_len: u32) {
+        self.t.packets += 1;
+        self.t.bytes += u64::from(wire_len);
+        self.t.undecodable += 1;
+        self.see_time(ts_ns);
+    }
+
+    /// One decoded frame; `wire_len` is the original frame length (for byte counts).
+    #[inline]
+    pub fn observe(&mut self, pkt: &Packet, wire_len: u32) {
+        self.t.packets += 1;
+        self.t.bytes += u64::from(wire_len);
+        self.see_time(pkt.ts_ns);
+        if !self.darknet.contains(pkt.dst) {
+            self.t.outside += 1;
+            return;
+        }
+        self.t.darknet += 1;
+        match pkt.dst {
+            Addr::V4(_) => self.t.ipv4 += 1,
+            Addr::V6(_) => self.t.ipv6 += 1,
+        }
+        let cat = classify::category(&pkt.transport).index();
+        self.t.by_cat[cat] += 1;
+        let minute = pkt.ts_ns / NS_PER_MINUTE;
+        if minute != self.cur_minute {
+            self.flush_minute();
+            self.cur_minute = minute;
+        }
+        self.cur_counts[cat] += 1;
+        let port = match &pkt.transport {
+            Transport::Tcp(t) => {
+                self.tcp_ports[usize::from(t.dst_port)] += 1;
+                Some(t.dst_port)
+            }
+            Transport::Udp(u) => {
+                self.udp_ports[usize::from(u.dst_port)] += 1;
+                Some(u.dst_port)
+            }
+            _ => None,
+        };
+        let syn = classify::is_syn_probe(&pkt.transport);
+        let fp = if syn { classify::fingerprints(pkt) } else { 0 };
+        if fp != 0 {
+            for (b, c) in self.t.fp_packets.iter_mut().enumerate() {
+                *c += u64::from(fp >> b & 1);
+            }
+        }
+        if let Some(e) = classify::erratic(pkt, fp) {
+            self.t.erratic[e as usize] += 1;
+            return;
+        }
+        if let Some(bs) = classify::backscatter(pkt) {
+            self.t.backscatter += 1;
+            self.victim(pkt, bs);
+        }
+        let secs = (pkt.ts_ns / NS_PER_SEC).min(u64::from(u32::MAX)) as u32;
+        let win = (u64::from(secs) / self.window_secs) as u32;
+        self.watermark_win = self.watermark_win.max(win);
+        self.since_pass += 1;
+        if self.watermark_win > self.sources.evicted_below.saturating_add(1)
+            && self.since_pass >= self.sources.len() as u64 / 4
+        {
+            self.flush_hits();
+            self.sources.evict(self.watermark_win, &self.caps);
+            self.since_pass = 0;
+        }
+        let hit = SourceHit {
+            secs,
+            win,
+            wire_len,
+            ttl: pkt.ttl,
+            probe: classify::is_probe(&pkt.transport).then(|| (dst_key(pkt.dst), port)),
+            syn,
+            fp,
+        };
+        self.hits.push((pkt.src, hit));
+        if self.hits.len() == HIT_BATCH {
+            self.flush_hits();
+        }
+    }
+
+    /// Applies the batched source updates, in arrival order.
+    pub(crate) fn flush_hits(&mut self) {
+        if self.hits.is_empty() {
+            return;
+        }
+        let mut warm = 0u64;
+        for (src, _) in &self.hits {
+            warm = warm.wrapping_add(self.sources.touch(*src));
+        }
+        std::hint::black_box(warm);
+        let mut hits = std::mem::take(&mut self.hits);
+        for (src, hit) in hits.drain(..) {
+            let admit = self.state_bytes() < self.cfg.state_budget_bytes;
+            if !self.sources.hit(src, &hit, &self.caps, admit) {
+                self.t.untracked_packets += 1;
+                self.untracked.insert(dst_key(src), UNTRACKED_EXACT);
+            }
+        }
+        self.hits = hits;
+    }
+
+    fn victim(&mut self, pkt: &Packet, bs: classify::Backscatter) {
+        let Some(addr) = bs.victim else {
+            self.t.backscatter_no_victim += 1;
+            return;
+        };
+        let admit = self.state_bytes() < self.cfg.state_budget_bytes;
+        let v = match self.victims.get_mut(&addr) {
+            Some(v) => v,
+            None if admit => self.victims.entry(addr).or_default(),
+            None => {
+                self.t.untracked_victim_packets += 1;
+                return;
+            }
+        };
+        let mut d = v.add_time(pkt.ts_ns, 1);
+        if let Some(p) = bs.port {
+            d += v.ports.add(p, 1, VICTIM_PORT_CAP);
+        }
+        d += v.dsts.insert(dst_key(pkt.dst), VICTIM_DST_CAP);
+        v.kinds |= 1 << bs.kind;
+        self.victim_heap += d as i64;
+    }
+
+    pub(crate) fn flush_minute(&mut self) {
+        if self.cur_minute == u64::MAX {
+            return;
+        }
+        let counts = std::mem::take(&mut self.cur_counts);
+        let n = self.series.len();
+        match self.series.get_mut(&self.cur_minute) {
+            Some(e) => e.iter_mut().zip(counts).for_each(|(a, b)| *a += b),
+            None if n < MAX_MINUTES => {
+                self.series.insert(self.cur_minute, counts);
+            }
+            None => self.t.series_dropped += counts.iter().sum::<u64>(),
+        }
+        self.cur_minute = u64::MAX;
+    }
+
+    /// Combines `other` (analysed with the same [`Config`]) into `self`.
+    pub fn merge(&mut self, mut other: Analyzer) {
+        self.flush_minute();
+        other.flush_minute();
+        self.flush_hits();
+        other.flush_hits();
+        let (a, b) = (&mut self.t, &other.t);
+        for (x, y) in [
+            (&mut a.packets, b.packets),
+            (&mut a.bytes, b.bytes),
+            (&mut a.darknet, b.darknet),
+            (&mut a.outside, b.outside),
+            (&mut a.undecodable, b.undecodable),
+            (&mut a.ipv4, b.ipv4),
+            (&mut a.ipv6, b.ipv6),
+            (&mut a.backscatter, b.backscatter),
+            (&mut a.backscatter_no_victim, b.backscatter_no_victim),
+            (&mut a.untracked_packets, b.untracked_packets),
+            (&mut a.untracked_victim_packets, b.untracked_victim_packets),
+            (&mut a.series_dropped, b.series_dropped),
+        ] {
+            *x += y;
+        }
+        add_all(&mut a.by_cat, &b.by_cat);
+        add_all(&mut a.erratic, &b.erratic);
+        add_all(&mut a.fp_packets, &b.fp_packets);
+        if let Some(f) = b.first_ns {
+            self.see_time(f);
+        }
+        if let Some(l) = b.last_ns {
+            self.see_time(l);
+        }
+        add_all(&mut self.tcp_ports, &other.tcp_ports);
+        add_all(&mut self.udp_ports, &other.udp_ports);
+        for (m, c) in std::mem::take(&mut other.series) {
+            self.cur_minute = m;
+            self.cur_counts = c;
+            self.flush_minute();
+        }
+        self.sources.merge(other.sources, &self.caps);
+        self.untracked.union(&other.untracked, UNTRACKED_EXACT);
+        for (addr, v) in other.victims {
+            match self.victims.get_mut(&addr) {
+                Some(mine) => self.victim_heap += mine.merge(v) as i64,
+                None => {
+                    let mut fresh = Victim::default();
+                    self.victim_heap += fresh.merge(v) as i64;
+                    self.victims.insert(addr, fresh);
+                }
+            }
+        }
+        self.watermark_win = self.watermark_win.max(other.watermark_win);
+    }
+
+    pub(crate) fn window_secs(&self) -> u64 {
+        self.window_secs
+    }
+}
+
+fn add_all(a: &mut [u64], b: &[u64]) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
