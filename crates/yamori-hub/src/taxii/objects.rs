@@ -287,6 +287,17 @@ pub async fn post_objects(
     if serde_json::from_slice::<&RawValue>(&bytes).is_err() {
         return Err(TaxiiError::bad_request("the body is not valid JSON"));
     }
+    let unprocessable = |why: String| {
+        TaxiiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable envelope",
+            format!("not a TAXII envelope: {why}"),
+        )
+    };
+    // serde would also read a struct from a JSON array; an envelope must be an object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(unprocessable("the body is not a JSON object".into()));
+    }
     let envelope: Envelope<'_> = serde_json::from_slice(&bytes).map_err(|e| {
         TaxiiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -79,6 +79,8 @@ async fn malformed_bodies_and_queries() {
         ("{\"objects\": [", StatusCode::BAD_REQUEST),
         ("not json", StatusCode::BAD_REQUEST),
         ("[1,2]", StatusCode::UNPROCESSABLE_ENTITY),
+        ("[]", StatusCode::UNPROCESSABLE_ENTITY),
+        ("{\"objects\": {}}", StatusCode::UNPROCESSABLE_ENTITY),
         ("{\"objects\": 5}", StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let r = call(&h.app, Method::POST, &u, &h.alice, body.into()).await;

@@ -95,9 +95,15 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     } else {
         let (cert, key) = match (&a.tls_cert, &a.tls_key) {
             (Some(c), Some(k)) => (c.clone(), k.clone()),
-            _ => yamori_hub::tls::ensure_generated(&g.data_dir)?,
+            _ => {
+                let pair = yamori_hub::tls::ensure_generated(&g.data_dir)?;
+                eprintln!(
+                    "TLS: generated certificate; clients should trust {}",
+                    yamori_hub::tls::generated_ca(&g.data_dir).display()
+                );
+                pair
+            }
         };
-        eprintln!("TLS certificate: {}", cert.display());
         Some(yamori_hub::tls::server_config(&cert, &key)?)
     };
     let config = HubConfig {
