@@ -23,7 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             generate(path, n)
         }
         (Some("read"), Some(path)) => read(path),
-        _ => Err("usage: bench_read gen FILE [N] | read FILE".into()),
+        (Some("count"), Some(path)) => count(path),
+        _ => Err("usage: bench_read gen FILE [N] | read FILE | count FILE-or-'-'".into()),
     }
 }
 
@@ -195,6 +196,34 @@ fn read(path: &str) -> Result<(), Box<dyn std::error::Error>> {
             &format!("(SYN-only {syn})"),
         );
     }
+    Ok(())
+}
+
+/// Read + decode any capture (gzip, pcapng, `-` for stdin) once, with the reader's progress
+/// counters: `gzip -c x.pcap | bench_read count -`.
+fn count(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let t = start();
+    let mut r = CaptureReader::open(std::path::Path::new(path))?;
+    let (mut n, mut syn, mut err) = (0u64, 0u64, 0u64);
+    while let Some(rec) = r.next_record()? {
+        n += 1;
+        match decode(rec.link, rec.ts_ns, rec.data) {
+            Ok(pkt) => {
+                if let Transport::Tcp(t) = pkt.transport {
+                    syn += u64::from(t.flags == Tcp::SYN);
+                }
+            }
+            Err(_) => err += 1,
+        }
+    }
+    let extra = format!(
+        "({:?}, gzip {}, SYN-only {syn}, decode errors {err}, source bytes {}, stream bytes {})",
+        r.format(),
+        r.is_compressed(),
+        r.source_bytes_read(),
+        r.stream_offset()
+    );
+    rate(&format!("count {path}"), n, t, &extra);
     Ok(())
 }
 

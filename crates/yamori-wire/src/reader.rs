@@ -61,6 +61,23 @@ pub struct ReadError {
     pub kind: ReadErrorKind,
 }
 
+impl ReadError {
+    fn new(file: &str, (offset, kind): Located) -> Self {
+        let kind = match kind {
+            // A gzip stream cut short surfaces as an I/O error: it is a truncated capture.
+            ReadErrorKind::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                ReadErrorKind::Truncated
+            }
+            k => k,
+        };
+        Self {
+            file: file.to_string(),
+            offset,
+            kind,
+        }
+    }
+}
+
 /// The kinds of [`ReadError`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -166,11 +183,7 @@ impl CaptureReader {
             inner: r,
             count: Arc::clone(&source_bytes),
         };
-        let err = |(offset, kind): Located| ReadError {
-            file: name.to_string(),
-            offset,
-            kind,
-        };
+        let err = |located: Located| ReadError::new(name, located);
         let mut buf = Buffer::new(Box::new(counting));
         let mut compressed = false;
         let format = loop {
@@ -219,20 +232,9 @@ impl CaptureReader {
                 offset: m.offset,
             })),
             Ok(None) => Ok(None),
-            Err((offset, kind)) => {
+            Err(located) => {
                 self.failed = true;
-                let kind = match kind {
-                    // A gzip stream cut short surfaces as an I/O error: it is a truncated capture.
-                    ReadErrorKind::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                        ReadErrorKind::Truncated
-                    }
-                    k => k,
-                };
-                Err(ReadError {
-                    file: self.name.clone(),
-                    offset,
-                    kind,
-                })
+                Err(ReadError::new(&self.name, located))
             }
         }
     }

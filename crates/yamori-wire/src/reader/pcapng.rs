@@ -33,6 +33,9 @@ struct Interface {
     snaplen: u32,
     /// Timestamp units per second (`if_tsresol`, default 10^6).
     units_per_sec: u64,
+    /// Nanoseconds per unit when that is a whole number (10^0 … 10^9 units per second): then a
+    /// timestamp converts with one multiplication instead of a 128-bit division per packet.
+    ns_per_unit: Option<u64>,
     /// `if_tsoffset`: seconds added to every timestamp.
     offset_secs: i64,
 }
@@ -166,6 +169,7 @@ impl PcapNg {
             link: LinkType(u32::from(read_u16(b, 8, be))),
             snaplen: read_u32(b, 12, be),
             units_per_sec: 1_000_000,
+            ns_per_unit: Some(1_000),
             offset_secs: 0,
         };
         // Options: (code u16, length u16, value padded to 4 bytes)*, ending with code 0 or the block.
@@ -202,6 +206,8 @@ impl PcapNg {
             }
             at += 4 + len.div_ceil(4) * 4;
         }
+        iface.ns_per_unit =
+            (NS_PER_SEC % iface.units_per_sec == 0).then(|| NS_PER_SEC / iface.units_per_sec);
         self.interfaces.push(iface);
         buf.consume(block_len as usize);
         Ok(())
@@ -269,7 +275,10 @@ impl PcapNg {
         }
         let link = iface.link;
         let ts_ns = match ts {
-            Some(t) => to_ns(t, iface.units_per_sec, iface.offset_secs),
+            Some(t) => match (iface.ns_per_unit, iface.offset_secs) {
+                (Some(mul), 0) => t.saturating_mul(mul),
+                _ => to_ns(t, iface.units_per_sec, iface.offset_secs),
+            },
             None => self.last_ts_ns,
         };
         self.whole_block(buf, block_len)?;
@@ -298,12 +307,14 @@ fn ts_units(r: u8) -> Option<u64> {
     }
 }
 
+const NS_PER_SEC: u64 = 1_000_000_000;
+
 /// Timestamp in interface units → ns since the epoch, saturating at the u64 range.
 fn to_ns(ts: u64, units_per_sec: u64, offset_secs: i64) -> u64 {
     let units = u128::from(units_per_sec.max(1));
     let t = u128::from(ts);
     let ns = (t / units) * 1_000_000_000 + (t % units) * 1_000_000_000 / units;
-    let with_offset = ns as i128 + i128::from(offset_secs) * 1_000_000_000;
+    let with_offset = ns as i128 + i128::from(offset_secs) * i128::from(NS_PER_SEC);
     with_offset.clamp(0, i128::from(u64::MAX)) as u64
 }
 
