@@ -227,7 +227,7 @@ impl CaptureReader {
             Ok(Some(m)) => Ok(Some(Record {
                 ts_ns: m.ts_ns,
                 link: m.link,
-                data: self.buf.consumed_tail(m.pos, m.len),
+                data: self.buf.bytes_at(m.pos, m.len),
                 orig_len: m.orig_len,
                 offset: m.offset,
             })),

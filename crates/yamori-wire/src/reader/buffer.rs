@@ -107,13 +107,14 @@ impl Buffer {
         self.base += n as u64;
     }
 
-    /// The `len` bytes just consumed ending at the current position.
+    /// `len` bytes at buffer index `at` (taken from [`Self::pos`] before they were consumed);
+    /// valid until the next `fill`. Out-of-range requests yield an empty slice, never a panic.
     #[inline]
-    pub fn consumed_tail(&self, from_start: usize, len: usize) -> &[u8] {
-        &self.data[from_start..from_start + len]
+    pub fn bytes_at(&self, at: usize, len: usize) -> &[u8] {
+        self.data.get(at..at + len).unwrap_or_default()
     }
 
-    /// Index in the buffer of the first unread byte (pairs with [`Self::consumed_tail`]).
+    /// Index in the buffer of the first unread byte (pairs with [`Self::bytes_at`]).
     #[inline]
     pub fn pos(&self) -> usize {
         self.start

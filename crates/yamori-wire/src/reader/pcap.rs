@@ -42,6 +42,7 @@ impl Pcap {
                 ReadErrorKind::Malformed(format!("pcap version {major} (expected 2)")),
             ));
         }
+        // thiszone (8) and sigfigs (12) are 0 in every file libpcap writes; timestamps are UTC.
         let snaplen = rd(16);
         // A snap length of 0 is written by some tools to mean "unlimited": only the hard limit applies.
         let limit = if snaplen == 0 {

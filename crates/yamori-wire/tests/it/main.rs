@@ -2,6 +2,7 @@
 //! protocol, an etherparse oracle, every capture-file variant, bad inputs, a real-peer check
 //! against tshark's editcap, and the fuzz targets' invariants as seeded random loops.
 mod decode;
+mod decode_ipv6_icmp;
 mod oracle;
 mod peer;
 mod reader_errors;
