@@ -1,9 +1,167 @@
-//! `yamori survey`.
+//! `yamori survey`: survey an authorised scope for IoT devices and weak credentials.
+//!
+//! Safety first: no scope file, no scan; a scope file with any bad line is refused as a whole;
+//! IANA special-purpose ranges are cut unless named explicitly; `--exclude` is always honoured;
+//! the target count is printed before the first packet.
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use yamori_survey::fingerprint::Rules;
+use yamori_survey::scope::Scope;
+use yamori_survey::{creds, ports, SurveyConfig};
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Scope file: one CIDR, address or `a-b` range per line, `#` comments. Required: without
+    /// a scope there is no scan.
+    #[arg(long, value_name = "FILE")]
+    pub scope: Option<PathBuf>,
+    /// Blocklist in the same format; always removed from the scope.
+    #[arg(long, value_name = "FILE")]
+    pub exclude: Option<PathBuf>,
+    /// Write the result (JSON, schema yamori.survey.result/1) here.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Probes (connections and datagrams) per second, all hosts together.
+    #[arg(long, default_value_t = 500)]
+    pub rate: u32,
+    /// Ports: `iot`, `common`, `all`, or a list like `23,80,8000-8010,udp:5683,8081/http`.
+    #[arg(long, default_value = "iot")]
+    pub ports: String,
+    /// Print the number of targets and exit without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Connections in flight, all hosts together.
+    #[arg(long, default_value_t = 1000)]
+    pub concurrency: usize,
+    /// Connections in flight to one host.
+    #[arg(long, default_value_t = 4)]
+    pub per_host: usize,
+    /// Connect/read timeout in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub timeout: f64,
+    /// Time budget per host in seconds (all ports and login attempts).
+    #[arg(long, default_value_t = 300.0)]
+    pub host_budget: f64,
+    /// Extra credentials to try (`user:password` per line), after the built-in list.
+    #[arg(long, value_name = "FILE")]
+    pub creds: Option<PathBuf>,
+    /// Do not try any credentials.
+    #[arg(long)]
+    pub no_creds: bool,
+    /// Contact (e-mail or URL) announced in the HTTP User-Agent; required for a real run.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Fingerprint rules file (TOML) instead of the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Option<PathBuf>,
+    /// Print the result JSON on stdout instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_g: &crate::GlobalArgs, _a: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("survey")
+pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+    let Some(scope_path) = &a.scope else {
+        bail!("no scope given: `yamori survey` only scans the addresses you are authorised to survey, listed in a scope file (--scope FILE)");
+    };
+    let scope = Scope::load(scope_path, a.exclude.as_deref())?;
+    let port_list = ports::parse(&a.ports).map_err(|e| anyhow::anyhow!("--ports: {e}"))?;
+    let targets = scope.count();
+    if a.dry_run {
+        println!("{targets}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let contact = match a.contact.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() => c.to_string(),
+        _ => bail!("--contact is required: the survey announces who runs it (e-mail or URL) so owners can reach you"),
+    };
+    if !(a.timeout > 0.0 && a.timeout.is_finite())
+        || !(a.host_budget > 0.0 && a.host_budget.is_finite())
+    {
+        bail!("--timeout and --host-budget must be positive numbers of seconds");
+    }
+    let mut credentials = Vec::new();
+    if !a.no_creds {
+        credentials = creds::parse_builtin(creds::BUILTIN)?;
+        if let Some(p) = &a.creds {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            for c in creds::parse_user(&text, &p.display().to_string())? {
+                if !credentials
+                    .iter()
+                    .any(|x| x.username == c.username && x.password == c.password)
+                {
+                    credentials.push(c);
+                }
+            }
+        }
+    }
+    let rules = match &a.fingerprints {
+        Some(p) => Rules::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?,
+        None => Rules::builtin()?,
+    };
+    if !g.quiet {
+        eprintln!(
+            "yamori survey: {targets} target address(es) × {} port(s), rate {}/s, scope {scope}",
+            port_list.len(),
+            a.rate
+        );
+    }
+    let cfg = SurveyConfig {
+        scope,
+        ports: port_list,
+        rate: a.rate,
+        concurrency: a.concurrency,
+        per_host: a.per_host,
+        timeout: Duration::from_secs_f64(a.timeout),
+        host_budget: Duration::from_secs_f64(a.host_budget),
+        credentials,
+        rules,
+        contact,
+    };
+    let result = yamori_survey::run_survey(cfg)?;
+    let json = serde_json::to_string_pretty(&result)?;
+    if let Some(out) = &a.out {
+        std::fs::write(out, format!("{json}\n"))
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    if a.json {
+        println!("{json}");
+    } else {
+        let services: usize = result.hosts.iter().map(|h| h.services.len()).sum();
+        let weak = result
+            .hosts
+            .iter()
+            .flat_map(|h| &h.services)
+            .filter(|s| s.weak_credential.is_some())
+            .count();
+        println!(
+            "{} target(s), {} responsive host(s), {services} service(s), {weak} weak credential(s)",
+            result.targets,
+            result.hosts.len()
+        );
+        for h in &result.hosts {
+            for s in &h.services {
+                let device = s
+                    .device
+                    .as_ref()
+                    .map(|d| format!(" {} {}", d.vendor, d.product))
+                    .unwrap_or_default();
+                let cred = s
+                    .weak_credential
+                    .as_ref()
+                    .map(|w| format!(" WEAK {}:{}", w.username, w.password_masked))
+                    .unwrap_or_default();
+                println!(
+                    "  {}:{}/{:?} {:?}{device}{cred}",
+                    h.address, s.port, s.transport, s.protocol
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
