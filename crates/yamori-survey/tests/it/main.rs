@@ -3,6 +3,5 @@
 
 mod loopback;
 mod netns;
-mod notify;
 mod util;
 mod vuln;
