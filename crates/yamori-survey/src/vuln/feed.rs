@@ -261,3 +261,16 @@ fn classify(state: &mut State, osv_list: bool, index: usize, v: Value) -> FeedIt
         },
     }
 }
+
+/// `r`, gunzipped if it starts with the gzip magic (NVD publishes its feeds as `.json.gz`).
+/// Decompression streams, so a highly compressed file costs time, not memory.
+pub fn gunzip_if_needed<'a, R: std::io::BufRead + 'a>(
+    mut r: R,
+) -> std::io::Result<Box<dyn Read + 'a>> {
+    const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+    if r.fill_buf()?.starts_with(&GZIP_MAGIC) {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+    } else {
+        Ok(Box::new(r))
+    }
+}

@@ -3,5 +3,6 @@
 
 mod loopback;
 mod netns;
+mod notify;
 mod util;
 mod vuln;
