@@ -16,6 +16,7 @@ mod transport;
 
 use crate::{DecodeError, LinkType, Packet};
 
+#[inline]
 pub(crate) fn decode(link: LinkType, ts_ns: u64, frame: &[u8]) -> Result<Packet, DecodeError> {
     // The version nibble wins over the ethertype / address family that announced it (as in
     // etherparse's lax slicing): a packet behind a wrong label still has its addresses read.

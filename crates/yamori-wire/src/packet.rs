@@ -187,6 +187,7 @@ pub enum DecodeError {
 /// Decode one link-layer frame captured at `ts_ns`.
 ///
 /// Never panics on any input; see the fuzz target `decode`.
+#[inline]
 pub fn decode(link: crate::LinkType, ts_ns: u64, frame: &[u8]) -> Result<Packet, DecodeError> {
     crate::decode_impl::decode(link, ts_ns, frame)
 }
