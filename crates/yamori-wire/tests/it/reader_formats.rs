@@ -373,3 +373,48 @@ fn open_names_missing_files() {
     assert_eq!((e.file.as_str(), e.offset), ("/nonexistent/yamori.pcap", 0));
     assert!(e.to_string().contains("/nonexistent/yamori.pcap"));
 }
+
+/// `-` reads standard input. The test re-runs its own binary as the child whose stdin is a
+/// gzip-compressed capture (the child branch runs only with the marker variable set).
+#[test]
+fn dash_reads_standard_input() {
+    if std::env::var_os("YAMORI_WIRE_STDIN_CHILD").is_some() {
+        let mut r = CaptureReader::open(std::path::Path::new("-")).expect("stdin");
+        let (mut n, mut last) = (0, 0);
+        while let Some(rec) = r.next_record().expect("read stdin") {
+            n += 1;
+            last = rec.ts_ns;
+        }
+        println!("STDIN-RESULT {n} {last} {} {}", r.name(), r.is_compressed());
+        return;
+    }
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut child = Command::new(exe)
+        .args([
+            "--exact",
+            "reader_formats::dash_reads_standard_input",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("YAMORI_WIRE_STDIN_CHILD", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn child");
+    let input = gzip(&pcap_bytes(true, &TS, &frames()));
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(&input)
+        .expect("feed stdin");
+    let out = child.wait_with_output().expect("child runs");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("STDIN-RESULT 3 {} - true", TS[2])),
+        "{stdout}"
+    );
+}
