@@ -22,7 +22,7 @@ const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
 /// skipped as a stream). A packet block is at most [`MAX_CAPLEN`] of data plus headers and
 /// options; 1 MiB leaves ample room for options while keeping memory constant.
 const MAX_BLOCK_LEN: u32 = BUF_LEN as u32;
-/// Interfaces per section. Real captures have a handful; each costs 24 bytes, so the bound
+/// Interfaces per section. Real captures have a handful; each costs 40 bytes, so the bound
 /// only stops a file of millions of IDBs from growing memory.
 const MAX_INTERFACES: usize = 65_536;
 
