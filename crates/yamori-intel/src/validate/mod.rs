@@ -31,6 +31,7 @@
 
 mod common;
 pub mod pattern;
+mod properties;
 mod types;
 
 use std::fmt;

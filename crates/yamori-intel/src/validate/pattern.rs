@@ -473,3 +473,69 @@ fn is_base64(text: &str) -> bool {
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_patterns_we_generate_and_the_grammar_forms() {
+        for ok in [
+            "[ipv4-addr:value = '198.51.100.7']",
+            "[ipv6-addr:value = '2001:db8::7']",
+            "[ipv4-addr:value = '198.51.100.7' OR ipv4-addr:value = '198.51.100.8']",
+            "[network-traffic:dst_port >= 1024 AND network-traffic:src_ref.value = '1.2.3.4']",
+            "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4'] OR [x509-certificate:serial_number != '1']",
+            "[a-b:c_d[0].e[*] IN (1, -2, 3.5, true, t'2020-01-01T00:00:00Z')] // trailing comment",
+            "/* lead */ [artifact:payload_bin = b'aGk='] AND [artifact:x_hex = h'00ff']",
+            "[process:pid MATCHES '^1$'] REPEATS 2 TIMES WITHIN 10.5 SECONDS",
+            "[user-account:x_flag = false]",
+            "[x-foo:'quoted prop' = 'x']",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_with_an_offset() {
+        let cases = [
+            ("", 0),
+            ("[ipv4-addr:value = '1.2.3.4'", 28),
+            ("[ipv4-addr:value = 1.2.3.4]", 22),
+            ("[ipv4-addr:value == ]", 20),
+            ("[IPV4-addr:value = 'x']", 1),
+            ("[ipv4-addr:va = 'x']", 11),
+            ("[ipv4-addr:value LIKE 5]", 22),
+            ("[ipv4-addr:value = 'x'] WITHIN -5 SECONDS", 31),
+            ("[ipv4-addr:value = 'x'] REPEATS 1.5 TIMES", 32),
+            ("[ipv4-addr:value = 'x'] START t'2020-01-01T00:00:00Z'", 53),
+            ("[ipv4-addr:value = 'x\\n']", 0),
+            ("[ipv4-addr:value = 'x'] ;", 24),
+            ("[ipv4-addr:value = 007]", 19),
+            ("[ipv4-addr:value = h'0']", 19),
+        ];
+        for (bad, offset) in cases {
+            let e = check(bad).expect_err(bad);
+            if offset > 0 {
+                assert_eq!(e.offset, offset, "{bad}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_and_size_are_bounded() {
+        let deep = format!(
+            "{}[a-b:cde = 1]{}",
+            "(".repeat(MAX_NESTING + 1),
+            ")".repeat(MAX_NESTING + 1)
+        );
+        assert!(check(&deep)
+            .expect_err("too deep")
+            .message
+            .contains("nested"));
+        let fine = format!("{}[a-b:cde = 1]{}", "(".repeat(10), ")".repeat(10));
+        assert_eq!(check(&fine), Ok(()));
+        let long = format!("[a-b:cde = '{}']", "x".repeat(MAX_PATTERN_BYTES));
+        assert!(check(&long).is_err());
+    }
+}

@@ -18,6 +18,8 @@ pub struct Verdict {
 pub enum Mode {
     /// `--strict --disable 103`: the setting generated bundles must pass.
     Bundle,
+    /// `--strict` with every check.
+    All,
     /// `--strict --enable 102`: the rules `validate_object` claims.
     Corpus,
 }
@@ -48,6 +50,7 @@ pub fn validate(files: &[PathBuf], mode: Mode) -> Option<Vec<Verdict>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/stix2_check.py");
     let mode = match mode {
         Mode::Bundle => "bundle",
+        Mode::All => "all",
         Mode::Corpus => "corpus",
     };
     let output = Command::new(python)

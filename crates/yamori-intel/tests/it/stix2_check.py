@@ -4,6 +4,7 @@
 Modes (chosen by the Rust tests, see tests/it/oasis.rs):
   bundle  -- --strict with check 103 (uuid-check) disabled: every error and every other
              best-practice warning fails.
+  all     -- --strict with every check (used to show that 103 is the only difference).
   corpus  -- --strict --enable 102: all MUST checks plus the custom-prefix-lax SHOULD check,
              which is the set of rules yamori_intel::validate claims.
 """
@@ -17,6 +18,8 @@ def main():
     mode, files = sys.argv[1], sys.argv[2:]
     if mode == "bundle":
         options = ValidationOptions(version="2.1", strict=True, disabled="103", silent=True)
+    elif mode == "all":
+        options = ValidationOptions(version="2.1", strict=True, silent=True)
     elif mode == "corpus":
         options = ValidationOptions(version="2.1", strict=True, enabled="102", silent=True)
     else:
