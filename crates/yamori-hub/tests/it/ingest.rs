@@ -21,13 +21,14 @@ async fn mixed_valid_invalid_and_duplicates() {
         indicator(2, "2024-01-01T00:00:00.000Z"),
         good.clone(),
         changed,
+        json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": []}),
     ];
     let st = post(&h.app, &h.alice, objs).await;
     assert_eq!(st["status"], "complete");
-    assert_eq!(st["total_count"], 7);
-    // good, indicator 2, and the exact duplicate succeed; 3 invalid + 1 conflicting fail.
+    assert_eq!(st["total_count"], 8);
+    // good, indicator 2, and the exact duplicate succeed; 4 invalid + 1 conflicting fail.
     assert_eq!(st["success_count"], 3, "{st}");
-    assert_eq!(st["failure_count"], 4, "{st}");
+    assert_eq!(st["failure_count"], 5, "{st}");
     let msgs: Vec<&str> = st["failures"]
         .as_array()
         .expect("failures")
