@@ -8,7 +8,7 @@
 //! * A sub-threshold source is a [`TcpVictim`] with too few packets to be an attack.
 use crate::darknet::Darknet;
 use crate::frame::{quoted_v4_tcp, Frag, Ip, Quote, Spec, L4, TCP_ACK, TCP_RST, TCP_SYN};
-use crate::rng::{Perm, Rng};
+use crate::rng::{slice_time, Perm, Rng};
 use crate::scanners::MSS_OPTION;
 
 /// Evenly sliced times: packet `k` of `total` falls in the `k`-th slice of the span.
@@ -21,10 +21,9 @@ pub(crate) struct Timeline {
 
 impl Timeline {
     pub(crate) fn at(&self, rng: &mut Rng, k: u64) -> u64 {
-        let span = u128::from(self.span_us.max(1));
-        let offset = (span * u128::from(k) + u128::from(rng.below(self.span_us.max(1))))
-            / u128::from(self.total.max(1));
-        self.start_us + offset as u64
+        let span = self.span_us.max(1);
+        let jitter = rng.below(span);
+        slice_time(self.start_us, span, k, jitter, self.total)
     }
 }
 

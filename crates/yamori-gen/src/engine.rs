@@ -13,9 +13,9 @@ use crate::darknet::{AddrAlloc, Darknet};
 use crate::frame::{FrameBuf, Spec};
 use crate::noise::{Noise, NoiseKind, Target, NOISE_MIX};
 use crate::plan::{Plan, Population, SpawnKind, SUB_THRESHOLD_PACKETS};
-use crate::rng::Rng;
+use crate::rng::{slice_time, Rng};
 use crate::scanners::{Scanner, ScannerArgs};
-use crate::stats::{Stats, TruthRef};
+use crate::stats::{ScanCounters, Stats, TruthRef};
 use crate::GenError;
 
 const SEC: u64 = 1_000_000;
@@ -37,10 +37,9 @@ struct Spawner {
 
 impl Spawner {
     fn time_of(&self, rng: &mut Rng, i: u64) -> u64 {
-        let span = u128::from(self.span_us.max(1));
-        let off = (span * u128::from(i) + u128::from(rng.below(self.span_us.max(1))))
-            / u128::from(self.pop.count.max(1));
-        self.start_us + off as u64
+        let span = self.span_us.max(1);
+        let jitter = rng.below(span);
+        slice_time(self.start_us, span, i, jitter, self.pop.count)
     }
 
     /// Packets for the next source: a random draw kept inside what the remaining sources can
@@ -283,44 +282,63 @@ impl<'a> Engine<'a> {
         frames: &mut FrameBuf,
     ) -> Result<(), GenError> {
         let mut scratch = Vec::with_capacity(1024);
-        while let Some(Reverse((ts, _, idx))) = self.heap.pop() {
+        while let Some(&Reverse((ts, _, idx))) = self.heap.peek() {
             let Some(mut s) = self.slots[idx as usize].take() else {
+                self.heap.pop();
                 continue;
             };
             let next = match &mut s.actor {
                 Actor::Spawner(sp) => {
+                    // Spawning pushes onto the heap: take this entry off first.
+                    self.heap.pop();
                     self.spawn(sp, ts)?;
                     sp.i += 1;
-                    (sp.i < sp.pop.count).then(|| sp.time_of(&mut self.rng, sp.i))
+                    if sp.i < sp.pop.count {
+                        let t = sp.time_of(&mut self.rng, sp.i);
+                        self.slots[idx as usize] = Some(s);
+                        self.push(t, idx);
+                    } else {
+                        self.free.push(idx);
+                    }
+                    continue;
                 }
                 Actor::Scanner(a) => {
                     let (spec, next) = a.emit(&mut self.rng, self.dn, &mut scratch);
-                    s.seen |= self.write(out, frames, &spec, s.truth)?;
+                    s.seen |= self.write(out, frames, &spec, s.truth, Some(&mut a.counters))?;
+                    if next.is_none() {
+                        self.stats.end_scanner(s.truth, &a.counters);
+                    }
                     next
                 }
                 Actor::TcpVictim(a) => {
                     let (spec, next) = a.emit(&mut self.rng, self.dn);
-                    s.seen |= self.write(out, frames, &spec, s.truth)?;
+                    s.seen |= self.write(out, frames, &spec, s.truth, None)?;
                     next
                 }
                 Actor::IcmpVictim(a) => {
                     let (spec, next) = a.emit(&mut self.rng, self.dn, &mut scratch);
-                    s.seen |= self.write(out, frames, &spec, s.truth)?;
+                    s.seen |= self.write(out, frames, &spec, s.truth, None)?;
                     next
                 }
                 Actor::Noise(a) => {
                     let (spec, next) = a.emit(&mut self.rng, self.dn, &self.alloc, &mut scratch);
-                    s.seen |= self.write(out, frames, &spec, s.truth)?;
+                    s.seen |= self.write(out, frames, &spec, s.truth, None)?;
                     next
                 }
             };
-            match next {
-                Some(t) => {
+            match (next, self.heap.peek_mut()) {
+                (Some(t), Some(mut top)) => {
                     debug_assert!(t >= ts, "actor went back in time");
                     self.slots[idx as usize] = Some(s);
-                    self.push(t, idx);
+                    // Replacing the top sifts once instead of a pop and a push: the same
+                    // order (keys are unique), half the work.
+                    self.seq += 1;
+                    *top = Reverse((t, self.seq, idx));
                 }
-                None => {
+                (_, top) => {
+                    if let Some(top) = top {
+                        std::collections::binary_heap::PeekMut::pop(top);
+                    }
                     self.stats.end_source(s.seen);
                     self.free.push(idx);
                 }
@@ -335,9 +353,12 @@ impl<'a> Engine<'a> {
         frames: &mut FrameBuf,
         spec: &Spec<'_>,
         truth: TruthRef,
+        counters: Option<&mut ScanCounters>,
     ) -> Result<u8, GenError> {
         let frame = frames.build(spec);
-        let seen = self.stats.record(spec, frame.len(), truth, self.dn);
+        let seen = self
+            .stats
+            .record(spec, frame.len(), truth, counters, self.dn);
         out.write(spec.ts_us * 1000, frame).map_err(GenError::Io)?;
         Ok(seen)
     }

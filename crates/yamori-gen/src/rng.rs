@@ -96,7 +96,7 @@ pub(crate) struct Perm {
 
 impl Perm {
     pub(crate) fn new(rng: &mut Rng, n: u64) -> Self {
-        let n = n.max(1);
+        let n = n.clamp(1, 1 << 32);
         let mut a = if n > 1 { 1 + rng.below(n - 1) } else { 1 };
         while gcd(a, n) != 1 {
             a = if a + 1 >= n { 1 } else { a + 1 };
@@ -109,8 +109,22 @@ impl Perm {
     }
 
     pub(crate) fn at(&self, k: u64) -> u64 {
-        ((u128::from(self.a) * u128::from(k % self.n) + u128::from(self.b)) % u128::from(self.n))
-            as u64
+        // n ≤ 2^32 (an IPv4 index space), so a·k + b < 2^64: u64 arithmetic, no u128 division.
+        (self.a * (k % self.n) + self.b) % self.n
+    }
+}
+
+/// `start + (span·k + jitter) / total` with `jitter < span`: the time of event `k` of `total`
+/// spread evenly over `span` (u128 only when the product does not fit in 64 bits).
+pub(crate) fn slice_time(start: u64, span: u64, k: u64, jitter: u64, total: u64) -> u64 {
+    let total = total.max(1);
+    match span.checked_mul(k).and_then(|x| x.checked_add(jitter)) {
+        Some(x) => start + x / total,
+        None => {
+            start
+                + ((u128::from(span) * u128::from(k) + u128::from(jitter)) / u128::from(total))
+                    as u64
+        }
     }
 }
 

@@ -8,7 +8,8 @@ use yamori_telescope::report::Tool;
 use crate::classify::{masscan_ip_id, FpMatch, ZMAP_IP_ID};
 use crate::darknet::Darknet;
 use crate::frame::{Frag, Ip, Spec, L4, TCP_SYN};
-use crate::rng::{Perm, Rng};
+use crate::rng::{slice_time, Perm, Rng};
+use crate::stats::ScanCounters;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UdpService {
@@ -103,6 +104,7 @@ pub(crate) struct ScannerPlan {
 
 pub(crate) struct Scanner {
     pub profile: Profile,
+    pub counters: ScanCounters,
     pub src: u32,
     ttl: u8,
     sport: u16,
@@ -174,6 +176,7 @@ impl Scanner {
         used_ports.sort_unstable();
         let mut s = Self {
             profile: a.profile,
+            counters: ScanCounters::default(),
             src: a.src,
             ttl,
             sport: rng.ephemeral_port(),
@@ -199,10 +202,8 @@ impl Scanner {
     /// Probe `k` falls in the `k`-th of `total` equal slices of the active span: times never
     /// decrease and stay inside the span (and so inside one analysis window).
     fn time_of(&self, rng: &mut Rng, k: u64) -> u64 {
-        let span = u128::from(self.span_us);
-        let offset = (span * u128::from(k) + u128::from(rng.below(self.span_us)))
-            / u128::from(self.total.max(1));
-        self.start_us + offset as u64
+        let jitter = rng.below(self.span_us);
+        slice_time(self.start_us, self.span_us, k, jitter, self.total)
     }
 
     fn target(&self, k: u64) -> (u64, u16) {

@@ -25,11 +25,34 @@ pub(crate) const SEEN_DARKNET: u8 = 1;
 pub(crate) const SEEN_NON_ERRATIC: u8 = 2;
 pub(crate) const SEEN_OUTSIDE: u8 = 4;
 
+/// Per-scanner counters, kept inside the scanner actor while it runs (no random access into
+/// the truth per packet) and folded into the truth when it ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScanCounters {
+    packets: u64,
+    syn_probes: u64,
+    /// mirai, zmap, masscan
+    matches: [u64; 3],
+    first_us: u64,
+    last_us: u64,
+}
+
+impl Default for ScanCounters {
+    fn default() -> Self {
+        Self {
+            packets: 0,
+            syn_probes: 0,
+            matches: [0; 3],
+            first_us: u64::MAX,
+            last_us: 0,
+        }
+    }
+}
+
 struct ScannerAcc {
     profile: Profile,
     intended_destinations: u64,
-    first_us: u64,
-    last_us: u64,
+    counters: ScanCounters,
 }
 
 struct VictimAcc {
@@ -86,8 +109,7 @@ impl Stats {
         self.scanners.push(ScannerAcc {
             profile,
             intended_destinations: plan.destinations,
-            first_us: u64::MAX,
-            last_us: 0,
+            counters: ScanCounters::default(),
         });
         Ok(TruthRef::Scanner(idx))
     }
@@ -126,6 +148,7 @@ impl Stats {
         spec: &Spec<'_>,
         frame_len: usize,
         r: TruthRef,
+        counters: Option<&mut ScanCounters>,
         dn: &Darknet,
     ) -> u8 {
         let t = &mut self.truth;
@@ -158,23 +181,18 @@ impl Stats {
             self.fp[2] += u64::from(fp.masscan);
         }
         match r {
-            TruthRef::Scanner(i) => {
-                let (sc, acc) = (&mut t.scanners[i as usize], &mut self.scanners[i as usize]);
-                sc.packets += 1;
-                if let Some(fp) = v.fp {
-                    sc.syn_probes += 1;
-                    for (name, hit) in [
-                        ("mirai", fp.mirai),
-                        ("zmap", fp.zmap),
-                        ("masscan", fp.masscan),
-                    ] {
-                        if hit {
-                            *sc.fingerprint_matches.entry(name.to_string()).or_default() += 1;
-                        }
+            TruthRef::Scanner(_) => {
+                if let Some(c) = counters {
+                    c.packets += 1;
+                    if let Some(fp) = v.fp {
+                        c.syn_probes += 1;
+                        c.matches[0] += u64::from(fp.mirai);
+                        c.matches[1] += u64::from(fp.zmap);
+                        c.matches[2] += u64::from(fp.masscan);
                     }
+                    c.first_us = c.first_us.min(spec.ts_us);
+                    c.last_us = c.last_us.max(spec.ts_us);
                 }
-                acc.first_us = acc.first_us.min(spec.ts_us);
-                acc.last_us = acc.last_us.max(spec.ts_us);
             }
             TruthRef::Victim(i) => {
                 let (vt, acc) = (&mut t.victims[i as usize], &mut self.victims[i as usize]);
@@ -193,6 +211,15 @@ impl Stats {
             SEEN_DARKNET
         } else {
             SEEN_DARKNET | SEEN_NON_ERRATIC
+        }
+    }
+
+    /// A scanner sent its last packet: keep its counters.
+    pub(crate) fn end_scanner(&mut self, r: TruthRef, counters: &ScanCounters) {
+        if let TruthRef::Scanner(i) = r {
+            if let Some(acc) = self.scanners.get_mut(i as usize) {
+                acc.counters = *counters;
+            }
         }
     }
 
@@ -229,8 +256,17 @@ impl Stats {
             .map(|(k, n)| (k.to_string(), n))
             .collect();
         for (sc, acc) in t.scanners.iter_mut().zip(&self.scanners) {
-            sc.first_seen = rfc3339_us(acc.first_us);
-            sc.last_seen = rfc3339_us(acc.last_us);
+            let c = &acc.counters;
+            sc.packets = c.packets;
+            sc.syn_probes = c.syn_probes;
+            sc.first_seen = rfc3339_us(c.first_us);
+            sc.last_seen = rfc3339_us(c.last_us);
+            sc.fingerprint_matches = ["mirai", "zmap", "masscan"]
+                .iter()
+                .zip(c.matches)
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| (k.to_string(), n))
+                .collect();
             sc.tool = label(&self.rules, sc);
             if sc.tool != acc.profile.intended_tool() {
                 return Err(GenError::Internal(format!(
