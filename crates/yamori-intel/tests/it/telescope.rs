@@ -61,7 +61,7 @@ fn generated_bundle_passes_our_validator_and_oasis_strict() {
         let path = dir.path().join("bundle.json");
         std::fs::write(&path, serde_json::to_vec_pretty(&bundle).expect("json"))
             .expect("write bundle");
-        if let Some(verdicts) = oasis::validate(&[path], Mode::Bundle) {
+        if let Some(verdicts) = oasis::validate(std::slice::from_ref(&path), Mode::Bundle) {
             assert!(
                 verdicts[0].valid,
                 "stix2-validator --strict --disable 103: {:?}",
@@ -71,6 +71,20 @@ fn generated_bundle_passes_our_validator_and_oasis_strict() {
                 verdicts[0].messages.is_empty(),
                 "{:?}",
                 verdicts[0].messages
+            );
+        }
+        // With check 103 on, the only complaints are our deliberate UUIDv5 SDO ids.
+        if let Some(verdicts) = oasis::validate(&[path], Mode::All) {
+            let messages = &verdicts[0].messages;
+            assert!(
+                !verdicts[0].valid && !messages.is_empty(),
+                "103 should flag UUIDv5 SDO ids"
+            );
+            assert!(
+                messages
+                    .iter()
+                    .all(|m| m.contains("is not a valid UUIDv4 ID")),
+                "unexpected: {messages:?}"
             );
         }
     }
