@@ -1,4 +1,5 @@
 //! Integration tests for yamori-gen: the capture on disk against the ground truth.
+mod analyzer;
 mod check;
 mod determinism;
 mod pcap;
