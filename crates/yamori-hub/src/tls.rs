@@ -43,10 +43,13 @@ pub fn ensure_generated(data_dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
         .push(DnType::CommonName, "Yamori hub local CA");
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca_key = KeyPair::generate().context("generating the CA key")?;
-    let ca_cert = ca.self_signed(&ca_key).context("signing the CA certificate")?;
+    let ca_cert = ca
+        .self_signed(&ca_key)
+        .context("signing the CA certificate")?;
     let names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
     let mut leaf = CertificateParams::new(names).context("certificate parameters")?;
-    leaf.distinguished_name.push(DnType::CommonName, "localhost");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let leaf_key = KeyPair::generate().context("generating the server key")?;

@@ -142,3 +142,39 @@ fn tokio_stream_iter(
     }
     It(items.into_iter())
 }
+
+#[tokio::test]
+async fn statuses_left_pending_by_a_crash_are_failed_at_start_up() {
+    use yamori_store::TaxiiStore;
+    let h = hub();
+    let objs: Vec<serde_json::Value> = (0..3)
+        .map(|n| indicator(n, "2024-01-01T00:00:00.000Z"))
+        .collect();
+    let raws: Vec<Box<serde_json::value::RawValue>> = objs
+        .iter()
+        .map(|o| serde_json::value::RawValue::from_string(o.to_string()).expect("json"))
+        .collect();
+    let refs: Vec<&serde_json::value::RawValue> = raws.iter().map(AsRef::as_ref).collect();
+    // A status as a crashed server leaves it: everything prepared, nothing stored.
+    let mut st = yamori_hub::ingest::new_status("api1", "alice", 3);
+    let prepared = yamori_hub::ingest::prepare_all(&refs, &mut st);
+    h.store.taxii_put_status(&st).expect("put");
+    yamori_hub::ingest::store_objects(h.store.as_ref(), COLL, &prepared[..1], &mut st, 10)
+        .expect("store one");
+    assert_eq!(
+        yamori_hub::ingest::fail_orphaned(h.store.as_ref()).expect("fail"),
+        1
+    );
+    let s = get(&h.app, &format!("/api1/status/{}/", st.id), &h.alice)
+        .await
+        .json();
+    assert_eq!(s["status"], "complete");
+    assert_eq!(
+        (s["success_count"].as_u64(), s["failure_count"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        yamori_hub::ingest::fail_orphaned(h.store.as_ref()).expect("again"),
+        0
+    );
+}

@@ -5,3 +5,4 @@ mod endpoints;
 mod ingest;
 mod paging;
 mod refusals;
+mod tls_client;
