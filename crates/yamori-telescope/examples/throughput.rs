@@ -1,9 +1,11 @@
 //! Times `Analyzer::observe` over synthetic packets held in memory.
 //!
-//! `cargo run --release -p yamori-telescope --example throughput -- [packets] [sources] [threads]`
-//! (defaults 5,000,000 and 5,000). Packets: sources drawn at random, destinations random in a
-//! /16 darknet, mostly TCP SYN to Mirai/IoT ports, some UDP, ICMP echo and SYN/ACK backscatter,
-//! spread over two hours (two windows). Building the packets is not timed.
+//! `cargo run --release -p yamori-telescope --example throughput -- [packets] [sources] [hours]`
+//! (defaults 5,000,000 and 5,000). Packets: each packet's source drawn uniformly at random (the
+//! cache-hostile case), destinations random in a /16 darknet; 85 % TCP SYN to Mirai/IoT ports
+//! (a source mostly to one port), 8 % UDP, 3 % ICMP echo, 4 % SYN/ACK backscatter from 32
+//! victims; spread over `hours` (third argument, default 2; one window per hour). Packets are
+//! generated in chunks of 65,536 outside the timed loop.
 
 use std::time::Instant;
 use yamori_telescope::{Analyzer, Config};
@@ -21,8 +23,8 @@ impl Rng {
 }
 
 const DARKNET: u32 = 0x0A00_0000; // 10.0.0.0/16
-const START_NS: u64 = 1_700_000_000 * 1_000_000_000;
-const SPAN_NS: u64 = 2 * 3600 * 1_000_000_000;
+/// 2023-11-14T22:00:00Z, aligned to a one-hour window.
+const START_NS: u64 = 1_699_999_200 * 1_000_000_000;
 
 /// Packets `from..to` of an `n`-packet run (generated in chunks so memory stays small).
 /// Source number `i` as an address in 100.0.0.0/2, spread out, never ending in .0/.255.
@@ -30,7 +32,15 @@ fn source_addr(i: u32) -> u32 {
     (0x6400_0000 | (i.wrapping_mul(2_654_435_761) & 0x3FFF_FF00)) | (1 + i % 250)
 }
 
-fn synth(rng: &mut Rng, from: usize, to: usize, n: usize, sources: u32, out: &mut Vec<Packet>) {
+fn synth(
+    rng: &mut Rng,
+    from: usize,
+    to: usize,
+    n: usize,
+    sources: u32,
+    span_ns: u64,
+    out: &mut Vec<Packet>,
+) {
     out.clear();
     let ports = [23u16, 23, 23, 2323, 445, 22, 80, 8080, 37215, 5555];
     out.extend((from..to).map(|i| {
@@ -38,7 +48,13 @@ fn synth(rng: &mut Rng, from: usize, to: usize, n: usize, sources: u32, out: &mu
         let src = source_addr((r % u64::from(sources)) as u32);
         let dst = DARKNET | ((r >> 32) as u32 & 0xFFFF);
         let kind = (r >> 48) % 100;
-        let port = ports[((r >> 56) % 10) as usize];
+        // Most darknet sources stick to one or two ports: 80 % of a source's packets go to
+        // its own port, the rest to 2323 or 445.
+        let port = match (r >> 56) % 10 {
+            0 => 2323,
+            1 => 445,
+            _ => ports[(r % u64::from(sources) % ports.len() as u64) as usize],
+        };
         let transport = match kind {
             0..=84 => Transport::Tcp(Tcp {
                 src_port: 40_000 + (r as u16 & 0x3FF),
@@ -70,9 +86,15 @@ fn synth(rng: &mut Rng, from: usize, to: usize, n: usize, sources: u32, out: &mu
             }),
         };
         Packet {
-            ts_ns: START_NS + SPAN_NS / n as u64 * i as u64,
+            ts_ns: START_NS + span_ns / n as u64 * i as u64,
             ip_len: 40,
-            src: Addr::V4(src),
+            // Backscatter comes from a few victims under attack (192.0.2.1-32), not from the
+            // scanning sources.
+            src: Addr::V4(if kind > 95 {
+                0xC000_0201 + (r as u32 & 31)
+            } else {
+                src
+            }),
             dst: Addr::V4(dst),
             ttl: 40 + (r >> 40) as u8 % 30,
             ip_id: Some((r >> 16) as u16),
@@ -113,6 +135,8 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(5_000)
         .max(1);
+    let hours: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
+    let span_ns = hours.max(1) * 3600 * 1_000_000_000 - 1;
     let cfg = Config {
         darknets: vec!["10.0.0.0/16".parse().expect("literal prefix")],
         ..Config::default()
@@ -125,7 +149,7 @@ fn main() {
     let mut from = 0;
     while from < n {
         let to = (from + CHUNK).min(n);
-        synth(&mut rng, from, to, n, s, &mut buf);
+        synth(&mut rng, from, to, n, s, span_ns, &mut buf);
         let (t0, c0) = (Instant::now(), thread_cpu_secs());
         for p in &buf {
             a.observe(p, 60);

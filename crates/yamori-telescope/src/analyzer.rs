@@ -50,7 +50,7 @@ pub struct Analyzer {
 /// Source updates applied together: their table slots are loaded first, so the cache misses
 /// of a batch overlap instead of being paid one after another (the per-source table is far
 /// larger than the caches when there are millions of sources).
-const HIT_BATCH: usize = 16;
+const HIT_BATCH: usize = 32;
 
 /// Plain counters, all summed by `merge`.
 #[derive(Debug, Clone, Default)]

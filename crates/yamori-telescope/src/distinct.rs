@@ -102,10 +102,6 @@ pub(crate) struct DistinctSet {
 }
 
 impl DistinctSet {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Inserts `x`; returns the change in heap bytes (for the state budget).
     #[inline]
     pub(crate) fn insert(&mut self, x: u32, cap: u32) -> isize {
@@ -231,10 +227,6 @@ pub(crate) struct PortCounts {
 }
 
 impl PortCounts {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Adds `n` packets to `port`; returns the change in heap bytes.
     #[inline]
     pub(crate) fn add(&mut self, port: u16, n: u32, cap: u32) -> isize {

@@ -110,15 +110,16 @@ impl Analyzer {
         let sources = &self.sources;
         let summary = |i: usize, e: Enrichment| -> SourceSummary {
             let r = &recs[i];
-            let (dsts, ports, top, mut windows) = match sources.ext_of(i) {
-                Some(x) => (
-                    x.run.dsts.count(),
-                    x.run.ports.count(),
-                    x.run.ports.top(ITEM_TOP_PORTS),
-                    x.scanner_windows.clone(),
-                ),
-                None => (0, 0, Vec::new(), Vec::new()),
-            };
+            let run = sources.run_view(i, &caps);
+            let mut windows = sources
+                .ext_of(i)
+                .map(|x| x.scanner_windows.clone())
+                .unwrap_or_default();
+            let (dsts, ports, top) = (
+                run.dst_count(),
+                run.port_count(),
+                run.top_ports(ITEM_TOP_PORTS),
+            );
             windows.sort_unstable();
             windows.dedup();
             SourceSummary {

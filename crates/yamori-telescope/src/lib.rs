@@ -19,6 +19,7 @@ pub mod report;
 mod sources;
 mod timefmt;
 mod victims;
+mod winsets;
 
 pub use analyzer::Analyzer;
 pub use config::Config;

@@ -1,13 +1,14 @@
 //! Per-source state: run totals plus the distinct-destination/port sets of open windows.
 //!
 //! # Memory rule
-//! A tracked IPv4 source costs [`SourceTable::bytes_per_source`] ≈ 152 bytes: a 128-byte
+//! A tracked IPv4 source costs [`SourceTable::bytes_per_source`] ≈ 164 bytes: a 128-byte
 //! [`SrcRec`] (one pair of cache lines, holding up to 11 destinations and 4 ports of its
-//! current window inline), its address (20) and its index slot (8 bytes at ≤ 1/2 load).
-//! IPv6 sources cost about 40 bytes more (hash-map slot). A source whose window outgrows the
-//! inline sets, or that spans several windows, also gets a [`SrcExt`] (≈ 150 bytes) plus the
-//! heap of its spilled sets: 4 bytes per destination and 8 per port up to the scanner
-//! threshold / `vertical_min_ports`, then a 272-byte HyperLogLog per set. The budget admits a
+//! current window inline), its address (20) and its index slot (16 bytes at ≤ 1/2 load).
+//! IPv6 sources cost about 32 bytes more (hash-map slot). A source that spans several
+//! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 140 bytes,
+//! plus 88 per open older window, which stays inline while it fits 11 destinations/4 ports)
+//! and, past the inline sizes, heap sets: 4 bytes per destination and 8 per port up to the
+//! scanner threshold / `vertical_min_ports`, then a 272-byte HyperLogLog per set. The budget admits a
 //! new source only while the estimate is below `state_budget_bytes`; sources already admitted
 //! can still grow to their caps.
 //!
@@ -23,82 +24,32 @@
 //! window folded inside one slice lies strictly between that slice's first and last windows,
 //! where no other slice has packets.
 
-use crate::distinct::{DistinctSet, PortCounts};
 use crate::index::Index4;
+pub(crate) use crate::winsets::{
+    Caps, InlineSets, Win, WinSets, HORIZONTAL_MAX_PORTS, SCAN_BLOCK, SCAN_HORIZONTAL,
+    SCAN_VERTICAL,
+};
+use crate::winsets::{INLINE_DSTS, SPILLED};
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
 use yamori_wire::Addr;
 
-/// Horizontal scans use at most this many distinct destination ports.
-pub(crate) const HORIZONTAL_MAX_PORTS: u64 = 5;
-pub(crate) const SCAN_HORIZONTAL: u8 = 1;
-pub(crate) const SCAN_VERTICAL: u8 = 2;
-pub(crate) const SCAN_BLOCK: u8 = 4;
-
-const INLINE_DSTS: usize = 11;
-const INLINE_PORTS: usize = 4;
-/// `ndst`/`nport` value meaning "the current window's set lives in `SrcExt::cur`".
-const SPILLED: u8 = u8::MAX;
-
-/// Verdict thresholds and set caps derived from the config.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Caps {
-    pub min_dsts: u32,
-    pub vertical_ports: u32,
-    /// Ports are counted exactly up to this many (≥ `vertical_ports`, ≥ 6).
-    pub port_cap: u32,
-}
-
-/// The distinct sets of one source in one window (or over the folded part of the run).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct WinSets {
-    pub dsts: DistinctSet,
-    pub ports: PortCounts,
-}
-
-impl WinSets {
-    fn is_empty(&self) -> bool {
-        self.dsts.is_empty() && self.ports.is_empty()
-    }
-    pub(crate) fn heap_bytes(&self) -> isize {
-        self.dsts.heap_bytes() + self.ports.heap_bytes()
-    }
-    fn union(&mut self, o: &WinSets, caps: &Caps) -> isize {
-        self.dsts.union(&o.dsts, caps.min_dsts) + self.ports.union(&o.ports, caps.port_cap)
-    }
-    /// Scanner verdict for one window: scan-kind bits, 0 when not a scanner.
-    pub(crate) fn verdict(&self, caps: &Caps) -> u8 {
-        let (d, p) = (self.dsts.count(), self.ports.count());
-        if d >= u64::from(caps.min_dsts) {
-            if p <= HORIZONTAL_MAX_PORTS {
-                SCAN_HORIZONTAL
-            } else {
-                SCAN_BLOCK
-            }
-        } else if p >= u64::from(caps.vertical_ports) {
-            SCAN_VERTICAL
-        } else {
-            0
-        }
-    }
-}
-
 /// Rarely needed parts of a source record, in a side arena to keep [`SrcRec`] small.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SrcExt {
-    /// Current-window sets that outgrew the inline arrays.
-    cur: WinSets,
+    /// Current-window sets that outgrew the inline arrays (see `InlineSets::ndst`).
+    cur: Option<Box<WinSets>>,
     /// Union of the folded windows.
-    pub run: WinSets,
+    pub run: Win,
     /// Open windows older than `SrcRec::win`, ascending by window.
-    pending: Vec<(u32, WinSets)>,
+    pending: Vec<(u32, Win)>,
     /// Windows (index) in which the source was a scanner; unsorted until finish.
     pub scanner_windows: Vec<u32>,
 }
 
 /// One source over the run. Times are Unix seconds (u32: until 2106).
 #[derive(Debug, Clone)]
-#[repr(C, align(64))]
+#[repr(C, align(128))]
 pub(crate) struct SrcRec {
     pub packets: u64,
     pub bytes: u64,
@@ -106,19 +57,16 @@ pub(crate) struct SrcRec {
     pub last_s: u32,
     pub syn: u32,
     pub fp: [u32; 3],
-    /// Window index of the inline sets.
+    /// Window index of `cur`.
     pub win: u32,
-    /// 1 + index into [`SourceTable::exts`]; 0 = none.
+    /// 1 + index into the ext arena; 0 = none.
     ext: u32,
     pub ttl_min: u8,
     pub ttl_max: u8,
-    /// OR of the scan-kind bits of folded windows.
+    /// OR of the scan-kind bits of judged windows.
     pub scan_bits: u8,
-    ndst: u8,
-    nport: u8,
-    dsts: [u32; INLINE_DSTS],
-    ports: [u16; INLINE_PORTS],
-    port_counts: [u32; INLINE_PORTS],
+    /// Current window's sets; a count of `SPILLED` means that set lives in `SrcExt::cur`.
+    cur: InlineSets,
 }
 
 const _: () = assert!(std::mem::size_of::<SrcRec>() == 128);
@@ -137,16 +85,8 @@ impl SrcRec {
             ttl_min: ttl,
             ttl_max: ttl,
             scan_bits: 0,
-            ndst: 0,
-            nport: 0,
-            dsts: [0; INLINE_DSTS],
-            ports: [0; INLINE_PORTS],
-            port_counts: [0; INLINE_PORTS],
+            cur: InlineSets::default(),
         }
-    }
-
-    fn cur_is_empty(&self) -> bool {
-        self.ndst == 0 && self.nport == 0
     }
 }
 
@@ -165,178 +105,209 @@ impl RecMut<'_> {
         &mut self.exts[self.r.ext as usize - 1]
     }
 
-    /// Adds a probe to the current window's inline sets (spilling when full).
+    fn spill(&mut self) -> &mut WinSets {
+        self.ext().cur.get_or_insert_with(Default::default)
+    }
+
+    /// Adds a probe to the current window (inline while it fits).
     #[inline]
     fn probe_cur(&mut self, dst: u32, port: Option<u16>, caps: &Caps) -> isize {
         let mut delta = 0;
-        let n = self.r.ndst;
-        if n == SPILLED {
-            delta += self.ext().cur.dsts.insert(dst, caps.min_dsts);
-        } else if !self.r.dsts[..usize::from(n)].contains(&dst) {
-            if usize::from(n) < INLINE_DSTS {
-                self.r.dsts[usize::from(n)] = dst;
-                self.r.ndst += 1;
-            } else {
-                let inline = self.r.dsts;
-                let set = &mut self.ext().cur.dsts;
-                for x in inline {
-                    delta += set.insert(x, caps.min_dsts);
-                }
-                delta += set.insert(dst, caps.min_dsts);
-                self.r.ndst = SPILLED;
+        if self.r.cur.ndst == SPILLED {
+            delta += self.spill().dsts.insert(dst, caps.min_dsts);
+        } else if !self.r.cur.insert_dst(dst) {
+            let inline: [u32; INLINE_DSTS] = self.r.cur.dsts;
+            let set = &mut self.spill().dsts;
+            for x in inline.into_iter().chain([dst]) {
+                delta += set.insert(x, caps.min_dsts);
             }
+            self.r.cur.ndst = SPILLED;
         }
         if let Some(p) = port {
-            let n = self.r.nport;
-            if n == SPILLED {
-                delta += self.ext().cur.ports.add(p, 1, caps.port_cap);
-            } else if let Some(i) = self.r.ports[..usize::from(n)].iter().position(|&x| x == p) {
-                self.r.port_counts[i] = self.r.port_counts[i].saturating_add(1);
-            } else if usize::from(n) < INLINE_PORTS {
-                self.r.ports[usize::from(n)] = p;
-                self.r.port_counts[usize::from(n)] = 1;
-                self.r.nport += 1;
-            } else {
-                let (ports, counts) = (self.r.ports, self.r.port_counts);
-                let set = &mut self.ext().cur.ports;
-                for (x, c) in ports.into_iter().zip(counts) {
-                    delta += set.add(x, c, caps.port_cap);
-                }
+            if self.r.cur.nport == SPILLED {
+                delta += self.spill().ports.add(p, 1, caps.port_cap);
+            } else if !self.r.cur.add_port(p, 1) {
+                let inline = self.r.cur;
+                let set = &mut self.spill().ports;
+                inline.for_each_port(|x, c| delta += set.add(x, c, caps.port_cap));
                 delta += set.add(p, 1, caps.port_cap);
-                self.r.nport = SPILLED;
+                self.r.cur.nport = SPILLED;
             }
         }
         delta
     }
 
-    /// Moves the current window's sets out (inline or spilled) and clears them.
-    fn take_cur(&mut self, caps: &Caps) -> (WinSets, isize) {
+    /// Moves the current window's sets out and clears them.
+    fn take_cur(&mut self, caps: &Caps) -> (Win, isize) {
+        let cur = std::mem::take(&mut self.r.cur);
+        if cur.ndst != SPILLED && cur.nport != SPILLED {
+            let w = if cur.is_empty() {
+                Win::Empty
+            } else {
+                Win::Inline(cur)
+            };
+            return (w, 0);
+        }
         let mut delta = 0;
-        let (nd, np) = (self.r.ndst, self.r.nport);
-        let (dsts, ports, counts) = (self.r.dsts, self.r.ports, self.r.port_counts);
-        self.r.ndst = 0;
-        self.r.nport = 0;
-        let mut s = WinSets::default();
-        if nd == SPILLED {
-            s.dsts = std::mem::take(&mut self.ext().cur.dsts);
-        } else {
-            for &x in &dsts[..usize::from(nd)] {
+        let mut s = self.ext().cur.take().unwrap_or_default();
+        if cur.ndst != SPILLED {
+            for &x in cur.dst_slice() {
                 delta += s.dsts.insert(x, caps.min_dsts);
             }
         }
-        if np == SPILLED {
-            s.ports = std::mem::take(&mut self.ext().cur.ports);
-        } else {
-            for i in 0..usize::from(np) {
-                delta += s.ports.add(ports[i], counts[i], caps.port_cap);
-            }
+        if cur.nport != SPILLED {
+            cur.for_each_port(|p, c| delta += s.ports.add(p, c, caps.port_cap));
         }
-        (s, delta)
+        (Win::Sets(s), delta)
+    }
+
+    /// Records the verdict of window `w` (scan bits, scanner window).
+    fn judge(&mut self, w: u32, win: &Win, caps: &Caps) {
+        let bits = win.verdict(caps);
+        if bits != 0 {
+            self.r.scan_bits |= bits;
+            self.ext().scanner_windows.push(w);
+        }
     }
 
     /// Takes the verdict of window `w` and merges its sets into the run-level sets.
-    fn fold(&mut self, w: u32, sets: WinSets, caps: &Caps) -> isize {
-        if sets.is_empty() {
-            return -sets.heap_bytes();
+    fn fold(&mut self, w: u32, win: Win, caps: &Caps) -> isize {
+        if win.is_empty() {
+            return 0;
         }
-        let bits = sets.verdict(caps);
-        self.r.scan_bits |= bits;
+        self.judge(w, &win, caps);
         let ext = self.ext();
-        if bits != 0 {
-            ext.scanner_windows.push(w);
-        }
         if ext.run.is_empty() {
-            ext.run = sets;
+            ext.run = win;
             0
         } else {
-            ext.run.union(&sets, caps) - sets.heap_bytes()
+            ext.run.union(&win, caps) - win.heap_bytes()
         }
     }
 
     /// Folds every open window for which `evict(w)` holds; returns the heap change.
     fn fold_where(&mut self, caps: &Caps, evict: impl Fn(u32) -> bool) -> isize {
         let mut delta = 0;
-        if self.r.ext != 0 {
-            let ext = self.ext();
-            if ext.pending.iter().any(|(w, _)| evict(*w)) {
-                let all = std::mem::take(&mut ext.pending);
-                let (gone, keep): (Vec<_>, Vec<_>) = all.into_iter().partition(|(w, _)| evict(*w));
-                self.ext().pending = keep;
-                for (w, s) in gone {
+        if self.r.ext != 0 && self.ext().pending.iter().any(|(w, _)| evict(*w)) {
+            let mut pending = std::mem::take(&mut self.ext().pending);
+            let mut i = 0;
+            while i < pending.len() {
+                if evict(pending[i].0) {
+                    let (w, s) = pending.remove(i);
                     delta += self.fold(w, s, caps);
+                } else {
+                    i += 1;
                 }
             }
+            self.ext().pending = pending;
         }
-        if evict(self.r.win) && !self.r.cur_is_empty() {
+        if evict(self.r.win) && !self.r.cur.is_empty() {
             let (cur, d) = self.take_cur(caps);
-            delta += d;
-            delta += self.fold(self.r.win, cur, caps);
+            delta += d + self.fold(self.r.win, cur, caps);
         }
         delta
     }
 
-    /// Adds a probe in window `w`, which may be the current one, a newer one (the current
-    /// window moves to `pending`) or an older open one.
+    /// Judges every open window without folding or moving anything (end of analysis; the
+    /// sets stay where they are for [`SourceTable::run_view`]).
+    fn judge_open(&mut self, caps: &Caps) -> isize {
+        if !self.r.cur.is_empty() {
+            let spill = match self.r.ext {
+                0 => None,
+                e => self.exts[e as usize - 1].cur.as_deref(),
+            };
+            let c = self.r.cur;
+            let d = match (c.ndst, spill) {
+                (SPILLED, Some(s)) => s.dsts.count(),
+                (n, _) => u64::from(n),
+            };
+            let p = match (c.nport, spill) {
+                (SPILLED, Some(s)) => s.ports.count(),
+                (n, _) => u64::from(n),
+            };
+            let bits = crate::winsets::verdict(d, p, caps);
+            if bits != 0 {
+                let w = self.r.win;
+                self.r.scan_bits |= bits;
+                self.ext().scanner_windows.push(w);
+            }
+        }
+        if self.r.ext != 0 {
+            let pending = std::mem::take(&mut self.ext().pending);
+            for (w, s) in &pending {
+                self.judge(*w, s, caps);
+            }
+            self.ext().pending = pending;
+        }
+        0
+    }
+
+    /// Moves the current window to `pending` (it is older than a window about to be used).
+    fn retire_cur(&mut self, caps: &Caps) -> isize {
+        if self.r.cur.is_empty() {
+            return 0;
+        }
+        let old_w = self.r.win;
+        let (old, d) = self.take_cur(caps);
+        let p = &mut self.ext().pending;
+        let at = p.partition_point(|(x, _)| *x < old_w);
+        p.insert(at, (old_w, old));
+        d
+    }
+
+    /// The open older window `w`, created empty if needed.
+    fn pending_mut(&mut self, w: u32) -> &mut Win {
+        let p = &mut self.ext().pending;
+        let at = p.partition_point(|(x, _)| *x < w);
+        if p.get(at).is_none_or(|(x, _)| *x != w) {
+            p.insert(at, (w, Win::Empty));
+        }
+        &mut p[at].1
+    }
+
+    /// Adds a probe in window `w`: the current one, a newer one (the current window moves to
+    /// `pending`) or an older open one.
     fn probe(&mut self, w: u32, dst: u32, port: Option<u16>, caps: &Caps) -> isize {
         if w == self.r.win {
             return self.probe_cur(dst, port, caps);
         }
-        let mut delta = 0;
         if w > self.r.win {
-            if !self.r.cur_is_empty() {
-                let old_w = self.r.win;
-                let (old, d) = self.take_cur(caps);
-                delta += d;
-                let p = &mut self.ext().pending;
-                let at = p.partition_point(|(x, _)| *x < old_w);
-                p.insert(at, (old_w, old));
-            }
+            let d = self.retire_cur(caps);
             self.r.win = w;
-            return delta + self.probe_cur(dst, port, caps);
+            return d + self.probe_cur(dst, port, caps);
         }
-        let p = &mut self.ext().pending;
-        let at = p.partition_point(|(x, _)| *x < w);
-        if p.get(at).is_none_or(|(x, _)| *x != w) {
-            p.insert(at, (w, WinSets::default()));
-        }
-        let sets = &mut p[at].1;
-        delta += sets.dsts.insert(dst, caps.min_dsts);
-        if let Some(pt) = port {
-            delta += sets.ports.add(pt, 1, caps.port_cap);
-        }
-        delta
+        self.pending_mut(w).insert(dst, port, caps)
     }
 
     /// Adds the sets of window `w` from another analyzer.
-    fn add_window(&mut self, w: u32, s: &WinSets, caps: &Caps) -> isize {
+    fn add_window(&mut self, w: u32, s: &Win, caps: &Caps) -> isize {
         if s.is_empty() {
             return 0;
         }
-        let mut delta = 0;
-        if w > self.r.win && !self.r.cur_is_empty() {
-            let old_w = self.r.win;
-            let (old, d) = self.take_cur(caps);
-            delta += d;
-            let p = &mut self.ext().pending;
-            let at = p.partition_point(|(x, _)| *x < old_w);
-            p.insert(at, (old_w, old));
-        }
-        if w >= self.r.win {
+        if w > self.r.win {
+            let d = self.retire_cur(caps);
             self.r.win = w;
-            // Move the inline part to `ext.cur` so the union below has one place to go.
-            let (mut cur, d) = self.take_cur(caps);
-            delta += d + cur.union(s, caps);
-            self.ext().cur = cur;
-            self.r.ndst = SPILLED;
-            self.r.nport = SPILLED;
-            return delta;
+            return d + self.add_window(w, s, caps);
         }
-        let p = &mut self.ext().pending;
-        let at = p.partition_point(|(x, _)| *x < w);
-        if p.get(at).is_none_or(|(x, _)| *x != w) {
-            p.insert(at, (w, WinSets::default()));
+        if w == self.r.win {
+            // Put the union in the spilled slot so there is one place to look.
+            let (mut cur, mut d) = self.take_cur(caps);
+            d += cur.union(s, caps);
+            let sets = match cur {
+                Win::Sets(b) => b,
+                Win::Inline(i) => {
+                    let mut b = Box::<WinSets>::default();
+                    d += i.add_to(&mut b, caps);
+                    b
+                }
+                Win::Empty => Box::default(),
+            };
+            self.ext().cur = Some(sets);
+            self.r.cur.ndst = SPILLED;
+            self.r.cur.nport = SPILLED;
+            return d;
         }
-        delta + p[at].1.union(s, caps)
+        self.pending_mut(w).union(s, caps)
     }
 }
 
@@ -499,9 +470,41 @@ impl SourceTable {
         self.for_each_rec(|m| m.fold_where(caps, |w| w < below && w != first));
     }
 
-    /// Folds all open windows (end of analysis).
+    /// Judges all open windows (end of analysis) without merging their sets: only the
+    /// sources the report lists need run-level sets, built by [`SourceTable::run_view`].
     pub(crate) fn finish_windows(&mut self, caps: &Caps) {
-        self.for_each_rec(|m| m.fold_where(caps, |_| true));
+        self.for_each_rec(|m| m.judge_open(caps));
+    }
+
+    /// Run-level sets of source `i` (folded windows plus the open ones).
+    pub(crate) fn run_view(&self, i: usize, caps: &Caps) -> Win {
+        let r = &self.recs[i];
+        let e = self.ext_of(i);
+        let mut v = e.map(|e| e.run.clone()).unwrap_or_default();
+        if let Some(e) = e {
+            for (_, w) in &e.pending {
+                v.union(w, caps);
+            }
+        }
+        if !r.cur.is_empty() {
+            let c = r.cur;
+            let mut cur = WinSets::default();
+            if let Some(s) = e.and_then(|e| e.cur.as_deref()) {
+                cur = s.clone();
+            }
+            if c.ndst != SPILLED {
+                for &x in c.dst_slice() {
+                    cur.dsts.insert(x, caps.min_dsts);
+                }
+            }
+            if c.nport != SPILLED {
+                c.for_each_port(|p, n| {
+                    cur.ports.add(p, n, caps.port_cap);
+                });
+            }
+            v.union(&Win::Sets(Box::new(cur)), caps);
+        }
+        v
     }
 
     /// Adds `other`'s sources; windows open on both sides are combined before any verdict.
