@@ -10,3 +10,6 @@ pub mod mqtt;
 pub mod ssdp;
 pub mod telnet;
 pub mod tls;
+
+#[cfg(test)]
+mod props;
