@@ -14,7 +14,7 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Salt
 use argon2::{Argon2, PasswordVerifier};
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use yamori_store::taxii::Grant;
+use yamori_store::accounts::Grant;
 use yamori_store::Store;
 
 /// How long a verified credential is trusted without re-hashing.

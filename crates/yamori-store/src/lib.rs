@@ -8,14 +8,18 @@
 //! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `survey`, …) in the
 //! table `yamori_migrations(domain, version)`, so features can add tables independently.
 
+pub mod accounts;
 pub mod analysis;
 pub mod pg;
+mod pg_accounts;
 mod pg_taxii;
 pub mod sqlite;
+mod sqlite_accounts;
 mod sqlite_taxii;
 pub mod taxii;
 pub mod vulndb;
 
+pub use accounts::AccountStore;
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
 pub use sqlite::SqliteStore;
 pub use taxii::TaxiiStore;
@@ -50,7 +54,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything Yamori persists. Backends are synchronous; async callers (the hub) call them
 /// from `spawn_blocking` so no lock or connection is held across an `.await`.
-pub trait Store: TaxiiStore + Send + Sync {
+pub trait Store: TaxiiStore + AccountStore + Send + Sync {
     /// Store one analysis; idempotent by the set of input file digests (see [`analysis`]).
     fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome>;
     fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>>;

@@ -165,19 +165,6 @@ impl TaxiiStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub name: String,
-    pub password_hash: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub collection_id: String,
-    pub can_read: bool,
-    pub can_write: bool,
-}
-
 /// Storage of the TAXII domain. All timestamps are TAXII timestamps (UTC, `Z`, microseconds).
 pub trait TaxiiStore {
     /// Insert a collection, or update title/description/alias of an existing id.
@@ -209,19 +196,6 @@ pub trait TaxiiStore {
     fn taxii_pending_statuses(&self) -> Result<Vec<String>>;
     /// Remove statuses requested before `before`; returns how many.
     fn taxii_purge_statuses(&self, before: &str) -> Result<u64>;
-    fn taxii_put_user(&self, u: &User) -> Result<()>;
-    fn taxii_user(&self, name: &str) -> Result<Option<User>>;
-    fn taxii_users(&self) -> Result<Vec<User>>;
-    fn taxii_add_token(&self, token_id: &str, user: &str, hash: &str) -> Result<()>;
-    /// (user, hash) of a token id.
-    fn taxii_token(&self, token_id: &str) -> Result<Option<(String, String)>>;
-    /// Hashes of all tokens of a user.
-    fn taxii_tokens_of(&self, user: &str) -> Result<Vec<String>>;
-    fn taxii_set_grant(&self, user: &str, g: &Grant) -> Result<()>;
-    fn taxii_grants(&self, user: &str) -> Result<Vec<Grant>>;
-    /// A small key/value table for server state (next-token key, sync positions).
-    fn kv_get(&self, key: &str) -> Result<Option<String>>;
-    fn kv_set(&self, key: &str, value: &str) -> Result<()>;
 }
 
 /// Current time as a TAXII timestamp (microseconds, `Z`).

@@ -7,8 +7,9 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use yamori_hub::{app, HubConfig, HubState};
-use yamori_store::taxii::{Collection, Grant, User};
-use yamori_store::{SqliteStore, Store, TaxiiStore};
+use yamori_store::accounts::{Grant, User};
+use yamori_store::taxii::Collection;
+use yamori_store::{AccountStore, SqliteStore, Store, TaxiiStore};
 
 pub const TAXII: &str = "application/taxii+json;version=2.1";
 pub const COLL: &str = "11111111-2222-4333-8444-555555555555";

@@ -1,6 +1,7 @@
+use yamori_store::accounts::{Grant, User};
 use yamori_store::taxii::{
-    version_key, AddOutcome, Collection, Cursor, Grant, NewObject, ObjectQuery, StatusDetail,
-    TaxiiStatus, User, VersionFilter,
+    version_key, AddOutcome, Collection, Cursor, NewObject, ObjectQuery, StatusDetail, TaxiiStatus,
+    VersionFilter,
 };
 use yamori_store::Store;
 

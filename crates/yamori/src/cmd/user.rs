@@ -3,7 +3,8 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use yamori_store::taxii::{Collection, Grant, User};
+use yamori_store::accounts::{Grant, User};
+use yamori_store::taxii::Collection;
 use yamori_store::Store;
 
 use super::serve::{open_store, DbArgs};
