@@ -222,8 +222,8 @@ impl Analyzer {
             return;
         }
         let mut warm = 0u64;
-        for (src, _) in &self.hits {
-            warm = warm.wrapping_add(self.sources.touch(*src));
+        for (src, hit) in &self.hits {
+            warm = warm.wrapping_add(self.sources.touch(*src, hit.probe.map(|p| p.0)));
         }
         std::hint::black_box(warm);
         let mut hits = std::mem::take(&mut self.hits);

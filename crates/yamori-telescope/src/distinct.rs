@@ -44,12 +44,22 @@ impl Hll {
     }
 
     #[inline]
-    pub(crate) fn insert(&mut self, x: u64) {
+    fn slot(x: u64) -> (usize, u8) {
         let h = mix64(x ^ 0x9e37_79b9_7f4a_7c15);
         let idx = (h >> (64 - HLL_P)) as usize;
         let rest = h << HLL_P;
         // Rank of the first 1-bit in the remaining 56 bits (capped when they are all zero).
-        let rank = (rest.leading_zeros().min(64 - HLL_P) + 1) as u8;
+        (idx, (rest.leading_zeros().min(64 - HLL_P) + 1) as u8)
+    }
+
+    #[inline]
+    pub(crate) fn peek(&self, x: u64) -> u8 {
+        self.reg[Self::slot(x).0]
+    }
+
+    #[inline]
+    pub(crate) fn insert(&mut self, x: u64) {
+        let (idx, rank) = Self::slot(x);
         let r = &mut self.reg[idx];
         *r = (*r).max(rank);
     }
@@ -192,6 +202,16 @@ impl DistinctSet {
             _ => other.for_each(|x| delta += self.insert(x, cap)),
         }
         delta
+    }
+
+    /// Reads the memory an insert of `x` would touch (cache warming; the value is meaningless).
+    #[inline]
+    pub(crate) fn peek(&self, x: u32) -> u64 {
+        match &self.big {
+            Big::Small => 0,
+            Big::Exact(v) => v.first().map_or(0, |&y| u64::from(y)),
+            Big::Approx(h) => u64::from(h.peek(u64::from(x))),
+        }
     }
 
     /// Distinct elements: exact up to the cap, estimated (and at least `cap + 1`) above it.

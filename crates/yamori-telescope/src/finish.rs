@@ -99,12 +99,12 @@ impl Analyzer {
             )
         };
         let recs = &self.sources.recs;
-        let addrs = &self.sources.addrs;
+        let addr = |i: usize| self.sources.addr(i);
         let by_packets = |&a: &usize, &b: &usize| {
             recs[b]
                 .packets
                 .cmp(&recs[a].packets)
-                .then(addrs[a].cmp(&addrs[b]))
+                .then_with(|| addr(a).cmp(&addr(b)))
         };
 
         let sources = &self.sources;
@@ -123,7 +123,7 @@ impl Analyzer {
             windows.sort_unstable();
             windows.dedup();
             SourceSummary {
-                address: addrs[i].to_string(),
+                address: addr(i).to_string(),
                 packets: r.packets,
                 bytes: r.bytes,
                 first_seen: rfc3339_s(u64::from(r.first_s)),
@@ -171,7 +171,7 @@ impl Analyzer {
         let mut listed: BTreeMap<usize, Enrichment> = BTreeMap::new();
         if enrich.is_some() {
             for (i, r) in recs.iter().enumerate() {
-                let e = lookup(addrs[i]);
+                let e = lookup(addr(i));
                 if let Some(c) = &e.country {
                     let x = countries.entry(c.clone()).or_default();
                     x.0 += r.packets;

@@ -147,16 +147,24 @@ pub struct Totals {
     pub undecodable: u64,
     /// Darknet packets per category, keyed by [`Category::name`].
     pub by_category: std::collections::BTreeMap<String, u64>,
-    /// Darknet packets flagged erratic/spoofed, per reason.
+    /// Darknet packets flagged erratic/spoofed, per reason (each packet under the first reason
+    /// that applies, in the order of the config docs, so the values add up): `ttl_200_or_more`,
+    /// `source_dot0_or_dot255`, `source_is_destination`, `port_zero`, `fragment`,
+    /// `odd_tcp_flags`.
     pub erratic: std::collections::BTreeMap<String, u64>,
+    /// Darknet packets by IP version.
     pub ipv4: u64,
     pub ipv6: u64,
+    /// Distinct sources of non-erratic darknet packets (tracked + untracked).
     pub distinct_sources: u64,
-    /// Sources not tracked because the state budget was reached.
+    /// Sources not tracked because the state budget was reached (exact up to 4096, then
+    /// estimated).
     pub untracked_sources: u64,
-    /// Packets that carried a tool fingerprint, per tool (packet-level; see `scanners` for verdicts).
+    /// Packets that carried a tool fingerprint, per tool (packet-level, over all darknet SYN
+    /// probes including erratic ones; see `scanners` for verdicts).
     pub fingerprint_packets: std::collections::BTreeMap<String, u64>,
-    /// Backscatter packets (all victims).
+    /// Non-erratic backscatter packets (all victims, including ICMP errors whose quote was too
+    /// short to name one).
     pub backscatter_packets: u64,
 }
 
@@ -174,6 +182,7 @@ pub struct PortCount {
     pub packets: u64,
 }
 
+/// `key` is an ISO country code, or an AS number in decimal (`"64496"`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct KeyCount {
     pub key: String,
@@ -181,17 +190,24 @@ pub struct KeyCount {
     pub sources: u64,
 }
 
-/// One source over the run (aggregated across its windows).
+/// One source over the run (aggregated across its windows). Erratic packets are not counted.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SourceSummary {
     pub address: String,
     pub packets: u64,
+    /// Sum of captured frame lengths.
     pub bytes: u64,
+    /// RFC 3339, to the second.
     pub first_seen: String,
     pub last_seen: String,
-    /// Distinct darknet destinations (exact up to the scanner threshold, estimated above it).
+    /// Distinct darknet destinations of its probes (exact up to the scanner threshold,
+    /// estimated above it).
     pub destinations: u64,
+    /// Distinct destination ports of its probes (exact up to `vertical_min_ports`).
     pub destination_ports: u64,
+    /// Up to 5 probed ports, most packets first; empty when the source used more than
+    /// `vertical_min_ports` ports (counts are then not kept, rather than kept for an
+    /// input-order-dependent subset).
     pub top_ports: Vec<PortCount>,
     pub ttl_min: u8,
     pub ttl_max: u8,
@@ -219,9 +235,11 @@ pub struct Attack {
     pub peak_pps: f64,
     /// packets / duration.
     pub mean_pps: f64,
-    /// Attacked ports (victim-side), most packets first; for ICMP echo replies none.
+    /// Attacked ports (victim-side), up to 5, most packets first; for ICMP echo replies none.
+    /// Ports, destinations and kinds are the victim's over the whole run (shared by all of
+    /// its attacks); start, end and packet counts are the attack's own.
     pub ports: Vec<PortCount>,
-    /// Distinct darknet addresses the backscatter reached.
+    /// Distinct darknet addresses the backscatter reached (exact up to 1024).
     pub darknet_destinations: u64,
     /// Backscatter kinds seen, e.g. "tcp_synack", "tcp_rst", "icmp_3".
     pub kinds: Vec<String>,

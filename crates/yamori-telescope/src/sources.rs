@@ -1,10 +1,10 @@
 //! Per-source state: run totals plus the distinct-destination/port sets of open windows.
 //!
 //! # Memory rule
-//! A tracked IPv4 source costs [`SourceTable::bytes_per_source`] ≈ 164 bytes: a 128-byte
-//! [`SrcRec`] (one pair of cache lines, holding up to 11 destinations and 4 ports of its
-//! current window inline), its address (20) and its index slot (16 bytes at ≤ 1/2 load).
-//! IPv6 sources cost about 32 bytes more (hash-map slot). A source that spans several
+//! A tracked IPv4 source costs [`SourceTable::bytes_per_source`] = 148 bytes: a 128-byte
+//! [`SrcRec`] (one 128-byte-aligned pair of cache lines, holding up to 11 destinations and 4
+//! ports of its current window inline), its address (4) and its index slot (16 bytes at
+//! ≤ 1/2 load). IPv6 sources cost 172 bytes. A source that spans several
 //! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 140 bytes,
 //! plus 88 per open older window, which stays inline while it fits 11 destinations/4 ports)
 //! and, past the inline sizes, heap sets: 4 bytes per destination and 8 per port up to the
@@ -65,6 +65,8 @@ pub(crate) struct SrcRec {
     pub ttl_max: u8,
     /// OR of the scan-kind bits of judged windows.
     pub scan_bits: u8,
+    /// IPv6 source (its address is in `SourceTable::addrs6`).
+    v6: bool,
     /// Current window's sets; a count of `SPILLED` means that set lives in `SrcExt::cur`.
     cur: InlineSets,
 }
@@ -85,9 +87,15 @@ impl SrcRec {
             ttl_min: ttl,
             ttl_max: ttl,
             scan_bits: 0,
+            v6: false,
             cur: InlineSets::default(),
         }
     }
+}
+
+/// Heap bytes added when the pending list grew from `before` to `after` slots.
+fn pending_growth(before: usize, after: usize) -> isize {
+    ((after - before) * std::mem::size_of::<(u32, Win)>()) as isize
 }
 
 /// Record plus the ext arena, borrowed together so helpers can allocate an ext.
@@ -250,19 +258,22 @@ impl RecMut<'_> {
         let old_w = self.r.win;
         let (old, d) = self.take_cur(caps);
         let p = &mut self.ext().pending;
+        let cap = p.capacity();
         let at = p.partition_point(|(x, _)| *x < old_w);
         p.insert(at, (old_w, old));
-        d
+        d + pending_growth(cap, p.capacity())
     }
 
-    /// The open older window `w`, created empty if needed.
-    fn pending_mut(&mut self, w: u32) -> &mut Win {
+    /// The open older window `w`, created empty if needed; also returns the heap growth.
+    fn pending_mut(&mut self, w: u32) -> (&mut Win, isize) {
         let p = &mut self.ext().pending;
+        let cap = p.capacity();
         let at = p.partition_point(|(x, _)| *x < w);
         if p.get(at).is_none_or(|(x, _)| *x != w) {
             p.insert(at, (w, Win::Empty));
         }
-        &mut p[at].1
+        let grown = pending_growth(cap, p.capacity());
+        (&mut p[at].1, grown)
     }
 
     /// Adds a probe in window `w`: the current one, a newer one (the current window moves to
@@ -276,7 +287,8 @@ impl RecMut<'_> {
             self.r.win = w;
             return d + self.probe_cur(dst, port, caps);
         }
-        self.pending_mut(w).insert(dst, port, caps)
+        let (win, d) = self.pending_mut(w);
+        d + win.insert(dst, port, caps)
     }
 
     /// Adds the sets of window `w` from another analyzer.
@@ -307,7 +319,8 @@ impl RecMut<'_> {
             self.r.cur.nport = SPILLED;
             return d;
         }
-        self.pending_mut(w).union(s, caps)
+        let (win, d) = self.pending_mut(w);
+        d + win.union(s, caps)
     }
 }
 
@@ -330,7 +343,10 @@ pub(crate) struct SourceTable {
     idx4: Index4,
     idx6: HashMap<u128, u32, FixedState>,
     pub recs: Vec<SrcRec>,
-    pub addrs: Vec<Addr>,
+    /// Per record: the IPv4 address, or for IPv6 sources an index into `addrs6` (see
+    /// `SrcRec::v6`); 4 bytes instead of a 32-byte `Addr` per source.
+    addrs: Vec<u32>,
+    addrs6: Vec<u128>,
     exts: Vec<SrcExt>,
     /// Heap bytes of spilled sets (estimate).
     pub heap_bytes: i64,
@@ -352,8 +368,10 @@ impl SourceTable {
 
     /// Estimated fixed bytes per tracked source (record, address, index slot).
     pub(crate) fn bytes_per_source(v6: bool) -> u64 {
-        let slot = if v6 { 48 } else { 2 * 8 };
-        (std::mem::size_of::<SrcRec>() + std::mem::size_of::<Addr>() + slot) as u64
+        // Record, address (4 bytes, IPv6 +16), index slot (8 bytes at ≤ 1/2 load; IPv6: a
+        // hash-map slot of key, index and control byte at ≤ 7/8 load).
+        let (addr, slot) = if v6 { (20, 24) } else { (4, 16) };
+        (std::mem::size_of::<SrcRec>() + addr + slot) as u64
     }
 
     pub(crate) fn state_bytes(&self) -> u64 {
@@ -369,6 +387,16 @@ impl SourceTable {
         self.recs.len()
     }
 
+    /// Address of record `i`.
+    pub(crate) fn addr(&self, i: usize) -> Addr {
+        let x = self.addrs[i];
+        if self.recs[i].v6 {
+            Addr::V6(self.addrs6[x as usize])
+        } else {
+            Addr::V4(x)
+        }
+    }
+
     pub(crate) fn ext_of(&self, i: usize) -> Option<&SrcExt> {
         match self.recs[i].ext {
             0 => None,
@@ -378,14 +406,27 @@ impl SourceTable {
 
     /// Warms the cache lines `hit` will touch for `src` (see `Analyzer`'s batching).
     #[inline]
-    pub(crate) fn touch(&self, src: Addr) -> u64 {
-        match src {
-            Addr::V4(x) => match self.idx4.get(x) {
-                Some(i) => self.recs[i as usize].packets,
-                None => 0,
-            },
-            Addr::V6(_) => 0,
+    pub(crate) fn touch(&self, src: Addr, dst: Option<u32>) -> u64 {
+        let Addr::V4(x) = src else {
+            return 0;
+        };
+        let Some(i) = self.idx4.get(x) else {
+            return 0;
+        };
+        let r = &self.recs[i as usize];
+        let mut warm = r.packets ^ u64::from(r.cur.dsts[INLINE_DSTS - 1]);
+        // A heavy source's current window lives in its spilled sets: load the line the probe
+        // will update too (the HyperLogLog register, or the start of the exact set).
+        if let (SPILLED, Some(d)) = (r.cur.ndst, dst) {
+            if let Some(c) = self
+                .exts
+                .get((r.ext as usize).wrapping_sub(1))
+                .and_then(|e| e.cur.as_deref())
+            {
+                warm ^= c.dsts.peek(d);
+            }
         }
+        warm
     }
 
     #[inline]
@@ -396,8 +437,9 @@ impl SourceTable {
         }
     }
 
-    fn insert(&mut self, a: Addr, rec: SrcRec) -> u32 {
+    fn insert(&mut self, a: Addr, mut rec: SrcRec) -> u32 {
         let i = self.recs.len() as u32;
+        rec.v6 = matches!(a, Addr::V6(_));
         match a {
             Addr::V4(x) => self.idx4.insert(x, i),
             Addr::V6(x) => {
@@ -405,7 +447,13 @@ impl SourceTable {
             }
         }
         self.recs.push(rec);
-        self.addrs.push(a);
+        match a {
+            Addr::V4(x) => self.addrs.push(x),
+            Addr::V6(x) => {
+                self.addrs.push(self.addrs6.len() as u32);
+                self.addrs6.push(x);
+            }
+        }
         i
     }
 
@@ -513,7 +561,7 @@ impl SourceTable {
         self.late_packets += other.late_packets;
         let mut delta = 0isize;
         for j in 0..other.recs.len() {
-            let a = other.addrs[j];
+            let a = other.addr(j);
             // Open windows of the other record, as sets.
             let mut om = RecMut {
                 r: &mut other.recs[j],
