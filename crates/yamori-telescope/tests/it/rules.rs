@@ -423,3 +423,52 @@ fn state_budget_stops_tracking_new_sources() {
     assert!(r.warnings.iter().any(|w| w.contains("state budget")));
     assert_eq!(r.totals.darknet_packets, 200);
 }
+
+#[test]
+fn out_of_order_within_one_window_still_counts() {
+    let s = a("198.51.100.70");
+    let mut pkts: Vec<Packet> = (0..60)
+        .map(|i| syn(T0 + u64::from(i) * SEC, s, dark(i), 23))
+        .collect();
+    // The next window starts, then 40 more probes of the first window arrive late.
+    pkts.extend((0..10).map(|i| syn(T0 + 3600 * SEC + u64::from(i) * SEC, s, dark(i), 23)));
+    pkts.extend((60..100).map(|i| syn(T0 + 3000 * SEC + u64::from(i) * SEC, s, dark(i), 23)));
+    let r = analyze(cfg(), &pkts);
+    let sc = scanner(&r, "198.51.100.70").expect("late probes joined their window");
+    assert_eq!(sc.scanner_windows, vec!["2023-11-14T21:00:00Z".to_string()]);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+#[test]
+fn probes_more_than_a_window_late_are_left_out_with_a_warning() {
+    let s = a("198.51.100.71");
+    // Another source opens window 0 (the first window is never evicted early).
+    let mut pkts = vec![syn(T0, a("198.51.100.72"), dark(1), 23)];
+    let w1 = T0 + 3600 * SEC;
+    pkts.extend((0..60).map(|i| syn(w1 + u64::from(i) * SEC, s, dark(i), 23)));
+    // Window 4 arrives: window 1 is more than one window behind and gets folded.
+    pkts.extend((0..300).map(|i| {
+        syn(
+            w1 + 3 * 3600 * SEC + u64::from(i),
+            a(&format!("198.51.100.{}", 100 + i % 50)),
+            dark(i),
+            23,
+        )
+    }));
+    pkts.extend((60..100).map(|i| syn(w1 + u64::from(i) * SEC, s, dark(i), 23)));
+    let r = analyze(cfg(), &pkts);
+    assert!(scanner(&r, "198.51.100.71").is_none());
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("40 probes arrived more than one window late")),
+        "{:?}",
+        r.warnings
+    );
+    let top = r
+        .top_sources
+        .iter()
+        .find(|x| x.address == "198.51.100.71")
+        .expect("listed");
+    assert_eq!(top.packets, 100, "late packets still count in run totals");
+}
