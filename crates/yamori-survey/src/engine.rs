@@ -168,7 +168,10 @@ async fn survey_host(
             let _conn = conns.acquire_owned().await.ok()?;
             let delay = backoff.lock().await.delay();
             tokio::time::sleep(delay).await;
-            let outcome = tokio::time::timeout_at(deadline, probe_port(&ctx, ip, p)).await;
+            // Login loops stop themselves at the deadline; the hard limit adds room for the
+            // attempt in progress to finish.
+            let hard = deadline + ctx.guard.timeout * 8;
+            let outcome = tokio::time::timeout_at(hard, probe_port(&ctx, ip, p, deadline)).await;
             let mut st = stats.lock().await;
             st.probes += 1;
             match outcome {

@@ -4,6 +4,8 @@
 
 use std::net::SocketAddr;
 
+use tokio::time::Instant;
+
 use super::tcp::{exchange, mqtt_connect, open, telnet_read};
 use super::Ctx;
 use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
@@ -18,6 +20,18 @@ fn record(svc: &mut Service, c: &Credential) {
         password_masked: mask_password(&c.password),
         source: c.source,
     });
+}
+
+/// True (and noted) when the host's time budget leaves no room for another attempt.
+fn budget_spent(svc: &mut Service, deadline: Instant) -> bool {
+    let spent = Instant::now() >= deadline;
+    if spent {
+        svc.fields.insert(
+            "login_stopped".into(),
+            "per-host time budget exhausted".into(),
+        );
+    }
+    spent
 }
 
 fn attempts(ctx: &Ctx) -> impl Iterator<Item = &Credential> {
@@ -36,9 +50,13 @@ pub(super) async fn telnet(
     ctx: &Ctx,
     addr: SocketAddr,
     svc: &mut Service,
+    deadline: Instant,
 ) -> Result<(), ProbeError> {
     let mut tried = 0usize;
     for c in attempts(ctx) {
+        if budget_spent(svc, deadline) {
+            break;
+        }
         tried += 1;
         match telnet_once(ctx, addr, c, svc).await? {
             Attempt::Success => {
@@ -111,10 +129,14 @@ pub(super) async fn http(
     tls: bool,
     mut ch: Challenge,
     svc: &mut Service,
+    deadline: Instant,
 ) -> Result<(), ProbeError> {
     let mut tried = 0usize;
     let mut cnonce = 0u64;
     for c in attempts(ctx) {
+        if budget_spent(svc, deadline) {
+            break;
+        }
         tried += 1;
         cnonce += 1;
         let auth = if ch.scheme == "digest" {
@@ -172,9 +194,13 @@ pub(super) async fn mqtt(
     addr: SocketAddr,
     tls: bool,
     svc: &mut Service,
+    deadline: Instant,
 ) -> Result<(), ProbeError> {
     let mut tried = 0usize;
     for c in attempts(ctx) {
+        if budget_spent(svc, deadline) {
+            break;
+        }
         tried += 1;
         let action = format!("login mqtt user={}", c.username);
         let code = mqtt_connect(

@@ -36,10 +36,14 @@ pub fn banner_text(raw: &[u8]) -> String {
 
 /// Probes one port. `Err` means the port is not open (or not answering: UDP); an open port
 /// whose exchange failed is an `Ok` service with an `error` field.
+///
+/// `deadline` is the host's time budget: login checks stop there with a `login_stopped` note
+/// (the caller also enforces it as a hard limit).
 pub async fn probe_port(
     ctx: &Ctx,
     ip: std::net::IpAddr,
     p: PortSpec,
+    deadline: tokio::time::Instant,
 ) -> Result<Service, ProbeError> {
     let addr = SocketAddr::new(ip, p.port);
     let protocol = protocol_for(p);
@@ -48,14 +52,14 @@ pub async fn probe_port(
         udp::probe(ctx, addr, &mut svc).await?;
     } else {
         let outcome = match protocol {
-            Protocol::Telnet => tcp::telnet(ctx, addr, &mut svc).await,
+            Protocol::Telnet => tcp::telnet(ctx, addr, &mut svc, deadline).await,
             Protocol::Ssh => tcp::line_banner(ctx, addr, &mut svc, "ssh").await,
             Protocol::Ftp => tcp::line_banner(ctx, addr, &mut svc, "ftp").await,
             Protocol::Http | Protocol::Https | Protocol::Tr069 => {
-                tcp::http(ctx, addr, uses_tls(p), &mut svc).await
+                tcp::http(ctx, addr, uses_tls(p), &mut svc, deadline).await
             }
             Protocol::Rtsp => tcp::rtsp(ctx, addr, &mut svc).await,
-            Protocol::Mqtt => tcp::mqtt(ctx, addr, uses_tls(p), &mut svc).await,
+            Protocol::Mqtt => tcp::mqtt(ctx, addr, uses_tls(p), &mut svc, deadline).await,
             Protocol::Modbus => tcp::modbus(ctx, addr, &mut svc).await,
             Protocol::Coap | Protocol::Ssdp | Protocol::Unknown => {
                 tcp::unknown(ctx, addr, &mut svc).await

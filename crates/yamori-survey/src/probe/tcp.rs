@@ -87,6 +87,7 @@ pub(super) async fn telnet(
     ctx: &Ctx,
     addr: SocketAddr,
     svc: &mut Service,
+    deadline: tokio::time::Instant,
 ) -> Result<(), ProbeError> {
     let (mut conn, _) = open(
         ctx,
@@ -116,7 +117,7 @@ pub(super) async fn telnet(
     svc.fields.insert("login_prompt".into(), prompt.to_string());
     end?;
     if prompt {
-        login::telnet(ctx, addr, svc).await?;
+        login::telnet(ctx, addr, svc, deadline).await?;
     }
     Ok(())
 }
@@ -205,6 +206,7 @@ pub(super) async fn http(
     addr: SocketAddr,
     tls: bool,
     svc: &mut Service,
+    deadline: tokio::time::Instant,
 ) -> Result<(), ProbeError> {
     let action = if tls {
         "connect https GET /"
@@ -228,7 +230,7 @@ pub(super) async fn http(
         svc.fields.insert(k.into(), v);
     }
     if let Some(ch) = httpp::auth_challenge(&reply) {
-        login::http(ctx, addr, tls, ch, svc).await?;
+        login::http(ctx, addr, tls, ch, svc, deadline).await?;
     }
     Ok(())
 }
@@ -291,6 +293,7 @@ pub(super) async fn mqtt(
     addr: SocketAddr,
     tls: bool,
     svc: &mut Service,
+    deadline: tokio::time::Instant,
 ) -> Result<(), ProbeError> {
     let code = mqtt_connect(
         ctx,
@@ -308,7 +311,7 @@ pub(super) async fn mqtt(
     svc.fields
         .insert("mqtt_anonymous".into(), (code == 0).to_string());
     if code == 4 || code == 5 {
-        login::mqtt(ctx, addr, tls, svc).await?;
+        login::mqtt(ctx, addr, tls, svc, deadline).await?;
     }
     Ok(())
 }

@@ -272,3 +272,22 @@ async fn closed_ports_and_out_of_scope_addresses() {
     assert!(matches!(out, Err(ProbeError::OutOfScope(_))));
     assert!(ev.is_empty(), "nothing recorded for refused sends");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_budget_stops_login_checks_with_a_note() {
+    let log = Arc::new(LabLog::default());
+    let http = start("http:0:Boa/0.94.14rc21:admin:S7r0ng-pass", &log).await;
+    let mut cfg = config(LO, &format!("{http}/http"));
+    cfg.host_budget = std::time::Duration::from_millis(1);
+    let (result, _) = yamori_survey::survey(cfg).await.expect("survey runs");
+    let s = service(&result.hosts, http);
+    assert_eq!(s.fields.get("status").map(String::as_str), Some("401"));
+    assert_eq!(
+        s.fields.get("login_stopped").map(String::as_str),
+        Some("per-host time budget exhausted")
+    );
+    assert_eq!(
+        s.fields.get("login_attempts").map(String::as_str),
+        Some("0")
+    );
+}
