@@ -95,10 +95,17 @@ pub struct Service {
     /// (invalid bytes become U+FFFD; telnet IAC sequences removed).
     #[serde(default)]
     pub banner: String,
-    /// Parsed, protocol-specific fields. Known keys: `server`, `title`, `status`, `realm`,
-    /// `auth_scheme`, `cert_subject`, `cert_issuer`, `ssh_version`, `mqtt_connack`,
-    /// `coap_links`, `ssdp_server`, `ssdp_location`, `ssdp_st`, `modbus_vendor`,
-    /// `modbus_product`, `modbus_version`, `login_prompt`, `error` (why probing stopped early).
+    /// Parsed, protocol-specific fields. Keys written by the probes:
+    /// - HTTP/HTTPS/TR-069: `status`, `server`, `powered_by`, `title`, `auth_scheme` (`basic` /
+    ///   `digest`), `realm`, `cert_subject`, `cert_issuer` (HTTPS);
+    /// - telnet: `login_prompt` (`true`/`false`), `telnet_negotiations`, `telnet_malformed`;
+    /// - SSH `ssh_version`; FTP `ftp_code`; RTSP `status`, `rtsp_server`, `rtsp_public`;
+    /// - MQTT: `mqtt_connack` (`0 (accepted)`), `mqtt_anonymous` (`true`/`false`);
+    /// - CoAP `coap_code`, `coap_links`; SSDP `ssdp_server`, `ssdp_location`, `ssdp_st`,
+    ///   `ssdp_usn`; Modbus `modbus_vendor`, `modbus_product`, `modbus_version`,
+    ///   `modbus_exception`;
+    /// - credential checks: `login_attempts` (count), `login_stopped` (why they stopped early);
+    /// - `error`: why probing of an open port stopped early (timeout, malformed reply, …).
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     /// Device identified by a fingerprint rule, if any matched.
