@@ -1,0 +1,168 @@
+//! End to end: import the survey crate's fixtures into a temporary data directory, match,
+//! and write notices.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::*;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../yamori-survey/tests/fixtures")
+}
+
+fn global(dir: &Path) -> crate::GlobalArgs {
+    crate::GlobalArgs {
+        data_dir: dir.to_path_buf(),
+        config: None,
+        verbose: 0,
+        quiet: true,
+        log_json: false,
+    }
+}
+
+fn import_fixtures(g: &crate::GlobalArgs) -> ExitCode {
+    let v = fixtures().join("vuln");
+    run(
+        g,
+        Command::Import(ImportArgs {
+            paths: vec![v.join("nvd/cves.json"), v.join("kev.json"), v.join("osv")],
+        }),
+    )
+    .expect("import runs")
+}
+
+#[test]
+fn import_is_idempotent_and_partial_when_entries_are_skipped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let g = global(dir.path());
+    // Skipped entries (malformed, rejected, withdrawn) make the run partial, not failed.
+    assert_eq!(import_fixtures(&g), ExitCode::from(EXIT_PARTIAL));
+    let store = open_store(&g).expect("store opens");
+    let first = store.vulndb_counts().expect("counts");
+    assert_eq!((first.cves, first.kev, first.osv), (4, 2, 1));
+    drop(store);
+    import_fixtures(&g);
+    let again = open_store(&g)
+        .expect("store opens")
+        .vulndb_counts()
+        .expect("counts");
+    assert_eq!(again, first, "importing twice leaves the same rows");
+}
+
+#[test]
+fn per_file_summary_counts_and_reasons() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open_store(&global(dir.path())).expect("store opens");
+    let bar = indicatif::ProgressBar::hidden();
+    let nvd = import_file(&store, &fixtures().join("vuln/nvd/cves.json"), &bar);
+    assert_eq!(
+        (nvd.kind, nvd.cves, nvd.skipped.len()),
+        (Some(FeedKind::Nvd), 4, 3)
+    );
+    assert_eq!(
+        nvd.skipped[1].to_string(),
+        "entry 5 (CVE-2000-0002): rejected CVE"
+    );
+    let bad = import_file(&store, &fixtures().join("vuln/bad/not-a-feed.json"), &bar);
+    assert_eq!(bad.kind, None);
+    assert!(bad
+        .error
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("not a vulnerability file"));
+    let truncated = import_file(&store, &fixtures().join("vuln/bad/truncated.json"), &bar);
+    assert!(
+        truncated
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("EOF"),
+        "{truncated:?}"
+    );
+    let table = report::import_table(&[nvd, bad], store.vulndb_counts().expect("counts"));
+    assert!(
+        table.contains("not-a-feed.json: not a vulnerability file"),
+        "{table}"
+    );
+    assert!(table.contains("entry 4: missing field `id`"), "{table}");
+}
+
+#[test]
+fn a_single_bad_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let g = global(dir.path());
+    let bad = fixtures().join("vuln/bad/nvd-1.1.json");
+    let e = run(&g, Command::Import(ImportArgs { paths: vec![bad] })).expect_err("must fail");
+    let msg = format!("{e:#}");
+    assert!(msg.contains("nvd-1.1.json") && msg.contains("1.1"), "{msg}");
+}
+
+#[test]
+fn gzipped_feed_imports_like_the_plain_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The same catalogue as kev.json, compressed with gzip (as NVD ships its feeds).
+    let gz_path = fixtures().join("vuln/gz/kev.json.gz");
+    let store = open_store(&global(dir.path())).expect("store opens");
+    let s = import_file(&store, &gz_path, &indicatif::ProgressBar::hidden());
+    assert_eq!((s.kind, s.kev, s.error), (Some(FeedKind::Kev), 2, None));
+}
+
+#[test]
+fn store_lookup_matches_and_notices_are_written_per_owner() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let g = global(dir.path());
+    import_fixtures(&g);
+    let store = open_store(&g).expect("store opens");
+    let id = Identity::from_cpe("cpe:/h:hikvision:ds-2cd2026g2-iu%2fsl", Some("5.5.0"))
+        .expect("valid CPE");
+    let found = matches_for(&id, &StoreLookup(&store)).expect("lookup");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, "CVE-2021-36260");
+    assert!(found[0].kev.is_some());
+    drop(store);
+
+    let out = dir.path().join("notices");
+    let n = fixtures().join("notify");
+    let code = crate::cmd::notify::run(
+        &g,
+        crate::cmd::notify::Args {
+            survey: n.join("survey.json"),
+            owners: n.join("owners.tsv"),
+            format: crate::cmd::notify::FormatArg::Both,
+            lang: crate::cmd::notify::LangArg::Owner,
+            out_dir: out.clone(),
+            no_annotate: false,
+        },
+    )
+    .expect("notify runs");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .expect("out dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "01-example-isp-a.ja.html",
+            "01-example-isp-a.ja.txt",
+            "02-example-camera-co.en.html",
+            "02-example-camera-co.en.txt",
+            "index.tsv",
+            "unassigned.en.html",
+            "unassigned.en.txt",
+            "unassigned.ja.html",
+            "unassigned.ja.txt",
+        ]
+    );
+    let ja = std::fs::read_to_string(out.join("01-example-isp-a.ja.html")).expect("notice");
+    assert!(ja.contains("CVE-2017-17215") && ja.contains("198.51.100.10"));
+    assert!(ja.contains("パスワード"));
+    let cams = std::fs::read_to_string(out.join("02-example-camera-co.en.html")).expect("notice");
+    assert!(!cams.contains("<script"));
+    let un = std::fs::read_to_string(out.join("unassigned.en.txt")).expect("notice");
+    assert!(
+        un.contains("203.0.113.5") && un.contains("CVE-2016-7406"),
+        "{un}"
+    );
+}
