@@ -50,7 +50,7 @@ pub struct Analyzer {
 /// Source updates applied together: their table slots are loaded first, so the cache misses
 /// of a batch overlap instead of being paid one after another (the per-source table is far
 /// larger than the caches when there are millions of sources).
-const HIT_BATCH: usize = 32;
+const HIT_BATCH: usize = 64;
 
 /// Plain counters, all summed by `merge`.
 #[derive(Debug, Clone, Default)]
@@ -221,15 +221,21 @@ impl Analyzer {
         if self.hits.is_empty() {
             return;
         }
+        let mut found = [None; HIT_BATCH];
+        for (f, (src, _)) in found.iter_mut().zip(&self.hits) {
+            *f = self.sources.find4(*src);
+        }
         let mut warm = 0u64;
-        for (src, hit) in &self.hits {
-            warm = warm.wrapping_add(self.sources.touch(*src, hit.probe.map(|p| p.0)));
+        for (f, (_, hit)) in found.iter().zip(&self.hits) {
+            if let Some(i) = *f {
+                warm = warm.wrapping_add(self.sources.touch(i, hit.probe.map(|p| p.0)));
+            }
         }
         std::hint::black_box(warm);
         let mut hits = std::mem::take(&mut self.hits);
-        for (src, hit) in hits.drain(..) {
+        for ((src, hit), known) in hits.drain(..).zip(found) {
             let admit = self.state_bytes() < self.cfg.state_budget_bytes;
-            if !self.sources.hit(src, &hit, &self.caps, admit) {
+            if !self.sources.hit(src, known, &hit, &self.caps, admit) {
                 self.t.untracked_packets += 1;
                 self.untracked.insert(dst_key(src), UNTRACKED_EXACT);
             }

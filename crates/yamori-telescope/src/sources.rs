@@ -404,25 +404,28 @@ impl SourceTable {
         }
     }
 
-    /// Warms the cache lines `hit` will touch for `src` (see `Analyzer`'s batching).
+    /// Record index of an IPv4 source, if tracked (first step of `Analyzer`'s batching: the
+    /// index slots of a whole batch are loaded before any record is).
     #[inline]
-    pub(crate) fn touch(&self, src: Addr, dst: Option<u32>) -> u64 {
-        let Addr::V4(x) = src else {
+    pub(crate) fn find4(&self, src: Addr) -> Option<u32> {
+        match src {
+            Addr::V4(x) => self.idx4.get(x),
+            Addr::V6(_) => None,
+        }
+    }
+
+    /// Warms the cache lines `hit` will touch for record `i` (second step of the batching).
+    #[inline]
+    pub(crate) fn touch(&self, i: u32, dst: Option<u32>) -> u64 {
+        let Some(r) = self.recs.get(i as usize) else {
             return 0;
         };
-        let Some(i) = self.idx4.get(x) else {
-            return 0;
-        };
-        let r = &self.recs[i as usize];
         let mut warm = r.packets ^ u64::from(r.cur.dsts[INLINE_DSTS - 1]);
         // A heavy source's current window lives in its spilled sets: load the line the probe
         // will update too (the HyperLogLog register, or the start of the exact set).
         if let (SPILLED, Some(d)) = (r.cur.ndst, dst) {
-            if let Some(c) = self
-                .exts
-                .get((r.ext as usize).wrapping_sub(1))
-                .and_then(|e| e.cur.as_deref())
-            {
+            let ext = self.exts.get((r.ext as usize).wrapping_sub(1));
+            if let Some(c) = ext.and_then(|e| e.cur.as_deref()) {
                 warm ^= c.dsts.peek(d);
             }
         }
@@ -457,10 +460,18 @@ impl SourceTable {
         i
     }
 
-    /// Records one packet of `src`; returns false when the source is new and `admit` is false.
+    /// Records one packet of `src` (record `known` if the caller already looked it up);
+    /// returns false when the source is new and `admit` is false.
     #[inline]
-    pub(crate) fn hit(&mut self, src: Addr, h: &SourceHit, caps: &Caps, admit: bool) -> bool {
-        let i = match self.lookup(src) {
+    pub(crate) fn hit(
+        &mut self,
+        src: Addr,
+        known: Option<u32>,
+        h: &SourceHit,
+        caps: &Caps,
+        admit: bool,
+    ) -> bool {
+        let i = match known.or_else(|| self.lookup(src)) {
             Some(i) => i,
             None if admit => self.insert(src, SrcRec::new(h.secs, h.win, h.ttl)),
             None => return false,
