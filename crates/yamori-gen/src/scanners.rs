@@ -384,3 +384,51 @@ pub(crate) fn udp_payload(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ZMap 4.1's random IP IDs match the ZMap or masscan test by chance, about twice in
+    /// 65,536 probes: realistic, and far below the 90 % a label needs.
+    #[test]
+    fn zmap41_matches_only_by_chance() {
+        let nets = ["10.0.0.0/16".parse().expect("prefix")];
+        let dn = Darknet::new(&nets).expect("darknet");
+        let mut rng = Rng::new(41);
+        let probes = 1_000_000;
+        let (mut s, plan) = Scanner::new(
+            &mut rng,
+            &dn,
+            ScannerArgs {
+                profile: Profile::Zmap41,
+                src: 0x0102_0304,
+                packets: probes,
+                start_us: 0,
+                end_us: 3_600_000_000,
+                hosts: 0,
+                port_count: 0,
+                window_us: 3_600_000_000,
+            },
+        );
+        assert_eq!(plan.destinations, 65_536);
+        let mut scratch = Vec::new();
+        let (mut hits, mut last_ts) = (0u64, 0u64);
+        for _ in 0..probes {
+            let (spec, _) = s.emit(&mut rng, &dn, &mut scratch);
+            assert!(spec.ts_us >= last_ts);
+            last_ts = spec.ts_us;
+            let (Ip::V4 { dst, id, ttl, .. }, L4::Tcp { dport, seq, .. }) = (spec.ip, spec.l4)
+            else {
+                panic!("ZMap sends IPv4 TCP");
+            };
+            assert!(ttl < 200, "not flagged by the TTL rule");
+            let fp = FpMatch::of(dst, dport, seq, id);
+            assert!(fp.count() <= 1);
+            hits += u64::from(fp.any());
+        }
+        // Expected 2 × 10^6 / 65,536 ≈ 30.5.
+        assert!((10..=60).contains(&hits), "{hits} chance matches");
+        assert!((hits as f64) < 0.9 * probes as f64);
+    }
+}
