@@ -259,6 +259,9 @@ impl RecMut<'_> {
         let (old, d) = self.take_cur(caps);
         let p = &mut self.ext().pending;
         let cap = p.capacity();
+        // Exact growth: pending lists hold one or two windows, and `Vec`'s first allocation
+        // would reserve four 88-byte slots.
+        p.reserve_exact(1);
         let at = p.partition_point(|(x, _)| *x < old_w);
         p.insert(at, (old_w, old));
         d + pending_growth(cap, p.capacity())
@@ -268,6 +271,9 @@ impl RecMut<'_> {
     fn pending_mut(&mut self, w: u32) -> (&mut Win, isize) {
         let p = &mut self.ext().pending;
         let cap = p.capacity();
+        // Exact growth: pending lists hold one or two windows, and `Vec`'s first allocation
+        // would reserve four 88-byte slots.
+        p.reserve_exact(1);
         let at = p.partition_point(|(x, _)| *x < w);
         if p.get(at).is_none_or(|(x, _)| *x != w) {
             p.insert(at, (w, Win::Empty));

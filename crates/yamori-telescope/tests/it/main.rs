@@ -2,6 +2,7 @@
 
 mod attacks;
 mod helpers;
+mod invariants;
 mod merge;
 mod rules;
 mod schema;
