@@ -4,5 +4,6 @@
 mod loopback;
 mod netns;
 mod notify;
+mod tls;
 mod util;
 mod vuln;

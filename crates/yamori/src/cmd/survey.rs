@@ -60,6 +60,9 @@ pub struct Args {
     /// Print the result JSON on stdout instead of a summary.
     #[arg(long)]
     pub json: bool,
+    /// Skip matching services against the vulnerability database (`yamori vulndb import`).
+    #[arg(long)]
+    pub no_vulns: bool,
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
@@ -123,7 +126,10 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         rules,
         contact,
     };
-    let result = yamori_survey::run_survey(cfg)?;
+    let mut result = yamori_survey::run_survey(cfg)?;
+    if !a.no_vulns {
+        annotate_vulns(g, &mut result)?;
+    }
     let json = serde_json::to_string_pretty(&result)?;
     if let Some(out) = &a.out {
         std::fs::write(out, format!("{json}\n"))
@@ -164,4 +170,26 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Adds known vulnerabilities from the embedded vulnerability database, when one was imported.
+fn annotate_vulns(
+    g: &crate::GlobalArgs,
+    result: &mut yamori_survey::model::SurveyResult,
+) -> anyhow::Result<()> {
+    if !g.data_dir.join("yamori.sqlite").exists() {
+        if !g.quiet {
+            eprintln!("yamori survey: no vulnerability data in {} (run `yamori vulndb import`); services not matched", g.data_dir.display());
+        }
+        return Ok(());
+    }
+    let store = super::vulndb::open_store(g)?;
+    let stats = yamori_survey::vuln::annotate(result, &super::vulndb::StoreLookup(&store))?;
+    if !g.quiet {
+        eprintln!(
+            "yamori survey: vulnerabilities: {} affected, {} unknown-version, {} in CISA KEV",
+            stats.affected, stats.unknown, stats.kev
+        );
+    }
+    Ok(())
 }
