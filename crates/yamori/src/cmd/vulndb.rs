@@ -50,9 +50,9 @@ pub struct MatchArgs {
     /// The device's CPE: 2.3 formatted string or 2.2 URI (e.g. cpe:/h:huawei:hg532).
     #[arg(long)]
     pub cpe: String,
-    /// Firmware/software version, if not in the CPE.
+    /// Firmware/software version, if not in the CPE (`--version` is the program's own).
     #[arg(long)]
-    pub version: Option<String>,
+    pub fw_version: Option<String>,
 }
 
 pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
@@ -68,7 +68,7 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Match(a) => {
-            let id = Identity::from_cpe(&a.cpe, a.version.as_deref())
+            let id = Identity::from_cpe(&a.cpe, a.fw_version.as_deref())
                 .with_context(|| format!("{:?} is not a CPE name", a.cpe))?;
             let mut found = matches_for(&id, &StoreLookup(&store))?;
             yamori_survey::vuln::finding::sort_matches(&mut found);

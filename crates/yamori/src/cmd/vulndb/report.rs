@@ -12,19 +12,20 @@ const MAX_SKIP_LINES: usize = 50;
 
 pub(crate) fn import_table(files: &[FileSummary], now: VulnDbCounts) -> String {
     let mut o = String::new();
-    let name_w = files
+    let names: Vec<String> = files.iter().map(|f| short_name(&f.path)).collect();
+    let name_w = names
         .iter()
-        .map(|f| f.path.display().to_string().chars().count())
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(4)
-        .clamp(4, 60);
+        .max(4);
     let _ = writeln!(
         o,
         "{:<name_w$}  {:<16} {:>7} {:>5} {:>5} {:>7}",
         "file", "kind", "CVEs", "KEV", "OSV", "skipped"
     );
     let (mut c, mut k, mut v, mut s) = (0, 0, 0, 0);
-    for f in files {
+    for (f, name) in files.iter().zip(&names) {
         let kind = match (&f.kind, &f.error) {
             (Some(kind), _) => kind.to_string(),
             (None, Some(_)) => "error".to_string(),
@@ -33,7 +34,7 @@ pub(crate) fn import_table(files: &[FileSummary], now: VulnDbCounts) -> String {
         let _ = writeln!(
             o,
             "{:<name_w$}  {:<16} {:>7} {:>5} {:>5} {:>7}",
-            f.path.display(),
+            name,
             kind,
             f.cves,
             f.kev,
@@ -90,6 +91,19 @@ pub(crate) fn import_table(files: &[FileSummary], now: VulnDbCounts) -> String {
         now.cves, now.kev, now.osv
     );
     o
+}
+
+/// Widest file name column; longer paths keep their end (the file name).
+const MAX_NAME_CHARS: usize = 50;
+
+fn short_name(p: &std::path::Path) -> String {
+    let s = p.display().to_string();
+    let n = s.chars().count();
+    if n <= MAX_NAME_CHARS {
+        return s;
+    }
+    let tail: String = s.chars().skip(n - (MAX_NAME_CHARS - 1)).collect();
+    format!("…{tail}")
 }
 
 pub(crate) fn matches_table(id: &Identity, found: &[VulnMatch]) -> String {

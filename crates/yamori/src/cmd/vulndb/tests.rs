@@ -166,3 +166,22 @@ fn store_lookup_matches_and_notices_are_written_per_owner() {
         "{un}"
     );
 }
+
+#[test]
+fn match_arguments_parse() {
+    use clap::Parser;
+    let cli = crate::Cli::try_parse_from([
+        "yamori",
+        "vulndb",
+        "match",
+        "--cpe",
+        "cpe:/h:huawei:hg532",
+        "--fw-version",
+        "1.0",
+    ])
+    .expect("arguments parse");
+    let crate::Command::Vulndb(Command::Match(m)) = cli.command else {
+        panic!("parsed as vulndb match");
+    };
+    assert_eq!(m.fw_version.as_deref(), Some("1.0"));
+}
