@@ -1,5 +1,6 @@
-//! Generation speed: `cargo run --release -p yamori-gen --example throughput -- [packets] [sources] [prefix]`
-//! writes a Bench-scale capture to a sink (no disk) and prints packets per second.
+//! Generation speed: `cargo run --release -p yamori-gen --example throughput -- [packets] [sources] [prefix] [file]`
+//! writes a Bench-scale capture to a sink (no disk; or to `file` when given) and prints packets
+//! per second.
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,7 +14,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed: 7,
         ..yamori_gen::GenConfig::default()
     };
-    let mut out = CountingSink(0);
+    let file = args.next();
+    let mut out = CountingSink(0, file.map(std::fs::File::create).transpose()?);
     let t = Instant::now();
     let truth = yamori_gen::generate(&cfg, &mut out)?;
     let secs = t.elapsed().as_secs_f64();
@@ -28,14 +30,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-struct CountingSink(u64);
+struct CountingSink(u64, Option<std::fs::File>);
 
 impl std::io::Write for CountingSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(f) = &mut self.1 {
+            f.write_all(buf)?;
+        }
         self.0 += buf.len() as u64;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        match &mut self.1 {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
     }
 }
