@@ -1,9 +1,424 @@
-//! `yamori publish`.
+//! `yamori publish`: turn an analysis report (or a STIX bundle) into a STIX 2.1 bundle and
+//! write it (`--out`, default stdout), post it to a TAXII 2.1 collection (`--to`), or add it to
+//! a collection of the local hub store (`--local`).
+//!
+//! The bundle is validated with `yamori_intel::validate_object` before it goes anywhere, and is
+//! byte-for-byte the same each time for the same report and options (ids and timestamps come
+//! from the data, not from the clock), so publishing twice is harmless: TAXII servers treat an
+//! exact duplicate as success.
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use yamori_hub::client::{collection_url, Auth, ClientOptions, TaxiiClient};
+use yamori_intel::markings::Tlp2;
+use yamori_intel::{telescope_bundle_with, validate_object, Options, OrgIdentity};
+use yamori_store::taxii::Collection;
+
+use super::serve::{open_store, DbArgs};
+
+/// Issues shown when a bundle is refused; the rest are counted.
+const MAX_ISSUES_SHOWN: usize = 20;
+/// Largest input read: far above any report or bundle we write (the hub's own limit is 10 MiB).
+const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
+/// Objects per TAXII envelope / local store transaction: a few hundred KiB of JSON, well under
+/// the hub's default 10 MiB `max_content_length`.
+const ENVELOPE_OBJECTS: usize = 500;
+/// How long to wait for a server to finish one posted envelope.
+const STATUS_WAIT: Duration = Duration::from_secs(300);
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// `yamori analyze --json` output, or a STIX 2.1 bundle to pass through after validation.
+    pub input: PathBuf,
+    /// Where to write the bundle (`-` for stdout).
+    #[arg(long, short = 'o', default_value = "-")]
+    pub out: PathBuf,
+    /// The organisation that runs the sensor (STIX identity, creator of every object).
+    #[arg(long, env = "YAMORI_ORG")]
+    pub org: Option<String>,
+    /// Contact information for the organisation's identity.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// TLP 2.0 marking for every object: clear, green, amber, amber+strict or red.
+    #[arg(long, value_parser = parse_tlp)]
+    pub tlp: Option<Tlp2>,
+    /// Collection (id, alias or title) for --to / --local; created locally if missing.
+    #[arg(long, default_value = "telescope")]
+    pub collection: String,
+    /// Post the bundle's objects to this TAXII 2.1 API root URL, e.g. https://hub:9443/api1/
+    #[arg(long, conflicts_with = "local")]
+    pub to: Option<String>,
+    /// Bearer token for --to.
+    #[arg(
+        long,
+        env = "YAMORI_PEER_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "user"
+    )]
+    pub token: Option<String>,
+    /// HTTP Basic user for --to (password from YAMORI_PEER_PASSWORD).
+    #[arg(long)]
+    pub user: Option<String>,
+    #[arg(long, env = "YAMORI_PEER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Trust this PEM certificate for --to (e.g. the hub's generated tls/cert.pem).
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// Add the objects to a collection of the local hub store (data dir or --database).
+    #[arg(long)]
+    pub local: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// API root of the local collection.
+    #[arg(long, default_value = "api1")]
+    pub local_api_root: String,
+}
 
-pub fn run(_g: &crate::GlobalArgs, _a: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("publish")
+fn parse_tlp(s: &str) -> Result<Tlp2, String> {
+    Tlp2::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected clear, green, amber, amber+strict or red"))
+}
+
+pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+    let bundle = build_bundle(&a)?;
+    let objects = bundle["objects"].as_array().cloned().unwrap_or_default();
+    if let Some(url) = &a.to {
+        return post(&a, url, &objects);
+    }
+    if a.local {
+        return store_locally(g, &a, &objects);
+    }
+    let mut text = serde_json::to_vec_pretty(&bundle).context("serialising the bundle")?;
+    text.push(b'\n');
+    if a.out.as_os_str() == "-" {
+        std::io::stdout()
+            .lock()
+            .write_all(&text)
+            .context("writing the bundle to stdout")?;
+    } else {
+        std::fs::write(&a.out, &text).with_context(|| format!("writing {}", a.out.display()))?;
+        tracing::info!(objects = objects.len(), path = %a.out.display(), "bundle written");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each object as its own JSON text (what TAXII envelopes and the store carry).
+fn raw_objects(objects: &[Value]) -> anyhow::Result<Vec<Box<RawValue>>> {
+    objects
+        .iter()
+        .map(|o| {
+            let text = serde_json::to_string(o).context("serialising an object")?;
+            RawValue::from_string(text).context("re-reading a serialised object")
+        })
+        .collect()
+}
+
+fn post(a: &Args, api_root: &str, objects: &[Value]) -> anyhow::Result<ExitCode> {
+    let auth = match (&a.token, &a.user) {
+        (Some(t), _) => Auth::Bearer(t.clone()),
+        (None, Some(u)) => Auth::Basic {
+            user: u.clone(),
+            password: a.password.clone().unwrap_or_default(),
+        },
+        _ => Auth::None,
+    };
+    let options = ClientOptions {
+        ca_cert: a.ca_cert.clone(),
+        danger_accept_invalid_certs: false,
+        timeout: None,
+    };
+    let client = TaxiiClient::new(auth, &options)?;
+    let collection = client
+        .find_collection(api_root, &a.collection)
+        .with_context(|| format!("finding collection {:?} at {api_root}", a.collection))?;
+    anyhow::ensure!(
+        collection.can_write,
+        "no write access to collection {:?}",
+        a.collection
+    );
+    let url = collection_url(api_root, &collection.id);
+    let raws = raw_objects(objects)?;
+    let (mut ok, mut failed) = (0u64, 0u64);
+    for chunk in raws.chunks(ENVELOPE_OBJECTS) {
+        let refs: Vec<&RawValue> = chunk.iter().map(AsRef::as_ref).collect();
+        let status = client
+            .post_objects(&url, &refs)
+            .with_context(|| format!("posting to {url}"))?;
+        let status = client.wait_status(api_root, status, STATUS_WAIT)?;
+        ok += status.success_count;
+        failed += status.failure_count;
+        for f in status.failures.iter().take(MAX_ISSUES_SHOWN) {
+            tracing::warn!(failure = %f, "object refused by the server");
+        }
+    }
+    eprintln!("published {ok} objects to {url} ({failed} refused)");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_PARTIAL)
+    })
+}
+
+fn store_locally(g: &crate::GlobalArgs, a: &Args, objects: &[Value]) -> anyhow::Result<ExitCode> {
+    let store = open_store(g, &a.db)?;
+    let collection = match store.taxii_collection(&a.local_api_root, &a.collection)? {
+        Some(c) => c,
+        None => {
+            let c = Collection {
+                // A fresh UUIDv4, taken from a new status resource (TAXII collection ids are UUIDs).
+                id: yamori_hub::ingest::new_status("", "", 0).id,
+                api_root: a.local_api_root.clone(),
+                alias: Some(a.collection.clone()),
+                title: a.collection.clone(),
+                description: Some("published by yamori publish".into()),
+            };
+            store.taxii_put_collection(&c)?;
+            eprintln!(
+                "created collection {} (alias {}) in API root {}",
+                c.id, a.collection, a.local_api_root
+            );
+            c
+        }
+    };
+    let raws = raw_objects(objects)?;
+    let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
+    let mut status = yamori_hub::ingest::new_status(&a.local_api_root, "publish", refs.len());
+    let prepared = yamori_hub::ingest::prepare_all(&refs, &mut status);
+    yamori_hub::ingest::store_objects(
+        store.as_ref(),
+        &collection.id,
+        &prepared,
+        &mut status,
+        ENVELOPE_OBJECTS,
+    )?;
+    for f in status.failures.iter().take(MAX_ISSUES_SHOWN) {
+        tracing::warn!(id = %f.id, message = ?f.message, "object not stored");
+    }
+    eprintln!(
+        "stored {} objects in collection {} ({} refused)",
+        status.successes.len(),
+        a.collection,
+        status.failures.len()
+    );
+    Ok(if status.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_PARTIAL)
+    })
+}
+
+/// Reads the input and returns a validated bundle as JSON.
+fn build_bundle(a: &Args) -> anyhow::Result<Value> {
+    let file =
+        std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    anyhow::ensure!(
+        size <= MAX_INPUT_BYTES,
+        "{} is larger than {MAX_INPUT_BYTES} bytes",
+        a.input.display()
+    );
+    let value: Value = serde_json::from_reader(std::io::BufReader::new(file))
+        .with_context(|| format!("{} is not JSON", a.input.display()))?;
+    let bundle = if value.get("type").and_then(Value::as_str) == Some("bundle") {
+        value
+    } else if value
+        .get("schema")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s == yamori_telescope::report::SCHEMA)
+    {
+        let report: yamori_telescope::Report = serde_json::from_value(value)
+            .with_context(|| format!("{} is not a valid telescope report", a.input.display()))?;
+        let org = OrgIdentity {
+            name: a.org.clone().context(
+                "--org (or YAMORI_ORG) is required to publish a report: it names the STIX identity",
+            )?,
+            contact_information: a.contact.clone(),
+        };
+        let bundle = telescope_bundle_with(&report, &org, &Options { marking: a.tlp })
+            .with_context(|| format!("converting {}", a.input.display()))?;
+        serde_json::to_value(&bundle).context("serialising the bundle")?
+    } else {
+        anyhow::bail!(
+            "{}: neither a STIX bundle nor a telescope report (schema {:?})",
+            a.input.display(),
+            yamori_telescope::report::SCHEMA
+        );
+    };
+    if let Err(issues) = validate_object(&bundle) {
+        let shown: Vec<String> = issues
+            .iter()
+            .take(MAX_ISSUES_SHOWN)
+            .map(ToString::to_string)
+            .collect();
+        anyhow::bail!(
+            "{}: not a valid STIX 2.1 bundle ({} issues): {}",
+            a.input.display(),
+            issues.len(),
+            shown.join("; ")
+        );
+    }
+    Ok(bundle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yamori_telescope::report::{PortCount, Report, SourceSummary, Tool, SCHEMA};
+
+    fn report_file(dir: &std::path::Path) -> PathBuf {
+        let report = Report {
+            schema: SCHEMA.into(),
+            last_packet: Some("2026-11-20T06:00:00Z".into()),
+            scanners: vec![SourceSummary {
+                address: "198.51.100.7".into(),
+                packets: 500,
+                bytes: 30_000,
+                first_seen: "2026-11-20T01:00:00Z".into(),
+                last_seen: "2026-11-20T05:00:00Z".into(),
+                destinations: 250,
+                destination_ports: 1,
+                top_ports: vec![PortCount {
+                    port: 23,
+                    packets: 500,
+                }],
+                ttl_min: 64,
+                ttl_max: 64,
+                syn_probes: 500,
+                fingerprint_matches: Default::default(),
+                tool: Tool::Mirai,
+                scan: None,
+                scanner_windows: vec![],
+                country: None,
+                asn: None,
+                as_org: None,
+            }],
+            ..Report::default()
+        };
+        let path = dir.join("report.json");
+        std::fs::write(
+            &path,
+            serde_json::to_vec(&report).expect("report serialises"),
+        )
+        .expect("write report");
+        path
+    }
+
+    fn args(input: PathBuf, org: Option<&str>) -> Args {
+        Args {
+            input,
+            out: "-".into(),
+            org: org.map(str::to_string),
+            contact: None,
+            tlp: Some(Tlp2::Green),
+            collection: "telescope".into(),
+            to: None,
+            token: None,
+            user: None,
+            password: None,
+            ca_cert: None,
+            local: false,
+            db: DbArgs { database: None },
+            local_api_root: "api1".into(),
+        }
+    }
+
+    #[test]
+    fn report_becomes_the_same_valid_bundle_every_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let input = report_file(dir.path());
+        let a = build_bundle(&args(input.clone(), Some("Example Org"))).expect("converts");
+        let b = build_bundle(&args(input, Some("Example Org"))).expect("converts");
+        assert_eq!(a, b);
+        let types: Vec<&str> = a["objects"]
+            .as_array()
+            .expect("objects")
+            .iter()
+            .map(|o| o["type"].as_str().expect("type"))
+            .collect();
+        for t in [
+            "identity",
+            "marking-definition",
+            "indicator",
+            "sighting",
+            "malware",
+            "relationship",
+            "ipv4-addr",
+            "observed-data",
+        ] {
+            assert!(types.contains(&t), "{t} missing from {types:?}");
+        }
+        // A bundle given as input passes through unchanged.
+        let bundle_path = dir.path().join("bundle.json");
+        std::fs::write(&bundle_path, serde_json::to_vec(&a).expect("json")).expect("write");
+        assert_eq!(
+            build_bundle(&args(bundle_path, None)).expect("valid bundle"),
+            a
+        );
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let no_org = build_bundle(&args(report_file(dir.path()), None)).expect_err("needs --org");
+        assert!(no_org.to_string().contains("--org"), "{no_org:#}");
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, br#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"indicator"}]}"#).expect("write");
+        let e = format!("{:#}", build_bundle(&args(bad, None)).expect_err("invalid"));
+        assert!(e.contains("/objects/0/id"), "{e}");
+        let other = dir.path().join("other.json");
+        std::fs::write(&other, b"{\"hello\": 1}").expect("write");
+        assert!(format!(
+            "{:#}",
+            build_bundle(&args(other, None)).expect_err("unknown")
+        )
+        .contains("neither"));
+        assert_eq!(parse_tlp("TLP:AMBER+STRICT"), Ok(Tlp2::AmberStrict));
+        assert!(parse_tlp("white").is_err());
+    }
+
+    #[test]
+    fn local_publish_stores_every_object_once_and_is_repeatable() {
+        use yamori_store::taxii::ObjectQuery;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let g = crate::GlobalArgs {
+            data_dir: dir.path().join("data"),
+            config: None,
+            verbose: 0,
+            quiet: true,
+            log_json: false,
+        };
+        let mut a = args(report_file(dir.path()), Some("Example Org"));
+        a.local = true;
+        let objects = build_bundle(&a).expect("converts")["objects"]
+            .as_array()
+            .cloned()
+            .expect("objects");
+        for _ in 0..2 {
+            let code = store_locally(&g, &a, &objects).expect("stored");
+            assert_eq!(
+                code,
+                ExitCode::SUCCESS,
+                "a re-publication is an exact duplicate, not a failure"
+            );
+        }
+        let store = open_store(&g, &a.db).expect("store");
+        let collection = store
+            .taxii_collection("api1", "telescope")
+            .expect("query")
+            .expect("created");
+        let page = store
+            .taxii_query(&ObjectQuery::new(&collection.id, 1000))
+            .expect("query");
+        assert_eq!(page.objects.len(), objects.len());
+        let stored_ids: std::collections::BTreeSet<&str> =
+            page.objects.iter().map(|o| o.id.as_str()).collect();
+        for o in &objects {
+            assert!(stored_ids.contains(o["id"].as_str().expect("id")));
+        }
+    }
 }
