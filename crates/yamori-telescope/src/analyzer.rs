@@ -147,15 +147,15 @@ impl Analyzer {
         self.t.packets += 1;
         self.t.bytes += u64::from(wire_len);
         self.see_time(pkt.ts_ns);
+        match pkt.dst {
+            Addr::V4(_) => self.t.ipv4 += 1,
+            Addr::V6(_) => self.t.ipv6 += 1,
+        }
         if !self.darknet.contains(pkt.dst) {
             self.t.outside += 1;
             return;
         }
         self.t.darknet += 1;
-        match pkt.dst {
-            Addr::V4(_) => self.t.ipv4 += 1,
-            Addr::V6(_) => self.t.ipv6 += 1,
-        }
         let cat = classify::category(&pkt.transport).index();
         self.t.by_cat[cat] += 1;
         let minute = pkt.ts_ns / NS_PER_MINUTE;

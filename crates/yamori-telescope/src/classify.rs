@@ -131,12 +131,12 @@ impl Erratic {
     pub(crate) const COUNT: usize = 6;
     /// Keys of `totals.erratic`, in enum order.
     pub(crate) const NAMES: [&'static str; Self::COUNT] = [
-        "ttl_200_or_more",
-        "source_dot0_or_dot255",
+        "ttl",
+        "source_address",
         "source_is_destination",
         "port_zero",
         "fragment",
-        "odd_tcp_flags",
+        "tcp_flags",
     ];
 }
 

@@ -148,14 +148,15 @@ pub struct Totals {
     /// Darknet packets per category, keyed by [`Category::name`].
     pub by_category: std::collections::BTreeMap<String, u64>,
     /// Darknet packets flagged erratic/spoofed, per reason (each packet under the first reason
-    /// that applies, in the order of the config docs, so the values add up): `ttl_200_or_more`,
-    /// `source_dot0_or_dot255`, `source_is_destination`, `port_zero`, `fragment`,
-    /// `odd_tcp_flags`.
+    /// that applies, in the order of the config docs, so the values add up): `ttl` (≥ 200
+    /// without a fingerprint), `source_address` (IPv4 .0/.255), `source_is_destination`,
+    /// `port_zero`, `fragment`, `tcp_flags` (odd combinations).
     pub erratic: std::collections::BTreeMap<String, u64>,
-    /// Darknet packets by IP version.
+    /// Decoded IP packets by version (darknet and outside).
     pub ipv4: u64,
     pub ipv6: u64,
-    /// Distinct sources of non-erratic darknet packets (tracked + untracked).
+    /// Distinct sources of non-erratic darknet packets (tracked + untracked); sources that
+    /// sent only erratic (possibly spoofed) packets are not counted.
     pub distinct_sources: u64,
     /// Sources not tracked because the state budget was reached (exact up to 4096, then
     /// estimated).

@@ -8,7 +8,7 @@
 //! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 140 bytes,
 //! plus 88 per open older window, which stays inline while it fits 11 destinations/4 ports)
 //! and, past the inline sizes, heap sets: 4 bytes per destination and 8 per port up to the
-//! scanner threshold / `vertical_min_ports`, then a 272-byte HyperLogLog per set. The budget admits a
+//! scanner threshold / `vertical_min_ports`, then a 1 KiB HyperLogLog per set. The budget admits a
 //! new source only while the estimate is below `state_budget_bytes`; sources already admitted
 //! can still grow to their caps.
 //!

@@ -100,7 +100,7 @@ proptest! {
         prop_assert_eq!(t.packets, pkts.len() as u64 + u64::from(junk));
         prop_assert_eq!(t.darknet_packets + t.outside + t.undecodable, t.packets);
         prop_assert_eq!(t.by_category.values().sum::<u64>(), t.darknet_packets);
-        prop_assert_eq!(t.ipv4 + t.ipv6, t.darknet_packets);
+        prop_assert_eq!(t.ipv4 + t.ipv6, t.darknet_packets + t.outside);
         prop_assert!(t.erratic.values().sum::<u64>() <= t.darknet_packets);
         let series: u64 = r.timeseries.iter().map(|m| m.counts.iter().sum::<u64>()).sum();
         prop_assert_eq!(series, t.darknet_packets);
