@@ -108,7 +108,7 @@ fn osv_lookup_by_package_name_any_case() {
         packages: vec![("Alpine:v3.15".to_string(), "busybox".to_string())],
         record_json: "{}".to_string(),
     };
-    s.import_osv(&[o.clone()]).expect("import");
+    s.import_osv(std::slice::from_ref(&o)).expect("import");
     s.import_osv(&[o]).expect("import again");
     assert_eq!(s.vulndb_counts().expect("counts").osv, 1);
     let found = s.find_osv_by_package("BusyBox").expect("lookup");

@@ -3,6 +3,7 @@
 mod cpe;
 mod feed;
 mod matching;
+mod props;
 mod version;
 
 use std::path::PathBuf;
