@@ -2,7 +2,8 @@
 //! candidate records by (vendor, product), match them, and write the sorted matches into
 //! `Service::vulnerabilities`.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use super::finding::{sort_matches, summarise, KevFlag, VulnMatch};
 use super::identity::Identity;
@@ -44,6 +45,8 @@ pub fn annotate<L: VulnLookup>(
     result: &mut SurveyResult,
     db: &L,
 ) -> Result<AnnotateStats, L::Error> {
+    let db = Cached::new(db);
+    let db = &db;
     let mut stats = AnnotateStats::default();
     for host in &mut result.hosts {
         for svc in &mut host.services {
@@ -67,6 +70,49 @@ pub fn annotate<L: VulnLookup>(
         }
     }
     Ok(stats)
+}
+
+/// Lookups remembered for one `annotate` run: a survey finds the same product on many
+/// hosts. Bounded by the number of distinct (vendor, product) / package keys in the survey.
+struct Cached<'a, L> {
+    db: &'a L,
+    cves: RefCell<HashMap<(String, String), Vec<Candidate>>>,
+    osv: RefCell<HashMap<String, Vec<OsvRecord>>>,
+}
+
+impl<'a, L: VulnLookup> Cached<'a, L> {
+    fn new(db: &'a L) -> Self {
+        Cached {
+            db,
+            cves: RefCell::default(),
+            osv: RefCell::default(),
+        }
+    }
+}
+
+impl<L: VulnLookup> VulnLookup for Cached<'_, L> {
+    type Error = L::Error;
+
+    fn cves_for_product(&self, vendor: &str, product: &str) -> Result<Vec<Candidate>, L::Error> {
+        let key = (vendor.to_string(), product.to_string());
+        if let Some(hit) = self.cves.borrow().get(&key) {
+            return Ok(hit.clone());
+        }
+        let found = self.db.cves_for_product(vendor, product)?;
+        self.cves.borrow_mut().insert(key, found.clone());
+        Ok(found)
+    }
+
+    fn osv_for_package(&self, name: &str) -> Result<Vec<OsvRecord>, L::Error> {
+        if let Some(hit) = self.osv.borrow().get(name) {
+            return Ok(hit.clone());
+        }
+        let found = self.db.osv_for_package(name)?;
+        self.osv
+            .borrow_mut()
+            .insert(name.to_string(), found.clone());
+        Ok(found)
+    }
 }
 
 /// All matches for one identity, unsorted, one per CVE / OSV id.

@@ -237,3 +237,53 @@ fn annotate_orders_kev_first_then_cvss_and_round_trips() {
     let back: SurveyResult = serde_json::from_str(&json).expect("deserialise");
     assert_eq!(back, r);
 }
+
+/// Counts the lookups that reach the database.
+struct Counting {
+    db: yamori_survey::vuln::MemoryVulnDb,
+    calls: std::cell::Cell<usize>,
+}
+
+impl yamori_survey::vuln::VulnLookup for Counting {
+    type Error = std::convert::Infallible;
+    fn cves_for_product(
+        &self,
+        vendor: &str,
+        product: &str,
+    ) -> Result<Vec<yamori_survey::vuln::Candidate>, Self::Error> {
+        self.calls.set(self.calls.get() + 1);
+        self.db.cves_for_product(vendor, product)
+    }
+    fn osv_for_package(
+        &self,
+        name: &str,
+    ) -> Result<Vec<yamori_survey::vuln::record::OsvRecord>, Self::Error> {
+        self.calls.set(self.calls.get() + 1);
+        self.db.osv_for_package(name)
+    }
+}
+
+#[test]
+fn annotate_looks_each_product_up_once() {
+    let t = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("valid timestamp");
+    let mut r = SurveyResult::new(vec!["198.51.100.0/24".into()], t);
+    for i in 1..=50u8 {
+        r.hosts.push(Host {
+            address: std::net::IpAddr::from([198, 51, 100, i]),
+            services: vec![device(
+                "Hikvision",
+                "DS-2CD2026G2-IU/SL",
+                Some("5.5.0"),
+                None,
+            )],
+        });
+    }
+    let db = Counting {
+        db: fixture_db(),
+        calls: std::cell::Cell::new(0),
+    };
+    let Ok(stats) = annotate(&mut r, &db);
+    assert_eq!(stats.affected, 50);
+    // Two keys per camera (hardware and derived firmware), fetched once for all 50 hosts.
+    assert_eq!(db.calls.get(), 2);
+}
