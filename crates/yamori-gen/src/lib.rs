@@ -20,6 +20,7 @@ mod engine;
 mod frame;
 mod noise;
 mod output;
+mod payloads;
 mod plan;
 mod rng;
 mod scanners;

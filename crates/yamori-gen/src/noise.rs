@@ -4,8 +4,8 @@
 use crate::classify::FpMatch;
 use crate::darknet::{v4_outside, AddrAlloc, Darknet};
 use crate::frame::{Frag, Ip, Spec, L4, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG};
+use crate::payloads::{udp_payload, UdpService};
 use crate::rng::Rng;
-use crate::scanners::{udp_payload, UdpService};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NoiseKind {

@@ -4,7 +4,8 @@
 //! hour), capped at [`REALISTIC_MAX_PACKETS`]. Bench scale: exactly N packets from about S
 //! sources with the same mix; when S is large most sources are 1–3-packet noise.
 use crate::noise::Target;
-use crate::scanners::{Profile, UdpService};
+use crate::payloads::UdpService;
+use crate::scanners::Profile;
 use crate::GenError;
 
 pub(crate) const REALISTIC_PACKETS_PER_ADDRESS_HOUR: u64 = 1_200;
