@@ -187,3 +187,32 @@ fn empty_lists_are_recognised_by_their_markers() {
     assert!(matches!(e, Err(FeedError::NotAFeed(_))));
     assert_eq!(n, 1, "the unknown item was reported as skipped first");
 }
+
+#[test]
+fn an_entry_over_the_limit_fails_the_file_while_smaller_ones_pass() {
+    use yamori_survey::vuln::feed::read_feed_limited;
+    let small = r#"{"cveID":"CVE-2000-0001","vendorProject":"v","product":"p","vulnerabilityName":"n","dateAdded":"2000-01-01"}"#;
+    let big = format!(
+        r#"{{"cveID":"CVE-2000-0002","vendorProject":"v","product":"p","vulnerabilityName":"{}","dateAdded":"2000-01-01"}}"#,
+        "x".repeat(2000)
+    );
+    let doc = format!(
+        r#"{{"catalogVersion":"1","vulnerabilities":[{small},{small},{big}],"ignored":"{}"}}"#,
+        "y".repeat(5000)
+    );
+    let mut seen = 0;
+    let e = read_feed_limited(doc.as_bytes(), 1000, &mut |_| {
+        seen += 1;
+        Ok(())
+    })
+    .expect_err("the 2 KB entry is over a 1000-byte limit");
+    assert_eq!(seen, 2, "entries before the big one were handed over");
+    assert!(e.to_string().contains("over the 1000-byte limit"), "{e}");
+    // Skipped top-level values are not held, so they are not limited.
+    let doc = format!(
+        r#"{{"catalogVersion":"1","vulnerabilities":[{small}],"ignored":"{}"}}"#,
+        "y".repeat(5000)
+    );
+    let kind = read_feed_limited(doc.as_bytes(), 1000, &mut |_| Ok(())).expect("within limits");
+    assert_eq!(kind, FeedKind::Kev);
+}
