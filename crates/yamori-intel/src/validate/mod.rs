@@ -41,8 +41,9 @@ use serde_json::Value;
 /// Deepest nesting accepted. STIX objects are shallow (the deepest spec structures, e.g.
 /// extensions holding dictionaries of lists, stay under 10); the margin is for extensions.
 pub const MAX_DEPTH: usize = 64;
-/// Most JSON values (every object, array, string, number…) in one object or bundle. The hub's
-/// request body limit bounds bytes; this bounds the work of walking what those bytes decode to.
+/// Most JSON values (every object, array, string, number…) in one object (in a bundle: in each
+/// of its objects, so a bundle of many objects is not refused for its size). The hub's request
+/// body limit bounds bytes; this bounds the work of walking what one object decodes to.
 pub const MAX_VALUES: usize = 1_000_000;
 /// Issues collected before giving up on an object: enough to show everything wrong with a
 /// hand-written object, without building a huge answer for a hostile one.
@@ -77,16 +78,33 @@ impl fmt::Display for Issue {
 /// `/objects/<n>/…`). Never panics; work is bounded by [`MAX_DEPTH`] and [`MAX_VALUES`].
 pub fn validate_object(obj: &Value) -> Result<(), Vec<Issue>> {
     let mut sink = Sink::default();
-    if let Err(message) = check_size(obj) {
-        sink.push(String::new(), message);
-        return sink.finish();
-    }
     let Some(map) = obj.as_object() else {
         sink.push(String::new(), "a STIX object must be a JSON object".into());
         return sink.finish();
     };
     if map.get("type").and_then(Value::as_str) == Some("bundle") {
-        types::check_bundle(map, &mut sink);
+        // Each object of a bundle is bounded on its own (depth counted from the bundle root).
+        for (key, value) in map {
+            match (key.as_str(), value) {
+                ("objects", Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Err(message) = check_size(item, 3) {
+                            sink.push(format!("/objects/{i}"), message);
+                        }
+                    }
+                }
+                _ => {
+                    if let Err(message) = check_size(value, 2) {
+                        sink.push(join("", key), message);
+                    }
+                }
+            }
+        }
+        if sink.issues.is_empty() {
+            types::check_bundle(map, &mut sink);
+        }
+    } else if let Err(message) = check_size(obj, 1) {
+        sink.push(String::new(), message);
     } else {
         types::check_object(map, "", &mut sink);
     }
@@ -130,8 +148,8 @@ impl Sink {
 
 /// Iterative walk (no recursion, so no stack risk) enforcing the depth and count limits before
 /// any recursive check runs.
-fn check_size(root: &Value) -> Result<(), String> {
-    let mut stack: Vec<(&Value, usize)> = vec![(root, 1)];
+fn check_size(root: &Value, root_depth: usize) -> Result<(), String> {
+    let mut stack: Vec<(&Value, usize)> = vec![(root, root_depth)];
     let mut seen = 0usize;
     while let Some((value, depth)) = stack.pop() {
         seen += 1;
@@ -167,16 +185,37 @@ mod tests {
 
     #[test]
     fn depth_limit_is_enforced_without_recursion() {
-        let mut v = json!(1);
+        let mut deep = json!(1);
         for _ in 0..10_000 {
-            v = Value::Array(vec![v]);
+            deep = Value::Array(vec![deep]);
         }
+        let mut v = json!({"type": "x-deep", "id": "x-deep--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"});
+        v["x_deep"] = deep;
         let issues = validate_object(&v).expect_err("too deep");
         assert!(issues[0].message.contains("nested deeper"), "{issues:?}");
+        let mut bundle =
+            json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"});
+        bundle["objects"] = Value::Array(vec![v]);
+        let issues = validate_object(&bundle).expect_err("too deep inside a bundle");
+        assert_eq!(issues[0].path, "/objects/0");
         // Dropping a 10,000-deep value recurses inside serde_json; unwind it by hand.
-        while let Value::Array(mut items) = v {
-            v = items.pop().unwrap_or(Value::Null);
+        let mut rest = bundle["objects"][0]["x_deep"].take();
+        while let Value::Array(mut items) = rest {
+            rest = items.pop().unwrap_or(Value::Null);
         }
+    }
+
+    #[test]
+    fn value_limit_is_per_object() {
+        let big = Value::Array(vec![Value::Null; MAX_VALUES]);
+        let issues = validate_object(&json!({"type": "x-big", "id": "x-big--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "x_data": big}))
+            .expect_err("too many values");
+        assert!(issues[0].message.contains("more than"), "{issues:?}");
+        // A bundle of many objects, each small, is not refused for its total size.
+        let ip = |i: u32| json!({"type": "ipv4-addr", "id": crate::ids::value_sco_id("ipv4-addr", &i.to_string()), "value": i.to_string()});
+        let objects: Vec<Value> = (0..(MAX_VALUES as u32 / 4 + 1)).map(ip).collect();
+        let bundle = json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objects});
+        assert_eq!(validate_object(&bundle), Ok(()));
     }
 
     #[test]
