@@ -228,7 +228,7 @@ impl Analyzer {
         let mut warm = 0u64;
         for (f, (_, hit)) in found.iter().zip(&self.hits) {
             if let Some(i) = *f {
-                warm = warm.wrapping_add(self.sources.touch(i, hit.probe.map(|p| p.0)));
+                warm = warm.wrapping_add(self.sources.touch(i, hit.probe));
             }
         }
         std::hint::black_box(warm);

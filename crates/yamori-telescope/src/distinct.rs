@@ -347,6 +347,16 @@ impl PortCounts {
         delta
     }
 
+    /// Reads the memory an add of `port` would touch (cache warming; the value is meaningless).
+    #[inline]
+    pub(crate) fn peek(&self, port: u16) -> u64 {
+        match &self.big {
+            PortBig::Small => 0,
+            PortBig::Exact(v) => v.first().map_or(0, |&(p, _)| u64::from(p)),
+            PortBig::Approx(h) => u64::from(h.peek(u64::from(port))),
+        }
+    }
+
     /// Distinct ports: exact up to the cap, estimated above it.
     pub(crate) fn count(&self) -> u64 {
         match &self.big {
