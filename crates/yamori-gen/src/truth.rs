@@ -42,7 +42,9 @@ pub struct GroundTruth {
     pub backscatter_packets: u64,
     /// Darknet IPv4 TCP SYN probes matching each fingerprint (no packet matches two).
     pub fingerprint_packets: BTreeMap<String, u64>,
-    /// Distinct sources of darknet packets, of which some sent only erratic packets.
+    /// Distinct sources of darknet packets, of which some sent only erratic packets. Erratic
+    /// packets feed no per-source state, so the analyzer's `totals.distinct_sources` is
+    /// `sources - erratic_only_sources`.
     pub sources: u64,
     pub erratic_only_sources: u64,
     /// Sources that sent only to addresses outside the darknet.
