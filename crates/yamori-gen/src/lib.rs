@@ -12,6 +12,23 @@
 //!
 //! Memory stays bounded at any scale: sources are created lazily over the run and only the
 //! sources active at the current time are held (a heap merges them into time order).
+//!
+//! How the truth is kept exact, by construction and with margins:
+//! * every simulated host has its own address (a keyed bijection of a counter), so per-source
+//!   rules see exactly one actor;
+//! * scanners walk the darknet by a permutation: `k` probes reach `min(k, size)` distinct
+//!   addresses, ≥ 2× the scanner threshold (3× where the darknet is big enough), all inside
+//!   one analysis window;
+//! * fingerprinted tools match on every SYN; no packet matches two fingerprints; erratic packets
+//!   match none and carry exactly one erratic reason; noise sources send 1–3 packets;
+//! * attacks run at ≥ 1 packet/s for ≥ 180 s (≥ 59 packets per 60 s window against 30);
+//!   the sub-threshold source sends 12 packets against 25;
+//! * counters (categories, erratic reasons, backscatter, fingerprints) are computed from each
+//!   packet as written, by the rules in `classify`.
+//!
+//! ZMap 4.1 probes are sent with TTL 64 − hops (as with `--probe-ttl 64`): at ZMap's default
+//! TTL 255 an unfingerprinted probe is erratic under the TTL ≥ 200 rule and no scanner would
+//! be reported at all.
 
 mod backscatter;
 mod classify;
