@@ -154,9 +154,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def medallion(tmp_path):
-    """An OASIS medallion server (memory backend) on loopback with one empty collection."""
+def start_medallion(tmp_path, max_page_size=100):
+    """Start an OASIS medallion server (memory backend) on loopback with one empty collection.
+    Returns (process, info)."""
     coll = "472c94ae-3113-4e3e-a4dd-a9f4ac7471d4"
     data = {
         "/discovery": {"title": "medallion", "api_roots": []},
@@ -178,7 +178,7 @@ def medallion(tmp_path):
         "backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
                     "filename": str(tmp_path / "med-data.json")},
         "users": {"admin": "Password0"},
-        "taxii": {"max_page_size": 100},
+        "taxii": {"max_page_size": max_page_size},
     }
     (tmp_path / "med-config.json").write_text(json.dumps(config))
     exe = shutil.which("medallion", path=str(pathlib.Path(sys.executable).parent))
@@ -193,7 +193,15 @@ def medallion(tmp_path):
             time.sleep(0.1)
     else:
         proc.kill()
-        pytest.fail("medallion did not start")
-    yield {"url": url, "api_root": url + "api1/", "collection": coll, "user": "admin", "password": "Password0"}
+        raise RuntimeError("medallion did not start")
+    return proc, {"url": url, "api_root": url + "api1/", "collection": coll, "user": "admin",
+                  "password": "Password0"}
+
+
+@pytest.fixture
+def medallion(tmp_path):
+    """An OASIS medallion server (memory backend) on loopback with one empty collection."""
+    proc, info = start_medallion(tmp_path)
+    yield info
     proc.kill()
     proc.wait()
