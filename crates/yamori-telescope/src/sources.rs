@@ -5,7 +5,7 @@
 //! [`SrcRec`] (one 128-byte-aligned pair of cache lines, holding up to 11 destinations and 4
 //! ports of its current window inline), its address (4) and its index slot (16 bytes at
 //! ≤ 1/2 load). IPv6 sources cost 172 bytes. A source that spans several
-//! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 230 bytes,
+//! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 140 bytes,
 //! plus 88 per open older window, which stays inline while it fits 11 destinations/4 ports)
 //! and, past the inline sizes, heap sets: 4 bytes per destination and 8 per port up to the
 //! scanner threshold / `vertical_min_ports`, then a 1 KiB HyperLogLog per set. The budget admits a
@@ -38,9 +38,9 @@ use yamori_wire::Addr;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SrcExt {
     /// Current-window sets that outgrew the inline arrays (see `InlineSets::ndst`).
-    /// Inline rather than boxed: for a heavy source every probe goes record → ext → set, and
-    /// each pointer hop is a cache miss.
-    cur: WinSets,
+    /// Boxed: most ext records exist only because their source spans windows, and an inline
+    /// `WinSets` would cost them ~100 bytes each (measured: no throughput gain inline).
+    cur: Option<Box<WinSets>>,
     /// Union of the folded windows.
     pub run: Win,
     /// Open windows older than `SrcRec::win`, ascending by window.
@@ -116,7 +116,7 @@ impl RecMut<'_> {
     }
 
     fn spill(&mut self) -> &mut WinSets {
-        &mut self.ext().cur
+        self.ext().cur.get_or_insert_with(Default::default)
     }
 
     /// Adds a probe to the current window (inline while it fits).
@@ -159,7 +159,7 @@ impl RecMut<'_> {
             return (w, 0);
         }
         let mut delta = 0;
-        let mut s = Box::new(std::mem::take(&mut self.ext().cur));
+        let mut s = self.ext().cur.take().unwrap_or_default();
         if cur.ndst != SPILLED {
             for &x in cur.dst_slice() {
                 delta += s.dsts.insert(x, caps.min_dsts);
@@ -224,7 +224,7 @@ impl RecMut<'_> {
         if !self.r.cur.is_empty() {
             let spill = match self.r.ext {
                 0 => None,
-                e => Some(&self.exts[e as usize - 1].cur),
+                e => self.exts[e as usize - 1].cur.as_deref(),
             };
             let c = self.r.cur;
             let d = match (c.ndst, spill) {
@@ -322,7 +322,7 @@ impl RecMut<'_> {
                 }
                 Win::Empty => Box::default(),
             };
-            self.ext().cur = *sets;
+            self.ext().cur = Some(sets);
             self.r.cur.ndst = SPILLED;
             self.r.cur.nport = SPILLED;
             return d;
@@ -433,10 +433,11 @@ impl SourceTable {
         // will update too (HyperLogLog registers, or the start of the exact sets).
         if let Some((d, port)) = probe {
             if r.cur.ndst == SPILLED || r.cur.nport == SPILLED {
-                if let Some(e) = self.exts.get((r.ext as usize).wrapping_sub(1)) {
-                    warm ^= e.cur.dsts.peek(d);
+                let ext = self.exts.get((r.ext as usize).wrapping_sub(1));
+                if let Some(c) = ext.and_then(|e| e.cur.as_deref()) {
+                    warm ^= c.dsts.peek(d);
                     if let Some(p) = port {
-                        warm ^= e.cur.ports.peek(p);
+                        warm ^= c.ports.peek(p);
                     }
                 }
             }
@@ -560,7 +561,7 @@ impl SourceTable {
         if !r.cur.is_empty() {
             let c = r.cur;
             let mut cur = WinSets::default();
-            if let Some(s) = e.map(|e| &e.cur) {
+            if let Some(s) = e.and_then(|e| e.cur.as_deref()) {
                 cur = s.clone();
             }
             if c.ndst != SPILLED {
