@@ -21,11 +21,12 @@ const NS_PER_MINUTE: u64 = 60 * NS_PER_SEC;
 /// analyses with [`Analyzer::merge`], and produce the report with [`Analyzer::finish`].
 ///
 /// Memory: fixed ≈ 1 MiB (port counters) plus the time series (88 bytes per minute) plus
-/// per-source and per-victim state, which `state_budget_bytes` caps (see [`crate::sources`]).
+/// per-source and per-victim state, which `state_budget_bytes` caps (about 150 bytes per
+/// IPv4 source while its window fits inline; see the `sources` module for the full rule).
 ///
 /// For identical results whatever the split, give each analyzer a time-ordered slice (a file,
 /// or a contiguous part of one) and merge the analyzers in any order; see
-/// [`crate::sources`] for how windows that straddle two slices are kept open for merging.
+/// the `sources` module for how windows that straddle two slices are kept open for merging.
 pub struct Analyzer {
     pub(crate) cfg: Config,
     darknet: Darknet,

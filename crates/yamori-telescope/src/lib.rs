@@ -15,6 +15,7 @@ pub mod config;
 mod distinct;
 mod finish;
 mod index;
+mod record;
 pub mod report;
 mod sources;
 mod timefmt;
