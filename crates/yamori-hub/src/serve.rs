@@ -112,11 +112,18 @@ pub fn run_blocking(
     opts: ServeOptions,
     on_bound: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    // The last reference to the store must be dropped outside the runtime: the synchronous
+    // PostgreSQL client closes its connections with a blocking call, which panics on a runtime
+    // worker thread (it did when the runtime dropped its tasks at shutdown).
+    let keep_store = state.store.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(run(state, opts, on_bound, shutdown_signal()))
+    let res = rt.block_on(run(state, opts, on_bound, shutdown_signal()));
+    drop(rt);
+    drop(keep_store);
+    res
 }
 
 async fn shutdown_signal() {
