@@ -25,6 +25,9 @@ pub(crate) struct Run {
     pub start_us: u64,
     pub end_us: u64,
     pub window_us: u64,
+    /// Shortest and longest active span of a scanner, seconds. Bench runs use shorter spans:
+    /// the same sources per window with fewer active at once, so generation stays in cache.
+    pub scan_secs: (u64, u64),
 }
 
 struct Spawner {
@@ -258,7 +261,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// A scanner's active span: 2–50 minutes from `now`, inside one analysis window and the
+    /// A scanner's active span: `scan_secs` from `now`, inside one analysis window and the
     /// run. A start in the last two minutes of a window moves to the next window if it fits.
     fn scanner_span(&mut self, now: u64) -> (u64, u64) {
         let w = self.run.window_us;
@@ -268,7 +271,8 @@ impl<'a> Engine<'a> {
             start = win_end;
         }
         let win_end = (start / w + 1) * w;
-        let dur = self.rng.range(120, 3000) * SEC;
+        let (lo, hi) = self.run.scan_secs;
+        let dur = self.rng.range(lo, hi.max(lo)) * SEC;
         let end = (start + dur)
             .min(win_end)
             .min(self.run.end_us)

@@ -164,6 +164,10 @@ pub fn generate<W: Write>(cfg: &GenConfig, out: W) -> Result<GroundTruth, GenErr
         start_us,
         end_us: start_us + u64::from(cfg.minutes) * 60 * 1_000_000,
         window_us: rules.window_secs.max(1) * 1_000_000,
+        scan_secs: match cfg.scale {
+            Scale::Realistic => (120, 50 * 60),
+            Scale::Bench { .. } => (60, 10 * 60),
+        },
     };
     let truth = GroundTruth {
         schema: TRUTH_SCHEMA.to_string(),
