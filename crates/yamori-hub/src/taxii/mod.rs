@@ -1,5 +1,6 @@
 //! The TAXII 2.1 server (OASIS TAXII 2.1, 10 June 2021): routes, state and configuration.
 
+mod body;
 mod collections;
 pub mod error;
 mod media;

@@ -4,7 +4,6 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use http_body_util::BodyExt;
 use serde_json::json;
 use serde_json::value::RawValue;
 use yamori_store::taxii::{ObjectQuery, Page, VersionFilter};
@@ -12,7 +11,7 @@ use yamori_store::taxii::{ObjectQuery, Page, VersionFilter};
 use super::error::{TaxiiError, TaxiiResult};
 use super::params::{self, Endpoint, Params};
 use super::server_info::status_json;
-use super::{media, next, taxii_response, HubState};
+use super::{body, media, next, taxii_response, HubState};
 use crate::auth::Identity;
 use crate::{ingest, STIX_MEDIA_TYPE};
 
@@ -252,7 +251,7 @@ pub async fn post_objects(
     Path((root, cid)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Body,
+    request_body: Body,
 ) -> TaxiiResult<Response> {
     let ident = st.identify(&headers).await?;
     let (c, _, w) = st.collection(&ident, &root, &cid).await?;
@@ -275,14 +274,13 @@ pub async fn post_objects(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
-    }
-    // Enforced while streaming: a body without (or lying about) Content-Length stops at `max`.
-    let bytes = match http_body_util::Limited::new(body, max).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(_) => return Err(TaxiiError::bad_request("could not read the request body")),
+    let declared_over = declared.is_some_and(|n| n > max as u64);
+    let bytes = match body::read_limited(request_body, max, declared_over).await {
+        Ok(b) => b,
+        Err(body::BodyError::TooLarge) => return Err(too_large()),
+        Err(body::BodyError::Broken) => {
+            return Err(TaxiiError::bad_request("could not read the request body"))
+        }
     };
     if serde_json::from_slice::<&RawValue>(&bytes).is_err() {
         return Err(TaxiiError::bad_request("the body is not valid JSON"));
