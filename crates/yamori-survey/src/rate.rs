@@ -1,47 +1,49 @@
 //! Global token-bucket rate limit (probes/connections per second) and per-host back-off.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-/// Token bucket: `rate` tokens per second, holding at most `burst` tokens.
+/// Token bucket as a schedule of send slots: each caller reserves the next slot (one every
+/// `1/rate` seconds) and sleeps once until it; the schedule may lag `burst` slots behind now, so
+/// an idle limiter lets a short burst through. One lock per call and no retry loop: thousands of
+/// waiting tasks cost one timer each, not a wake-up storm.
 #[derive(Debug)]
 pub struct RateLimiter {
-    rate: f64,
-    burst: f64,
-    state: Mutex<(f64, Instant)>,
+    interval: Duration,
+    burst_window: Duration,
+    next: Mutex<Option<Instant>>,
 }
 
 impl RateLimiter {
     /// `rate` ≥ 1 per second. The burst is a tenth of a second's worth (at least 1) so the
     /// peak rate over any 100 ms stays close to the cap.
     pub fn new(rate: u32) -> Self {
-        let rate = f64::from(rate.max(1));
-        let burst = (rate / 10.0).max(1.0);
+        let rate = rate.max(1);
+        let interval = Duration::from_secs(1) / rate;
+        let burst = (rate / 10).max(1);
         RateLimiter {
-            rate,
-            burst,
-            state: Mutex::new((burst, Instant::now())),
+            interval,
+            burst_window: interval * burst,
+            next: Mutex::new(None),
         }
     }
 
-    /// Waits until one token is available and takes it.
+    /// Waits until this caller's slot comes.
     pub async fn acquire(&self) {
-        loop {
-            let wait = {
-                let mut st = self.state.lock().await;
-                let now = Instant::now();
-                let elapsed = now.saturating_duration_since(st.1).as_secs_f64();
-                st.0 = (st.0 + elapsed * self.rate).min(self.burst);
-                st.1 = now;
-                if st.0 >= 1.0 {
-                    st.0 -= 1.0;
-                    return;
-                }
-                Duration::from_secs_f64((1.0 - st.0) / self.rate)
-            };
-            tokio::time::sleep(wait).await;
+        let now = Instant::now();
+        let slot = {
+            // A poisoned lock only means another task panicked mid-update of an Instant: the
+            // value is still a valid schedule.
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let earliest = now.checked_sub(self.burst_window).unwrap_or(now);
+            let slot = next.map_or(earliest, |n| n.max(earliest));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
         }
     }
 }
