@@ -17,7 +17,7 @@ pub struct Args {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub db: DbArgs,
-    /// PEM certificate chain (default: a self-signed one generated in <data-dir>/tls/).
+    /// PEM certificate chain (default: generated in <data-dir>/tls/; clients trust tls/ca.pem).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
