@@ -297,3 +297,25 @@ def test_kill_9_during_large_post(make_hub):
         stored |= {m["id"] for m in p.get("objects", [])}
     assert {s["id"] for s in st.successes} <= stored
     assert len(stored) == st.success_count
+
+
+def test_tls_versions(make_hub):
+    import socket
+    import ssl
+
+    h = make_hub("tls")
+    h.tokens = {}
+    h.start()
+    port = int(h.url.rsplit(":", 1)[1].strip("/"))
+
+    def handshake(version):
+        ctx = ssl.create_default_context(cafile=h.cert)
+        ctx.minimum_version = ctx.maximum_version = version
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw_sock:
+            with ctx.wrap_socket(raw_sock, server_hostname="127.0.0.1") as tls:
+                return tls.version()
+
+    assert handshake(ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+    assert handshake(ssl.TLSVersion.TLSv1_3) == "TLSv1.3"
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        handshake(ssl.TLSVersion.TLSv1_1)
