@@ -94,10 +94,14 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     } else {
         truth.summary()
     };
-    if a.output.as_os_str() == "-" {
-        std::io::stderr().write_all(report.as_bytes())?;
+    let written = if a.output.as_os_str() == "-" {
+        std::io::stderr().write_all(report.as_bytes())
     } else {
-        std::io::stdout().write_all(report.as_bytes())?;
+        std::io::stdout().write_all(report.as_bytes())
+    };
+    match written {
+        // `| head` closing the pipe early is not a failure: the capture is complete.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
