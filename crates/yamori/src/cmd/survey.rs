@@ -80,9 +80,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         Some(c) if !c.is_empty() => c.to_string(),
         _ => bail!("--contact is required: the survey announces who runs it (e-mail or URL) so owners can reach you"),
     };
-    if !(a.timeout > 0.0 && a.timeout.is_finite())
-        || !(a.host_budget > 0.0 && a.host_budget.is_finite())
-    {
+    let positive = |x: f64| x > 0.0 && x.is_finite();
+    if !(positive(a.timeout) && positive(a.host_budget)) {
         bail!("--timeout and --host-budget must be positive numbers of seconds");
     }
     let mut credentials = Vec::new();
