@@ -205,3 +205,27 @@ def medallion(tmp_path):
     yield info
     proc.kill()
     proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def every_returned_object_is_valid_stix(monkeypatch):
+    """Check every STIX object any taxii2-client call receives with stix2-validator."""
+    import taxii2client.common as common
+    from stix2validator import ValidationOptions, validate_instance
+
+    original = common._to_json
+    opts = ValidationOptions(version="2.1")
+    seen = {"objects": 0}
+
+    def checked(resp):
+        data = original(resp)
+        if isinstance(data, dict):
+            for o in data.get("objects", []) or []:
+                if isinstance(o, dict) and "type" in o:  # manifest entries have no type
+                    r = validate_instance(o, opts)
+                    assert r.is_valid and not r.errors, (o.get("id"), [str(e) for e in r.errors])
+                    seen["objects"] += 1
+        return data
+
+    monkeypatch.setattr(common, "_to_json", checked)
+    yield seen

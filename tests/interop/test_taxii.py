@@ -82,7 +82,7 @@ def test_discovery_api_root_collections(hub):
     assert server(hub, "dave").api_roots[0].collections == []
 
 
-def test_add_get_validate_and_status(hub):
+def test_add_get_validate_and_status(hub, every_returned_object_is_valid_stix):
     c = collection(hub)
     objs = indicators(30)
     st = c.add_objects(envelope(objs), wait_for_completion=True, poll_interval=0.2, timeout=30)
@@ -93,6 +93,7 @@ def test_add_get_validate_and_status(hub):
     env = c.get_objects()
     assert len(env["objects"]) == 30
     assert_valid_stix(env["objects"])
+    assert every_returned_object_is_valid_stix["objects"] >= 30  # the client-wide check ran
     assert {o["id"] for o in env["objects"]} == {o.id for o in objs}
     one = c.get_object(objs[3].id)
     assert one["objects"][0]["id"] == objs[3].id
