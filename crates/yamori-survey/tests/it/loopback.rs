@@ -286,8 +286,18 @@ async fn host_budget_stops_login_checks_with_a_note() {
         s.fields.get("login_stopped").map(String::as_str),
         Some("per-host time budget exhausted")
     );
-    assert_eq!(
-        s.fields.get("login_attempts").map(String::as_str),
-        Some("0")
+    // Loopback attempts take ~0.1-0.3 ms each, so a few may fit in the 1 ms budget; the
+    // point is that the checks stopped long before the list ran out.
+    let attempts: usize = s
+        .fields
+        .get("login_attempts")
+        .and_then(|v| v.parse().ok())
+        .expect("attempt count");
+    let full = yamori_survey::creds::parse_builtin(yamori_survey::creds::BUILTIN)
+        .expect("list")
+        .len();
+    assert!(
+        attempts < full / 2,
+        "{attempts} of {full} attempts despite a 1 ms budget"
     );
 }
