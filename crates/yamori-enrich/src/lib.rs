@@ -116,3 +116,13 @@ impl Enricher {
         loc
     }
 }
+impl yamori_telescope::SourceEnricher for Enricher {
+    fn lookup(&self, addr: IpAddr) -> yamori_telescope::Enrichment {
+        let loc = self.locate(addr);
+        yamori_telescope::Enrichment {
+            country: loc.country,
+            asn: loc.asn,
+            as_org: loc.as_org,
+        }
+    }
+}

@@ -98,6 +98,20 @@ impl Config {
             .sum()
     }
 
+    /// Every address in the darknet (saturating). Distinct-destination counts are estimates
+    /// above the scanner threshold; no count may exceed this.
+    pub fn darknet_size(&self) -> u64 {
+        self.darknets
+            .iter()
+            .map(|n| match n {
+                IpNet::V4(v4) => 1u64 << (32 - v4.prefix_len()),
+                IpNet::V6(v6) => 1u64
+                    .checked_shl(128 - u32::from(v6.prefix_len()))
+                    .unwrap_or(u64::MAX),
+            })
+            .fold(0, u64::saturating_add)
+    }
+
     /// The scanner threshold in force: the configured value, or the scaled default.
     pub fn effective_scanner_min_destinations(&self) -> u32 {
         if let Some(v) = self.scanner_min_destinations {

@@ -128,7 +128,7 @@ impl Analyzer {
                 bytes: r.bytes,
                 first_seen: rfc3339_s(u64::from(r.first_s)),
                 last_seen: rfc3339_s(u64::from(r.last_s)),
-                destinations: dsts,
+                destinations: dsts.min(cfg.darknet_size()),
                 destination_ports: ports,
                 top_ports: top
                     .into_iter()
@@ -232,7 +232,7 @@ impl Analyzer {
                             s.packets as f64
                         },
                         ports: ports.clone(),
-                        darknet_destinations: v.dsts.count(),
+                        darknet_destinations: v.dsts.count().min(cfg.darknet_size()),
                         kinds: kinds.clone(),
                         country: e.country.clone(),
                         asn: e.asn,

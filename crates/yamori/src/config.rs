@@ -10,9 +10,6 @@ use serde::Deserialize;
 pub struct FileConfig {
     /// `[analyze]`: telescope thresholds and darknet prefixes (see yamori_telescope::Config).
     pub analyze: Option<yamori_telescope::Config>,
-    /// Other tables (`[serve]`, `[survey]`, …) are read by their subcommands as raw TOML.
-    #[serde(flatten)]
-    pub other: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// Load the configuration: `--config` if given (must exist), else `<data-dir>/yamori.toml`

@@ -1,0 +1,205 @@
+//! `yamori analyze`: read captures, run the telescope analysis, print and store the report.
+//!
+//! Wiring only: reading is `yamori_wire`, analysis `yamori_telescope`, enrichment
+//! `yamori_enrich`, storage `yamori_store`. This module decides threads, progress and output.
+
+mod pipeline;
+mod table;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use yamori_store::{FileDigest, NewAnalysis, PutOutcome, Store};
+use yamori_telescope::Report;
+
+/// Analyse darknet captures.
+///
+/// Reads pcap, pcapng (several interfaces, any timestamp resolution) and gzip-compressed
+/// captures, or `-` for stdin. Every packet addressed to the darknet is classified (NICTER's
+/// categories), tool fingerprints (Mirai, ZMap < 4.1, masscan) are checked, scanners and DDoS
+/// victims (from backscatter) are found, and per-minute series are built. The report is printed
+/// (tables, or `--json`) and stored in <data-dir>/yamori.sqlite for the hub; analysing the same
+/// files again replaces the stored analysis instead of adding to it.
+///
+/// Exit codes: 0 success; 1 failure; 2 usage error; 3 some input was bad (the error names the
+/// file and byte offset; packets before it were analysed and are in the report).
+///
+/// Examples:
+///   yamori analyze --darknet 203.0.113.0/24 sample.pcap
+///   yamori analyze --darknet 203.0.113.0/24 --geoip dbip-city-lite.mmdb a.pcap b.pcapng.gz --json > report.json
+///   tcpdump -w - -i eth1 | yamori analyze --darknet 198.51.100.0/24 -
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Capture files (pcap, pcapng, optionally .gz); `-` reads stdin.
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub files: Vec<PathBuf>,
+    /// Darknet prefix (IPv4 or IPv6), repeatable. Overrides `[analyze] darknets` in the config.
+    #[arg(long = "darknet", value_name = "CIDR")]
+    pub darknets: Vec<ipnet::IpNet>,
+    /// Print the report as JSON (schema schemas/telescope-report.v1.json) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Per-source window in seconds [default: 3600].
+    #[arg(long, value_name = "SECS")]
+    pub window: Option<u64>,
+    /// Distinct darknet destinations that make a scanner [default: 100 for a /16, scaled down
+    /// for smaller darknets, at least 10].
+    #[arg(long, value_name = "N")]
+    pub scanner_min_destinations: Option<u32>,
+    /// Entries in each top-N list [default: 20].
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Memory for per-source state, in MiB [default: 1024]. Beyond it new sources are counted
+    /// but not tracked, and the report says so.
+    #[arg(long, value_name = "MIB")]
+    pub state_budget_mib: Option<u64>,
+    /// MaxMind DB with countries (GeoLite2-City/Country, DB-IP Lite). See README "GeoIP".
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub geoip: Option<PathBuf>,
+    /// ASN database: GeoLite2-ASN MMDB, iptoasn.com ip2asn TSV, or CAIDA pfx2as.
+    #[arg(long, value_name = "FILE")]
+    pub asn: Option<PathBuf>,
+    /// Worker threads [default: number of CPUs]. 1 = read and analyse on one thread.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Do not store the analysis in the data directory.
+    #[arg(long)]
+    pub no_store: bool,
+    /// Replace stored analyses that share some (not all) of these files.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+    let file_cfg = crate::config::load(g)?;
+    let mut cfg = file_cfg.analyze.unwrap_or_default();
+    if !a.darknets.is_empty() {
+        cfg.darknets = a.darknets.clone();
+    }
+    if cfg.darknets.is_empty() {
+        anyhow::bail!(
+            "no darknet prefixes: pass --darknet CIDR (e.g. --darknet 203.0.113.0/24), \
+             or set `darknets = [\"…\"]` under [analyze] in yamori.toml"
+        );
+    }
+    if let Some(w) = a.window {
+        anyhow::ensure!(w >= 60, "--window must be at least 60 seconds");
+        cfg.window_secs = w;
+    }
+    if a.scanner_min_destinations.is_some() {
+        cfg.scanner_min_destinations = a.scanner_min_destinations;
+    }
+    if let Some(t) = a.top {
+        cfg.top_n = t;
+    }
+    if let Some(m) = a.state_budget_mib {
+        cfg.state_budget_bytes = m.saturating_mul(1 << 20);
+    }
+    if a.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        anyhow::bail!("`-` (stdin) can be given only once");
+    }
+    let enricher = yamori_enrich::Enricher::open(a.geoip.as_deref(), a.asn.as_deref())
+        .context("cannot open enrichment database")?;
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+
+    let progress = !g.quiet;
+    let outcome = pipeline::analyze_files(&cfg, &a.files, threads, progress)?;
+    let enrich: Option<&dyn yamori_telescope::SourceEnricher> =
+        (!enricher.is_empty()).then_some(&enricher as _);
+    let mut report: Report = outcome.analyzer.finish(enrich);
+    report.inputs = outcome.inputs;
+    for f in &report.inputs {
+        if let Some(e) = &f.error {
+            report.warnings.push(format!("{}: {e}", f.name));
+        }
+    }
+    let any_error = report.inputs.iter().any(|f| f.error.is_some());
+    let all_failed = report
+        .inputs
+        .iter()
+        .all(|f| f.error.is_some() && f.packets == 0);
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        table::print_report(&mut out, &report)?;
+    }
+    out.flush()?;
+    drop(out);
+
+    if all_failed {
+        for f in &report.inputs {
+            eprintln!("error: {}: {}", f.name, f.error.as_deref().unwrap_or(""));
+        }
+        return Ok(ExitCode::from(super::EXIT_FAILURE));
+    }
+    if !a.no_store {
+        store_report(g, &report, a.replace)?;
+    }
+    if any_error {
+        for f in report.inputs.iter().filter(|f| f.error.is_some()) {
+            eprintln!(
+                "warning: {}: {} (the {} packets before it were analysed)",
+                f.name,
+                f.error.as_deref().unwrap_or(""),
+                f.packets
+            );
+        }
+        return Ok(ExitCode::from(super::EXIT_PARTIAL));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Store the report in `<data-dir>/yamori.sqlite`, idempotent by the input files' digests.
+fn store_report(g: &crate::GlobalArgs, report: &Report, replace: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&g.data_dir)
+        .with_context(|| format!("cannot create data directory {}", g.data_dir.display()))?;
+    let db_path = g.data_dir.join("yamori.sqlite");
+    let store = yamori_store::SqliteStore::open(&db_path)
+        .with_context(|| format!("cannot open {}", db_path.display()))?;
+    let new = NewAnalysis {
+        files: report
+            .inputs
+            .iter()
+            .map(|f| FileDigest {
+                name: f.name.clone(),
+                sha256: f.sha256.clone(),
+                bytes: f.bytes,
+            })
+            .collect(),
+        report_json: serde_json::to_string(report)?,
+        first_packet: report.first_packet.clone(),
+        last_packet: report.last_packet.clone(),
+        darknet_packets: report.totals.darknet_packets,
+        replace_overlapping: replace,
+    };
+    let outcome = store
+        .put_analysis(&new)
+        .with_context(|| format!("cannot store the analysis in {}", db_path.display()))?;
+    let msg = match outcome {
+        PutOutcome::Inserted { id } => format!("stored as analysis {id}"),
+        PutOutcome::Replaced { id } => {
+            format!("replaced stored analysis {id} (same input files: nothing double-counted)")
+        }
+        PutOutcome::Superseded { id, removed } => {
+            format!(
+                "stored as analysis {id}, superseding {}",
+                removed.join(", ")
+            )
+        }
+    };
+    tracing::info!(db = %db_path.display(), "{msg}");
+    if !(g.quiet) {
+        eprintln!("{msg} in {}", db_path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Telescope benchmark scenarios (see docs/BENCHMARKS.md).
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::{median, time_command, warm_cache, which, Sample};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Which scenarios: `small` (5 M packets, 5,000 sources, vs tcpdump and tshark),
+    /// `large` (20 M packets, 2 M sources, Yamori alone), or `all`.
+    #[arg(long, default_value = "all")]
+    pub scenario: String,
+    /// Timed runs per tool (medians reported). tshark runs once: it is ~100× slower.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Where generated captures are kept between runs.
+    #[arg(long, default_value = "target/bench-data")]
+    pub dir: PathBuf,
+    /// Skip tshark (it takes about a minute on the small scenario).
+    #[arg(long)]
+    pub no_tshark: bool,
+    /// Print results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const DARKNET: &str = "10.128.0.0/16";
+
+#[derive(Serialize)]
+struct ToolResult {
+    tool: String,
+    command: String,
+    runs: usize,
+    median_wall_secs: f64,
+    packets_per_sec: f64,
+    max_rss_mib: f64,
+}
+
+#[derive(Serialize)]
+struct ScenarioResult {
+    scenario: String,
+    packets: u64,
+    sources: u64,
+    file_bytes: u64,
+    tools: Vec<ToolResult>,
+    /// yamori (all cores) wall time / anchor wall time; < 1 means Yamori is faster.
+    ratios: Vec<(String, f64)>,
+}
+
+fn capture(dir: &Path, packets: u64, sources: u64) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("bench-{packets}p-{sources}s.pcap"));
+    if path.exists() {
+        return Ok(path);
+    }
+    eprintln!(
+        "generating {} ({packets} packets, {sources} sources)…",
+        path.display()
+    );
+    let cfg = yamori_gen::GenConfig {
+        darknets: vec![DARKNET.parse()?],
+        scale: yamori_gen::Scale::Bench { packets, sources },
+        ..yamori_gen::GenConfig::default()
+    };
+    let tmp = path.with_extension("pcap.part");
+    let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    yamori_gen::generate(&cfg, out).context("generating the benchmark capture")?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+fn measure(
+    tool: &str,
+    program: &Path,
+    args: Vec<String>,
+    runs: usize,
+    packets: u64,
+) -> anyhow::Result<ToolResult> {
+    let mut samples: Vec<Sample> = Vec::new();
+    for i in 0..runs {
+        let s = time_command(program, &args)?;
+        eprintln!(
+            "  {tool} run {}: {:.3} s, {} MiB",
+            i + 1,
+            s.wall_secs,
+            s.max_rss_kib / 1024
+        );
+        samples.push(s);
+    }
+    let wall = median(samples.iter().map(|s| s.wall_secs).collect());
+    let rss = median(samples.iter().map(|s| s.max_rss_kib as f64).collect());
+    Ok(ToolResult {
+        tool: tool.to_string(),
+        command: format!("{} {}", program.display(), args.join(" ")),
+        runs,
+        median_wall_secs: wall,
+        packets_per_sec: packets as f64 / wall,
+        max_rss_mib: rss / 1024.0,
+    })
+}
+
+fn yamori_args(file: &Path, threads: usize) -> Vec<String> {
+    vec![
+        "--quiet".into(),
+        "analyze".into(),
+        "--darknet".into(),
+        DARKNET.into(),
+        "--no-store".into(),
+        "--json".into(),
+        "--threads".into(),
+        threads.to_string(),
+        file.display().to_string(),
+    ]
+}
+
+fn scenario(
+    name: &str,
+    packets: u64,
+    sources: u64,
+    anchors: bool,
+    a: &Args,
+) -> anyhow::Result<ScenarioResult> {
+    let file = capture(&a.dir, packets, sources)?;
+    warm_cache(&file)?;
+    let me = std::env::current_exe()?;
+    let mut tools = Vec::new();
+    eprintln!("scenario {name}: {}", file.display());
+    tools.push(measure(
+        "yamori (1 thread)",
+        &me,
+        yamori_args(&file, 1),
+        a.runs,
+        packets,
+    )?);
+    tools.push(measure(
+        "yamori (2 threads)",
+        &me,
+        yamori_args(&file, 2),
+        a.runs,
+        packets,
+    )?);
+    let mut ratios = Vec::new();
+    if anchors {
+        if let Some(tcpdump) = which("tcpdump") {
+            let args = vec![
+                "-n".into(),
+                "-r".into(),
+                file.display().to_string(),
+                "-w".into(),
+                "/dev/null".into(),
+                "tcp[13]==2".into(),
+            ];
+            tools.push(measure("tcpdump filter", &tcpdump, args, a.runs, packets)?);
+        } else {
+            eprintln!("tcpdump not installed: skipped (apt-get install tcpdump)");
+        }
+        if !a.no_tshark {
+            if let Some(tshark) = which("tshark") {
+                let args = vec![
+                    "-r".into(),
+                    file.display().to_string(),
+                    "-q".into(),
+                    "-z".into(),
+                    "io,phs".into(),
+                ];
+                tools.push(measure("tshark io,phs", &tshark, args, 1, packets)?);
+            } else {
+                eprintln!("tshark not installed: skipped (apt-get install tshark)");
+            }
+        }
+        let best = tools[1].median_wall_secs.min(tools[0].median_wall_secs);
+        for t in tools.iter().skip(2) {
+            ratios.push((format!("yamori / {}", t.tool), best / t.median_wall_secs));
+        }
+    }
+    Ok(ScenarioResult {
+        scenario: name.to_string(),
+        packets,
+        sources,
+        file_bytes: std::fs::metadata(&file)?.len(),
+        tools,
+        ratios,
+    })
+}
+
+pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
+    let mut results = Vec::new();
+    if matches!(a.scenario.as_str(), "small" | "all") {
+        results.push(scenario(
+            "small: 5M packets, 5k sources",
+            5_000_000,
+            5_000,
+            true,
+            &a,
+        )?);
+    }
+    if matches!(a.scenario.as_str(), "large" | "all") {
+        results.push(scenario(
+            "large: 20M packets, 2M sources",
+            20_000_000,
+            2_000_000,
+            false,
+            &a,
+        )?);
+    }
+    anyhow::ensure!(
+        !results.is_empty(),
+        "unknown --scenario {:?}: use small, large or all",
+        a.scenario
+    );
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &results {
+        println!("\n{} ({} MiB file)", r.scenario, r.file_bytes >> 20);
+        println!(
+            "  {:<22} {:>10} {:>14} {:>10}",
+            "tool", "median s", "packets/s", "max RSS"
+        );
+        for t in &r.tools {
+            println!(
+                "  {:<22} {:>10.3} {:>14.0} {:>7.0} MiB",
+                t.tool, t.median_wall_secs, t.packets_per_sec, t.max_rss_mib
+            );
+        }
+        for (k, v) in &r.ratios {
+            println!("  {k}: {v:.3}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

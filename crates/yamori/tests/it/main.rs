@@ -1,0 +1,4 @@
+//! End-to-end tests of the `yamori` binary (one test binary for the crate, to keep link time down).
+mod support;
+mod telescope_bad_input;
+mod telescope_e2e;
