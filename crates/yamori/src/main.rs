@@ -84,25 +84,30 @@ pub enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cmd::init_logging(&cli.global);
-    let result = match cli.command {
-        Command::GenTraffic(a) => cmd::gen_traffic::run(&cli.global, a),
-        Command::Analyze(a) => cmd::analyze::run(&cli.global, a),
-        Command::Serve(a) => cmd::serve::run(&cli.global, a),
-        Command::User(c) => cmd::user::run(&cli.global, c),
-        Command::Publish(a) => cmd::publish::run(&cli.global, a),
-        Command::Sync(c) => cmd::sync::run(&cli.global, c),
-        Command::Survey(a) => cmd::survey::run(&cli.global, a),
-        Command::Vulndb(c) => cmd::vulndb::run(&cli.global, c),
-        Command::Notify(a) => cmd::notify::run(&cli.global, a),
-        Command::Demo(a) => cmd::demo::run(&cli.global, a),
-        Command::Bench(a) => cmd::bench::run(&cli.global, a),
-    };
-    match result {
+    match dispatch(&cli.global, cli.command) {
         Ok(code) => code,
         Err(e) => {
             // Logged once, here, where it is handled: `{:#}` prints the whole context chain.
             eprintln!("error: {e:#}");
             ExitCode::from(cmd::EXIT_FAILURE)
         }
+    }
+}
+
+/// Run one subcommand. `yamori demo` calls this too, with command lines it builds, so the demo
+/// is exactly the commands it prints.
+pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::GenTraffic(a) => cmd::gen_traffic::run(global, a),
+        Command::Analyze(a) => cmd::analyze::run(global, a),
+        Command::Serve(a) => cmd::serve::run(global, a),
+        Command::User(c) => cmd::user::run(global, c),
+        Command::Publish(a) => cmd::publish::run(global, a),
+        Command::Sync(c) => cmd::sync::run(global, c),
+        Command::Survey(a) => cmd::survey::run(global, a),
+        Command::Vulndb(c) => cmd::vulndb::run(global, c),
+        Command::Notify(a) => cmd::notify::run(global, a),
+        Command::Demo(a) => cmd::demo::run(global, a),
+        Command::Bench(a) => cmd::bench::run(global, a),
     }
 }

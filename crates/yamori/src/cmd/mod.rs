@@ -44,8 +44,3 @@ pub fn init_logging(g: &GlobalArgs) {
         builder.init();
     }
 }
-
-/// Placeholder for a subcommand whose issue has not landed yet; says so plainly.
-pub fn not_yet(what: &str) -> anyhow::Result<std::process::ExitCode> {
-    anyhow::bail!("`yamori {what}` is not available in this build yet")
-}
