@@ -32,6 +32,13 @@ pub struct RuleSpec {
     pub expect_version: Option<String>,
     #[serde(default)]
     pub expect_product: Option<String>,
+    /// Capture group number holding the version (imported recog rules; TOML rules use a
+    /// named `version` group).
+    #[serde(default)]
+    pub version_group: Option<usize>,
+    /// Capture group number holding the product.
+    #[serde(default)]
+    pub product_group: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,9 +86,13 @@ impl Rule {
     pub fn apply(&self, value: &str) -> Option<DeviceId> {
         let value = &value[..floor_char_boundary(value, MAX_MATCH_INPUT)];
         let caps = self.regex.captures(value)?;
-        let version = caps.name("version").map(|m| m.as_str().to_string());
+        let version = caps
+            .name("version")
+            .or_else(|| self.spec.version_group.and_then(|g| caps.get(g)))
+            .map(|m| m.as_str().to_string());
         let product = caps
             .name("product")
+            .or_else(|| self.spec.product_group.and_then(|g| caps.get(g)))
             .map(|m| m.as_str().to_string())
             .unwrap_or_else(|| self.spec.product.clone());
         let cpe = self.spec.cpe.as_ref().map(|t| {
@@ -119,8 +130,13 @@ impl Rules {
     /// Parses and compiles a rules file.
     pub fn parse(text: &str) -> Result<Rules, RuleError> {
         let file: RuleFile = toml::from_str(text)?;
-        let mut rules: Vec<Rule> = Vec::with_capacity(file.rule.len());
-        for spec in file.rule {
+        Rules::from_specs(file.rule)
+    }
+
+    /// Compiles rule specs (from TOML or [`crate::recog::import`]).
+    pub fn from_specs(specs: Vec<RuleSpec>) -> Result<Rules, RuleError> {
+        let mut rules: Vec<Rule> = Vec::with_capacity(specs.len());
+        for spec in specs {
             if rules.iter().any(|r| r.spec.id == spec.id) {
                 return Err(RuleError::DuplicateId(spec.id));
             }

@@ -14,6 +14,7 @@ pub mod ports;
 pub mod probe;
 pub mod proto;
 pub mod rate;
+pub mod recog;
 pub mod scope;
 pub mod vuln;
 

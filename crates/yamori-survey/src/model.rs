@@ -99,7 +99,8 @@ pub struct Service {
     /// - HTTP/HTTPS/TR-069: `status`, `server`, `powered_by`, `title`, `auth_scheme` (`basic` /
     ///   `digest`), `realm`, `cert_subject`, `cert_issuer` (HTTPS);
     /// - telnet: `login_prompt` (`true`/`false`), `telnet_negotiations`, `telnet_malformed`;
-    /// - SSH `ssh_version`; FTP `ftp_code`; RTSP `status`, `rtsp_server`, `rtsp_public`;
+    /// - SSH `ssh_version`, `ssh_software`; FTP `ftp_code`, `ftp_text`;
+    /// - RTSP `status`, `rtsp_server`, `rtsp_public`;
     /// - MQTT: `mqtt_connack` (`0 (accepted)`), `mqtt_anonymous` (`true`/`false`);
     /// - CoAP `coap_code`, `coap_links`; SSDP `ssdp_server`, `ssdp_location`, `ssdp_st`,
     ///   `ssdp_usn`; Modbus `modbus_vendor`, `modbus_product`, `modbus_version`,

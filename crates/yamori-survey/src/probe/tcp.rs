@@ -161,12 +161,22 @@ pub(super) async fn line_banner(
                 detail: format!("no SSH- identification ({end:?})"),
             });
         }
+        // recog's ssh.banner rules match the software part (`OpenSSH_7.4p1 Debian-10`).
+        if let Some(software) = first.splitn(3, '-').nth(2) {
+            svc.fields
+                .insert("ssh_software".into(), software.to_string());
+        }
         svc.fields.insert("ssh_version".into(), first);
     } else if let Some(code) = first
         .get(..3)
         .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
     {
         svc.fields.insert("ftp_code".into(), code.to_string());
+        // recog's ftp.banner rules match the text after the reply code.
+        let text = first.get(4..).unwrap_or("").trim();
+        if !text.is_empty() {
+            svc.fields.insert("ftp_text".into(), text.to_string());
+        }
     } else if buf.is_empty() {
         return Err(ProbeError::Timeout {
             what: "ftp greeting",

@@ -54,7 +54,8 @@ pub struct Args {
     /// Contact (e-mail or URL) announced in the HTTP User-Agent; required for a real run.
     #[arg(long)]
     pub contact: Option<String>,
-    /// Fingerprint rules file (TOML) instead of the built-in rules.
+    /// Fingerprint rules: a TOML file (replaces the built-in rules) or a rapid7/recog XML file
+    /// (`*.xml`, added after the built-in rules).
     #[arg(long, value_name = "FILE")]
     pub fingerprints: Option<PathBuf>,
     /// Print the result JSON on stdout instead of a summary.
@@ -101,6 +102,31 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let rules = match &a.fingerprints {
+        // recog XML: imported rules are tried after the built-in ones.
+        Some(p) if p.extension().is_some_and(|e| e == "xml") => {
+            let xml =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let imported = yamori_survey::recog::import(&xml, &name)?;
+            if !g.quiet {
+                eprintln!(
+                    "yamori survey: {}: {} recog fingerprints imported, {} skipped",
+                    p.display(),
+                    imported.rules.len(),
+                    imported.skipped.len()
+                );
+            }
+            let mut specs: Vec<_> = Rules::builtin()?
+                .rules
+                .into_iter()
+                .map(|r| r.spec)
+                .collect();
+            specs.extend(imported.rules);
+            Rules::from_specs(specs)?
+        }
         Some(p) => Rules::parse(
             &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         )?,
