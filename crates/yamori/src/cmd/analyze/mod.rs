@@ -62,7 +62,8 @@ pub struct Args {
     /// ASN database: GeoLite2-ASN MMDB, iptoasn.com ip2asn TSV, or CAIDA pfx2as.
     #[arg(long, value_name = "FILE")]
     pub asn: Option<PathBuf>,
-    /// Worker threads [default: number of CPUs]. 1 = read and analyse on one thread.
+    /// Worker threads [default: one per CPU for several files, 1 for a single file].
+    /// 1 = read and analyse on one thread; N with one file shards its sources over N threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Do not store the analysis in the data directory.
@@ -103,10 +104,13 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     }
     let enricher = yamori_enrich::Enricher::open(a.geoip.as_deref(), a.asn.as_deref())
         .context("cannot open enrichment database")?;
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    // Default: one worker per core for several files; one thread for a single file, because
+    // sharding one file across threads measured slower on 2 cores (docs/BENCHMARKS.md).
+    let threads = match a.threads {
+        Some(n) => n.max(1),
+        None if a.files.len() > 1 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        None => 1,
+    };
 
     let progress = !g.quiet;
     let outcome = pipeline::analyze_files(&cfg, &a.files, threads, progress)?;

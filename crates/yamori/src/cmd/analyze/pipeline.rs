@@ -2,12 +2,15 @@
 //!
 //! * `threads == 1`: each file is read and analysed on the calling thread, record by record,
 //!   without copying frames (the reader lends each record).
-//! * `threads >= 2`: files are taken one after another; for each, this thread reads and
-//!   decodes, and hands each packet to one of `threads` analyzer threads chosen by a hash of
-//!   its *source address*, through bounded channels (full → the reader blocks: nothing is
-//!   dropped). Every analyzer then sees its sources' packets in file order, which is what
-//!   makes merging exact (telescope's `merge` requires time-ordered slices); the per-shard and
-//!   per-file analyzers are merged at the end, so the report equals the one-thread run.
+//! * `threads >= 2`, several files: each file is read and analysed inline by one of `threads`
+//!   workers with an analyzer of its own; the analyzers are merged at the end. Each analyzer
+//!   sees one file in time order, which is what makes merging exact (telescope's `merge`
+//!   requires time-ordered slices), so the report equals the one-thread run.
+//! * `threads >= 2`, one file: this thread reads and decodes, and hands each packet to one of
+//!   `threads` analyzer threads chosen by a hash of its *source address*, through bounded
+//!   channels (full → the reader blocks: nothing is dropped); each analyzer sees its sources
+//!   in file order. On a 2-core machine this is slower than one thread (docs/BENCHMARKS.md), so
+//!   `yamori analyze` uses it only when `--threads` is given explicitly.
 //!
 //! SHA-256 digests of regular files are computed on a separate thread that reads the file
 //! again (from the page cache), so digests never slow the analysis thread down; stdin is
@@ -266,10 +269,44 @@ fn run_parallel(
     threads: usize,
     counters: &[Arc<AtomicU64>],
 ) -> anyhow::Result<Outcome> {
+    if files.len() == 1 {
+        let (analyzer, input) = run_sharded(cfg, &files[0], threads, counters[0].clone())?;
+        return Ok(Outcome {
+            analyzer,
+            inputs: vec![input],
+        });
+    }
+    // Several files: each is read and analysed inline (no copies) by one of `threads` workers,
+    // with an analyzer of its own, so every analyzer sees one file in time order.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, Analyzer, InputFile)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(files.len()))
+            .map(|_| {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let mut an = Analyzer::new(cfg.clone());
+                    let input = read_input(path, counters[i].clone(), |link, ts, frame, orig| {
+                        observe_frame(&mut an, link, ts, frame, orig)
+                    });
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, an, input));
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join()
+                .map_err(|_| anyhow::anyhow!("an analysis thread failed"))?;
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(i, _, _)| *i);
     let mut total: Option<Analyzer> = None;
-    let mut inputs = Vec::with_capacity(files.len());
-    for (path, counter) in files.iter().zip(counters) {
-        let (an, input) = run_sharded(cfg, path, threads, counter.clone())?;
+    let mut inputs = Vec::with_capacity(done.len());
+    for (_, an, input) in done {
         inputs.push(input);
         match total.as_mut() {
             Some(t) => t.merge(an),
