@@ -246,27 +246,10 @@ fn captures_written_by_tshark_tools_read_the_same() {
     }
 }
 
-#[test]
-fn threads_and_file_order_do_not_change_the_report() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, _) = gen(dir.path(), DARKNET, 20, 21, "a.pcap");
-    let (b, _) = gen(dir.path(), DARKNET, 20, 22, "b.pcap");
-    let data = dir.path().join("data");
-    let one = analyze(
-        &data,
-        DARKNET,
-        &[&a, &b],
-        &["--no-store", "--threads", "1"],
-        0,
-    );
-    let two = analyze(
-        &data,
-        DARKNET,
-        &[&b, &a],
-        &["--no-store", "--threads", "2"],
-        0,
-    );
-    for k in [
+/// The report of `files` must not depend on the thread count or the file order. Returns the
+/// one-thread report.
+fn assert_thread_and_order_invariant(data: &Path, files: &[&Path]) -> Value {
+    let keys = [
         "totals",
         "timeseries",
         "scanners",
@@ -274,12 +257,40 @@ fn threads_and_file_order_do_not_change_the_report() {
         "top_sources",
         "top_tcp_ports",
         "top_udp_ports",
-    ] {
-        assert_eq!(
-            one[k], two[k],
-            "{k} differs between 1 thread (a,b) and 2 threads (b,a)"
+        "warnings",
+    ];
+    let base = analyze(data, DARKNET, files, &["--no-store", "--threads", "1"], 0);
+    let reversed: Vec<&Path> = files.iter().rev().copied().collect();
+    for (order, threads) in [(files, "2"), (&reversed[..], "2"), (files, "3")] {
+        let r = analyze(
+            data,
+            DARKNET,
+            order,
+            &["--no-store", "--threads", threads],
+            0,
         );
+        for k in keys {
+            assert_eq!(
+                base[k],
+                r[k],
+                "{k}: {threads} threads, {} files",
+                order.len()
+            );
+        }
     }
+    base
+}
+
+#[test]
+fn threads_and_file_order_do_not_change_the_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, _) = gen(dir.path(), DARKNET, 20, 21, "a.pcap");
+    let (b, _) = gen(dir.path(), DARKNET, 20, 22, "b.pcap");
+    let data = dir.path().join("data");
+    // One file: read on one thread, analysed on the others.
+    assert_thread_and_order_invariant(&data, &[&a]);
+    // Two files covering the same hour.
+    assert_thread_and_order_invariant(&data, &[&a, &b]);
 }
 
 #[test]
@@ -358,39 +369,7 @@ fn files_from_different_hours_give_the_same_report_on_any_thread_count() {
             .arg(&b),
         0,
     );
-    let data = dir.path().join("data");
-    let one = analyze(
-        &data,
-        DARKNET,
-        &[&a, &b],
-        &["--no-store", "--threads", "1"],
-        0,
-    );
-    let two = analyze(
-        &data,
-        DARKNET,
-        &[&b, &a],
-        &["--no-store", "--threads", "2"],
-        0,
-    );
-    let three = analyze(
-        &data,
-        DARKNET,
-        &[&a, &b],
-        &["--no-store", "--threads", "3"],
-        0,
-    );
-    for k in [
-        "totals",
-        "timeseries",
-        "scanners",
-        "attacks",
-        "top_sources",
-        "warnings",
-    ] {
-        assert_eq!(one[k], two[k], "{k}: 1 thread (h0,h1) vs 2 threads (h1,h0)");
-        assert_eq!(one[k], three[k], "{k}: 1 thread vs 3 threads");
-    }
+    let one = assert_thread_and_order_invariant(&dir.path().join("data"), &[&a, &b]);
     // Minutes with packets only: 00:00–00:29 and 01:00–01:29.
     let minutes: Vec<&str> = one["timeseries"]
         .as_array()

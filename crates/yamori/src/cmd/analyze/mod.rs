@@ -62,8 +62,8 @@ pub struct Args {
     /// ASN database: GeoLite2-ASN MMDB, iptoasn.com ip2asn TSV, or CAIDA pfx2as.
     #[arg(long, value_name = "FILE")]
     pub asn: Option<PathBuf>,
-    /// Worker threads [default: one per CPU for several files, 1 for a single file].
-    /// 1 = read and analyse on one thread; N with one file shards its sources over N threads.
+    /// Threads [default: one per CPU]. 1 = read and analyse on one thread. Several files are
+    /// analysed in parallel; one file is read on one thread and analysed on the others.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Do not store the analysis in the data directory.

@@ -339,7 +339,9 @@ fn run_sharded(
     threads: usize,
     counter: Arc<AtomicU64>,
 ) -> anyhow::Result<(Analyzer, InputFile)> {
-    let shards = threads.max(1);
+    // The reading/decoding thread needs a core of its own: with `threads` cores, `threads - 1`
+    // analyzers. On 2 cores that is a two-stage pipeline (decode | analyse) with nothing to merge.
+    let shards = threads.saturating_sub(1).max(1);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..shards)
         .map(|_| crossbeam_channel::bounded::<Vec<Item>>(BATCHES_PER_WORKER))
         .unzip();
