@@ -13,13 +13,20 @@ use clap::{Parser, Subcommand};
 /// Yamori (家守, "house guard"): an IoT-security observatory on one machine.
 ///
 /// Observe a darknet (traffic to unused addresses), survey the IoT devices you are authorised
-/// to survey, share what you find over STIX 2.1 / TAXII 2.1, and see it all on a dashboard.
+/// to survey, and share what you find over STIX 2.1 / TAXII 2.1.
 ///
 /// Start with `yamori demo`, or:
 ///   yamori gen-traffic --darknet 203.0.113.0/24 -o sample.pcap
 ///   yamori analyze --darknet 203.0.113.0/24 sample.pcap
 #[derive(Parser, Debug)]
-#[command(name = "yamori", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "yamori",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    verbatim_doc_comment
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -56,9 +63,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Write a realistic synthetic darknet capture (deterministic by seed) and print its ground truth.
     GenTraffic(cmd::gen_traffic::Args),
-    /// Analyse darknet captures: categories, scanners, tool fingerprints, DDoS victims, time series.
     Analyze(cmd::analyze::Args),
-    /// Run the hub: TAXII 2.1 server, REST API and dashboard.
+    /// Run the hub: a TAXII 2.1 server over the store (HTTPS on 127.0.0.1:9443).
     Serve(cmd::serve::Args),
     /// Manage hub users and their per-collection permissions.
     #[command(subcommand)]
@@ -75,9 +81,7 @@ pub enum Command {
     Vulndb(cmd::vulndb::Command),
     /// Write one notice per owner (ISP / organisation) from survey results.
     Notify(cmd::notify::Args),
-    /// One command tour: generate traffic, analyse it, start the hub and the dashboard.
     Demo(cmd::demo::Args),
-    /// Measure Yamori against the anchor tools on this machine and print ratios.
     Bench(cmd::bench::Args),
 }
 

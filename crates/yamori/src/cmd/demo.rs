@@ -9,12 +9,14 @@ use anyhow::Context;
 use clap::Parser;
 use yamori_store::Store;
 
-/// Generate a realistic darknet capture, analyse it, publish the results as STIX into the hub
-/// and serve the hub on localhost (HTTPS, generated certificate). Safe to run again: the
+/// One-command tour: generate darknet traffic, analyse it, publish STIX, serve the hub.
+///
+/// Generates a realistic darknet capture, analyses it, publishes the results as STIX into the
+/// hub and serves the hub on localhost (HTTPS, generated certificate). Safe to run again: the
 /// analysis is replaced and published objects are de-duplicated.
 ///
 /// Example:
-///   yamori demo                       # then open the printed URL
+///   yamori demo                       # then query the hub with the printed token and curl line
 ///   yamori demo --no-serve            # stop after publishing (scripts, CI)
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]

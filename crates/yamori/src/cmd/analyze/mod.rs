@@ -14,7 +14,7 @@ use anyhow::Context;
 use yamori_store::{FileDigest, NewAnalysis, PutOutcome, Store};
 use yamori_telescope::Report;
 
-/// Analyse darknet captures.
+/// Analyse darknet captures: categories, scanners, tool fingerprints, DDoS victims, time series
 ///
 /// Reads pcap, pcapng (several interfaces, any timestamp resolution) and gzip-compressed
 /// captures, or `-` for stdin. Every packet addressed to the darknet is classified (NICTER's

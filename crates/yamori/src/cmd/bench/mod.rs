@@ -9,7 +9,10 @@ mod telescope;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-/// Measure Yamori against the anchor tools (tcpdump, tshark) and print ratios.
+/// Measure Yamori against the anchor tools on this machine and print ratios.
+///
+/// Each tool runs on the same page-cached capture; medians of several runs and ratios are
+/// printed (docs/BENCHMARKS.md records them).
 ///
 /// Example:
 ///   yamori bench telescope                       # 5 M packets / 5,000 sources and 20 M / 2 M sources
