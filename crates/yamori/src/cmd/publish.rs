@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use yamori_hub::client::{collection_url, Auth, ClientOptions, TaxiiClient};
+use yamori_hub::client::collection_url;
 use yamori_intel::markings::Tlp2;
 use yamori_intel::{telescope_bundle_with, validate_object, Options, OrgIdentity};
 use yamori_store::taxii::Collection;
@@ -53,22 +53,9 @@ pub struct Args {
     /// Post the bundle's objects to this TAXII 2.1 API root URL, e.g. https://hub:9443/api1/
     #[arg(long, conflicts_with = "local")]
     pub to: Option<String>,
-    /// Bearer token for --to.
-    #[arg(
-        long,
-        env = "YAMORI_PEER_TOKEN",
-        hide_env_values = true,
-        conflicts_with = "user"
-    )]
-    pub token: Option<String>,
-    /// HTTP Basic user for --to (password from YAMORI_PEER_PASSWORD).
-    #[arg(long)]
-    pub user: Option<String>,
-    #[arg(long, env = "YAMORI_PEER_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
-    /// Trust this PEM certificate for --to (e.g. the hub's generated tls/cert.pem).
-    #[arg(long)]
-    pub ca_cert: Option<PathBuf>,
+    /// Credentials and trust for --to.
+    #[command(flatten)]
+    pub peer: super::sync::PeerAuth,
     /// Add the objects to a collection of the local hub store (data dir or --database).
     #[arg(long)]
     pub local: bool,
@@ -119,20 +106,7 @@ fn raw_objects(objects: &[Value]) -> anyhow::Result<Vec<Box<RawValue>>> {
 }
 
 fn post(a: &Args, api_root: &str, objects: &[Value]) -> anyhow::Result<ExitCode> {
-    let auth = match (&a.token, &a.user) {
-        (Some(t), _) => Auth::Bearer(t.clone()),
-        (None, Some(u)) => Auth::Basic {
-            user: u.clone(),
-            password: a.password.clone().unwrap_or_default(),
-        },
-        _ => Auth::None,
-    };
-    let options = ClientOptions {
-        ca_cert: a.ca_cert.clone(),
-        danger_accept_invalid_certs: false,
-        timeout: None,
-    };
-    let client = TaxiiClient::new(auth, &options)?;
+    let client = a.peer.client()?;
     let collection = client
         .find_collection(api_root, &a.collection)
         .with_context(|| format!("finding collection {:?} at {api_root}", a.collection))?;
@@ -317,10 +291,7 @@ mod tests {
             tlp: Some(Tlp2::Green),
             collection: "telescope".into(),
             to: None,
-            token: None,
-            user: None,
-            password: None,
-            ca_cert: None,
+            peer: Default::default(),
             local: false,
             db: DbArgs { database: None },
             local_api_root: "api1".into(),

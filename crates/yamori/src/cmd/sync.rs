@@ -16,24 +16,56 @@ const PAGE: u32 = 1000;
 /// How long to wait for a peer to finish a posted envelope.
 const STATUS_WAIT: Duration = Duration::from_secs(300);
 
-#[derive(clap::Args, Debug)]
-pub struct Peer {
-    /// The peer's API root URL, e.g. https://peer:9443/api1/
-    pub url: String,
+/// How to authenticate to another TAXII server (shared by `sync` and `publish --to`).
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct PeerAuth {
     /// Bearer token for the peer.
-    #[arg(long, env = "YAMORI_PEER_TOKEN", conflicts_with = "user")]
+    #[arg(
+        long,
+        env = "YAMORI_PEER_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "user"
+    )]
     pub token: Option<String>,
     /// HTTP Basic user for the peer (password from YAMORI_PEER_PASSWORD).
     #[arg(long)]
     pub user: Option<String>,
     #[arg(long, env = "YAMORI_PEER_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
-    /// Trust this PEM certificate (e.g. the peer hub's generated tls/cert.pem).
+    /// Trust this PEM certificate (e.g. the peer hub's generated tls/ca.pem).
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
     /// Accept any certificate from the peer (testing on loopback only).
     #[arg(long)]
     pub danger_accept_invalid_certs: bool,
+}
+
+impl PeerAuth {
+    /// A TAXII client with these credentials.
+    pub fn client(&self) -> anyhow::Result<TaxiiClient> {
+        let auth = match (&self.token, &self.user) {
+            (Some(t), _) => Auth::Bearer(t.clone()),
+            (None, Some(u)) => Auth::Basic {
+                user: u.clone(),
+                password: self.password.clone().unwrap_or_default(),
+            },
+            _ => Auth::None,
+        };
+        let opts = ClientOptions {
+            ca_cert: self.ca_cert.clone(),
+            danger_accept_invalid_certs: self.danger_accept_invalid_certs,
+            timeout: None,
+        };
+        Ok(TaxiiClient::new(auth, &opts)?)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Peer {
+    /// The peer's API root URL, e.g. https://peer:9443/api1/
+    pub url: String,
+    #[command(flatten)]
+    pub auth: PeerAuth,
     #[command(flatten)]
     pub db: DbArgs,
     /// Local API root.
@@ -68,23 +100,6 @@ pub enum Command {
         #[arg(long)]
         to: Option<String>,
     },
-}
-
-fn client(p: &Peer) -> anyhow::Result<TaxiiClient> {
-    let auth = match (&p.token, &p.user) {
-        (Some(t), _) => Auth::Bearer(t.clone()),
-        (None, Some(u)) => Auth::Basic {
-            user: u.clone(),
-            password: p.password.clone().unwrap_or_default(),
-        },
-        _ => Auth::None,
-    };
-    let opts = ClientOptions {
-        ca_cert: p.ca_cert.clone(),
-        danger_accept_invalid_certs: p.danger_accept_invalid_certs,
-        timeout: None,
-    };
-    Ok(TaxiiClient::new(auth, &opts)?)
 }
 
 fn local_collection(
@@ -132,7 +147,7 @@ fn pull(
     into: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(g, &peer.db)?;
-    let cl = client(peer)?;
+    let cl = peer.auth.client()?;
     let info = cl.find_collection(&peer.url, remote)?;
     let local = local_collection(
         store.as_ref(),
@@ -201,7 +216,7 @@ fn push(
     to: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(g, &peer.db)?;
-    let cl = client(peer)?;
+    let cl = peer.auth.client()?;
     let local = local_collection(store.as_ref(), &peer.local_api_root, local_name, false)?;
     let info = cl.find_collection(&peer.url, to.unwrap_or(local_name))?;
     if !info.can_write {
