@@ -59,37 +59,16 @@ fn assert_counts_match_tshark(file: &Path, report: &Value) {
     );
 }
 
-/// Scanner verdicts as address → (tool, scan kind).
-fn scanners_of_report(r: &Value) -> BTreeMap<String, (String, String)> {
-    r["scanners"]
+/// Scanner verdicts as address → (tool, scan kind), from a report or a ground truth (both
+/// list `scanners` with `address`, `tool` and `scan`).
+fn scanners_of(v: &Value) -> BTreeMap<String, (String, String)> {
+    v["scanners"]
         .as_array()
         .expect("scanners array")
         .iter()
         .map(|s| {
-            (
-                s["address"].as_str().unwrap_or_default().to_string(),
-                (
-                    s["tool"].as_str().unwrap_or_default().to_string(),
-                    s["scan"].as_str().unwrap_or("none").to_string(),
-                ),
-            )
-        })
-        .collect()
-}
-
-fn scanners_of_truth(t: &Value) -> BTreeMap<String, (String, String)> {
-    t["scanners"]
-        .as_array()
-        .expect("truth scanners")
-        .iter()
-        .map(|s| {
-            (
-                s["address"].as_str().unwrap_or_default().to_string(),
-                (
-                    s["tool"].as_str().unwrap_or_default().to_string(),
-                    s["scan"].as_str().unwrap_or("none").to_string(),
-                ),
-            )
+            let field = |k: &str| s[k].as_str().unwrap_or("none").to_string();
+            (field("address"), (field("tool"), field("scan")))
         })
         .collect()
 }
@@ -113,11 +92,7 @@ fn verdicts_equal_ground_truth_and_counts_equal_tshark() {
     let report = analyze(&data, DARKNET, &[&pcap], &[], 0);
 
     // Verdicts: exactly the generator's ground truth.
-    assert_eq!(
-        scanners_of_report(&report),
-        scanners_of_truth(&truth),
-        "scanners"
-    );
+    assert_eq!(scanners_of(&report), scanners_of(&truth), "scanners");
     assert_eq!(
         victims(&report, "attacks", "victim"),
         victims(&truth, "victims", "address"),
