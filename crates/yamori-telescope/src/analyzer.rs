@@ -222,15 +222,37 @@ impl Analyzer {
         if self.hits.is_empty() {
             return;
         }
+        let mut warm = 0u64;
+        for (src, _) in &self.hits {
+            warm = warm.wrapping_add(self.sources.warm4(*src));
+        }
         let mut found = [None; HIT_BATCH];
         for (f, (src, _)) in found.iter_mut().zip(&self.hits) {
             *f = self.sources.find4(*src);
         }
-        let mut warm = 0u64;
-        for (f, (_, hit)) in found.iter().zip(&self.hits) {
+        // Positions in the batch (and extension slots) of heavy sources, warmed in passes.
+        let mut heavy = [(0u8, 0u32); HIT_BATCH];
+        let mut n_heavy = 0;
+        for (k, (f, (_, hit))) in found.iter().zip(&self.hits).enumerate() {
             if let Some(i) = *f {
-                warm = warm.wrapping_add(self.sources.touch(i, hit.probe));
+                let (w, ext) = self.sources.touch(i, hit.probe.is_some());
+                warm = warm.wrapping_add(w);
+                if let Some(e) = ext {
+                    heavy[n_heavy] = (k as u8, e);
+                    n_heavy += 1;
+                }
             }
+        }
+        let heavy = &heavy[..n_heavy];
+        for &(_, e) in heavy {
+            warm = warm.wrapping_add(self.sources.touch_ext(e));
+        }
+        for &(_, e) in heavy {
+            warm = warm.wrapping_add(self.sources.touch_sets(e));
+        }
+        for &(k, e) in heavy {
+            let probe = self.hits.get(usize::from(k)).and_then(|(_, h)| h.probe);
+            warm = warm.wrapping_add(self.sources.touch_regs(e, probe));
         }
         std::hint::black_box(warm);
         let mut hits = std::mem::take(&mut self.hits);

@@ -204,6 +204,13 @@ impl DistinctSet {
         delta
     }
 
+    /// Reads the set's own fields, not its heap part (first step of cache warming; the
+    /// value is meaningless).
+    #[inline]
+    pub(crate) fn head(&self) -> u64 {
+        u64::from(self.len) ^ u64::from(matches!(self.big, Big::Small))
+    }
+
     /// Reads the memory an insert of `x` would touch (cache warming; the value is meaningless).
     #[inline]
     pub(crate) fn peek(&self, x: u32) -> u64 {
@@ -345,6 +352,13 @@ impl PortCounts {
             _ => other.for_each(|p, c| delta += self.add(p, c, cap)),
         }
         delta
+    }
+
+    /// Reads the set's own fields, not its heap part (first step of cache warming; the
+    /// value is meaningless).
+    #[inline]
+    pub(crate) fn head(&self) -> u64 {
+        u64::from(self.len) ^ u64::from(matches!(self.big, PortBig::Small))
     }
 
     /// Reads the memory an add of `port` would touch (cache warming; the value is meaningless).

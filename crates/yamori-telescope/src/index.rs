@@ -44,6 +44,17 @@ impl Index4 {
         }
     }
 
+    /// Loads the home slot of `key` without branching on it (cache warming ahead of
+    /// [`Index4::get`]; the value is meaningless): a batch of these keeps many misses in
+    /// flight, where `get`'s probe loop branches on each loaded slot.
+    #[inline]
+    pub(crate) fn warm(&self, key: u32) -> u64 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        self.slots[home(key, self.bits)]
+    }
+
     /// Inserts a key that is not present.
     pub(crate) fn insert(&mut self, key: u32, index: u32) {
         if (self.len + 1) * 2 > self.slots.len() {

@@ -124,27 +124,58 @@ impl SourceTable {
         }
     }
 
-    /// Warms the cache lines `hit` will touch for record `i` (second step of the batching).
+    /// Warms the index slot of an IPv4 source (step before [`SourceTable::find4`]).
     #[inline]
-    pub(crate) fn touch(&self, i: u32, probe: Option<(u32, Option<u16>)>) -> u64 {
+    pub(crate) fn warm4(&self, src: Addr) -> u64 {
+        match src {
+            Addr::V4(x) => self.idx4.warm(x),
+            Addr::V6(_) => 0,
+        }
+    }
+
+    /// Warms record `i` (second step of the batching). Returns its extension slot when the
+    /// probe will update the spilled sets of a heavy source's current window: those sit
+    /// three pointer hops further, warmed by [`Self::touch_ext`], [`Self::touch_sets`] and
+    /// [`Self::touch_regs`] in later passes over the batch, so that each pass issues
+    /// independent loads instead of one dependent chain per source.
+    #[inline]
+    pub(crate) fn touch(&self, i: u32, probe: bool) -> (u64, Option<u32>) {
         let Some(r) = self.recs.get(i as usize) else {
+            return (0, None);
+        };
+        let warm = r.packets ^ u64::from(r.cur.dsts[INLINE_DSTS - 1]);
+        let spilled = probe && (r.cur.ndst == SPILLED || r.cur.nport == SPILLED) && r.ext != 0;
+        (warm, spilled.then(|| r.ext - 1))
+    }
+
+    #[inline]
+    fn cur_sets(&self, e: u32) -> Option<&WinSets> {
+        self.exts.get(e as usize).and_then(|x| x.cur.as_deref())
+    }
+
+    /// Third step: the extension record (its pointer to the current-window sets).
+    #[inline]
+    pub(crate) fn touch_ext(&self, e: u32) -> u64 {
+        self.exts
+            .get(e as usize)
+            .map_or(0, |x| u64::from(x.cur.is_some()))
+    }
+
+    /// Fourth step: the current-window sets' own fields (their pointers to the heap parts).
+    #[inline]
+    pub(crate) fn touch_sets(&self, e: u32) -> u64 {
+        self.cur_sets(e)
+            .map_or(0, |c| c.dsts.head() ^ c.ports.head())
+    }
+
+    /// Last step: the lines the probe will update (HyperLogLog registers, or the start of
+    /// the exact sets).
+    #[inline]
+    pub(crate) fn touch_regs(&self, e: u32, probe: Option<(u32, Option<u16>)>) -> u64 {
+        let (Some(c), Some((d, port))) = (self.cur_sets(e), probe) else {
             return 0;
         };
-        let mut warm = r.packets ^ u64::from(r.cur.dsts[INLINE_DSTS - 1]);
-        // A heavy source's current window lives in its spilled sets: load the lines the probe
-        // will update too (HyperLogLog registers, or the start of the exact sets).
-        if let Some((d, port)) = probe {
-            if r.cur.ndst == SPILLED || r.cur.nport == SPILLED {
-                let ext = self.exts.get((r.ext as usize).wrapping_sub(1));
-                if let Some(c) = ext.and_then(|e| e.cur.as_deref()) {
-                    warm ^= c.dsts.peek(d);
-                    if let Some(p) = port {
-                        warm ^= c.ports.peek(p);
-                    }
-                }
-            }
-        }
-        warm
+        c.dsts.peek(d) ^ port.map_or(0, |p| c.ports.peek(p))
     }
 
     #[inline]
