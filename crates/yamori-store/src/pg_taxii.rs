@@ -8,7 +8,7 @@ use ::postgres::GenericClient;
 use crate::pg::{pg, PgStore};
 use crate::sqlite_taxii::{next_date_added, same_json, LAST_ADDED_KEY};
 use crate::taxii::{
-    build_query, version_clause, AddOutcome, Collection, NewObject, ObjectQuery, Page, Param,
+    build_delete, build_query, AddOutcome, Collection, NewObject, ObjectQuery, Page, Param,
     StatusDetails, StoredObject, TaxiiStatus, TaxiiStore, VersionFilter,
 };
 use crate::{Result, StoreError};
@@ -276,26 +276,9 @@ impl TaxiiStore for PgStore {
         versions: &VersionFilter,
         spec_versions: &[String],
     ) -> Result<u64> {
-        let mut params = vec![
-            Param::Text(collection_id.to_string()),
-            Param::Text(object_id.to_string()),
-        ];
-        let ph = |n: usize| format!("${n}");
-        let mut sql = "DELETE FROM taxii_objects WHERE seq IN (SELECT o.seq FROM taxii_objects o \
-                       WHERE o.collection_id = $1 AND o.object_id = $2"
-            .to_string();
-        sql.push_str(&version_clause(versions, &mut params, &ph));
-        if !spec_versions.is_empty() {
-            let marks: Vec<String> = spec_versions
-                .iter()
-                .map(|s| {
-                    params.push(Param::Text(s.clone()));
-                    ph(params.len())
-                })
-                .collect();
-            sql.push_str(&format!(" AND o.spec_version IN ({})", marks.join(",")));
-        }
-        sql.push(')');
+        let (sql, params) = build_delete(collection_id, object_id, versions, spec_versions, &|n| {
+            format!("${n}")
+        });
         let b = boxed(&params);
         self.conn()?
             .execute(&sql, &refs(&b))

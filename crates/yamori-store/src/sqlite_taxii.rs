@@ -4,7 +4,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transact
 
 use crate::sqlite::{db, SqliteStore};
 use crate::taxii::{
-    build_query, format_taxii, parse_timestamp, taxii_now, version_clause, AddOutcome, Collection,
+    build_delete, build_query, format_taxii, parse_timestamp, taxii_now, AddOutcome, Collection,
     NewObject, ObjectQuery, Page, Param, StatusDetails, StoredObject, TaxiiStatus, TaxiiStore,
     VersionFilter,
 };
@@ -292,26 +292,9 @@ impl TaxiiStore for SqliteStore {
         versions: &VersionFilter,
         spec_versions: &[String],
     ) -> Result<u64> {
-        let mut params = vec![
-            Param::Text(collection_id.to_string()),
-            Param::Text(object_id.to_string()),
-        ];
-        let ph = |n: usize| format!("?{n}");
-        let mut sql = "DELETE FROM taxii_objects WHERE seq IN (SELECT o.seq FROM taxii_objects o \
-                       WHERE o.collection_id = ?1 AND o.object_id = ?2"
-            .to_string();
-        sql.push_str(&version_clause(versions, &mut params, &ph));
-        if !spec_versions.is_empty() {
-            let marks: Vec<String> = spec_versions
-                .iter()
-                .map(|s| {
-                    params.push(Param::Text(s.clone()));
-                    ph(params.len())
-                })
-                .collect();
-            sql.push_str(&format!(" AND o.spec_version IN ({})", marks.join(",")));
-        }
-        sql.push(')');
+        let (sql, params) = build_delete(collection_id, object_id, versions, spec_versions, &|n| {
+            format!("?{n}")
+        });
         let n = self
             .lock()
             .execute(&sql, params_from_iter(params.iter().map(bind)))

@@ -302,6 +302,40 @@ pub fn build_query(q: &ObjectQuery, ph: &dyn Fn(usize) -> String) -> (String, Ve
     (sql, params)
 }
 
+/// The DELETE statement for `DELETE …/objects/{id}/` with its filters, for either backend
+/// (`ph` writes placeholder n: `?n` for SQLite, `$n` for PostgreSQL).
+pub fn build_delete(
+    collection_id: &str,
+    object_id: &str,
+    versions: &VersionFilter,
+    spec_versions: &[String],
+    ph: &dyn Fn(usize) -> String,
+) -> (String, Vec<Param>) {
+    let mut params = vec![
+        Param::Text(collection_id.to_string()),
+        Param::Text(object_id.to_string()),
+    ];
+    let mut sql = format!(
+        "DELETE FROM taxii_objects WHERE seq IN (SELECT o.seq FROM taxii_objects o \
+         WHERE o.collection_id = {} AND o.object_id = {}",
+        ph(1),
+        ph(2)
+    );
+    sql.push_str(&version_clause(versions, &mut params, ph));
+    if !spec_versions.is_empty() {
+        let marks: Vec<String> = spec_versions
+            .iter()
+            .map(|s| {
+                params.push(Param::Text(s.clone()));
+                ph(params.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND o.spec_version IN ({})", marks.join(",")));
+    }
+    sql.push(')');
+    (sql, params)
+}
+
 /// The `AND (...)` selecting versions; empty when all versions are wanted.
 pub fn version_clause(
     v: &VersionFilter,
