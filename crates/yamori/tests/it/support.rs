@@ -34,20 +34,31 @@ pub fn gen(
     seed: u64,
     name: &str,
 ) -> (PathBuf, serde_json::Value) {
+    gen_with(dir, darknet, minutes, seed, name, &[])
+}
+
+/// [`gen`] with extra `gen-traffic` flags (e.g. `--link sll`, `--start …`).
+pub fn gen_with(
+    dir: &Path,
+    darknet: &str,
+    minutes: u32,
+    seed: u64,
+    name: &str,
+    extra: &[&str],
+) -> (PathBuf, serde_json::Value) {
     let pcap = dir.join(name);
     let truth = dir.join(format!("{name}.truth.json"));
     run_ok(
         yamori()
+            .args(["gen-traffic", "--darknet", darknet])
             .args([
-                "gen-traffic",
-                "--darknet",
-                darknet,
                 "--minutes",
                 &minutes.to_string(),
                 "--seed",
                 &seed.to_string(),
-                "-o",
             ])
+            .args(extra)
+            .arg("-o")
             .arg(&pcap)
             .arg("--truth")
             .arg(&truth),

@@ -190,23 +190,13 @@ fn captures_written_by_tshark_tools_read_the_same() {
     // headers (`editcap -T` would only relabel Ethernet frames). Everything but byte totals,
     // which include the link header, must be the same.
     for link in ["sll", "raw"] {
-        let file = dir.path().join(format!("base-{link}.pcap"));
-        run_ok(
-            yamori()
-                .args([
-                    "gen-traffic",
-                    "--darknet",
-                    DARKNET,
-                    "--minutes",
-                    "15",
-                    "--seed",
-                    "11",
-                    "--link",
-                    link,
-                    "-o",
-                ])
-                .arg(&file),
-            0,
+        let (file, _) = gen_with(
+            dir.path(),
+            DARKNET,
+            15,
+            11,
+            &format!("base-{link}.pcap"),
+            &["--link", link],
         );
         let r = analyze(&data, DARKNET, &[&file], &["--no-store"], 0);
         for k in ["totals", "scanners", "top_sources"] {
@@ -328,21 +318,13 @@ fn json_report_validates_against_its_schema() {
 fn files_from_different_hours_give_the_same_report_on_any_thread_count() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (a, _) = gen(dir.path(), DARKNET, 30, 31, "h0.pcap");
-    let b = dir.path().join("h1.pcap");
-    run_ok(
-        yamori()
-            .args([
-                "gen-traffic",
-                "--darknet",
-                DARKNET,
-                "--minutes",
-                "30",
-                "--seed",
-                "32",
-            ])
-            .args(["--start", "2026-11-01T01:00:00Z", "-o"])
-            .arg(&b),
-        0,
+    let (b, _) = gen_with(
+        dir.path(),
+        DARKNET,
+        30,
+        32,
+        "h1.pcap",
+        &["--start", "2026-11-01T01:00:00Z"],
     );
     let one = assert_thread_and_order_invariant(&dir.path().join("data"), &[&a, &b]);
     // Minutes with packets only: 00:00–00:29 and 01:00–01:29.
