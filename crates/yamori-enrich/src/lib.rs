@@ -123,6 +123,12 @@ impl yamori_telescope::SourceEnricher for Enricher {
             country: loc.country,
             asn: loc.asn,
             as_org: loc.as_org,
+            location: loc.latitude.zip(loc.longitude).map(|(latitude, longitude)| {
+                yamori_telescope::GeoPoint {
+                    latitude,
+                    longitude,
+                }
+            }),
         }
     }
 }

@@ -39,6 +39,7 @@ fn main() {
                 country: None,
                 asn: None,
                 as_org: None,
+                location: None,
             })
             .collect(),
         ..Report::default()

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod dashboard;
 pub mod pg;
 mod pg_accounts;
 mod pg_taxii;
@@ -20,6 +21,7 @@ pub mod taxii;
 pub mod vulndb;
 
 pub use accounts::AccountStore;
+pub use dashboard::DashboardStore;
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
 pub use sqlite::SqliteStore;
 pub use taxii::TaxiiStore;
@@ -54,7 +56,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything Yamori persists. Backends are synchronous; async callers (the hub) call them
 /// from `spawn_blocking` so no lock or connection is held across an `.await`.
-pub trait Store: TaxiiStore + AccountStore + Send + Sync {
+pub trait Store: TaxiiStore + AccountStore + DashboardStore + Send + Sync {
     /// Store one analysis; idempotent by the set of input file digests (see [`analysis`]).
     fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome>;
     fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>>;

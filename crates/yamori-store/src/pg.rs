@@ -73,6 +73,8 @@ impl PgStore {
         }
         store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
         store.migrate("taxii", crate::pg_taxii::TAXII_MIGRATIONS)?;
+        store.migrate("dashboard", crate::dashboard::PG_MIGRATIONS)?;
+        store.index_unindexed()?;
         Ok(store)
     }
 
@@ -128,6 +130,86 @@ fn files_of(c: &mut impl ::postgres::GenericClient, id: &str) -> Result<Vec<File
         .collect())
 }
 
+/// Write the dashboard index of one analysis (inside the caller's transaction).
+fn index_analysis(tx: &mut Transaction<'_>, id: &str, report_json: &str) -> Result<()> {
+    let batch = crate::dashboard::index_report(id, report_json, &|n| format!("${n}"))?;
+    let mut prepared = Vec::with_capacity(batch.sqls.len());
+    for sql in &batch.sqls {
+        prepared.push(tx.prepare(sql).map_err(pg("index analysis"))?);
+    }
+    for (table, params) in &batch.rows {
+        let boxed = crate::pg_taxii::boxed(params);
+        tx.execute(&prepared[*table], &crate::pg_taxii::refs(&boxed))
+            .map_err(pg("index analysis"))?;
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// Index analyses stored before the dashboard tables existed (once, at open).
+    fn index_unindexed(&self) -> Result<()> {
+        let mut c = self.conn()?;
+        let ids: Vec<String> = c
+            .query(
+                "SELECT id FROM analyses WHERE id NOT IN (SELECT analysis_id FROM tel_analyses)",
+                &[],
+            )
+            .map_err(pg("find unindexed analyses"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for id in ids {
+            let mut tx = c.transaction().map_err(pg("index analysis"))?;
+            let json: String = tx
+                .query_one("SELECT report_json FROM analyses WHERE id = $1", &[&id])
+                .map_err(pg("index analysis"))?
+                .get(0);
+            index_analysis(&mut tx, &id, &json)?;
+            tx.commit().map_err(pg("index analysis"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::dashboard::DashboardStore for PgStore {
+    fn dash_select(
+        &self,
+        sql: &str,
+        params: &[crate::taxii::Param],
+    ) -> Result<Vec<Vec<crate::dashboard::Value>>> {
+        use crate::dashboard::Value;
+        use ::postgres::types::Type;
+        let mut c = self.conn()?;
+        let boxed = crate::pg_taxii::boxed(params);
+        let rows = c
+            .query(sql, &crate::pg_taxii::refs(&boxed))
+            .map_err(pg("dashboard query"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut row = Vec::with_capacity(r.len());
+            for (i, col) in r.columns().iter().enumerate() {
+                let t = col.type_();
+                let v = if *t == Type::INT8 {
+                    r.get::<_, Option<i64>>(i).map(Value::Int)
+                } else if *t == Type::INT4 {
+                    r.get::<_, Option<i32>>(i).map(|v| Value::Int(i64::from(v)))
+                } else if *t == Type::FLOAT8 {
+                    r.get::<_, Option<f64>>(i).map(Value::Real)
+                } else {
+                    r.get::<_, Option<String>>(i).map(Value::Text)
+                };
+                row.push(v.unwrap_or(Value::Null));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn dash_placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+}
+
 fn put_analysis_tx(tx: &mut Transaction<'_>, a: &NewAnalysis) -> Result<PutOutcome> {
     let id = a.id();
     let mut overlapping: Vec<String> = Vec::new();
@@ -171,6 +253,7 @@ fn put_analysis_tx(tx: &mut Transaction<'_>, a: &NewAnalysis) -> Result<PutOutco
         ],
     )
     .map_err(pg("insert analysis"))?;
+    index_analysis(tx, &id, &a.report_json)?;
     for f in &a.files {
         tx.execute(
             "INSERT INTO analysis_files (analysis_id, sha256, name, bytes) VALUES ($1, $2, $3, $4)

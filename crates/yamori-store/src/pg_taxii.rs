@@ -75,19 +75,22 @@ pub(crate) const TAXII_MIGRATIONS: &[&str] = &[
      CREATE INDEX taxii_statuses_pending ON taxii_statuses(pending_count);",
 ];
 
-fn boxed(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
+pub(crate) fn boxed(params: &[Param]) -> Vec<Box<dyn ToSql + Sync>> {
     params
         .iter()
         .map(|p| -> Box<dyn ToSql + Sync> {
             match p {
                 Param::Text(s) => Box::new(s.clone()),
                 Param::Int(i) => Box::new(*i),
+                Param::OptText(s) => Box::new(s.clone()),
+                Param::OptInt(i) => Box::new(*i),
+                Param::OptReal(f) => Box::new(*f),
             }
         })
         .collect()
 }
 
-fn refs(b: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+pub(crate) fn refs(b: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
     b.iter().map(|x| x.as_ref()).collect()
 }
 

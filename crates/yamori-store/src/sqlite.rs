@@ -66,6 +66,8 @@ impl SqliteStore {
         };
         store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
         store.migrate("taxii", crate::sqlite_taxii::TAXII_MIGRATIONS)?;
+        store.migrate("dashboard", crate::dashboard::SQLITE_MIGRATIONS)?;
+        store.index_unindexed()?;
         Ok(store)
     }
 
@@ -100,6 +102,87 @@ impl SqliteStore {
     /// thread panicked mid-call; SQLite's own transactions keep the file consistent.
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Write the dashboard index of one analysis (inside the caller's transaction).
+fn index_analysis(tx: &Connection, id: &str, report_json: &str) -> Result<()> {
+    let batch = crate::dashboard::index_report(id, report_json, &|n| format!("?{n}"))?;
+    for (table, params) in &batch.rows {
+        let mut st = tx
+            .prepare_cached(&batch.sqls[*table])
+            .map_err(db("index analysis"))?;
+        let bound: Vec<&dyn rusqlite::ToSql> =
+            params.iter().map(crate::sqlite_taxii::bind).collect();
+        st.execute(bound.as_slice()).map_err(db("index analysis"))?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Index analyses stored before the dashboard tables existed (once, at open).
+    fn index_unindexed(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let ids: Vec<String> = {
+            let mut q = conn
+                .prepare(
+                    "SELECT id FROM analyses WHERE id NOT IN (SELECT analysis_id FROM tel_analyses)",
+                )
+                .map_err(db("find unindexed analyses"))?;
+            let rows = q
+                .query_map([], |r| r.get(0))
+                .map_err(db("find unindexed analyses"))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(db("find unindexed analyses"))?
+        };
+        for id in ids {
+            let tx = conn.transaction().map_err(db("index analysis"))?;
+            let json: String = tx
+                .query_row("SELECT report_json FROM analyses WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })
+                .map_err(db("index analysis"))?;
+            index_analysis(&tx, &id, &json)?;
+            tx.commit().map_err(db("index analysis"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::dashboard::DashboardStore for SqliteStore {
+    fn dash_select(
+        &self,
+        sql: &str,
+        params: &[crate::taxii::Param],
+    ) -> Result<Vec<Vec<crate::dashboard::Value>>> {
+        use crate::dashboard::Value;
+        use rusqlite::types::ValueRef;
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(sql).map_err(db("dashboard query"))?;
+        let n = st.column_count();
+        let bound: Vec<&dyn rusqlite::ToSql> =
+            params.iter().map(crate::sqlite_taxii::bind).collect();
+        let mut rows = st.query(bound.as_slice()).map_err(db("dashboard query"))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db("dashboard query"))? {
+            let mut row = Vec::with_capacity(n);
+            for i in 0..n {
+                row.push(match r.get_ref(i).map_err(db("dashboard query"))? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Real(v) => Value::Real(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn dash_placeholder(&self, n: usize) -> String {
+        format!("?{n}")
     }
 }
 
@@ -158,6 +241,7 @@ impl Store for SqliteStore {
             ],
         )
         .map_err(db("insert analysis"))?;
+        index_analysis(&tx, &id, &a.report_json)?;
         for f in &a.files {
             tx.execute(
                 "INSERT OR IGNORE INTO analysis_files (analysis_id, sha256, name, bytes) VALUES (?1, ?2, ?3, ?4)",

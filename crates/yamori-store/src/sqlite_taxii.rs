@@ -85,10 +85,13 @@ pub(crate) fn next_date_added(last: Option<&str>) -> String {
     }
 }
 
-fn bind(p: &Param) -> &dyn rusqlite::ToSql {
+pub(crate) fn bind(p: &Param) -> &dyn rusqlite::ToSql {
     match p {
         Param::Text(s) => s,
         Param::Int(i) => i,
+        Param::OptText(s) => s,
+        Param::OptInt(i) => i,
+        Param::OptReal(f) => f,
     }
 }
 

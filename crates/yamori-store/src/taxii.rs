@@ -248,6 +248,9 @@ pub fn taxii_key(s: &str) -> Option<String> {
 pub enum Param {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
+    OptReal(Option<f64>),
 }
 
 /// Build the SELECT for `q` shared by both backends. `ph(n)` renders placeholder number `n`

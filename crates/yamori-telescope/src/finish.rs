@@ -151,6 +151,7 @@ impl Analyzer {
                 country: e.country,
                 asn: e.asn,
                 as_org: e.as_org,
+                location: e.location,
             }
         };
 

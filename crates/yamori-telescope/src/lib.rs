@@ -24,14 +24,16 @@ mod winsets;
 
 pub use analyzer::Analyzer;
 pub use config::Config;
-pub use report::Report;
+pub use report::{GeoPoint, Report};
 
 /// Geo/ASN facts about one address, from whatever databases the caller has.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Enrichment {
     pub country: Option<String>,
     pub asn: Option<u32>,
     pub as_org: Option<String>,
+    /// Position of the address (city or country level, as the database gives it).
+    pub location: Option<GeoPoint>,
 }
 
 /// Looks up sources and victims at [`Analyzer::finish`] (once per address, not per packet).

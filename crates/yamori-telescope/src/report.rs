@@ -223,6 +223,17 @@ pub struct SourceSummary {
     pub country: Option<String>,
     pub asn: Option<u32>,
     pub as_org: Option<String>,
+    /// Where the geolocation database places the address; absent without one (or when it
+    /// has no position for it). Optional, so reports written before it existed still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
+}
+
+/// A WGS 84 position in degrees.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
 }
 
 /// A DDoS attack inferred from backscatter.

@@ -31,6 +31,7 @@ pub fn source(address: &str, tool: Tool, scan: Option<ScanKind>, packets: u64) -
         country: None,
         asn: None,
         as_org: None,
+        location: None,
     }
 }
 

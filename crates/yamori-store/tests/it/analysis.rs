@@ -13,7 +13,7 @@ fn file(n: &str) -> FileDigest {
 fn analysis(files: &[&str], replace: bool) -> NewAnalysis {
     NewAnalysis {
         files: files.iter().map(|f| file(f)).collect(),
-        report_json: format!("{{\"files\":{}}}", files.len()),
+        report_json: crate::dashboard::report_json(files.len()),
         first_packet: Some("2024-01-01T00:00:00Z".into()),
         last_packet: None,
         darknet_packets: 7,
@@ -35,7 +35,7 @@ fn analysis_idempotency_and_overlap() {
             PutOutcome::Replaced { id: id.clone() }
         );
         let got = s.get_analysis(&id).expect("get").expect("stored");
-        assert_eq!(got.report_json, "{\"files\":2}");
+        assert_eq!(got.report_json, crate::dashboard::report_json(2));
         assert_eq!(got.meta.files.len(), 2);
         assert_eq!(got.meta.darknet_packets, 7);
         let overlap = analysis(&["b", "c"], false);

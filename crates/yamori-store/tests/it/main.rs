@@ -4,4 +4,5 @@
 
 mod analysis;
 mod backends;
+mod dashboard;
 mod taxii;

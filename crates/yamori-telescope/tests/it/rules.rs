@@ -360,6 +360,7 @@ impl SourceEnricher for FakeGeo {
             country: Some(if v4 { "JP" } else { "NL" }.to_string()),
             asn: Some(if v4 { 64_496 } else { 64_511 }),
             as_org: Some("Example".to_string()),
+            location: None,
         }
     }
 }

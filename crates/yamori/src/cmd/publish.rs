@@ -270,6 +270,7 @@ mod tests {
                 country: None,
                 asn: None,
                 as_org: None,
+                location: None,
             }],
             ..Report::default()
         };

@@ -1,0 +1,345 @@
+//! The dashboard's SELECTs, written once for both backends.
+
+use super::{DashboardStore, Value};
+use crate::taxii::Param;
+use crate::Result;
+
+/// The span of stored minutes: [first_s, end_s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub first_s: i64,
+    pub end_s: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesBucket {
+    /// Bucket start, Unix seconds.
+    pub t: i64,
+    /// Packets per category, in `Category::ALL` order.
+    pub counts: [u64; 10],
+}
+
+/// Totals of the analyses overlapping a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub analyses: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub sources: u64,
+    pub scanners: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetSum {
+    pub key: String,
+    pub packets: u64,
+    pub sources: u64,
+}
+
+/// Which sources to list. Times are Unix seconds; a source is in [from, to) when its
+/// first..=last span overlaps it.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFilter {
+    pub from: i64,
+    pub to: i64,
+    pub country: Option<String>,
+    pub tool: Option<String>,
+    pub scanners_only: bool,
+    pub located_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    pub id: i64,
+    pub analysis_id: String,
+    pub address: String,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_s: i64,
+    pub last_s: i64,
+    pub scanner: bool,
+    pub tool: String,
+    pub kind: String,
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// The report's JSON of this source (`SourceSummary`).
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttackRow {
+    pub id: i64,
+    pub analysis_id: String,
+    pub victim: String,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub packets: u64,
+    /// The report's JSON of this attack.
+    pub detail: String,
+}
+
+/// Collects parameters and renders their placeholders.
+struct Binder<'a, S: ?Sized> {
+    store: &'a S,
+    params: Vec<Param>,
+}
+
+impl<'a, S: DashboardStore + ?Sized> Binder<'a, S> {
+    fn new(store: &'a S) -> Self {
+        Self {
+            store,
+            params: Vec::new(),
+        }
+    }
+    fn bind(&mut self, p: Param) -> String {
+        self.params.push(p);
+        self.store.dash_placeholder(self.params.len())
+    }
+    fn int(&mut self, i: i64) -> String {
+        self.bind(Param::Int(i))
+    }
+    fn run(self, sql: &str) -> Result<Vec<Vec<Value>>> {
+        self.store.dash_select(sql, &self.params)
+    }
+}
+
+fn u(v: &Value) -> u64 {
+    u64::try_from(v.int()).unwrap_or(0)
+}
+
+pub(super) fn bounds<S: DashboardStore + ?Sized>(s: &S) -> Result<Option<Bounds>> {
+    let rows = Binder::new(s).run("SELECT MIN(minute), MAX(minute) FROM tel_minutes")?;
+    Ok(rows.first().and_then(|r| match (&r[0], &r[1]) {
+        (Value::Int(a), Value::Int(b)) => Some(Bounds {
+            first_s: *a,
+            end_s: b + 60,
+        }),
+        _ => None,
+    }))
+}
+
+pub(super) fn series<S: DashboardStore + ?Sized>(
+    s: &S,
+    from: i64,
+    to: i64,
+    bucket: i64,
+) -> Result<Vec<SeriesBucket>> {
+    let b = bucket.max(60);
+    let sums: Vec<String> = (0..10)
+        .map(|i| format!("CAST(SUM(c{i}) AS BIGINT)"))
+        .collect();
+    let mut q = Binder::new(s);
+    // `b` is an integer we computed, inlined so both backends group by the same expression.
+    let sql = format!(
+        "SELECT (minute / {b}) * {b} AS t, {} FROM tel_minutes \
+         WHERE minute >= {} AND minute < {} GROUP BY (minute / {b}) * {b} ORDER BY t",
+        sums.join(", "),
+        q.int(from),
+        q.int(to)
+    );
+    Ok(q.run(&sql)?
+        .iter()
+        .map(|r| {
+            let mut counts = [0u64; 10];
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c = u(&r[i + 1]);
+            }
+            SeriesBucket {
+                t: r[0].int(),
+                counts,
+            }
+        })
+        .collect())
+}
+
+pub(super) fn totals<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64) -> Result<Totals> {
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(packets), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(bytes), 0) AS BIGINT), CAST(COALESCE(SUM(sources), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(scanners), 0) AS BIGINT) FROM tel_analyses \
+         WHERE last_s >= {} AND first_s < {}",
+        q.int(from),
+        q.int(to)
+    );
+    let rows = q.run(&sql)?;
+    Ok(rows
+        .first()
+        .map(|r| Totals {
+            analyses: u(&r[0]),
+            packets: u(&r[1]),
+            bytes: u(&r[2]),
+            sources: u(&r[3]),
+            scanners: u(&r[4]),
+        })
+        .unwrap_or_default())
+}
+
+pub(super) fn facet<S: DashboardStore + ?Sized>(
+    s: &S,
+    facet: &str,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<FacetSum>> {
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT f.key, CAST(SUM(f.packets) AS BIGINT), CAST(SUM(f.sources) AS BIGINT) \
+         FROM tel_facets f JOIN tel_analyses a ON a.analysis_id = f.analysis_id \
+         WHERE f.facet = {} AND a.last_s >= {} AND a.first_s < {} \
+         GROUP BY f.key ORDER BY 2 DESC, f.key LIMIT {}",
+        q.bind(Param::Text(facet.into())),
+        q.int(from),
+        q.int(to),
+        q.int(i64::from(limit))
+    );
+    Ok(q.run(&sql)?
+        .iter()
+        .map(|r| FacetSum {
+            key: r[0].text().unwrap_or_default(),
+            packets: u(&r[1]),
+            sources: u(&r[2]),
+        })
+        .collect())
+}
+
+const SOURCE_COLS: &str = "id, analysis_id, address, packets, bytes, first_s, last_s, scanner, \
+                           tool, kind, country, asn, lat, lon, detail";
+
+fn source_row(r: &[Value]) -> SourceRow {
+    SourceRow {
+        id: r[0].int(),
+        analysis_id: r[1].text().unwrap_or_default(),
+        address: r[2].text().unwrap_or_default(),
+        packets: u(&r[3]),
+        bytes: u(&r[4]),
+        first_s: r[5].int(),
+        last_s: r[6].int(),
+        scanner: r[7].int() != 0,
+        tool: r[8].text().unwrap_or_default(),
+        kind: r[9].text().unwrap_or_default(),
+        country: r[10].text(),
+        asn: match r[11] {
+            Value::Int(a) => u32::try_from(a).ok(),
+            _ => None,
+        },
+        latitude: r[12].real(),
+        longitude: r[13].real(),
+        detail: r[14].text().unwrap_or_default(),
+    }
+}
+
+pub(super) fn sources<S: DashboardStore + ?Sized>(
+    s: &S,
+    f: &SourceFilter,
+    after: Option<(i64, i64)>,
+    limit: u32,
+) -> Result<Vec<SourceRow>> {
+    let mut q = Binder::new(s);
+    let mut sql = format!(
+        "SELECT {SOURCE_COLS} FROM tel_sources WHERE last_s >= {} AND first_s < {}",
+        q.int(f.from),
+        q.int(f.to)
+    );
+    if let Some(c) = &f.country {
+        sql.push_str(&format!(" AND country = {}", q.bind(Param::Text(c.clone()))));
+    }
+    if f.scanners_only || f.tool.is_some() {
+        sql.push_str(" AND scanner = 1");
+    }
+    if let Some(t) = &f.tool {
+        sql.push_str(&format!(" AND tool = {}", q.bind(Param::Text(t.clone()))));
+    }
+    if f.located_only {
+        sql.push_str(" AND lat IS NOT NULL");
+    }
+    if let Some((packets, id)) = after {
+        let (p1, p2, i) = (q.int(packets), q.int(packets), q.int(id));
+        sql.push_str(&format!(
+            " AND (packets < {p1} OR (packets = {p2} AND id > {i}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY packets DESC, id LIMIT {}",
+        q.int(i64::from(limit))
+    ));
+    Ok(q.run(&sql)?.iter().map(|r| source_row(r)).collect())
+}
+
+pub(super) fn source<S: DashboardStore + ?Sized>(s: &S, address: &str) -> Result<Vec<SourceRow>> {
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT {SOURCE_COLS} FROM tel_sources WHERE address = {} ORDER BY first_s, id",
+        q.bind(Param::Text(address.into()))
+    );
+    Ok(q.run(&sql)?.iter().map(|r| source_row(r)).collect())
+}
+
+const ATTACK_COLS: &str = "id, analysis_id, victim, start_s, end_s, packets, detail";
+
+fn attack_row(r: &[Value]) -> AttackRow {
+    AttackRow {
+        id: r[0].int(),
+        analysis_id: r[1].text().unwrap_or_default(),
+        victim: r[2].text().unwrap_or_default(),
+        start_s: r[3].int(),
+        end_s: r[4].int(),
+        packets: u(&r[5]),
+        detail: r[6].text().unwrap_or_default(),
+    }
+}
+
+pub(super) fn attacks<S: DashboardStore + ?Sized>(
+    s: &S,
+    from: i64,
+    to: i64,
+    after: Option<(i64, i64)>,
+    limit: u32,
+) -> Result<Vec<AttackRow>> {
+    let mut q = Binder::new(s);
+    let mut sql = format!(
+        "SELECT {ATTACK_COLS} FROM tel_attacks WHERE end_s >= {} AND start_s < {}",
+        q.int(from),
+        q.int(to)
+    );
+    if let Some((start, id)) = after {
+        let (s1, s2, i) = (q.int(start), q.int(start), q.int(id));
+        sql.push_str(&format!(
+            " AND (start_s < {s1} OR (start_s = {s2} AND id > {i}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY start_s DESC, id LIMIT {}",
+        q.int(i64::from(limit))
+    ));
+    Ok(q.run(&sql)?.iter().map(|r| attack_row(r)).collect())
+}
+
+pub(super) fn top_attacks<S: DashboardStore + ?Sized>(
+    s: &S,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<AttackRow>> {
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT {ATTACK_COLS} FROM tel_attacks WHERE end_s >= {} AND start_s < {} \
+         ORDER BY packets DESC, id LIMIT {}",
+        q.int(from),
+        q.int(to),
+        q.int(i64::from(limit))
+    );
+    Ok(q.run(&sql)?.iter().map(|r| attack_row(r)).collect())
+}
+
+pub(super) fn attack_count<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64) -> Result<u64> {
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT COUNT(*) FROM tel_attacks WHERE end_s >= {} AND start_s < {}",
+        q.int(from),
+        q.int(to)
+    );
+    Ok(q.run(&sql)?.first().map(|r| u(&r[0])).unwrap_or(0))
+}
