@@ -1,0 +1,338 @@
+// Typed client of the dashboard API (docs/api/openapi.yaml). Same origin as the page, so
+// relative URLs and the `yamori_session` cookie are all that is needed.
+
+import type { TimeRange } from './range';
+
+// ---- Model (mirrors components/schemas of the OpenAPI document) ----
+
+export interface Me {
+  user: string;
+  expires?: string | null;
+}
+
+export type Category =
+  | 'tcp_syn' | 'tcp_synack' | 'tcp_ack' | 'tcp_fin' | 'tcp_rst' | 'tcp_push' | 'tcp_other'
+  | 'udp' | 'icmp' | 'other';
+
+export type Kind = 'mirai' | 'zmap' | 'masscan' | 'scanner' | 'tcp_syn' | 'other';
+export const KINDS: readonly Kind[] = ['mirai', 'zmap', 'masscan', 'scanner', 'tcp_syn', 'other'];
+
+export type Tool = 'mirai' | 'zmap' | 'masscan' | 'unknown';
+export const TOOLS: readonly Tool[] = ['mirai', 'zmap', 'masscan', 'unknown'];
+
+export interface Range {
+  from: string;
+  to: string;
+  data_from?: string | null;
+  data_to?: string | null;
+}
+
+export interface PortCount {
+  port: number;
+  packets: number;
+}
+
+export interface Source {
+  address: string;
+  packets: number;
+  bytes: number;
+  first_seen: string;
+  last_seen: string;
+  destinations?: number;
+  destination_ports?: number;
+  scanner: boolean;
+  scan?: 'horizontal' | 'vertical' | 'block' | null;
+  tool: Tool;
+  kind: Kind;
+  country?: string | null;
+  asn?: number | null;
+  as_org?: string | null;
+  latitude?: number | null;
+  longitude?: number | null;
+}
+
+export interface TimelineEntry {
+  analysis_id?: string;
+  first_seen?: string;
+  last_seen?: string;
+  packets?: number;
+  scanner_windows?: string[];
+}
+
+/** STIX 2.1 objects are passed through as JSON; only the fields the page shows are named. */
+export interface StixIndicator {
+  id?: string;
+  name?: string;
+  pattern?: string;
+  confidence?: number;
+  valid_from?: string;
+  valid_until?: string;
+  [k: string]: unknown;
+}
+
+export interface StixSighting {
+  id?: string;
+  sighting_of_ref?: string;
+  count?: number;
+  first_seen?: string;
+  last_seen?: string;
+  [k: string]: unknown;
+}
+
+export interface SourceDetail extends Source {
+  top_ports: PortCount[];
+  fingerprint_matches: Record<string, number>;
+  syn_probes: number;
+  ttl_min?: number;
+  ttl_max?: number;
+  timeline: TimelineEntry[];
+  indicators: StixIndicator[];
+  sightings: StixSighting[];
+}
+
+export interface Attack {
+  victim: string;
+  start: string;
+  end: string;
+  packets: number;
+  peak_pps: number;
+  mean_pps: number;
+  ports: PortCount[];
+  darknet_destinations?: number;
+  kinds: string[];
+  country?: string | null;
+  asn?: number | null;
+}
+
+export interface Series {
+  bucket_secs: number;
+  t: number[];
+  categories: Category[];
+  counts: number[][];
+}
+
+export interface CountryCount {
+  country: string;
+  packets: number;
+  sources: number;
+}
+
+export interface MapPoint {
+  address: string;
+  latitude: number;
+  longitude: number;
+  country?: string | null;
+  packets: number;
+  kind: Kind;
+}
+
+export interface Overview {
+  range: Range;
+  totals: {
+    packets: number;
+    bytes: number;
+    sources: number;
+    scanners: number;
+    attacks: number;
+    by_category: Record<string, number>;
+  };
+  series: Series;
+  top_tcp_ports: PortCount[];
+  top_udp_ports: PortCount[];
+  top_sources: Source[];
+  scanners_by_tool: Record<Tool, number>;
+  countries: CountryCount[];
+  map: MapPoint[];
+  attacks: Attack[];
+  geo: {
+    located: number;
+    unlocated: number;
+    reason?: string | null;
+    attribution?: string | null;
+  };
+}
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface Vulnerability {
+  cve?: string;
+  kev?: boolean;
+  cvss?: number | null;
+}
+
+export interface Device {
+  address?: string;
+  port?: number;
+  service?: string;
+  device_type?: string | null;
+  vendor?: string | null;
+  product?: string | null;
+  weak_credentials?: boolean;
+  vulnerabilities?: Vulnerability[];
+}
+
+export interface Survey {
+  available: boolean;
+  reason?: string | null;
+  devices?: Device[];
+}
+
+export interface Collection {
+  id: string;
+  api_root?: string;
+  alias?: string | null;
+  title: string;
+  can_read: boolean;
+  can_write: boolean;
+}
+
+export interface IntelIndicator {
+  id?: string;
+  collection?: string;
+  name?: string | null;
+  pattern?: string;
+  confidence?: number | null;
+  valid_from?: string;
+  valid_until?: string | null;
+  modified?: string;
+}
+
+export interface IntelSighting {
+  id?: string;
+  collection?: string;
+  sighting_of_ref?: string;
+  count?: number | null;
+  first_seen?: string | null;
+  last_seen?: string | null;
+}
+
+export interface Peer {
+  direction?: 'pull' | 'push';
+  url?: string;
+  collection?: string;
+  position?: string;
+}
+
+export interface Intel {
+  collections: Collection[];
+  indicators: IntelIndicator[];
+  sightings: IntelSighting[];
+  peers: Peer[];
+}
+
+// ---- Errors ----
+
+/** A non-2xx answer; `message` is the server's `error` text when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * A 401 that has already been handled by sending the user to the login page. Pages ignore
+ * it (showing an error box on a page that is being left would only flicker).
+ */
+export class AuthRedirect extends Error {
+  constructor() {
+    super('login required');
+    this.name = 'AuthRedirect';
+  }
+}
+
+export function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === 'AbortError';
+}
+
+// ---- Transport ----
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+let onUnauthorized: () => void = () => {};
+
+/** main.ts installs the redirect to `#/login?next=...&expired=1`. */
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '' && v !== false) p.set(k, String(v));
+  }
+  const qs = p.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function errorMessage(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: unknown };
+    if (typeof body.error === 'string' && body.error) return body.error;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): fall back to the status text.
+  }
+  return res.statusText || `HTTP ${res.status}`;
+}
+
+interface RequestOptions {
+  method?: string;
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Login itself answers 401 for a wrong password; that must not bounce to the login page. */
+  noAuthRedirect?: boolean;
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const init: RequestInit = {
+    method: opts.method ?? 'GET',
+    credentials: 'same-origin',
+    headers,
+    signal: opts.signal ?? null,
+  };
+  if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(opts.body);
+  }
+  const res = await fetch(withQuery(`/api/v1${path}`, opts.query), init);
+  if (res.status === 401 && !opts.noAuthRedirect) {
+    onUnauthorized();
+    throw new AuthRedirect();
+  }
+  if (!res.ok) throw new ApiError(res.status, await errorMessage(res));
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+// ---- Endpoints ----
+
+const rangeQuery = (r: TimeRange): Query => ({ from: r.from, to: r.to });
+
+export const api = {
+  me: (signal?: AbortSignal) => request<Me>('/me', { signal }),
+  login: (username: string, password: string) =>
+    request<Me>('/session', { method: 'POST', body: { username, password }, noAuthRedirect: true }),
+  logout: () => request<void>('/session', { method: 'DELETE', noAuthRedirect: true }),
+  overview: (r: TimeRange, top = 10, signal?: AbortSignal) =>
+    request<Overview>('/overview', { query: { ...rangeQuery(r), top }, signal }),
+  sources: (
+    r: TimeRange,
+    f: { country?: string; tool?: string; scanners?: boolean; cursor?: string; limit?: number },
+    signal?: AbortSignal,
+  ) => request<Page<Source>>('/sources', { query: { ...rangeQuery(r), ...f }, signal }),
+  source: (address: string, signal?: AbortSignal) =>
+    request<SourceDetail>(`/sources/${encodeURIComponent(address)}`, { signal }),
+  attacks: (r: TimeRange, f: { cursor?: string; limit?: number }, signal?: AbortSignal) =>
+    request<Page<Attack>>('/attacks', { query: { ...rangeQuery(r), ...f }, signal }),
+  survey: (signal?: AbortSignal) => request<Survey>('/survey', { signal }),
+  intel: (signal?: AbortSignal) => request<Intel>('/intel', { signal }),
+};

@@ -1,0 +1,22 @@
+import type { Route } from './router';
+import type { RangeState, TimeRange } from './range';
+import type { Range } from './api';
+
+/** What main.ts hands every page. */
+export interface PageContext {
+  /** The page's own element; a newer navigation detaches it, so late writes go nowhere. */
+  root: HTMLElement;
+  route: Route;
+  range: RangeState;
+  /** Aborted when the user navigates away, to cancel the page's requests. */
+  signal: AbortSignal;
+  /** The overview reports the stored data's bounds; the range selector counts back from them. */
+  noteDataBounds(r: Range): void;
+  /** Called after a successful login so the header shows the user. */
+  loggedIn(user: string): void;
+}
+
+/** from/to to send to the API for the current range. */
+export function apiRange(r: RangeState): TimeRange {
+  return { from: r.from, to: r.to };
+}
