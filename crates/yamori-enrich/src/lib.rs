@@ -11,6 +11,7 @@
 //! Lookups are done once per *source* after analysis, never per packet.
 
 mod asn_tsv;
+pub mod demo_geo;
 mod mmdb;
 mod writer;
 
@@ -123,12 +124,13 @@ impl yamori_telescope::SourceEnricher for Enricher {
             country: loc.country,
             asn: loc.asn,
             as_org: loc.as_org,
-            location: loc.latitude.zip(loc.longitude).map(|(latitude, longitude)| {
-                yamori_telescope::GeoPoint {
+            location: loc
+                .latitude
+                .zip(loc.longitude)
+                .map(|(latitude, longitude)| yamori_telescope::GeoPoint {
                     latitude,
                     longitude,
-                }
-            }),
+                }),
         }
     }
 }

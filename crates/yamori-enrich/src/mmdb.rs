@@ -67,16 +67,33 @@ pub struct GeoDb {
     reader: maxminddb::Reader<Vec<u8>>,
     /// `database_type` from the metadata, e.g. "GeoLite2-City", "DBIP-City-Lite".
     pub database_type: String,
+    /// The English `description` from the metadata, if any.
+    pub description: Option<String>,
 }
 
 impl GeoDb {
     pub fn open(path: &Path) -> Result<Self, EnrichError> {
         let reader = open_reader(path)?;
         let database_type = reader.metadata().database_type.clone();
+        let description = reader.metadata().description.get("en").cloned();
         Ok(Self {
             reader,
             database_type,
+            description,
         })
+    }
+
+    /// The notice to show where positions from this database are displayed. DB-IP's Lite
+    /// databases are CC BY 4.0 and require naming DB-IP with a link.
+    pub fn attribution(&self) -> String {
+        let t = self.database_type.to_ascii_lowercase();
+        if t.contains("dbip") || t.contains("db-ip") {
+            return "IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0".into();
+        }
+        match &self.description {
+            Some(d) if !d.is_empty() => format!("{} ({})", d, self.database_type),
+            _ => self.database_type.clone(),
+        }
     }
 
     /// `None` when the address is not in the database (or its record cannot be decoded:

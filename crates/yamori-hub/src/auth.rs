@@ -39,6 +39,17 @@ impl Identity {
             .collect();
         Self { user, grants }
     }
+    /// Ids of the collections the caller may read.
+    pub fn readable(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .grants
+            .iter()
+            .filter(|(_, (r, _))| *r)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
     /// (can_read, can_write) on a collection.
     pub fn access(&self, collection_id: &str) -> (bool, bool) {
         self.grants

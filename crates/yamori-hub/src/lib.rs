@@ -1,4 +1,5 @@
-//! HTTP hub: TAXII 2.1 server and client over the [`yamori_store`] STIX store.
+//! HTTP hub: TAXII 2.1 server and client over the [`yamori_store`] STIX store, the
+//! dashboard's REST API ([`api`]) and its embedded front-end ([`web`]).
 //!
 //! - [`taxii::app`] builds the axum router (tests drive it with `tower::ServiceExt::oneshot`).
 //! - [`serve`] runs it over HTTPS (rustls; TLS 1.2+, no 0-RTT) or, on loopback only, plain HTTP.
@@ -6,12 +7,14 @@
 //! - [`ingest`] turns envelopes into stored objects and status resources.
 //! - [`client::TaxiiClient`] talks to any TAXII 2.1 server (used by `yamori sync`/`publish`).
 
+pub mod api;
 pub mod auth;
 pub mod client;
 pub mod ingest;
 pub mod serve;
 pub mod taxii;
 pub mod tls;
+pub mod web;
 
 pub use taxii::{app, HubConfig, HubState};
 

@@ -57,8 +57,7 @@ impl Value {
 }
 
 /// Migrations of the `dashboard` domain for SQLite; never edit a released entry.
-pub const SQLITE_MIGRATIONS: &[&str] = &[
-    "CREATE TABLE tel_analyses (
+pub const SQLITE_MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
         analysis_id TEXT PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
         first_s INTEGER NOT NULL, last_s INTEGER NOT NULL,
         packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
@@ -96,12 +95,10 @@ pub const SQLITE_MIGRATIONS: &[&str] = &[
         victim TEXT NOT NULL, start_s INTEGER NOT NULL, end_s INTEGER NOT NULL,
         packets INTEGER NOT NULL, detail TEXT NOT NULL);
      CREATE INDEX tel_attacks_analysis ON tel_attacks(analysis_id);
-     CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);",
-];
+     CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);"];
 
 /// The same tables for PostgreSQL.
-pub const PG_MIGRATIONS: &[&str] = &[
-    "CREATE TABLE tel_analyses (
+pub const PG_MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
         analysis_id TEXT PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
         first_s BIGINT NOT NULL, last_s BIGINT NOT NULL,
         packets BIGINT NOT NULL, bytes BIGINT NOT NULL,
@@ -140,8 +137,7 @@ pub const PG_MIGRATIONS: &[&str] = &[
         victim TEXT NOT NULL, start_s BIGINT NOT NULL, end_s BIGINT NOT NULL,
         packets BIGINT NOT NULL, detail TEXT NOT NULL);
      CREATE INDEX tel_attacks_analysis ON tel_attacks(analysis_id);
-     CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);",
-];
+     CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);"];
 
 /// Read access to the dashboard's tables. Backends implement the two primitives; every
 /// query is a provided method, the same SQL on both (conformance-tested).
@@ -195,6 +191,32 @@ pub trait DashboardStore {
     /// The biggest attacks overlapping the range.
     fn dash_top_attacks(&self, from: i64, to: i64, limit: u32) -> Result<Vec<AttackRow>> {
         query::top_attacks(self, from, to, limit)
+    }
+    /// Newest-version bodies of objects of `kind` in `collections` whose JSON contains
+    /// `needle` (e.g. `'192.0.2.1'` for indicators of that address, or an indicator id for
+    /// its sightings), newest first. A scan of that kind's rows: fine for a detail page,
+    /// not for lists.
+    fn dash_objects_mentioning(
+        &self,
+        collections: &[String],
+        kind: &str,
+        needle: &str,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        query::objects_mentioning(self, collections, kind, needle, limit)
+    }
+    /// Newest objects of `kind` in `collections` (bodies), newest first.
+    fn dash_recent_objects(
+        &self,
+        collections: &[String],
+        kind: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>> {
+        query::recent_objects(self, collections, kind, limit)
+    }
+    /// Key/value state whose key starts with `prefix` (e.g. `sync.` for sync positions).
+    fn dash_kv_prefixed(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        query::kv_prefixed(self, prefix)
     }
     /// Number of attacks overlapping the range.
     fn dash_attack_count(&self, from: i64, to: i64) -> Result<u64> {

@@ -21,8 +21,8 @@ pub mod taxii;
 pub mod vulndb;
 
 pub use accounts::AccountStore;
-pub use dashboard::DashboardStore;
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
+pub use dashboard::DashboardStore;
 pub use sqlite::SqliteStore;
 pub use taxii::TaxiiStore;
 

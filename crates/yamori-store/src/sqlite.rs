@@ -138,9 +138,11 @@ impl SqliteStore {
         for id in ids {
             let tx = conn.transaction().map_err(db("index analysis"))?;
             let json: String = tx
-                .query_row("SELECT report_json FROM analyses WHERE id = ?1", [&id], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT report_json FROM analyses WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )
                 .map_err(db("index analysis"))?;
             index_analysis(&tx, &id, &json)?;
             tx.commit().map_err(db("index analysis"))?;

@@ -82,6 +82,9 @@ pub enum Command {
     /// Write one notice per owner (ISP / organisation) from survey results.
     Notify(cmd::notify::Args),
     Demo(cmd::demo::Args),
+    /// Get a free geolocation database (DB-IP City Lite) for the dashboard's map.
+    #[command(subcommand)]
+    Geo(cmd::geo::Command),
     Bench(cmd::bench::Args),
 }
 
@@ -112,6 +115,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Vulndb(c) => cmd::vulndb::run(global, c),
         Command::Notify(a) => cmd::notify::run(global, a),
         Command::Demo(a) => cmd::demo::run(global, a),
+        Command::Geo(c) => cmd::geo::run(global, c),
         Command::Bench(a) => cmd::bench::run(global, a),
     }
 }

@@ -44,6 +44,8 @@ pub struct HubConfig {
     pub ingest_chunk: usize,
     /// `https` or `http`: how discovery spells API root URLs (built from the Host header).
     pub scheme: String,
+    /// How long a dashboard login lasts.
+    pub session_ttl: Duration,
 }
 
 impl Default for HubConfig {
@@ -60,6 +62,7 @@ impl Default for HubConfig {
             inline_objects: 100,
             ingest_chunk: 500,
             scheme: "https".into(),
+            session_ttl: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -166,11 +169,15 @@ pub(crate) fn taxii_response(status: StatusCode, body: String) -> Response {
     resp
 }
 
-/// The whole TAXII 2.1 API. Every path ends with `/` (TAXII 2.1 §3.1).
+/// The whole hub: TAXII 2.1 (every path ends with `/`, TAXII 2.1 §3.1), the dashboard's
+/// REST API under `/api/v1/` and its static files at `/` and `/assets/`.
 pub fn app(state: HubState) -> Router {
     let timeout = state.config.request_timeout;
     let concurrency = state.config.max_concurrent;
     Router::new()
+        .route("/", get(crate::web::index))
+        .route("/assets/{*path}", get(crate::web::asset))
+        .merge(crate::api::routes())
         .route("/taxii2/", get(server_info::discovery))
         .route("/{root}/", get(server_info::api_root))
         .route("/{root}/status/{status_id}/", get(server_info::status))

@@ -244,7 +244,10 @@ pub(super) fn sources<S: DashboardStore + ?Sized>(
         q.int(f.to)
     );
     if let Some(c) = &f.country {
-        sql.push_str(&format!(" AND country = {}", q.bind(Param::Text(c.clone()))));
+        sql.push_str(&format!(
+            " AND country = {}",
+            q.bind(Param::Text(c.clone()))
+        ));
     }
     if f.scanners_only || f.tool.is_some() {
         sql.push_str(" AND scanner = 1");
@@ -342,4 +345,102 @@ pub(super) fn attack_count<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64
         q.int(to)
     );
     Ok(q.run(&sql)?.first().map(|r| u(&r[0])).unwrap_or(0))
+}
+
+/// `LIKE` pattern matching `s` literally anywhere (escape character `\\`).
+fn like_anywhere(s: &str) -> String {
+    let mut p = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn in_list<S: DashboardStore + ?Sized>(q: &mut Binder<'_, S>, vals: &[String]) -> String {
+    let marks: Vec<String> = vals
+        .iter()
+        .map(|v| q.bind(Param::Text(v.clone())))
+        .collect();
+    marks.join(", ")
+}
+
+/// Newest version of each object only.
+const LATEST: &str = "o.version_key = (SELECT MAX(o2.version_key) FROM taxii_objects o2 \
+                      WHERE o2.collection_id = o.collection_id AND o2.object_id = o.object_id)";
+
+pub(super) fn objects_mentioning<S: DashboardStore + ?Sized>(
+    s: &S,
+    collections: &[String],
+    kind: &str,
+    needle: &str,
+    limit: u32,
+) -> Result<Vec<String>> {
+    if collections.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT o.body FROM taxii_objects o WHERE o.collection_id IN ({}) AND o.kind = {} \
+         AND o.body LIKE {} ESCAPE '\\' AND {LATEST} ORDER BY o.date_added DESC, o.seq DESC \
+         LIMIT {}",
+        in_list(&mut q, collections),
+        q.bind(Param::Text(kind.into())),
+        q.bind(Param::Text(like_anywhere(needle))),
+        q.int(i64::from(limit))
+    );
+    Ok(q.run(&sql)?.iter().filter_map(|r| r[0].text()).collect())
+}
+
+pub(super) fn recent_objects<S: DashboardStore + ?Sized>(
+    s: &S,
+    collections: &[String],
+    kind: &str,
+    limit: u32,
+) -> Result<Vec<(String, String)>> {
+    if collections.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Binder::new(s);
+    let sql = format!(
+        "SELECT o.collection_id, o.body FROM taxii_objects o WHERE o.collection_id IN ({}) \
+         AND o.kind = {} AND {LATEST} ORDER BY o.date_added DESC, o.seq DESC LIMIT {}",
+        in_list(&mut q, collections),
+        q.bind(Param::Text(kind.into())),
+        q.int(i64::from(limit))
+    );
+    Ok(q.run(&sql)?
+        .iter()
+        .map(|r| {
+            (
+                r[0].text().unwrap_or_default(),
+                r[1].text().unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+pub(super) fn kv_prefixed<S: DashboardStore + ?Sized>(
+    s: &S,
+    prefix: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut q = Binder::new(s);
+    let mut pattern = like_anywhere(prefix);
+    pattern.remove(0);
+    let sql = format!(
+        "SELECT key, value FROM yamori_kv WHERE key LIKE {} ESCAPE '\\' ORDER BY key",
+        q.bind(Param::Text(pattern))
+    );
+    Ok(q.run(&sql)?
+        .iter()
+        .map(|r| {
+            (
+                r[0].text().unwrap_or_default(),
+                r[1].text().unwrap_or_default(),
+            )
+        })
+        .collect())
 }

@@ -17,7 +17,15 @@ pub struct IndexBatch {
 const TABLES: [(&str, &[&str]); 5] = [
     (
         "tel_analyses",
-        &["analysis_id", "first_s", "last_s", "packets", "bytes", "sources", "scanners"],
+        &[
+            "analysis_id",
+            "first_s",
+            "last_s",
+            "packets",
+            "bytes",
+            "sources",
+            "scanners",
+        ],
     ),
     (
         "tel_minutes",
@@ -36,7 +44,10 @@ const TABLES: [(&str, &[&str]); 5] = [
             "c9",
         ],
     ),
-    ("tel_facets", &["analysis_id", "facet", "key", "packets", "sources"]),
+    (
+        "tel_facets",
+        &["analysis_id", "facet", "key", "packets", "sources"],
+    ),
     (
         "tel_sources",
         &[
@@ -58,7 +69,14 @@ const TABLES: [(&str, &[&str]); 5] = [
     ),
     (
         "tel_attacks",
-        &["analysis_id", "victim", "start_s", "end_s", "packets", "detail"],
+        &[
+            "analysis_id",
+            "victim",
+            "start_s",
+            "end_s",
+            "packets",
+            "detail",
+        ],
     ),
 ];
 const ANALYSES: usize = 0;
@@ -143,7 +161,10 @@ pub fn index_report(
         ],
     ));
     for (i, m) in report.timeseries.iter().enumerate() {
-        let mut p = vec![id(), Param::Int(secs(&m.minute, &format!("timeseries[{i}].minute"))?)];
+        let mut p = vec![
+            id(),
+            Param::Int(secs(&m.minute, &format!("timeseries[{i}].minute"))?),
+        ];
         p.extend(m.counts.iter().map(|&c| int(c)));
         rows.push((MINUTES, p));
     }
@@ -189,8 +210,8 @@ pub fn index_report(
             continue;
         }
         let field = format!("source {}", s.address);
-        let detail = serde_json::to_string(s)
-            .map_err(|e| StoreError::Corrupt(format!("{field}: {e}")))?;
+        let detail =
+            serde_json::to_string(s).map_err(|e| StoreError::Corrupt(format!("{field}: {e}")))?;
         rows.push((
             SOURCES,
             vec![
@@ -213,8 +234,8 @@ pub fn index_report(
     }
     for a in &report.attacks {
         let field = format!("attack on {}", a.victim);
-        let detail = serde_json::to_string(a)
-            .map_err(|e| StoreError::Corrupt(format!("{field}: {e}")))?;
+        let detail =
+            serde_json::to_string(a).map_err(|e| StoreError::Corrupt(format!("{field}: {e}")))?;
         rows.push((
             ATTACKS,
             vec![

@@ -29,10 +29,7 @@ fn source(addr: &str, packets: u64, minute: u32, tool: Tool, scan: bool) -> Sour
         last_seen: format!("2026-11-20T00:{minute:02}:59Z"),
         destinations: 120,
         destination_ports: 1,
-        top_ports: vec![PortCount {
-            port: 23,
-            packets,
-        }],
+        top_ports: vec![PortCount { port: 23, packets }],
         ttl_min: 50,
         ttl_max: 60,
         syn_probes: packets,
@@ -154,7 +151,10 @@ fn dashboard_index_follows_analyses() {
         assert_eq!(one_day.len(), 3);
 
         let t = s.dash_totals(all.0, all.1).expect("totals");
-        assert_eq!((t.analyses, t.packets, t.bytes, t.scanners), (2, 198, 10_000, 2));
+        assert_eq!(
+            (t.analyses, t.packets, t.bytes, t.scanners),
+            (2, 198, 10_000, 2)
+        );
         assert_eq!(s.dash_totals(day(21), day(22)).expect("t").analyses, 1);
 
         let countries = s.dash_facet("country", all.0, all.1, 10).expect("facet");

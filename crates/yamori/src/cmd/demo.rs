@@ -7,16 +7,20 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use yamori_store::Store;
+use yamori_store::{AccountStore, Store};
 
-/// One-command tour: generate darknet traffic, analyse it, publish STIX, serve the hub.
+/// One-command tour: generate darknet traffic, analyse it, publish STIX, serve the dashboard.
 ///
-/// Generates a realistic darknet capture, analyses it, publishes the results as STIX into the
-/// hub and serves the hub on localhost (HTTPS, generated certificate). Safe to run again: the
-/// analysis is replaced and published objects are de-duplicated.
+/// Generates a realistic darknet capture, places its sources on the map (with DB-IP's free
+/// City Lite database when it is in <data-dir>/geo/ — `yamori geo fetch` puts it there — or
+/// with a made-up demo database otherwise), analyses it, publishes the results as STIX into
+/// the hub and serves the hub and its dashboard on localhost (HTTPS, generated certificate).
+/// It prints the dashboard's URL and a login. Safe to run again: the analysis is replaced and
+/// published objects are de-duplicated.
 ///
 /// Example:
-///   yamori demo                       # then query the hub with the printed token and curl line
+///   yamori demo                       # open the printed URL, log in as the printed user
+///   yamori demo --geo generated       # never look for DB-IP; use made-up positions
 ///   yamori demo --no-serve            # stop after publishing (scripts, CI)
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
@@ -36,6 +40,85 @@ pub struct Args {
     /// Do not start the hub; stop after publishing.
     #[arg(long)]
     pub no_serve: bool,
+    /// Where source positions come from: `auto` (DB-IP if present in <data-dir>/geo/, else
+    /// made up), `dbip` (require it), `generated` (made up), `none` (no map positions).
+    #[arg(long, value_enum, default_value_t = GeoChoice::Auto)]
+    pub geo: GeoChoice,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeoChoice {
+    Auto,
+    Dbip,
+    Generated,
+    None,
+}
+
+/// The GeoIP database the demo analyses with, if any.
+fn geo_database(
+    g: &crate::GlobalArgs,
+    dir: &Path,
+    choice: GeoChoice,
+) -> anyhow::Result<Option<PathBuf>> {
+    let dbip = super::geo::default_path(g);
+    let generated = || -> anyhow::Result<Option<PathBuf>> {
+        let path = dir.join("demo-geo.mmdb");
+        let f = std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        yamori_enrich::demo_geo::demo_city_db()
+            .write(std::io::BufWriter::new(f))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "Source positions: made-up demo database {} (run `yamori geo fetch` for DB-IP's real one)",
+            path.display()
+        );
+        Ok(Some(path))
+    };
+    match choice {
+        GeoChoice::None => Ok(None),
+        GeoChoice::Generated => generated(),
+        GeoChoice::Dbip if !dbip.exists() => anyhow::bail!(
+            "{} not found: run `yamori geo fetch` first, or use --geo generated",
+            dbip.display()
+        ),
+        GeoChoice::Dbip => Ok(Some(dbip)),
+        GeoChoice::Auto if dbip.exists() => {
+            eprintln!("Source positions: {}", dbip.display());
+            Ok(Some(dbip))
+        }
+        GeoChoice::Auto => generated(),
+    }
+}
+
+/// Give the demo user a fresh random password for the dashboard and write the login to
+/// `<dir>/login.json` (readable by the owner only) for scripts and tests.
+fn dashboard_login(g: &crate::GlobalArgs, dir: &Path, url: &str) -> anyhow::Result<String> {
+    let db = g.data_dir.join("yamori.sqlite");
+    let store = yamori_store::SqliteStore::open(&db)
+        .with_context(|| format!("cannot open {}", db.display()))?;
+    let password = hex::encode(rand::random::<[u8; 9]>());
+    let hash = yamori_hub::auth::hash_secret(&password).map_err(anyhow::Error::msg)?;
+    store.taxii_put_user(&yamori_store::accounts::User {
+        name: "demo".into(),
+        password_hash: Some(hash),
+    })?;
+    let path = dir.join("login.json");
+    let body = serde_json::json!({ "url": url, "username": "demo", "password": password });
+    write_private(&path, body.to_string().as_bytes())?;
+    Ok(password)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Run one yamori command line (without the program name) with the demo's global options.
@@ -89,10 +172,12 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             s(&truth),
         ],
     )?;
-    step(
-        g,
-        &["analyze".into(), "--darknet".into(), darknet, s(&pcap)],
-    )?;
+    let mut analyze = vec!["analyze".into(), "--darknet".into(), darknet];
+    if let Some(db) = geo_database(g, &dir, a.geo)? {
+        analyze.extend(["--geoip".into(), s(&db)]);
+    }
+    analyze.push(s(&pcap));
+    step(g, &analyze)?;
 
     // The stored report (the newest analysis) is what gets published.
     let db = g.data_dir.join("yamori.sqlite");
@@ -134,6 +219,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         ],
     )?;
 
+    let url = format!("https://{}/", a.listen);
+    let password = dashboard_login(g, &dir, &url)?;
     if a.no_serve {
         eprintln!(
             "\nDone. Start the hub with: yamori --data-dir {} serve",
@@ -141,6 +228,10 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    eprintln!(
+        "\nDashboard: {url}\n  log in as demo / {password}\n  (the browser will warn about the certificate: it is signed by the demo's own CA, {}/tls/ca.pem)",
+        g.data_dir.display()
+    );
     eprintln!(
         "\nServing the hub. Try:\n  curl --cacert {}/tls/ca.pem -H 'Accept: application/taxii+json;version=2.1' \\\n       -H \"Authorization: Bearer $TOKEN\" https://{}/taxii2/",
         g.data_dir.display(),

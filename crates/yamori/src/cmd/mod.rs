@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod bench;
 pub mod demo;
 pub mod gen_traffic;
+pub mod geo;
 pub mod notify;
 pub mod publish;
 pub mod serve;

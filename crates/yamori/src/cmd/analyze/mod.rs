@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use yamori_store::{FileDigest, NewAnalysis, PutOutcome, Store};
+use yamori_store::{AccountStore, FileDigest, NewAnalysis, PutOutcome, Store};
 use yamori_telescope::Report;
 
 /// Analyse darknet captures: categories, scanners, tool fingerprints, DDoS victims, time series
@@ -147,7 +147,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_FAILURE));
     }
     if !a.no_store {
-        store_report(g, &report, a.replace)?;
+        let attribution = enricher.geo.as_ref().map(|d| d.attribution());
+        store_report(g, &report, a.replace, attribution.as_deref())?;
     }
     if any_error {
         for f in report.inputs.iter().filter(|f| f.error.is_some()) {
@@ -164,7 +165,13 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Store the report in `<data-dir>/yamori.sqlite`, idempotent by the input files' digests.
-fn store_report(g: &crate::GlobalArgs, report: &Report, replace: bool) -> anyhow::Result<()> {
+/// `geo_attribution`: the licence notice of the GeoIP database used, shown under the map.
+fn store_report(
+    g: &crate::GlobalArgs,
+    report: &Report,
+    replace: bool,
+    geo_attribution: Option<&str>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&g.data_dir)
         .with_context(|| format!("cannot create data directory {}", g.data_dir.display()))?;
     let db_path = g.data_dir.join("yamori.sqlite");
@@ -189,6 +196,9 @@ fn store_report(g: &crate::GlobalArgs, report: &Report, replace: bool) -> anyhow
     let outcome = store
         .put_analysis(&new)
         .with_context(|| format!("cannot store the analysis in {}", db_path.display()))?;
+    if let Some(a) = geo_attribution {
+        store.kv_set("geo.attribution", a)?;
+    }
     let msg = match outcome {
         PutOutcome::Inserted { id } => format!("stored as analysis {id}"),
         PutOutcome::Replaced { id } => {

@@ -1,0 +1,109 @@
+//! `GET /api/v1/intel` (collections, newest indicators and sightings, sync peers) and
+//! `GET /api/v1/survey`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::params::Params;
+use super::{blocking, identify, json as json_response, ApiResult};
+use crate::taxii::HubState;
+
+pub async fn intel(
+    State(state): State<HubState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let r = async {
+        let ident = identify(&state, &headers).await?;
+        let p = Params::parse(q.as_deref(), &["limit"])?;
+        let limit = p.int("limit", 50, 1, 500)?;
+        let roots = state.config.api_roots.clone();
+        let body = blocking(&state, move |s| {
+            let mut collections = Vec::new();
+            for root in &roots {
+                for c in s.taxii_collections(root)? {
+                    let (r, w) = ident.access(&c.id);
+                    if r || w {
+                        collections.push(json!({
+                            "id": c.id, "api_root": c.api_root, "alias": c.alias,
+                            "title": c.title, "can_read": r, "can_write": w,
+                        }));
+                    }
+                }
+            }
+            let readable = ident.readable();
+            let pick = |body: &str, keys: &[&str]| -> Value {
+                let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+                keys.iter()
+                    .map(|k| (k.to_string(), v.get(*k).cloned().unwrap_or(Value::Null)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into()
+            };
+            let with_collection = |mut v: Value, c: &str| {
+                v["collection"] = json!(c);
+                v
+            };
+            let indicators: Vec<Value> = s
+                .dash_recent_objects(&readable, "indicator", limit)?
+                .iter()
+                .map(|(c, b)| {
+                    let keys = [
+                        "id",
+                        "name",
+                        "pattern",
+                        "confidence",
+                        "valid_from",
+                        "valid_until",
+                        "modified",
+                    ];
+                    with_collection(pick(b, &keys), c)
+                })
+                .collect();
+            let sightings: Vec<Value> = s
+                .dash_recent_objects(&readable, "sighting", limit)?
+                .iter()
+                .map(|(c, b)| {
+                    let keys = ["id", "sighting_of_ref", "count", "first_seen", "last_seen"];
+                    with_collection(pick(b, &keys), c)
+                })
+                .collect();
+            // `yamori sync` keeps its positions as `sync.pull|<url>|<collection>`.
+            let peers: Vec<Value> = s
+                .dash_kv_prefixed("sync.")?
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    let mut parts = k.splitn(3, '|');
+                    let dir = parts.next()?.strip_prefix("sync.")?.to_string();
+                    let (url, coll) = (parts.next()?, parts.next()?);
+                    Some(json!({ "direction": dir, "url": url, "collection": coll, "position": v }))
+                })
+                .collect();
+            Ok(json!({
+                "collections": collections,
+                "indicators": indicators,
+                "sightings": sightings,
+                "peers": peers,
+            }))
+        })
+        .await?;
+        json_response(&body)
+    }
+    .await;
+    r.unwrap_or_else(|e| e.into_response())
+}
+
+pub async fn survey(State(state): State<HubState>, headers: HeaderMap) -> Response {
+    let r: ApiResult<Response> = async {
+        identify(&state, &headers).await?;
+        json_response(&json!({
+            "available": false,
+            "reason": "Survey results are not kept in the store yet: `yamori survey` writes \
+                       them to its JSON output (see README, \"Survey\").",
+            "devices": [],
+        }))
+    }
+    .await;
+    r.unwrap_or_else(|e| e.into_response())
+}

@@ -1,0 +1,180 @@
+//! Paged lists (`/api/v1/sources`, `/api/v1/attacks`) and one source's detail.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use yamori_store::dashboard::SourceFilter;
+
+use super::overview::{attack_json, merge_by_address, source_json};
+use super::params::{fmt_time, Params};
+use super::{blocking, identify, json as json_response, ApiError};
+use crate::taxii::HubState;
+
+const TOOLS: [&str; 4] = ["mirai", "zmap", "masscan", "unknown"];
+
+pub async fn sources(
+    State(state): State<HubState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let r = async {
+        identify(&state, &headers).await?;
+        let p = Params::parse(
+            q.as_deref(),
+            &["from", "to", "country", "tool", "scanners", "limit", "cursor"],
+        )?;
+        let limit = p.int("limit", 50, 1, 500)?;
+        let after = p.cursor()?;
+        let country = match p.str("country") {
+            Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
+                Some(c.to_string())
+            }
+            Some(c) => {
+                return Err(ApiError::bad_request(format!(
+                    "bad query parameter `country`: {c:?}; expected an ISO 3166-1 alpha-2 code such as JP"
+                )))
+            }
+            None => None,
+        };
+        let tool = match p.str("tool") {
+            Some(t) if TOOLS.contains(&t) => Some(t.to_string()),
+            Some(t) => {
+                return Err(ApiError::bad_request(format!(
+                    "bad query parameter `tool`: {t:?}; expected one of {}",
+                    TOOLS.join(", ")
+                )))
+            }
+            None => None,
+        };
+        let scanners_only = p.bool("scanners")?;
+        let body = blocking(&state, move |s| {
+            let (from, to) = p.range(s.dash_bounds()?)?;
+            let f = SourceFilter {
+                from,
+                to,
+                country,
+                tool,
+                scanners_only,
+                located_only: false,
+            };
+            let rows = s.dash_sources(&f, after, limit)?;
+            let next = (rows.len() == limit as usize)
+                .then(|| rows.last().map(|r| format!("{}.{}", r.packets, r.id)))
+                .flatten();
+            Ok(json!({
+                "items": rows.iter().map(source_json).collect::<Vec<_>>(),
+                "next": next,
+            }))
+        })
+        .await?;
+        json_response(&body)
+    }
+    .await;
+    r.unwrap_or_else(|e| e.into_response())
+}
+
+pub async fn source(
+    State(state): State<HubState>,
+    headers: HeaderMap,
+    Path(address): Path<String>,
+) -> Response {
+    let r = async {
+        let ident = identify(&state, &headers).await?;
+        let ip: std::net::IpAddr = address.parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "bad address {address:?}: expected an IPv4 or IPv6 address"
+            ))
+        })?;
+        let readable = ident.readable();
+        let body = blocking(&state, move |s| {
+            let rows = s.dash_source(&ip.to_string())?;
+            if rows.is_empty() {
+                return Err(ApiError::not_found(format!("{ip} was not seen")));
+            }
+            let timeline: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    let d: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+                    json!({
+                        "analysis_id": r.analysis_id,
+                        "first_seen": fmt_time(r.first_s),
+                        "last_seen": fmt_time(r.last_s),
+                        "packets": r.packets,
+                        "scanner_windows": d.get("scanner_windows"),
+                    })
+                })
+                .collect();
+            let merged = merge_by_address(rows);
+            let Some(m) = merged.first() else {
+                return Err(ApiError::not_found(format!("{ip} was not seen")));
+            };
+            let newest: Value = serde_json::from_str(&m.detail).unwrap_or(Value::Null);
+            let mut out = source_json(m);
+            // Indicators carry the address quoted in their pattern: `[ipv4-addr:value = 'a']`.
+            let needle = format!("'{ip}'");
+            let indicators: Vec<Value> = s
+                .dash_objects_mentioning(&readable, "indicator", &needle, 20)?
+                .iter()
+                .filter_map(|b| serde_json::from_str(b).ok())
+                .collect();
+            let mut sightings: Vec<Value> = Vec::new();
+            for i in &indicators {
+                if let Some(id) = i.get("id").and_then(Value::as_str) {
+                    sightings.extend(
+                        s.dash_objects_mentioning(&readable, "sighting", id, 20)?
+                            .iter()
+                            .filter_map(|b| serde_json::from_str::<Value>(b).ok()),
+                    );
+                }
+            }
+            if let Some(o) = out.as_object_mut() {
+                for k in [
+                    "top_ports",
+                    "fingerprint_matches",
+                    "syn_probes",
+                    "ttl_min",
+                    "ttl_max",
+                ] {
+                    o.insert(k.into(), newest.get(k).cloned().unwrap_or(Value::Null));
+                }
+                o.insert("timeline".into(), json!(timeline));
+                o.insert("indicators".into(), json!(indicators));
+                o.insert("sightings".into(), json!(sightings));
+            }
+            Ok(out)
+        })
+        .await?;
+        json_response(&body)
+    }
+    .await;
+    r.unwrap_or_else(|e| e.into_response())
+}
+
+pub async fn attacks(
+    State(state): State<HubState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let r = async {
+        identify(&state, &headers).await?;
+        let p = Params::parse(q.as_deref(), &["from", "to", "limit", "cursor"])?;
+        let limit = p.int("limit", 50, 1, 500)?;
+        let after = p.cursor()?;
+        let body = blocking(&state, move |s| {
+            let (from, to) = p.range(s.dash_bounds()?)?;
+            let rows = s.dash_attacks(from, to, after, limit)?;
+            let next = (rows.len() == limit as usize)
+                .then(|| rows.last().map(|r| format!("{}.{}", r.start_s, r.id)))
+                .flatten();
+            Ok(json!({
+                "items": rows.iter().map(attack_json).collect::<Vec<_>>(),
+                "next": next,
+            }))
+        })
+        .await?;
+        json_response(&body)
+    }
+    .await;
+    r.unwrap_or_else(|e| e.into_response())
+}

@@ -1,0 +1,165 @@
+//! Browser sessions: `POST /api/v1/session` checks a user's password (or token) like HTTP
+//! Basic does and sets an HttpOnly, SameSite=Strict cookie holding a random id. The store
+//! keeps only the id's SHA-256 (key `session.<hash>`), the user and the expiry.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::{blocking, identify as identify_any, json, ApiError, ApiResult};
+use crate::auth::Identity;
+use crate::taxii::HubState;
+
+pub const SESSION_COOKIE: &str = "yamori_session";
+/// Bodies of login requests larger than this are refused before parsing.
+const MAX_LOGIN_BODY: usize = 8 * 1024;
+
+#[derive(Deserialize)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+fn key_of(id: &str) -> String {
+    format!("session.{}", hex::encode(Sha256::digest(id.as_bytes())))
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn rfc3339(unix: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+}
+
+fn cookie_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+fn set_cookie(state: &HubState, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.scheme == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let c = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub async fn login(State(state): State<HubState>, body: axum::body::Bytes) -> Response {
+    match login_inner(&state, &body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn login_inner(state: &HubState, body: &[u8]) -> ApiResult<Response> {
+    if body.len() > MAX_LOGIN_BODY {
+        return Err(ApiError::bad_request("login body too large"));
+    }
+    let login: Login = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "login body: expected JSON {{\"username\": \"…\", \"password\": \"…\"}}: {e}"
+        ))
+    })?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", login.username, login.password))
+    );
+    let authn = state.auth.clone();
+    let ident = tokio::task::spawn_blocking(move || authn.authenticate(Some(&basic)))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            crate::auth::AuthError::Store(e) => ApiError::internal(e),
+            _ => ApiError::unauthorized("wrong user name or password"),
+        })?;
+    let id = hex::encode(rand::random::<[u8; 32]>());
+    let ttl = state.config.session_ttl.as_secs() as i64;
+    let expires = now_unix() + ttl;
+    let (key, user) = (key_of(&id), ident.user.clone());
+    blocking(state, move |s| {
+        s.kv_set(&key, &format!("{user}\t{expires}"))?;
+        Ok(())
+    })
+    .await?;
+    let mut resp = json(&serde_json::json!({
+        "user": ident.user,
+        "expires": rfc3339(expires),
+    }))?;
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(state, &id, ttl));
+    Ok(resp)
+}
+
+pub async fn logout(State(state): State<HubState>, headers: HeaderMap) -> Response {
+    if let Some(id) = cookie_of(&headers) {
+        let key = key_of(&id);
+        let _ = blocking(&state, move |s| Ok(s.kv_set(&key, "")?)).await;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&state, "", 0));
+    resp
+}
+
+pub async fn me(State(state): State<HubState>, headers: HeaderMap) -> Response {
+    let r = async {
+        let ident = identify_any(&state, &headers).await?;
+        let expires = match cookie_of(&headers) {
+            Some(id) if headers.get(header::AUTHORIZATION).is_none() => {
+                let key = key_of(&id);
+                blocking(&state, move |s| Ok(s.kv_get(&key)?))
+                    .await?
+                    .and_then(|v| v.split_once('\t').and_then(|(_, e)| e.parse().ok()))
+                    .and_then(rfc3339)
+            }
+            _ => None,
+        };
+        json(&serde_json::json!({ "user": ident.user, "expires": expires }))
+    }
+    .await;
+    r.unwrap_or_else(|e| e.into_response())
+}
+
+/// The identity behind the session cookie; 401 when there is none or it has expired.
+pub async fn identify(state: &HubState, headers: &HeaderMap) -> ApiResult<Identity> {
+    let Some(id) = cookie_of(headers) else {
+        return Err(ApiError::unauthorized(
+            "login required: POST /api/v1/session, or send HTTP Basic or bearer credentials",
+        ));
+    };
+    let key = key_of(&id);
+    blocking(state, move |s| {
+        let v = s.kv_get(&key)?.unwrap_or_default();
+        let Some((user, expires)) = v.split_once('\t') else {
+            return Err(ApiError::unauthorized(
+                "session unknown or ended; log in again",
+            ));
+        };
+        if expires.parse::<i64>().unwrap_or(0) <= now_unix() {
+            return Err(ApiError::unauthorized("session expired; log in again"));
+        }
+        let grants = s.taxii_grants(user)?;
+        Ok(Identity::new(user.to_string(), grants))
+    })
+    .await
+}
