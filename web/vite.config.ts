@@ -31,48 +31,53 @@ function fixtureApi(): Plugin {
   return {
     name: 'yamori-fixture-api',
     apply: 'serve',
+    // Also under `vite preview`, to look at the production bundle with the same fixtures.
+    configurePreviewServer(server) {
+      server.middlewares.use('/api/v1', handle);
+    },
     configureServer(server) {
-      server.middlewares.use('/api/v1', (req, res) => {
-        void (async () => {
-          const url = new URL(req.url ?? '/', 'http://dev');
-          const path = url.pathname;
-          const authed = /(?:^|;\s*)yamori_session=dev(?:;|$)/.test(req.headers.cookie ?? '');
-          if (path === '/session' && req.method === 'POST') {
-            const body = JSON.parse((await readBody(req)) || '{}') as { username?: string; password?: string };
-            if (body.username === 'admin' && body.password === 'admin') {
-              return send(res, 200, JSON.stringify({ user: 'admin', expires: '2026-11-25T08:00:00Z' }), {
-                'set-cookie': 'yamori_session=dev; Path=/; HttpOnly; SameSite=Strict',
-              });
-            }
-            return send(res, 401, JSON.stringify({ error: 'wrong user name or password' }));
-          }
-          if (path === '/session' && req.method === 'DELETE') {
-            return send(res, 204, undefined, { 'set-cookie': 'yamori_session=; Path=/; Max-Age=0' });
-          }
-          if (!authed) return send(res, 401, JSON.stringify({ error: 'login required' }));
-          for (const p of ['from', 'to']) {
-            const v = url.searchParams.get(p);
-            if (v !== null && Number.isNaN(Date.parse(v))) {
-              return send(res, 400, JSON.stringify({ error: `${p}: expected an RFC 3339 time, got "${v}"` }));
-            }
-          }
-          if (path === '/me') return send(res, 200, load('me'));
-          if (path === '/overview') return send(res, 200, load(url.searchParams.get('from') === '2026-11-24T07:00:00Z' ? 'overview-nogeo' : 'overview'));
-          if (path === '/sources') return send(res, 200, load(url.searchParams.get('cursor') ? 'sources-2' : 'sources'));
-          if (path.startsWith('/sources/')) {
-            const addr = decodeURIComponent(path.slice('/sources/'.length));
-            const detail = JSON.parse(load('source-detail')) as { address: string };
-            if (addr === detail.address) return send(res, 200, JSON.stringify(detail));
-            return send(res, 404, JSON.stringify({ error: `source ${addr} not seen` }));
-          }
-          if (path === '/attacks') return send(res, 200, load('attacks'));
-          if (path === '/survey') return send(res, 200, load(process.env.YAMORI_FIXTURE_SURVEY === 'unavailable' ? 'survey-unavailable' : 'survey'));
-          if (path === '/intel') return send(res, 200, load('intel'));
-          return send(res, 404, JSON.stringify({ error: 'no such endpoint' }));
-        })();
-      });
+      server.middlewares.use('/api/v1', handle);
     },
   };
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://dev');
+      const path = url.pathname;
+      const authed = /(?:^|;\s*)yamori_session=dev(?:;|$)/.test(req.headers.cookie ?? '');
+      if (path === '/session' && req.method === 'POST') {
+        const body = JSON.parse((await readBody(req)) || '{}') as { username?: string; password?: string };
+        if (body.username === 'admin' && body.password === 'admin') {
+          return send(res, 200, JSON.stringify({ user: 'admin', expires: '2026-11-25T08:00:00Z' }), {
+            'set-cookie': 'yamori_session=dev; Path=/; HttpOnly; SameSite=Strict',
+          });
+        }
+        return send(res, 401, JSON.stringify({ error: 'wrong user name or password' }));
+      }
+      if (path === '/session' && req.method === 'DELETE') {
+        return send(res, 204, undefined, { 'set-cookie': 'yamori_session=; Path=/; Max-Age=0' });
+      }
+      if (!authed) return send(res, 401, JSON.stringify({ error: 'login required' }));
+      for (const p of ['from', 'to']) {
+        const v = url.searchParams.get(p);
+        if (v !== null && Number.isNaN(Date.parse(v))) {
+          return send(res, 400, JSON.stringify({ error: `${p}: expected an RFC 3339 time, got "${v}"` }));
+        }
+      }
+      if (path === '/me') return send(res, 200, load('me'));
+      if (path === '/overview') return send(res, 200, load(url.searchParams.get('from') === '2026-11-24T07:00:00Z' ? 'overview-nogeo' : 'overview'));
+      if (path === '/sources') return send(res, 200, load(url.searchParams.get('cursor') ? 'sources-2' : 'sources'));
+      if (path.startsWith('/sources/')) {
+        const addr = decodeURIComponent(path.slice('/sources/'.length));
+        const detail = JSON.parse(load('source-detail')) as { address: string };
+        if (addr === detail.address) return send(res, 200, JSON.stringify(detail));
+        return send(res, 404, JSON.stringify({ error: `source ${addr} not seen` }));
+      }
+      if (path === '/attacks') return send(res, 200, load('attacks'));
+      if (path === '/survey') return send(res, 200, load(process.env.YAMORI_FIXTURE_SURVEY === 'unavailable' ? 'survey-unavailable' : 'survey'));
+      if (path === '/intel') return send(res, 200, load('intel'));
+      return send(res, 404, JSON.stringify({ error: 'no such endpoint' }));
+    })();
+  }
 }
 
 export default defineConfig({

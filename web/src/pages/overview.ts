@@ -32,12 +32,6 @@ function portTable(kind: 'tcp' | 'udp', ports: PortCount[]): HTMLElement {
   );
 }
 
-/** Wide tables get two grid columns. */
-function span2(el: HTMLElement): HTMLElement {
-  el.classList.add('span2');
-  return el;
-}
-
 function topSources(sources: Source[], carry: Record<string, string | undefined>): HTMLElement {
   if (sources.length === 0) return empty();
   const lang = getLang();
@@ -140,11 +134,16 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       chartPanel,
       h(
         'div',
-        { class: 'grid' },
-        span2(section(t('overview.topSources'), topSources(o.top_sources, carry), h('p', {}, link(formatRoute('sources', carry), t('overview.allSources'))))),
+        { class: 'grid grid-3' },
         section(t('overview.scannersByTool'), scannersByTool(o)),
         section(t('overview.tcpPorts'), portTable('tcp', o.top_tcp_ports)),
         section(t('overview.udpPorts'), portTable('udp', o.top_udp_ports)),
+      ),
+      // The two wide tables share a row of their own so neither is squeezed into a third.
+      h(
+        'div',
+        { class: 'grid grid-2' },
+        section(t('overview.topSources'), topSources(o.top_sources, carry), h('p', {}, link(formatRoute('sources', carry), t('overview.allSources')))),
         section(t('overview.victims'), victims(o.attacks, carry), h('p', {}, link(formatRoute('attacks', carry), t('overview.allAttacks')))),
       ),
     );

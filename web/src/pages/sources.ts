@@ -17,9 +17,8 @@ function filterForm(ctx: PageContext): HTMLFormElement {
     name: 'country',
     'data-testid': 'filter-country',
     value: q.country ?? '',
-    maxlength: 2,
-    size: 3,
-    pattern: '[A-Za-z]{2}',
+    // No client-side pattern: the server validates and its 400 message is shown as is.
+    size: 4,
     autocomplete: 'off',
   });
   const tool = h(
