@@ -1,0 +1,309 @@
+// End-to-end test of the dashboard: the real `yamori demo` (generated capture → analysis →
+// STIX → hub) driven in Debian's Chromium with playwright-core. Run by scripts/test-all:
+//   YAMORI_BIN=target/debug/yamori node --test web/e2e/
+// Screenshots of every page go to $YAMORI_SCREENSHOTS (default target/screenshots).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = path.resolve(root, process.env.YAMORI_BIN ?? 'target/debug/yamori');
+const shots = path.resolve(root, process.env.YAMORI_SCREENSHOTS ?? 'target/screenshots');
+fs.mkdirSync(shots, { recursive: true });
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+
+/** Start `yamori demo` in a fresh data dir; resolves when the dashboard answers. */
+async function startDemo(geo) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yamori-e2e-'));
+  const port = await freePort();
+  const started = Date.now();
+  const proc = spawn(bin, ['--data-dir', dir, '-q', 'demo', '--geo', geo, '--minutes', '30', '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr.on('data', (d) => (log += d));
+  const base = `https://127.0.0.1:${port}/`;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`yamori demo exited ${proc.exitCode}:\n${log}`);
+    if (Date.now() - started > 120_000) throw new Error(`dashboard did not answer in 120 s:\n${log}`);
+    try {
+      const login = JSON.parse(fs.readFileSync(path.join(dir, 'demo/login.json'), 'utf8'));
+      const ok = await probe(port);
+      if (ok) {
+        const secs = (Date.now() - started) / 1000;
+        console.log(`demo --geo ${geo}: dashboard answering ${secs.toFixed(1)} s after start`);
+        return { dir, proc, base, login, truth: JSON.parse(fs.readFileSync(path.join(dir, 'demo/truth.json'), 'utf8')) };
+      }
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Whether the dashboard answers `GET /` with 200 (the demo's own CA is not checked here). */
+function probe(port) {
+  return new Promise((resolve) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+const launchArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+let browser;
+let demo;
+let nogeo;
+
+before(async () => {
+  [demo, nogeo] = await Promise.all([startDemo('generated'), startDemo('none')]);
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: launchArgs });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const d of [demo, nogeo]) {
+    d?.proc.kill('SIGTERM');
+    if (d) fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});
+
+/** A page whose console errors and uncaught exceptions are collected. */
+async function open(d, locale = 'en-US') {
+  const ctx = await browser.newContext({ locale, ignoreHTTPSErrors: true, viewport: { width: 1360, height: 1000 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  return { ctx, page, errors };
+}
+
+async function login(page, d, password = d.login.password) {
+  await page.fill('form[data-testid=login-form] input[name=username]', d.login.username);
+  await page.fill('form[data-testid=login-form] input[name=password]', password);
+  await page.click('form[data-testid=login-form] button[type=submit]');
+}
+
+/** GET an API path with the page's session cookie. */
+const api = (page, p) =>
+  page.evaluate(async (p) => {
+    const r = await fetch(p, { credentials: 'same-origin' });
+    return { status: r.status, body: await r.json() };
+  }, p);
+
+const value = async (page, sel) => Number(await page.getAttribute(sel, 'data-value'));
+
+async function visit(page, d, route, ready) {
+  await page.goto(`${d.base}#${route}`);
+  await page.waitForSelector(ready, { timeout: 15_000 });
+}
+
+test('login is required, a wrong password is refused, then every page loads without console errors', async () => {
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await page.waitForSelector('form[data-testid=login-form]');
+  const anon = await api(page, '/api/v1/overview');
+  assert.equal(anon.status, 401);
+  await login(page, demo, 'wrong-password');
+  await page.waitForSelector('[data-testid=login-error]');
+  // The 401s above are the browser reporting refused requests, on purpose; from here on none.
+  errors.length = 0;
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  await page.waitForSelector('circle.source');
+  await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
+
+  const pages = [
+    ['/sources', 'tr[data-testid=source-row]', 'sources'],
+    ['/attacks', 'tr[data-testid=attack-row]', 'attacks'],
+    ['/survey', '[data-testid=survey-unavailable]', 'survey'],
+    ['/intel', '[data-testid=indicator-row]', 'intel'],
+  ];
+  for (const [route, ready, name] of pages) {
+    await visit(page, demo, route, ready);
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  }
+  const top = (await api(page, '/api/v1/overview')).body.top_sources.find((s) => s.scanner);
+  await visit(page, demo, `/source/${top.address}`, '[data-testid=source-packets]');
+  await page.waitForSelector('[data-testid=indicator-row]');
+  await page.screenshot({ path: path.join(shots, 'source.png'), fullPage: true });
+  assert.deepEqual(errors, [], 'console errors on the dashboard pages');
+  await ctx.close();
+});
+
+test('numbers on the pages equal the API', async () => {
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  errors.length = 0;
+  const o = (await api(page, '/api/v1/overview?top=10')).body;
+  assert.ok(o.totals.packets > 0);
+  for (const k of ['packets', 'sources', 'scanners', 'attacks']) {
+    assert.equal(await value(page, `[data-testid=total-${k}]`), o.totals[k], `total ${k}`);
+  }
+  for (const t of ['mirai', 'zmap', 'masscan', 'unknown']) {
+    assert.equal(await value(page, `[data-testid=scanners-${t}]`), o.scanners_by_tool[t], `scanners ${t}`);
+  }
+  const rows = await page.$$eval('tr[data-testid=top-source-row]', (trs) =>
+    trs.map((tr) => [tr.dataset.address, Number(tr.querySelector('td[data-field=packets]').dataset.value)]),
+  );
+  assert.deepEqual(rows, o.top_sources.map((s) => [s.address, s.packets]));
+  const ports = await page.$$eval('tr[data-testid=tcp-port-row]', (trs) =>
+    trs.map((tr) => [Number(tr.dataset.port), Number(tr.querySelector('td[data-field=packets]').dataset.value)]),
+  );
+  assert.deepEqual(ports, o.top_tcp_ports.map((p) => [p.port, p.packets]));
+
+  const s = (await api(page, '/api/v1/sources?limit=50')).body;
+  await visit(page, demo, '/sources', 'tr[data-testid=source-row]');
+  const first = await page.$eval('tr[data-testid=source-row]', (tr) => [tr.dataset.address, Number(tr.querySelector('td[data-field=packets]').dataset.value)]);
+  assert.deepEqual(first, [s.items[0].address, s.items[0].packets]);
+
+  const a = (await api(page, '/api/v1/attacks')).body;
+  await visit(page, demo, '/attacks', 'tr[data-testid=attack-row]');
+  const victims = await page.$$eval('tr[data-testid=attack-row]', (trs) => trs.map((tr) => tr.dataset.victim));
+  assert.deepEqual(victims, a.items.map((x) => x.victim));
+  // The generator's known victims are all there.
+  for (const v of demo.truth.victims ?? []) {
+    assert.ok(victims.includes(v.address ?? v.victim ?? v), `victim ${JSON.stringify(v)} listed`);
+  }
+
+  const scanner = o.top_sources.find((x) => x.scanner);
+  const detail = (await api(page, `/api/v1/sources/${scanner.address}`)).body;
+  await visit(page, demo, `/source/${scanner.address}`, '[data-testid=source-packets]');
+  assert.equal(await value(page, '[data-testid=source-packets]'), detail.packets);
+  assert.ok(detail.indicators.length >= 1, 'the scanner was published as an indicator');
+  assert.equal(await page.locator('[data-testid=indicator-row]').count(), detail.indicators.length);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test("the map puts the generator's known sources inside their countries", async () => {
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('circle.source');
+  errors.length = 0; // the login page's refused /me before logging in
+  await page.reload();
+  await page.waitForSelector('circle.source');
+  const o = (await api(page, '/api/v1/overview')).body;
+  const truthScanners = new Set((demo.truth.scanners ?? []).map((s) => s.address ?? s.source ?? s));
+  const known = o.map.filter((m) => truthScanners.has(m.address));
+  assert.ok(known.length >= 20, `only ${known.length} known scanners on the map`);
+  const placed = await page.evaluate((known) => {
+    const out = [];
+    for (const k of known) {
+      const c = document.querySelector(`circle.source[data-address="${k.address}"]`);
+      if (!c) {
+        out.push({ address: k.address, missing: true });
+        continue;
+      }
+      const country = c.getAttribute('data-country');
+      const shape = document.querySelector(`path.country[data-iso="${country}"]`);
+      const pt = new DOMPoint(Number(c.getAttribute('cx')), Number(c.getAttribute('cy')));
+      out.push({ address: k.address, country, inside: !!shape && shape.isPointInFill(pt) });
+    }
+    return out;
+  }, known);
+  for (const p of placed) {
+    const want = known.find((k) => k.address === p.address);
+    assert.ok(!p.missing, `${p.address} has no bubble`);
+    assert.equal(p.country, want.country, `${p.address} country`);
+    assert.ok(p.inside, `${p.address} is drawn outside ${p.country}`);
+  }
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('switching language translates the page and is remembered', async () => {
+  const { ctx, page } = await open(demo, 'en-US');
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  const en = await page.textContent('[data-testid=page-title]');
+  await page.click('[data-testid=lang-switch]');
+  await page.waitForFunction(() => document.documentElement.lang === 'ja');
+  await page.waitForSelector('[data-testid=total-packets]');
+  const ja = await page.textContent('[data-testid=page-title]');
+  assert.notEqual(ja, en);
+  assert.match(ja, /[\u3040-\u30ff\u4e00-\u9fff]/, 'the Japanese title has Japanese characters');
+  await page.screenshot({ path: path.join(shots, 'overview-ja.png'), fullPage: true });
+  await page.reload();
+  await page.waitForSelector('[data-testid=total-packets]');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'ja');
+  await ctx.close();
+  // A Japanese browser starts in Japanese.
+  const jp = await open(demo, 'ja-JP');
+  await jp.page.goto(demo.base);
+  await jp.page.waitForSelector('form[data-testid=login-form]');
+  assert.equal(await jp.page.evaluate(() => document.documentElement.lang), 'ja');
+  await jp.ctx.close();
+});
+
+test('an ended session sends the user back to the login page', async () => {
+  const { ctx, page } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  const cookies = await ctx.cookies();
+  assert.ok(cookies.some((c) => c.name === 'yamori_session' && c.httpOnly));
+  await page.click('[data-testid=logout]');
+  await page.waitForSelector('form[data-testid=login-form]');
+  // The old cookie no longer works on the server either.
+  await ctx.addCookies(cookies);
+  assert.equal((await api(page, '/api/v1/overview')).status, 401);
+  await page.goto(`${demo.base}#/attacks`);
+  await page.waitForSelector('[data-testid=login-expired]');
+  assert.match(await page.evaluate(() => location.hash), /next=/);
+  await ctx.close();
+});
+
+test('bad query parameters get a 400 with a message, shown on the page', async () => {
+  const { ctx, page } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  const r = await api(page, '/api/v1/overview?from=yesterday');
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /`from`/);
+  await page.goto(`${demo.base}#/overview?from=yesterday&to=2026-01-01T00:00:00Z`);
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /from/);
+  await ctx.close();
+});
+
+test('without a GeoIP database sources are listed without a map position and the page says why', async () => {
+  const { ctx, page, errors } = await open(nogeo);
+  await page.goto(nogeo.base);
+  await login(page, nogeo);
+  await page.waitForSelector('[data-testid=geo-reason]');
+  errors.length = 0; // the login page's refused /me before logging in
+  await page.reload();
+  await page.waitForSelector('[data-testid=geo-reason]');
+  const o = (await api(page, '/api/v1/overview')).body;
+  assert.equal(o.map.length, 0);
+  assert.ok(o.geo.reason);
+  assert.equal(await page.locator('circle.source').count(), 0);
+  assert.equal(await page.locator('tr[data-testid=top-source-row]').count(), o.top_sources.length);
+  await page.screenshot({ path: path.join(shots, 'overview-nogeo.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
