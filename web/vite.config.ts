@@ -64,7 +64,11 @@ function fixtureApi(): Plugin {
         }
       }
       if (path === '/me') return send(res, 200, load('me'));
-      if (path === '/overview') return send(res, 200, load(url.searchParams.get('from') === '2026-11-24T07:00:00Z' ? 'overview-nogeo' : 'overview'));
+      if (path === '/overview') {
+        // Two special ranges show the other shapes of the answer: no GeoIP, and no data at all.
+        const from = url.searchParams.get('from');
+        return send(res, 200, load(from === '2026-11-24T07:00:00Z' ? 'overview-nogeo' : from?.startsWith('2020-') ? 'overview-empty' : 'overview'));
+      }
       if (path === '/sources') return send(res, 200, load(url.searchParams.get('cursor') ? 'sources-2' : 'sources'));
       if (path.startsWith('/sources/')) {
         const addr = decodeURIComponent(path.slice('/sources/'.length));

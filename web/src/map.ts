@@ -158,9 +158,8 @@ export async function renderMap(container: HTMLElement, data: Overview): Promise
     .attr('cy', (p) => projection([p.longitude, p.latitude])?.[1] ?? -9999)
     .attr('r', baseR)
     .attr('fill', (p) => KIND_COLOURS[p.kind] ?? KIND_COLOURS.other)
-    .attr('tabindex', 0)
-    .attr('role', 'link')
-    .attr('aria-label', (p) => `${p.address} ${kindText(p.kind)} ${formatInt(p.packets, lang)}`)
+    // No tab stops: up to 1,000 bubbles would bury the rest of the page for keyboard users,
+    // and every located source is also a link in the tables.
     .on('mousemove', (ev: MouseEvent, p) => {
       tip.show(ev, [
         p.address,
@@ -170,10 +169,7 @@ export async function renderMap(container: HTMLElement, data: Overview): Promise
       ]);
     })
     .on('mouseleave', () => tip.hide())
-    .on('click', (_ev: MouseEvent, p) => open(p))
-    .on('keydown', (ev: KeyboardEvent, p) => {
-      if (ev.key === 'Enter') open(p);
-    });
+    .on('click', (_ev: MouseEvent, p) => open(p));
 
   const z = zoom<SVGSVGElement, unknown>()
     .scaleExtent([1, 12])
@@ -192,6 +188,16 @@ export async function renderMap(container: HTMLElement, data: Overview): Promise
   svg.on('dblclick.zoom', null);
 }
 
+/**
+ * A colour swatch. Colours are set through the CSSOM, not a style attribute, so the page
+ * also works under a Content-Security-Policy without 'unsafe-inline' styles.
+ */
+function swatch(cls: string, background: string): HTMLElement {
+  const el = h('span', { class: `swatch ${cls}` });
+  el.style.background = background;
+  return el;
+}
+
 /** The legend of kinds and the country colour ramp, as HTML (it wraps on small screens). */
 export function mapLegend(): HTMLElement {
   return h(
@@ -199,8 +205,8 @@ export function mapLegend(): HTMLElement {
     { class: 'legend' },
     h('span', { class: 'legend-title' }, `${t('overview.legend')}:`),
     ...KINDS.map((k) =>
-      h('span', { class: 'legend-item', 'data-kind': k }, h('span', { class: 'swatch round', style: `background:${KIND_COLOURS[k]}` }), t(`kind.${k}`)),
+      h('span', { class: 'legend-item', 'data-kind': k }, swatch('round', KIND_COLOURS[k]), t(`kind.${k}`)),
     ),
-    h('span', { class: 'legend-item' }, h('span', { class: 'swatch ramp', style: `background:linear-gradient(90deg, ${LOW}, ${HIGH})` }), t('overview.countryScale')),
+    h('span', { class: 'legend-item' }, swatch('ramp', `linear-gradient(90deg, ${LOW}, ${HIGH})`), t('overview.countryScale')),
   );
 }

@@ -33,6 +33,8 @@ describe('country codes', () => {
     expect(countryLabel('JP', 'en')).toBe('JP Japan');
     expect(countryLabel(null, 'en')).toBe('');
     expect(countryLabel('XX', 'en')).toBe('XX');
+    expect(countryLabel('TW', 'en')).toBe('TW Taiwan');
+    expect(countryLabel('TW', 'ja')).toBe('TW 台湾');
   });
 });
 

@@ -17,9 +17,17 @@ export function alpha2ToNumeric(code: string): string | undefined {
   return countries.alpha2ToNumeric(code.toUpperCase());
 }
 
+/**
+ * Names the dashboard shows differently from the package's "official" English name: the
+ * common short name, as the Japanese table already uses.
+ */
+const EN_NAMES: Record<string, string> = { TW: 'Taiwan' };
+
 /** The country's name in the UI language, or undefined for codes the table lacks. */
 export function countryName(code: string, lang: Lang): string | undefined {
-  return countries.getName(code.toUpperCase(), lang, { select: 'official' }) || undefined;
+  const upper = code.toUpperCase();
+  if (lang === 'en' && EN_NAMES[upper]) return EN_NAMES[upper];
+  return countries.getName(upper, lang, { select: 'official' }) || undefined;
 }
 
 /** "JP 日本" / "JP Japan": the code stays visible so it can be searched and compared. */

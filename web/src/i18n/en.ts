@@ -27,7 +27,7 @@ export const en = {
   'range.from': 'From (UTC)',
   'range.to': 'To (UTC)',
   'range.apply': 'Apply',
-  'range.showing': '{from} – {to} (UTC)',
+  'range.showing': 'Showing {from} – {to}',
   'range.note': 'Relative to the end of the stored data.',
 
   'common.loading': 'Loading…',

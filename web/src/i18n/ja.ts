@@ -28,7 +28,7 @@ export const ja: Record<MessageKey, string> = {
   'range.from': '開始 (UTC)',
   'range.to': '終了 (UTC)',
   'range.apply': '適用',
-  'range.showing': '{from} – {to} (UTC)',
+  'range.showing': '表示中の期間: {from} – {to}',
   'range.note': '保存データの末尾を基準にしています。',
 
   'common.loading': '読み込み中…',

@@ -7,7 +7,7 @@ import type { PageContext } from '../page';
 export async function renderLogin(ctx: PageContext): Promise<void> {
   const { root } = ctx;
   const q = ctx.route.query;
-  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, autofocus: true });
+  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true });
   const password = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit' }, t('login.submit'));
   const status = h('div', { class: 'login-status', 'aria-live': 'polite' });
