@@ -144,7 +144,8 @@ mod tests {
         assert_eq!(bucket_for(3600), 60);
         assert_eq!(bucket_for(86_400), 60);
         assert_eq!(bucket_for(7 * 86_400), 600);
-        assert_eq!(bucket_for(365 * 86_400), 86_400);
+        assert_eq!(bucket_for(365 * 86_400), 43_200);
+        assert_eq!(bucket_for(1000 * 86_400), 86_400);
         for span in [60, 3600, 86_401, 7 * 86_400, 400 * 86_400] {
             assert!(span / bucket_for(span) <= 1440, "{span}");
         }

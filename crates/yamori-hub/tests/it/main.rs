@@ -1,5 +1,6 @@
 //! Integration tests of the TAXII server, driven through the router without sockets.
 
+mod api;
 mod common;
 mod endpoints;
 mod ingest;
