@@ -35,6 +35,9 @@ describe('country codes', () => {
     expect(countryLabel('XX', 'en')).toBe('XX');
     expect(countryLabel('TW', 'en')).toBe('TW Taiwan');
     expect(countryLabel('TW', 'ja')).toBe('TW 台湾');
+    expect(countryLabel('CN', 'en')).toBe('CN China');
+    expect(countryLabel('CN', 'ja')).toBe('CN 中国');
+    expect(countryLabel('KR', 'ja')).toBe('KR 韓国');
   });
 });
 

@@ -18,15 +18,48 @@ export function alpha2ToNumeric(code: string): string | undefined {
 }
 
 /**
- * Names the dashboard shows differently from the package's "official" English name: the
- * common short name, as the Japanese table already uses.
+ * Short common names where the package's first ("official") name is the long formal one
+ * ("People's Republic of China", 中華人民共和国): tables and tooltips have little room, and
+ * these are the names people use in each language.
  */
-const EN_NAMES: Record<string, string> = { TW: 'Taiwan' };
+const SHORT_NAMES: Record<Lang, Record<string, string>> = {
+  en: {
+    BN: 'Brunei',
+    CD: 'DR Congo',
+    CN: 'China',
+    CZ: 'Czechia',
+    IR: 'Iran',
+    LA: 'Laos',
+    MD: 'Moldova',
+    MK: 'North Macedonia',
+    PS: 'Palestine',
+    RU: 'Russia',
+    SY: 'Syria',
+    TW: 'Taiwan',
+    TZ: 'Tanzania',
+    US: 'United States',
+  },
+  ja: {
+    BN: 'ブルネイ',
+    BO: 'ボリビア',
+    CN: '中国',
+    IR: 'イラン',
+    KP: '北朝鮮',
+    KR: '韓国',
+    LA: 'ラオス',
+    MD: 'モルドバ',
+    RU: 'ロシア',
+    SY: 'シリア',
+    US: 'アメリカ',
+    VE: 'ベネズエラ',
+  },
+};
 
 /** The country's name in the UI language, or undefined for codes the table lacks. */
 export function countryName(code: string, lang: Lang): string | undefined {
   const upper = code.toUpperCase();
-  if (lang === 'en' && EN_NAMES[upper]) return EN_NAMES[upper];
+  const short = SHORT_NAMES[lang][upper];
+  if (short) return short;
   return countries.getName(upper, lang, { select: 'official' }) || undefined;
 }
 

@@ -17,7 +17,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
     const collections = section(
       t('intel.collections'),
       intel.collections.length === 0
-        ? empty()
+        ? empty(t('common.empty'))
         : table(
             [t('intel.id'), t('intel.titleCol'), t('intel.alias'), t('intel.apiRoot'), t('intel.read'), t('intel.write')],
             intel.collections.map((c) =>
@@ -38,7 +38,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
     const indicators = section(
       t('intel.indicators'),
       intel.indicators.length === 0
-        ? empty()
+        ? empty(t('common.empty'))
         : table(
             [t('stix.name'), t('stix.pattern'), { text: t('stix.confidence'), num: true }, t('stix.validFrom'), t('stix.validUntil'), t('common.collection'), t('stix.modified')],
             intel.indicators.map((i) =>
@@ -60,7 +60,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
     const sightings = section(
       t('intel.sightings'),
       intel.sightings.length === 0
-        ? empty()
+        ? empty(t('common.empty'))
         : table(
             [t('stix.sightingOf'), { text: t('common.count'), num: true }, t('common.firstSeen'), t('common.lastSeen'), t('common.collection')],
             intel.sightings.map((s) =>
@@ -80,7 +80,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
     const peers = section(
       t('intel.peers'),
       intel.peers.length === 0
-        ? empty()
+        ? empty(t('common.empty'))
         : table(
             [t('intel.direction'), t('intel.url'), t('common.collection'), t('intel.position')],
             intel.peers.map((p) =>

@@ -36,15 +36,17 @@ function topSources(sources: Source[], carry: Record<string, string | undefined>
   if (sources.length === 0) return empty();
   const lang = getLang();
   return table(
-    [t('common.address'), t('common.country'), t('common.kind'), { text: t('common.packets'), num: true }],
+    // Packets right after the address: on a narrow screen the table scrolls, and the number
+    // is what the list is ranked by.
+    [t('common.address'), { text: t('common.packets'), num: true }, t('common.country'), t('common.kind')],
     sources.map((s) =>
       h(
         'tr',
         { 'data-testid': 'top-source-row', 'data-address': s.address },
         cell('address', link(formatRoute('source', carry, s.address), s.address)),
+        numCell('packets', s.packets, formatInt(s.packets, lang)),
         cell('country', countryLabel(s.country, lang)),
         cell('kind', h('span', { class: `kind kind-${s.kind}` }, kindText(s.kind))),
-        numCell('packets', s.packets, formatInt(s.packets, lang)),
       ),
     ),
   );
@@ -113,7 +115,8 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       h('p', { class: 'hint' }, t('overview.mapHelp')),
       mapBox,
       mapLegend(),
-      o.geo.reason ? h('p', { class: 'notice', 'data-testid': 'geo-reason', role: 'note' }, t('overview.geoReason', { reason: o.geo.reason })) : null,
+      // The server's reason is a full sentence (in English) that says what to do about it.
+      o.geo.reason ? h('p', { class: 'notice', 'data-testid': 'geo-reason', role: 'note' }, o.geo.reason) : null,
       h(
         'p',
         { class: 'attribution' },

@@ -38,7 +38,7 @@ function summary(s: SourceDetail): HTMLElement {
 
 function fingerprints(s: SourceDetail): HTMLElement {
   const entries = Object.entries(s.fingerprint_matches).sort((a, b) => b[1] - a[1]);
-  if (entries.length === 0) return empty();
+  if (entries.length === 0) return empty(t('common.empty'));
   const lang = getLang();
   return table(
     [t('source.fingerprint'), { text: t('common.packets'), num: true }],
@@ -48,7 +48,7 @@ function fingerprints(s: SourceDetail): HTMLElement {
 }
 
 function ports(s: SourceDetail): HTMLElement {
-  if (s.top_ports.length === 0) return empty();
+  if (s.top_ports.length === 0) return empty(t('common.empty'));
   const lang = getLang();
   return table(
     [t('common.port'), { text: t('common.packets'), num: true }],
@@ -58,7 +58,7 @@ function ports(s: SourceDetail): HTMLElement {
 }
 
 function timeline(s: SourceDetail): HTMLElement {
-  if (s.timeline.length === 0) return empty();
+  if (s.timeline.length === 0) return empty(t('common.empty'));
   const lang = getLang();
   return table(
     [t('source.analysis'), t('common.firstSeen'), t('common.lastSeen'), { text: t('common.packets'), num: true }, t('source.scannerWindows')],
@@ -81,7 +81,7 @@ function str(v: unknown): string {
 }
 
 function indicators(s: SourceDetail): HTMLElement {
-  if (s.indicators.length === 0) return empty();
+  if (s.indicators.length === 0) return empty(t('common.empty'));
   return table(
     [t('stix.pattern'), { text: t('stix.confidence'), num: true }, t('stix.validFrom'), t('stix.validUntil')],
     s.indicators.map((i) =>
@@ -98,7 +98,7 @@ function indicators(s: SourceDetail): HTMLElement {
 }
 
 function sightings(s: SourceDetail): HTMLElement {
-  if (s.sightings.length === 0) return empty();
+  if (s.sightings.length === 0) return empty(t('common.empty'));
   const lang = getLang();
   return table(
     [{ text: t('common.count'), num: true }, t('common.firstSeen'), t('common.lastSeen'), t('stix.sightingOf')],

@@ -47,7 +47,7 @@ function counts(title: string, rows: Array<[string, number]>, label: string): HT
   return section(
     title,
     rows.length === 0
-      ? empty()
+      ? empty(t('common.empty'))
       : table(
           [label, { text: t('survey.devices'), num: true }],
           rows.map(([k, n]) => h('tr', {}, cell('key', k || t('common.unknown')), numCell('devices', n, formatInt(n, lang)))),
@@ -89,7 +89,7 @@ export async function renderSurvey(ctx: PageContext): Promise<void> {
     const devicesPanel = section(
       t('survey.devices'),
       devices.length === 0
-        ? empty()
+        ? empty(t('common.empty'))
         : table(
             [t('common.address'), { text: t('common.port'), num: true }, t('survey.service'), t('survey.type'), t('survey.vendor'), t('survey.product'), t('survey.weak'), t('survey.vulns')],
             devices.map(deviceRow),
@@ -98,7 +98,7 @@ export async function renderSurvey(ctx: PageContext): Promise<void> {
     const vulnsPanel = section(
       t('survey.vulns'),
       vulns.length === 0
-        ? empty()
+        ? empty(t('common.empty'))
         : table(
             [t('survey.cve'), t('survey.kev'), { text: t('survey.cvss'), num: true }, { text: t('survey.affected'), num: true }],
             vulns.map((v) =>
