@@ -5,6 +5,7 @@ import { countryLabel } from '../i18n/countries';
 import { formatInt, formatRate, formatTime } from '../format';
 import { formatRoute } from '../router';
 import { apiRange, type PageContext } from '../page';
+import { categoryText } from '../labels';
 
 const PAGE_SIZE = 50;
 
@@ -29,7 +30,7 @@ function attackRow(a: Attack): HTMLTableRowElement {
     numCell('peak_pps', a.peak_pps, formatRate(a.peak_pps, lang)),
     numCell('mean_pps', a.mean_pps, formatRate(a.mean_pps, lang)),
     cell('ports', portsText(a, lang)),
-    cell('kinds', a.kinds.join(', ')),
+    cell('kinds', a.kinds.map(categoryText).join(', ')),
   );
 }
 

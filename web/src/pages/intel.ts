@@ -13,6 +13,11 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
     const intel = await api.intel(ctx.signal);
     root.querySelector('[data-testid=loading]')?.remove();
     const lang = getLang();
+    // Indicators and sightings name their collection by id; the alias or title reads better,
+    // and the id stays in the tooltip.
+    const names = new Map(intel.collections.map((c) => [c.id, c.alias || c.title || c.id]));
+    const collectionCell = (id: string | undefined) =>
+      cell('collection', id ? h('span', { title: id }, names.get(id) ?? id) : '');
 
     const collections = section(
       t('intel.collections'),
@@ -50,7 +55,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
                 numCell('confidence', i.confidence ?? null, i.confidence != null ? String(i.confidence) : t('common.dash')),
                 cell('valid_from', formatTime(i.valid_from)),
                 cell('valid_until', formatTime(i.valid_until)),
-                cell('collection', i.collection ?? ''),
+                collectionCell(i.collection),
                 cell('modified', formatTime(i.modified)),
               ),
             ),
@@ -71,7 +76,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
                 numCell('count', s.count ?? null, formatInt(s.count ?? null, lang)),
                 cell('first_seen', formatTime(s.first_seen)),
                 cell('last_seen', formatTime(s.last_seen)),
-                cell('collection', s.collection ?? ''),
+                collectionCell(s.collection),
               ),
             ),
           ),
