@@ -4,6 +4,7 @@
 //! timing). Wall time and peak RSS come from GNU time (`/usr/bin/time -f "%e %M"`); we report
 //! medians and ratios only, because these machines are noisy.
 
+mod dashboard;
 mod telescope;
 
 use std::path::{Path, PathBuf};
@@ -28,11 +29,14 @@ pub struct Args {
 pub enum What {
     /// Telescope analysis vs tcpdump (filter only) and tshark (protocol hierarchy).
     Telescope(telescope::Args),
+    /// Dashboard API latency over a big store (SQLite and PostgreSQL), and demo start-up.
+    Dashboard(dashboard::Args),
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     match a.what {
         What::Telescope(t) => telescope::run(g, t),
+        What::Dashboard(d) => dashboard::run(g, d),
     }
 }
 
