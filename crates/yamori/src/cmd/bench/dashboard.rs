@@ -269,8 +269,10 @@ fn measure(
     })?;
     let token =
         yamori_hub::auth::issue_token(store.as_ref(), "bench").map_err(anyhow::Error::msg)?;
-    let mut config = yamori_hub::HubConfig::default();
-    config.scheme = "http".into();
+    let config = yamori_hub::HubConfig {
+        scheme: "http".into(),
+        ..Default::default()
+    };
     let state = yamori_hub::HubState::new(store.clone(), config)?;
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
