@@ -73,7 +73,8 @@ function tooltip(container: HTMLElement): Tip {
 }
 
 
-export async function renderMap(container: HTMLElement, data: Overview): Promise<void> {
+/** `onCountry` is called with the alpha-2 code when a country with packets is clicked. */
+export async function renderMap(container: HTMLElement, data: Overview, onCountry: (iso: string) => void): Promise<void> {
   const features = await loadCountries();
   const lang = getLang();
   const width = Math.max(320, Math.round(container.clientWidth || 960));
@@ -132,7 +133,11 @@ export async function renderMap(container: HTMLElement, data: Overview): Promise
         t('overview.tooltipSources', { n: formatInt(c?.sources ?? 0, lang) }),
       ]);
     })
-    .on('mouseleave', () => tip.hide());
+    .on('mouseleave', () => tip.hide())
+    .on('click', (_ev: MouseEvent, f) => {
+      const iso = numericToAlpha2(f.id as string | undefined);
+      if (iso && byCountry.has(iso)) onCountry(iso);
+    });
 
   const points = data.map.filter((p) => Number.isFinite(p.latitude) && Number.isFinite(p.longitude));
   const maxPoint = Math.max(1, ...points.map((p) => p.packets));
@@ -186,6 +191,22 @@ export async function renderMap(container: HTMLElement, data: Overview): Promise
   svg.call(z).call(z.transform, zoomIdentity);
   // A double click is more often an over-eager bubble click than a zoom request.
   svg.on('dblclick.zoom', null);
+
+  // Buttons for people without a scroll wheel or who use the keyboard.
+  const button = (text: string, label: string, act: () => void) => {
+    const b = h('button', { type: 'button', 'aria-label': label, title: label }, text);
+    b.addEventListener('click', act);
+    return b;
+  };
+  container.append(
+    h(
+      'div',
+      { class: 'map-controls' },
+      button('+', t('overview.zoomIn'), () => svg.call(z.scaleBy, 1.6)),
+      button('−', t('overview.zoomOut'), () => svg.call(z.scaleBy, 1 / 1.6)),
+      button('⟲', t('overview.zoomReset'), () => svg.call(z.transform, zoomIdentity)),
+    ),
+  );
 }
 
 /**

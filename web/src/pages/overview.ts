@@ -160,6 +160,8 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
     } else {
       chartBox.append(empty(t('overview.seriesEmpty')));
     }
-    await renderMap(mapBox, o);
+    await renderMap(mapBox, o, (iso) => {
+      location.hash = formatRoute('sources', { ...carry, country: iso });
+    });
   });
 }
