@@ -34,9 +34,9 @@ let user: string | undefined;
 let dataBounds: Pick<Range, 'data_from' | 'data_to'> | undefined;
 let controller: AbortController | undefined;
 
-/** Pages that read the range drop their cursor when it changes: a cursor belongs to one range. */
+/** Pages that read the range restart at their first page when it changes: a cursor belongs to one range. */
 function navigateWithRange(route: Route, range: RangeState): void {
-  const { cursor: _cursor, range: _r, from: _f, to: _t, ...keep } = route.query;
+  const { cursor: _cursor, page: _page, range: _r, from: _f, to: _t, ...keep } = route.query;
   const page = route.page === 'notfound' ? 'overview' : route.page;
   location.hash = formatRoute(page, { ...keep, ...rangeToQuery(range) }, route.address);
 }
