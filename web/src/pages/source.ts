@@ -37,7 +37,10 @@ function summary(s: SourceDetail): HTMLElement {
 }
 
 function fingerprints(s: SourceDetail): HTMLElement {
-  const entries = Object.entries(s.fingerprint_matches).sort((a, b) => b[1] - a[1]);
+  // Tools that matched no packet are noise here; the summary already names the verdict.
+  const entries = Object.entries(s.fingerprint_matches)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return empty(t('common.empty'));
   const lang = getLang();
   return table(
