@@ -18,6 +18,7 @@
 mod query;
 mod rows;
 
+pub(crate) use query::Binder;
 pub use query::{AttackRow, Bounds, FacetSum, SeriesBucket, SourceFilter, SourceRow, Totals};
 pub use rows::{index_report, kind_of, IndexBatch};
 

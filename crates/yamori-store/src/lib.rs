@@ -17,6 +17,7 @@ mod pg_taxii;
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_taxii;
+pub mod survey;
 pub mod taxii;
 pub mod vulndb;
 
@@ -24,6 +25,7 @@ pub use accounts::AccountStore;
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
 pub use dashboard::DashboardStore;
 pub use sqlite::SqliteStore;
+pub use survey::SurveyStore;
 pub use taxii::TaxiiStore;
 
 /// A storage error, naming the operation that failed.
@@ -56,7 +58,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything Yamori persists. Backends are synchronous; async callers (the hub) call them
 /// from `spawn_blocking` so no lock or connection is held across an `.await`.
-pub trait Store: TaxiiStore + AccountStore + DashboardStore + Send + Sync {
+pub trait Store: TaxiiStore + AccountStore + DashboardStore + SurveyStore + Send + Sync {
     /// Store one analysis; idempotent by the set of input file digests (see [`analysis`]).
     fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome>;
     fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>>;

@@ -74,6 +74,7 @@ impl PgStore {
         store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
         store.migrate("taxii", crate::pg_taxii::TAXII_MIGRATIONS)?;
         store.migrate("dashboard", crate::dashboard::PG_MIGRATIONS)?;
+        store.migrate("survey", crate::survey::PG_MIGRATIONS)?;
         store.index_unindexed()?;
         Ok(store)
     }
@@ -207,6 +208,28 @@ impl crate::dashboard::DashboardStore for PgStore {
 
     fn dash_placeholder(&self, n: usize) -> String {
         format!("${n}")
+    }
+}
+
+impl crate::survey::SurveyStore for PgStore {
+    fn survey_write(&self, statements: &[crate::survey::Statement]) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg("begin survey write"))?;
+        // One row per service shares one statement text: prepare each text once.
+        let mut prepared = std::collections::HashMap::new();
+        for (sql, params) in statements {
+            let st = match prepared.get(sql.as_str()) {
+                Some(st) => st,
+                None => {
+                    let st = tx.prepare(sql).map_err(pg("survey write"))?;
+                    prepared.entry(sql.as_str()).or_insert(st)
+                }
+            };
+            let boxed = crate::pg_taxii::boxed(params);
+            tx.execute(st, &crate::pg_taxii::refs(&boxed))
+                .map_err(pg("survey write"))?;
+        }
+        tx.commit().map_err(pg("commit survey write"))
     }
 }
 

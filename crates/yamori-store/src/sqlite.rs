@@ -67,6 +67,7 @@ impl SqliteStore {
         store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
         store.migrate("taxii", crate::sqlite_taxii::TAXII_MIGRATIONS)?;
         store.migrate("dashboard", crate::dashboard::SQLITE_MIGRATIONS)?;
+        store.migrate("survey", crate::survey::SQLITE_MIGRATIONS)?;
         store.index_unindexed()?;
         Ok(store)
     }
@@ -185,6 +186,21 @@ impl crate::dashboard::DashboardStore for SqliteStore {
 
     fn dash_placeholder(&self, n: usize) -> String {
         format!("?{n}")
+    }
+}
+
+impl crate::survey::SurveyStore for SqliteStore {
+    fn survey_write(&self, statements: &[crate::survey::Statement]) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(db("begin survey write"))?;
+        for (sql, params) in statements {
+            let bound: Vec<&dyn rusqlite::ToSql> =
+                params.iter().map(crate::sqlite_taxii::bind).collect();
+            tx.prepare_cached(sql)
+                .and_then(|mut st| st.execute(bound.as_slice()))
+                .map_err(db("survey write"))?;
+        }
+        tx.commit().map_err(db("commit survey write"))
     }
 }
 

@@ -80,28 +80,32 @@ pub struct AttackRow {
     pub detail: String,
 }
 
-/// Collects parameters and renders their placeholders.
-struct Binder<'a, S: ?Sized> {
+/// Collects parameters and renders their placeholders (also used by `crate::survey`).
+pub(crate) struct Binder<'a, S: ?Sized> {
     store: &'a S,
     params: Vec<Param>,
 }
 
 impl<'a, S: DashboardStore + ?Sized> Binder<'a, S> {
-    fn new(store: &'a S) -> Self {
+    pub(crate) fn new(store: &'a S) -> Self {
         Self {
             store,
             params: Vec::new(),
         }
     }
-    fn bind(&mut self, p: Param) -> String {
+    pub(crate) fn bind(&mut self, p: Param) -> String {
         self.params.push(p);
         self.store.dash_placeholder(self.params.len())
     }
-    fn int(&mut self, i: i64) -> String {
+    pub(crate) fn int(&mut self, i: i64) -> String {
         self.bind(Param::Int(i))
     }
-    fn run(self, sql: &str) -> Result<Vec<Vec<Value>>> {
+    pub(crate) fn run(self, sql: &str) -> Result<Vec<Vec<Value>>> {
         self.store.dash_select(sql, &self.params)
+    }
+    /// The statement and its parameters, for a write run later in a transaction.
+    pub(crate) fn statement(self, sql: String) -> (String, Vec<Param>) {
+        (sql, self.params)
     }
 }
 

@@ -5,4 +5,5 @@
 mod analysis;
 mod backends;
 mod dashboard;
+mod survey;
 mod taxii;
