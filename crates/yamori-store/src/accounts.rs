@@ -27,6 +27,10 @@ pub trait AccountStore {
     fn taxii_token(&self, token_id: &str) -> Result<Option<(String, String)>>;
     /// Hashes of all tokens of a user.
     fn taxii_tokens_of(&self, user: &str) -> Result<Vec<String>>;
+    /// Remove a user with their tokens and grants (by cascade); false if there was none.
+    fn taxii_delete_user(&self, name: &str) -> Result<bool>;
+    /// Remove one token of `user` (by its id) or, with `None`, all of them; returns how many.
+    fn taxii_delete_tokens(&self, user: &str, token_id: Option<&str>) -> Result<u64>;
     fn taxii_set_grant(&self, user: &str, g: &Grant) -> Result<()>;
     fn taxii_grants(&self, user: &str) -> Result<Vec<Grant>>;
     /// A small key/value table for server state (next-token key, sync positions).

@@ -81,6 +81,23 @@ impl AccountStore for PgStore {
             .collect())
     }
 
+    fn taxii_delete_user(&self, name: &str) -> Result<bool> {
+        let n = self
+            .conn()?
+            .execute("DELETE FROM taxii_users WHERE name = $1", &[&name])
+            .map_err(pg("delete user"))?;
+        Ok(n > 0)
+    }
+
+    fn taxii_delete_tokens(&self, user: &str, token_id: Option<&str>) -> Result<u64> {
+        self.conn()?
+            .execute(
+                "DELETE FROM taxii_tokens WHERE user_name = $1 AND ($2::TEXT IS NULL OR id = $2)",
+                &[&user, &token_id],
+            )
+            .map_err(pg("delete tokens"))
+    }
+
     fn taxii_set_grant(&self, user: &str, g: &Grant) -> Result<()> {
         self.conn()?
             .execute(

@@ -87,6 +87,25 @@ impl AccountStore for SqliteStore {
         Ok(rows)
     }
 
+    fn taxii_delete_user(&self, name: &str) -> Result<bool> {
+        let n = self
+            .lock()
+            .execute("DELETE FROM taxii_users WHERE name = ?1", [name])
+            .map_err(db("delete user"))?;
+        Ok(n > 0)
+    }
+
+    fn taxii_delete_tokens(&self, user: &str, token_id: Option<&str>) -> Result<u64> {
+        let n = self
+            .lock()
+            .execute(
+                "DELETE FROM taxii_tokens WHERE user_name = ?1 AND (?2 IS NULL OR id = ?2)",
+                params![user, token_id],
+            )
+            .map_err(db("delete tokens"))?;
+        Ok(n as u64)
+    }
+
     fn taxii_set_grant(&self, user: &str, g: &Grant) -> Result<()> {
         self.lock()
             .execute(

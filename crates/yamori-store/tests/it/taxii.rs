@@ -292,5 +292,26 @@ fn statuses_users_grants_kv() {
         s.kv_set("k", "1").expect("kv");
         s.kv_set("k", "2").expect("kv");
         assert_eq!(s.kv_get("k").expect("kv").as_deref(), Some("2"));
+        s.kv_set("sync.pull|u|c", "p").expect("kv");
+        assert_eq!(
+            s.dash_kv_prefixed("sync.").expect("prefixed"),
+            vec![("sync.pull|u|c".to_string(), "p".to_string())]
+        );
+
+        // Revoking: one token by id, then all; removing the user takes its grants along.
+        s.taxii_add_token("t2", "alice", "hash2").expect("token");
+        s.taxii_add_token("t3", "alice", "hash3").expect("token");
+        assert_eq!(
+            s.taxii_delete_tokens("alice", Some("t2")).expect("revoke"),
+            1
+        );
+        assert_eq!(s.taxii_delete_tokens("bob", Some("t3")).expect("revoke"), 0);
+        assert!(s.taxii_token("t2").expect("get").is_none());
+        assert_eq!(s.taxii_delete_tokens("alice", None).expect("revoke all"), 2);
+        assert!(s.taxii_tokens_of("alice").expect("list").is_empty());
+        assert!(s.taxii_delete_user("alice").expect("delete"));
+        assert!(!s.taxii_delete_user("alice").expect("again"));
+        assert!(s.taxii_grants("alice").expect("grants").is_empty());
+        assert!(s.taxii_users().expect("users").is_empty());
     });
 }

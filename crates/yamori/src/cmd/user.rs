@@ -43,6 +43,43 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Revoke a user's tokens: one (`--token ymr_<id>_…` or just its id) or all of them.
+    ///
+    /// A hub that verified the token in the last minute may accept it for up to a minute more
+    /// (verified credentials are cached for 60 s); dashboard sessions are not affected.
+    Revoke {
+        name: String,
+        /// The token (or its id, the part after `ymr_`); all tokens when left out.
+        #[arg(long)]
+        token: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove a user with all their tokens, grants and dashboard sessions.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// The id part of `ymr_<id>_<secret>`, or the argument itself when it is already an id.
+fn token_id(t: &str) -> &str {
+    t.strip_prefix("ymr_")
+        .and_then(|rest| rest.split_once('_').map(|(id, _)| id))
+        .unwrap_or(t)
+}
+
+/// End every dashboard session of `user` (sessions are `session.<hash>` = `user\texpiry`).
+fn end_sessions(store: &dyn Store, user: &str) -> anyhow::Result<u64> {
+    let mut n = 0;
+    for (key, value) in store.dash_kv_prefixed("session.")? {
+        if value.split_once('\t').is_some_and(|(u, _)| u == user) {
+            store.kv_set(&key, "")?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// A parsed `--collection` argument.
@@ -171,6 +208,25 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             let token =
                 yamori_hub::auth::issue_token(store.as_ref(), &name).map_err(anyhow::Error::msg)?;
             println!("{token}");
+        }
+        Command::Revoke { name, token, db } => {
+            let store = open_store(g, &db)?;
+            store
+                .taxii_user(&name)?
+                .with_context(|| format!("no user {name:?}"))?;
+            let n = store.taxii_delete_tokens(&name, token.as_deref().map(token_id))?;
+            if token.is_some() && n == 0 {
+                anyhow::bail!("{name} has no such token (see `yamori user list`)");
+            }
+            eprintln!("revoked {n} token(s) of {name}");
+        }
+        Command::Remove { name, db } => {
+            let store = open_store(g, &db)?;
+            let sessions = end_sessions(store.as_ref(), &name)?;
+            if !store.taxii_delete_user(&name)? {
+                anyhow::bail!("no user {name:?} (see `yamori user list`)");
+            }
+            eprintln!("removed {name} with their tokens and grants; ended {sessions} dashboard session(s)");
         }
         Command::List { db } => {
             let store = open_store(g, &db)?;

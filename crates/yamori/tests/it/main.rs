@@ -4,3 +4,4 @@ mod enrich_e2e;
 mod support;
 mod telescope_bad_input;
 mod telescope_e2e;
+mod user_e2e;
