@@ -1,5 +1,5 @@
 //! STIX 2.1 for Yamori: the objects we generate, validation of the objects we receive,
-//! deterministic ids, TLP markings, and the telescope-report conversion.
+//! deterministic ids, TLP markings, and the telescope-report and survey-result conversions.
 //!
 //! # Decision: our own small model, not `rstix`
 //!
@@ -28,10 +28,12 @@
 pub mod ids;
 pub mod markings;
 pub mod model;
+pub mod survey;
 pub mod telescope;
 pub mod timestamp;
 pub mod validate;
 
 pub use model::Bundle;
+pub use survey::survey_bundle;
 pub use telescope::{telescope_bundle, telescope_bundle_with, ConvertError, Options, OrgIdentity};
 pub use validate::{validate_object, Issue};

@@ -129,3 +129,49 @@ pub struct Bundle {
 pub(crate) fn to_value<T: Serialize>(object: &T) -> Value {
     serde_json::to_value(object).unwrap_or(Value::Null)
 }
+
+/// `infrastructure` SDO (spec §4.8).
+#[derive(Debug, Clone, Serialize)]
+pub struct Infrastructure {
+    #[serde(flatten)]
+    pub common: Common,
+    pub name: String,
+    pub description: String,
+    pub infrastructure_types: Vec<&'static str>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// One `external_references` entry (spec §2.5). No `url`: the spec asks for a hash of what
+/// a URL points to (stix2-validator best practice 302), and the id alone names the record.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalReference {
+    pub source_name: &'static str,
+    pub external_id: String,
+}
+
+/// `vulnerability` SDO (spec §4.18).
+#[derive(Debug, Clone, Serialize)]
+pub struct Vulnerability {
+    #[serde(flatten)]
+    pub common: Common,
+    pub name: String,
+    pub external_references: Vec<ExternalReference>,
+}
+
+/// `software` SCO (spec §6.14); its id derives from name, cpe, vendor and version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Software {
+    #[serde(rename = "type")]
+    pub object_type: &'static str,
+    pub spec_version: &'static str,
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
+    pub vendor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub object_marking_refs: Vec<String>,
+}

@@ -5,4 +5,5 @@ mod fuzz;
 mod markings;
 mod oasis;
 mod sample;
+mod survey;
 mod telescope;
