@@ -294,11 +294,11 @@ pub fn build_query(q: &ObjectQuery, ph: &dyn Fn(usize) -> String) -> (String, Ve
     }
     if let Some(c) = &q.after {
         let d = push(Param::Text(c.date_added.clone()), &mut params);
-        let d2 = push(Param::Text(c.date_added.clone()), &mut params);
         let s = push(Param::Int(c.seq), &mut params);
-        sql.push_str(&format!(
-            " AND (o.date_added > {d} OR (o.date_added = {d2} AND o.seq > {s}))"
-        ));
+        // A row-value comparison, not `a > x OR (a = x AND b > y)`: PostgreSQL turns only
+        // this form into a range scan of the (collection_id, date_added, seq) index, instead
+        // of reading and sorting the whole collection for every page.
+        sql.push_str(&format!(" AND (o.date_added, o.seq) > ({d}, {s})"));
     }
     let lim = push(Param::Int(i64::from(q.limit) + 1), &mut params);
     sql.push_str(&format!(" ORDER BY o.date_added, o.seq LIMIT {lim}"));
