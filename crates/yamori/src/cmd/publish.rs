@@ -1,6 +1,7 @@
-//! `yamori publish`: turn an analysis report (or a STIX bundle) into a STIX 2.1 bundle and
-//! write it (`--out`, default stdout), post it to a TAXII 2.1 collection (`--to`), or add it to
-//! a collection of the local hub store (`--local`).
+//! `yamori publish`: turn an analysis report, a survey result (or a STIX bundle) into a STIX
+//! 2.1 bundle and write it (`--out`, default stdout), post it to a TAXII 2.1 collection
+//! (`--to`), or add it to a collection of the local hub store (`--local`). The input's kind is
+//! told by its `schema` field (`type: bundle` for a bundle).
 //!
 //! The bundle is validated with `yamori_intel::validate_object` before it goes anywhere, and is
 //! byte-for-byte the same each time for the same report and options (ids and timestamps come
@@ -16,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use yamori_hub::client::collection_url;
 use yamori_intel::markings::Tlp2;
-use yamori_intel::{telescope_bundle_with, validate_object, Options, OrgIdentity};
+use yamori_intel::{survey_bundle, telescope_bundle_with, validate_object, Options, OrgIdentity};
 use yamori_store::taxii::Collection;
 
 use super::serve::{open_store, DbArgs};
@@ -33,7 +34,8 @@ const STATUS_WAIT: Duration = Duration::from_secs(300);
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// `yamori analyze --json` output, or a STIX 2.1 bundle to pass through after validation.
+    /// `yamori analyze --json` output, `yamori survey --out` output, or a STIX 2.1 bundle to
+    /// pass through after validation.
     pub input: PathBuf,
     /// Where to write the bundle (`-` for stdout).
     #[arg(long, short = 'o', default_value = "-")]
@@ -44,12 +46,14 @@ pub struct Args {
     /// Contact information for the organisation's identity.
     #[arg(long)]
     pub contact: Option<String>,
-    /// TLP 2.0 marking for every object: clear, green, amber, amber+strict or red.
+    /// TLP 2.0 marking for every object: clear, green, amber, amber+strict or red. Survey
+    /// results default to amber (they name exposed devices); reports to none.
     #[arg(long, value_parser = parse_tlp)]
     pub tlp: Option<Tlp2>,
     /// Collection (id, alias or title) for --to / --local; created locally if missing.
-    #[arg(long, default_value = "telescope")]
-    pub collection: String,
+    /// Default: `survey` for a survey result, else `telescope`.
+    #[arg(long)]
+    pub collection: Option<String>,
     /// Post the bundle's objects to this TAXII 2.1 API root URL, e.g. https://hub:9443/api1/
     #[arg(long, conflicts_with = "local")]
     pub to: Option<String>,
@@ -72,13 +76,14 @@ fn parse_tlp(s: &str) -> Result<Tlp2, String> {
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
-    let bundle = build_bundle(&a)?;
+    let (bundle, kind) = build_bundle(&a)?;
     let objects = bundle["objects"].as_array().cloned().unwrap_or_default();
+    let collection = a.collection.clone().unwrap_or_else(|| kind.to_string());
     if let Some(url) = &a.to {
-        return post(&a, url, &objects);
+        return post(&a, url, &collection, &objects);
     }
     if a.local {
-        return store_locally(g, &a, &objects);
+        return store_locally(g, &a, &collection, &objects);
     }
     let mut text = serde_json::to_vec_pretty(&bundle).context("serialising the bundle")?;
     text.push(b'\n');
@@ -105,15 +110,14 @@ fn raw_objects(objects: &[Value]) -> anyhow::Result<Vec<Box<RawValue>>> {
         .collect()
 }
 
-fn post(a: &Args, api_root: &str, objects: &[Value]) -> anyhow::Result<ExitCode> {
+fn post(a: &Args, api_root: &str, name: &str, objects: &[Value]) -> anyhow::Result<ExitCode> {
     let client = a.peer.client()?;
     let collection = client
-        .find_collection(api_root, &a.collection)
-        .with_context(|| format!("finding collection {:?} at {api_root}", a.collection))?;
+        .find_collection(api_root, name)
+        .with_context(|| format!("finding collection {name:?} at {api_root}"))?;
     anyhow::ensure!(
         collection.can_write,
-        "no write access to collection {:?}",
-        a.collection
+        "no write access to collection {name:?}"
     );
     let url = collection_url(api_root, &collection.id);
     let raws = raw_objects(objects)?;
@@ -138,23 +142,28 @@ fn post(a: &Args, api_root: &str, objects: &[Value]) -> anyhow::Result<ExitCode>
     })
 }
 
-fn store_locally(g: &crate::GlobalArgs, a: &Args, objects: &[Value]) -> anyhow::Result<ExitCode> {
+fn store_locally(
+    g: &crate::GlobalArgs,
+    a: &Args,
+    name: &str,
+    objects: &[Value],
+) -> anyhow::Result<ExitCode> {
     let store = open_store(g, &a.db)?;
-    let collection = match store.taxii_collection(&a.local_api_root, &a.collection)? {
+    let collection = match store.taxii_collection(&a.local_api_root, name)? {
         Some(c) => c,
         None => {
             let c = Collection {
                 // A fresh UUIDv4, taken from a new status resource (TAXII collection ids are UUIDs).
                 id: yamori_hub::ingest::new_status("", "", 0).id,
                 api_root: a.local_api_root.clone(),
-                alias: Some(a.collection.clone()),
-                title: a.collection.clone(),
+                alias: Some(name.to_string()),
+                title: name.to_string(),
                 description: Some("published by yamori publish".into()),
             };
             store.taxii_put_collection(&c)?;
             eprintln!(
                 "created collection {} (alias {}) in API root {}",
-                c.id, a.collection, a.local_api_root
+                c.id, name, a.local_api_root
             );
             c
         }
@@ -176,7 +185,7 @@ fn store_locally(g: &crate::GlobalArgs, a: &Args, objects: &[Value]) -> anyhow::
     eprintln!(
         "stored {} objects in collection {} ({} refused)",
         status.successes.len(),
-        a.collection,
+        name,
         status.failures.len()
     );
     Ok(if status.failures.is_empty() {
@@ -186,8 +195,9 @@ fn store_locally(g: &crate::GlobalArgs, a: &Args, objects: &[Value]) -> anyhow::
     })
 }
 
-/// Reads the input and returns a validated bundle as JSON.
-fn build_bundle(a: &Args) -> anyhow::Result<Value> {
+/// Reads the input and returns a validated bundle as JSON, with the default collection for
+/// its kind.
+fn build_bundle(a: &Args) -> anyhow::Result<(Value, &'static str)> {
     let file =
         std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -198,29 +208,42 @@ fn build_bundle(a: &Args) -> anyhow::Result<Value> {
     );
     let value: Value = serde_json::from_reader(std::io::BufReader::new(file))
         .with_context(|| format!("{} is not JSON", a.input.display()))?;
-    let bundle = if value.get("type").and_then(Value::as_str) == Some("bundle") {
-        value
-    } else if value
-        .get("schema")
-        .and_then(Value::as_str)
-        .is_some_and(|s| s == yamori_telescope::report::SCHEMA)
-    {
-        let report: yamori_telescope::Report = serde_json::from_value(value)
-            .with_context(|| format!("{} is not a valid telescope report", a.input.display()))?;
-        let org = OrgIdentity {
+    let schema = value.get("schema").and_then(Value::as_str);
+    let org = || -> anyhow::Result<OrgIdentity> {
+        Ok(OrgIdentity {
             name: a.org.clone().context(
-                "--org (or YAMORI_ORG) is required to publish a report: it names the STIX identity",
+                "--org (or YAMORI_ORG) is required to publish a report or survey result: it names the STIX identity",
             )?,
             contact_information: a.contact.clone(),
-        };
-        let bundle = telescope_bundle_with(&report, &org, &Options { marking: a.tlp })
+        })
+    };
+    let (bundle, kind) = if value.get("type").and_then(Value::as_str) == Some("bundle") {
+        (value, "telescope")
+    } else if schema == Some(yamori_survey::model::SCHEMA_ID) {
+        let result: yamori_survey::model::SurveyResult = serde_json::from_value(value)
+            .with_context(|| format!("{} is not a valid survey result", a.input.display()))?;
+        let bundle = survey_bundle(&result, &org()?, &Options { marking: a.tlp })
             .with_context(|| format!("converting {}", a.input.display()))?;
-        serde_json::to_value(&bundle).context("serialising the bundle")?
+        (
+            serde_json::to_value(&bundle).context("serialising the bundle")?,
+            "survey",
+        )
+    } else if schema == Some(yamori_telescope::report::SCHEMA) {
+        let report: yamori_telescope::Report = serde_json::from_value(value)
+            .with_context(|| format!("{} is not a valid telescope report", a.input.display()))?;
+        let bundle = telescope_bundle_with(&report, &org()?, &Options { marking: a.tlp })
+            .with_context(|| format!("converting {}", a.input.display()))?;
+        (
+            serde_json::to_value(&bundle).context("serialising the bundle")?,
+            "telescope",
+        )
     } else {
         anyhow::bail!(
-            "{}: neither a STIX bundle nor a telescope report (schema {:?})",
+            "{}: neither a STIX bundle, a telescope report (schema {:?}) nor a survey result \
+             (schema {:?}); its schema field is {schema:?}",
             a.input.display(),
-            yamori_telescope::report::SCHEMA
+            yamori_telescope::report::SCHEMA,
+            yamori_survey::model::SCHEMA_ID
         );
     };
     if let Err(issues) = validate_object(&bundle) {
@@ -236,7 +259,7 @@ fn build_bundle(a: &Args) -> anyhow::Result<Value> {
             shown.join("; ")
         );
     }
-    Ok(bundle)
+    Ok((bundle, kind))
 }
 
 #[cfg(test)]
@@ -290,7 +313,7 @@ mod tests {
             org: org.map(str::to_string),
             contact: None,
             tlp: Some(Tlp2::Green),
-            collection: "telescope".into(),
+            collection: None,
             to: None,
             peer: Default::default(),
             local: false,
@@ -303,8 +326,9 @@ mod tests {
     fn report_becomes_the_same_valid_bundle_every_time() {
         let dir = tempfile::tempdir().expect("temp dir");
         let input = report_file(dir.path());
-        let a = build_bundle(&args(input.clone(), Some("Example Org"))).expect("converts");
-        let b = build_bundle(&args(input, Some("Example Org"))).expect("converts");
+        let (a, kind) = build_bundle(&args(input.clone(), Some("Example Org"))).expect("converts");
+        assert_eq!(kind, "telescope");
+        let (b, _) = build_bundle(&args(input, Some("Example Org"))).expect("converts");
         assert_eq!(a, b);
         let types: Vec<&str> = a["objects"]
             .as_array()
@@ -328,7 +352,9 @@ mod tests {
         let bundle_path = dir.path().join("bundle.json");
         std::fs::write(&bundle_path, serde_json::to_vec(&a).expect("json")).expect("write");
         assert_eq!(
-            build_bundle(&args(bundle_path, None)).expect("valid bundle"),
+            build_bundle(&args(bundle_path, None))
+                .expect("valid bundle")
+                .0,
             a
         );
     }
@@ -353,6 +379,40 @@ mod tests {
         assert!(parse_tlp("white").is_err());
     }
 
+    /// A survey result with devices, a weak credential and an unidentified service.
+    const SURVEY_FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../yamori-survey/tests/fixtures/notify/survey.json"
+    );
+
+    #[test]
+    fn survey_result_becomes_an_amber_bundle_for_the_survey_collection() {
+        let mut a = args(SURVEY_FIXTURE.into(), Some("Example CSIRT"));
+        a.tlp = None;
+        let (bundle, kind) = build_bundle(&a).expect("converts");
+        assert_eq!(kind, "survey");
+        let objects = bundle["objects"].as_array().expect("objects");
+        let amber = Tlp2::Amber.id();
+        assert!(objects.iter().any(|o| o["id"] == amber));
+        for t in ["infrastructure", "software", "note", "relationship"] {
+            assert!(objects.iter().any(|o| o["type"] == t), "{t} missing");
+        }
+        a.tlp = Some(Tlp2::Red);
+        let (red, _) = build_bundle(&a).expect("converts");
+        assert!(!serde_json::to_string(&red).expect("json").contains(amber));
+        let no_org = build_bundle(&args(SURVEY_FIXTURE.into(), None)).expect_err("needs --org");
+        assert!(no_org.to_string().contains("--org"), "{no_org:#}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let broken = dir.path().join("broken.json");
+        std::fs::write(&broken, br#"{"schema":"yamori.survey.result/1","hosts":3}"#)
+            .expect("write");
+        let e = format!(
+            "{:#}",
+            build_bundle(&args(broken, Some("X"))).expect_err("bad")
+        );
+        assert!(e.contains("not a valid survey result"), "{e}");
+    }
+
     #[test]
     fn local_publish_stores_every_object_once_and_is_repeatable() {
         use yamori_store::taxii::ObjectQuery;
@@ -366,12 +426,12 @@ mod tests {
         };
         let mut a = args(report_file(dir.path()), Some("Example Org"));
         a.local = true;
-        let objects = build_bundle(&a).expect("converts")["objects"]
+        let objects = build_bundle(&a).expect("converts").0["objects"]
             .as_array()
             .cloned()
             .expect("objects");
         for _ in 0..2 {
-            let code = store_locally(&g, &a, &objects).expect("stored");
+            let code = store_locally(&g, &a, "telescope", &objects).expect("stored");
             assert_eq!(
                 code,
                 ExitCode::SUCCESS,

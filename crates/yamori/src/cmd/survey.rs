@@ -64,6 +64,9 @@ pub struct Args {
     /// Skip matching services against the vulnerability database (`yamori vulndb import`).
     #[arg(long)]
     pub no_vulns: bool,
+    /// Do not store the result in `<data-dir>/yamori.sqlite` (where the dashboard reads it).
+    #[arg(long)]
+    pub no_store: bool,
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
@@ -156,9 +159,14 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         annotate_vulns(g, &mut result)?;
     }
     let json = serde_json::to_string_pretty(&result)?;
+    // The stored document is the exact bytes of the `--out` file, so storing that file again
+    // (or publishing it) refers to the same run.
+    let document = format!("{json}\n");
     if let Some(out) = &a.out {
-        std::fs::write(out, format!("{json}\n"))
-            .with_context(|| format!("writing {}", out.display()))?;
+        std::fs::write(out, &document).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if !a.no_store {
+        store_result(g, &document)?;
     }
     if a.json {
         println!("{json}");
@@ -195,6 +203,33 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stores the result in `<data-dir>/yamori.sqlite`, idempotent by the document's digest.
+fn store_result(g: &crate::GlobalArgs, document: &str) -> anyhow::Result<()> {
+    use yamori_store::SurveyStore;
+    std::fs::create_dir_all(&g.data_dir)
+        .with_context(|| format!("cannot create data directory {}", g.data_dir.display()))?;
+    let db_path = g.data_dir.join("yamori.sqlite");
+    let store = yamori_store::SqliteStore::open(&db_path)
+        .with_context(|| format!("cannot open {}", db_path.display()))?;
+    let put = store
+        .put_survey(document)
+        .with_context(|| format!("cannot store the survey result in {}", db_path.display()))?;
+    if !g.quiet {
+        let what = if put.inserted {
+            "stored as"
+        } else {
+            "already stored as"
+        };
+        eprintln!(
+            "yamori survey: {what} survey run {} ({} services) in {}",
+            put.id,
+            put.services,
+            db_path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Adds known vulnerabilities from the embedded vulnerability database, when one was imported.

@@ -2,6 +2,7 @@
 mod demo_e2e;
 mod enrich_e2e;
 mod support;
+mod survey_e2e;
 mod telescope_bad_input;
 mod telescope_e2e;
 mod user_e2e;
