@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::params::Params;
+use super::params::{fmt_time, Params};
 use super::{blocking, identify, json as json_response, ApiResult};
 use crate::taxii::HubState;
 
@@ -94,15 +94,75 @@ pub async fn intel(
     r.unwrap_or_else(|e| e.into_response())
 }
 
-pub async fn survey(State(state): State<HubState>, headers: HeaderMap) -> Response {
+/// Survey results from the store: counts and the devices, KEV first, then highest CVSS, then
+/// address (each service's newest observation; see `yamori_store::survey`), paged by `cursor`.
+pub async fn survey(
+    State(state): State<HubState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let r: ApiResult<Response> = async {
         identify(&state, &headers).await?;
-        json_response(&json!({
-            "available": false,
-            "reason": "Survey results are not kept in the store yet: `yamori survey` writes \
-                       them to its JSON output (see README, \"Survey\").",
-            "devices": [],
-        }))
+        let p = Params::parse(q.as_deref(), &["limit", "cursor"])?;
+        let limit = p.int("limit", 50, 1, 500)?;
+        let after = p.cursor()?;
+        let body = blocking(&state, move |s| {
+            let summary = s.survey_summary()?;
+            if summary.runs == 0 {
+                return Ok(json!({
+                    "available": false,
+                    "reason": "No survey results are stored yet: `yamori survey` stores each run \
+                               in the data directory's database (unless --no-store).",
+                    "summary": null,
+                    "devices": [],
+                    "next": null,
+                }));
+            }
+            let rows = s.survey_devices(after, limit)?;
+            let next = (rows.len() == limit as usize)
+                .then(|| rows.last().map(|r| format!("{}.{}", r.sort_key, r.id)))
+                .flatten();
+            let counts = |v: &[(Option<String>, u64)]| -> Vec<Value> {
+                v.iter()
+                    .map(|(k, n)| json!({ "key": k, "count": n }))
+                    .collect()
+            };
+            Ok(json!({
+                "available": true,
+                "reason": null,
+                "summary": {
+                    "runs": summary.runs,
+                    "last_finished": summary.last_finished,
+                    "devices": summary.devices,
+                    "weak_credentials": summary.weak_credentials,
+                    "vulnerable": summary.vulnerable,
+                    "kev": summary.kev,
+                    "by_device_type": counts(&summary.by_device_type),
+                    "by_vendor": counts(&summary.by_vendor),
+                },
+                "devices": rows.iter().map(|d| json!({
+                    "address": d.address,
+                    "port": d.port,
+                    "transport": d.transport,
+                    "service": d.protocol,
+                    "device_type": d.device_type,
+                    "vendor": d.vendor,
+                    "product": d.product,
+                    "version": d.version,
+                    "weak_credentials": d.weak_credentials,
+                    "kev": d.kev,
+                    "max_cvss": d.max_cvss,
+                    "vulnerabilities": d.vulnerabilities.iter().map(|v| json!({
+                        "cve": v.cve, "kev": v.kev, "cvss": v.cvss,
+                    })).collect::<Vec<_>>(),
+                    "observed": fmt_time(d.finished_s),
+                    "run": d.run_id,
+                })).collect::<Vec<_>>(),
+                "next": next,
+            }))
+        })
+        .await?;
+        json_response(&body)
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())

@@ -6,4 +6,5 @@ mod endpoints;
 mod ingest;
 mod paging;
 mod refusals;
+mod survey_api;
 mod tls_client;
