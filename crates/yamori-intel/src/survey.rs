@@ -30,7 +30,7 @@
 //! are the same object in every run's bundle.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -238,7 +238,8 @@ impl Builder {
 
     fn service(&mut self, host: &Host, s: &Service, finished: OffsetDateTime) {
         let transport = transport_name(s.transport);
-        let endpoint = format!("{}:{}", host.address, s.port);
+        // `[2001:db8::7]:1883` for IPv6, so the port cannot be read as part of the address.
+        let endpoint = SocketAddr::new(host.address, s.port).to_string();
         let key = format!("service {} {transport} {}", host.address, s.port);
         let protocol = serde_json::to_value(s.protocol)
             .ok()

@@ -194,7 +194,7 @@ fn devices_become_infrastructure_with_address_software_and_vulnerabilities() {
             "Hikvision DS-2CD2026G2-IU at 198.51.100.9:80",
             "Hikvision DS-2CD2026G2-IU at 198.51.100.9:8080",
             "ZTE F660 at 198.51.100.10:23",
-            "mqtt service at 2001:db8::7:1883",
+            "mqtt service at [2001:db8::7]:1883",
         ],
         "the plain SSH service has nothing to report"
     );
