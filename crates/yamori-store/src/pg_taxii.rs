@@ -245,6 +245,17 @@ impl TaxiiStore for PgStore {
             put_status(&mut tx, &s)?;
         }
         tx.commit().map_err(pg("commit objects"))?;
+        let added = outcomes.iter().filter(|o| **o == AddOutcome::Added).count() as u64;
+        let before = self
+            .added_since_analyze
+            .fetch_add(added, std::sync::atomic::Ordering::Relaxed);
+        if before + added >= crate::pg::ANALYZE_EVERY {
+            self.added_since_analyze
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+            // Best effort: stale statistics make pages slow, not wrong, so a failed ANALYZE
+            // must not fail the insert that has already committed.
+            let _ = c.batch_execute("ANALYZE taxii_objects");
+        }
         Ok(outcomes)
     }
 
