@@ -28,11 +28,11 @@ const freePort = () =>
   });
 
 /** Start `yamori demo` in a fresh data dir; resolves when the dashboard answers. */
-async function startDemo(geo) {
+async function startDemo(geo, extra = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yamori-e2e-'));
   const port = await freePort();
   const started = Date.now();
-  const proc = spawn(bin, ['--data-dir', dir, '-q', 'demo', '--geo', geo, '--minutes', '30', '--listen', `127.0.0.1:${port}`], {
+  const proc = spawn(bin, ['--data-dir', dir, '-q', 'demo', '--geo', geo, '--minutes', '30', '--listen', `127.0.0.1:${port}`, ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -73,7 +73,7 @@ let demo;
 let nogeo;
 
 before(async () => {
-  [demo, nogeo] = await Promise.all([startDemo('generated'), startDemo('none')]);
+  [demo, nogeo] = await Promise.all([startDemo('generated'), startDemo('none', ['--no-survey'])]);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: launchArgs });
 });
 
@@ -133,7 +133,7 @@ test('login is required, a wrong password is refused, then every page loads with
   const pages = [
     ['/sources', 'tr[data-testid=source-row]', 'sources'],
     ['/attacks', 'tr[data-testid=attack-row]', 'attacks'],
-    ['/survey', '[data-testid=survey-unavailable]', 'survey'],
+    ['/survey', '[data-testid=device-row]', 'survey'],
     ['/intel', '[data-testid=indicator-row]', 'intel'],
   ];
   for (const [route, ready, name] of pages) {
@@ -184,6 +184,13 @@ test('numbers on the pages equal the API', async () => {
   for (const v of demo.truth.victims ?? []) {
     assert.ok(victims.includes(v.address ?? v.victim ?? v), `victim ${JSON.stringify(v)} listed`);
   }
+
+  // The demo surveys emulated devices on 127.0.0.1: the page lists what the API has.
+  const sv = (await api(page, '/api/v1/survey')).body;
+  assert.equal(sv.available, true);
+  await visit(page, demo, '/survey', '[data-testid=device-row]');
+  assert.equal(await page.locator('[data-testid=device-row]').count(), sv.devices.length);
+  assert.ok(sv.devices.some((d) => d.weak_credentials), 'the demo has a device with a default login');
 
   const scanner = o.top_sources.find((x) => x.scanner);
   const detail = (await api(page, `/api/v1/sources/${scanner.address}`)).body;
@@ -304,6 +311,8 @@ test('without a GeoIP database sources are listed without a map position and the
   assert.equal(await page.locator('circle.source').count(), 0);
   assert.equal(await page.locator('tr[data-testid=top-source-row]').count(), o.top_sources.length);
   await page.screenshot({ path: path.join(shots, 'overview-nogeo.png'), fullPage: true });
+  // Without a survey the survey page says why instead of showing an empty table.
+  await visit(page, nogeo, '/survey', '[data-testid=survey-unavailable]');
   assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -57,5 +57,8 @@ describe('survey summaries', () => {
   it('counts devices by a key', () => {
     expect(countBy(devices, (d) => d.device_type)).toEqual([['camera', 2], ['router', 1]]);
     expect(countBy(devices, (d) => d.vendor)).toEqual([['A', 2], ['', 1]]);
+    // A fingerprint's literal "unknown" is the same row as a missing value.
+    const unknowns = [{ vendor: 'unknown' }, { vendor: null }, { vendor: 'Unknown' }] as typeof devices;
+    expect(countBy(unknowns, (d) => d.vendor)).toEqual([['', 3]]);
   });
 });

@@ -4,11 +4,15 @@ import { getLang, t } from '../i18n';
 import { formatInt } from '../format';
 import type { PageContext } from '../page';
 
-/** Counts devices per key, most first; missing keys count as "unknown". */
+/**
+ * Counts devices per key, most first; missing keys count as "unknown". The fingerprints also
+ * say "unknown" literally, which is the same thing and must not make a second row.
+ */
 export function countBy(devices: Device[], key: (d: Device) => string | null | undefined): Array<[string, number]> {
   const m = new Map<string, number>();
   for (const d of devices) {
-    const k = key(d) || '';
+    const raw = key(d);
+    const k = raw && raw.toLowerCase() !== 'unknown' ? raw : '';
     m.set(k, (m.get(k) ?? 0) + 1);
   }
   return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));

