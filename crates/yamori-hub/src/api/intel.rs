@@ -102,11 +102,31 @@ pub async fn survey(
     RawQuery(q): RawQuery,
 ) -> Response {
     let r: ApiResult<Response> = async {
-        identify(&state, &headers).await?;
+        let ident = identify(&state, &headers).await?;
         let p = Params::parse(q.as_deref(), &["limit", "cursor"])?;
         let limit = p.int("limit", 50, 1, 500)?;
         let after = p.cursor()?;
+        let roots = state.config.api_roots.clone();
         let body = blocking(&state, move |s| {
+            // Survey findings name customers' exposed devices (published as TLP:AMBER): only
+            // callers who may read a `survey` collection see them here too.
+            let mut allowed = false;
+            for root in &roots {
+                if let Some(c) = s.taxii_collection(root, "survey")? {
+                    allowed |= ident.access(&c.id).0;
+                }
+            }
+            if !allowed {
+                return Ok(json!({
+                    "available": false,
+                    "reason": "Your account may not read the `survey` collection, where survey \
+                               findings are shared (TLP:AMBER); ask an administrator for \
+                               `yamori user grant <you> --collection survey:r`.",
+                    "summary": null,
+                    "devices": [],
+                    "next": null,
+                }));
+            }
             let summary = s.survey_summary()?;
             if summary.runs == 0 {
                 return Ok(json!({

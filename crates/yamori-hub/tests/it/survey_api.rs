@@ -1,9 +1,12 @@
-//! `GET /api/v1/survey`: unavailable until a run is stored, then counts and devices in
-//! KEV → CVSS → address order, paged without drops or repeats; bad parameters are 400s.
+//! `GET /api/v1/survey`: unavailable until a run is stored and to callers who may not read
+//! the `survey` collection, then counts and devices in KEV → CVSS → address order, paged
+//! without drops or repeats; bad parameters are 400s.
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
-use yamori_store::SurveyStore;
+use yamori_store::accounts::Grant;
+use yamori_store::taxii::Collection;
+use yamori_store::{AccountStore, SurveyStore, TaxiiStore};
 
 use crate::common::{get, hub};
 
@@ -56,7 +59,28 @@ fn survey_json() -> String {
 #[tokio::test]
 async fn survey_is_unavailable_then_lists_and_pages_devices() {
     let h = hub();
-    let empty = get(&h.app, "/api/v1/survey", &h.dave).await;
+    // Survey findings are for readers of a `survey` collection: bob gets one, dave none.
+    let survey_collection = "77777777-2222-4333-8444-555555555555";
+    h.store
+        .taxii_put_collection(&Collection {
+            id: survey_collection.into(),
+            api_root: "api1".into(),
+            alias: Some("survey".into()),
+            title: "survey".into(),
+            description: None,
+        })
+        .expect("collection");
+    h.store
+        .taxii_set_grant(
+            "bob",
+            &Grant {
+                collection_id: survey_collection.into(),
+                can_read: true,
+                can_write: false,
+            },
+        )
+        .expect("grant");
+    let empty = get(&h.app, "/api/v1/survey", &h.bob).await;
     assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
     let body = empty.json();
     assert_eq!(body["available"], false);
@@ -67,7 +91,14 @@ async fn survey_is_unavailable_then_lists_and_pages_devices() {
     assert_eq!(body["devices"], json!([]));
 
     h.store.put_survey(&survey_json()).expect("store survey");
-    let first = get(&h.app, "/api/v1/survey?limit=7", &h.dave).await.json();
+    let refused = get(&h.app, "/api/v1/survey", &h.dave).await.json();
+    assert_eq!(refused["available"], false);
+    assert!(refused["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("may not read"));
+    assert_eq!(refused["devices"], json!([]));
+    let first = get(&h.app, "/api/v1/survey?limit=7", &h.bob).await.json();
     assert_eq!(first["available"], true);
     let summary = &first["summary"];
     assert_eq!(summary["runs"], 1);
@@ -99,7 +130,7 @@ async fn survey_is_unavailable_then_lists_and_pages_devices() {
     let mut seen: Vec<String> = Vec::new();
     let mut uri = "/api/v1/survey?limit=7".to_string();
     loop {
-        let page = get(&h.app, &uri, &h.dave).await.json();
+        let page = get(&h.app, &uri, &h.bob).await.json();
         for d in page["devices"].as_array().expect("devices") {
             seen.push(format!("{}:{}", d["address"], d["port"]));
         }
