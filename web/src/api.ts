@@ -14,8 +14,8 @@ export type Category =
   | 'tcp_syn' | 'tcp_synack' | 'tcp_ack' | 'tcp_fin' | 'tcp_rst' | 'tcp_push' | 'tcp_other'
   | 'udp' | 'icmp' | 'other';
 
-export type Kind = 'mirai' | 'zmap' | 'masscan' | 'scanner' | 'tcp_syn' | 'other';
-export const KINDS: readonly Kind[] = ['mirai', 'zmap', 'masscan', 'scanner', 'tcp_syn', 'other'];
+export type Kind = 'mirai' | 'zmap' | 'masscan' | 'scanner' | 'backscatter' | 'tcp_syn' | 'other';
+export const KINDS: readonly Kind[] = ['mirai', 'zmap', 'masscan', 'scanner', 'backscatter', 'tcp_syn', 'other'];
 
 export type Tool = 'mirai' | 'zmap' | 'masscan' | 'unknown';
 export const TOOLS: readonly Tool[] = ['mirai', 'zmap', 'masscan', 'unknown'];

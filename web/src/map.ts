@@ -24,6 +24,7 @@ export const KIND_COLOURS: Record<Kind, string> = {
   zmap: '#1f77b4',
   masscan: '#ff7f0e',
   scanner: '#9467bd',
+  backscatter: '#e6b800',
   tcp_syn: '#17becf',
   other: '#7f7f7f',
 };

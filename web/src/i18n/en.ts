@@ -63,6 +63,7 @@ export const en = {
   'kind.zmap': 'ZMap',
   'kind.masscan': 'Masscan',
   'kind.scanner': 'Other scanner',
+  'kind.backscatter': 'Backscatter (DDoS victim)',
   'kind.tcp_syn': 'TCP SYN probes',
   'kind.other': 'Other',
   'tool.unknown': 'Unknown',

@@ -64,6 +64,7 @@ export const ja: Record<MessageKey, string> = {
   'kind.zmap': 'ZMap',
   'kind.masscan': 'Masscan',
   'kind.scanner': 'その他のスキャナ',
+  'kind.backscatter': 'バックスキャッタ (DDoS 被害)',
   'kind.tcp_syn': 'TCP SYN 探索',
   'kind.other': 'その他',
   'tool.unknown': '不明',

@@ -115,7 +115,8 @@ fn tool_name(t: Tool) -> &'static str {
 }
 
 /// What a source is, for colouring the map (see the OpenAPI `Kind`): its tool when
-/// fingerprinted, `scanner` for an unfingerprinted scanner, else its main category.
+/// fingerprinted, `scanner` for an unfingerprinted scanner, else its main category
+/// (`backscatter` is decided by the caller, who knows the report's attack victims).
 pub fn kind_of(s: &SourceSummary) -> &'static str {
     match (s.tool, s.scan.is_some()) {
         (Tool::Unknown, true) => "scanner",
@@ -202,6 +203,9 @@ pub fn index_report(
         facet("tool", t.into(), packets, sources);
     }
 
+    // A DDoS victim's packets in a darknet are its replies to spoofed traffic: backscatter.
+    let victims: std::collections::HashSet<&str> =
+        report.attacks.iter().map(|a| a.victim.as_str()).collect();
     // Top sources and scanners overlap; each address once.
     let mut seen = std::collections::HashSet::new();
     let listed = report.scanners.iter().chain(&report.top_sources);
@@ -223,7 +227,14 @@ pub fn index_report(
                 Param::Int(secs(&s.last_seen, &format!("{field} last_seen"))?),
                 Param::Int(i64::from(s.scan.is_some())),
                 Param::Text(tool_name(s.tool).into()),
-                Param::Text(kind_of(s).into()),
+                Param::Text(
+                    if s.scan.is_none() && victims.contains(s.address.as_str()) {
+                        "backscatter"
+                    } else {
+                        kind_of(s)
+                    }
+                    .into(),
+                ),
                 Param::OptText(s.country.clone()),
                 Param::OptInt(s.asn.map(i64::from)),
                 Param::OptReal(s.location.map(|l| l.latitude)),
@@ -249,4 +260,42 @@ pub fn index_report(
         ));
     }
     Ok(IndexBatch { sqls, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yamori_telescope::report::ScanKind;
+
+    fn src(packets: u64, syn: u64, tool: Tool, scan: bool) -> SourceSummary {
+        SourceSummary {
+            address: "192.0.2.1".into(),
+            packets,
+            bytes: 0,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            destinations: 0,
+            destination_ports: 0,
+            top_ports: vec![],
+            ttl_min: 0,
+            ttl_max: 0,
+            syn_probes: syn,
+            fingerprint_matches: Default::default(),
+            tool,
+            scan: scan.then_some(ScanKind::Horizontal),
+            scanner_windows: vec![],
+            country: None,
+            asn: None,
+            as_org: None,
+            location: None,
+        }
+    }
+
+    #[test]
+    fn kinds_follow_tool_scanner_and_syn_share() {
+        assert_eq!(kind_of(&src(10, 10, Tool::Mirai, false)), "mirai");
+        assert_eq!(kind_of(&src(10, 10, Tool::Unknown, true)), "scanner");
+        assert_eq!(kind_of(&src(10, 5, Tool::Unknown, false)), "tcp_syn");
+        assert_eq!(kind_of(&src(10, 4, Tool::Unknown, false)), "other");
+    }
 }

@@ -83,7 +83,7 @@ fn report(day: u32, bot_packets: u64) -> Report {
         scanners: vec![bot.clone()],
         top_sources: vec![bot, other],
         attacks: vec![Attack {
-            victim: "198.51.100.77".into(),
+            victim: "198.51.100.9".into(),
             start: format!("2026-11-{day:02}T00:01:00Z"),
             end: format!("2026-11-{day:02}T00:02:00Z"),
             packets: 500,
@@ -175,7 +175,8 @@ fn dashboard_index_follows_analyses() {
         assert_eq!(order, vec![300, 100, 40]);
         assert_eq!(page1[0].kind, "mirai");
         assert_eq!(page1[0].latitude, Some(35.7));
-        assert_eq!(page1[2].kind, "tcp_syn");
+        // 198.51.100.9 is also the attack's victim: its packets are backscatter.
+        assert_eq!(page1[2].kind, "backscatter");
         assert_eq!(page1[2].latitude, None);
         let last = page1.last().expect("row");
         let page2 = s
@@ -235,7 +236,7 @@ fn a_report_that_is_not_one_is_refused_with_its_field() {
             replace_overlapping: false,
         };
         let err = s.put_analysis(&a).expect_err("refused").to_string();
-        assert!(err.contains("attack on 198.51.100.77 start"), "{err}");
+        assert!(err.contains("attack on 198.51.100.9 start"), "{err}");
         assert!(s.list_analyses().expect("list").is_empty());
     });
 }
