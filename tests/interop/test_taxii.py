@@ -268,8 +268,8 @@ def test_sync_pull_from_medallion(make_hub, medallion):
     assert_valid_stix(got)
 
 
-def test_kill_9_during_large_post(make_hub):
-    h = make_hub("crash")
+def test_kill_9_during_large_post(make_hub, backend):
+    h = make_hub("crash", backend)
     h.tokens = {"alice": h.user("alice", "telescope:rw")}
     h.start()
     c = collection(h)
@@ -282,17 +282,25 @@ def test_kill_9_during_large_post(make_hub):
             break
         time.sleep(0.02)
     h.stop(kill=True)
-    db = sqlite3.connect(h.data_dir / "yamori.sqlite")
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    db.close()
+    if backend is None:
+        db = sqlite3.connect(h.data_dir / "yamori.sqlite")
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.close()
     h.start()
     st = server(h).api_roots[0].get_status(sid)
     assert st.total_count == 20000
-    assert st.pending_count == 0  # pending objects were failed at restart, to be sent again
-    assert st.success_count + st.failure_count == 20000
-    # The kill really interrupted the ingest (otherwise this test would prove nothing).
-    assert st.failure_count > 0 and st.success_count > 0, (st.success_count, st.failure_count)
-    assert "send it again" in st.failures[0]["message"]
+    if backend is None:
+        assert st.pending_count == 0  # pending objects were failed at restart, to be sent again
+        assert st.success_count + st.failure_count == 20000
+        # The kill really interrupted the ingest (otherwise this test would prove nothing).
+        assert st.failure_count > 0 and st.success_count > 0, (st.success_count, st.failure_count)
+        assert "send it again" in st.failures[0]["message"]
+    else:
+        # Several hubs may share one PostgreSQL database, so a restarting hub cannot tell an
+        # orphaned status from another hub's live one: the interrupted part stays pending
+        # (docs/HUB.md, known limits). What was reported as stored is stored.
+        assert st.success_count + st.failure_count + st.pending_count == 20000
+        assert st.pending_count > 0 and st.success_count > 0, (st.success_count, st.pending_count)
     stored = set()
     for p in as_pages(collection(h).get_manifest, per_request=1000):
         stored |= {m["id"] for m in p.get("objects", [])}
