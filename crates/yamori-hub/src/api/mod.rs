@@ -6,7 +6,9 @@
 mod intel;
 mod lists;
 mod overview;
-mod params;
+/// Public for the fuzz target (`fuzz/fuzz_targets/query_params.rs`); not a stable API.
+#[doc(hidden)]
+pub mod params;
 mod session;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

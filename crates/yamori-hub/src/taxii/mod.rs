@@ -4,9 +4,13 @@ mod body;
 mod collections;
 pub mod error;
 mod media;
-mod next;
+/// Public for the fuzz target (`fuzz/fuzz_targets/query_params.rs`); not a stable API.
+#[doc(hidden)]
+pub mod next;
 mod objects;
-mod params;
+/// Public for the fuzz target (`fuzz/fuzz_targets/query_params.rs`); not a stable API.
+#[doc(hidden)]
+pub mod params;
 mod server_info;
 
 use std::sync::Arc;
