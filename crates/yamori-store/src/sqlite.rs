@@ -38,13 +38,34 @@ const ANALYSIS_MIGRATIONS: &[&str] = &[
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Read-only connections for the hot read paths (TAXII pages, dashboard queries, auth
+    /// lookups): WAL lets them read while the writer writes, so concurrent requests no
+    /// longer queue behind one mutex. Empty for in-memory databases (one connection only).
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read-only connections per file database: the machines we target have 2–8 cores.
+const READERS: usize = 4;
 
 impl SqliteStore {
     /// Open (creating if needed) the database file and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path).map_err(db("open"))?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        // Opened after `init`, so they see the migrated schema.
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db("open reader"))?;
+            r.execute_batch("PRAGMA busy_timeout=5000; PRAGMA query_only=ON;")
+                .map_err(db("configure reader"))?;
+            store.readers.push(Mutex::new(r));
+        }
+        Ok(store)
     }
 
     /// An in-memory database, for tests.
@@ -63,6 +84,8 @@ impl SqliteStore {
         .map_err(db("configure"))?;
         let store = Self {
             conn: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
         };
         store.migrate("analysis", ANALYSIS_MIGRATIONS)?;
         store.migrate("taxii", crate::sqlite_taxii::TAXII_MIGRATIONS)?;
@@ -103,6 +126,29 @@ impl SqliteStore {
     /// thread panicked mid-call; SQLite's own transactions keep the file consistent.
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection for a read that needs no transaction with a write: a free reader if
+    /// there is one, else the next one in turn (or the writer for in-memory databases).
+    /// Reads see every committed write (WAL: each read starts from the latest commit).
+    pub(crate) fn read(&self) -> std::sync::MutexGuard<'_, Connection> {
+        if self.readers.is_empty() {
+            return self.lock();
+        }
+        let start = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            match self.readers[(start + i) % n].try_lock() {
+                Ok(g) => return g,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -160,7 +206,7 @@ impl crate::dashboard::DashboardStore for SqliteStore {
     ) -> Result<Vec<Vec<crate::dashboard::Value>>> {
         use crate::dashboard::Value;
         use rusqlite::types::ValueRef;
-        let conn = self.lock();
+        let conn = self.read();
         let mut st = conn.prepare_cached(sql).map_err(db("dashboard query"))?;
         let n = st.column_count();
         let bound: Vec<&dyn rusqlite::ToSql> =

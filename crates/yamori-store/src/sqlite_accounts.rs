@@ -20,7 +20,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn taxii_user(&self, name: &str) -> Result<Option<User>> {
-        self.lock()
+        self.read()
             .query_row(
                 "SELECT name, password_hash FROM taxii_users WHERE name = ?1",
                 [name],
@@ -64,7 +64,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn taxii_token(&self, token_id: &str) -> Result<Option<(String, String)>> {
-        self.lock()
+        self.read()
             .query_row(
                 "SELECT user_name, hash FROM taxii_tokens WHERE id = ?1",
                 [token_id],
@@ -120,7 +120,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn taxii_grants(&self, user: &str) -> Result<Vec<Grant>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut q = conn
             .prepare(
                 "SELECT collection_id, can_read, can_write FROM taxii_grants
@@ -142,7 +142,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn kv_get(&self, key: &str) -> Result<Option<String>> {
-        kv_get(&self.lock(), key)
+        kv_get(&self.read(), key)
     }
 
     fn kv_set(&self, key: &str, value: &str) -> Result<()> {

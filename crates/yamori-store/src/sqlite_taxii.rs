@@ -176,7 +176,7 @@ impl TaxiiStore for SqliteStore {
     }
 
     fn taxii_collections(&self, api_root: &str) -> Result<Vec<Collection>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut q = conn
             .prepare(
                 "SELECT id, api_root, alias, title, description FROM taxii_collections
@@ -192,7 +192,7 @@ impl TaxiiStore for SqliteStore {
     }
 
     fn taxii_collection(&self, api_root: &str, id_or_alias: &str) -> Result<Option<Collection>> {
-        self.lock()
+        self.read()
             .query_row(
                 "SELECT id, api_root, alias, title, description FROM taxii_collections
                  WHERE api_root = ?1 AND (id = ?2 OR alias = ?2) ORDER BY id = ?2 DESC LIMIT 1",
@@ -266,7 +266,7 @@ impl TaxiiStore for SqliteStore {
 
     fn taxii_query(&self, q: &ObjectQuery) -> Result<Page> {
         let (sql, params) = build_query(q, &|n| format!("?{n}"));
-        let conn = self.lock();
+        let conn = self.read();
         let mut stmt = conn.prepare_cached(&sql).map_err(db("query objects"))?;
         let mut objects = stmt
             .query_map(params_from_iter(params.iter().map(bind)), |r| {
@@ -311,7 +311,7 @@ impl TaxiiStore for SqliteStore {
 
     fn taxii_status(&self, id: &str) -> Result<Option<TaxiiStatus>> {
         let row = self
-            .lock()
+            .read()
             .query_row(
                 "SELECT id, api_root, owner, request_timestamp, total_count, details
                  FROM taxii_statuses WHERE id = ?1",
