@@ -38,6 +38,9 @@ pub struct Args {
     /// Requests handled at once.
     #[arg(long, default_value_t = 256)]
     pub max_concurrent: usize,
+    /// How long a dashboard login lasts, in hours.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub session_hours: u64,
 }
 
 /// Which database: `--database postgres://…`, else `<data-dir>/yamori.sqlite`.
@@ -112,6 +115,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         request_timeout: Duration::from_secs(a.request_timeout),
         max_concurrent: a.max_concurrent,
         scheme: if tls.is_some() { "https" } else { "http" }.into(),
+        session_ttl: Duration::from_secs(a.session_hours * 3600),
         ..HubConfig::default()
     };
     let state = HubState::new(store, config).context("preparing hub state")?;
@@ -125,6 +129,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         |addr| {
             // One line on stdout, so scripts can find the port when --listen uses port 0.
             println!("yamori hub listening on {scheme}://{addr}/taxii2/");
+            eprintln!("dashboard: {scheme}://{addr}/ (log in with a hub user: yamori user add)");
         },
     )?;
     Ok(ExitCode::SUCCESS)
