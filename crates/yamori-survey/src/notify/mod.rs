@@ -11,7 +11,7 @@ pub mod view;
 
 pub use owners::{Owner, Owners, OwnersError};
 pub use render::{render, Format, RenderError, Rendered};
-pub use view::{group, Notice};
+pub use view::{group, group_with, FallbackOwner, Notice};
 
 /// A notice language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

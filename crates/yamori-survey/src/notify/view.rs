@@ -186,14 +186,39 @@ fn slug(s: &str) -> String {
     }
 }
 
+/// An owner found another way than the owners file (e.g. the address's autonomous system),
+/// for hosts the owners file does not cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FallbackOwner {
+    /// Groups hosts into one notice and names its files (e.g. `as64500`).
+    pub key: String,
+    pub organisation: String,
+    pub contact: String,
+    /// What the notice shows where an owners-file prefix would be (e.g. `AS64500`).
+    pub scope: String,
+}
+
 /// One notice per owner with findings (in owners-file order), then the unassigned report if
 /// any host has no owner. Hosts without findings are left out.
 pub fn group(result: &SurveyResult, owners: &Owners) -> Vec<Notice> {
+    group_with(result, owners, &|_| None)
+}
+
+/// Like [`group`], but hosts outside the owners file go to `fallback`'s owner when it knows
+/// one (one notice per fallback key, after the owners file's notices, in key order); only
+/// the rest are unassigned.
+pub fn group_with(
+    result: &SurveyResult,
+    owners: &Owners,
+    fallback: &dyn Fn(std::net::IpAddr) -> Option<FallbackOwner>,
+) -> Vec<Notice> {
     let fmt = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
     let mut per_owner: Vec<Vec<HostView>> = vec![Vec::new(); owners.entries.len()];
+    let mut per_fallback: std::collections::BTreeMap<String, (FallbackOwner, Vec<HostView>)> =
+        std::collections::BTreeMap::new();
     let mut unassigned: Vec<HostView> = Vec::new();
     for h in &result.hosts {
         let findings: Vec<FindingView> = h.services.iter().filter_map(finding).collect();
@@ -207,22 +232,33 @@ pub fn group(result: &SurveyResult, owners: &Owners) -> Vec<Notice> {
         let owner = owners
             .owner_of(h.address)
             .and_then(|o| owners.entries.iter().position(|e| std::ptr::eq(e, o)));
-        match owner {
-            Some(i) => per_owner[i].push(view),
-            None => unassigned.push(view),
+        match (
+            owner,
+            owner.is_none().then(|| fallback(h.address)).flatten(),
+        ) {
+            (Some(i), _) => per_owner[i].push(view),
+            (None, Some(f)) => per_fallback
+                .entry(f.key.clone())
+                .or_insert_with(|| (f, Vec::new()))
+                .1
+                .push(view),
+            (None, None) => unassigned.push(view),
         }
     }
-    let make = |key: String, owner: Option<&Owner>, hosts: Vec<HostView>| {
+    // (organisation, contact, prefix or scope, languages); None = unassigned.
+    type Who = Option<(String, String, String, Vec<super::Lang>)>;
+    let make = |key: String, who: Who, hosts: Vec<HostView>| {
         let all = || hosts.iter().flat_map(|h| &h.findings);
+        let unassigned = who.is_none();
+        let (organisation, contact, prefix, languages) =
+            who.unwrap_or_else(|| (String::new(), String::new(), String::new(), both()));
         Notice {
             key,
-            organisation: owner.map(|o| o.organisation.clone()).unwrap_or_default(),
-            contact: owner.map(|o| o.contact.clone()).unwrap_or_default(),
-            prefix: owner.map(|o| o.prefix.to_string()).unwrap_or_default(),
-            unassigned: owner.is_none(),
-            languages: owner.map_or(vec![super::Lang::Ja, super::Lang::En], |o| {
-                o.languages.clone()
-            }),
+            organisation,
+            contact,
+            prefix,
+            unassigned,
+            languages,
             survey_started: fmt(result.started),
             survey_finished: fmt(result.finished),
             n_weak: all().filter(|f| !f.weak_credential.is_empty()).count(),
@@ -236,15 +272,30 @@ pub fn group(result: &SurveyResult, owners: &Owners) -> Vec<Notice> {
         if hosts.is_empty() {
             continue;
         }
-        let o = &owners.entries[i];
+        let o: &Owner = &owners.entries[i];
+        let who = (
+            o.organisation.clone(),
+            o.contact.clone(),
+            o.prefix.to_string(),
+            o.languages.clone(),
+        );
         notices.push(make(
             format!("{:02}-{}", i + 1, slug(&o.organisation)),
-            Some(o),
+            Some(who),
             hosts,
         ));
+    }
+    for (key, (f, hosts)) in per_fallback {
+        let who = (f.organisation, f.contact, f.scope, both());
+        notices.push(make(slug(&key), Some(who), hosts));
     }
     if !unassigned.is_empty() {
         notices.push(make("unassigned".into(), None, unassigned));
     }
     notices
+}
+
+/// Japanese and English: for owners whose language nobody wrote down.
+fn both() -> Vec<super::Lang> {
+    vec![super::Lang::Ja, super::Lang::En]
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use yamori_survey::model::SurveyResult;
-use yamori_survey::notify::{group, render, Format, Lang, Owners};
+use yamori_survey::notify::{group, group_with, render, FallbackOwner, Format, Lang, Owners};
 use yamori_survey::vuln::annotate;
 
 use crate::vuln::fixture_db;
@@ -103,6 +103,36 @@ fn findings_are_grouped_per_owner_with_unassigned_last() {
         "a version holding markup is not comparable"
     );
     assert_eq!(notices[2].languages, [Lang::Ja, Lang::En]);
+}
+
+#[test]
+fn hosts_outside_the_owners_file_go_to_their_autonomous_system() {
+    // 203.0.113.0/24 is "AS64500" here; everything else is unknown to the fallback.
+    let by_asn = |ip: std::net::IpAddr| {
+        let inside = matches!(ip, std::net::IpAddr::V4(a) if a.octets()[..3] == [203, 0, 113]);
+        inside.then(|| FallbackOwner {
+            key: "as64500".into(),
+            organisation: "AS64500 Example Transit".into(),
+            contact: "abuse@transit.example".into(),
+            scope: "AS64500".into(),
+        })
+    };
+    let notices = group_with(&annotated_survey(), &owners(), &by_asn);
+    let keys: Vec<&str> = notices.iter().map(|n| n.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["01-example-isp-a", "02-example-camera-co", "as64500"],
+        "the owners file wins; the AS takes the rest; nothing is unassigned"
+    );
+    let by_as = &notices[2];
+    assert!(!by_as.unassigned);
+    assert_eq!(by_as.prefix, "AS64500");
+    assert_eq!(by_as.hosts[0].address, "203.0.113.5");
+    // Without an owners file every host with findings goes to its AS, or is unassigned.
+    let only_asn = group_with(&annotated_survey(), &Owners::default(), &by_asn);
+    assert_eq!(only_asn.len(), 2);
+    assert_eq!(only_asn[0].key, "as64500");
+    assert!(only_asn[1].unassigned);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use yamori_survey::model::SurveyResult;
-use yamori_survey::notify::{group, render, Format, Lang, Owners};
+use yamori_survey::notify::{group_with, render, FallbackOwner, Format, Lang, Owners};
 
 use super::vulndb::{open_store, StoreLookup};
 
@@ -42,8 +42,14 @@ pub struct Args {
     /// Survey result (`yamori survey --out survey.json`).
     pub survey: PathBuf,
     /// Owners file: prefix<TAB>organisation<TAB>contact<TAB>language; `#` comments.
-    #[arg(long)]
-    pub owners: PathBuf,
+    /// Required unless --asn is given.
+    #[arg(long, required_unless_present = "asn")]
+    pub owners: Option<PathBuf>,
+    /// ASN database (ip2asn / pfx2as TSV, or a GeoLite2/DB-IP ASN MMDB): hosts the owners file
+    /// does not cover get one notice per autonomous system, for its operator (the ISP) to
+    /// pass on, instead of landing in the unassigned report.
+    #[arg(long, value_name = "FILE")]
+    pub asn: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "both")]
     pub format: FormatArg,
     #[arg(long, value_enum, default_value = "owner")]
@@ -70,8 +76,16 @@ fn read_bounded(path: &PathBuf, max: u64) -> anyhow::Result<String> {
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
-    let owners = Owners::parse(&read_bounded(&a.owners, MAX_OWNERS_BYTES)?)
-        .with_context(|| format!("{}", a.owners.display()))?;
+    let owners = match &a.owners {
+        Some(path) => Owners::parse(&read_bounded(path, MAX_OWNERS_BYTES)?)
+            .with_context(|| format!("{}", path.display()))?,
+        None => Owners::default(),
+    };
+    let asn = a
+        .asn
+        .as_deref()
+        .map(yamori_enrich::AsnDb::open)
+        .transpose()?;
     let mut survey: SurveyResult =
         serde_json::from_str(&read_bounded(&a.survey, MAX_SURVEY_BYTES)?)
             .with_context(|| format!("{} is not a survey result", a.survey.display()))?;
@@ -91,7 +105,19 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&a.out_dir)
         .with_context(|| format!("creating {}", a.out_dir.display()))?;
-    let notices = group(&survey, &owners);
+    let by_asn = |ip: std::net::IpAddr| {
+        let (n, org) = asn.as_ref()?.lookup(ip)?;
+        let org = org.unwrap_or_default();
+        Some(FallbackOwner {
+            key: format!("as{n}"),
+            organisation: format!("AS{n} {org}").trim().to_string(),
+            contact: format!(
+                "abuse contact of AS{n} (RDAP/whois: e.g. whois -h whois.radb.net AS{n})"
+            ),
+            scope: format!("AS{n}"),
+        })
+    };
+    let notices = group_with(&survey, &owners, &by_asn);
     let mut index =
         String::from("file\torganisation\tcontact\thosts\tweak_credentials\tkev\tvulnerable\n");
     let mut written = 0usize;
