@@ -127,7 +127,8 @@ fn store_lookup_matches_and_notices_are_written_per_owner() {
         &g,
         crate::cmd::notify::Args {
             survey: n.join("survey.json"),
-            owners: n.join("owners.tsv"),
+            owners: Some(n.join("owners.tsv")),
+            asn: None,
             format: crate::cmd::notify::FormatArg::Both,
             lang: crate::cmd::notify::LangArg::Owner,
             out_dir: out.clone(),
