@@ -115,6 +115,28 @@ pub struct IpAddr {
     pub value: String,
 }
 
+/// The `ipv4-addr` / `ipv6-addr` SCO of `ip` (deterministic OASIS id), marked with
+/// `markings` when there are any: `(id, type, value, object)`.
+pub fn ip_sco(ip: std::net::IpAddr, markings: &[String]) -> (String, &'static str, String, Value) {
+    let object_type = if ip.is_ipv4() {
+        "ipv4-addr"
+    } else {
+        "ipv6-addr"
+    };
+    let value = ip.to_string();
+    let id = crate::ids::value_sco_id(object_type, &value).unwrap_or_default();
+    let mut sco = to_value(&IpAddr {
+        object_type,
+        spec_version: "2.1",
+        id: id.clone(),
+        value: value.clone(),
+    });
+    if let (Value::Object(map), false) = (&mut sco, markings.is_empty()) {
+        map.insert("object_marking_refs".into(), markings.to_vec().into());
+    }
+    (id, object_type, value, sco)
+}
+
 /// A STIX bundle (spec §8). Objects are JSON values so generated and received objects mix.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Bundle {

@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use yamori_survey::model::{CredentialSource, Host, Service, SurveyResult, Transport};
 
-use crate::ids::{generated_id, sco_id, value_sco_id, YAMORI_NAMESPACE};
+use crate::ids::{generated_id, sco_id, YAMORI_NAMESPACE};
 use crate::markings::Tlp2;
 use crate::model::{self, Bundle, Common, ExternalReference};
 use crate::telescope::{ConvertError, Options, OrgIdentity, STATIC_OBJECTS_CREATED};
@@ -173,23 +173,8 @@ impl Builder {
     }
 
     fn address(&mut self, ip: IpAddr) -> String {
-        let object_type = if ip.is_ipv4() {
-            "ipv4-addr"
-        } else {
-            "ipv6-addr"
-        };
-        let value = ip.to_string();
-        let id = value_sco_id(object_type, &value).unwrap_or_default();
+        let (id, _, _, sco) = model::ip_sco(ip, &self.markings);
         if self.seen.insert(id.clone()) {
-            let mut sco = model::to_value(&model::IpAddr {
-                object_type,
-                spec_version: "2.1",
-                id: id.clone(),
-                value,
-            });
-            if let Value::Object(map) = &mut sco {
-                map.insert("object_marking_refs".into(), self.markings.clone().into());
-            }
             self.objects.push(sco);
         }
         id

@@ -33,7 +33,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 use yamori_telescope::report::{Attack, Report, SourceSummary, Tool};
 
-use crate::ids::{generated_id, value_sco_id, YAMORI_NAMESPACE};
+use crate::ids::{generated_id, YAMORI_NAMESPACE};
 use crate::markings::Tlp2;
 use crate::model::{self, Bundle, Common};
 use crate::timestamp::{format_millis, parse_rfc3339};
@@ -202,23 +202,8 @@ impl Builder {
             field: field.to_string(),
             value: text.to_string(),
         })?;
-        let object_type = if ip.is_ipv4() {
-            "ipv4-addr"
-        } else {
-            "ipv6-addr"
-        };
-        let value = ip.to_string();
-        let id = value_sco_id(object_type, &value).unwrap_or_default();
+        let (id, object_type, value, sco) = model::ip_sco(ip, &self.markings);
         if self.scos.insert(id.clone()) {
-            let mut sco = model::to_value(&model::IpAddr {
-                object_type,
-                spec_version: "2.1",
-                id: id.clone(),
-                value: value.clone(),
-            });
-            if let (Value::Object(map), false) = (&mut sco, self.markings.is_empty()) {
-                map.insert("object_marking_refs".into(), self.markings.clone().into());
-            }
             self.objects.push(sco);
         }
         Ok((id, object_type, value))

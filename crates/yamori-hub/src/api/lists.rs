@@ -13,6 +13,21 @@ use crate::taxii::HubState;
 
 const TOOLS: [&str; 4] = ["mirai", "zmap", "masscan", "unknown"];
 
+/// `{"items", "next"}` of one keyset page: `next` is the last row's key (`a.b`, what
+/// `Params::cursor` reads back) when the page is full, else null.
+fn page<T>(
+    rows: &[T],
+    limit: u32,
+    key: impl Fn(&T) -> (i64, i64),
+    item: impl Fn(&T) -> Value,
+) -> Value {
+    let next = (rows.len() == limit as usize)
+        .then(|| rows.last().map(&key))
+        .flatten()
+        .map(|(a, b)| format!("{a}.{b}"));
+    json!({ "items": rows.iter().map(item).collect::<Vec<_>>(), "next": next })
+}
+
 pub async fn sources(
     State(state): State<HubState>,
     headers: HeaderMap,
@@ -59,13 +74,7 @@ pub async fn sources(
                 located_only: false,
             };
             let rows = s.dash_sources(&f, after, limit)?;
-            let next = (rows.len() == limit as usize)
-                .then(|| rows.last().map(|r| format!("{}.{}", r.packets, r.id)))
-                .flatten();
-            Ok(json!({
-                "items": rows.iter().map(source_json).collect::<Vec<_>>(),
-                "next": next,
-            }))
+            Ok(page(&rows, limit, |r| (r.packets as i64, r.id), source_json))
         })
         .await?;
         json_response(&body)
@@ -164,13 +173,7 @@ pub async fn attacks(
         let body = blocking(&state, move |s| {
             let (from, to) = p.range(s.dash_bounds()?)?;
             let rows = s.dash_attacks(from, to, after, limit)?;
-            let next = (rows.len() == limit as usize)
-                .then(|| rows.last().map(|r| format!("{}.{}", r.start_s, r.id)))
-                .flatten();
-            Ok(json!({
-                "items": rows.iter().map(attack_json).collect::<Vec<_>>(),
-                "next": next,
-            }))
+            Ok(page(&rows, limit, |r| (r.start_s, r.id), attack_json))
         })
         .await?;
         json_response(&body)
