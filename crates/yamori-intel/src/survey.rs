@@ -60,11 +60,7 @@ pub fn survey_bundle(
             field: "finished".into(),
         });
     }
-    let org_key = format!(
-        "{}\n{}",
-        org.name,
-        org.contact_information.as_deref().unwrap_or("")
-    );
+    let org_key = org.key();
     // Serialising a SurveyResult cannot fail (string-keyed maps only).
     let bytes = serde_json::to_vec(result).unwrap_or_default();
     let run = Uuid::new_v5(&YAMORI_NAMESPACE, &bytes);

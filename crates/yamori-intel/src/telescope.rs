@@ -61,6 +61,18 @@ pub struct OrgIdentity {
     pub contact_information: Option<String>,
 }
 
+impl OrgIdentity {
+    /// What every generated id of this organisation derives from (telescope and survey
+    /// bundles alike), so the same organisation gets the same identity object.
+    pub(crate) fn key(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.name,
+            self.contact_information.as_deref().unwrap_or("")
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// TLP 2.0 marking for every generated object; its marking-definition is added to the bundle.
@@ -102,11 +114,7 @@ pub fn telescope_bundle_with(
     if org.name.trim().is_empty() {
         return Err(ConvertError::EmptyOrganisation);
     }
-    let org_key = format!(
-        "{}\n{}",
-        org.name,
-        org.contact_information.as_deref().unwrap_or("")
-    );
+    let org_key = org.key();
     // Serialising a Report cannot fail (string-keyed maps only); an empty hash input would
     // still give a stable key.
     let report_bytes = serde_json::to_vec(report).unwrap_or_default();
