@@ -1,7 +1,9 @@
 //! The survey loop: every address in scope × every port, with a global rate limit, a global
 //! cap on connections in flight, a per-host cap, per-host back-off and a per-host time budget.
 
-use std::net::IpAddr;
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +15,8 @@ use crate::creds::Credential;
 use crate::fingerprint::Rules;
 use crate::model::{Host, Service, SurveyResult};
 use crate::net::{Guard, ProbeError};
+use crate::model::Transport;
+use crate::net::syn::SynError;
 use crate::ports::PortSpec;
 use crate::probe::{probe_port, Ctx};
 use crate::rate::{Backoff, RateLimiter};
@@ -24,6 +28,17 @@ pub const DEFAULT_HOST_BUDGET: Duration = Duration::from_secs(300);
 pub const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Longest back-off delay.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// How open TCP ports are found before they are probed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Discovery {
+    /// A full TCP connect per (address, port): needs no privileges.
+    #[default]
+    Connect,
+    /// Stateless SYN sweep from a raw socket first (`net::syn`), then connections only to the
+    /// ports that answered. Needs CAP_NET_RAW; IPv4 only (IPv6 targets are still connected to).
+    Syn,
+}
 
 /// Everything a survey run needs.
 #[derive(Debug, Clone)]
@@ -44,6 +59,7 @@ pub struct SurveyConfig {
     pub rules: Rules,
     /// Contact shown in the User-Agent (e-mail or URL).
     pub contact: String,
+    pub discovery: Discovery,
 }
 
 /// Why a survey could not run.
@@ -54,12 +70,17 @@ pub enum SurveyError {
     Tls(#[from] rustls::Error),
     #[error("starting the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Syn(#[from] SynError),
 }
 
 /// Counters of one run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
+    /// Connections, datagrams and SYNs sent.
     pub probes: u64,
+    /// SYNs of the stateless sweep (part of `probes`).
+    pub syn_sent: u64,
     pub open: u64,
     pub errors: u64,
     pub budget_exhausted: u64,
@@ -94,21 +115,44 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
         credentials: Arc::new(cfg.credentials.clone()),
         rules: Arc::new(cfg.rules.clone()),
     });
-    let ports = Arc::new(cfg.ports.clone());
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let syn_open = match cfg.discovery {
+        Discovery::Connect => None,
+        Discovery::Syn => {
+            let sweep = syn_discover(&ctx.guard, &scope, &cfg.ports, cfg.timeout).await?;
+            let mut st = stats.lock().await;
+            st.probes += sweep.sent;
+            st.syn_sent += sweep.sent;
+            st.errors += sweep.send_errors;
+            Some(sweep.open)
+        }
+    };
+    let all_ports = Arc::new(cfg.ports.clone());
     let conns = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     // Hosts in flight: enough to keep `concurrency` connections busy, bounded so a /8 is not
     // materialised as millions of tasks.
     let hosts_in_flight = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let stats = Arc::new(Mutex::new(Stats::default()));
     let mut tasks = JoinSet::new();
     let mut hosts = Vec::new();
     let mut targets = 0u64;
     for ip in scope.addresses() {
         targets += 1;
+        let ports = match (&syn_open, ip) {
+            // The sweep already asked every TCP port of this host: probe only those that
+            // answered, and the UDP ports as usual.
+            (Some(open), IpAddr::V4(v4)) => {
+                let kept = ports_after_sweep(&all_ports, open, v4);
+                if kept.is_empty() {
+                    continue;
+                }
+                Arc::new(kept)
+            }
+            _ => all_ports.clone(),
+        };
         let Ok(permit) = hosts_in_flight.clone().acquire_owned().await else {
             break;
         };
-        let (ctx, ports, conns, stats) = (ctx.clone(), ports.clone(), conns.clone(), stats.clone());
+        let (ctx, conns, stats) = (ctx.clone(), conns.clone(), stats.clone());
         let (per_host, budget) = (cfg.per_host.max(1), cfg.host_budget);
         tasks.spawn(async move {
             let services = survey_host(&ctx, ip, &ports, &conns, per_host, budget, &stats).await;
@@ -131,6 +175,49 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
         ..SurveyResult::new(scope.cidrs(), started)
     };
     Ok((result, stats))
+}
+
+/// Runs the stateless SYN sweep over the IPv4 part of the scope on its own thread.
+async fn syn_discover(
+    guard: &Guard,
+    scope: &Arc<Scope>,
+    ports: &[PortSpec],
+    wait: Duration,
+) -> Result<crate::net::syn::SynSweep, SurveyError> {
+    let tcp: Vec<u16> = ports
+        .iter()
+        .filter(|p| p.transport == Transport::Tcp)
+        .map(|p| p.port)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (guard, scope) = (guard.clone(), scope.clone());
+    let sweep = tokio::task::spawn_blocking(move || {
+        let progress = AtomicU64::new(0);
+        guard.syn_sweep(&scope, &tcp, wait, &progress)
+    })
+    .await
+    .map_err(|e| SurveyError::Runtime(std::io::Error::other(e)))??;
+    tracing::info!(
+        sent = sweep.sent,
+        open = sweep.open.len(),
+        closed = sweep.closed,
+        send_errors = sweep.send_errors,
+        "SYN sweep done"
+    );
+    Ok(sweep)
+}
+
+/// The ports of `ip` still to probe after a SYN sweep: UDP ones, and TCP ones that answered.
+fn ports_after_sweep(
+    all: &[PortSpec],
+    open: &BTreeSet<(Ipv4Addr, u16)>,
+    ip: Ipv4Addr,
+) -> Vec<PortSpec> {
+    all.iter()
+        .filter(|p| p.transport != Transport::Tcp || open.contains(&(ip, p.port)))
+        .copied()
+        .collect()
 }
 
 fn collect(done: Result<(IpAddr, Vec<Service>), tokio::task::JoinError>, hosts: &mut Vec<Host>) {

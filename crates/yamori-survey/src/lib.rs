@@ -18,4 +18,4 @@ pub mod recog;
 pub mod scope;
 pub mod vuln;
 
-pub use engine::{run_survey, survey, SurveyConfig, SurveyError};
+pub use engine::{run_survey, survey, Discovery, SurveyConfig, SurveyError};

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// How far ahead of its slot [`RateLimiter::acquire_blocking`] may send instead of sleeping.
+pub const BLOCKING_SLACK: Duration = Duration::from_millis(1);
+
 /// Token bucket as a schedule of send slots: each caller reserves the next slot (one every
 /// `1/rate` seconds) and sleeps once until it; the schedule may lag `burst` slots behind now, so
 /// an idle limiter lets a short burst through. One lock per call and no retry loop: thousands of
@@ -33,18 +36,33 @@ impl RateLimiter {
     /// Waits until this caller's slot comes.
     pub async fn acquire(&self) {
         let now = Instant::now();
-        let slot = {
-            // A poisoned lock only means another task panicked mid-update of an Instant: the
-            // value is still a valid schedule.
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-            let earliest = now.checked_sub(self.burst_window).unwrap_or(now);
-            let slot = next.map_or(earliest, |n| n.max(earliest));
-            *next = Some(slot + self.interval);
-            slot
-        };
+        let slot = self.reserve(now);
         if slot > now {
             tokio::time::sleep_until(slot).await;
         }
+    }
+
+    /// The blocking form, for the stateless SYN sender's own thread. A thread cannot sleep
+    /// for the 10 µs between two slots at 100,000/s (one sleep costs ~60 µs), so it sleeps only
+    /// when its slot is more than [`BLOCKING_SLACK`] ahead: sends may run up to that much early,
+    /// but every send still takes the next slot, so the average rate is the cap.
+    pub fn acquire_blocking(&self) {
+        let now = Instant::now();
+        let slot = self.reserve(now);
+        if slot > now + BLOCKING_SLACK {
+            std::thread::sleep(slot - now);
+        }
+    }
+
+    /// Takes the next send slot.
+    fn reserve(&self, now: Instant) -> Instant {
+        // A poisoned lock only means another task panicked mid-update of an Instant: the
+        // value is still a valid schedule.
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        let earliest = now.checked_sub(self.burst_window).unwrap_or(now);
+        let slot = next.map_or(earliest, |n| n.max(earliest));
+        *next = Some(slot + self.interval);
+        slot
     }
 }
 
@@ -95,6 +113,19 @@ mod tests {
         // 10 burst tokens, then 200 more at 100/s ≈ 2 s.
         let secs = t0.elapsed().as_secs_f64();
         assert!((1.9..2.2).contains(&secs), "took {secs}");
+    }
+
+    #[test]
+    fn blocking_rate_is_capped() {
+        // Real clock: 2,000/s for 1,200 sends = 200 burst + 1,000 at the cap ≈ 0.5 s.
+        let lim = RateLimiter::new(2000);
+        let t0 = std::time::Instant::now();
+        for _ in 0..1200 {
+            lim.acquire_blocking();
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        // The lower bound is the cap; the upper one only catches a limiter that stalls.
+        assert!((0.49..3.0).contains(&secs), "took {secs}");
     }
 
     #[test]

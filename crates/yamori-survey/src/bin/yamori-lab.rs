@@ -2,7 +2,7 @@
 //! (tests/lab/README.md). Not an end-user tool.
 //!
 //!   yamori-lab emulate IP=KIND:PORT[:ARGS…]…   serve until killed; prints `ready` when bound
-//!   yamori-lab survey SCOPE_FILE PORTS OUT_FILE [RATE] [TIMEOUT_SECS]
+//!   yamori-lab survey SCOPE_FILE PORTS OUT_FILE [RATE] [TIMEOUT_SECS] [connect|syn]
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -12,14 +12,14 @@ use std::time::Duration;
 use yamori_survey::fingerprint::Rules;
 use yamori_survey::lab::{self, Emu, LabLog};
 use yamori_survey::scope::Scope;
-use yamori_survey::{creds, ports, SurveyConfig};
+use yamori_survey::{creds, ports, Discovery, SurveyConfig};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let out = match args.first().map(String::as_str) {
         Some("emulate") => emulate(&args[1..]),
         Some("survey") => survey(&args[1..]),
-        _ => Err("usage: yamori-lab emulate IP=KIND:PORT[:ARGS]… | yamori-lab survey SCOPE PORTS OUT [RATE] [TIMEOUT]".into()),
+        _ => Err("usage: yamori-lab emulate IP=KIND:PORT[:ARGS]… | yamori-lab survey SCOPE PORTS OUT [RATE] [TIMEOUT] [connect|syn]".into()),
     };
     match out {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,6 +79,11 @@ fn survey(a: &[String]) -> Result<(), String> {
         .get(1)
         .map_or(Ok(1.0), |t| t.parse())
         .map_err(|_| "bad TIMEOUT")?;
+    let discovery = match rest.get(2).map(String::as_str) {
+        None | Some("connect") => Discovery::Connect,
+        Some("syn") => Discovery::Syn,
+        Some(other) => return Err(format!("bad discovery {other:?}: connect or syn")),
+    };
     let cfg = SurveyConfig {
         scope: Scope::load(scope.as_ref(), None).map_err(|e| e.to_string())?,
         ports: ports::parse(port_list)?,
@@ -90,6 +95,7 @@ fn survey(a: &[String]) -> Result<(), String> {
         credentials: creds::parse_builtin(creds::BUILTIN).map_err(|e| e.to_string())?,
         rules: Rules::builtin().map_err(|e| e.to_string())?,
         contact: "lab@example.org".into(),
+        discovery,
     };
     let t0 = std::time::Instant::now();
     let result = yamori_survey::run_survey(cfg).map_err(|e| e.to_string())?;

@@ -21,6 +21,7 @@ pub fn config(scope: &str, ports_list: &str) -> SurveyConfig {
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials parse"),
         rules: Rules::builtin().expect("built-in rules load"),
         contact: "lab@example.org".into(),
+        discovery: yamori_survey::Discovery::Connect,
     }
 }
 

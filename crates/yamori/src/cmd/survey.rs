@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use yamori_survey::fingerprint::Rules;
 use yamori_survey::scope::Scope;
-use yamori_survey::{creds, ports, SurveyConfig};
+use yamori_survey::{creds, ports, Discovery, SurveyConfig};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -67,6 +67,20 @@ pub struct Args {
     /// Do not store the result in `<data-dir>/yamori.sqlite` (where the dashboard reads it).
     #[arg(long)]
     pub no_store: bool,
+    /// How open TCP ports are found. `connect`: a full TCP connection per address and port
+    /// (no privileges needed). `syn`: first a stateless SYN sweep from a raw socket (ZMap and
+    /// masscan's technique, replies checked by a keyed cookie; needs root or CAP_NET_RAW;
+    /// IPv4 only, IPv6 targets are still connected to), then connections only to the ports
+    /// that answered. Both honour --rate and the scope. `--timeout` is also how long the sweep
+    /// waits for late replies.
+    #[arg(long, value_enum, default_value_t = DiscoveryArg::Connect)]
+    pub discovery: DiscoveryArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscoveryArg {
+    Connect,
+    Syn,
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
@@ -137,9 +151,13 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     };
     if !g.quiet {
         eprintln!(
-            "yamori survey: {targets} target address(es) × {} port(s), rate {}/s, scope {scope}",
+            "yamori survey: {targets} target address(es) × {} port(s), rate {}/s, {} discovery, scope {scope}",
             port_list.len(),
-            a.rate
+            a.rate,
+            match a.discovery {
+                DiscoveryArg::Connect => "connect",
+                DiscoveryArg::Syn => "SYN",
+            }
         );
     }
     let cfg = SurveyConfig {
@@ -153,6 +171,10 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         credentials,
         rules,
         contact,
+        discovery: match a.discovery {
+            DiscoveryArg::Connect => Discovery::Connect,
+            DiscoveryArg::Syn => Discovery::Syn,
+        },
     };
     let mut result = yamori_survey::run_survey(cfg)?;
     if !a.no_vulns {

@@ -1,5 +1,8 @@
 //! The only way the survey touches the network: [`Guard`] re-checks the scope before every
-//! TCP connect and UDP send, waits for the global rate limit, and reads with hard bounds.
+//! TCP connect, UDP send and raw SYN ([`syn`]), waits for the global rate limit, and reads with
+//! hard bounds.
+
+pub mod syn;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

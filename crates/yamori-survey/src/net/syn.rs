@@ -1,0 +1,392 @@
+//! Stateless SYN discovery, the technique of ZMap and masscan: send one TCP SYN per
+//! (address, port) from a raw socket without keeping any per-probe state, and recognise the
+//! replies by a keyed cookie in the sequence number. A SYN/ACK whose acknowledgement number is
+//! `cookie + 1` answers one of our probes (open port); a RST with the same acknowledgement is a
+//! closed port; anything else is someone else's traffic and is ignored.
+//!
+//! Only discovery is stateless: the open ports it finds are then probed (banners, credentials)
+//! over ordinary connections, as in the connect mode. The kernel has no socket for the SYN's
+//! source port, so it answers every SYN/ACK with a RST itself: no half-open connection is left
+//! on the device (masscan and ZMap behave the same way).
+//!
+//! Every SYN goes through [`Guard::ensure_in_scope`] and the survey's [`crate::rate::RateLimiter`],
+//! exactly like a connect. IPv4 only: IPv6 targets are surveyed by connect.
+//!
+//! Needs `CAP_NET_RAW` (root, or `setcap cap_net_raw+ep`); [`SynError::Permission`] says so.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use etherparse::{TcpHeader, TcpOptionElement};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use yamori_wire::{Addr, LinkType, Transport};
+
+use super::{Guard, ProbeError};
+use crate::scope::Scope;
+
+/// Source ports are drawn from 61000–65535, above Linux's default ephemeral range
+/// (32768–60999), so the replies never collide with the survey's own connections.
+const SOURCE_PORT_BASE: u16 = 61000;
+/// Bytes read per received packet: the IPv4 and TCP headers are at most 60 bytes each; a reply
+/// with a payload is truncated by the kernel into this buffer, which is all we need.
+const RECV_BUFFER: usize = 256;
+/// Kernel receive buffer for the raw socket: at 100,000 replies/s a 16 MiB buffer holds
+/// ~100 ms of replies should the receiving thread be descheduled.
+const RECV_SOCKET_BUFFER: usize = 16 << 20;
+/// How often the receiving thread checks whether the sweep is over.
+const RECV_POLL: Duration = Duration::from_millis(50);
+/// Retries of one SYN when the kernel's send queue is full (ENOBUFS), 100 µs apart.
+const SEND_RETRIES: u32 = 100;
+/// MSS announced in the SYN: a SYN without options looks odd to some stacks and IDSs.
+const MSS: u16 = 1460;
+/// Window announced in the SYN (Linux's default for a fresh connection).
+const WINDOW: u16 = 64240;
+
+/// Why a SYN sweep could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SynError {
+    #[error(
+        "SYN discovery needs a raw socket (CAP_NET_RAW): run as root, or `setcap cap_net_raw+ep` \
+         on the binary, or use --discovery connect ({0})"
+    )]
+    Permission(std::io::Error),
+    #[error("opening the raw socket: {0}")]
+    Socket(std::io::Error),
+    #[error("no route to {dst}: {source}")]
+    Route {
+        dst: Ipv4Addr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+}
+
+/// What a sweep found and sent.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SynSweep {
+    /// Ports that answered SYN/ACK to one of our cookies.
+    pub open: BTreeSet<(Ipv4Addr, u16)>,
+    /// SYNs sent.
+    pub sent: u64,
+    /// Ports that answered RST (closed).
+    pub closed: u64,
+    /// SYNs the kernel refused to send (e.g. no route, send queue full after retries).
+    pub send_errors: u64,
+}
+
+/// The keyed cookie: SipHash-1-3 with a random key per sweep (std's `RandomState`), over the
+/// 4-tuple of the probe. masscan uses SipHash for its SYN cookies too; ZMap uses AES. Without
+/// the key nobody can forge a reply that validates, so spoofed SYN/ACKs cannot plant ports.
+#[derive(Debug, Clone)]
+pub struct Cookie(RandomState);
+
+impl Default for Cookie {
+    fn default() -> Self {
+        Cookie(RandomState::new())
+    }
+}
+
+impl Cookie {
+    /// The sequence number of the SYN from `src:sport` to `dst:dport`.
+    pub fn seq(&self, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16) -> u32 {
+        let h = self
+            .0
+            .hash_one((u32::from(src), sport, u32::from(dst), dport));
+        // Fold the 64-bit hash so every key bit reaches the 32 we send.
+        (h ^ (h >> 32)) as u32
+    }
+
+    /// A source port in 61000–65535 derived from the key, the same for the whole sweep.
+    pub fn source_port(&self) -> u16 {
+        let span = u64::from(u16::MAX - SOURCE_PORT_BASE) + 1;
+        SOURCE_PORT_BASE + (self.0.hash_one("source port") % span) as u16
+    }
+}
+
+/// The TCP header of one SYN (the kernel writes the IPv4 header): MSS option, checksum over
+/// the pseudo-header with `src`, which must be the address the kernel will send from.
+pub fn build_syn(src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, seq: u32) -> Vec<u8> {
+    let mut h = TcpHeader::new(sport, dport, seq, WINDOW);
+    h.syn = true;
+    // One 4-byte option always fits the 40 bytes of option space.
+    let _ = h.set_options(&[TcpOptionElement::MaximumSegmentSize(MSS)]);
+    // An empty payload cannot exceed the IPv4 length limit.
+    h.checksum = h
+        .calc_checksum_ipv4_raw(src.octets(), dst.octets(), &[])
+        .unwrap_or(0);
+    h.to_bytes().to_vec()
+}
+
+/// What one received packet says about our probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Open(Ipv4Addr, u16),
+    Closed(Ipv4Addr, u16),
+}
+
+/// Classifies one IPv4 packet as read from the raw socket: `None` unless it is a SYN/ACK or
+/// RST to `sport` acknowledging one of our cookies. Never panics on any input.
+pub fn classify(packet: &[u8], sport: u16, cookie: &Cookie) -> Option<Reply> {
+    let p = yamori_wire::decode(LinkType::IPV4, 0, packet).ok()?;
+    let (Addr::V4(from), Addr::V4(to), Transport::Tcp(t)) = (p.src, p.dst, p.transport) else {
+        return None;
+    };
+    if t.dst_port != sport || t.flags & yamori_wire::Tcp::ACK == 0 {
+        return None;
+    }
+    let (from, to) = (Ipv4Addr::from(from), Ipv4Addr::from(to));
+    if t.ack != cookie.seq(to, sport, from, t.src_port).wrapping_add(1) {
+        return None;
+    }
+    let syn = t.flags & yamori_wire::Tcp::SYN != 0;
+    let rst = t.flags & yamori_wire::Tcp::RST != 0;
+    match (syn, rst) {
+        (true, false) => Some(Reply::Open(from, t.src_port)),
+        (false, true) => Some(Reply::Closed(from, t.src_port)),
+        _ => None,
+    }
+}
+
+/// The source address the kernel will use towards `dst`: a UDP socket's `connect` asks the
+/// routing table and sends nothing.
+fn route_source(dst: Ipv4Addr) -> Result<Ipv4Addr, SynError> {
+    let route = |source| SynError::Route { dst, source };
+    let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(route)?;
+    s.connect((dst, 9)).map_err(route)?;
+    match s.local_addr().map_err(route)?.ip() {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(route(std::io::Error::other("IPv6 source for IPv4 target"))),
+    }
+}
+
+fn raw_socket() -> Result<Socket, SynError> {
+    Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            SynError::Permission(e)
+        } else {
+            SynError::Socket(e)
+        }
+    })
+}
+
+impl Guard {
+    /// Sends one SYN to every IPv4 address of `scope` on every port in `ports` (port by port,
+    /// so consecutive SYNs go to different hosts), then listens `wait` longer for late replies.
+    /// Blocking: run it on its own thread. `progress` counts SYNs sent.
+    pub fn syn_sweep(
+        &self,
+        scope: &Scope,
+        ports: &[u16],
+        wait: Duration,
+        progress: &AtomicU64,
+    ) -> Result<SynSweep, SynError> {
+        let sender = raw_socket()?;
+        let receiver = raw_socket()?;
+        // A smaller buffer than asked for only risks dropped replies under load.
+        let _ = receiver.set_recv_buffer_size(RECV_SOCKET_BUFFER);
+        receiver
+            .set_read_timeout(Some(RECV_POLL))
+            .map_err(SynError::Socket)?;
+        let cookie = Cookie::default();
+        let sport = cookie.source_port();
+        let done = AtomicBool::new(false);
+        std::thread::scope(|threads| {
+            let listener = threads.spawn(|| receive(&receiver, sport, &cookie, &done));
+            let sent = self.send_all(&sender, scope, ports, sport, &cookie, progress);
+            if sent.is_ok() {
+                std::thread::sleep(wait);
+            }
+            done.store(true, Ordering::Relaxed);
+            let mut found = listener.join().unwrap_or_default();
+            let (sent, send_errors) = sent?;
+            found.sent = sent;
+            found.send_errors = send_errors;
+            Ok(found)
+        })
+    }
+
+    fn send_all(
+        &self,
+        sender: &Socket,
+        scope: &Scope,
+        ports: &[u16],
+        sport: u16,
+        cookie: &Cookie,
+        progress: &AtomicU64,
+    ) -> Result<(u64, u64), SynError> {
+        // One routing look-up per /24: the addresses of one /24 share a route in practice.
+        let mut sources: HashMap<u32, Ipv4Addr> = HashMap::new();
+        let (mut sent, mut errors) = (0u64, 0u64);
+        for &dport in ports {
+            for ip in scope.addresses() {
+                let IpAddr::V4(dst) = ip else { continue };
+                self.ensure_in_scope(SocketAddr::new(ip, dport))?;
+                let src = match sources.get(&(u32::from(dst) >> 8)) {
+                    Some(s) => *s,
+                    None => {
+                        let s = route_source(dst)?;
+                        sources.insert(u32::from(dst) >> 8, s);
+                        s
+                    }
+                };
+                let syn = build_syn(src, sport, dst, dport, cookie.seq(src, sport, dst, dport));
+                let to = SockAddr::from(SocketAddrV4::new(dst, 0));
+                self.limiter.acquire_blocking();
+                if send_one(sender, &syn, &to).is_err() {
+                    errors += 1;
+                }
+                sent += 1;
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok((sent, errors))
+    }
+}
+
+fn send_one(sender: &Socket, syn: &[u8], to: &SockAddr) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match sender.send_to(syn, to) {
+            Ok(_) => return Ok(()),
+            // ENOBUFS: the queue to the device is full; wait for it to drain.
+            Err(e) if e.raw_os_error() == Some(105) && tries < SEND_RETRIES => {
+                tries += 1;
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "SYN not sent");
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn receive(receiver: &Socket, sport: u16, cookie: &Cookie, done: &AtomicBool) -> SynSweep {
+    let mut found = SynSweep::default();
+    let mut buf = [0u8; RECV_BUFFER];
+    let mut r = receiver;
+    while !done.load(Ordering::Relaxed) {
+        match r.read(&mut buf) {
+            Ok(n) => match classify(&buf[..n], sport, cookie) {
+                Some(Reply::Open(ip, port)) => {
+                    found.open.insert((ip, port));
+                }
+                Some(Reply::Closed(..)) => found.closed += 1,
+                None => {}
+            },
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "raw socket receive failed; SYN replies after this are lost");
+                break;
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCANNER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 200);
+    const DEVICE: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
+
+    /// The IPv4 packet a device sends back: `flags`, acknowledging `ack`.
+    fn reply(from: Ipv4Addr, to: Ipv4Addr, sport: u16, dport: u16, flags: u8, ack: u32) -> Vec<u8> {
+        let mut t = TcpHeader::new(sport, dport, 12345, 1000);
+        t.syn = flags & 0x02 != 0;
+        t.rst = flags & 0x04 != 0;
+        t.ack = flags & 0x10 != 0;
+        t.acknowledgment_number = ack;
+        t.checksum = t
+            .calc_checksum_ipv4_raw(from.octets(), to.octets(), &[])
+            .expect("checksum");
+        let tcp = t.to_bytes();
+        let mut ip = etherparse::Ipv4Header::new(
+            tcp.len() as u16,
+            64,
+            etherparse::IpNumber::TCP,
+            from.octets(),
+            to.octets(),
+        )
+        .expect("ipv4 header");
+        ip.header_checksum = ip.calc_header_checksum();
+        let mut out = ip.to_bytes().to_vec();
+        out.extend_from_slice(&tcp);
+        out
+    }
+
+    #[test]
+    fn syn_is_a_valid_tcp_syn_with_the_cookie() {
+        let c = Cookie::default();
+        let sport = c.source_port();
+        assert!(sport >= SOURCE_PORT_BASE);
+        let seq = c.seq(SCANNER, sport, DEVICE, 23);
+        let syn = build_syn(SCANNER, sport, DEVICE, 23, seq);
+        let (h, rest) = TcpHeader::from_slice(&syn).expect("parses");
+        assert!(rest.is_empty());
+        assert!(h.syn && !h.ack && !h.rst);
+        assert_eq!((h.source_port, h.destination_port, h.sequence_number), (sport, 23, seq));
+        assert_eq!(
+            h.calc_checksum_ipv4_raw(SCANNER.octets(), DEVICE.octets(), &[]),
+            Ok(h.checksum)
+        );
+    }
+
+    #[test]
+    fn replies_are_validated_by_the_cookie() {
+        let c = Cookie::default();
+        let sport = c.source_port();
+        let ack = c.seq(SCANNER, sport, DEVICE, 23).wrapping_add(1);
+        let synack = reply(DEVICE, SCANNER, 23, sport, 0x12, ack);
+        assert_eq!(classify(&synack, sport, &c), Some(Reply::Open(DEVICE, 23)));
+        let rst = reply(DEVICE, SCANNER, 23, sport, 0x14, ack);
+        assert_eq!(classify(&rst, sport, &c), Some(Reply::Closed(DEVICE, 23)));
+        // Wrong acknowledgement, another port's cookie, another source port, another
+        // scanner address, another key: all someone else's traffic.
+        for bad in [
+            reply(DEVICE, SCANNER, 23, sport, 0x12, ack.wrapping_add(1)),
+            reply(DEVICE, SCANNER, 2323, sport, 0x12, ack),
+            reply(DEVICE, SCANNER, 23, sport.wrapping_add(1), 0x12, ack),
+            reply(DEVICE, Ipv4Addr::new(192, 0, 2, 201), 23, sport, 0x12, ack),
+            reply(DEVICE, SCANNER, 23, sport, 0x02, ack), // a bare SYN (our own, looped back)
+        ] {
+            assert_eq!(classify(&bad, sport, &c), None);
+        }
+        assert_eq!(classify(&synack, sport, &Cookie::default()), None);
+    }
+
+    #[test]
+    fn classify_never_panics_on_truncated_or_garbage_packets() {
+        let c = Cookie::default();
+        let sport = c.source_port();
+        let ack = c.seq(SCANNER, sport, DEVICE, 23).wrapping_add(1);
+        let synack = reply(DEVICE, SCANNER, 23, sport, 0x12, ack);
+        for n in 0..synack.len() {
+            let _ = classify(&synack[..n], sport, &c);
+        }
+        let mut x = 0x1234_5678u32;
+        for len in 0..200usize {
+            let junk: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            assert_eq!(classify(&junk, sport, &c), None);
+        }
+    }
+}
