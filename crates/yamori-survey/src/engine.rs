@@ -203,6 +203,7 @@ async fn syn_discover(
         open = sweep.open.len(),
         closed = sweep.closed,
         send_errors = sweep.send_errors,
+        unreachable = sweep.unreachable,
         "SYN sweep done"
     );
     Ok(sweep)

@@ -39,8 +39,16 @@ const RECV_BUFFER: usize = 256;
 const RECV_SOCKET_BUFFER: usize = 16 << 20;
 /// How often the receiving thread checks whether the sweep is over.
 const RECV_POLL: Duration = Duration::from_millis(50);
-/// Retries of one SYN when the kernel's send queue is full (ENOBUFS), 100 µs apart.
-const SEND_RETRIES: u32 = 100;
+/// How long one SYN is retried while the kernel says ENOBUFS. On a directly attached network
+/// every SYN to an address that has not answered ARP yet waits in the neighbour queue, charged
+/// to the socket's send buffer, until ARP resolves or gives up (3 s on Linux by default), so a
+/// sweep of a mostly-empty local /24 fills the buffer; it drains as ARP fails. (Behind a
+/// router every SYN goes to the router's one MAC address and this does not happen.)
+pub const SEND_RETRY_BUDGET: Duration = Duration::from_secs(6);
+/// Wait between two tries of a SYN refused with ENOBUFS.
+const SEND_RETRY_PAUSE: Duration = Duration::from_millis(1);
+/// Linux's errno for "no buffer space available" (std has no `ErrorKind` for it).
+const ENOBUFS: i32 = 105;
 /// MSS announced in the SYN: a SYN without options looks odd to some stacks and IDSs.
 const MSS: u16 = 1460;
 /// Window announced in the SYN (Linux's default for a fresh connection).
@@ -75,8 +83,18 @@ pub struct SynSweep {
     pub sent: u64,
     /// Ports that answered RST (closed).
     pub closed: u64,
-    /// SYNs the kernel refused to send (e.g. no route, send queue full after retries).
+    /// SYNs the kernel refused to send (no route, send buffer still full after
+    /// [`SEND_RETRY_BUDGET`]).
     pub send_errors: u64,
+    /// SYNs not sent because the address did not answer ARP / neighbour discovery (an absent
+    /// host on a directly attached network: the normal case in a sweep, not an error).
+    pub unreachable: u64,
+}
+
+struct SendCounts {
+    sent: u64,
+    errors: u64,
+    unreachable: u64,
 }
 
 /// The keyed cookie: SipHash-1-3 with a random key per sweep (std's `RandomState`), over the
@@ -203,9 +221,10 @@ impl Guard {
             }
             done.store(true, Ordering::Relaxed);
             let mut found = listener.join().unwrap_or_default();
-            let (sent, send_errors) = sent?;
-            found.sent = sent;
-            found.send_errors = send_errors;
+            let counts = sent?;
+            found.sent = counts.sent;
+            found.send_errors = counts.errors;
+            found.unreachable = counts.unreachable;
             Ok(found)
         })
     }
@@ -218,10 +237,10 @@ impl Guard {
         sport: u16,
         cookie: &Cookie,
         progress: &AtomicU64,
-    ) -> Result<(u64, u64), SynError> {
+    ) -> Result<SendCounts, SynError> {
         // One routing look-up per /24: the addresses of one /24 share a route in practice.
         let mut sources: HashMap<u32, Ipv4Addr> = HashMap::new();
-        let (mut sent, mut errors) = (0u64, 0u64);
+        let (mut sent, mut errors, mut unreachable) = (0u64, 0u64, 0u64);
         for &dport in ports {
             for ip in scope.addresses() {
                 let IpAddr::V4(dst) = ip else { continue };
@@ -237,26 +256,31 @@ impl Guard {
                 let syn = build_syn(src, sport, dst, dport, cookie.seq(src, sport, dst, dport));
                 let to = SockAddr::from(SocketAddrV4::new(dst, 0));
                 self.limiter.acquire_blocking();
-                if send_one(sender, &syn, &to).is_err() {
-                    errors += 1;
+                match send_one(sender, &syn, &to) {
+                    Ok(()) => {}
+                    // A neighbour that did not answer ARP: an absent host on a local link.
+                    Err(e) if e.kind() == std::io::ErrorKind::HostUnreachable => unreachable += 1,
+                    Err(_) => errors += 1,
                 }
                 sent += 1;
                 progress.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Ok((sent, errors))
+        Ok(SendCounts {
+            sent,
+            errors,
+            unreachable,
+        })
     }
 }
 
 fn send_one(sender: &Socket, syn: &[u8], to: &SockAddr) -> std::io::Result<()> {
-    let mut tries = 0;
+    let started = std::time::Instant::now();
     loop {
         match sender.send_to(syn, to) {
             Ok(_) => return Ok(()),
-            // ENOBUFS: the queue to the device is full; wait for it to drain.
-            Err(e) if e.raw_os_error() == Some(105) && tries < SEND_RETRIES => {
-                tries += 1;
-                std::thread::sleep(Duration::from_micros(100));
+            Err(e) if e.raw_os_error() == Some(ENOBUFS) && started.elapsed() < SEND_RETRY_BUDGET => {
+                std::thread::sleep(SEND_RETRY_PAUSE);
             }
             Err(e) => {
                 tracing::debug!(error = %e, "SYN not sent");

@@ -291,76 +291,25 @@ fn lab_survey_finds_exactly_the_planted_devices() {
 
     let scope = dir.path().join("scope.txt");
     std::fs::write(&scope, "# lab scope\n198.51.100.0/26\n203.0.113.16/28\n").expect("write scope");
-    let out = dir.path().join("survey.json");
-    let t0 = Instant::now();
-    let status = Command::new("ip")
-        .args(["netns", "exec", &lab.ns("sc"), LAB_BIN, "survey"])
-        .arg(&scope)
-        .arg("iot")
-        .arg(&out)
-        .args(["2000", "1.0"])
-        .status()
-        .expect("run survey in scanner namespace");
-    assert!(status.success(), "survey failed");
-    eprintln!("lab survey took {:?}", t0.elapsed());
-    std::thread::sleep(Duration::from_millis(300));
-
-    let result: SurveyResult =
-        serde_json::from_slice(&std::fs::read(&out).expect("survey output")).expect("valid JSON");
-    assert_eq!(result.targets, 64 + 16);
-    let mut found: Vec<String> = result
-        .hosts
-        .iter()
-        .flat_map(|h| {
-            h.services
-                .iter()
-                .map(move |s| format!("{}:{}/{:?}", h.address, s.port, s.transport))
-        })
-        .collect();
-    found.sort();
-    let mut expected = vec![
-        "198.51.100.10:23/Tcp",
-        "198.51.100.10:80/Tcp",
-        "198.51.100.10:5683/Udp",
-        "198.51.100.11:1900/Udp",
-        "198.51.100.11:8080/Tcp",
-        "203.0.113.20:21/Tcp",
-        "203.0.113.20:2323/Tcp",
-    ];
-    if mosquitto {
-        expected.push("198.51.100.12:1883/Tcp");
-    }
-    expected.sort();
-    assert_eq!(found, expected, "survey found {found:#?}");
-    let weak: Vec<String> = result
-        .hosts
-        .iter()
-        .flat_map(|h| h.services.iter().map(move |s| (h.address, s)))
-        .filter_map(|(a, s)| {
-            s.weak_credential
-                .as_ref()
-                .map(|w| format!("{a}:{} {}:{}", s.port, w.username, w.password_masked))
-        })
-        .collect();
-    assert_eq!(
-        weak,
-        vec![
-            "198.51.100.10:23 root:xc****",
-            "198.51.100.10:80 admin:12***",
-            "198.51.100.11:8080 admin:ad***"
-        ]
-    );
-    if mosquitto {
-        let m = result
-            .hosts
-            .iter()
-            .flat_map(|h| &h.services)
-            .find(|s| s.port == 1883)
-            .expect("mosquitto found");
-        assert_eq!(
-            m.fields.get("mqtt_anonymous").map(String::as_str),
-            Some("true")
-        );
+    // The same lab surveyed twice: by connect, then by the stateless SYN sweep (raw socket)
+    // followed by connections to what answered. Both must find exactly the planted devices.
+    for discovery in ["connect", "syn"] {
+        let out = dir.path().join(format!("survey-{discovery}.json"));
+        let t0 = Instant::now();
+        let status = Command::new("ip")
+            .args(["netns", "exec", &lab.ns("sc"), LAB_BIN, "survey"])
+            .arg(&scope)
+            .arg("iot")
+            .arg(&out)
+            .args(["2000", "1.0", discovery])
+            .status()
+            .expect("run survey in scanner namespace");
+        assert!(status.success(), "{discovery} survey failed");
+        eprintln!("lab survey ({discovery}) took {:?}", t0.elapsed());
+        std::thread::sleep(Duration::from_millis(300));
+        let result: SurveyResult = serde_json::from_slice(&std::fs::read(&out).expect("output"))
+            .expect("valid JSON");
+        check_planted(&result, mosquitto, discovery);
     }
 
     if tcpdump {
@@ -400,6 +349,67 @@ fn lab_survey_finds_exactly_the_planted_devices() {
             "packets to addresses outside the scope: {outside:#?}"
         );
     }
+}
+
+/// The planted services and weak credentials, exactly (`how` names the discovery mode).
+fn check_planted(result: &SurveyResult, mosquitto: bool, how: &str) {
+    assert_eq!(result.targets, 64 + 16);
+    let mut found: Vec<String> = result
+        .hosts
+        .iter()
+        .flat_map(|h| {
+            h.services
+                .iter()
+                .map(move |s| format!("{}:{}/{:?}", h.address, s.port, s.transport))
+        })
+        .collect();
+    found.sort();
+    let mut expected = vec![
+        "198.51.100.10:23/Tcp",
+        "198.51.100.10:80/Tcp",
+        "198.51.100.10:5683/Udp",
+        "198.51.100.11:1900/Udp",
+        "198.51.100.11:8080/Tcp",
+        "203.0.113.20:21/Tcp",
+        "203.0.113.20:2323/Tcp",
+    ];
+    if mosquitto {
+        expected.push("198.51.100.12:1883/Tcp");
+    }
+    expected.sort();
+    assert_eq!(found, expected, "{how} survey found {found:#?}");
+    let weak: Vec<String> = result
+        .hosts
+        .iter()
+        .flat_map(|h| h.services.iter().map(move |s| (h.address, s)))
+        .filter_map(|(a, s)| {
+            s.weak_credential
+                .as_ref()
+                .map(|w| format!("{a}:{} {}:{}", s.port, w.username, w.password_masked))
+        })
+        .collect();
+    assert_eq!(
+        weak,
+        vec![
+            "198.51.100.10:23 root:xc****",
+            "198.51.100.10:80 admin:12***",
+            "198.51.100.11:8080 admin:ad***"
+        ],
+        "{how} survey's weak credentials"
+    );
+    if mosquitto {
+        let m = result
+            .hosts
+            .iter()
+            .flat_map(|h| &h.services)
+            .find(|s| s.port == 1883)
+            .expect("mosquitto found");
+        assert_eq!(
+            m.fields.get("mqtt_anonymous").map(String::as_str),
+            Some("true")
+        );
+    }
+
 }
 
 fn drop_tcpdump(lab: &mut Lab) {
