@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,10 +12,10 @@ use tokio::task::JoinSet;
 
 use crate::creds::Credential;
 use crate::fingerprint::Rules;
-use crate::model::{Host, Service, SurveyResult};
-use crate::net::{Guard, ProbeError};
 use crate::model::Transport;
+use crate::model::{Host, Service, SurveyResult};
 use crate::net::syn::SynError;
+use crate::net::{Guard, ProbeError};
 use crate::ports::PortSpec;
 use crate::probe::{probe_port, Ctx};
 use crate::rate::{Backoff, RateLimiter};
@@ -192,12 +191,9 @@ async fn syn_discover(
         .into_iter()
         .collect();
     let (guard, scope) = (guard.clone(), scope.clone());
-    let sweep = tokio::task::spawn_blocking(move || {
-        let progress = AtomicU64::new(0);
-        guard.syn_sweep(&scope, &tcp, wait, &progress)
-    })
-    .await
-    .map_err(|e| SurveyError::Runtime(std::io::Error::other(e)))??;
+    let sweep = tokio::task::spawn_blocking(move || guard.syn_sweep(&scope, &tcp, wait))
+        .await
+        .map_err(|e| SurveyError::Runtime(std::io::Error::other(e)))??;
     tracing::info!(
         sent = sweep.sent,
         open = sweep.open.len(),

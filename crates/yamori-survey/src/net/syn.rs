@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, RandomState};
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use etherparse::{TcpHeader, TcpOptionElement};
@@ -195,13 +195,12 @@ fn raw_socket() -> Result<Socket, SynError> {
 impl Guard {
     /// Sends one SYN to every IPv4 address of `scope` on every port in `ports` (port by port,
     /// so consecutive SYNs go to different hosts), then listens `wait` longer for late replies.
-    /// Blocking: run it on its own thread. `progress` counts SYNs sent.
+    /// Blocking: run it on its own thread.
     pub fn syn_sweep(
         &self,
         scope: &Scope,
         ports: &[u16],
         wait: Duration,
-        progress: &AtomicU64,
     ) -> Result<SynSweep, SynError> {
         let sender = raw_socket()?;
         let receiver = raw_socket()?;
@@ -215,7 +214,7 @@ impl Guard {
         let done = AtomicBool::new(false);
         std::thread::scope(|threads| {
             let listener = threads.spawn(|| receive(&receiver, sport, &cookie, &done));
-            let sent = self.send_all(&sender, scope, ports, sport, &cookie, progress);
+            let sent = self.send_all(&sender, scope, ports, sport, &cookie);
             if sent.is_ok() {
                 std::thread::sleep(wait);
             }
@@ -236,7 +235,6 @@ impl Guard {
         ports: &[u16],
         sport: u16,
         cookie: &Cookie,
-        progress: &AtomicU64,
     ) -> Result<SendCounts, SynError> {
         // One routing look-up per /24: the addresses of one /24 share a route in practice.
         let mut sources: HashMap<u32, Ipv4Addr> = HashMap::new();
@@ -263,7 +261,6 @@ impl Guard {
                     Err(_) => errors += 1,
                 }
                 sent += 1;
-                progress.fetch_add(1, Ordering::Relaxed);
             }
         }
         Ok(SendCounts {
@@ -279,7 +276,9 @@ fn send_one(sender: &Socket, syn: &[u8], to: &SockAddr) -> std::io::Result<()> {
     loop {
         match sender.send_to(syn, to) {
             Ok(_) => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(ENOBUFS) && started.elapsed() < SEND_RETRY_BUDGET => {
+            Err(e)
+                if e.raw_os_error() == Some(ENOBUFS) && started.elapsed() < SEND_RETRY_BUDGET =>
+            {
                 std::thread::sleep(SEND_RETRY_PAUSE);
             }
             Err(e) => {
@@ -361,7 +360,10 @@ mod tests {
         let (h, rest) = TcpHeader::from_slice(&syn).expect("parses");
         assert!(rest.is_empty());
         assert!(h.syn && !h.ack && !h.rst);
-        assert_eq!((h.source_port, h.destination_port, h.sequence_number), (sport, 23, seq));
+        assert_eq!(
+            (h.source_port, h.destination_port, h.sequence_number),
+            (sport, 23, seq)
+        );
         assert_eq!(
             h.calc_checksum_ipv4_raw(SCANNER.octets(), DEVICE.octets(), &[]),
             Ok(h.checksum)

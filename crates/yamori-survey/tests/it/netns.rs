@@ -307,8 +307,8 @@ fn lab_survey_finds_exactly_the_planted_devices() {
         assert!(status.success(), "{discovery} survey failed");
         eprintln!("lab survey ({discovery}) took {:?}", t0.elapsed());
         std::thread::sleep(Duration::from_millis(300));
-        let result: SurveyResult = serde_json::from_slice(&std::fs::read(&out).expect("output"))
-            .expect("valid JSON");
+        let result: SurveyResult =
+            serde_json::from_slice(&std::fs::read(&out).expect("output")).expect("valid JSON");
         check_planted(&result, mosquitto, discovery);
     }
 
@@ -409,7 +409,6 @@ fn check_planted(result: &SurveyResult, mosquitto: bool, how: &str) {
             Some("true")
         );
     }
-
 }
 
 fn drop_tcpdump(lab: &mut Lab) {

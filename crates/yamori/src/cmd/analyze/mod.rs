@@ -66,9 +66,15 @@ pub struct Args {
     /// analysed in parallel; one file is read on one thread and analysed on the others.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Do not store the analysis in the data directory.
+    /// Do not store the analysis in the data directory. The inputs' SHA-256 (what makes
+    /// storing idempotent) is then not computed and the report's `sha256` fields are empty,
+    /// unless --digest.
     #[arg(long)]
     pub no_store: bool,
+    /// Compute each input's SHA-256 even with --no-store (costs a second read of each file
+    /// and about a third of the CPU of an analysis, on a thread of its own).
+    #[arg(long)]
+    pub digest: bool,
     /// Replace stored analyses that share some (not all) of these files.
     #[arg(long)]
     pub replace: bool,
@@ -113,7 +119,12 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     };
 
     let progress = !g.quiet;
-    let outcome = pipeline::analyze_files(&cfg, &a.files, threads, progress)?;
+    let opts = pipeline::Options {
+        threads,
+        progress,
+        digest: a.digest || !a.no_store,
+    };
+    let outcome = pipeline::analyze_files(&cfg, &a.files, opts)?;
     let enrich: Option<&dyn yamori_telescope::SourceEnricher> =
         (!enricher.is_empty()).then_some(&enricher as _);
     let mut report: Report = outcome.analyzer.finish(enrich);

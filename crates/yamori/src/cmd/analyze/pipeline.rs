@@ -6,15 +6,15 @@
 //!   workers with an analyzer of its own; the analyzers are merged at the end. Each analyzer
 //!   sees one file in time order, which is what makes merging exact (telescope's `merge`
 //!   requires time-ordered slices), so the report equals the one-thread run.
-//! * `threads >= 2`, one file: this thread reads and decodes, and hands each packet to one of
-//!   `threads` analyzer threads chosen by a hash of its *source address*, through bounded
-//!   channels (full → the reader blocks: nothing is dropped); each analyzer sees its sources
-//!   in file order. On a 2-core machine this is slower than one thread (docs/BENCHMARKS.md), so
-//!   `yamori analyze` uses it only when `--threads` is given explicitly.
+//! * `threads >= 2`, one file: the sources are split into `threads` shards by a hash of the
+//!   *source address*. This thread reads and decodes, analyses the packets of its own shard
+//!   inline and hands the others to one analyzer thread per shard through bounded channels
+//!   (full → the reader blocks: nothing is dropped). Each analyzer sees its sources in file
+//!   order; their sources are disjoint, so the merge is exact.
 //!
-//! SHA-256 digests of regular files are computed on a separate thread that reads the file
-//! again (from the page cache), so digests never slow the analysis thread down; stdin is
-//! hashed as it is read.
+//! SHA-256 digests (what makes storing idempotent) are computed only when asked for: for
+//! regular files on a separate thread that reads the file again (from the page cache), so
+//! they never slow the analysis threads down, and stdin as it is read.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,13 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use yamori_telescope::report::InputFile;
 use yamori_telescope::{Analyzer, Config};
-use yamori_wire::{CaptureReader, LinkType};
+use yamori_wire::{CaptureReader, LinkType, Packet};
+
+/// A decoded frame on its way to the analyzer thread that owns its source.
+enum Item {
+    Packet(Packet, u32),
+    Undecodable(u64, u32),
+}
 
 /// Packets per batch handed to an analyzer: large enough to amortise channel costs, small
 /// enough that a batch (~128 KiB) stays in cache.
@@ -73,6 +79,8 @@ struct Opened {
 }
 
 enum DigestSource {
+    /// Not asked for: the report's `sha256` stays empty.
+    None,
     Stream(Arc<Mutex<Sha256>>),
     File(std::thread::JoinHandle<std::io::Result<String>>),
 }
@@ -80,6 +88,7 @@ enum DigestSource {
 impl DigestSource {
     fn finish(self) -> Result<String, String> {
         match self {
+            DigestSource::None => Ok(String::new()),
             DigestSource::Stream(h) => {
                 let h = std::mem::take(&mut *h.lock().unwrap_or_else(|p| p.into_inner()));
                 Ok(hex::encode(h.finalize()))
@@ -107,19 +116,19 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-fn open_input(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, String> {
+fn open_input(path: &Path, read: Arc<AtomicU64>, digest: bool) -> Result<Opened, String> {
     let name = display_name(path);
     if path.as_os_str() == "-" {
-        let hasher = Arc::new(Mutex::new(Sha256::new()));
+        let hasher = digest.then(|| Arc::new(Mutex::new(Sha256::new())));
         let tap = TapReader {
             inner: std::io::stdin(),
             read,
-            hasher: Some(hasher.clone()),
+            hasher: hasher.clone(),
         };
         let reader = CaptureReader::from_read(&name, tap).map_err(|e| e.to_string())?;
         return Ok(Opened {
             reader,
-            digest: DigestSource::Stream(hasher),
+            digest: hasher.map_or(DigestSource::None, DigestSource::Stream),
         });
     }
     let file = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
@@ -129,16 +138,13 @@ fn open_input(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, String> {
         hasher: None,
     };
     let reader = CaptureReader::from_read(&name, tap).map_err(|e| e.to_string())?;
-    let p = path.to_path_buf();
-    let digest = DigestSource::File(std::thread::spawn(move || sha256_file(&p)));
+    let digest = if digest {
+        let p = path.to_path_buf();
+        DigestSource::File(std::thread::spawn(move || sha256_file(&p)))
+    } else {
+        DigestSource::None
+    };
     Ok(Opened { reader, digest })
-}
-
-/// A decoded frame on its way to the analyzer thread that owns its source.
-#[derive(Clone, Copy)]
-enum Item {
-    Packet(yamori_wire::Packet, u32),
-    Undecodable(u64, u32),
 }
 
 fn observe_frame(an: &mut Analyzer, link: LinkType, ts_ns: u64, frame: &[u8], orig_len: u32) {
@@ -153,6 +159,7 @@ fn observe_frame(an: &mut Analyzer, link: LinkType, ts_ns: u64, frame: &[u8], or
 fn read_input(
     path: &Path,
     read: Arc<AtomicU64>,
+    digest: bool,
     mut sink: impl FnMut(LinkType, u64, &[u8], u32),
 ) -> InputFile {
     let name = display_name(path);
@@ -160,7 +167,7 @@ fn read_input(
         name: name.clone(),
         ..InputFile::default()
     };
-    let mut opened = match open_input(path, read.clone()) {
+    let mut opened = match open_input(path, read.clone(), digest) {
         Ok(o) => o,
         Err(e) => {
             input.error = Some(e);
@@ -191,12 +198,21 @@ fn read_input(
     input
 }
 
-pub fn analyze_files(
-    cfg: &Config,
-    files: &[PathBuf],
-    threads: usize,
-    progress: bool,
-) -> anyhow::Result<Outcome> {
+/// What [`analyze_files`] does besides analysing.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub threads: usize,
+    pub progress: bool,
+    /// Compute each input's SHA-256.
+    pub digest: bool,
+}
+
+pub fn analyze_files(cfg: &Config, files: &[PathBuf], opts: Options) -> anyhow::Result<Outcome> {
+    let Options {
+        threads,
+        progress,
+        digest,
+    } = opts;
     let total: u64 = files
         .iter()
         .filter(|p| p.as_os_str() != "-")
@@ -214,15 +230,18 @@ pub fn analyze_files(
         let ticker = s.spawn(|| {
             while !done.load(Ordering::Relaxed) {
                 bar.set_position(counters.iter().map(|c| c.load(Ordering::Relaxed)).sum());
-                std::thread::sleep(Duration::from_millis(100));
+                // Parked, not slept: the end of the analysis unparks it at once instead of
+                // waiting out the tick (up to 100 ms of wall time on every run).
+                std::thread::park_timeout(Duration::from_millis(100));
             }
         });
         let r = if threads <= 1 {
-            Ok(run_inline(cfg, files, &counters))
+            Ok(run_inline(cfg, files, &counters, digest))
         } else {
-            run_parallel(cfg, files, threads, &counters)
+            run_parallel(cfg, files, threads, &counters, digest)
         };
         done.store(true, Ordering::Relaxed);
+        ticker.thread().unpark();
         let _ = ticker.join();
         r
     });
@@ -246,13 +265,18 @@ fn progress_bar(total: u64, has_stdin: bool) -> indicatif::ProgressBar {
     bar
 }
 
-fn run_inline(cfg: &Config, files: &[PathBuf], counters: &[Arc<AtomicU64>]) -> Outcome {
+fn run_inline(
+    cfg: &Config,
+    files: &[PathBuf],
+    counters: &[Arc<AtomicU64>],
+    digest: bool,
+) -> Outcome {
     let mut an = Analyzer::new(cfg.clone());
     let inputs = files
         .iter()
         .zip(counters)
         .map(|(p, c)| {
-            read_input(p, c.clone(), |link, ts, frame, orig| {
+            read_input(p, c.clone(), digest, |link, ts, frame, orig| {
                 observe_frame(&mut an, link, ts, frame, orig)
             })
         })
@@ -268,9 +292,10 @@ fn run_parallel(
     files: &[PathBuf],
     threads: usize,
     counters: &[Arc<AtomicU64>],
+    digest: bool,
 ) -> anyhow::Result<Outcome> {
     if files.len() == 1 {
-        let (analyzer, input) = run_sharded(cfg, &files[0], threads, counters[0].clone())?;
+        let (analyzer, input) = run_sharded(cfg, &files[0], threads, counters[0].clone(), digest)?;
         return Ok(Outcome {
             analyzer,
             inputs: vec![input],
@@ -287,9 +312,12 @@ fn run_parallel(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
                     let mut an = Analyzer::new(cfg.clone());
-                    let input = read_input(path, counters[i].clone(), |link, ts, frame, orig| {
-                        observe_frame(&mut an, link, ts, frame, orig)
-                    });
+                    let input = read_input(
+                        path,
+                        counters[i].clone(),
+                        digest,
+                        |link, ts, frame, orig| observe_frame(&mut an, link, ts, frame, orig),
+                    );
                     done.lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .push((i, an, input));
@@ -331,51 +359,63 @@ fn shard_of(src: yamori_wire::Addr, shards: usize) -> usize {
     ((h >> 32) as usize) % shards
 }
 
-/// One file: this thread reads and decodes, `threads` analyzers each own a share of the
-/// sources. The analyzers are merged (exact: disjoint sources, each in time order).
+/// One file: this thread reads and decodes, `threads - 1` analyzers (at least one) each own a
+/// share of the sources. The analyzers are merged (exact: disjoint sources, each in time
+/// order). On 2 cores this is a two-stage pipeline (decode | analyse) with nothing to merge:
+/// reading and decoding cost about as much CPU as the analysis of a typical capture, so the
+/// reader analysing a share of its own measured slower (docs/BENCHMARKS.md).
 fn run_sharded(
     cfg: &Config,
     path: &Path,
     threads: usize,
     counter: Arc<AtomicU64>,
+    digest: bool,
 ) -> anyhow::Result<(Analyzer, InputFile)> {
-    // The reading/decoding thread needs a core of its own: with `threads` cores, `threads - 1`
-    // analyzers. On 2 cores that is a two-stage pipeline (decode | analyse) with nothing to merge.
     let shards = threads.saturating_sub(1).max(1);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..shards)
         .map(|_| crossbeam_channel::bounded::<Vec<Item>>(BATCHES_PER_WORKER))
         .unzip();
+    // Emptied batches go back to the reader: a fresh 2048-packet vector per batch costs page
+    // faults on every batch (measured: ~5 % of the CPU of a run).
+    let (recycle_tx, recycle_rx) =
+        crossbeam_channel::bounded::<Vec<Item>>(shards * 2 * BATCHES_PER_WORKER);
     std::thread::scope(|s| {
         let workers: Vec<_> = receivers
             .into_iter()
             .map(|rx| {
                 let cfg = cfg.clone();
+                let recycle = recycle_tx.clone();
                 s.spawn(move || {
                     let mut an = Analyzer::new(cfg);
-                    for batch in rx {
-                        for item in batch {
+                    for mut batch in rx {
+                        // By reference: moving each packet out of the batch copied it again.
+                        for item in &batch {
                             match item {
-                                Item::Packet(p, len) => an.observe(&p, len),
-                                Item::Undecodable(ts, len) => an.observe_undecodable(ts, len),
+                                Item::Packet(p, len) => an.observe(p, *len),
+                                Item::Undecodable(ts, len) => an.observe_undecodable(*ts, *len),
                             }
                         }
+                        batch.clear();
+                        let _ = recycle.try_send(batch);
                     }
                     an
                 })
             })
             .collect();
-        let mut batches: Vec<Vec<Item>> = (0..shards)
-            .map(|_| Vec::with_capacity(BATCH_RECORDS))
-            .collect();
-        let input = read_input(path, counter, |link, ts, frame, orig| {
+        let fresh = || {
+            recycle_rx
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH_RECORDS))
+        };
+        let mut batches: Vec<Vec<Item>> = (0..shards).map(|_| fresh()).collect();
+        let input = read_input(path, counter, digest, |link, ts, frame, orig| {
             let (shard, item) = match yamori_wire::decode(link, ts, frame) {
                 Ok(p) => (shard_of(p.src, shards), Item::Packet(p, orig)),
                 Err(_) => (0, Item::Undecodable(ts, orig)),
             };
             batches[shard].push(item);
             if batches[shard].len() == BATCH_RECORDS {
-                let full =
-                    std::mem::replace(&mut batches[shard], Vec::with_capacity(BATCH_RECORDS));
+                let full = std::mem::replace(&mut batches[shard], fresh());
                 // A send fails only if the worker died; its panic is reported at join.
                 let _ = senders[shard].send(full);
             }
