@@ -6,6 +6,7 @@
 #   tests/lab/bench-syn.sh [RATE] [RUNS] [MODE]
 #     RATE  probes per second for every tool (default 2000; "max" = 1,000,000, i.e. no cap)
 #     RUNS  runs per tool, the median is reported (default 3; nmap: NMAP_RUNS, default 1)
+#     TOOLS (environment) a subset of: yamori_connect yamori_syn nmap_st masscan_syn zmap_syn
 #     MODE  silent (default): absent addresses drop probes, as on a real darknet-like range;
 #           reset: every address answers (closed ports reset), which measures the send path
 #
@@ -79,8 +80,8 @@ nmap_st()        { local cap=(); [ "$rate" -lt 1000000 ] && cap=(--max-rate "$ra
                    grep -o '[0-9]*/open' "$work/n.gnmap" | wc -l; }
 masscan_syn()    { ip netns exec "$sc" masscan -p "$ports" --rate "$rate" --wait 1 --adapter s0 \
                        --adapter-ip 192.0.2.200 --router-mac "$router_mac" -oL "$work/m.txt" \
-                       198.51.100.0/24 203.0.113.0/24 >/dev/null 2>&1
-                   grep -c '^open' "$work/m.txt" || true; }
+                       198.51.100.0/24 203.0.113.0/24 >"$work/masscan.log" 2>&1
+                   grep -c "^open" "$work/m.txt" || { tail -3 "$work/masscan.log" >&2; echo 0; }; }
 zmap_syn()       { : > "$work/z.all"
                    for p in ${ports//,/ }; do
                        ip netns exec "$sc" zmap -q -p "$p" -i s0 -S 192.0.2.200 -G "$router_mac" -r "$rate" -c 1 \
@@ -91,7 +92,7 @@ zmap_syn()       { : > "$work/z.all"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 printf '%-16s %10s %10s %8s\n' tool "median s" "open" "runs"
-for tool in yamori_connect yamori_syn nmap_st masscan_syn zmap_syn; do
+for tool in ${TOOLS:-yamori_connect yamori_syn nmap_st masscan_syn zmap_syn}; do
     times=()
     n="$runs"
     # A silent sweep takes nmap minutes: one run is enough to see the ratio.

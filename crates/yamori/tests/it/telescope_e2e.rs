@@ -338,3 +338,42 @@ fn files_from_different_hours_give_the_same_report_on_any_thread_count() {
     assert_eq!(minutes[29], "2026-11-01T00:29:00Z");
     assert_eq!(minutes[30], "2026-11-01T01:00:00Z");
 }
+
+#[test]
+fn input_digest_is_computed_when_stored_or_asked_for() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pcap, _) = gen(dir.path(), DARKNET, 5, 3, "d.pcap");
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(&pcap).expect("read")));
+    let data = dir.path().join("data");
+    let digest_of = |r: &Value| {
+        r["inputs"][0]["sha256"]
+            .as_str()
+            .expect("sha256")
+            .to_string()
+    };
+    for threads in ["1", "2"] {
+        let bare = analyze(
+            &data,
+            DARKNET,
+            &[&pcap],
+            &["--no-store", "--threads", threads],
+            0,
+        );
+        assert_eq!(digest_of(&bare), "", "--no-store computes no digest");
+        let asked = analyze(
+            &data,
+            DARKNET,
+            &[&pcap],
+            &["--no-store", "--digest", "--threads", threads],
+            0,
+        );
+        assert_eq!(digest_of(&asked), want);
+        // The digest is the only difference.
+        let mut a = asked.clone();
+        a["inputs"][0]["sha256"] = Value::from("");
+        assert_eq!(a, bare);
+    }
+    let stored = analyze(&data, DARKNET, &[&pcap], &[], 0);
+    assert_eq!(digest_of(&stored), want, "storing needs the digest");
+}

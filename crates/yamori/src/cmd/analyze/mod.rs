@@ -62,8 +62,9 @@ pub struct Args {
     /// ASN database: GeoLite2-ASN MMDB, iptoasn.com ip2asn TSV, or CAIDA pfx2as.
     #[arg(long, value_name = "FILE")]
     pub asn: Option<PathBuf>,
-    /// Threads [default: one per CPU]. 1 = read and analyse on one thread. Several files are
-    /// analysed in parallel; one file is read on one thread and analysed on the others.
+    /// Threads [default: one per CPU for several files, at most 2 for one]. 1 = read and
+    /// analyse on one thread. Several files are analysed in parallel; one file is read on one
+    /// thread and analysed on the others.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Do not store the analysis in the data directory. The inputs' SHA-256 (what makes
@@ -110,12 +111,15 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     }
     let enricher = yamori_enrich::Enricher::open(a.geoip.as_deref(), a.asn.as_deref())
         .context("cannot open enrichment database")?;
-    // Default: one worker per core for several files; one thread for a single file, because
-    // sharding one file across threads measured slower on 2 cores (docs/BENCHMARKS.md).
+    // Default: one worker per core for several files. One file: a reading/decoding thread and
+    // one analysing thread when there are two cores (measured faster than one thread on both
+    // benchmark captures); more analysers only when asked, since sharding the sources over
+    // several measured slower on 2 cores (docs/BENCHMARKS.md).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = match a.threads {
         Some(n) => n.max(1),
-        None if a.files.len() > 1 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        None => 1,
+        None if a.files.len() > 1 => cores,
+        None => cores.min(2),
     };
 
     let progress = !g.quiet;

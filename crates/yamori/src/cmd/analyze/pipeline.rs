@@ -6,11 +6,11 @@
 //!   workers with an analyzer of its own; the analyzers are merged at the end. Each analyzer
 //!   sees one file in time order, which is what makes merging exact (telescope's `merge`
 //!   requires time-ordered slices), so the report equals the one-thread run.
-//! * `threads >= 2`, one file: the sources are split into `threads` shards by a hash of the
-//!   *source address*. This thread reads and decodes, analyses the packets of its own shard
-//!   inline and hands the others to one analyzer thread per shard through bounded channels
-//!   (full → the reader blocks: nothing is dropped). Each analyzer sees its sources in file
-//!   order; their sources are disjoint, so the merge is exact.
+//! * `threads >= 2`, one file: this thread reads and decodes, and hands each packet to one of
+//!   `threads - 1` analyzer threads chosen by a hash of its *source address*, through bounded
+//!   channels (full → the reader blocks: nothing is dropped); each analyzer sees its sources
+//!   in file order, their sources are disjoint, so the merge is exact. With 2 threads (the
+//!   default for one file on 2 or more cores) this is a two-stage pipeline, decode | analyse.
 //!
 //! SHA-256 digests (what makes storing idempotent) are computed only when asked for: for
 //! regular files on a separate thread that reads the file again (from the page cache), so
