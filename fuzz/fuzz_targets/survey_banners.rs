@@ -1,12 +1,14 @@
 //! yamori-survey reply parsers must never panic: the first byte picks the parser (telnet IAC,
-//! HTTP head/fields, MQTT CONNACK, CoAP, SSDP, Modbus, WWW-Authenticate), the rest is the reply.
+//! HTTP head/fields, MQTT CONNACK, CoAP, SSDP, Modbus, WWW-Authenticate, a raw-socket reply to
+//! the SYN sweep), the rest is the reply.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use yamori_survey::net::syn;
 use yamori_survey::proto::{coap, digest, head, http, modbus, mqtt, ssdp, telnet};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else { return };
-    match which % 7 {
+    match which % 8 {
         0 => {
             let mut d = telnet::Decoder::default();
             let (mut text, mut reply) = (Vec::new(), Vec::new());
@@ -34,6 +36,11 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             let _ = modbus::parse(rest);
+        }
+        6 => {
+            static COOKIE: std::sync::OnceLock<syn::Cookie> = std::sync::OnceLock::new();
+            let cookie = COOKIE.get_or_init(syn::Cookie::default);
+            let _ = syn::classify(rest, cookie.source_port(), cookie);
         }
         _ => {
             if let Some(ch) = digest::parse_challenge(&String::from_utf8_lossy(rest)) {
