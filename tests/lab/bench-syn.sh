@@ -78,13 +78,13 @@ nmap_st()        { local cap=(); [ "$rate" -lt 1000000 ] && cap=(--max-rate "$ra
                    ip netns exec "$sc" nmap -sT -Pn -n -T4 --max-retries 0 "${cap[@]}" -p "$ports" -oG "$work/n.gnmap" \
                        198.51.100.0/24 203.0.113.0/24 >/dev/null
                    grep -o '[0-9]*/open' "$work/n.gnmap" | wc -l; }
-masscan_syn()    { ip netns exec "$sc" masscan -p "$ports" --rate "$rate" --wait 1 --adapter s0 \
+masscan_syn()    { timeout 300 ip netns exec "$sc" masscan -p "$ports" --rate "$rate" --wait 1 --adapter s0 \
                        --adapter-ip 192.0.2.200 --router-mac "$router_mac" -oL "$work/m.txt" \
-                       198.51.100.0/24 203.0.113.0/24 >"$work/masscan.log" 2>&1
+                       198.51.100.0/24 203.0.113.0/24 >"$work/masscan.log" 2>&1 || echo "masscan failed or timed out" >&2
                    grep -c "^open" "$work/m.txt" || { tail -3 "$work/masscan.log" >&2; echo 0; }; }
 zmap_syn()       { : > "$work/z.all"
                    for p in ${ports//,/ }; do
-                       ip netns exec "$sc" zmap -q -p "$p" -i s0 -S 192.0.2.200 -G "$router_mac" -r "$rate" -c 1 \
+                       timeout 120 ip netns exec "$sc" zmap -q -p "$p" -i s0 -S 192.0.2.200 -G "$router_mac" -r "$rate" -c 1 \
                            -b "$work/empty-blocklist" -o "$work/z.csv" 198.51.100.0/24 203.0.113.0/24 >/dev/null 2>&1
                        sed "s/\$/:$p/" "$work/z.csv" >> "$work/z.all"
                    done
