@@ -78,10 +78,16 @@ nmap_st()        { local cap=(); [ "$rate" -lt 1000000 ] && cap=(--max-rate "$ra
                    ip netns exec "$sc" nmap -sT -Pn -n -T4 --max-retries 0 "${cap[@]}" -p "$ports" -oG "$work/n.gnmap" \
                        198.51.100.0/24 203.0.113.0/24 >/dev/null
                    grep -o '[0-9]*/open' "$work/n.gnmap" | wc -l; }
-masscan_syn()    { timeout 300 ip netns exec "$sc" masscan -p "$ports" --rate "$rate" --wait 1 --adapter s0 \
+masscan_syn()    { # masscan's receive thread blocks in libpcap until a packet arrives, so on a
+                   # silent range it never notices that its --wait is over: a datagram every
+                   # 100 ms from the router namespace to the scanner wakes it.
+                   ip netns exec "$rt" bash -c 'while :; do echo . > /dev/udp/192.0.2.200/9; sleep 0.1; done' 2>/dev/null &
+                   local waker=$!
+                   timeout 120 ip netns exec "$sc" masscan -p "$ports" --rate "$rate" --wait 1 --adapter s0 \
                        --adapter-ip 192.0.2.200 --router-mac "$router_mac" -oL "$work/m.txt" \
                        198.51.100.0/24 203.0.113.0/24 >"$work/masscan.log" 2>&1 || echo "masscan failed or timed out" >&2
-                   grep -c "^open" "$work/m.txt" || { tail -3 "$work/masscan.log" >&2; echo 0; }; }
+                   kill "$waker" 2>/dev/null; wait "$waker" 2>/dev/null || true
+                   grep -c "^open" "$work/m.txt" || { tail -c 300 "$work/masscan.log" >&2; echo 0; }; }
 zmap_syn()       { : > "$work/z.all"
                    for p in ${ports//,/ }; do
                        timeout 120 ip netns exec "$sc" zmap -q -p "$p" -i s0 -S 192.0.2.200 -G "$router_mac" -r "$rate" -c 1 \
