@@ -35,7 +35,10 @@ ports=21,22,23,80,81,443,502,554,1883,2323,5555,7547,8080,8443,8883,37215,52869
 id=$(printf '%06x' $((RANDOM * RANDOM % 16777216)))
 sc="ymbs-sc-$id"; rt="ymbs-rt-$id"
 work=$(mktemp -d)
+waker=""
 cleanup() {
+    set +e
+    [ -n "$waker" ] && kill "$waker" 2>/dev/null
     [ -n "${emu:-}" ] && kill "$emu" 2>/dev/null
     ip netns del "$sc" 2>/dev/null; ip netns del "$rt" 2>/dev/null; rm -rf "$work"
 }
@@ -70,28 +73,42 @@ ip netns exec "$sc" timeout 2 bash -c 'exec 3<>/dev/tcp/192.0.2.1/9' 2>/dev/null
 printf '198.51.100.0/24\n203.0.113.0/24\n' > "$work/scope.txt"
 : > "$work/empty-blocklist"
 
-yamori_connect() { ip netns exec "$sc" "$lab" survey "$work/scope.txt" "$ports" "$work/yc.json" "$rate" 1.0 connect 2>/dev/null
+# Each tool function prints the number of open ports it found; a failed run prints FAILED
+# (and its log) instead, so it is never timed as a success with an earlier run's output.
+fail() { echo "$1 failed; last output:" >&2; tail -c 400 "$2" >&2; echo FAILED; }
+yamori_connect() { rm -f "$work/yc.json"
+                   ip netns exec "$sc" "$lab" survey "$work/scope.txt" "$ports" "$work/yc.json" "$rate" 1.0 connect \
+                       2>"$work/yc.log" || { fail yamori "$work/yc.log"; return; }
                    grep -c '"port"' "$work/yc.json" || true; }
-yamori_syn()     { ip netns exec "$sc" "$lab" survey "$work/scope.txt" "$ports" "$work/ys.json" "$rate" 1.0 syn 2>/dev/null
+yamori_syn()     { rm -f "$work/ys.json"
+                   ip netns exec "$sc" "$lab" survey "$work/scope.txt" "$ports" "$work/ys.json" "$rate" 1.0 syn \
+                       2>"$work/ys.log" || { fail yamori "$work/ys.log"; return; }
                    grep -c '"port"' "$work/ys.json" || true; }
-nmap_st()        { local cap=(); [ "$rate" -lt 1000000 ] && cap=(--max-rate "$rate")
-                   ip netns exec "$sc" nmap -sT -Pn -n -T4 --max-retries 0 "${cap[@]}" -p "$ports" -oG "$work/n.gnmap" \
-                       198.51.100.0/24 203.0.113.0/24 >/dev/null
+nmap_st()        { local cap=""; [ "$rate" -lt 1000000 ] && cap="--max-rate $rate"
+                   rm -f "$work/n.gnmap"
+                   # shellcheck disable=SC2086 # $cap is empty or two words
+                   ip netns exec "$sc" nmap -sT -Pn -n -T4 --max-retries 0 $cap -p "$ports" -oG "$work/n.gnmap" \
+                       198.51.100.0/24 203.0.113.0/24 >"$work/n.log" 2>&1 || { fail nmap "$work/n.log"; return; }
                    grep -o '[0-9]*/open' "$work/n.gnmap" | wc -l; }
 masscan_syn()    { # masscan's receive thread blocks in libpcap until a packet arrives, so on a
                    # silent range it never notices that its --wait is over: a datagram every
-                   # 100 ms from the router namespace to the scanner wakes it.
-                   ip netns exec "$rt" bash -c 'while :; do echo . > /dev/udp/192.0.2.200/9; sleep 0.1; done' 2>/dev/null &
-                   local waker=$!
+                   # 100 ms from the router namespace to the scanner wakes it (for 120 s at most).
+                   ip netns exec "$rt" bash -c 'for _ in $(seq 1200); do echo . > /dev/udp/192.0.2.200/9; sleep 0.1; done' 2>/dev/null &
+                   waker=$!
+                   rm -f "$work/m.txt"
+                   local ok=1
                    timeout 120 ip netns exec "$sc" masscan -p "$ports" --rate "$rate" --wait 1 --adapter s0 \
                        --adapter-ip 192.0.2.200 --router-mac "$router_mac" -oL "$work/m.txt" \
-                       198.51.100.0/24 203.0.113.0/24 >"$work/masscan.log" 2>&1 || echo "masscan failed or timed out" >&2
-                   kill "$waker" 2>/dev/null; wait "$waker" 2>/dev/null || true
-                   grep -c "^open" "$work/m.txt" || { tail -c 300 "$work/masscan.log" >&2; echo 0; }; }
+                       198.51.100.0/24 203.0.113.0/24 >"$work/masscan.log" 2>&1 || ok=0
+                   kill "$waker" 2>/dev/null; wait "$waker" 2>/dev/null; waker=""
+                   [ "$ok" = 1 ] || { fail masscan "$work/masscan.log"; return; }
+                   local n; n=$(grep -c '^open' "$work/m.txt" || true); echo "${n:-0}"; }
 zmap_syn()       { : > "$work/z.all"
                    for p in ${ports//,/ }; do
+                       rm -f "$work/z.csv"
                        timeout 120 ip netns exec "$sc" zmap -q -p "$p" -i s0 -S 192.0.2.200 -G "$router_mac" -r "$rate" -c 1 \
-                           -b "$work/empty-blocklist" -o "$work/z.csv" 198.51.100.0/24 203.0.113.0/24 >/dev/null 2>&1
+                           -b "$work/empty-blocklist" -o "$work/z.csv" 198.51.100.0/24 203.0.113.0/24 \
+                           >"$work/z.log" 2>&1 || { fail zmap "$work/z.log"; return; }
                        sed "s/\$/:$p/" "$work/z.csv" >> "$work/z.all"
                    done
                    grep -c . "$work/z.all" || true; }

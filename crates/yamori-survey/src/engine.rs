@@ -71,6 +71,8 @@ pub enum SurveyError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Syn(#[from] SynError),
+    #[error("the SYN sweep thread failed: {0}")]
+    SynThread(String),
 }
 
 /// Counters of one run.
@@ -123,7 +125,10 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
             st.probes += sweep.sent;
             st.syn_sent += sweep.sent;
             st.errors += sweep.send_errors;
-            Some(sweep.open)
+            // Ports whose SYN could not be sent are not known to be closed: connect to them.
+            let mut probe = sweep.open;
+            probe.extend(sweep.unsent);
+            Some(probe)
         }
     };
     let all_ports = Arc::new(cfg.ports.clone());
@@ -138,7 +143,7 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
         targets += 1;
         let ports = match (&syn_open, ip) {
             // The sweep already asked every TCP port of this host: probe only those that
-            // answered, and the UDP ports as usual.
+            // answered (or whose SYN could not be sent), and the UDP ports as usual.
             (Some(open), IpAddr::V4(v4)) => {
                 let kept = ports_after_sweep(&all_ports, open, v4);
                 if kept.is_empty() {

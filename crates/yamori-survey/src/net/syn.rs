@@ -34,11 +34,15 @@ const SOURCE_PORT_BASE: u16 = 61000;
 /// Bytes read per received packet: the IPv4 and TCP headers are at most 60 bytes each; a reply
 /// with a payload is truncated by the kernel into this buffer, which is all we need.
 const RECV_BUFFER: usize = 256;
-/// Kernel receive buffer for the raw socket: at 100,000 replies/s a 16 MiB buffer holds
-/// ~100 ms of replies should the receiving thread be descheduled.
+/// Kernel receive buffer asked for the raw socket (each queued packet costs ~1 KiB of it, so
+/// 16 MiB holds ~160 ms of replies at 100,000/s). Linux caps it at `net.core.rmem_max`
+/// (208 KiB by default, i.e. ~2 ms at that rate, ~100 ms at 2,000/s).
 const RECV_SOCKET_BUFFER: usize = 16 << 20;
 /// How often the receiving thread checks whether the sweep is over.
 const RECV_POLL: Duration = Duration::from_millis(50);
+/// Longest the reader keeps draining replies already queued once the wait is over (a busy
+/// host's other TCP traffic would otherwise keep it reading forever).
+const DRAIN: Duration = Duration::from_millis(500);
 /// How long one SYN is retried while the kernel says ENOBUFS. On a directly attached network
 /// every SYN to an address that has not answered ARP yet waits in the neighbour queue, charged
 /// to the socket's send buffer, until ARP resolves or gives up (3 s on Linux by default), so a
@@ -79,7 +83,7 @@ pub enum SynError {
 pub struct SynSweep {
     /// Ports that answered SYN/ACK to one of our cookies.
     pub open: BTreeSet<(Ipv4Addr, u16)>,
-    /// SYNs sent.
+    /// SYNs the kernel accepted.
     pub sent: u64,
     /// Ports that answered RST (closed).
     pub closed: u64,
@@ -87,19 +91,26 @@ pub struct SynSweep {
     /// [`SEND_RETRY_BUDGET`]).
     pub send_errors: u64,
     /// SYNs not sent because the address did not answer ARP / neighbour discovery (an absent
-    /// host on a directly attached network: the normal case in a sweep, not an error).
+    /// host on a directly attached network: the normal case in a sweep, not an error), or had
+    /// no route.
     pub unreachable: u64,
+    /// (address, port) whose SYN the kernel refused for another reason: not known to be
+    /// closed, so the survey connects to them (at most `MAX_UNSENT` are kept).
+    pub unsent: BTreeSet<(Ipv4Addr, u16)>,
 }
 
+#[derive(Default)]
 struct SendCounts {
     sent: u64,
     errors: u64,
     unreachable: u64,
+    unsent: BTreeSet<(Ipv4Addr, u16)>,
 }
 
-/// The keyed cookie: SipHash-1-3 with a random key per sweep (std's `RandomState`), over the
-/// 4-tuple of the probe. masscan uses SipHash for its SYN cookies too; ZMap uses AES. Without
-/// the key nobody can forge a reply that validates, so spoofed SYN/ACKs cannot plant ports.
+/// The keyed cookie: std's `RandomState` (a keyed SipHash in today's std, though the
+/// algorithm is not promised) with a random key, over the 4-tuple of the probe. masscan uses
+/// SipHash for its SYN cookies too; ZMap uses AES. Without the key a forged SYN/ACK validates
+/// with probability 2^-32, so spoofed replies cannot plant ports.
 #[derive(Debug, Clone)]
 pub struct Cookie(RandomState);
 
@@ -202,72 +213,120 @@ impl Guard {
         ports: &[u16],
         wait: Duration,
     ) -> Result<SynSweep, SynError> {
-        let sender = raw_socket()?;
-        let receiver = raw_socket()?;
-        // A smaller buffer than asked for only risks dropped replies under load.
-        let _ = receiver.set_recv_buffer_size(RECV_SOCKET_BUFFER);
-        receiver
-            .set_read_timeout(Some(RECV_POLL))
+        // One socket sends and receives: a second raw TCP socket would get (and have to
+        // queue) a copy of every incoming TCP packet too.
+        let raw = raw_socket()?;
+        // The kernel caps this at net.core.rmem_max; a smaller buffer only risks dropped
+        // replies at high rates (raise rmem_max for sweeps at hundreds of thousands per second).
+        let _ = raw.set_recv_buffer_size(RECV_SOCKET_BUFFER);
+        raw.set_read_timeout(Some(RECV_POLL))
             .map_err(SynError::Socket)?;
         let cookie = Cookie::default();
         let sport = cookie.source_port();
         let done = AtomicBool::new(false);
         std::thread::scope(|threads| {
-            let listener = threads.spawn(|| receive(&receiver, sport, &cookie, &done));
-            let sent = self.send_all(&sender, scope, ports, sport, &cookie);
+            let listener = threads.spawn(|| receive(&raw, sport, &cookie, &done));
+            let sent = self.send_all(&raw, scope, ports, sport, &cookie);
             if sent.is_ok() {
                 std::thread::sleep(wait);
             }
             done.store(true, Ordering::Relaxed);
-            let mut found = listener.join().unwrap_or_default();
+            let mut found = listener.join().unwrap_or_else(|_| {
+                tracing::error!("the SYN reply reader failed: no port counts as open");
+                SynSweep::default()
+            });
             let counts = sent?;
             found.sent = counts.sent;
             found.send_errors = counts.errors;
             found.unreachable = counts.unreachable;
+            found.unsent = counts.unsent;
             Ok(found)
         })
     }
 
     fn send_all(
         &self,
-        sender: &Socket,
+        raw: &Socket,
         scope: &Scope,
         ports: &[u16],
         sport: u16,
         cookie: &Cookie,
     ) -> Result<SendCounts, SynError> {
-        // One routing look-up per /24: the addresses of one /24 share a route in practice.
-        let mut sources: HashMap<u32, Ipv4Addr> = HashMap::new();
-        let (mut sent, mut errors, mut unreachable) = (0u64, 0u64, 0u64);
+        let mut sources = Sources::new(scope.count());
+        let mut c = SendCounts::default();
         for &dport in ports {
             for ip in scope.addresses() {
                 let IpAddr::V4(dst) = ip else { continue };
                 self.ensure_in_scope(SocketAddr::new(ip, dport))?;
-                let src = match sources.get(&(u32::from(dst) >> 8)) {
-                    Some(s) => *s,
-                    None => {
-                        let s = route_source(dst)?;
-                        sources.insert(u32::from(dst) >> 8, s);
-                        s
-                    }
+                let Some(src) = sources.get(dst) else {
+                    // No route (or a broadcast address): as unreachable as an absent host.
+                    c.unreachable += 1;
+                    continue;
                 };
                 let syn = build_syn(src, sport, dst, dport, cookie.seq(src, sport, dst, dport));
                 let to = SockAddr::from(SocketAddrV4::new(dst, 0));
                 self.limiter.acquire_blocking();
-                match send_one(sender, &syn, &to) {
-                    Ok(()) => {}
+                match send_one(raw, &syn, &to) {
+                    Ok(()) => c.sent += 1,
                     // A neighbour that did not answer ARP: an absent host on a local link.
-                    Err(e) if e.kind() == std::io::ErrorKind::HostUnreachable => unreachable += 1,
-                    Err(_) => errors += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::HostUnreachable => c.unreachable += 1,
+                    Err(_) => {
+                        c.errors += 1;
+                        // Not known to be closed: the survey connects to it instead.
+                        if c.unsent.len() < MAX_UNSENT {
+                            c.unsent.insert((dst, dport));
+                        }
+                    }
                 }
-                sent += 1;
             }
         }
-        Ok(SendCounts {
-            sent,
-            errors,
-            unreachable,
-        })
+        if c.errors > 0 {
+            tracing::warn!(
+                errors = c.errors,
+                "SYNs the kernel would not send; those ports are probed by connect instead"
+            );
+        }
+        Ok(c)
+    }
+}
+
+/// The source address of every target, from the routing table. Looked up per address (a /24
+/// may be split over routes) and remembered for the later ports, up to [`MAX_SOURCE_CACHE`]
+/// addresses; a larger scope is looked up per /24, assuming its addresses share a route.
+struct Sources {
+    per_address: bool,
+    cache: HashMap<u32, Option<Ipv4Addr>>,
+}
+
+/// Addresses whose source is remembered one by one (about 32 MiB of cache at most).
+const MAX_SOURCE_CACHE: u128 = 1 << 20;
+/// SYNs the kernel refused that are remembered to be connected to instead.
+const MAX_UNSENT: usize = 1 << 20;
+
+impl Sources {
+    fn new(targets: u128) -> Self {
+        Sources {
+            per_address: targets <= MAX_SOURCE_CACHE,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        let key = if self.per_address {
+            u32::from(dst)
+        } else {
+            u32::from(dst) >> 8
+        };
+        *self
+            .cache
+            .entry(key)
+            .or_insert_with(|| match route_source(dst) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::debug!(error = %e, "no source address");
+                    None
+                }
+            })
     }
 }
 
@@ -289,11 +348,19 @@ fn send_one(sender: &Socket, syn: &[u8], to: &SockAddr) -> std::io::Result<()> {
     }
 }
 
+/// Reads replies until `done`, then drains what is already queued for at most [`DRAIN`].
 fn receive(receiver: &Socket, sport: u16, cookie: &Cookie, done: &AtomicBool) -> SynSweep {
     let mut found = SynSweep::default();
     let mut buf = [0u8; RECV_BUFFER];
     let mut r = receiver;
-    while !done.load(Ordering::Relaxed) {
+    let mut drain_until: Option<std::time::Instant> = None;
+    loop {
+        if drain_until.is_none() && done.load(Ordering::Relaxed) {
+            drain_until = Some(std::time::Instant::now() + DRAIN);
+        }
+        if drain_until.is_some_and(|t| std::time::Instant::now() >= t) {
+            break;
+        }
         match r.read(&mut buf) {
             Ok(n) => match classify(&buf[..n], sport, cookie) {
                 Some(Reply::Open(ip, port)) => {
@@ -302,13 +369,18 @@ fn receive(receiver: &Socket, sport: u16, cookie: &Cookie, done: &AtomicBool) ->
                 Some(Reply::Closed(..)) => found.closed += 1,
                 None => {}
             },
+            // Nothing queued: once the sweep is over, the queue is drained.
             Err(e)
                 if matches!(
                     e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if drain_until.is_some() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 tracing::warn!(error = %e, "raw socket receive failed; SYN replies after this are lost");
                 break;
