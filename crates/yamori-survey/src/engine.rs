@@ -301,3 +301,23 @@ async fn survey_host(
     services.sort_by_key(|s| (s.transport, s.port));
     services
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_a_sweep_only_answering_tcp_ports_and_all_udp_ports_are_probed() {
+        let all = crate::ports::parse("23,80,2323,udp:5683").expect("ports");
+        let host = Ipv4Addr::new(198, 51, 100, 10);
+        let other = Ipv4Addr::new(198, 51, 100, 11);
+        let open: BTreeSet<_> = [(host, 80), (other, 23)].into_iter().collect();
+        let kept: Vec<String> = ports_after_sweep(&all, &open, host)
+            .iter()
+            .map(|p| format!("{:?}:{}", p.transport, p.port))
+            .collect();
+        assert_eq!(kept, ["Tcp:80", "Udp:5683"]);
+        let none = ports_after_sweep(&crate::ports::parse("23").expect("ports"), &open, host);
+        assert!(none.is_empty(), "a host with nothing open is skipped");
+    }
+}
