@@ -80,8 +80,6 @@ pub enum SurveyError {
 pub struct Stats {
     /// Connections, datagrams and SYNs sent.
     pub probes: u64,
-    /// SYNs of the stateless sweep (part of `probes`).
-    pub syn_sent: u64,
     pub open: u64,
     pub errors: u64,
     pub budget_exhausted: u64,
@@ -123,7 +121,6 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
             let sweep = syn_discover(&ctx.guard, &scope, &cfg.ports, cfg.timeout).await?;
             let mut st = stats.lock().await;
             st.probes += sweep.sent;
-            st.syn_sent += sweep.sent;
             st.errors += sweep.send_errors;
             // Ports whose SYN could not be sent are not known to be closed: connect to them.
             let mut probe = sweep.open;
@@ -198,7 +195,7 @@ async fn syn_discover(
     let (guard, scope) = (guard.clone(), scope.clone());
     let sweep = tokio::task::spawn_blocking(move || guard.syn_sweep(&scope, &tcp, wait))
         .await
-        .map_err(|e| SurveyError::Runtime(std::io::Error::other(e)))??;
+        .map_err(|e| SurveyError::SynThread(e.to_string()))??;
     tracing::info!(
         sent = sweep.sent,
         open = sweep.open.len(),
