@@ -3,6 +3,7 @@
 use crate::classify::{self, Darknet, Erratic};
 use crate::config::Config;
 use crate::distinct::{mix64, DistinctSet};
+use crate::port_hist::PortHistogram;
 use crate::sources::{Caps, SourceHit, SourceTable, HORIZONTAL_MAX_PORTS};
 use crate::victims::{Victim, VICTIM_BYTES, VICTIM_DST_CAP, VICTIM_PORT_CAP};
 use foldhash::fast::FixedState;
@@ -20,7 +21,7 @@ const NS_PER_MINUTE: u64 = 60 * NS_PER_SEC;
 /// Streaming telescope analysis. Feed packets with [`Analyzer::observe`], combine partial
 /// analyses with [`Analyzer::merge`], and produce the report with [`Analyzer::finish`].
 ///
-/// Memory: fixed ≈ 1 MiB (port counters) plus the time series (88 bytes per minute) plus
+/// Memory: fixed ≈ 1.3 MiB (port counters) plus the time series (88 bytes per minute) plus
 /// per-source and per-victim state, which `state_budget_bytes` caps (about 150 bytes per
 /// IPv4 source while its window fits inline; see the `sources` module for the full rule).
 ///
@@ -33,8 +34,8 @@ pub struct Analyzer {
     pub(crate) caps: Caps,
     window_secs: u64,
     pub(crate) t: Counters,
-    pub(crate) tcp_ports: Box<[u64]>,
-    pub(crate) udp_ports: Box<[u64]>,
+    pub(crate) tcp_ports: PortHistogram,
+    pub(crate) udp_ports: PortHistogram,
     pub(crate) series: BTreeMap<u64, [u64; 10]>,
     cur_minute: u64,
     cur_counts: [u64; 10],
@@ -44,6 +45,8 @@ pub struct Analyzer {
     victim_heap: i64,
     watermark_win: u32,
     since_pass: u64,
+    /// Start (seconds) and index of the window of the last packet (see `window_of`).
+    last_window: (u64, u32),
     /// Source updates waiting to be applied in a batch (see [`Analyzer::flush_hits`]).
     hits: Vec<(Addr, SourceHit)>,
 }
@@ -100,8 +103,8 @@ impl Analyzer {
             cfg,
             caps,
             t: Counters::default(),
-            tcp_ports: vec![0; 65_536].into_boxed_slice(),
-            udp_ports: vec![0; 65_536].into_boxed_slice(),
+            tcp_ports: PortHistogram::default(),
+            udp_ports: PortHistogram::default(),
             series: BTreeMap::new(),
             cur_minute: u64::MAX,
             cur_counts: [0; 10],
@@ -111,6 +114,7 @@ impl Analyzer {
             victim_heap: 0,
             watermark_win: 0,
             since_pass: 0,
+            last_window: (u64::MAX, 0),
             hits: Vec::with_capacity(HIT_BATCH),
         }
     }
@@ -167,11 +171,11 @@ impl Analyzer {
         self.cur_counts[cat] += 1;
         let port = match &pkt.transport {
             Transport::Tcp(t) => {
-                self.tcp_ports[usize::from(t.dst_port)] += 1;
+                self.tcp_ports.add(t.dst_port);
                 Some(t.dst_port)
             }
             Transport::Udp(u) => {
-                self.udp_ports[usize::from(u.dst_port)] += 1;
+                self.udp_ports.add(u.dst_port);
                 Some(u.dst_port)
             }
             _ => None,
@@ -192,7 +196,7 @@ impl Analyzer {
             self.victim(pkt, bs);
         }
         let secs = (pkt.ts_ns / NS_PER_SEC).min(u64::from(u32::MAX)) as u32;
-        let win = (u64::from(secs) / self.window_secs) as u32;
+        let win = self.window_of(secs);
         self.watermark_win = self.watermark_win.max(win);
         self.since_pass += 1;
         if self.watermark_win > self.sources.evicted_below.saturating_add(1)
@@ -215,6 +219,19 @@ impl Analyzer {
         if self.hits.len() == HIT_BATCH {
             self.flush_hits();
         }
+    }
+
+    /// Window index of `secs`; the division is done once per window, not per packet.
+    #[inline]
+    fn window_of(&mut self, secs: u32) -> u32 {
+        let (lo, win) = self.last_window;
+        let s = u64::from(secs);
+        if s >= lo && s - lo < self.window_secs {
+            return win;
+        }
+        let win = (s / self.window_secs) as u32;
+        self.last_window = (u64::from(win) * self.window_secs, win);
+        win
     }
 
     /// Applies the batched source updates, in arrival order.
@@ -337,8 +354,8 @@ impl Analyzer {
         if let Some(l) = b.last_ns {
             self.see_time(l);
         }
-        add_all(&mut self.tcp_ports, &other.tcp_ports);
-        add_all(&mut self.udp_ports, &other.udp_ports);
+        self.tcp_ports.merge(std::mem::take(&mut other.tcp_ports));
+        self.udp_ports.merge(std::mem::take(&mut other.udp_ports));
         for (m, c) in std::mem::take(&mut other.series) {
             self.cur_minute = m;
             self.cur_counts = c;

@@ -12,6 +12,8 @@
 //! hash we choose; the crates we looked at hash through `std::hash::Hasher` with per-process
 //! random seeds or allocate per sketch far more than that.
 
+use crate::exact_set::{PortTable, U32Set};
+
 /// HyperLogLog precision: 2^10 registers of one byte, standard error 1.04/√1024 ≈ 3.3 %.
 /// Only sets above the scanner/vertical thresholds (or victims above their caps) carry one.
 const HLL_P: u32 = 10;
@@ -96,7 +98,7 @@ const SMALL: usize = 4;
 enum Big {
     #[default]
     Small,
-    Exact(Vec<u32>),
+    Exact(U32Set),
     /// Boxed so that small sets stay small; one pointer chase reaches the registers.
     Approx(Box<Hll>),
 }
@@ -129,11 +131,12 @@ impl DistinctSet {
                     }
                     return 0;
                 }
-                let mut v = Vec::with_capacity(SMALL * 4);
-                v.extend_from_slice(&self.small);
-                v.push(x);
+                let mut v = U32Set::default();
+                for y in self.small.into_iter().chain([x]) {
+                    v.insert(y);
+                }
                 self.len += 1;
-                let bytes = (v.capacity() * 4) as isize;
+                let bytes = v.heap_bytes() as isize;
                 self.big = Big::Exact(v);
                 if self.len > cap {
                     return bytes + self.make_approx();
@@ -141,13 +144,12 @@ impl DistinctSet {
                 bytes
             }
             Big::Exact(v) => {
-                if v.contains(&x) {
+                let before = v.heap_bytes();
+                if !v.insert(x) {
                     return 0;
                 }
-                let before = v.capacity();
-                v.push(x);
                 self.len += 1;
-                let grown = ((v.capacity() - before) * 4) as isize;
+                let grown = (v.heap_bytes() - before) as isize;
                 if self.len > cap {
                     return grown + self.make_approx();
                 }
@@ -163,7 +165,7 @@ impl DistinctSet {
     pub(crate) fn heap_bytes(&self) -> isize {
         match &self.big {
             Big::Small => 0,
-            Big::Exact(v) => (v.capacity() * 4) as isize,
+            Big::Exact(v) => v.heap_bytes() as isize,
             Big::Approx(_) => HLL_BYTES as isize,
         }
     }
@@ -183,7 +185,7 @@ impl DistinctSet {
     fn for_each(&self, mut f: impl FnMut(u32)) {
         match &self.big {
             Big::Small => self.small[..self.len as usize].iter().for_each(|&x| f(x)),
-            Big::Exact(v) => v.iter().for_each(|&x| f(x)),
+            Big::Exact(v) => v.for_each(f),
             Big::Approx(_) => {}
         }
     }
@@ -216,7 +218,7 @@ impl DistinctSet {
     pub(crate) fn peek(&self, x: u32) -> u64 {
         match &self.big {
             Big::Small => 0,
-            Big::Exact(v) => v.first().map_or(0, |&y| u64::from(y)),
+            Big::Exact(v) => v.peek(x),
             Big::Approx(h) => u64::from(h.peek(u64::from(x))),
         }
     }
@@ -237,7 +239,7 @@ const SMALL_PORTS: usize = 2;
 enum PortBig {
     #[default]
     Small,
-    Exact(Vec<(u16, u32)>),
+    Exact(PortTable),
     /// Too many distinct ports: per-port counts are dropped, distinct ports are estimated.
     Approx(Box<Hll>),
 }
@@ -275,11 +277,12 @@ impl PortCounts {
                     }
                     return 0;
                 }
-                let mut v = Vec::with_capacity(SMALL_PORTS * 4);
-                v.extend(self.ports.iter().copied().zip(self.counts.iter().copied()));
-                v.push((port, n));
+                let mut v = PortTable::default();
+                for (p, c) in self.ports.into_iter().zip(self.counts).chain([(port, n)]) {
+                    v.add(p, c);
+                }
                 self.len += 1;
-                let bytes = (v.capacity() * 8) as isize;
+                let bytes = v.heap_bytes() as isize;
                 self.big = PortBig::Exact(v);
                 if self.len > cap {
                     return bytes + self.make_approx();
@@ -287,14 +290,12 @@ impl PortCounts {
                 bytes
             }
             PortBig::Exact(v) => {
-                if let Some(e) = v.iter_mut().find(|e| e.0 == port) {
-                    e.1 = e.1.saturating_add(n);
+                let before = v.heap_bytes();
+                if !v.add(port, n) {
                     return 0;
                 }
-                let before = v.capacity();
-                v.push((port, n));
                 self.len += 1;
-                let grown = ((v.capacity() - before) * 8) as isize;
+                let grown = (v.heap_bytes() - before) as isize;
                 if self.len > cap {
                     return grown + self.make_approx();
                 }
@@ -310,7 +311,7 @@ impl PortCounts {
     pub(crate) fn heap_bytes(&self) -> isize {
         match &self.big {
             PortBig::Small => 0,
-            PortBig::Exact(v) => (v.capacity() * 8) as isize,
+            PortBig::Exact(v) => v.heap_bytes() as isize,
             PortBig::Approx(_) => HLL_BYTES as isize,
         }
     }
@@ -334,7 +335,7 @@ impl PortCounts {
                     f(self.ports[i], self.counts[i]);
                 }
             }
-            PortBig::Exact(v) => v.iter().for_each(|&(p, c)| f(p, c)),
+            PortBig::Exact(v) => v.for_each(f),
             PortBig::Approx(_) => {}
         }
     }
@@ -366,7 +367,7 @@ impl PortCounts {
     pub(crate) fn peek(&self, port: u16) -> u64 {
         match &self.big {
             PortBig::Small => 0,
-            PortBig::Exact(v) => v.first().map_or(0, |&(p, _)| u64::from(p)),
+            PortBig::Exact(v) => v.peek(port),
             PortBig::Approx(h) => u64::from(h.peek(u64::from(port))),
         }
     }

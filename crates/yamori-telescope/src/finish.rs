@@ -321,8 +321,8 @@ impl Analyzer {
                     counts,
                 })
                 .collect(),
-            top_tcp_ports: top_ports(&self.tcp_ports, cfg.top_n),
-            top_udp_ports: top_ports(&self.udp_ports, cfg.top_n),
+            top_tcp_ports: top_ports(self.tcp_ports.totals(), cfg.top_n),
+            top_udp_ports: top_ports(self.udp_ports.totals(), cfg.top_n),
             top_sources,
             scanners: scanner_list,
             attacks: attacks.into_iter().map(|(_, _, a)| a).collect(),

@@ -7,6 +7,7 @@
 //! 60 s rate window slides by whole buckets, as in Corsaro's RS-DoS plugin.
 
 use crate::distinct::{DistinctSet, PortCounts};
+use smallvec::SmallVec;
 
 /// Histogram bucket width (the 10 s slide of the rate window).
 pub(crate) const BUCKET_NS: u64 = 10_000_000_000;
@@ -27,8 +28,9 @@ pub(crate) struct Bucket {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Victim {
-    /// Ascending by `idx`.
-    pub buckets: Vec<Bucket>,
+    /// Ascending by `idx`. The first bucket is inline: most victims a darknet sees send one
+    /// or two stray backscatter packets, and a heap allocation each was measurable.
+    pub buckets: SmallVec<[Bucket; 1]>,
     pub ports: PortCounts,
     pub dsts: DistinctSet,
     /// Bits over [`crate::classify::KIND_NAMES`].
@@ -39,6 +41,14 @@ pub(crate) struct Victim {
 pub(crate) const VICTIM_BYTES: u64 = (std::mem::size_of::<Victim>() + 48) as u64;
 
 impl Victim {
+    fn bucket_heap_bytes(&self) -> usize {
+        if self.buckets.spilled() {
+            self.buckets.capacity() * std::mem::size_of::<Bucket>()
+        } else {
+            0
+        }
+    }
+
     /// Adds `packets` at `ts_ns`; returns the change in heap bytes.
     #[inline]
     pub(crate) fn add_time(&mut self, ts_ns: u64, packets: u32) -> isize {
@@ -58,7 +68,7 @@ impl Victim {
                 0
             }
             Err(i) => {
-                let cap = self.buckets.capacity();
+                let before = self.bucket_heap_bytes();
                 self.buckets.insert(
                     i,
                     Bucket {
@@ -68,7 +78,7 @@ impl Victim {
                         last_ns: ts_ns,
                     },
                 );
-                ((self.buckets.capacity() - cap) * std::mem::size_of::<Bucket>()) as isize
+                (self.bucket_heap_bytes() - before) as isize
             }
         }
     }

@@ -69,6 +69,7 @@ pub(super) fn parse_v4(d: &[u8]) -> Result<V4<'_>, DecodeError> {
     })
 }
 
+#[inline]
 pub(super) fn ipv4(ts_ns: u64, d: &[u8]) -> Result<Packet, DecodeError> {
     let h = parse_v4(d)?;
     let transport = if h.later_fragment {

@@ -10,6 +10,7 @@ const IPPROTO_ICMPV6: u8 = 58;
 
 /// Read the transport header `protocol` from `d`. A header cut short by the capture is
 /// `Other { truncated: true }`, never an error: the caller still has the IP addresses.
+#[inline]
 pub(super) fn transport(protocol: u8, d: &[u8], v6: bool) -> Transport {
     let cut = Transport::Other {
         protocol,
