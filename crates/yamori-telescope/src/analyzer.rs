@@ -51,8 +51,8 @@ pub struct Analyzer {
     hits: Vec<(Addr, SourceHit)>,
 }
 
-/// Source updates applied together: their table slots are loaded first, so the cache misses
-/// of a batch overlap instead of being paid one after another (the per-source table is far
+/// Source updates applied together: their table slots are prefetched first, so the cache
+/// misses of a batch overlap instead of being paid one after another (the per-source table is far
 /// larger than the caches when there are millions of sources).
 const HIT_BATCH: usize = 64;
 
@@ -239,39 +239,36 @@ impl Analyzer {
         if self.hits.is_empty() {
             return;
         }
-        let mut warm = 0u64;
         for (src, _) in &self.hits {
-            warm = warm.wrapping_add(self.sources.warm4(*src));
+            self.sources.prefetch4(*src);
         }
         let mut found = [None; HIT_BATCH];
         for (f, (src, _)) in found.iter_mut().zip(&self.hits) {
             *f = self.sources.find4(*src);
+            if let Some(i) = *f {
+                self.sources.prefetch_rec(i);
+            }
         }
-        // Positions in the batch (and extension slots) of heavy sources, warmed in passes.
+        // Positions in the batch (and extension slots) of heavy sources, prefetched in passes.
         let mut heavy = [(0u8, 0u32); HIT_BATCH];
         let mut n_heavy = 0;
         for (k, (f, (_, hit))) in found.iter().zip(&self.hits).enumerate() {
-            if let Some(i) = *f {
-                let (w, ext) = self.sources.touch(i, hit.probe.is_some());
-                warm = warm.wrapping_add(w);
-                if let Some(e) = ext {
-                    heavy[n_heavy] = (k as u8, e);
-                    n_heavy += 1;
-                }
+            if let Some(e) = f.and_then(|i| self.sources.heavy_ext(i, hit.probe.is_some())) {
+                heavy[n_heavy] = (k as u8, e);
+                n_heavy += 1;
             }
         }
         let heavy = &heavy[..n_heavy];
         for &(_, e) in heavy {
-            warm = warm.wrapping_add(self.sources.touch_ext(e));
+            self.sources.prefetch_ext(e);
         }
         for &(_, e) in heavy {
-            warm = warm.wrapping_add(self.sources.touch_sets(e));
+            self.sources.prefetch_sets(e);
         }
         for &(k, e) in heavy {
             let probe = self.hits.get(usize::from(k)).and_then(|(_, h)| h.probe);
-            warm = warm.wrapping_add(self.sources.touch_regs(e, probe));
+            self.sources.prefetch_regs(e, probe);
         }
-        std::hint::black_box(warm);
         let mut hits = std::mem::take(&mut self.hits);
         for ((src, hit), known) in hits.drain(..).zip(found) {
             let admit = self.state_bytes() < self.cfg.state_budget_bytes;

@@ -13,6 +13,7 @@
 //! random seeds or allocate per sketch far more than that.
 
 use crate::exact_set::{PortTable, U32Set};
+use prefetch_index::prefetch_index;
 
 /// HyperLogLog precision: 2^10 registers of one byte, standard error 1.04/√1024 ≈ 3.3 %.
 /// Only sets above the scanner/vertical thresholds (or victims above their caps) carry one.
@@ -54,9 +55,10 @@ impl Hll {
         (idx, (rest.leading_zeros().min(64 - HLL_P) + 1) as u8)
     }
 
+    /// Prefetches the register an insert of `x` updates.
     #[inline]
-    pub(crate) fn peek(&self, x: u64) -> u8 {
-        self.reg[Self::slot(x).0]
+    pub(crate) fn prefetch(&self, x: u64) {
+        prefetch_index(&self.reg, Self::slot(x).0);
     }
 
     #[inline]
@@ -206,20 +208,13 @@ impl DistinctSet {
         delta
     }
 
-    /// Reads the set's own fields, not its heap part (first step of cache warming; the
-    /// value is meaningless).
+    /// Prefetches the heap memory an insert of `x` would touch.
     #[inline]
-    pub(crate) fn head(&self) -> u64 {
-        u64::from(self.len) ^ u64::from(matches!(self.big, Big::Small))
-    }
-
-    /// Reads the memory an insert of `x` would touch (cache warming; the value is meaningless).
-    #[inline]
-    pub(crate) fn peek(&self, x: u32) -> u64 {
+    pub(crate) fn prefetch(&self, x: u32) {
         match &self.big {
-            Big::Small => 0,
-            Big::Exact(v) => v.peek(x),
-            Big::Approx(h) => u64::from(h.peek(u64::from(x))),
+            Big::Small => {}
+            Big::Exact(v) => v.prefetch(x),
+            Big::Approx(h) => h.prefetch(u64::from(x)),
         }
     }
 
@@ -355,20 +350,13 @@ impl PortCounts {
         delta
     }
 
-    /// Reads the set's own fields, not its heap part (first step of cache warming; the
-    /// value is meaningless).
+    /// Prefetches the heap memory an add of `port` would touch.
     #[inline]
-    pub(crate) fn head(&self) -> u64 {
-        u64::from(self.len) ^ u64::from(matches!(self.big, PortBig::Small))
-    }
-
-    /// Reads the memory an add of `port` would touch (cache warming; the value is meaningless).
-    #[inline]
-    pub(crate) fn peek(&self, port: u16) -> u64 {
+    pub(crate) fn prefetch(&self, port: u16) {
         match &self.big {
-            PortBig::Small => 0,
-            PortBig::Exact(v) => v.peek(port),
-            PortBig::Approx(h) => u64::from(h.peek(u64::from(port))),
+            PortBig::Small => {}
+            PortBig::Exact(v) => v.prefetch(port),
+            PortBig::Approx(h) => h.prefetch(u64::from(port)),
         }
     }
 

@@ -10,6 +10,8 @@
 //! the set here is about 60 lines and its memory is exactly `4 × slots`. Port counters
 //! (up to 100 ports for a scanner's window, 256 for a victim) get the same treatment.
 
+use prefetch_index::prefetch_index;
+
 /// Multiplier of Fibonacci hashing (2^64 / φ): spreads consecutive addresses over the table.
 const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Slots of a new table: a set is created for its fifth element, or for the twelfth when a
@@ -84,10 +86,10 @@ impl U32Set {
         self.slots.iter().filter(|&&x| x != 0).for_each(|&x| f(x));
     }
 
-    /// Reads the slot an insert of `x` starts at (cache warming; the value is meaningless).
+    /// Prefetches the slot an insert of `x` starts at.
     #[inline]
-    pub(crate) fn peek(&self, x: u32) -> u64 {
-        u64::from(self.slots[self.home(x)])
+    pub(crate) fn prefetch(&self, x: u32) {
+        prefetch_index(&self.slots, self.home(x));
     }
 
     /// Heap bytes held.
@@ -161,10 +163,10 @@ impl PortTable {
         }
     }
 
-    /// Reads the slot an add of `port` starts at (cache warming; the value is meaningless).
+    /// Prefetches the slot an add of `port` starts at.
     #[inline]
-    pub(crate) fn peek(&self, port: u16) -> u64 {
-        self.slots[self.home(port)]
+    pub(crate) fn prefetch(&self, port: u16) {
+        prefetch_index(&self.slots, self.home(port));
     }
 
     /// Heap bytes held.

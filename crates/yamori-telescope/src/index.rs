@@ -6,6 +6,8 @@
 //! with SipHash costs more than the rest of the packet's processing. The load factor stays at
 //! or below 1/2 so probe sequences are short.
 
+use prefetch_index::prefetch_index;
+
 /// A slot is `key << 32 | (index + 1)`; 0 marks an empty slot.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index4 {
@@ -44,15 +46,13 @@ impl Index4 {
         }
     }
 
-    /// Loads the home slot of `key` without branching on it (cache warming ahead of
-    /// [`Index4::get`]; the value is meaningless): a batch of these keeps many misses in
-    /// flight, where `get`'s probe loop branches on each loaded slot.
+    /// Prefetches the home slot of `key` ahead of [`Index4::get`]: a batch of these keeps
+    /// many misses in flight, where `get`'s probe loop waits on each loaded slot.
     #[inline]
-    pub(crate) fn warm(&self, key: u32) -> u64 {
-        if self.slots.is_empty() {
-            return 0;
+    pub(crate) fn prefetch(&self, key: u32) {
+        if !self.slots.is_empty() {
+            prefetch_index(&self.slots, home(key, self.bits));
         }
-        self.slots[home(key, self.bits)]
     }
 
     /// Inserts a key that is not present.

@@ -31,6 +31,7 @@ pub(crate) use crate::winsets::{
 };
 use crate::winsets::{INLINE_DSTS, SPILLED};
 use foldhash::fast::FixedState;
+use prefetch_index::prefetch_index;
 use std::collections::HashMap;
 use yamori_wire::Addr;
 
@@ -124,28 +125,35 @@ impl SourceTable {
         }
     }
 
-    /// Warms the index slot of an IPv4 source (step before [`SourceTable::find4`]).
+    /// Prefetches the index slot of an IPv4 source (step before [`SourceTable::find4`]).
     #[inline]
-    pub(crate) fn warm4(&self, src: Addr) -> u64 {
-        match src {
-            Addr::V4(x) => self.idx4.warm(x),
-            Addr::V6(_) => 0,
+    pub(crate) fn prefetch4(&self, src: Addr) {
+        if let Addr::V4(x) = src {
+            self.idx4.prefetch(x);
         }
     }
 
-    /// Warms record `i` (second step of the batching). Returns its extension slot when the
-    /// probe will update the spilled sets of a heavy source's current window: those sit
-    /// three pointer hops further, warmed by [`Self::touch_ext`], [`Self::touch_sets`] and
-    /// [`Self::touch_regs`] in later passes over the batch, so that each pass issues
-    /// independent loads instead of one dependent chain per source.
+    /// Prefetches both cache lines of record `i` (second step of the batching).
     #[inline]
-    pub(crate) fn touch(&self, i: u32, probe: bool) -> (u64, Option<u32>) {
-        let Some(r) = self.recs.get(i as usize) else {
-            return (0, None);
-        };
-        let warm = r.packets ^ u64::from(r.cur.dsts[INLINE_DSTS - 1]);
+    pub(crate) fn prefetch_rec(&self, i: u32) {
+        if let Some(r) = self.recs.get(i as usize) {
+            // Only addresses are formed here: the record itself is not read.
+            prefetch_index(std::slice::from_ref(r), 0);
+            prefetch_index(&r.cur.dsts, INLINE_DSTS - 1);
+        }
+    }
+
+    /// Third step: reads record `i` (prefetched) and returns its extension slot when the
+    /// probe will update the spilled sets of a heavy source's current window: those sit
+    /// three pointer hops further, prefetched by [`Self::prefetch_ext`],
+    /// [`Self::prefetch_sets`] and [`Self::prefetch_regs`] in later passes over the batch, so
+    /// that each pass reads what the previous one prefetched and issues the next misses
+    /// without waiting for them.
+    #[inline]
+    pub(crate) fn heavy_ext(&self, i: u32, probe: bool) -> Option<u32> {
+        let r = self.recs.get(i as usize)?;
         let spilled = probe && (r.cur.ndst == SPILLED || r.cur.nport == SPILLED) && r.ext != 0;
-        (warm, spilled.then(|| r.ext - 1))
+        spilled.then(|| r.ext - 1)
     }
 
     #[inline]
@@ -153,29 +161,33 @@ impl SourceTable {
         self.exts.get(e as usize).and_then(|x| x.cur.as_deref())
     }
 
-    /// Third step: the extension record (its pointer to the current-window sets).
+    /// Fourth step: the extension record (its pointer to the current-window sets).
     #[inline]
-    pub(crate) fn touch_ext(&self, e: u32) -> u64 {
-        self.exts
-            .get(e as usize)
-            .map_or(0, |x| u64::from(x.cur.is_some()))
+    pub(crate) fn prefetch_ext(&self, e: u32) {
+        if (e as usize) < self.exts.len() {
+            prefetch_index(&self.exts, e as usize);
+        }
     }
 
-    /// Fourth step: the current-window sets' own fields (their pointers to the heap parts).
+    /// Fifth step: the current-window sets' own fields (their pointers to the heap parts).
     #[inline]
-    pub(crate) fn touch_sets(&self, e: u32) -> u64 {
-        self.cur_sets(e)
-            .map_or(0, |c| c.dsts.head() ^ c.ports.head())
+    pub(crate) fn prefetch_sets(&self, e: u32) {
+        if let Some(c) = self.cur_sets(e) {
+            prefetch_index(std::slice::from_ref(&c.dsts), 0);
+            prefetch_index(std::slice::from_ref(&c.ports), 0);
+        }
     }
 
-    /// Last step: the lines the probe will update (HyperLogLog registers, or the start of
-    /// the exact sets).
+    /// Last step: the lines the probe will update (HyperLogLog registers, or the exact
+    /// sets' slots).
     #[inline]
-    pub(crate) fn touch_regs(&self, e: u32, probe: Option<(u32, Option<u16>)>) -> u64 {
-        let (Some(c), Some((d, port))) = (self.cur_sets(e), probe) else {
-            return 0;
-        };
-        c.dsts.peek(d) ^ port.map_or(0, |p| c.ports.peek(p))
+    pub(crate) fn prefetch_regs(&self, e: u32, probe: Option<(u32, Option<u16>)>) {
+        if let (Some(c), Some((d, port))) = (self.cur_sets(e), probe) {
+            c.dsts.prefetch(d);
+            if let Some(p) = port {
+                c.ports.prefetch(p);
+            }
+        }
     }
 
     #[inline]
