@@ -6,8 +6,11 @@
 //! in parallel and combined ([`Analyzer::merge`]).
 //!
 //! Code map: `classify` holds the per-packet rules; `sources` the per-source records and
-//! windows; `victims` backscatter histograms and attack segmentation; `distinct` the exact-then-
-//! estimated sets; `analyzer` the streaming state; `finish` the verdicts and [`Report`].
+//! windows (`index` their IPv4 lookup, `record` one record, `winsets` a window's sets);
+//! `victims` backscatter histograms and attack segmentation; `distinct` the exact-then-
+//! estimated sets (`exact_set` their hashed exact part); `port_hist` the per-port packet
+//! counters; `analyzer` the streaming state, which applies source updates in prefetched
+//! batches; `finish` the verdicts and [`Report`].
 
 mod analyzer;
 mod classify;

@@ -7,8 +7,9 @@
 //! ≤ 1/2 load). IPv6 sources cost 172 bytes. A source that spans several
 //! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 140 bytes,
 //! plus 88 per open older window, which stays inline while it fits 11 destinations/4 ports)
-//! and, past the inline sizes, heap sets: 4 bytes per destination and 8 per port up to the
-//! scanner threshold / `vertical_min_ports`, then a 1 KiB HyperLogLog per set. The budget admits a
+//! and, past the inline sizes, heap sets: hashed tables at a load of at most 1/2, so 8 bytes
+//! per destination and 16 per port (rounded up to a power-of-two table) up to the scanner
+//! threshold / `vertical_min_ports`, then a 1 KiB HyperLogLog per set. The budget admits a
 //! new source only while the estimate is below `state_budget_bytes`; sources already admitted
 //! can still grow to their caps.
 //!
