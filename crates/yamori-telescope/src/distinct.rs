@@ -71,7 +71,7 @@ impl Hll {
     /// Prefetches the register an insert of `x` updates.
     #[inline]
     pub(crate) fn prefetch(&self, x: u64) {
-        prefetch_index(&self.reg, Self::slot(x).0);
+        prefetch_index(self.reg.as_slice(), Self::slot(x).0);
     }
 
     #[inline]

@@ -140,7 +140,7 @@ impl SourceTable {
         if let Some(r) = self.recs.get(i as usize) {
             // Only addresses are formed here: the record itself is not read.
             prefetch_index(std::slice::from_ref(r), 0);
-            prefetch_index(&r.cur.dsts, INLINE_DSTS - 1);
+            prefetch_index(r.cur.dsts.as_slice(), INLINE_DSTS - 1);
         }
     }
 
