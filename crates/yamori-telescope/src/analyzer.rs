@@ -52,8 +52,8 @@ pub struct Analyzer {
 }
 
 /// Source updates applied together: their table slots are prefetched first, so the cache
-/// misses of a batch overlap instead of being paid one after another (the per-source table is far
-/// larger than the caches when there are millions of sources).
+/// misses of a batch overlap instead of being paid one after another (the per-source table is
+/// far larger than the caches when there are millions of sources).
 const HIT_BATCH: usize = 64;
 
 /// Plain counters, all summed by `merge`.
@@ -351,8 +351,8 @@ impl Analyzer {
         if let Some(l) = b.last_ns {
             self.see_time(l);
         }
-        self.tcp_ports.merge(std::mem::take(&mut other.tcp_ports));
-        self.udp_ports.merge(std::mem::take(&mut other.udp_ports));
+        self.tcp_ports.merge(&mut other.tcp_ports);
+        self.udp_ports.merge(&mut other.udp_ports);
         for (m, c) in std::mem::take(&mut other.series) {
             self.cur_minute = m;
             self.cur_counts = c;

@@ -10,10 +10,9 @@
 //! the set here is about 60 lines and its memory is exactly `4 × slots`. Port counters
 //! (up to 100 ports for a scanner's window, 256 for a victim) get the same treatment.
 
+use crate::index::home;
 use prefetch_index::prefetch_index;
 
-/// Multiplier of Fibonacci hashing (2^64 / φ): spreads consecutive addresses over the table.
-const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Slots of a new table: a set is created for its fifth element, or for the twelfth when a
 /// source's window outgrows the 11 destinations kept in its record; 32 slots hold 16.
 const INITIAL_SLOTS: usize = 32;
@@ -40,9 +39,8 @@ impl Default for U32Set {
 impl U32Set {
     #[inline]
     fn home(&self, x: u32) -> usize {
-        // The table length is a power of two ≥ 32, so the shift is in 5..=59.
-        let bits = self.slots.len().trailing_zeros();
-        (u64::from(x).wrapping_mul(FIB) >> (64 - bits)) as usize
+        // The table length is a power of two ≥ 32.
+        home(x, self.slots.len().trailing_zeros())
     }
 
     /// Inserts `x`; returns true when it was not present.
@@ -117,8 +115,7 @@ impl Default for PortTable {
 impl PortTable {
     #[inline]
     fn home(&self, port: u16) -> usize {
-        let bits = self.slots.len().trailing_zeros();
-        (u64::from(port).wrapping_mul(FIB) >> (64 - bits)) as usize
+        home(u32::from(port), self.slots.len().trailing_zeros())
     }
 
     /// Adds `n` packets (saturating) to `port`; returns true when the port is new.

@@ -20,9 +20,11 @@ pub(crate) struct Index4 {
 /// Slots allocated on first insert.
 const INITIAL_BITS: u32 = 10;
 
+/// Home slot of `key` in a table of `2^bits` slots (`bits` in 1..=63), by Fibonacci hashing:
+/// the multiply by 2^64/φ spreads every input bit (consecutive addresses too) into the top
+/// bits. Shared by the hashed exact sets in `exact_set`.
 #[inline]
-fn home(key: u32, bits: u32) -> usize {
-    // Fibonacci hashing: the multiply spreads every input bit into the top bits.
+pub(crate) fn home(key: u32, bits: u32) -> usize {
     (u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
 

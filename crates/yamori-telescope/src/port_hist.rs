@@ -53,8 +53,8 @@ impl PortHistogram {
         &self.totals
     }
 
-    /// Adds `other`'s counts.
-    pub(crate) fn merge(&mut self, mut other: PortHistogram) {
+    /// Adds `other`'s counts (`other` is folded, not emptied).
+    pub(crate) fn merge(&mut self, other: &mut PortHistogram) {
         self.fold();
         for (t, o) in self.totals.iter_mut().zip(other.totals().iter()) {
             *t += o;
@@ -79,7 +79,7 @@ mod tests {
         let mut o = PortHistogram::default();
         o.add(23);
         o.add(0);
-        h.merge(o);
+        h.merge(&mut o);
         let t = h.totals();
         assert_eq!(t[23], 200_001);
         assert_eq!(t[65_535], 200);
