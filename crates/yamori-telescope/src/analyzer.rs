@@ -5,9 +5,8 @@ use crate::config::Config;
 use crate::distinct::{mix64, DistinctSet};
 use crate::port_hist::PortHistogram;
 use crate::sources::{Caps, SourceHit, SourceTable, HORIZONTAL_MAX_PORTS};
-use crate::victims::{Victim, VICTIM_BYTES, VICTIM_DST_CAP, VICTIM_PORT_CAP};
-use foldhash::fast::FixedState;
-use std::collections::{BTreeMap, HashMap};
+use crate::victim_table::{VictimHit, VictimTable};
+use std::collections::BTreeMap;
 use yamori_wire::{Addr, Packet, Transport};
 
 /// Distinct minutes the time series may hold (two years); later new minutes are dropped and
@@ -41,14 +40,15 @@ pub struct Analyzer {
     cur_counts: [u64; 10],
     pub(crate) sources: SourceTable,
     pub(crate) untracked: DistinctSet,
-    pub(crate) victims: HashMap<Addr, Victim, FixedState>,
-    victim_heap: i64,
+    pub(crate) victims: VictimTable,
     watermark_win: u32,
     since_pass: u64,
     /// Start (seconds) and index of the window of the last packet (see `window_of`).
     last_window: (u64, u32),
     /// Source updates waiting to be applied in a batch (see [`Analyzer::flush_hits`]).
     hits: Vec<(Addr, SourceHit)>,
+    /// Backscatter packets waiting to be applied to their victims, batched likewise.
+    vhits: Vec<VictimHit>,
 }
 
 /// Source updates applied together: their table slots are prefetched first, so the cache
@@ -110,21 +110,19 @@ impl Analyzer {
             cur_counts: [0; 10],
             sources: SourceTable::new(),
             untracked: DistinctSet::default(),
-            victims: HashMap::default(),
-            victim_heap: 0,
+            victims: VictimTable::default(),
             watermark_win: 0,
             since_pass: 0,
             last_window: (u64::MAX, 0),
             hits: Vec::with_capacity(HIT_BATCH),
+            vhits: Vec::with_capacity(HIT_BATCH),
         }
     }
 
     /// Estimated bytes of per-source and per-victim state (what the budget caps); up to
     /// `HIT_BATCH` most recent packets may not be applied yet.
     pub fn state_bytes(&self) -> u64 {
-        self.sources.state_bytes()
-            + self.victims.len() as u64 * VICTIM_BYTES
-            + self.victim_heap.max(0) as u64
+        self.sources.state_bytes() + self.victims.state_bytes()
     }
 
     /// Distinct sources tracked so far.
@@ -236,6 +234,7 @@ impl Analyzer {
 
     /// Applies the batched source updates, in arrival order.
     pub(crate) fn flush_hits(&mut self) {
+        self.flush_victims();
         if self.hits.is_empty() {
             return;
         }
@@ -285,22 +284,27 @@ impl Analyzer {
             self.t.backscatter_no_victim += 1;
             return;
         };
-        let admit = self.state_bytes() < self.cfg.state_budget_bytes;
-        let v = match self.victims.get_mut(&addr) {
-            Some(v) => v,
-            None if admit => self.victims.entry(addr).or_default(),
-            None => {
-                self.t.untracked_victim_packets += 1;
-                return;
-            }
-        };
-        let mut d = v.add_time(pkt.ts_ns, 1);
-        if let Some(p) = bs.port {
-            d += v.ports.add(p, 1, VICTIM_PORT_CAP);
+        self.vhits.push(VictimHit {
+            victim: addr,
+            ts_ns: pkt.ts_ns,
+            port: bs.port,
+            dst: dst_key(pkt.dst),
+            kind: bs.kind,
+        });
+        if self.vhits.len() == HIT_BATCH {
+            self.flush_victims();
         }
-        d += v.dsts.insert(dst_key(pkt.dst), VICTIM_DST_CAP);
-        v.kinds |= 1 << bs.kind;
-        self.victim_heap += d as i64;
+    }
+
+    /// Applies the batched backscatter packets to their victims.
+    fn flush_victims(&mut self) {
+        let sources = self.sources.state_bytes();
+        let budget = self.cfg.state_budget_bytes;
+        let dropped = self
+            .victims
+            .apply(&self.vhits, |victims| sources + victims < budget);
+        self.t.untracked_victim_packets += dropped;
+        self.vhits.clear();
     }
 
     pub(crate) fn flush_minute(&mut self) {
@@ -360,16 +364,7 @@ impl Analyzer {
         }
         self.sources.merge(other.sources, &self.caps);
         self.untracked.union(&other.untracked, UNTRACKED_EXACT);
-        for (addr, v) in other.victims {
-            match self.victims.get_mut(&addr) {
-                Some(mine) => self.victim_heap += mine.merge(v) as i64,
-                None => {
-                    let mut fresh = Victim::default();
-                    self.victim_heap += fresh.merge(v) as i64;
-                    self.victims.insert(addr, fresh);
-                }
-            }
-        }
+        self.victims.merge(other.victims);
         self.watermark_win = self.watermark_win.max(other.watermark_win);
     }
 

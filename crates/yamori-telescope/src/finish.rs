@@ -207,12 +207,12 @@ impl Analyzer {
             min_window_packets: cfg.attack_min_window_packets,
         };
         let mut attacks: Vec<(u64, Addr, Attack)> = Vec::new();
-        for (addr, v) in &self.victims {
+        for (addr, v) in self.victims.iter() {
             let segs = v.attacks(&rules);
             if segs.is_empty() {
                 continue;
             }
-            let e = lookup(*addr);
+            let e = lookup(addr);
             let kinds: Vec<String> = KIND_NAMES
                 .iter()
                 .enumerate()
@@ -229,7 +229,7 @@ impl Analyzer {
                 let secs = (s.end_ns - s.start_ns) as f64 / NS_PER_SEC as f64;
                 attacks.push((
                     s.start_ns,
-                    *addr,
+                    addr,
                     Attack {
                         victim: addr.to_string(),
                         start: rfc3339_ns(s.start_ns),

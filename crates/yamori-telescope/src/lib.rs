@@ -7,7 +7,8 @@
 //!
 //! Code map: `classify` holds the per-packet rules; `sources` the per-source records and
 //! windows (`index` their IPv4 lookup, `record` one record, `winsets` a window's sets);
-//! `victims` backscatter histograms and attack segmentation; `distinct` the exact-then-
+//! `victims` backscatter histograms and attack segmentation (`victim_table` their lookup and
+//! batched updates); `distinct` the exact-then-
 //! estimated sets (`exact_set` their hashed exact part); `port_hist` the per-port packet
 //! counters; `analyzer` the streaming state, which applies source updates in prefetched
 //! batches; `finish` the verdicts and [`Report`].
@@ -24,6 +25,7 @@ mod record;
 pub mod report;
 mod sources;
 mod timefmt;
+mod victim_table;
 mod victims;
 mod winsets;
 

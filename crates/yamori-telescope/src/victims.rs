@@ -37,7 +37,8 @@ pub(crate) struct Victim {
     pub kinds: u16,
 }
 
-/// Bytes a victim costs before its vectors grow (record + map slot); buckets add 24 each.
+/// Bytes a victim costs before its vectors grow (record, 32-byte address, 16 bytes of index
+/// slot at ≤ 1/2 load); buckets add 24 each.
 pub(crate) const VICTIM_BYTES: u64 = (std::mem::size_of::<Victim>() + 48) as u64;
 
 impl Victim {
