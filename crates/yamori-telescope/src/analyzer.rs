@@ -21,7 +21,7 @@ const NS_PER_MINUTE: u64 = 60 * NS_PER_SEC;
 /// analyses with [`Analyzer::merge`], and produce the report with [`Analyzer::finish`].
 ///
 /// Memory: fixed ≈ 1.3 MiB (port counters) plus the time series (88 bytes per minute) plus
-/// per-source and per-victim state, which `state_budget_bytes` caps (about 150 bytes per
+/// per-source and per-victim state, which `state_budget_bytes` caps (84 bytes per
 /// IPv4 source while its window fits inline; see the `sources` module for the full rule).
 ///
 /// For identical results whatever the split, give each analyzer a time-ordered slice (a file,

@@ -6,7 +6,7 @@ use crate::report::{
     Attack, Category, KeyCount, MinuteCounts, PortCount, Report, ScanKind, SourceSummary,
     Thresholds, Tool, Totals, SCHEMA,
 };
-use crate::sources::{SrcRec, SCAN_BLOCK, SCAN_HORIZONTAL, SCAN_VERTICAL};
+use crate::sources::{SCAN_BLOCK, SCAN_HORIZONTAL, SCAN_VERTICAL};
 use crate::timefmt::{rfc3339_ns, rfc3339_s};
 use crate::victims::AttackRules;
 use crate::{Enrichment, SourceEnricher};
@@ -90,24 +90,24 @@ impl Analyzer {
         let caps = self.caps;
         let ws = self.window_secs();
         let lookup = |a: Addr| enrich.map(|e| e.lookup(a.into())).unwrap_or_default();
-        let tool = |r: &SrcRec| {
+        let recs = &self.sources.recs;
+        let sources = &self.sources;
+        let tool = |i: usize| {
             tool_of(
-                r.syn,
-                r.fp,
+                recs[i].syn,
+                sources.fp(i),
                 cfg.fingerprint_min_packets,
                 cfg.fingerprint_min_share,
             )
         };
-        let recs = &self.sources.recs;
         let addr = |i: usize| self.sources.addr(i);
         let by_packets = |&a: &usize, &b: &usize| {
-            recs[b]
-                .packets
-                .cmp(&recs[a].packets)
+            sources
+                .packets(b)
+                .cmp(&sources.packets(a))
                 .then_with(|| addr(a).cmp(&addr(b)))
         };
 
-        let sources = &self.sources;
         let summary = |i: usize, e: Enrichment| -> SourceSummary {
             let r = &recs[i];
             let run = sources.run_view(i, &caps);
@@ -124,8 +124,8 @@ impl Analyzer {
             windows.dedup();
             SourceSummary {
                 address: addr(i).to_string(),
-                packets: r.packets,
-                bytes: r.bytes,
+                packets: sources.packets(i),
+                bytes: sources.bytes(i),
                 first_seen: rfc3339_s(u64::from(r.first_s)),
                 last_seen: rfc3339_s(u64::from(r.last_s)),
                 destinations: dsts.min(cfg.darknet_size()),
@@ -139,10 +139,10 @@ impl Analyzer {
                 syn_probes: u64::from(r.syn),
                 fingerprint_matches: FINGERPRINTS
                     .iter()
-                    .zip(r.fp)
+                    .zip(sources.fp(i))
                     .map(|(n, c)| (n.to_string(), u64::from(c)))
                     .collect(),
-                tool: tool(r),
+                tool: tool(i),
                 scan: scan_kind(r.scan_bits),
                 scanner_windows: windows
                     .into_iter()
@@ -159,37 +159,38 @@ impl Analyzer {
         let mut countries: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         let mut asns: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         // Top sources: the n-th largest packet count is selected over a compact sequential
-        // copy of the counts (selecting over record indices read the 128-byte records at
-        // random, a cache miss per comparison with millions of sources); only the sources at
-        // or above it are then ordered by the full rule.
+        // copy of the counts (selecting over record indices read the records at random, a
+        // cache miss per comparison with millions of sources); only the sources at or above
+        // it are then ordered by the full rule.
         let n = cfg.top_n.min(recs.len());
+        let counts: Vec<u64> = (0..recs.len()).map(|i| sources.packets(i)).collect();
         let cut = if n > 0 && n < recs.len() {
-            let mut counts: Vec<u64> = recs.iter().map(|r| r.packets).collect();
-            *counts.select_nth_unstable_by(n - 1, |a, b| b.cmp(a)).1
+            let mut c = counts.clone();
+            *c.select_nth_unstable_by(n - 1, |a, b| b.cmp(a)).1
         } else {
             0
         };
         let mut top: Vec<usize> = (0..recs.len())
-            .filter(|&i| n > 0 && recs[i].packets >= cut)
+            .filter(|&i| n > 0 && counts[i] >= cut)
             .collect();
         top.sort_unstable_by(by_packets);
         top.truncate(n);
         let mut scanners: Vec<usize> = (0..recs.len())
-            .filter(|&i| recs[i].scan_bits != 0 || tool(&recs[i]) != Tool::Unknown)
+            .filter(|&i| recs[i].scan_bits != 0 || tool(i) != Tool::Unknown)
             .collect();
         scanners.sort_unstable_by(by_packets);
         let mut listed: BTreeMap<usize, Enrichment> = BTreeMap::new();
         if enrich.is_some() {
-            for (i, r) in recs.iter().enumerate() {
+            for (i, &packets) in counts.iter().enumerate() {
                 let e = lookup(addr(i));
                 if let Some(c) = &e.country {
                     let x = countries.entry(c.clone()).or_default();
-                    x.0 += r.packets;
+                    x.0 += packets;
                     x.1 += 1;
                 }
                 if let Some(a) = e.asn {
                     let x = asns.entry(a.to_string()).or_default();
-                    x.0 += r.packets;
+                    x.0 += packets;
                     x.1 += 1;
                 }
                 listed.insert(i, e);

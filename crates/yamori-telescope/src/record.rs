@@ -1,4 +1,4 @@
-//! One source's record ([`SrcRec`], 128 bytes), its rarely needed side record ([`SrcExt`])
+//! One source's record ([`SrcRec`], 64 bytes), its rarely needed side record ([`SrcExt`])
 //! and the window mechanics on them ([`RecMut`]): probes into the current window, retiring it
 //! when a newer window starts, late probes into older open windows, folding and judging.
 //! See [`crate::sources`] for the memory rule and the eviction policy.
@@ -18,18 +18,31 @@ pub(crate) struct SrcExt {
     pub(crate) pending: Vec<(u32, Win)>,
     /// Windows (index) in which the source was a scanner; unsorted until finish.
     pub scanner_windows: Vec<u32>,
+    /// Fingerprint matches among the SYN probes (bits of `classify::fingerprints`): here
+    /// rather than in the record because only tools' probes carry them (a random packet
+    /// matches a 16-bit test once in 65,536).
+    pub fp: [u32; 3],
+    /// Packets and bytes carried out of `SrcRec::packets`/`bytes` when they would overflow
+    /// 32 bits (the totals are the sums, see `SourceTable::packets`).
+    pub wide_packets: u64,
+    pub wide_bytes: u64,
 }
 
-/// One source over the run. Times are Unix seconds (u32: until 2106).
+/// One source over the run, in one cache line: a darknet's millions of sources are mostly
+/// one-to-three packet strays, and each packet of one costs a cache miss per line of its
+/// record (and each new record its lines' page faults). Times are Unix seconds (u32: until
+/// 2106).
 #[derive(Debug, Clone)]
-#[repr(C, align(128))]
+#[repr(C, align(64))]
 pub(crate) struct SrcRec {
-    pub packets: u64,
-    pub bytes: u64,
+    /// Packets and bytes since the last carry into `SrcExt::wide_packets`/`wide_bytes` (see
+    /// [`RecMut::add_counts`]).
+    pub(crate) packets: u32,
+    pub(crate) bytes: u32,
     pub first_s: u32,
     pub last_s: u32,
+    /// SYN probes (saturating).
     pub syn: u32,
-    pub fp: [u32; 3],
     /// Window index of `cur`.
     pub win: u32,
     /// 1 + index into the ext arena; 0 = none.
@@ -44,7 +57,7 @@ pub(crate) struct SrcRec {
     pub(crate) cur: InlineSets,
 }
 
-const _: () = assert!(std::mem::size_of::<SrcRec>() == 128);
+const _: () = assert!(std::mem::size_of::<SrcRec>() == 64);
 
 impl SrcRec {
     pub(crate) fn new(secs: u32, win: u32, ttl: u8) -> Self {
@@ -54,7 +67,6 @@ impl SrcRec {
             first_s: secs,
             last_s: secs,
             syn: 0,
-            fp: [0; 3],
             win,
             ext: 0,
             ttl_min: ttl,
@@ -84,6 +96,36 @@ impl RecMut<'_> {
             self.r.ext = self.exts.len() as u32;
         }
         &mut self.exts[self.r.ext as usize - 1]
+    }
+
+    /// Adds to the packet and byte totals; a sum past 32 bits moves into the ext record.
+    #[inline]
+    pub(crate) fn add_counts(&mut self, packets: u64, bytes: u64) {
+        let p = u64::from(self.r.packets) + packets;
+        let b = u64::from(self.r.bytes) + bytes;
+        match (u32::try_from(p), u32::try_from(b)) {
+            (Ok(p), Ok(b)) => {
+                self.r.packets = p;
+                self.r.bytes = b;
+            }
+            _ => {
+                self.r.packets = 0;
+                self.r.bytes = 0;
+                let e = self.ext();
+                e.wide_packets += p;
+                e.wide_bytes += b;
+            }
+        }
+    }
+
+    /// Adds fingerprint matches (`fp`: bits of `classify::fingerprints`, or counts).
+    pub(crate) fn add_fp(&mut self, fp: [u32; 3]) {
+        if fp != [0; 3] {
+            let e = self.ext();
+            for (c, n) in e.fp.iter_mut().zip(fp) {
+                *c = c.saturating_add(n);
+            }
+        }
     }
 
     fn spill(&mut self) -> &mut WinSets {
@@ -300,5 +342,65 @@ impl RecMut<'_> {
         }
         let (win, d) = self.pending_mut(w);
         d + win.union(s, caps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps() -> Caps {
+        Caps {
+            min_dsts: 100,
+            vertical_ports: 100,
+            port_cap: 100,
+        }
+    }
+
+    #[test]
+    fn counts_past_32_bits_carry_into_the_ext_record() {
+        let mut r = SrcRec::new(0, 0, 64);
+        let mut exts = Vec::new();
+        let mut m = RecMut {
+            r: &mut r,
+            exts: &mut exts,
+        };
+        m.add_counts(u64::from(u32::MAX) - 1, 100);
+        assert_eq!((m.r.packets, m.r.ext), (u32::MAX - 1, 0));
+        m.add_counts(3, 5_000_000_000);
+        assert_eq!((m.r.packets, m.r.bytes), (0, 0));
+        let e = m.ext();
+        assert_eq!(e.wide_packets, u64::from(u32::MAX) + 2);
+        assert_eq!(e.wide_bytes, 5_000_000_100);
+        m.add_counts(1, 1);
+        assert_eq!((m.r.packets, m.r.bytes), (1, 1));
+    }
+
+    #[test]
+    fn a_port_count_past_16_bits_spills_and_stays_exact() {
+        let mut r = SrcRec::new(0, 0, 64);
+        let mut exts = Vec::new();
+        let mut m = RecMut {
+            r: &mut r,
+            exts: &mut exts,
+        };
+        for _ in 0..70_000 {
+            m.probe(0, 7, Some(23), &caps());
+        }
+        assert_eq!(
+            m.r.cur.nport, SPILLED,
+            "a 16-bit inline count cannot hold 70,000"
+        );
+        let (w, _) = m.take_cur(&caps());
+        assert_eq!(w.top_ports(1), vec![(23, 70_000)]);
+        assert_eq!(w.dst_count(), 1);
+        let mut i = InlineSets::default();
+        assert!(
+            !i.add_port(80, 65_536),
+            "a new port whose count does not fit"
+        );
+        assert!(i.add_port(80, 65_535));
+        assert!(!i.add_port(80, 1));
+        assert_eq!(i.counts[0], 65_535, "a refused add changes nothing");
     }
 }

@@ -1,13 +1,14 @@
 //! Per-source state: run totals plus the distinct-destination/port sets of open windows.
 //!
 //! # Memory rule
-//! A tracked IPv4 source costs [`SourceTable::bytes_per_source`] = 148 bytes: a 128-byte
-//! [`SrcRec`] (one 128-byte-aligned pair of cache lines, holding up to 11 destinations and 4
-//! ports of its current window inline), its address (4) and its index slot (16 bytes at
-//! ≤ 1/2 load). IPv6 sources cost 172 bytes. A source that spans several
-//! windows, or whose window outgrows the inline sets, also gets a [`SrcExt`] (≈ 140 bytes,
-//! plus 88 per open older window, which stays inline while it fits 11 destinations/4 ports)
-//! and, past the inline sizes, heap sets: hashed tables at a load of at most 1/2, so 8 bytes
+//! A tracked IPv4 source costs [`SourceTable::bytes_per_source`] = 84 bytes: a 64-byte
+//! [`SrcRec`] (one cache line, holding up to 4 destinations and 3 ports of its current window
+//! inline), its address (4) and its index slot (16 bytes at ≤ 1/2 load). IPv6 sources cost
+//! 108 bytes. A source that spans several windows, whose window outgrows the inline sets,
+//! whose probes carry a tool fingerprint or whose counts pass 32 bits also gets a [`SrcExt`]
+//! (128 bytes, plus 48 per open older window, which stays inline while it fits 4
+//! destinations/3 ports) and, past the inline sizes, heap sets (96 bytes, plus their tables):
+//! hashed tables at a load of at most 1/2, so 8 bytes
 //! per destination and 16 per port (rounded up to a power-of-two table) up to the scanner
 //! threshold / `vertical_min_ports`, then a 1 KiB HyperLogLog per set. The budget admits a
 //! new source only while the estimate is below `state_budget_bytes`; sources already admitted
@@ -27,10 +28,10 @@
 
 use crate::index::Index4;
 pub(crate) use crate::record::{RecMut, SrcExt, SrcRec};
+use crate::winsets::SPILLED;
 pub(crate) use crate::winsets::{
     Caps, Win, WinSets, HORIZONTAL_MAX_PORTS, SCAN_BLOCK, SCAN_HORIZONTAL, SCAN_VERTICAL,
 };
-use crate::winsets::{INLINE_DSTS, SPILLED};
 use foldhash::fast::FixedState;
 use prefetch_index::prefetch_index;
 use std::collections::HashMap;
@@ -109,6 +110,21 @@ impl SourceTable {
         }
     }
 
+    /// Packets of source `i` over the run.
+    pub(crate) fn packets(&self, i: usize) -> u64 {
+        u64::from(self.recs[i].packets) + self.ext_of(i).map_or(0, |e| e.wide_packets)
+    }
+
+    /// Bytes of source `i` over the run.
+    pub(crate) fn bytes(&self, i: usize) -> u64 {
+        u64::from(self.recs[i].bytes) + self.ext_of(i).map_or(0, |e| e.wide_bytes)
+    }
+
+    /// Fingerprint matches of source `i` (see `SrcExt::fp`).
+    pub(crate) fn fp(&self, i: usize) -> [u32; 3] {
+        self.ext_of(i).map_or([0; 3], |e| e.fp)
+    }
+
     pub(crate) fn ext_of(&self, i: usize) -> Option<&SrcExt> {
         match self.recs[i].ext {
             0 => None,
@@ -134,13 +150,12 @@ impl SourceTable {
         }
     }
 
-    /// Prefetches both cache lines of record `i` (second step of the batching).
+    /// Prefetches record `i` (second step of the batching).
     #[inline]
     pub(crate) fn prefetch_rec(&self, i: u32) {
         if let Some(r) = self.recs.get(i as usize) {
             // Only addresses are formed here: the record itself is not read.
             prefetch_index(std::slice::from_ref(r), 0);
-            prefetch_index(r.cur.dsts.as_slice(), INLINE_DSTS - 1);
         }
     }
 
@@ -237,29 +252,27 @@ impl SourceTable {
         };
         self.first_win = self.first_win.min(h.win);
         let late = h.win < self.evicted_below && h.win != self.first_win;
-        let r = &mut self.recs[i as usize];
-        r.packets += 1;
-        r.bytes += u64::from(h.wire_len);
+        let mut m = RecMut {
+            r: &mut self.recs[i as usize],
+            exts: &mut self.exts,
+        };
+        m.add_counts(1, u64::from(h.wire_len));
+        let r = &mut *m.r;
         r.first_s = r.first_s.min(h.secs);
         r.last_s = r.last_s.max(h.secs);
         r.ttl_min = r.ttl_min.min(h.ttl);
         r.ttl_max = r.ttl_max.max(h.ttl);
         if h.syn {
             r.syn = r.syn.saturating_add(1);
-            for (b, c) in r.fp.iter_mut().enumerate() {
-                *c = c.saturating_add(u32::from(h.fp >> b & 1));
+            if h.fp != 0 {
+                m.add_fp(std::array::from_fn(|b| u32::from(h.fp >> b & 1)));
             }
         }
         if let Some((dst, port)) = h.probe {
             if late {
                 self.late_packets += 1;
             } else {
-                let d = RecMut {
-                    r,
-                    exts: &mut self.exts,
-                }
-                .probe(h.win, dst, port, caps);
-                self.heap_bytes += d as i64;
+                self.heap_bytes += m.probe(h.win, dst, port, caps) as i64;
             }
         }
         true
@@ -344,32 +357,31 @@ impl SourceTable {
                 e => std::mem::take(&mut other.exts[e as usize - 1]),
             };
             let o = &other.recs[j];
-            let (i, is_new) = match self.lookup(a) {
-                Some(i) => (i, false),
+            let i = match self.lookup(a) {
+                Some(i) => i,
                 None => {
+                    // Same times, TTLs and window; the additive fields are added below.
                     let mut fresh = o.clone();
-                    fresh.ext = 0;
-                    (self.insert(a, fresh), true)
+                    (fresh.ext, fresh.packets, fresh.bytes, fresh.syn) = (0, 0, 0, 0);
+                    self.insert(a, fresh)
                 }
             };
-            let r = &mut self.recs[i as usize];
-            if !is_new {
-                r.packets += o.packets;
-                r.bytes += o.bytes;
-                r.first_s = r.first_s.min(o.first_s);
-                r.last_s = r.last_s.max(o.last_s);
-                r.syn = r.syn.saturating_add(o.syn);
-                for (c, oc) in r.fp.iter_mut().zip(o.fp) {
-                    *c = c.saturating_add(oc);
-                }
-                r.ttl_min = r.ttl_min.min(o.ttl_min);
-                r.ttl_max = r.ttl_max.max(o.ttl_max);
-                r.scan_bits |= o.scan_bits;
-            }
             let mut m = RecMut {
-                r,
+                r: &mut self.recs[i as usize],
                 exts: &mut self.exts,
             };
+            m.add_counts(
+                u64::from(o.packets) + oext.wide_packets,
+                u64::from(o.bytes) + oext.wide_bytes,
+            );
+            m.add_fp(oext.fp);
+            let r = &mut *m.r;
+            r.first_s = r.first_s.min(o.first_s);
+            r.last_s = r.last_s.max(o.last_s);
+            r.syn = r.syn.saturating_add(o.syn);
+            r.ttl_min = r.ttl_min.min(o.ttl_min);
+            r.ttl_max = r.ttl_max.max(o.ttl_max);
+            r.scan_bits |= o.scan_bits;
             if !oext.run.is_empty() || !oext.scanner_windows.is_empty() {
                 let ext = m.ext();
                 ext.scanner_windows.extend(&oext.scanner_windows);

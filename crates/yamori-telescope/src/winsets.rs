@@ -11,8 +11,8 @@ pub(crate) const SCAN_HORIZONTAL: u8 = 1;
 pub(crate) const SCAN_VERTICAL: u8 = 2;
 pub(crate) const SCAN_BLOCK: u8 = 4;
 
-pub(crate) const INLINE_DSTS: usize = 11;
-pub(crate) const INLINE_PORTS: usize = 4;
+pub(crate) const INLINE_DSTS: usize = 4;
+pub(crate) const INLINE_PORTS: usize = 3;
 /// `ndst`/`nport` value meaning "this set lives in the spilled sets" (see `SrcRec`).
 pub(crate) const SPILLED: u8 = u8::MAX;
 
@@ -40,15 +40,20 @@ pub(crate) fn verdict(d: u64, p: u64, caps: &Caps) -> u8 {
     }
 }
 
-/// Small exact sets stored in place: up to 11 destinations and 4 ports with packet counts.
+/// Small exact sets stored in place (32 bytes, half of a source record): up to 4
+/// destinations and 3 ports with packet counts. A darknet's sources are mostly one-to-three
+/// packet strays, which these hold without an allocation; a count past 16 bits spills, as a
+/// set past its size does.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct InlineSets {
     pub ndst: u8,
     pub nport: u8,
-    pub dsts: [u32; INLINE_DSTS],
     pub ports: [u16; INLINE_PORTS],
-    pub counts: [u32; INLINE_PORTS],
+    pub counts: [u16; INLINE_PORTS],
+    pub dsts: [u32; INLINE_DSTS],
 }
+
+const _: () = assert!(std::mem::size_of::<InlineSets>() == 32);
 
 impl InlineSets {
     pub(crate) fn is_empty(&self) -> bool {
@@ -71,14 +76,23 @@ impl InlineSets {
         self.ndst += 1;
         true
     }
-    /// Adds `c` packets to a port; false when it is new and there is no room.
+    /// Adds `c` packets to a port; false (nothing changed) when the port is new and there
+    /// is no room, or when its count would not fit 16 bits.
     #[inline]
     pub(crate) fn add_port(&mut self, p: u16, c: u32) -> bool {
-        let n = usize::from(self.nport);
+        let n = usize::from(self.nport).min(INLINE_PORTS);
         if let Some(i) = self.ports[..n].iter().position(|&x| x == p) {
-            self.counts[i] = self.counts[i].saturating_add(c);
-            return true;
+            return match u16::try_from(u32::from(self.counts[i]).saturating_add(c)) {
+                Ok(sum) => {
+                    self.counts[i] = sum;
+                    true
+                }
+                Err(_) => false,
+            };
         }
+        let Ok(c) = u16::try_from(c) else {
+            return false;
+        };
         if n == INLINE_PORTS {
             return false;
         }
@@ -89,7 +103,7 @@ impl InlineSets {
     }
     pub(crate) fn for_each_port(&self, mut f: impl FnMut(u16, u32)) {
         for i in 0..usize::from(self.nport).min(INLINE_PORTS) {
-            f(self.ports[i], self.counts[i]);
+            f(self.ports[i], u32::from(self.counts[i]));
         }
     }
     /// Adds everything to heap sets; returns the change in heap bytes.
