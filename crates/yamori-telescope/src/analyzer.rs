@@ -252,7 +252,9 @@ impl Analyzer {
         let mut heavy = [(0u8, 0u32); HIT_BATCH];
         let mut n_heavy = 0;
         for (k, (f, (_, hit))) in found.iter().zip(&self.hits).enumerate() {
-            if let Some(e) = f.and_then(|i| self.sources.heavy_ext(i, hit.probe.is_some())) {
+            if let Some(e) =
+                f.and_then(|i| self.sources.heavy_ext(i, hit.probe.is_some(), hit.fp != 0))
+            {
                 heavy[n_heavy] = (k as u8, e);
                 n_heavy += 1;
             }

@@ -6,18 +6,15 @@
 use crate::winsets::{Caps, InlineSets, Win, WinSets, INLINE_DSTS, SPILLED};
 
 /// Rarely needed parts of a source record, in a side arena to keep [`SrcRec`] small.
+/// `repr(C)` and line-aligned: what a heavy source's every probe touches (the spilled-set
+/// pointer, fingerprint counts) is in the first cache line, the one the analyzer prefetches.
 #[derive(Debug, Clone, Default)]
+#[repr(C, align(64))]
 pub(crate) struct SrcExt {
     /// Current-window sets that outgrew the inline arrays (see `InlineSets::ndst`).
     /// Boxed: most ext records exist only because their source spans windows, and an inline
     /// `WinSets` would cost them ~100 bytes each (measured: no throughput gain inline).
     pub(crate) cur: Option<Box<WinSets>>,
-    /// Union of the folded windows.
-    pub run: Win,
-    /// Open windows older than `SrcRec::win`, ascending by window.
-    pub(crate) pending: Vec<(u32, Win)>,
-    /// Windows (index) in which the source was a scanner; unsorted until finish.
-    pub scanner_windows: Vec<u32>,
     /// Fingerprint matches among the SYN probes (bits of `classify::fingerprints`): here
     /// rather than in the record because only tools' probes carry them (a random packet
     /// matches a 16-bit test once in 65,536).
@@ -26,7 +23,15 @@ pub(crate) struct SrcExt {
     /// 32 bits (the totals are the sums, see `SourceTable::packets`).
     pub wide_packets: u64,
     pub wide_bytes: u64,
+    /// Union of the folded windows.
+    pub run: Win,
+    /// Open windows older than `SrcRec::win`, ascending by window.
+    pub(crate) pending: Vec<(u32, Win)>,
+    /// Windows (index) in which the source was a scanner; unsorted until finish.
+    pub scanner_windows: Vec<u32>,
 }
+
+const _: () = assert!(std::mem::size_of::<SrcExt>() == 128);
 
 /// One source over the run, in one cache line: a darknet's millions of sources are mostly
 /// one-to-three packet strays, and each packet of one costs a cache miss per line of its

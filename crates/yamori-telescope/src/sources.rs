@@ -160,16 +160,17 @@ impl SourceTable {
     }
 
     /// Third step: reads record `i` (prefetched) and returns its extension slot when the
-    /// probe will update the spilled sets of a heavy source's current window: those sit
+    /// packet will update it: a fingerprint count, or the spilled sets of a heavy source's
+    /// current window (for a probe), which sit
     /// three pointer hops further, prefetched by [`Self::prefetch_ext`],
     /// [`Self::prefetch_sets`] and [`Self::prefetch_regs`] in later passes over the batch, so
     /// that each pass reads what the previous one prefetched and issues the next misses
     /// without waiting for them.
     #[inline]
-    pub(crate) fn heavy_ext(&self, i: u32, probe: bool) -> Option<u32> {
+    pub(crate) fn heavy_ext(&self, i: u32, probe: bool, fp: bool) -> Option<u32> {
         let r = self.recs.get(i as usize)?;
-        let spilled = probe && (r.cur.ndst == SPILLED || r.cur.nport == SPILLED) && r.ext != 0;
-        spilled.then(|| r.ext - 1)
+        let spilled = probe && (r.cur.ndst == SPILLED || r.cur.nport == SPILLED);
+        ((spilled || fp) && r.ext != 0).then(|| r.ext - 1)
     }
 
     #[inline]
