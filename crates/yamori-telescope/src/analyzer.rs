@@ -45,8 +45,13 @@ pub struct Analyzer {
     since_pass: u64,
     /// Start (seconds) and index of the window of the last packet (see `window_of`).
     last_window: (u64, u32),
-    /// Source updates waiting to be applied in a batch (see [`Analyzer::flush_hits`]).
+    /// Source updates waiting to be applied (see [`Analyzer::flush_hits`]).
     hits: Vec<(Addr, SourceHit)>,
+    /// Whether a waiting update is for a window already folded (then they are applied in
+    /// arrival order, see `flush_hits`).
+    hits_late: bool,
+    /// Scratch for the regrouped updates.
+    grouped: Vec<(Addr, SourceHit)>,
     /// Backscatter packets waiting to be applied to their victims, batched likewise.
     vhits: Vec<VictimHit>,
 }
@@ -55,6 +60,16 @@ pub struct Analyzer {
 /// misses of a batch overlap instead of being paid one after another (the per-source table is
 /// far larger than the caches when there are millions of sources).
 const HIT_BATCH: usize = 64;
+
+/// Source updates buffered before they are applied, grouped by source (see `flush_hits`).
+const HIT_CHUNK: usize = 16_384;
+/// log2 of the groups the updates of a chunk are sorted into.
+const GROUP_BITS: u32 = 8;
+
+/// More than any one packet can add to the per-source state estimate: a new IPv6 record
+/// (108 bytes), an ext record (128), a pending-window slot (48), spilled sets (96) and both of
+/// their switches to a 1 KiB HyperLogLog, rounded up with a wide margin.
+const MAX_HIT_GROWTH: u64 = 8192;
 
 /// Plain counters, all summed by `merge`.
 #[derive(Debug, Clone, Default)]
@@ -114,13 +129,15 @@ impl Analyzer {
             watermark_win: 0,
             since_pass: 0,
             last_window: (u64::MAX, 0),
-            hits: Vec::with_capacity(HIT_BATCH),
+            hits: Vec::with_capacity(HIT_CHUNK),
+            hits_late: false,
+            grouped: Vec::new(),
             vhits: Vec::with_capacity(HIT_BATCH),
         }
     }
 
     /// Estimated bytes of per-source and per-victim state (what the budget caps); up to
-    /// `HIT_BATCH` most recent packets may not be applied yet.
+    /// `HIT_CHUNK` most recent packets may not be applied yet.
     pub fn state_bytes(&self) -> u64 {
         self.sources.state_bytes() + self.victims.state_bytes()
     }
@@ -213,8 +230,9 @@ impl Analyzer {
             syn,
             fp,
         };
+        self.hits_late |= win < self.sources.evicted_below;
         self.hits.push((pkt.src, hit));
-        if self.hits.len() == HIT_BATCH {
+        if self.hits.len() == HIT_CHUNK {
             self.flush_hits();
         }
     }
@@ -232,17 +250,46 @@ impl Analyzer {
         win
     }
 
-    /// Applies the batched source updates, in arrival order.
+    /// Applies the buffered source updates.
+    ///
+    /// Grouped by source first: a large telescope has thousands of scanners active at once,
+    /// each with a kilobyte or two of state (record, sets, HyperLogLog registers) and its
+    /// packets spread among everyone else's, so in arrival order nearly every update missed
+    /// cache. Regrouped (a stable counting sort on a hash of the source address, so each
+    /// source's own updates keep their order), a scanner's updates in a chunk run together
+    /// while its state is hot. The result is the same as in arrival order because updates of
+    /// different sources commute, except in two cases that are then applied in arrival
+    /// order: the state budget could be reached within the chunk (which new sources are
+    /// admitted would depend on the order), or an update is for an already folded window
+    /// (whether it counts as late depends on the lowest window seen before it).
     pub(crate) fn flush_hits(&mut self) {
         self.flush_victims();
         if self.hits.is_empty() {
             return;
         }
-        for (src, _) in &self.hits {
+        let mut hits = std::mem::take(&mut self.hits);
+        let margin = hits.len() as u64 * MAX_HIT_GROWTH;
+        if !self.hits_late
+            && self.state_bytes().saturating_add(margin) < self.cfg.state_budget_bytes
+        {
+            group_by_source(&hits, &mut self.grouped);
+            std::mem::swap(&mut hits, &mut self.grouped);
+        }
+        for batch in hits.chunks(HIT_BATCH) {
+            self.apply_batch(batch);
+        }
+        hits.clear();
+        self.hits = hits;
+        self.hits_late = false;
+    }
+
+    /// Applies up to `HIT_BATCH` source updates in order, their lookups overlapped.
+    fn apply_batch(&mut self, batch: &[(Addr, SourceHit)]) {
+        for (src, _) in batch {
             self.sources.prefetch4(*src);
         }
         let mut found = [None; HIT_BATCH];
-        for (f, (src, _)) in found.iter_mut().zip(&self.hits) {
+        for (f, (src, _)) in found.iter_mut().zip(batch) {
             *f = self.sources.find4(*src);
             if let Some(i) = *f {
                 self.sources.prefetch_rec(i);
@@ -251,7 +298,7 @@ impl Analyzer {
         // Positions in the batch (and extension slots) of heavy sources, prefetched in passes.
         let mut heavy = [(0u8, 0u32); HIT_BATCH];
         let mut n_heavy = 0;
-        for (k, (f, (_, hit))) in found.iter().zip(&self.hits).enumerate() {
+        for (k, (f, (_, hit))) in found.iter().zip(batch).enumerate() {
             if let Some(e) =
                 f.and_then(|i| self.sources.heavy_ext(i, hit.probe.is_some(), hit.fp != 0))
             {
@@ -267,18 +314,16 @@ impl Analyzer {
             self.sources.prefetch_sets(e);
         }
         for &(k, e) in heavy {
-            let probe = self.hits.get(usize::from(k)).and_then(|(_, h)| h.probe);
+            let probe = batch.get(usize::from(k)).and_then(|(_, h)| h.probe);
             self.sources.prefetch_regs(e, probe);
         }
-        let mut hits = std::mem::take(&mut self.hits);
-        for ((src, hit), known) in hits.drain(..).zip(found) {
+        for (&(src, hit), known) in batch.iter().zip(found) {
             let admit = self.state_bytes() < self.cfg.state_budget_bytes;
             if !self.sources.hit(src, known, &hit, &self.caps, admit) {
                 self.t.untracked_packets += 1;
                 self.untracked.insert(dst_key(src), UNTRACKED_EXACT);
             }
         }
-        self.hits = hits;
     }
 
     fn victim(&mut self, pkt: &Packet, bs: classify::Backscatter) {
@@ -377,4 +422,95 @@ impl Analyzer {
 
 fn add_all(a: &mut [u64], b: &[u64]) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
+
+/// Group of a source address in [`group_by_source`] (multiplicative hash, top bits).
+fn group(a: Addr) -> usize {
+    (dst_key(a).wrapping_mul(0x9E37_79B9) >> (32 - GROUP_BITS)) as usize
+}
+
+/// Stable counting sort of `hits` into `out` by a hash of the source address (see
+/// [`Analyzer::flush_hits`]).
+fn group_by_source(hits: &[(Addr, SourceHit)], out: &mut Vec<(Addr, SourceHit)>) {
+    let mut start = [0usize; 1 << GROUP_BITS];
+    for (a, _) in hits {
+        start[group(*a)] += 1;
+    }
+    let mut sum = 0;
+    for s in start.iter_mut() {
+        (*s, sum) = (sum, sum + *s);
+    }
+    out.clear();
+    out.extend_from_slice(hits);
+    for h in hits {
+        let g = group(h.0);
+        out[start[g]] = *h;
+        start[g] += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn grouping_keeps_every_update_and_each_sources_order() {
+        let hit = |secs: u32| SourceHit {
+            secs,
+            win: 0,
+            wire_len: 60,
+            ttl: 64,
+            probe: None,
+            syn: false,
+            fp: 0,
+        };
+        // 5,000 updates from 40 sources (some IPv6), interleaved.
+        let hits: Vec<(Addr, SourceHit)> = (0..5_000u32)
+            .map(|k| {
+                let s = k.wrapping_mul(7) % 40;
+                let a = if s % 10 == 0 {
+                    Addr::V6(u128::from(s) << 64)
+                } else {
+                    Addr::V4(0x0a00_0000 + s)
+                };
+                (a, hit(k))
+            })
+            .collect();
+        let mut out = Vec::new();
+        group_by_source(&hits, &mut out);
+        assert_eq!(out.len(), hits.len());
+        let mut last: HashMap<Addr, u32> = HashMap::new();
+        let mut runs: HashMap<Addr, u32> = HashMap::new();
+        let mut seen = vec![false; hits.len()];
+        for (k, (a, h)) in out.iter().enumerate() {
+            assert!(!seen[h.secs as usize], "update {} twice", h.secs);
+            seen[h.secs as usize] = true;
+            if let Some(&prev) = last.get(a) {
+                assert!(
+                    prev < h.secs,
+                    "{a:?}: update {} moved before {prev}",
+                    h.secs
+                );
+            }
+            last.insert(*a, h.secs);
+            if k == 0 || out[k - 1].0 != *a {
+                *runs.entry(*a).or_default() += 1;
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
+        // A source alone in its group has all its updates in one run (arrival order: 125).
+        let mut per_group: HashMap<usize, u32> = HashMap::new();
+        for a in last.keys() {
+            *per_group.entry(group(*a)).or_default() += 1;
+        }
+        let alone: Vec<_> = last
+            .keys()
+            .filter(|a| per_group[&group(**a)] == 1)
+            .collect();
+        assert!(alone.len() > 20, "{} sources alone", alone.len());
+        for a in alone {
+            assert_eq!(runs[a], 1, "{a:?}");
+        }
+    }
 }
