@@ -310,9 +310,6 @@ impl Analyzer {
         for &(_, e) in heavy {
             self.sources.prefetch_ext(e);
         }
-        for &(_, e) in heavy {
-            self.sources.prefetch_sets(e);
-        }
         for &(k, e) in heavy {
             let probe = batch.get(usize::from(k)).and_then(|(_, h)| h.probe);
             self.sources.prefetch_regs(e, probe);

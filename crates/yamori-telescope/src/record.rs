@@ -6,15 +6,16 @@
 use crate::winsets::{Caps, InlineSets, Win, WinSets, INLINE_DSTS, SPILLED};
 
 /// Rarely needed parts of a source record, in a side arena to keep [`SrcRec`] small.
-/// `repr(C)` and line-aligned: what a heavy source's every probe touches (the spilled-set
-/// pointer, fingerprint counts) is in the first cache line, the one the analyzer prefetches.
+/// `repr(C)` and line-aligned: what a heavy source's every probe touches (the spilled sets'
+/// own fields, then the fingerprint counts) fills its first two cache lines, the ones the
+/// analyzer prefetches.
 #[derive(Debug, Clone, Default)]
 #[repr(C, align(64))]
 pub(crate) struct SrcExt {
     /// Current-window sets that outgrew the inline arrays (see `InlineSets::ndst`).
-    /// Boxed: most ext records exist only because their source spans windows, and an inline
-    /// `WinSets` would cost them ~100 bytes each (measured: no throughput gain inline).
-    pub(crate) cur: Option<Box<WinSets>>,
+    /// Inline rather than boxed: a heavy source's every probe updates them, and the box was
+    /// one more dependent cache miss on that path (its cost: 96 bytes in every ext record).
+    pub(crate) cur: Option<WinSets>,
     /// Fingerprint matches among the SYN probes (bits of `classify::fingerprints`): here
     /// rather than in the record because only tools' probes carry them (a random packet
     /// matches a 16-bit test once in 65,536).
@@ -31,7 +32,7 @@ pub(crate) struct SrcExt {
     pub scanner_windows: Vec<u32>,
 }
 
-const _: () = assert!(std::mem::size_of::<SrcExt>() == 128);
+const _: () = assert!(std::mem::size_of::<SrcExt>() == 256);
 
 /// One source over the run, in one cache line: a darknet's millions of sources are mostly
 /// one-to-three packet strays, and each packet of one costs a cache miss per line of its
@@ -177,7 +178,7 @@ impl RecMut<'_> {
             return (w, 0);
         }
         let mut delta = 0;
-        let mut s = self.ext().cur.take().unwrap_or_default();
+        let mut s = Box::new(self.ext().cur.take().unwrap_or_default());
         if cur.ndst != SPILLED {
             for &x in cur.dst_slice() {
                 delta += s.dsts.insert(x, caps.min_dsts);
@@ -242,7 +243,7 @@ impl RecMut<'_> {
         if !self.r.cur.is_empty() {
             let spill = match self.r.ext {
                 0 => None,
-                e => self.exts[e as usize - 1].cur.as_deref(),
+                e => self.exts[e as usize - 1].cur.as_ref(),
             };
             let c = self.r.cur;
             let d = match (c.ndst, spill) {
@@ -340,7 +341,7 @@ impl RecMut<'_> {
                 }
                 Win::Empty => Box::default(),
             };
-            self.ext().cur = Some(sets);
+            self.ext().cur = Some(*sets);
             self.r.cur.ndst = SPILLED;
             self.r.cur.nport = SPILLED;
             return d;

@@ -161,9 +161,8 @@ impl SourceTable {
 
     /// Third step: reads record `i` (prefetched) and returns its extension slot when the
     /// packet will update it: a fingerprint count, or the spilled sets of a heavy source's
-    /// current window (for a probe), which sit
-    /// three pointer hops further, prefetched by [`Self::prefetch_ext`],
-    /// [`Self::prefetch_sets`] and [`Self::prefetch_regs`] in later passes over the batch, so
+    /// current window (for a probe), which sit two pointer hops further, prefetched by
+    /// [`Self::prefetch_ext`] and [`Self::prefetch_regs`] in later passes over the batch, so
     /// that each pass reads what the previous one prefetched and issues the next misses
     /// without waiting for them.
     #[inline]
@@ -175,23 +174,17 @@ impl SourceTable {
 
     #[inline]
     fn cur_sets(&self, e: u32) -> Option<&WinSets> {
-        self.exts.get(e as usize).and_then(|x| x.cur.as_deref())
+        self.exts.get(e as usize).and_then(|x| x.cur.as_ref())
     }
 
-    /// Fourth step: the extension record (its pointer to the current-window sets).
+    /// Fourth step: the first two lines of the extension record (the current-window sets'
+    /// own fields, with their pointers to the heap parts, and the fingerprint counts).
     #[inline]
     pub(crate) fn prefetch_ext(&self, e: u32) {
-        if (e as usize) < self.exts.len() {
-            prefetch_index(&self.exts, e as usize);
-        }
-    }
-
-    /// Fifth step: the current-window sets' own fields (their pointers to the heap parts).
-    #[inline]
-    pub(crate) fn prefetch_sets(&self, e: u32) {
-        if let Some(c) = self.cur_sets(e) {
-            prefetch_index(std::slice::from_ref(&c.dsts), 0);
-            prefetch_index(std::slice::from_ref(&c.ports), 0);
+        if let Some(x) = self.exts.get(e as usize) {
+            // Only addresses are formed here: the record itself is not read.
+            prefetch_index(std::slice::from_ref(x), 0);
+            prefetch_index(x.fp.as_slice(), 0);
         }
     }
 
@@ -321,7 +314,7 @@ impl SourceTable {
         if !r.cur.is_empty() {
             let c = r.cur;
             let mut cur = WinSets::default();
-            if let Some(s) = e.and_then(|e| e.cur.as_deref()) {
+            if let Some(s) = e.and_then(|e| e.cur.as_ref()) {
                 cur = s.clone();
             }
             if c.ndst != SPILLED {
