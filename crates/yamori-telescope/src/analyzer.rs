@@ -67,8 +67,8 @@ const HIT_CHUNK: usize = 16_384;
 const GROUP_BITS: u32 = 8;
 
 /// More than any one packet can add to the per-source state estimate: a new IPv6 record
-/// (108 bytes), an ext record (128), a pending-window slot (48), spilled sets (96) and both of
-/// their switches to a 1 KiB HyperLogLog, rounded up with a wide margin.
+/// (108 bytes), an ext record (256), a pending-window slot (48), boxed sets (96) and both of
+/// their switches to a 1 KiB HyperLogLog (about 2.6 KiB in all), with a wide margin.
 const MAX_HIT_GROWTH: u64 = 8192;
 
 /// Plain counters, all summed by `merge`.

@@ -13,8 +13,8 @@
 use crate::index::home;
 use prefetch_index::prefetch_index;
 
-/// Slots of a new table: a set is created for its fifth element, or for the twelfth when a
-/// source's window outgrows the 11 destinations kept in its record; 32 slots hold 16.
+/// Slots of a new table: a set is created for its fifth element (the first four are kept in
+/// place); 32 slots hold 16.
 const INITIAL_SLOTS: usize = 32;
 
 /// A set of `u32`. Slot value 0 means empty; the element 0 (address 0.0.0.0) is kept aside.

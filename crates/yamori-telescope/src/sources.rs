@@ -6,8 +6,9 @@
 //! inline), its address (4) and its index slot (16 bytes at ≤ 1/2 load). IPv6 sources cost
 //! 108 bytes. A source that spans several windows, whose window outgrows the inline sets,
 //! whose probes carry a tool fingerprint or whose counts pass 32 bits also gets a [`SrcExt`]
-//! (128 bytes, plus 48 per open older window, which stays inline while it fits 4
-//! destinations/3 ports) and, past the inline sizes, heap sets (96 bytes, plus their tables):
+//! (256 bytes, with the current window's spilled sets inline, plus 48 per open older window,
+//! which stays inline while it fits 4 destinations/3 ports; 96 more when it spills) and,
+//! past the inline sizes, the sets' tables:
 //! hashed tables at a load of at most 1/2, so 8 bytes
 //! per destination and 16 per port (rounded up to a power-of-two table) up to the scanner
 //! threshold / `vertical_min_ports`, then a 1 KiB HyperLogLog per set. The budget admits a
