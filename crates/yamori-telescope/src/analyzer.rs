@@ -437,8 +437,11 @@ fn group_by_source(hits: &[(Addr, SourceHit)], out: &mut Vec<(Addr, SourceHit)>)
     for s in start.iter_mut() {
         (*s, sum) = (sum, sum + *s);
     }
-    out.clear();
-    out.extend_from_slice(hits);
+    // Every slot is overwritten below; resizing only fills slots when `out` grows (it holds
+    // a full chunk from the previous call), where a clear-and-copy moved every update twice.
+    if let Some(&first) = hits.first() {
+        out.resize(hits.len(), first);
+    }
     for h in hits {
         let g = group(h.0);
         out[start[g]] = *h;
