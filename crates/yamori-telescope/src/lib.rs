@@ -10,8 +10,9 @@
 //! `victims` backscatter histograms and attack segmentation (`victim_table` their lookup and
 //! batched updates); `distinct` the exact-then-
 //! estimated sets (`exact_set` their hashed exact part); `port_hist` the per-port packet
-//! counters; `analyzer` the streaming state, which applies source updates in prefetched
-//! batches; `finish` the verdicts and [`Report`].
+//! counters; `analyzer` the streaming state, which buffers source updates, regroups them by
+//! source once the state outgrows the caches and applies them in prefetched batches; `finish`
+//! the verdicts and [`Report`].
 
 mod analyzer;
 mod classify;
