@@ -1,4 +1,5 @@
-//! [`Index4`]: IPv4 address → record index, open addressing with linear probing.
+//! [`Index4`]: IPv4 address → record index, open addressing with linear probing; [`AddrIndex`]
+//! adds IPv6.
 //!
 //! Written by hand because the per-source lookup is the hot path of the analysis: one `u64`
 //! per slot (key and index together) keeps a lookup to a single cache line in the common case,
@@ -6,7 +7,10 @@
 //! with SipHash costs more than the rest of the packet's processing. The load factor stays at
 //! or below 1/2 so probe sequences are short.
 
+use foldhash::fast::FixedState;
 use prefetch_index::prefetch_index;
+use std::collections::HashMap;
+use yamori_wire::Addr;
 
 /// A slot is `key << 32 | (index + 1)`; 0 marks an empty slot.
 #[derive(Debug, Clone, Default)]
@@ -85,6 +89,57 @@ impl Index4 {
         for s in old.into_iter().filter(|&s| s != 0) {
             self.place(s);
         }
+    }
+}
+
+/// Any address → record index: IPv4 in an [`Index4`], IPv6 (rare on a darknet) in a hash
+/// map. Shared by the source and victim tables.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AddrIndex {
+    v4: Index4,
+    v6: HashMap<u128, u32, FixedState>,
+}
+
+impl AddrIndex {
+    #[inline]
+    pub(crate) fn get(&self, a: Addr) -> Option<u32> {
+        match a {
+            Addr::V4(x) => self.v4.get(x),
+            Addr::V6(x) => self.v6.get(&x).copied(),
+        }
+    }
+
+    /// Record index of an IPv4 address (`None` for IPv6): the step of a prefetched batch that
+    /// loads the slot [`AddrIndex::prefetch4`] asked for.
+    #[inline]
+    pub(crate) fn get4(&self, a: Addr) -> Option<u32> {
+        match a {
+            Addr::V4(x) => self.v4.get(x),
+            Addr::V6(_) => None,
+        }
+    }
+
+    /// Prefetches the index slot of an IPv4 address (nothing for IPv6).
+    #[inline]
+    pub(crate) fn prefetch4(&self, a: Addr) {
+        if let Addr::V4(x) = a {
+            self.v4.prefetch(x);
+        }
+    }
+
+    /// Inserts an address that is not present.
+    pub(crate) fn insert(&mut self, a: Addr, index: u32) {
+        match a {
+            Addr::V4(x) => self.v4.insert(x, index),
+            Addr::V6(x) => {
+                self.v6.insert(x, index);
+            }
+        }
+    }
+
+    /// IPv6 addresses held.
+    pub(crate) fn len6(&self) -> usize {
+        self.v6.len()
     }
 }
 

@@ -27,15 +27,13 @@
 //! window folded inside one slice lies strictly between that slice's first and last windows,
 //! where no other slice has packets.
 
-use crate::index::Index4;
+use crate::index::AddrIndex;
 pub(crate) use crate::record::{RecMut, SrcExt, SrcRec};
 use crate::winsets::SPILLED;
 pub(crate) use crate::winsets::{
     Caps, Win, WinSets, HORIZONTAL_MAX_PORTS, SCAN_BLOCK, SCAN_HORIZONTAL, SCAN_VERTICAL,
 };
-use foldhash::fast::FixedState;
 use prefetch_index::prefetch_index;
-use std::collections::HashMap;
 use yamori_wire::Addr;
 
 /// What one non-erratic darknet packet contributes to its source.
@@ -51,11 +49,10 @@ pub(crate) struct SourceHit {
     pub fp: u8,
 }
 
-/// Sources: IPv4 in a hand-written index, IPv6 in a hash map, over one record arena.
+/// Sources: an [`AddrIndex`] over one record arena.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SourceTable {
-    idx4: Index4,
-    idx6: HashMap<u128, u32, FixedState>,
+    idx: AddrIndex,
     pub recs: Vec<SrcRec>,
     /// Per record: the IPv4 address, or for IPv6 sources an index into `addrs6` (see
     /// `SrcRec::v6`); 4 bytes instead of a 32-byte `Addr` per source.
@@ -89,7 +86,7 @@ impl SourceTable {
     }
 
     pub(crate) fn state_bytes(&self) -> u64 {
-        let n6 = self.idx6.len() as u64;
+        let n6 = self.idx.len6() as u64;
         let n4 = self.recs.len() as u64 - n6;
         n4 * Self::bytes_per_source(false)
             + n6 * Self::bytes_per_source(true)
@@ -137,18 +134,13 @@ impl SourceTable {
     /// index slots of a whole batch are loaded before any record is).
     #[inline]
     pub(crate) fn find4(&self, src: Addr) -> Option<u32> {
-        match src {
-            Addr::V4(x) => self.idx4.get(x),
-            Addr::V6(_) => None,
-        }
+        self.idx.get4(src)
     }
 
     /// Prefetches the index slot of an IPv4 source (step before [`SourceTable::find4`]).
     #[inline]
     pub(crate) fn prefetch4(&self, src: Addr) {
-        if let Addr::V4(x) = src {
-            self.idx4.prefetch(x);
-        }
+        self.idx.prefetch4(src);
     }
 
     /// Prefetches record `i` (second step of the batching).
@@ -201,23 +193,10 @@ impl SourceTable {
         }
     }
 
-    #[inline]
-    fn lookup(&self, a: Addr) -> Option<u32> {
-        match a {
-            Addr::V4(x) => self.idx4.get(x),
-            Addr::V6(x) => self.idx6.get(&x).copied(),
-        }
-    }
-
     fn insert(&mut self, a: Addr, mut rec: SrcRec) -> u32 {
         let i = self.recs.len() as u32;
         rec.v6 = matches!(a, Addr::V6(_));
-        match a {
-            Addr::V4(x) => self.idx4.insert(x, i),
-            Addr::V6(x) => {
-                self.idx6.insert(x, i);
-            }
-        }
+        self.idx.insert(a, i);
         self.recs.push(rec);
         match a {
             Addr::V4(x) => self.addrs.push(x),
@@ -240,7 +219,7 @@ impl SourceTable {
         caps: &Caps,
         admit: bool,
     ) -> bool {
-        let i = match known.or_else(|| self.lookup(src)) {
+        let i = match known.or_else(|| self.idx.get(src)) {
             Some(i) => i,
             None if admit => self.insert(src, SrcRec::new(h.secs, h.win, h.ttl)),
             None => return false,
@@ -352,7 +331,7 @@ impl SourceTable {
                 e => std::mem::take(&mut other.exts[e as usize - 1]),
             };
             let o = &other.recs[j];
-            let i = match self.lookup(a) {
+            let i = match self.idx.get(a) {
                 Some(i) => i,
                 None => {
                     // Same times, TTLs and window; the additive fields are added below.

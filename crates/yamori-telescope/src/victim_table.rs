@@ -1,16 +1,14 @@
 //! [`VictimTable`]: victims by address, and the batch of backscatter packets waiting for them.
 //!
-//! An arena of [`Victim`] records behind the IPv4 index the source table uses (IPv6 in a
-//! hash map). A `HashMap<Addr, Victim>` was 5 % of a large capture's profile: a darknet sees
+//! An arena of [`Victim`] records behind the address index the source table uses
+//! ([`AddrIndex`]). A `HashMap<Addr, Victim>` was 5 % of a large capture's profile: a darknet sees
 //! hundreds of thousands of one-packet "victims" (stray RST and SYN/ACK), each lookup missed
 //! cache, and growing the map moved whole records. Updates are batched like the sources'
 //! (see `Analyzer::flush_hits`): index slots, then records, are prefetched for a whole batch.
 
-use crate::index::Index4;
+use crate::index::AddrIndex;
 use crate::victims::{Victim, VICTIM_BYTES, VICTIM_DST_CAP, VICTIM_PORT_CAP};
-use foldhash::fast::FixedState;
 use prefetch_index::prefetch_index;
-use std::collections::HashMap;
 use yamori_wire::Addr;
 
 /// One backscatter packet on its way to its victim's record.
@@ -29,8 +27,7 @@ const BATCH: usize = 64;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct VictimTable {
-    idx4: Index4,
-    idx6: HashMap<u128, u32, FixedState>,
+    idx: AddrIndex,
     addrs: Vec<Addr>,
     recs: Vec<Victim>,
     /// Heap bytes of the records' growable parts (estimate).
@@ -43,21 +40,9 @@ impl VictimTable {
         self.recs.len() as u64 * VICTIM_BYTES + self.heap.max(0) as u64
     }
 
-    fn lookup(&self, a: Addr) -> Option<u32> {
-        match a {
-            Addr::V4(x) => self.idx4.get(x),
-            Addr::V6(x) => self.idx6.get(&x).copied(),
-        }
-    }
-
     fn insert(&mut self, a: Addr, v: Victim) -> u32 {
         let i = self.recs.len() as u32;
-        match a {
-            Addr::V4(x) => self.idx4.insert(x, i),
-            Addr::V6(x) => {
-                self.idx6.insert(x, i);
-            }
-        }
+        self.idx.insert(a, i);
         self.recs.push(v);
         self.addrs.push(a);
         i
@@ -73,23 +58,19 @@ impl VictimTable {
 
     fn apply_batch(&mut self, hits: &[VictimHit], admit: &impl Fn(u64) -> bool) -> u64 {
         for h in hits {
-            if let Addr::V4(x) = h.victim {
-                self.idx4.prefetch(x);
-            }
+            self.idx.prefetch4(h.victim);
         }
         let mut found = [None; BATCH];
         for (f, h) in found.iter_mut().zip(hits) {
-            if let Addr::V4(x) = h.victim {
-                *f = self.idx4.get(x);
-                if let Some(i) = *f {
-                    prefetch_index(&self.recs, i as usize);
-                }
+            *f = self.idx.get4(h.victim);
+            if let Some(i) = *f {
+                prefetch_index(&self.recs, i as usize);
             }
         }
         let mut dropped = 0;
         for (k, h) in hits.iter().enumerate() {
             let known = found.get(k).copied().flatten();
-            let i = match known.or_else(|| self.lookup(h.victim)) {
+            let i = match known.or_else(|| self.idx.get(h.victim)) {
                 Some(i) => i,
                 None if admit(self.state_bytes()) => self.insert(h.victim, Victim::default()),
                 None => {
@@ -112,7 +93,7 @@ impl VictimTable {
     /// Adds `other`'s victims (records of the same address are merged).
     pub(crate) fn merge(&mut self, other: VictimTable) {
         for (a, v) in other.addrs.into_iter().zip(other.recs) {
-            let i = match self.lookup(a) {
+            let i = match self.idx.get(a) {
                 Some(i) => i,
                 None => self.insert(a, Victim::default()),
             };
