@@ -50,9 +50,6 @@ pub struct Analyzer {
     /// Whether a waiting update is for a window already folded (then they are applied in
     /// arrival order, see `flush_hits`).
     hits_late: bool,
-    /// Updates buffered before `flush_hits`: `HIT_BATCH` while the sources' state fits the
-    /// caches, `HIT_CHUNK` once it does not (see `GROUP_MIN_SOURCES`).
-    flush_at: usize,
     /// Scratch for the regrouped updates.
     grouped: Vec<(Addr, SourceHit)>,
     /// Backscatter packets waiting to be applied to their victims, batched likewise.
@@ -139,7 +136,6 @@ impl Analyzer {
             since_pass: 0,
             last_window: (u64::MAX, 0),
             hits: Vec::with_capacity(HIT_BATCH),
-            flush_at: HIT_BATCH,
             hits_late: false,
             grouped: Vec::new(),
             vhits: Vec::with_capacity(HIT_BATCH),
@@ -242,7 +238,14 @@ impl Analyzer {
         };
         self.hits_late |= win < self.sources.evicted_below;
         self.hits.push((pkt.src, hit));
-        if self.hits.len() >= self.flush_at {
+        // `HIT_BATCH` while the sources' state fits the caches, `HIT_CHUNK` once it does not
+        // (the source count only changes in `flush_hits`).
+        let limit = if self.sources.len() >= GROUP_MIN_SOURCES {
+            HIT_CHUNK
+        } else {
+            HIT_BATCH
+        };
+        if self.hits.len() >= limit {
             self.flush_hits();
         }
     }
@@ -289,9 +292,6 @@ impl Analyzer {
         }
         for batch in hits.chunks(HIT_BATCH) {
             self.apply_batch(batch);
-        }
-        if self.sources.len() >= GROUP_MIN_SOURCES {
-            self.flush_at = HIT_CHUNK;
         }
         hits.clear();
         self.hits = hits;
