@@ -377,3 +377,44 @@ fn input_digest_is_computed_when_stored_or_asked_for() {
     let stored = analyze(&data, DARKNET, &[&pcap], &[], 0);
     assert_eq!(digest_of(&stored), want, "storing needs the digest");
 }
+
+/// The large benchmark's reference design (`bench plain-map`) sees the same darknet packets
+/// as the analysis, and at least its sources (it also keeps the spoofed/erratic ones the
+/// analysis does not track).
+#[test]
+fn plain_map_reference_counts_the_same_darknet_packets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pcap, _) = gen(dir.path(), DARKNET, 10, 13, "p.pcap");
+    let report = analyze(
+        &dir.path().join("data"),
+        DARKNET,
+        &[&pcap],
+        &["--no-store"],
+        0,
+    );
+    let totals = &report["totals"];
+    let parse = |no_sets: bool| -> Vec<u64> {
+        let mut cmd = yamori();
+        cmd.args(["--quiet", "bench", "plain-map", "--darknet", DARKNET]);
+        if no_sets {
+            cmd.arg("--no-sets");
+        }
+        let out = run_ok(cmd.arg(&pcap), 0);
+        let line = String::from_utf8(out.stdout).unwrap();
+        // "N sources, M reaching 100 destinations, P darknet packets, S skipped"
+        let nums: Vec<u64> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(nums.len(), 5, "{line}");
+        vec![nums[0], nums[1], nums[3], nums[4]]
+    };
+    let (full, lean) = (parse(false), parse(true));
+    let darknet = totals["darknet_packets"].as_u64().unwrap();
+    let all = totals["packets"].as_u64().unwrap();
+    assert_eq!(full[2], darknet);
+    assert_eq!(full[3], all - darknet);
+    assert!(full[0] >= totals["distinct_sources"].as_u64().unwrap());
+    assert_eq!((lean[0], lean[1], lean[2]), (full[0], 0, full[2]));
+}

@@ -5,6 +5,7 @@
 //! medians and ratios only, because these machines are noisy.
 
 mod dashboard;
+mod plain_map;
 mod telescope;
 
 use std::path::{Path, PathBuf};
@@ -31,12 +32,17 @@ pub enum What {
     Telescope(telescope::Args),
     /// Dashboard API latency over a big store (SQLite and PostgreSQL), and demo start-up.
     Dashboard(dashboard::Args),
+    /// The large telescope scenario's reference design (a plain `HashMap` of per-source
+    /// structs), timed by `bench telescope`.
+    #[command(hide = true)]
+    PlainMap(plain_map::Args),
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     match a.what {
         What::Telescope(t) => telescope::run(g, t),
         What::Dashboard(d) => dashboard::run(g, d),
+        What::PlainMap(p) => plain_map::run(p),
     }
 }
 

@@ -10,7 +10,8 @@ use super::{median, time_command, warm_cache, which, Sample};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Which scenarios: `small` (5 M packets, 5,000 sources, vs tcpdump and tshark),
-    /// `large` (20 M packets, 2 M sources, Yamori alone), or `all`.
+    /// `large` (20 M packets, 2 M sources, vs a plain `HashMap` of per-source structs, with
+    /// counters only and with exact sets), or `all`.
     #[arg(long, default_value = "all")]
     pub scenario: String,
     /// Timed runs per tool (medians reported). tshark runs once: it is ~100× slower.
@@ -46,7 +47,8 @@ struct ScenarioResult {
     sources: u64,
     file_bytes: u64,
     tools: Vec<ToolResult>,
-    /// yamori (all cores) wall time / anchor wall time; < 1 means Yamori is faster.
+    /// Yamori's wall time / the anchor's (small: the faster of 1 and 2 threads; large: one
+    /// thread, as its goal is per core); < 1 means Yamori is faster.
     ratios: Vec<(String, f64)>,
 }
 
@@ -116,11 +118,20 @@ fn yamori_args(file: &Path, threads: usize) -> Vec<String> {
     ]
 }
 
+/// The anchors a scenario is measured against.
+#[derive(Clone, Copy, PartialEq)]
+enum Anchors {
+    /// tcpdump (filter only) and tshark (protocol hierarchy).
+    Tools,
+    /// The reference design of `bench plain-map`.
+    PlainMap,
+}
+
 fn scenario(
     name: &str,
     packets: u64,
     sources: u64,
-    anchors: bool,
+    anchors: Anchors,
     a: &Args,
 ) -> anyhow::Result<ScenarioResult> {
     let file = capture(&a.dir, packets, sources)?;
@@ -143,7 +154,29 @@ fn scenario(
         packets,
     )?);
     let mut ratios = Vec::new();
-    if anchors {
+    if anchors == Anchors::PlainMap {
+        // Counters only (the leanest plain design), then with exact sets (what the analysis
+        // keeps per source); the latter is ~5x slower and runs once, like tshark.
+        for (tool, extra, runs) in [
+            ("plain map, counters", Some("--no-sets"), a.runs),
+            ("plain map, sets", None, 1),
+        ] {
+            let mut args: Vec<String> = vec!["--quiet".into(), "bench".into(), "plain-map".into()];
+            args.extend(extra.map(String::from));
+            args.extend([
+                "--darknet".into(),
+                DARKNET.into(),
+                file.display().to_string(),
+            ]);
+            let plain = measure(tool, &me, args, runs, packets)?;
+            ratios.push((
+                format!("yamori (1 thread) / {tool}"),
+                tools[0].median_wall_secs / plain.median_wall_secs,
+            ));
+            tools.push(plain);
+        }
+    }
+    if anchors == Anchors::Tools {
         if let Some(tcpdump) = which("tcpdump") {
             let args = vec![
                 "-n".into(),
@@ -194,7 +227,7 @@ pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             "small: 5M packets, 5k sources",
             5_000_000,
             5_000,
-            true,
+            Anchors::Tools,
             &a,
         )?);
     }
@@ -203,7 +236,7 @@ pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             "large: 20M packets, 2M sources",
             20_000_000,
             2_000_000,
-            false,
+            Anchors::PlainMap,
             &a,
         )?);
     }
