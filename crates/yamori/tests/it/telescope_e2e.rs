@@ -400,21 +400,26 @@ fn plain_map_reference_counts_the_same_darknet_packets() {
             cmd.arg("--no-sets");
         }
         let out = run_ok(cmd.arg(&pcap), 0);
-        let line = String::from_utf8(out.stdout).unwrap();
+        let line = String::from_utf8(out.stdout).expect("utf-8 output");
         // "N sources, M reaching 100 destinations, P darknet packets, S skipped"
         let nums: Vec<u64> = line
             .split(|c: char| !c.is_ascii_digit())
             .filter(|s| !s.is_empty())
-            .map(|s| s.parse().unwrap())
+            .map(|s| s.parse().expect("a number"))
             .collect();
         assert_eq!(nums.len(), 5, "{line}");
         vec![nums[0], nums[1], nums[3], nums[4]]
     };
     let (full, lean) = (parse(false), parse(true));
-    let darknet = totals["darknet_packets"].as_u64().unwrap();
-    let all = totals["packets"].as_u64().unwrap();
+    let darknet = totals["darknet_packets"].as_u64().expect("darknet_packets");
+    let all = totals["packets"].as_u64().expect("packets");
     assert_eq!(full[2], darknet);
     assert_eq!(full[3], all - darknet);
-    assert!(full[0] >= totals["distinct_sources"].as_u64().unwrap());
+    assert!(
+        full[0]
+            >= totals["distinct_sources"]
+                .as_u64()
+                .expect("distinct_sources")
+    );
     assert_eq!((lean[0], lean[1], lean[2]), (full[0], 0, full[2]));
 }
