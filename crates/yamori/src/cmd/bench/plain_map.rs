@@ -9,6 +9,7 @@
 //! distinct destinations and per-port counts. So its speed is an upper bound for the design.
 //! Hidden from `--help`: it exists to be timed by `yamori bench telescope`.
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,14 +48,6 @@ struct Sets {
     ports: HashMap<u16, u64>,
 }
 
-fn in_net(net: &IpNet, a: Addr) -> bool {
-    match (net, a) {
-        (IpNet::V4(n), Addr::V4(x)) => n.contains(&std::net::Ipv4Addr::from(x)),
-        (IpNet::V6(n), Addr::V6(x)) => n.contains(&std::net::Ipv6Addr::from(x)),
-        _ => false,
-    }
-}
-
 /// Reads the capture and calls `update` for every darknet packet; returns the packets
 /// skipped (undecodable or outside the darknet).
 fn for_each_darknet_packet(a: &Args, mut update: impl FnMut(&Packet, u32)) -> anyhow::Result<u64> {
@@ -62,7 +55,7 @@ fn for_each_darknet_packet(a: &Args, mut update: impl FnMut(&Packet, u32)) -> an
     let mut skipped = 0u64;
     while let Some(r) = reader.next_record().context("reading the capture")? {
         match yamori_wire::decode(r.link, r.ts_ns, r.data) {
-            Ok(p) if in_net(&a.darknet, p.dst) => update(&p, r.orig_len),
+            Ok(p) if a.darknet.contains(&IpAddr::from(p.dst)) => update(&p, r.orig_len),
             _ => skipped += 1,
         }
     }
