@@ -4,7 +4,7 @@
 //! Written in the same transaction as the analysis it comes from (and deleted with it by
 //! `ON DELETE CASCADE`), so the index is never out of step with the stored reports.
 //!
-//! Tables (both backends; DDL in [`SQLITE_MIGRATIONS`] / [`PG_MIGRATIONS`]):
+//! Tables (DDL in [`MIGRATIONS`]):
 //! - `tel_analyses`: per analysis, its time span and totals;
 //! - `tel_minutes`: per analysis and minute, packets by category (exact series);
 //! - `tel_facets`: per analysis, packets and sources per country / ASN / port / tool;
@@ -12,78 +12,45 @@
 //!   the API filters and sorts on and the report's JSON of the source for the detail page;
 //! - `tel_attacks`: backscatter attacks.
 //!
-//! Queries are written once here; a backend only runs SQL ([`DashboardStore::dash_select`])
-//! and names its placeholder style.
+//! Written once for both engines over the private backend layer.
 
 mod query;
 mod rows;
 
-pub(crate) use query::Binder;
 pub use query::{AttackRow, Bounds, FacetSum, SeriesBucket, SourceFilter, SourceRow, Totals};
-pub use rows::{index_report, kind_of, IndexBatch};
+pub use rows::kind_of;
 
-use crate::taxii::Param;
-use crate::Result;
+pub use crate::db::Value;
+use crate::db::{Conn, Param};
+use crate::{Result, Store};
 
-/// A value read back from the database, whatever the backend.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Int(i64),
-    Real(f64),
-    Text(String),
-}
-
-impl Value {
-    pub fn int(&self) -> i64 {
-        match self {
-            Value::Int(i) => *i,
-            Value::Real(f) => *f as i64,
-            _ => 0,
-        }
-    }
-    pub fn real(&self) -> Option<f64> {
-        match self {
-            Value::Real(f) => Some(*f),
-            Value::Int(i) => Some(*i as f64),
-            _ => None,
-        }
-    }
-    pub fn text(&self) -> Option<String> {
-        match self {
-            Value::Text(s) => Some(s.clone()),
-            _ => None,
-        }
-    }
-}
-
-/// Migrations of the `dashboard` domain for SQLite; never edit a released entry.
-pub const SQLITE_MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
+/// Migrations of the `dashboard` domain; never edit a released entry.
+pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
         analysis_id TEXT PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
-        first_s INTEGER NOT NULL, last_s INTEGER NOT NULL,
-        packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
-        sources INTEGER NOT NULL, scanners INTEGER NOT NULL);
+        first_s {int} NOT NULL, last_s {int} NOT NULL,
+        packets {int} NOT NULL, bytes {int} NOT NULL,
+        sources {int} NOT NULL, scanners {int} NOT NULL);
      CREATE INDEX tel_analyses_span ON tel_analyses(last_s, first_s);
      CREATE TABLE tel_minutes (
         analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        minute INTEGER NOT NULL,
-        c0 INTEGER NOT NULL, c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, c3 INTEGER NOT NULL,
-        c4 INTEGER NOT NULL, c5 INTEGER NOT NULL, c6 INTEGER NOT NULL, c7 INTEGER NOT NULL,
-        c8 INTEGER NOT NULL, c9 INTEGER NOT NULL,
+        minute {int} NOT NULL,
+        c0 {int} NOT NULL, c1 {int} NOT NULL, c2 {int} NOT NULL, c3 {int} NOT NULL,
+        c4 {int} NOT NULL, c5 {int} NOT NULL, c6 {int} NOT NULL, c7 {int} NOT NULL,
+        c8 {int} NOT NULL, c9 {int} NOT NULL,
         PRIMARY KEY (analysis_id, minute));
      CREATE INDEX tel_minutes_minute ON tel_minutes(minute);
      CREATE TABLE tel_facets (
         analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
         facet TEXT NOT NULL, key TEXT NOT NULL,
-        packets INTEGER NOT NULL, sources INTEGER NOT NULL,
+        packets {int} NOT NULL, sources {int} NOT NULL,
         PRIMARY KEY (analysis_id, facet, key));
      CREATE TABLE tel_sources (
-        id INTEGER PRIMARY KEY,
+        id {serial},
         analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        address TEXT NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
-        first_s INTEGER NOT NULL, last_s INTEGER NOT NULL,
-        scanner INTEGER NOT NULL, tool TEXT NOT NULL, kind TEXT NOT NULL,
-        country TEXT, asn INTEGER, lat REAL, lon REAL, detail TEXT NOT NULL);
+        address TEXT NOT NULL, packets {int} NOT NULL, bytes {int} NOT NULL,
+        first_s {int} NOT NULL, last_s {int} NOT NULL,
+        scanner {int} NOT NULL, tool TEXT NOT NULL, kind TEXT NOT NULL,
+        country TEXT, asn {int}, lat {real}, lon {real}, detail TEXT NOT NULL);
      CREATE INDEX tel_sources_analysis ON tel_sources(analysis_id);
      CREATE INDEX tel_sources_packets ON tel_sources(packets DESC, id);
      CREATE INDEX tel_sources_located ON tel_sources(packets DESC, id) WHERE lat IS NOT NULL;
@@ -91,136 +58,102 @@ pub const SQLITE_MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
      CREATE INDEX tel_sources_scanner ON tel_sources(scanner, tool, packets DESC, id);
      CREATE INDEX tel_sources_address ON tel_sources(address);
      CREATE TABLE tel_attacks (
-        id INTEGER PRIMARY KEY,
+        id {serial},
         analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        victim TEXT NOT NULL, start_s INTEGER NOT NULL, end_s INTEGER NOT NULL,
-        packets INTEGER NOT NULL, detail TEXT NOT NULL);
+        victim TEXT NOT NULL, start_s {int} NOT NULL, end_s {int} NOT NULL,
+        packets {int} NOT NULL, detail TEXT NOT NULL);
      CREATE INDEX tel_attacks_analysis ON tel_attacks(analysis_id);
      CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);"];
 
-/// The same tables for PostgreSQL.
-pub const PG_MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
-        analysis_id TEXT PRIMARY KEY REFERENCES analyses(id) ON DELETE CASCADE,
-        first_s BIGINT NOT NULL, last_s BIGINT NOT NULL,
-        packets BIGINT NOT NULL, bytes BIGINT NOT NULL,
-        sources BIGINT NOT NULL, scanners BIGINT NOT NULL);
-     CREATE INDEX tel_analyses_span ON tel_analyses(last_s, first_s);
-     CREATE TABLE tel_minutes (
-        analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        minute BIGINT NOT NULL,
-        c0 BIGINT NOT NULL, c1 BIGINT NOT NULL, c2 BIGINT NOT NULL, c3 BIGINT NOT NULL,
-        c4 BIGINT NOT NULL, c5 BIGINT NOT NULL, c6 BIGINT NOT NULL, c7 BIGINT NOT NULL,
-        c8 BIGINT NOT NULL, c9 BIGINT NOT NULL,
-        PRIMARY KEY (analysis_id, minute));
-     CREATE INDEX tel_minutes_minute ON tel_minutes(minute);
-     CREATE TABLE tel_facets (
-        analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        facet TEXT NOT NULL, key TEXT NOT NULL,
-        packets BIGINT NOT NULL, sources BIGINT NOT NULL,
-        PRIMARY KEY (analysis_id, facet, key));
-     CREATE TABLE tel_sources (
-        id BIGSERIAL PRIMARY KEY,
-        analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        address TEXT NOT NULL, packets BIGINT NOT NULL, bytes BIGINT NOT NULL,
-        first_s BIGINT NOT NULL, last_s BIGINT NOT NULL,
-        scanner BIGINT NOT NULL, tool TEXT NOT NULL, kind TEXT NOT NULL,
-        country TEXT, asn BIGINT, lat DOUBLE PRECISION, lon DOUBLE PRECISION,
-        detail TEXT NOT NULL);
-     CREATE INDEX tel_sources_analysis ON tel_sources(analysis_id);
-     CREATE INDEX tel_sources_packets ON tel_sources(packets DESC, id);
-     CREATE INDEX tel_sources_located ON tel_sources(packets DESC, id) WHERE lat IS NOT NULL;
-     CREATE INDEX tel_sources_country ON tel_sources(country, packets DESC, id);
-     CREATE INDEX tel_sources_scanner ON tel_sources(scanner, tool, packets DESC, id);
-     CREATE INDEX tel_sources_address ON tel_sources(address);
-     CREATE TABLE tel_attacks (
-        id BIGSERIAL PRIMARY KEY,
-        analysis_id TEXT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
-        victim TEXT NOT NULL, start_s BIGINT NOT NULL, end_s BIGINT NOT NULL,
-        packets BIGINT NOT NULL, detail TEXT NOT NULL);
-     CREATE INDEX tel_attacks_analysis ON tel_attacks(analysis_id);
-     CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);"];
 
-/// Read access to the dashboard's tables. Backends implement the two primitives; every
-/// query is a provided method, the same SQL on both (conformance-tested).
-pub trait DashboardStore {
-    /// Run a SELECT and return its rows as [`Value`]s, in column order.
-    fn dash_select(&self, sql: &str, params: &[Param]) -> Result<Vec<Vec<Value>>>;
-    /// Placeholder number `n` (1-based): `?n` for SQLite, `$n` for PostgreSQL.
-    fn dash_placeholder(&self, n: usize) -> String;
 
+/// Read access to the dashboard's tables.
+impl Store {
     /// First stored minute and end of the last one, or `None` with no data.
-    fn dash_bounds(&self) -> Result<Option<Bounds>> {
-        query::bounds(self)
+    pub fn dash_bounds(&self) -> Result<Option<Bounds>> {
+        self.db.read(|c| query::bounds(c))
     }
     /// Packets per bucket and category in [from, to).
-    fn dash_series(&self, from: i64, to: i64, bucket: i64) -> Result<Vec<SeriesBucket>> {
-        query::series(self, from, to, bucket)
+    pub fn dash_series(&self, from: i64, to: i64, bucket: i64) -> Result<Vec<SeriesBucket>> {
+        self.db.read(|c| query::series(c, from, to, bucket))
     }
     /// Totals of the analyses overlapping [from, to).
-    fn dash_totals(&self, from: i64, to: i64) -> Result<Totals> {
-        query::totals(self, from, to)
+    pub fn dash_totals(&self, from: i64, to: i64) -> Result<Totals> {
+        self.db.read(|c| query::totals(c, from, to))
     }
     /// Sums of one facet (`country`, `asn`, `tcp_port`, `udp_port`, `tool`) over the
     /// analyses overlapping [from, to), most packets first.
-    fn dash_facet(&self, facet: &str, from: i64, to: i64, limit: u32) -> Result<Vec<FacetSum>> {
-        query::facet(self, facet, from, to, limit)
+    pub fn dash_facet(&self, facet: &str, from: i64, to: i64, limit: u32) -> Result<Vec<FacetSum>> {
+        self.db.read(|c| query::facet(c, facet, from, to, limit))
     }
     /// Sources active in the range, most packets first, after the keyset `after`
     /// (`(packets, id)` of the last row of the previous page).
-    fn dash_sources(
+    pub fn dash_sources(
         &self,
         f: &SourceFilter,
         after: Option<(i64, i64)>,
         limit: u32,
     ) -> Result<Vec<SourceRow>> {
-        query::sources(self, f, after, limit)
+        self.db.read(|c| query::sources(c, f, after, limit))
     }
     /// Every stored row of one address, oldest analysis first.
-    fn dash_source(&self, address: &str) -> Result<Vec<SourceRow>> {
-        query::source(self, address)
+    pub fn dash_source(&self, address: &str) -> Result<Vec<SourceRow>> {
+        self.db.read(|c| query::source(c, address))
     }
     /// Attacks overlapping the range, newest first after the keyset `(start_s, id)`.
-    fn dash_attacks(
+    pub fn dash_attacks(
         &self,
         from: i64,
         to: i64,
         after: Option<(i64, i64)>,
         limit: u32,
     ) -> Result<Vec<AttackRow>> {
-        query::attacks(self, from, to, after, limit)
+        self.db.read(|c| query::attacks(c, from, to, after, limit))
     }
     /// The biggest attacks overlapping the range.
-    fn dash_top_attacks(&self, from: i64, to: i64, limit: u32) -> Result<Vec<AttackRow>> {
-        query::top_attacks(self, from, to, limit)
+    pub fn dash_top_attacks(&self, from: i64, to: i64, limit: u32) -> Result<Vec<AttackRow>> {
+        self.db.read(|c| query::top_attacks(c, from, to, limit))
     }
     /// Newest-version bodies of objects of `kind` in `collections` whose JSON contains
     /// `needle` (e.g. `'192.0.2.1'` for indicators of that address, or an indicator id for
     /// its sightings), newest first. A scan of that kind's rows: fine for a detail page,
     /// not for lists.
-    fn dash_objects_mentioning(
+    pub fn dash_objects_mentioning(
         &self,
         collections: &[String],
         kind: &str,
         needle: &str,
         limit: u32,
     ) -> Result<Vec<String>> {
-        query::objects_mentioning(self, collections, kind, needle, limit)
+        self.db.read(|c| query::objects_mentioning(c, collections, kind, needle, limit))
     }
     /// Newest objects of `kind` in `collections` (bodies), newest first.
-    fn dash_recent_objects(
+    pub fn dash_recent_objects(
         &self,
         collections: &[String],
         kind: &str,
         limit: u32,
     ) -> Result<Vec<(String, String)>> {
-        query::recent_objects(self, collections, kind, limit)
-    }
-    /// Key/value state whose key starts with `prefix` (e.g. `sync.` for sync positions).
-    fn dash_kv_prefixed(&self, prefix: &str) -> Result<Vec<(String, String)>> {
-        query::kv_prefixed(self, prefix)
+        self.db.read(|c| query::recent_objects(c, collections, kind, limit))
     }
     /// Number of attacks overlapping the range.
-    fn dash_attack_count(&self, from: i64, to: i64) -> Result<u64> {
-        query::attack_count(self, from, to)
+    pub fn dash_attack_count(&self, from: i64, to: i64) -> Result<u64> {
+        self.db.read(|c| query::attack_count(c, from, to))
     }
+}
+
+/// Write the dashboard index of one analysis (inside the caller's transaction); returns how
+/// many rows it wrote.
+pub(crate) fn index_analysis(c: &mut dyn Conn, id: &str, report_json: &str) -> Result<usize> {
+    let batch = rows::index_report(id, report_json)?;
+    // Table by table, each statement prepared once; rows keep their order within a table.
+    let mut per_table: Vec<Vec<Vec<Param>>> = vec![Vec::new(); batch.sqls.len()];
+    let n = batch.rows.len();
+    for (table, params) in batch.rows {
+        per_table[table].push(params);
+    }
+    for (sql, rows) in batch.sqls.iter().zip(&per_table) {
+        c.execute_each("index analysis", sql, rows)?;
+    }
+    Ok(n)
 }

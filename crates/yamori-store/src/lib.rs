@@ -1,32 +1,29 @@
-//! Storage for Yamori. One [`Store`] trait, two backends:
-//! [`sqlite::SqliteStore`] (a single WAL-mode file in the data directory; the default) and
-//! PostgreSQL (for many sensors and hubs). Both must pass the conformance suite in `tests/`.
+//! Storage for Yamori: one [`Store`], on the embedded SQLite file (the default: one WAL-mode
+//! file in the data directory) or on PostgreSQL (for many sensors and hubs). Every area is
+//! written once over a private backend layer (`db`), so both engines run the same statements
+//! and pass the same conformance suite (`tests/it/`).
 //!
-//! The store keeps documents (analysis reports, STIX objects) as the bytes it was given and
-//! indexes the few fields that queries need. It knows nothing of pcap or HTTP.
+//! The store keeps documents (analysis reports, survey results, STIX objects) as the bytes it
+//! was given and indexes the few fields that queries need. It knows nothing of pcap or HTTP.
 //!
-//! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `survey`, …) in the
-//! table `yamori_migrations(domain, version)`, so features can add tables independently.
+//! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `dashboard`, `survey`,
+//! `vulndb`, `sessions`) in the table `yamori_migrations(domain, version)`, so features can
+//! add tables independently; a released step is never edited.
 
 pub mod accounts;
 pub mod analysis;
 pub mod dashboard;
-pub mod pg;
-mod pg_accounts;
-mod pg_taxii;
-pub mod sqlite;
-mod sqlite_accounts;
-mod sqlite_taxii;
+mod db;
+mod open;
+pub mod sessions;
 pub mod survey;
 pub mod taxii;
 pub mod vulndb;
 
-pub use accounts::AccountStore;
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};
-pub use dashboard::DashboardStore;
-pub use sqlite::SqliteStore;
-pub use survey::SurveyStore;
-pub use taxii::TaxiiStore;
+pub use db::pg_execute_admin;
+pub use db::{Engine, Param, Value};
+pub use open::Database;
 
 /// A storage error, naming the operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +53,18 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Everything Yamori persists. Backends are synchronous; async callers (the hub) call them
-/// from `spawn_blocking` so no lock or connection is held across an `.await`.
-pub trait Store: TaxiiStore + AccountStore + DashboardStore + SurveyStore + Send + Sync {
-    /// Store one analysis; idempotent by the set of input file digests (see [`analysis`]).
-    fn put_analysis(&self, a: &NewAnalysis) -> Result<PutOutcome>;
-    fn get_analysis(&self, id: &str) -> Result<Option<StoredAnalysis>>;
-    /// Newest first.
-    fn list_analyses(&self) -> Result<Vec<AnalysisMeta>>;
+/// Everything Yamori persists, on either engine. Synchronous: async callers (the hub) call
+/// it from `spawn_blocking`, so no lock or connection is held across an `.await`.
+pub struct Store {
+    db: db::Db,
+    /// Objects stored since this process last refreshed PostgreSQL's planner statistics
+    /// (see [`taxii::ANALYZE_EVERY`]).
+    added_since_analyze: std::sync::atomic::AtomicU64,
+}
+
+impl Store {
+    /// Which engine this store runs on.
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
 }

@@ -6,9 +6,7 @@
 //! `survey_services` row with the columns the dashboard filters and sorts on, written in the
 //! same transaction as the run (and deleted with it by `ON DELETE CASCADE`).
 //!
-//! Like the dashboard's read model, every statement is written once here and run through
-//! the backend primitives [`DashboardStore::dash_select`] / [`DashboardStore::dash_placeholder`]
-//! and [`SurveyStore::survey_write`] (one transaction), so both backends run the same SQL.
+//! Like the dashboard's read model, every statement is written once, for both engines.
 //!
 //! Several runs may cover the same device: lists and counts use each endpoint's (address,
 //! transport, port) newest observation only, by the run's `finished` time.
@@ -19,60 +17,36 @@ mod query;
 pub use doc::{parse_survey, SurveyDoc};
 pub use query::{SurveyDevice, SurveySummary, SurveyVuln};
 
-use crate::dashboard::DashboardStore;
-use crate::taxii::Param;
-use crate::Result;
+use crate::db::Param;
+use crate::{Result, Store};
 
-/// Migrations of the `survey` domain for SQLite; never edit a released entry.
-pub const SQLITE_MIGRATIONS: &[&str] = &["CREATE TABLE survey_runs (
+/// Migrations of the `survey` domain; never edit a released entry.
+pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE survey_runs (
         id TEXT PRIMARY KEY,
         stored_at TEXT NOT NULL,
-        started TEXT NOT NULL, finished TEXT NOT NULL, finished_s INTEGER NOT NULL,
-        targets INTEGER NOT NULL, hosts INTEGER NOT NULL,
+        started TEXT NOT NULL, finished TEXT NOT NULL, finished_s {int} NOT NULL,
+        targets {int} NOT NULL, hosts {int} NOT NULL,
         document TEXT NOT NULL);
      CREATE INDEX survey_runs_finished ON survey_runs(finished_s);
      CREATE TABLE survey_services (
-        id INTEGER PRIMARY KEY,
+        id {serial},
         run_id TEXT NOT NULL REFERENCES survey_runs(id) ON DELETE CASCADE,
-        ordinal INTEGER NOT NULL, finished_s INTEGER NOT NULL,
+        ordinal {int} NOT NULL, finished_s {int} NOT NULL,
         address TEXT NOT NULL, addr_key TEXT NOT NULL,
-        port INTEGER NOT NULL, transport TEXT NOT NULL, protocol TEXT NOT NULL,
+        port {int} NOT NULL, transport TEXT NOT NULL, protocol TEXT NOT NULL,
         device_type TEXT, vendor TEXT, product TEXT, version TEXT,
-        weak_credentials INTEGER NOT NULL, vulnerabilities TEXT NOT NULL,
-        vulns INTEGER NOT NULL, kev INTEGER NOT NULL, max_cvss REAL,
-        sort_key INTEGER NOT NULL,
+        weak_credentials {int} NOT NULL, vulnerabilities TEXT NOT NULL,
+        vulns {int} NOT NULL, kev {int} NOT NULL, max_cvss {real},
+        sort_key {int} NOT NULL,
         UNIQUE (run_id, ordinal));
      CREATE INDEX survey_services_order ON survey_services(sort_key DESC, addr_key, port, id);
      CREATE INDEX survey_services_endpoint
         ON survey_services(addr_key, transport, port, finished_s);"];
 
-/// The same tables for PostgreSQL.
-pub const PG_MIGRATIONS: &[&str] = &["CREATE TABLE survey_runs (
-        id TEXT PRIMARY KEY,
-        stored_at TEXT NOT NULL,
-        started TEXT NOT NULL, finished TEXT NOT NULL, finished_s BIGINT NOT NULL,
-        targets BIGINT NOT NULL, hosts BIGINT NOT NULL,
-        document TEXT NOT NULL);
-     CREATE INDEX survey_runs_finished ON survey_runs(finished_s);
-     CREATE TABLE survey_services (
-        id BIGSERIAL PRIMARY KEY,
-        run_id TEXT NOT NULL REFERENCES survey_runs(id) ON DELETE CASCADE,
-        ordinal BIGINT NOT NULL, finished_s BIGINT NOT NULL,
-        address TEXT NOT NULL, addr_key TEXT NOT NULL,
-        port BIGINT NOT NULL, transport TEXT NOT NULL, protocol TEXT NOT NULL,
-        device_type TEXT, vendor TEXT, product TEXT, version TEXT,
-        weak_credentials BIGINT NOT NULL, vulnerabilities TEXT NOT NULL,
-        vulns BIGINT NOT NULL, kev BIGINT NOT NULL, max_cvss DOUBLE PRECISION,
-        sort_key BIGINT NOT NULL,
-        UNIQUE (run_id, ordinal));
-     CREATE INDEX survey_services_order ON survey_services(sort_key DESC, addr_key, port, id);
-     CREATE INDEX survey_services_endpoint
-        ON survey_services(addr_key, transport, port, finished_s);"];
+/// One statement and its parameters.
+type Statement = (String, Vec<Param>);
 
-/// One statement and its parameters, placeholders already rendered for the backend.
-pub type Statement = (String, Vec<Param>);
-
-/// What [`SurveyStore::put_survey`] did.
+/// What [`Store::put_survey`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurveyPut {
     /// SHA-256 (hex) of the document's bytes.
@@ -83,29 +57,25 @@ pub struct SurveyPut {
     pub services: usize,
 }
 
-/// Survey runs and their per-service index. Backends implement [`Self::survey_write`]; the
-/// rest is written once on top of it and of [`DashboardStore`]'s SELECT primitive.
-pub trait SurveyStore: DashboardStore {
-    /// Run `statements` in order in one transaction (all or nothing).
-    fn survey_write(&self, statements: &[Statement]) -> Result<()>;
-
+/// Survey runs and their per-service index.
+impl Store {
     /// Store one survey result (JSON text of schema `yamori.survey.result/1`) as given and
     /// index its services; idempotent by the SHA-256 of `json`.
-    fn put_survey(&self, json: &str) -> Result<SurveyPut> {
-        query::put(self, json)
+    pub fn put_survey(&self, json: &str) -> Result<SurveyPut> {
+        self.db.write(|c| query::put(c, json))
     }
     /// Newest observation of every surveyed service: KEV first, then highest CVSS, then
     /// address and port; after the keyset `after` = `(sort_key, id)` of the previous page's
     /// last row.
-    fn survey_devices(&self, after: Option<(i64, i64)>, limit: u32) -> Result<Vec<SurveyDevice>> {
-        query::devices(self, after, limit)
+    pub fn survey_devices(&self, after: Option<(i64, i64)>, limit: u32) -> Result<Vec<SurveyDevice>> {
+        self.db.read(|c| query::devices(c, after, limit))
     }
     /// Counts over the same rows as [`Self::survey_devices`], and over the stored runs.
-    fn survey_summary(&self) -> Result<SurveySummary> {
-        query::summary(self)
+    pub fn survey_summary(&self) -> Result<SurveySummary> {
+        self.db.read(query::summary)
     }
     /// The stored document of run `id`, byte for byte.
-    fn survey_document(&self, id: &str) -> Result<Option<String>> {
-        query::document(self, id)
+    pub fn survey_document(&self, id: &str) -> Result<Option<String>> {
+        self.db.read(|c| query::document(c, id))
     }
 }

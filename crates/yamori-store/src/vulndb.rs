@@ -1,4 +1,5 @@
-//! The `vulndb` domain: offline vulnerability data (NVD CVE records, CISA KEV, OSV).
+//! The `vulndb` domain: offline vulnerability data (NVD CVE records, CISA KEV, OSV), on
+//! either engine.
 //!
 //! The store keeps each record as the JSON document it was given (the normalised form the
 //! parser in `yamori-survey::vuln` writes) and indexes only what lookups need: the
@@ -8,22 +9,17 @@
 //! Every import replaces by primary key (CVE id, OSV id), so importing the same file twice
 //! leaves the same rows.
 
-use rusqlite::{params, Connection, OptionalExtension};
-
-use crate::{Result, SqliteStore, StoreError};
-
-fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |source| StoreError::Sqlite { op, source }
-}
+use crate::db::{Conn, Param, Row};
+use crate::{Result, Store};
 
 /// Migrations of the `vulndb` domain, applied in order; never edit a released entry.
-const VULNDB_MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: CVE records with their product index, KEV entries, OSV records with their packages.
     "CREATE TABLE vuln_cve (
         id TEXT PRIMARY KEY,
         published TEXT,
         last_modified TEXT,
-        cvss_score REAL,
+        cvss_score {real},
         severity TEXT,
         record_json TEXT NOT NULL
      );
@@ -57,6 +53,9 @@ const VULNDB_MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, ecosystem, osv_id)
      );
      CREATE INDEX vuln_osv_package_id ON vuln_osv_package(osv_id);",
+    // 2: package lookups ignore case with lower() on both engines (SQLite's NOCASE collation
+    // has no PostgreSQL twin); the expression index keeps them index lookups.
+    "CREATE INDEX vuln_osv_package_lower ON vuln_osv_package(lower(name));",
 ];
 
 /// One CVE record to store.
@@ -115,218 +114,198 @@ pub struct VulnDbCounts {
     pub osv: u64,
 }
 
-impl SqliteStore {
-    /// Create or update the `vulndb` tables. Every method below calls it, so callers need not.
-    pub fn migrate_vulndb(&self) -> Result<()> {
-        self.migrate("vulndb", VULNDB_MIGRATIONS)
-    }
+const KEV_COLS: &str = "cve_id, vendor_project, product, name, date_added, short_description, \
+     required_action, due_date, ransomware_use";
 
+fn kev_row(r: &Row) -> Result<KevRow> {
+    Ok(KevRow {
+        cve_id: r.str(0)?,
+        vendor_project: r.str(1)?,
+        product: r.str(2)?,
+        name: r.str(3)?,
+        date_added: r.str(4)?,
+        short_description: r.str(5)?,
+        required_action: r.str(6)?,
+        due_date: r.str(7)?,
+        ransomware_use: r.str(8)?,
+    })
+}
+
+fn kev_of(c: &mut dyn Conn, cve_id: &str) -> Result<Option<KevRow>> {
+    c.query_opt(
+        "get kev",
+        &format!("SELECT {KEV_COLS} FROM vuln_kev WHERE cve_id = ?1"),
+        &[Param::text(cve_id)],
+    )?
+    .as_ref()
+    .map(kev_row)
+    .transpose()
+}
+
+impl Store {
     /// Store CVE records in one transaction, each replacing any stored record with its id.
     /// Returns how many were written.
     pub fn import_nvd_items(&self, items: &[NewCve]) -> Result<usize> {
-        self.migrate_vulndb()?;
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(db("begin import_nvd_items"))?;
-        {
-            let mut del = tx
-                .prepare_cached("DELETE FROM vuln_cve WHERE id = ?1")
-                .map_err(db("prepare cve delete"))?;
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO vuln_cve (id, published, last_modified, cvss_score, severity, record_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(db("prepare cve insert"))?;
-            let mut prod = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO vuln_cve_product (cve_id, vendor, product) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(db("prepare cve product insert"))?;
-            for c in items {
-                del.execute([&c.id]).map_err(db("replace cve"))?;
-                ins.execute(params![
-                    c.id,
-                    c.published,
-                    c.last_modified,
-                    c.cvss_score,
-                    c.severity,
-                    c.record_json
-                ])
-                .map_err(db("insert cve"))?;
-                for (vendor, product) in &c.products {
-                    prod.execute(params![c.id, vendor, product])
-                        .map_err(db("insert cve product"))?;
-                }
+        let (mut ids, mut rows, mut products) = (Vec::new(), Vec::new(), Vec::new());
+        for c in items {
+            ids.push(vec![Param::text(&c.id)]);
+            rows.push(vec![
+                Param::text(&c.id),
+                Param::OptText(c.published.clone()),
+                Param::OptText(c.last_modified.clone()),
+                Param::OptReal(c.cvss_score),
+                Param::OptText(c.severity.clone()),
+                Param::text(&c.record_json),
+            ]);
+            for (vendor, product) in &c.products {
+                products.push(vec![Param::text(&c.id), Param::text(vendor), Param::text(product)]);
             }
         }
-        tx.commit().map_err(db("commit import_nvd_items"))?;
-        Ok(items.len())
+        self.db.write(|c| {
+            c.execute_each("replace cve", "DELETE FROM vuln_cve WHERE id = ?1", &ids)?;
+            c.execute_each(
+                "insert cve",
+                "INSERT INTO vuln_cve (id, published, last_modified, cvss_score, severity, record_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &rows,
+            )?;
+            c.execute_each(
+                "insert cve product",
+                "INSERT INTO vuln_cve_product (cve_id, vendor, product) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                &products,
+            )?;
+            Ok(items.len())
+        })
     }
 
     /// Store KEV entries in one transaction, each replacing the entry with its CVE id.
     pub fn import_kev(&self, rows: &[KevRow]) -> Result<usize> {
-        self.migrate_vulndb()?;
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(db("begin import_kev"))?;
-        {
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO vuln_kev (cve_id, vendor_project, product, name, date_added,
-                        short_description, required_action, due_date, ransomware_use)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(db("prepare kev insert"))?;
-            for k in rows {
-                ins.execute(params![
-                    k.cve_id,
-                    k.vendor_project,
-                    k.product,
-                    k.name,
-                    k.date_added,
-                    k.short_description,
-                    k.required_action,
-                    k.due_date,
-                    k.ransomware_use
-                ])
-                .map_err(db("insert kev"))?;
-            }
-        }
-        tx.commit().map_err(db("commit import_kev"))?;
-        Ok(rows.len())
+        let params: Vec<Vec<Param>> = rows
+            .iter()
+            .map(|k| {
+                [
+                    &k.cve_id,
+                    &k.vendor_project,
+                    &k.product,
+                    &k.name,
+                    &k.date_added,
+                    &k.short_description,
+                    &k.required_action,
+                    &k.due_date,
+                    &k.ransomware_use,
+                ]
+                .into_iter()
+                .map(|v| Param::text(v))
+                .collect()
+            })
+            .collect();
+        self.db.write(|c| {
+            c.execute_each(
+                "insert kev",
+                &format!(
+                    "INSERT INTO vuln_kev ({KEV_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (cve_id) DO UPDATE SET vendor_project = excluded.vendor_project,
+                        product = excluded.product, name = excluded.name,
+                        date_added = excluded.date_added,
+                        short_description = excluded.short_description,
+                        required_action = excluded.required_action,
+                        due_date = excluded.due_date, ransomware_use = excluded.ransomware_use"
+                ),
+                &params,
+            )?;
+            Ok(rows.len())
+        })
     }
 
     /// Store OSV records in one transaction, each replacing any stored record with its id.
     pub fn import_osv(&self, items: &[NewOsv]) -> Result<usize> {
-        self.migrate_vulndb()?;
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(db("begin import_osv"))?;
-        {
-            let mut del = tx
-                .prepare_cached("DELETE FROM vuln_osv WHERE id = ?1")
-                .map_err(db("prepare osv delete"))?;
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO vuln_osv (id, modified, record_json) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(db("prepare osv insert"))?;
-            let mut pkg = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO vuln_osv_package (osv_id, ecosystem, name) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(db("prepare osv package insert"))?;
-            for o in items {
-                del.execute([&o.id]).map_err(db("replace osv"))?;
-                ins.execute(params![o.id, o.modified, o.record_json])
-                    .map_err(db("insert osv"))?;
-                for (eco, name) in &o.packages {
-                    pkg.execute(params![o.id, eco, name])
-                        .map_err(db("insert osv package"))?;
-                }
+        let (mut ids, mut rows, mut packages) = (Vec::new(), Vec::new(), Vec::new());
+        for o in items {
+            ids.push(vec![Param::text(&o.id)]);
+            rows.push(vec![
+                Param::text(&o.id),
+                Param::OptText(o.modified.clone()),
+                Param::text(&o.record_json),
+            ]);
+            for (eco, name) in &o.packages {
+                packages.push(vec![Param::text(&o.id), Param::text(eco), Param::text(name)]);
             }
         }
-        tx.commit().map_err(db("commit import_osv"))?;
-        Ok(items.len())
+        self.db.write(|c| {
+            c.execute_each("replace osv", "DELETE FROM vuln_osv WHERE id = ?1", &ids)?;
+            c.execute_each(
+                "insert osv",
+                "INSERT INTO vuln_osv (id, modified, record_json) VALUES (?1, ?2, ?3)",
+                &rows,
+            )?;
+            c.execute_each(
+                "insert osv package",
+                "INSERT INTO vuln_osv_package (osv_id, ecosystem, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                &packages,
+            )?;
+            Ok(items.len())
+        })
     }
 
     /// CVE records whose CPE criteria name `vendor:product` (or a `*` in either place),
     /// compared case-insensitively, ordered by id, each with its KEV entry.
     pub fn find_by_cpe_prefix(&self, vendor: &str, product: &str) -> Result<Vec<StoredCve>> {
-        self.migrate_vulndb()?;
-        let conn = self.lock();
-        let mut q = conn
-            .prepare_cached(
+        self.db.read(|c| {
+            let rows = c.query(
+                "find cve by product",
                 "SELECT DISTINCT c.id, c.record_json FROM vuln_cve_product p
                  JOIN vuln_cve c ON c.id = p.cve_id
                  WHERE p.vendor IN (?1, '*') AND p.product IN (?2, '*')
                  ORDER BY c.id",
-            )
-            .map_err(db("find cve by product"))?;
-        let rows = q
-            .query_map(
-                params![vendor.to_ascii_lowercase(), product.to_ascii_lowercase()],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .map_err(db("find cve by product"))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db("find cve by product"))?;
-        drop(q);
-        rows.into_iter()
-            .map(|(id, record_json)| {
-                let kev = kev_of(&conn, &id)?;
-                Ok(StoredCve {
-                    id,
-                    record_json,
-                    kev,
+                &[
+                    Param::Text(vendor.to_ascii_lowercase()),
+                    Param::Text(product.to_ascii_lowercase()),
+                ],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let id = r.str(0)?;
+                    Ok(StoredCve {
+                        kev: kev_of(c, &id)?,
+                        record_json: r.str(1)?,
+                        id,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// The KEV entry of one CVE, if the catalogue lists it.
     pub fn get_kev(&self, cve_id: &str) -> Result<Option<KevRow>> {
-        self.migrate_vulndb()?;
-        kev_of(&self.lock(), cve_id)
+        self.db.read(|c| kev_of(c, cve_id))
     }
 
     /// OSV records naming package `name` (case-insensitive) in any ecosystem: (id, record).
     pub fn find_osv_by_package(&self, name: &str) -> Result<Vec<(String, String)>> {
-        self.migrate_vulndb()?;
-        let conn = self.lock();
-        let mut q = conn
-            .prepare_cached(
+        self.db.read(|c| {
+            c.query(
+                "find osv by package",
                 "SELECT DISTINCT o.id, o.record_json FROM vuln_osv_package p
                  JOIN vuln_osv o ON o.id = p.osv_id
-                 WHERE p.name = ?1 COLLATE NOCASE ORDER BY o.id",
-            )
-            .map_err(db("find osv by package"))?;
-        let rows = q
-            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(db("find osv by package"))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db("find osv by package"))?;
-        Ok(rows)
+                 WHERE lower(p.name) = lower(?1) ORDER BY o.id",
+                &[Param::text(name)],
+            )?
+            .iter()
+            .map(|r| Ok((r.str(0)?, r.str(1)?)))
+            .collect()
+        })
     }
 
     /// Row counts of the domain's main tables.
     pub fn vulndb_counts(&self) -> Result<VulnDbCounts> {
-        self.migrate_vulndb()?;
-        let conn = self.lock();
-        let count = |sql: &str| -> Result<u64> {
-            conn.query_row(sql, [], |r| r.get::<_, i64>(0))
-                .map(|n| n.max(0) as u64)
-                .map_err(db("count vulndb"))
-        };
-        Ok(VulnDbCounts {
-            cves: count("SELECT COUNT(*) FROM vuln_cve")?,
-            kev: count("SELECT COUNT(*) FROM vuln_kev")?,
-            osv: count("SELECT COUNT(*) FROM vuln_osv")?,
+        self.db.read(|c| {
+            Ok(VulnDbCounts {
+                cves: c.query_count("count vulndb", "SELECT COUNT(*) FROM vuln_cve", &[])?,
+                kev: c.query_count("count vulndb", "SELECT COUNT(*) FROM vuln_kev", &[])?,
+                osv: c.query_count("count vulndb", "SELECT COUNT(*) FROM vuln_osv", &[])?,
+            })
         })
     }
 }
-
-fn kev_of(conn: &Connection, cve_id: &str) -> Result<Option<KevRow>> {
-    conn.query_row(
-        "SELECT cve_id, vendor_project, product, name, date_added, short_description,
-                required_action, due_date, ransomware_use
-         FROM vuln_kev WHERE cve_id = ?1",
-        [cve_id],
-        |r| {
-            Ok(KevRow {
-                cve_id: r.get(0)?,
-                vendor_project: r.get(1)?,
-                product: r.get(2)?,
-                name: r.get(3)?,
-                date_added: r.get(4)?,
-                short_description: r.get(5)?,
-                required_action: r.get(6)?,
-                due_date: r.get(7)?,
-                ransomware_use: r.get(8)?,
-            })
-        },
-    )
-    .optional()
-    .map_err(db("get kev"))
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,7 +1,6 @@
 //! The dashboard's SELECTs, written once for both backends.
 
-use super::{DashboardStore, Value};
-use crate::taxii::Param;
+use crate::db::{Binder, Conn, Param, Value};
 use crate::Result;
 
 /// The span of stored minutes: [first_s, end_s).
@@ -80,41 +79,12 @@ pub struct AttackRow {
     pub detail: String,
 }
 
-/// Collects parameters and renders their placeholders (also used by `crate::survey`).
-pub(crate) struct Binder<'a, S: ?Sized> {
-    store: &'a S,
-    params: Vec<Param>,
-}
-
-impl<'a, S: DashboardStore + ?Sized> Binder<'a, S> {
-    pub(crate) fn new(store: &'a S) -> Self {
-        Self {
-            store,
-            params: Vec::new(),
-        }
-    }
-    pub(crate) fn bind(&mut self, p: Param) -> String {
-        self.params.push(p);
-        self.store.dash_placeholder(self.params.len())
-    }
-    pub(crate) fn int(&mut self, i: i64) -> String {
-        self.bind(Param::Int(i))
-    }
-    pub(crate) fn run(self, sql: &str) -> Result<Vec<Vec<Value>>> {
-        self.store.dash_select(sql, &self.params)
-    }
-    /// The statement and its parameters, for a write run later in a transaction.
-    pub(crate) fn statement(self, sql: String) -> (String, Vec<Param>) {
-        (sql, self.params)
-    }
-}
-
 fn u(v: &Value) -> u64 {
     u64::try_from(v.int()).unwrap_or(0)
 }
 
-pub(super) fn bounds<S: DashboardStore + ?Sized>(s: &S) -> Result<Option<Bounds>> {
-    let rows = Binder::new(s).run("SELECT MIN(minute), MAX(minute) FROM tel_minutes")?;
+pub(super) fn bounds(c: &mut dyn Conn) -> Result<Option<Bounds>> {
+    let rows = Binder::new().run(c, "SELECT MIN(minute), MAX(minute) FROM tel_minutes")?;
     Ok(rows.first().and_then(|r| match (&r[0], &r[1]) {
         (Value::Int(a), Value::Int(b)) => Some(Bounds {
             first_s: *a,
@@ -124,8 +94,8 @@ pub(super) fn bounds<S: DashboardStore + ?Sized>(s: &S) -> Result<Option<Bounds>
     }))
 }
 
-pub(super) fn series<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn series(
+    c: &mut dyn Conn,
     from: i64,
     to: i64,
     bucket: i64,
@@ -134,7 +104,7 @@ pub(super) fn series<S: DashboardStore + ?Sized>(
     let sums: Vec<String> = (0..10)
         .map(|i| format!("CAST(SUM(c{i}) AS BIGINT)"))
         .collect();
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     // `b` is an integer we computed, inlined so both backends group by the same expression.
     let sql = format!(
         "SELECT (minute / {b}) * {b} AS t, {} FROM tel_minutes \
@@ -143,7 +113,7 @@ pub(super) fn series<S: DashboardStore + ?Sized>(
         q.int(from),
         q.int(to)
     );
-    Ok(q.run(&sql)?
+    Ok(q.run(c, &sql)?
         .iter()
         .map(|r| {
             let mut counts = [0u64; 10];
@@ -158,8 +128,9 @@ pub(super) fn series<S: DashboardStore + ?Sized>(
         .collect())
 }
 
-pub(super) fn totals<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64) -> Result<Totals> {
-    let mut q = Binder::new(s);
+pub(super) fn totals(
+    c: &mut dyn Conn, from: i64, to: i64) -> Result<Totals> {
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT COUNT(*), CAST(COALESCE(SUM(packets), 0) AS BIGINT), \
          CAST(COALESCE(SUM(bytes), 0) AS BIGINT), CAST(COALESCE(SUM(sources), 0) AS BIGINT), \
@@ -168,7 +139,7 @@ pub(super) fn totals<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64) -> R
         q.int(from),
         q.int(to)
     );
-    let rows = q.run(&sql)?;
+    let rows = q.run(c, &sql)?;
     Ok(rows
         .first()
         .map(|r| Totals {
@@ -181,14 +152,14 @@ pub(super) fn totals<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64) -> R
         .unwrap_or_default())
 }
 
-pub(super) fn facet<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn facet(
+    c: &mut dyn Conn,
     facet: &str,
     from: i64,
     to: i64,
     limit: u32,
 ) -> Result<Vec<FacetSum>> {
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT f.key, CAST(SUM(f.packets) AS BIGINT), CAST(SUM(f.sources) AS BIGINT) \
          FROM tel_facets f JOIN tel_analyses a ON a.analysis_id = f.analysis_id \
@@ -199,7 +170,7 @@ pub(super) fn facet<S: DashboardStore + ?Sized>(
         q.int(to),
         q.int(i64::from(limit))
     );
-    Ok(q.run(&sql)?
+    Ok(q.run(c, &sql)?
         .iter()
         .map(|r| FacetSum {
             key: r[0].text().unwrap_or_default(),
@@ -235,13 +206,13 @@ fn source_row(r: &[Value]) -> SourceRow {
     }
 }
 
-pub(super) fn sources<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn sources(
+    c: &mut dyn Conn,
     f: &SourceFilter,
     after: Option<(i64, i64)>,
     limit: u32,
 ) -> Result<Vec<SourceRow>> {
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let mut sql = format!(
         "SELECT {SOURCE_COLS} FROM tel_sources WHERE last_s >= {} AND first_s < {}",
         q.int(f.from),
@@ -272,16 +243,17 @@ pub(super) fn sources<S: DashboardStore + ?Sized>(
         " ORDER BY packets DESC, id LIMIT {}",
         q.int(i64::from(limit))
     ));
-    Ok(q.run(&sql)?.iter().map(|r| source_row(r)).collect())
+    Ok(q.run(c, &sql)?.iter().map(|r| source_row(r)).collect())
 }
 
-pub(super) fn source<S: DashboardStore + ?Sized>(s: &S, address: &str) -> Result<Vec<SourceRow>> {
-    let mut q = Binder::new(s);
+pub(super) fn source(
+    c: &mut dyn Conn, address: &str) -> Result<Vec<SourceRow>> {
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT {SOURCE_COLS} FROM tel_sources WHERE address = {} ORDER BY first_s, id",
         q.bind(Param::Text(address.into()))
     );
-    Ok(q.run(&sql)?.iter().map(|r| source_row(r)).collect())
+    Ok(q.run(c, &sql)?.iter().map(|r| source_row(r)).collect())
 }
 
 const ATTACK_COLS: &str = "id, analysis_id, victim, start_s, end_s, packets, detail";
@@ -298,14 +270,14 @@ fn attack_row(r: &[Value]) -> AttackRow {
     }
 }
 
-pub(super) fn attacks<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn attacks(
+    c: &mut dyn Conn,
     from: i64,
     to: i64,
     after: Option<(i64, i64)>,
     limit: u32,
 ) -> Result<Vec<AttackRow>> {
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let mut sql = format!(
         "SELECT {ATTACK_COLS} FROM tel_attacks WHERE end_s >= {} AND start_s < {}",
         q.int(from),
@@ -321,16 +293,16 @@ pub(super) fn attacks<S: DashboardStore + ?Sized>(
         " ORDER BY start_s DESC, id LIMIT {}",
         q.int(i64::from(limit))
     ));
-    Ok(q.run(&sql)?.iter().map(|r| attack_row(r)).collect())
+    Ok(q.run(c, &sql)?.iter().map(|r| attack_row(r)).collect())
 }
 
-pub(super) fn top_attacks<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn top_attacks(
+    c: &mut dyn Conn,
     from: i64,
     to: i64,
     limit: u32,
 ) -> Result<Vec<AttackRow>> {
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT {ATTACK_COLS} FROM tel_attacks WHERE end_s >= {} AND start_s < {} \
          ORDER BY packets DESC, id LIMIT {}",
@@ -338,17 +310,18 @@ pub(super) fn top_attacks<S: DashboardStore + ?Sized>(
         q.int(to),
         q.int(i64::from(limit))
     );
-    Ok(q.run(&sql)?.iter().map(|r| attack_row(r)).collect())
+    Ok(q.run(c, &sql)?.iter().map(|r| attack_row(r)).collect())
 }
 
-pub(super) fn attack_count<S: DashboardStore + ?Sized>(s: &S, from: i64, to: i64) -> Result<u64> {
-    let mut q = Binder::new(s);
+pub(super) fn attack_count(
+    c: &mut dyn Conn, from: i64, to: i64) -> Result<u64> {
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT COUNT(*) FROM tel_attacks WHERE end_s >= {} AND start_s < {}",
         q.int(from),
         q.int(to)
     );
-    Ok(q.run(&sql)?.first().map(|r| u(&r[0])).unwrap_or(0))
+    Ok(q.run(c, &sql)?.first().map(|r| u(&r[0])).unwrap_or(0))
 }
 
 /// `LIKE` pattern matching `s` literally anywhere (escape character `\\`).
@@ -364,7 +337,7 @@ fn like_anywhere(s: &str) -> String {
     p
 }
 
-fn in_list<S: DashboardStore + ?Sized>(q: &mut Binder<'_, S>, vals: &[String]) -> String {
+fn in_list(q: &mut Binder, vals: &[String]) -> String {
     let marks: Vec<String> = vals
         .iter()
         .map(|v| q.bind(Param::Text(v.clone())))
@@ -376,8 +349,8 @@ fn in_list<S: DashboardStore + ?Sized>(q: &mut Binder<'_, S>, vals: &[String]) -
 const LATEST: &str = "o.version_key = (SELECT MAX(o2.version_key) FROM taxii_objects o2 \
                       WHERE o2.collection_id = o.collection_id AND o2.object_id = o.object_id)";
 
-pub(super) fn objects_mentioning<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn objects_mentioning(
+    c: &mut dyn Conn,
     collections: &[String],
     kind: &str,
     needle: &str,
@@ -386,7 +359,7 @@ pub(super) fn objects_mentioning<S: DashboardStore + ?Sized>(
     if collections.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT o.body FROM taxii_objects o WHERE o.collection_id IN ({}) AND o.kind = {} \
          AND o.body LIKE {} ESCAPE '\\' AND {LATEST} ORDER BY o.date_added DESC, o.seq DESC \
@@ -396,11 +369,11 @@ pub(super) fn objects_mentioning<S: DashboardStore + ?Sized>(
         q.bind(Param::Text(like_anywhere(needle))),
         q.int(i64::from(limit))
     );
-    Ok(q.run(&sql)?.iter().filter_map(|r| r[0].text()).collect())
+    Ok(q.run(c, &sql)?.iter().filter_map(|r| r[0].text()).collect())
 }
 
-pub(super) fn recent_objects<S: DashboardStore + ?Sized>(
-    s: &S,
+pub(super) fn recent_objects(
+    c: &mut dyn Conn,
     collections: &[String],
     kind: &str,
     limit: u32,
@@ -408,7 +381,7 @@ pub(super) fn recent_objects<S: DashboardStore + ?Sized>(
     if collections.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT o.collection_id, o.body FROM taxii_objects o WHERE o.collection_id IN ({}) \
          AND o.kind = {} AND {LATEST} ORDER BY o.date_added DESC, o.seq DESC LIMIT {}",
@@ -416,7 +389,7 @@ pub(super) fn recent_objects<S: DashboardStore + ?Sized>(
         q.bind(Param::Text(kind.into())),
         q.int(i64::from(limit))
     );
-    Ok(q.run(&sql)?
+    Ok(q.run(c, &sql)?
         .iter()
         .map(|r| {
             (
@@ -427,24 +400,3 @@ pub(super) fn recent_objects<S: DashboardStore + ?Sized>(
         .collect())
 }
 
-pub(super) fn kv_prefixed<S: DashboardStore + ?Sized>(
-    s: &S,
-    prefix: &str,
-) -> Result<Vec<(String, String)>> {
-    let mut q = Binder::new(s);
-    let mut pattern = like_anywhere(prefix);
-    pattern.remove(0);
-    let sql = format!(
-        "SELECT key, value FROM yamori_kv WHERE key LIKE {} ESCAPE '\\' ORDER BY key",
-        q.bind(Param::Text(pattern))
-    );
-    Ok(q.run(&sql)?
-        .iter()
-        .map(|r| {
-            (
-                r[0].text().unwrap_or_default(),
-                r[1].text().unwrap_or_default(),
-            )
-        })
-        .collect())
-}

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use yamori_telescope::report::{Report, SourceSummary, Tool};
 
-use crate::taxii::Param;
+use crate::db::Param;
 use crate::{Result, StoreError};
 
-/// INSERT statements (one per table, rendered for a backend) and the rows to run them with.
-pub struct IndexBatch {
+/// INSERT statements (one per table) and the rows to run them with.
+pub(crate) struct IndexBatch {
     pub sqls: Vec<String>,
     /// (index into `sqls`, parameters).
     pub rows: Vec<(usize, Vec<Param>)>,
@@ -85,8 +85,8 @@ const FACETS: usize = 2;
 const SOURCES: usize = 3;
 const ATTACKS: usize = 4;
 
-fn insert_sql(table: &str, cols: &[&str], ph: &dyn Fn(usize) -> String) -> String {
-    let marks: Vec<String> = (1..=cols.len()).map(ph).collect();
+fn insert_sql(table: &str, cols: &[&str]) -> String {
+    let marks: Vec<String> = (1..=cols.len()).map(|n| format!("?{n}")).collect();
     format!(
         "INSERT INTO {table} ({}) VALUES ({})",
         cols.join(", "),
@@ -127,17 +127,13 @@ pub fn kind_of(s: &SourceSummary) -> &'static str {
 }
 
 /// Parse a stored report and build its index rows under `analysis_id`.
-pub fn index_report(
-    analysis_id: &str,
-    report_json: &str,
-    ph: &dyn Fn(usize) -> String,
-) -> Result<IndexBatch> {
+pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<IndexBatch> {
     let report: Report = serde_json::from_str(report_json)
         .map_err(|e| StoreError::Corrupt(format!("report of analysis {analysis_id}: {e}")))?;
     let id = || Param::Text(analysis_id.to_string());
     let sqls = TABLES
         .iter()
-        .map(|(t, cols)| insert_sql(t, cols, ph))
+        .map(|(t, cols)| insert_sql(t, cols))
         .collect();
     let mut rows: Vec<(usize, Vec<Param>)> = Vec::new();
 

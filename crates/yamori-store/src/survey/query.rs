@@ -4,9 +4,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::doc::{address_key, parse_survey, unix_seconds};
-use super::{Statement, SurveyPut, SurveyStore};
-use crate::dashboard::{Binder, Value};
-use crate::taxii::Param;
+use super::{Statement, SurveyPut};
+use crate::db::{Binder, Conn, Param, Value};
 use crate::{Result, StoreError};
 
 /// `sort_key` = `KEV_WEIGHT` × (any KEV CVE) + highest CVSS in tenths (0..=100): one integer
@@ -86,13 +85,12 @@ const SERVICE_COLS: [&str; 18] = [
 
 /// `INSERT … ON CONFLICT DO NOTHING` (SQLite ≥ 3.24 and PostgreSQL alike): a second put of
 /// the same document, even one racing this one, writes nothing.
-fn insert<S: SurveyStore + ?Sized>(
-    s: &S,
+fn insert(
     table: &str,
     cols: &[&str],
     row: Vec<Param>,
 ) -> Statement {
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let marks: Vec<String> = row.into_iter().map(|p| q.bind(p)).collect();
     let sql = format!(
         "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
@@ -106,16 +104,17 @@ fn opt_text(s: Option<&str>) -> Param {
     Param::OptText(s.map(str::to_string))
 }
 
-pub(super) fn put<S: SurveyStore + ?Sized>(s: &S, json: &str) -> Result<SurveyPut> {
+pub(super) fn put(
+    c: &mut dyn Conn, json: &str) -> Result<SurveyPut> {
     let doc = parse_survey(json)?;
     let id = hex::encode(Sha256::digest(json.as_bytes()));
     let services = doc.hosts.iter().map(|h| h.services.len()).sum();
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT id FROM survey_runs WHERE id = {}",
         q.bind(Param::Text(id.clone()))
     );
-    if !q.run(&sql)?.is_empty() {
+    if !q.run(c, &sql)?.is_empty() {
         return Ok(SurveyPut {
             id,
             inserted: false,
@@ -125,7 +124,6 @@ pub(super) fn put<S: SurveyStore + ?Sized>(s: &S, json: &str) -> Result<SurveyPu
     let finished_s = unix_seconds(&doc.finished, "finished")?;
     unix_seconds(&doc.started, "started")?;
     let mut statements = vec![insert(
-        s,
         "survey_runs",
         &[
             "id",
@@ -168,7 +166,6 @@ pub(super) fn put<S: SurveyStore + ?Sized>(s: &S, json: &str) -> Result<SurveyPu
                 .map_err(|e| StoreError::Other(format!("survey vulnerabilities: {e}")))?;
             let d = sv.device.as_ref();
             statements.push(insert(
-                s,
                 "survey_services",
                 &SERVICE_COLS,
                 vec![
@@ -195,7 +192,9 @@ pub(super) fn put<S: SurveyStore + ?Sized>(s: &S, json: &str) -> Result<SurveyPu
             ordinal += 1;
         }
     }
-    s.survey_write(&statements)?;
+    for (sql, params) in &statements {
+        c.execute("survey write", sql, params)?;
+    }
     Ok(SurveyPut {
         id,
         inserted: true,
@@ -203,13 +202,14 @@ pub(super) fn put<S: SurveyStore + ?Sized>(s: &S, json: &str) -> Result<SurveyPu
     })
 }
 
-pub(super) fn document<S: SurveyStore + ?Sized>(s: &S, id: &str) -> Result<Option<String>> {
-    let mut q = Binder::new(s);
+pub(super) fn document(
+    c: &mut dyn Conn, id: &str) -> Result<Option<String>> {
+    let mut q = Binder::new();
     let sql = format!(
         "SELECT document FROM survey_runs WHERE id = {}",
         q.bind(Param::Text(id.into()))
     );
-    Ok(q.run(&sql)?.first().and_then(|r| r[0].text()))
+    Ok(q.run(c, &sql)?.first().and_then(|r| r[0].text()))
 }
 
 /// Rows that are the newest observation of their endpoint (ties: the later-stored row).
@@ -249,22 +249,22 @@ fn device_row(r: &[Value]) -> Result<SurveyDevice> {
     })
 }
 
-pub(super) fn devices<S: SurveyStore + ?Sized>(
-    s: &S,
+pub(super) fn devices(
+    c: &mut dyn Conn,
     after: Option<(i64, i64)>,
     limit: u32,
 ) -> Result<Vec<SurveyDevice>> {
-    let mut q = Binder::new(s);
+    let mut q = Binder::new();
     let mut sql = format!("SELECT {DEVICE_COLS} FROM survey_services s WHERE {NEWEST}");
     if let Some((sort_key, id)) = after {
         // The cursor names a row; its address key and port continue the order within a
         // sort key. A cursor whose row is gone (never, today: runs are not deleted) ends.
-        let mut c = Binder::new(s);
+        let mut cq = Binder::new();
         let csql = format!(
             "SELECT addr_key, port FROM survey_services WHERE id = {}",
-            c.int(id)
+            cq.int(id)
         );
-        let Some(row) = c.run(&csql)?.into_iter().next() else {
+        let Some(row) = cq.run(c, &csql)?.into_iter().next() else {
             return Ok(Vec::new());
         };
         let addr = row[0].text().unwrap_or_default();
@@ -285,40 +285,42 @@ pub(super) fn devices<S: SurveyStore + ?Sized>(
         " ORDER BY s.sort_key DESC, s.addr_key, s.port, s.id LIMIT {}",
         q.int(i64::from(limit))
     ));
-    q.run(&sql)?.iter().map(|r| device_row(r)).collect()
+    q.run(c, &sql)?.iter().map(|r| device_row(r)).collect()
 }
 
 fn count(v: &Value) -> u64 {
     u64::try_from(v.int()).unwrap_or(0)
 }
 
-fn grouped<S: SurveyStore + ?Sized>(s: &S, column: &str) -> Result<Vec<(Option<String>, u64)>> {
+fn grouped(
+    c: &mut dyn Conn, column: &str) -> Result<Vec<(Option<String>, u64)>> {
     // `column` is one of two names written in this file, never input.
     let sql = format!(
         "SELECT s.{column}, COUNT(*) FROM survey_services s WHERE {NEWEST} \
          GROUP BY s.{column} \
          ORDER BY 2 DESC, CASE WHEN s.{column} IS NULL THEN 1 ELSE 0 END, s.{column}"
     );
-    Ok(Binder::new(s)
-        .run(&sql)?
+    Ok(Binder::new()
+        .run(c, &sql)?
         .iter()
         .map(|r| (r[0].text(), count(&r[1])))
         .collect())
 }
 
-pub(super) fn summary<S: SurveyStore + ?Sized>(s: &S) -> Result<SurveySummary> {
-    let runs = Binder::new(s).run(
+pub(super) fn summary(c: &mut dyn Conn) -> Result<SurveySummary> {
+    let runs = Binder::new().run(
+        c,
         "SELECT COUNT(*), (SELECT finished FROM survey_runs \
          ORDER BY finished_s DESC, id LIMIT 1) FROM survey_runs",
     )?;
-    let totals = Binder::new(s).run(&format!(
+    let totals = Binder::new().run(c, &format!(
         "SELECT COUNT(*), CAST(COALESCE(SUM(s.weak_credentials), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN s.vulns > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(s.kev), 0) AS BIGINT) FROM survey_services s WHERE {NEWEST}"
     ))?;
     let mut out = SurveySummary {
-        by_device_type: grouped(s, "device_type")?,
-        by_vendor: grouped(s, "vendor")?,
+        by_device_type: grouped(c, "device_type")?,
+        by_vendor: grouped(c, "vendor")?,
         ..SurveySummary::default()
     };
     if let Some(r) = runs.first() {

@@ -47,7 +47,7 @@ fn source(addr: &str, packets: u64, minute: u32, tool: Tool, scan: bool) -> Sour
     }
 }
 
-fn report(day: u32, bot_packets: u64) -> Report {
+pub fn report(day: u32, bot_packets: u64) -> Report {
     let minute = |m: u32, syn: u64| MinuteCounts {
         minute: format!("2026-11-{day:02}T00:{m:02}:00Z"),
         counts: [syn, 1, 0, 0, 0, 0, 0, 2, 0, 0],
@@ -105,7 +105,7 @@ fn report(day: u32, bot_packets: u64) -> Report {
     }
 }
 
-fn put(s: &dyn Store, name: &str, r: &Report) -> String {
+pub fn put(s: &Store, name: &str, r: &Report) -> String {
     let a = NewAnalysis {
         files: vec![FileDigest {
             name: format!("{name}.pcap"),

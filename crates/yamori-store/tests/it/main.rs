@@ -1,9 +1,13 @@
-//! One conformance suite for every backend: each `conformance!` test runs on SQLite and on
+//! One conformance suite for both engines: each test runs every area on SQLite and on
 //! PostgreSQL (a fresh `yamori_test_<random>` database on 127.0.0.1:5432, dropped afterwards).
-//! If PostgreSQL is unreachable the PostgreSQL half fails, unless `YAMORI_SKIP_PG=1`.
+//! PostgreSQL is required: the suite's point is that both engines behave alike.
 
 mod analysis;
 mod backends;
+mod compare;
 mod dashboard;
+mod legacy;
+mod sessions;
 mod survey;
 mod taxii;
+mod vulndb;

@@ -46,7 +46,7 @@ fn run(finished: &str, hosts: Value) -> String {
     .expect("serialise")
 }
 
-fn first_run() -> String {
+pub fn first_run() -> String {
     run(
         "2026-11-20T01:00:00Z",
         json!([
@@ -65,7 +65,7 @@ fn first_run() -> String {
     )
 }
 
-fn order(s: &dyn Store) -> Vec<String> {
+fn order(s: &Store) -> Vec<String> {
     s.survey_devices(None, 100)
         .expect("devices")
         .iter()

@@ -7,9 +7,9 @@ use yamori_store::Store;
 
 use crate::backends::each;
 
-const C: &str = "11111111-2222-4333-8444-555555555555";
+pub const C: &str = "11111111-2222-4333-8444-555555555555";
 
-fn setup(s: &dyn Store) {
+pub fn setup(s: &Store) {
     s.taxii_put_collection(&Collection {
         id: C.into(),
         api_root: "api1".into(),
@@ -20,7 +20,7 @@ fn setup(s: &dyn Store) {
     .expect("collection");
 }
 
-fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
+pub fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
     let id = format!("{kind}--00000000-0000-4000-8000-{n:012}");
     NewObject {
         body: format!("{{\"id\": \"{id}\",  \"type\":\"{kind}\",\"modified\":\"{modified}\"}}"),
@@ -32,11 +32,11 @@ fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
     }
 }
 
-fn add(s: &dyn Store, objs: &[NewObject]) -> Vec<AddOutcome> {
+fn add(s: &Store, objs: &[NewObject]) -> Vec<AddOutcome> {
     s.taxii_add_objects(C, objs, &mut |_| None).expect("add")
 }
 
-fn ids(s: &dyn Store, q: &ObjectQuery) -> Vec<String> {
+fn ids(s: &Store, q: &ObjectQuery) -> Vec<String> {
     s.taxii_query(q)
         .expect("query")
         .objects
@@ -294,7 +294,7 @@ fn statuses_users_grants_kv() {
         assert_eq!(s.kv_get("k").expect("kv").as_deref(), Some("2"));
         s.kv_set("sync.pull|u|c", "p").expect("kv");
         assert_eq!(
-            s.dash_kv_prefixed("sync.").expect("prefixed"),
+            s.kv_prefixed("sync.").expect("prefixed"),
             vec![("sync.pull|u|c".to_string(), "p".to_string())]
         );
 

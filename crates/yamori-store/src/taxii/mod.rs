@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
+pub use crate::db::Param;
+
+pub(crate) mod objects;
+mod status;
 
 /// At most this many values across all `match[...]` filters of one query: each becomes a bound
 /// parameter, and SQLite refuses statements with more than 32,766 of them.
@@ -165,38 +168,6 @@ impl TaxiiStatus {
     }
 }
 
-/// Storage of the TAXII domain. All timestamps are TAXII timestamps (UTC, `Z`, microseconds).
-pub trait TaxiiStore {
-    /// Insert a collection, or update title/description/alias of an existing id.
-    fn taxii_put_collection(&self, c: &Collection) -> Result<()>;
-    fn taxii_collections(&self, api_root: &str) -> Result<Vec<Collection>>;
-    /// Find by id or, failing that, by alias.
-    fn taxii_collection(&self, api_root: &str, id_or_alias: &str) -> Result<Option<Collection>>;
-    /// Add objects in one transaction, all with one date_added. `status`, if given, is
-    /// computed from the outcomes and written in the same transaction, so a status that
-    /// reports success never names an object that is not stored.
-    fn taxii_add_objects(
-        &self,
-        collection_id: &str,
-        objects: &[NewObject],
-        status: &mut dyn FnMut(&[AddOutcome]) -> Option<TaxiiStatus>,
-    ) -> Result<Vec<AddOutcome>>;
-    fn taxii_query(&self, q: &ObjectQuery) -> Result<Page>;
-    /// Delete the versions of one object selected by `versions` and `spec_versions`.
-    fn taxii_delete_object(
-        &self,
-        collection_id: &str,
-        object_id: &str,
-        versions: &VersionFilter,
-        spec_versions: &[String],
-    ) -> Result<u64>;
-    fn taxii_put_status(&self, s: &TaxiiStatus) -> Result<()>;
-    fn taxii_status(&self, id: &str) -> Result<Option<TaxiiStatus>>;
-    /// Ids of statuses that still have pending objects (after a crash, these will not finish).
-    fn taxii_pending_statuses(&self) -> Result<Vec<String>>;
-    /// Remove statuses requested before `before`; returns how many.
-    fn taxii_purge_statuses(&self, before: &str) -> Result<u64>;
-}
 
 /// Current time as a TAXII timestamp (microseconds, `Z`).
 pub fn taxii_now() -> String {
@@ -243,19 +214,10 @@ pub fn taxii_key(s: &str) -> Option<String> {
     parse_timestamp(s).map(format_taxii)
 }
 
-/// A bound SQL parameter of a generated query.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    Text(String),
-    Int(i64),
-    OptText(Option<String>),
-    OptInt(Option<i64>),
-    OptReal(Option<f64>),
-}
 
-/// Build the SELECT for `q` shared by both backends. `ph(n)` renders placeholder number `n`
-/// (`?n` for SQLite, `$n` for PostgreSQL). Fetches `limit + 1` rows to learn `more`.
-pub fn build_query(q: &ObjectQuery, ph: &dyn Fn(usize) -> String) -> (String, Vec<Param>) {
+/// Build the SELECT for `q`. Fetches `limit + 1` rows to learn `more`.
+pub(crate) fn build_query(q: &ObjectQuery) -> (String, Vec<Param>) {
+    let ph = |n: usize| format!("?{n}");
     let mut params: Vec<Param> = Vec::new();
     let push = |p: Param, params: &mut Vec<Param>| {
         params.push(p);
@@ -287,7 +249,7 @@ pub fn build_query(q: &ObjectQuery, ph: &dyn Fn(usize) -> String) -> (String, Ve
              WHERE o3.collection_id = o.collection_id AND o3.object_id = o.object_id)",
         );
     }
-    sql.push_str(&version_clause(&q.versions, &mut params, ph));
+    sql.push_str(&version_clause(&q.versions, &mut params, &ph));
     if let Some(a) = &q.added_after {
         let p = push(Param::Text(a.clone()), &mut params);
         sql.push_str(&format!(" AND o.date_added > {p}"));
@@ -305,15 +267,14 @@ pub fn build_query(q: &ObjectQuery, ph: &dyn Fn(usize) -> String) -> (String, Ve
     (sql, params)
 }
 
-/// The DELETE statement for `DELETE …/objects/{id}/` with its filters, for either backend
-/// (`ph` writes placeholder n: `?n` for SQLite, `$n` for PostgreSQL).
-pub fn build_delete(
+/// The DELETE statement for `DELETE …/objects/{id}/` with its filters.
+pub(crate) fn build_delete(
     collection_id: &str,
     object_id: &str,
     versions: &VersionFilter,
     spec_versions: &[String],
-    ph: &dyn Fn(usize) -> String,
 ) -> (String, Vec<Param>) {
+    let ph = |n: usize| format!("?{n}");
     let mut params = vec![
         Param::Text(collection_id.to_string()),
         Param::Text(object_id.to_string()),
@@ -324,7 +285,7 @@ pub fn build_delete(
         ph(1),
         ph(2)
     );
-    sql.push_str(&version_clause(versions, &mut params, ph));
+    sql.push_str(&version_clause(versions, &mut params, &ph));
     if !spec_versions.is_empty() {
         let marks: Vec<String> = spec_versions
             .iter()
@@ -340,7 +301,7 @@ pub fn build_delete(
 }
 
 /// The `AND (...)` selecting versions; empty when all versions are wanted.
-pub fn version_clause(
+fn version_clause(
     v: &VersionFilter,
     params: &mut Vec<Param>,
     ph: &dyn Fn(usize) -> String,
@@ -385,3 +346,69 @@ pub(crate) struct StatusDetails {
     pub failures: Vec<StatusDetail>,
     pub pendings: Vec<StatusDetail>,
 }
+
+/// Migrations of the `taxii` domain; never edit a released entry. Sort keys are `{bytes}` so
+/// text order is byte order on both engines.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: collections, objects, statuses, users, tokens, grants, key/value state.
+    "CREATE TABLE taxii_collections (
+        id TEXT PRIMARY KEY,
+        api_root TEXT NOT NULL,
+        alias TEXT,
+        title TEXT NOT NULL,
+        description TEXT
+     );
+     CREATE UNIQUE INDEX taxii_collections_alias ON taxii_collections(api_root, alias);
+     CREATE TABLE taxii_objects (
+        seq {serial_autoinc},
+        collection_id TEXT NOT NULL REFERENCES taxii_collections(id) ON DELETE CASCADE,
+        object_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version_key {bytes} NOT NULL,
+        version TEXT NOT NULL,
+        spec_version {bytes} NOT NULL,
+        date_added {bytes} NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (collection_id, object_id, version_key)
+     );
+     CREATE INDEX taxii_objects_added ON taxii_objects(collection_id, date_added, seq);
+     CREATE INDEX taxii_objects_kind ON taxii_objects(collection_id, kind, date_added, seq);
+     CREATE TABLE taxii_statuses (
+        id TEXT PRIMARY KEY,
+        api_root TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        request_timestamp {bytes} NOT NULL,
+        total_count {int} NOT NULL,
+        details TEXT NOT NULL
+     );
+     CREATE INDEX taxii_statuses_time ON taxii_statuses(request_timestamp);
+     CREATE TABLE taxii_users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT
+     );
+     CREATE TABLE taxii_tokens (
+        id TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES taxii_users(name) ON DELETE CASCADE,
+        hash TEXT NOT NULL
+     );
+     CREATE TABLE taxii_grants (
+        user_name TEXT NOT NULL REFERENCES taxii_users(name) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL,
+        can_read {bool} NOT NULL,
+        can_write {bool} NOT NULL,
+        PRIMARY KEY (user_name, collection_id)
+     );
+     CREATE TABLE yamori_kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+     );",
+    // 2: find statuses left pending by a crash without reading every status.
+    "ALTER TABLE taxii_statuses ADD COLUMN pending_count {int} NOT NULL DEFAULT 0;
+     CREATE INDEX taxii_statuses_pending ON taxii_statuses(pending_count);",
+];
+
+/// Refresh PostgreSQL's planner statistics after this many stored objects. A bulk load (a sync
+/// pulling a million objects) outruns autovacuum; with statistics that still say "empty
+/// table" PostgreSQL sorted the whole collection for every TAXII page (100+ ms a page at
+/// 30,000 objects, growing).
+pub(crate) const ANALYZE_EVERY: u64 = 20_000;

@@ -1,6 +1,10 @@
-use super::*;
+//! The vulnerability database: imports replace by id, lookups match alike on both engines.
 
-fn cve(id: &str, products: &[(&str, &str)], body: &str) -> NewCve {
+use yamori_store::vulndb::{KevRow, NewCve, NewOsv, VulnDbCounts};
+
+use crate::backends::each;
+
+pub fn cve(id: &str, products: &[(&str, &str)], body: &str) -> NewCve {
     NewCve {
         id: id.to_string(),
         published: Some("2018-03-20T15:29:00.390".to_string()),
@@ -15,7 +19,7 @@ fn cve(id: &str, products: &[(&str, &str)], body: &str) -> NewCve {
     }
 }
 
-fn kev(id: &str) -> KevRow {
+pub fn kev(id: &str) -> KevRow {
     KevRow {
         cve_id: id.to_string(),
         vendor_project: "Huawei".to_string(),
@@ -31,7 +35,7 @@ fn kev(id: &str) -> KevRow {
 
 #[test]
 fn reimport_replaces_by_id_and_keeps_counts() {
-    let s = SqliteStore::open_in_memory().expect("in-memory db opens");
+    each(|s| {
     let items = vec![
         cve(
             "CVE-2017-17215",
@@ -79,11 +83,11 @@ fn reimport_replaces_by_id_and_keeps_counts() {
         .find_by_cpe_prefix("huawei", "hg532")
         .expect("lookup")
         .is_empty());
+    });
 }
-
 #[test]
 fn wildcard_product_rows_match_any_lookup_and_others_do_not() {
-    let s = SqliteStore::open_in_memory().expect("in-memory db opens");
+    each(|s| {
     s.import_nvd_items(&[cve("CVE-2000-0001", &[("acme", "*")], "{}")])
         .expect("import");
     assert_eq!(
@@ -97,11 +101,11 @@ fn wildcard_product_rows_match_any_lookup_and_others_do_not() {
         .expect("lookup")
         .is_empty());
     assert_eq!(s.get_kev("CVE-2000-0001").expect("kev lookup"), None);
+    });
 }
-
 #[test]
 fn osv_lookup_by_package_name_any_case() {
-    let s = SqliteStore::open_in_memory().expect("in-memory db opens");
+    each(|s| {
     let o = NewOsv {
         id: "ALPINE-CVE-2022-28391".to_string(),
         modified: None,
@@ -114,4 +118,5 @@ fn osv_lookup_by_package_name_any_case() {
     let found = s.find_osv_by_package("BusyBox").expect("lookup");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "ALPINE-CVE-2022-28391");
+    });
 }

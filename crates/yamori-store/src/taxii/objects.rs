@@ -1,0 +1,278 @@
+//! Collections and objects of the TAXII domain, written once for both engines.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+use super::{
+    build_delete, build_query, format_taxii, parse_timestamp, taxii_now, AddOutcome, Collection,
+    NewObject, ObjectQuery, Page, StoredObject, TaxiiStatus, VersionFilter, ANALYZE_EVERY,
+};
+use crate::db::{Conn, Engine, Param, Row};
+use crate::{Result, Store};
+
+/// Key of the last date_added handed out, so every insert gets a strictly later one.
+const LAST_ADDED_KEY: &str = "taxii.last_date_added";
+
+/// Advisory lock key serialising object inserts on PostgreSQL, so date_added values become
+/// visible in increasing order (otherwise a reader could see T2 committed before T1 and skip T1
+/// with `added_after`). SQLite gets the same from `BEGIN IMMEDIATE`.
+const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
+
+/// Objects per multi-row INSERT: 8 parameters a row stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters a statement, and one statement a chunk is what makes bulk
+/// ingest fast on PostgreSQL (one round trip per chunk instead of per object).
+const INSERT_CHUNK: usize = 500;
+
+/// A date_added strictly after `last` (if any) and not before now: a reader that saw
+/// date_added T never later sees a new object at or before T.
+fn next_date_added(last: Option<&str>) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let floor = last
+        .and_then(parse_timestamp)
+        .map(|t| t + time::Duration::microseconds(1));
+    match floor {
+        Some(f) if f > now => format_taxii(f),
+        _ => taxii_now(),
+    }
+}
+
+/// Whether two JSON texts hold the same value (key order and spacing aside).
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn collection_row(r: &Row) -> Result<Collection> {
+    Ok(Collection {
+        id: r.str(0)?,
+        api_root: r.str(1)?,
+        alias: r.opt_str(2)?,
+        title: r.str(3)?,
+        description: r.opt_str(4)?,
+    })
+}
+
+pub(crate) fn kv_get(c: &mut dyn Conn, key: &str) -> Result<Option<String>> {
+    c.query_opt(
+        "read kv",
+        "SELECT value FROM yamori_kv WHERE key = ?1",
+        &[Param::text(key)],
+    )?
+    .map(|r| r.str(0))
+    .transpose()
+}
+
+pub(crate) fn kv_set(c: &mut dyn Conn, key: &str, value: &str) -> Result<()> {
+    c.execute(
+        "write kv",
+        "INSERT INTO yamori_kv (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[Param::text(key), Param::text(value)],
+    )?;
+    Ok(())
+}
+
+/// Insert one chunk with a multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`; the
+/// (object id, version key) pairs it returns are the rows it added.
+fn insert_chunk(
+    c: &mut dyn Conn,
+    collection_id: &str,
+    date_added: &str,
+    chunk: &[NewObject],
+) -> Result<HashSet<(String, String)>> {
+    let mut sql = String::from(
+        "INSERT INTO taxii_objects (collection_id, object_id, kind, version_key, version, \
+         spec_version, date_added, body) VALUES ",
+    );
+    let mut params = Vec::with_capacity(chunk.len() * 8);
+    for (i, o) in chunk.iter().enumerate() {
+        let b = i * 8;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(?{},?{},?{},?{},?{},?{},?{},?{})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8
+        ));
+        params.extend([
+            Param::text(collection_id),
+            Param::text(&o.id),
+            Param::text(&o.kind),
+            Param::text(&o.version_key),
+            Param::text(&o.version),
+            Param::text(&o.spec_version),
+            Param::text(date_added),
+            Param::text(&o.body),
+        ]);
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING RETURNING object_id, version_key");
+    c.query("insert objects", &sql, &params)?
+        .iter()
+        .map(|r| Ok((r.str(0)?, r.str(1)?)))
+        .collect()
+}
+
+impl Store {
+    /// Insert a collection, or update title/description/alias of an existing id.
+    pub fn taxii_put_collection(&self, col: &Collection) -> Result<()> {
+        self.db.write(|c| {
+            c.execute(
+                "put collection",
+                "INSERT INTO taxii_collections (id, api_root, alias, title, description)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET alias = excluded.alias, title = excluded.title,
+                    description = excluded.description",
+                &[
+                    Param::text(&col.id),
+                    Param::text(&col.api_root),
+                    Param::OptText(col.alias.clone()),
+                    Param::text(&col.title),
+                    Param::OptText(col.description.clone()),
+                ],
+            )
+            .map(drop)
+        })
+    }
+
+    pub fn taxii_collections(&self, api_root: &str) -> Result<Vec<Collection>> {
+        self.db.read(|c| {
+            c.query(
+                "list collections",
+                "SELECT id, api_root, alias, title, description FROM taxii_collections
+                 WHERE api_root = ?1 ORDER BY title, id",
+                &[Param::text(api_root)],
+            )?
+            .iter()
+            .map(collection_row)
+            .collect()
+        })
+    }
+
+    /// Find by id or, failing that, by alias.
+    pub fn taxii_collection(&self, api_root: &str, id_or_alias: &str) -> Result<Option<Collection>> {
+        self.db.read(|c| {
+            c.query_opt(
+                "get collection",
+                "SELECT id, api_root, alias, title, description FROM taxii_collections
+                 WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)
+                 ORDER BY CASE WHEN id = ?2 THEN 0 ELSE 1 END LIMIT 1",
+                &[Param::text(api_root), Param::text(id_or_alias)],
+            )?
+            .as_ref()
+            .map(collection_row)
+            .transpose()
+        })
+    }
+
+    /// Add objects in one transaction, all with one date_added. `status`, if given, is
+    /// computed from the outcomes and written in the same transaction, so a status that
+    /// reports success never names an object that is not stored.
+    pub fn taxii_add_objects(
+        &self,
+        collection_id: &str,
+        objects: &[NewObject],
+        status: &mut dyn FnMut(&[AddOutcome]) -> Option<TaxiiStatus>,
+    ) -> Result<Vec<AddOutcome>> {
+        let outcomes = self.db.write(|c| {
+            if c.engine() == Engine::Postgres {
+                c.execute("insert lock", "SELECT pg_advisory_xact_lock(?1)", &[Param::Int(INSERT_LOCK)])?;
+            }
+            let date_added = next_date_added(kv_get(c, LAST_ADDED_KEY)?.as_deref());
+            kv_set(c, LAST_ADDED_KEY, &date_added)?;
+            let mut outcomes = Vec::with_capacity(objects.len());
+            for chunk in objects.chunks(INSERT_CHUNK) {
+                let mut added = insert_chunk(c, collection_id, &date_added, chunk)?;
+                for o in chunk {
+                    // `remove`: a second copy of one id and version in the same request was not
+                    // the one inserted; it is compared with the first below.
+                    if added.remove(&(o.id.clone(), o.version_key.clone())) {
+                        outcomes.push(AddOutcome::Added);
+                        continue;
+                    }
+                    let old = c
+                        .query_opt(
+                            "find object",
+                            "SELECT body FROM taxii_objects
+                             WHERE collection_id = ?1 AND object_id = ?2 AND version_key = ?3",
+                            &[
+                                Param::text(collection_id),
+                                Param::text(&o.id),
+                                Param::text(&o.version_key),
+                            ],
+                        )?
+                        .map(|r| r.str(0))
+                        .transpose()?
+                        .unwrap_or_default();
+                    outcomes.push(if same_json(&old, &o.body) {
+                        AddOutcome::Duplicate
+                    } else {
+                        AddOutcome::Conflict
+                    });
+                }
+            }
+            if let Some(s) = status(&outcomes) {
+                super::status::put(c, &s)?;
+            }
+            Ok(outcomes)
+        })?;
+        if self.engine() == Engine::Postgres {
+            let added = outcomes.iter().filter(|o| **o == AddOutcome::Added).count() as u64;
+            let before = self.added_since_analyze.fetch_add(added, Ordering::Relaxed);
+            if before + added >= ANALYZE_EVERY {
+                self.added_since_analyze.store(0, Ordering::Relaxed);
+                // Best effort: stale statistics make pages slow, not wrong, so a failed ANALYZE
+                // must not fail the insert that has already committed.
+                let _ = self
+                    .db
+                    .read(|c| c.execute_batch("analyze objects", "ANALYZE taxii_objects"));
+            }
+        }
+        Ok(outcomes)
+    }
+
+    pub fn taxii_query(&self, q: &ObjectQuery) -> Result<Page> {
+        let (sql, params) = build_query(q);
+        let rows = self.db.read(|c| c.query("query objects", &sql, &params))?;
+        let mut objects = rows
+            .iter()
+            .map(|r| {
+                Ok(StoredObject {
+                    seq: r.i64(0)?,
+                    id: r.str(1)?,
+                    kind: r.str(2)?,
+                    version: r.str(3)?,
+                    spec_version: r.str(4)?,
+                    date_added: r.str(5)?,
+                    body: r.opt_str(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let more = objects.len() > q.limit as usize;
+        objects.truncate(q.limit as usize);
+        Ok(Page { objects, more })
+    }
+
+    /// Delete the versions of one object selected by `versions` and `spec_versions`.
+    pub fn taxii_delete_object(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        versions: &VersionFilter,
+        spec_versions: &[String],
+    ) -> Result<u64> {
+        let (sql, params) = build_delete(collection_id, object_id, versions, spec_versions);
+        self.db.write(|c| c.execute("delete object", &sql, &params))
+    }
+}
