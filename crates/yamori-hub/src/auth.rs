@@ -70,12 +70,12 @@ pub enum AuthError {
 }
 
 pub struct Authenticator {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<Store>) -> Self {
         Self {
             store,
             cache: Mutex::new(HashMap::new()),
@@ -173,7 +173,7 @@ fn verify_secret(secret: &str, phc: &str) -> bool {
 }
 
 /// Create a token for `user`, store its hash and return the token (shown once).
-pub fn issue_token(store: &dyn Store, user: &str) -> Result<String, String> {
+pub fn issue_token(store: &Store, user: &str) -> Result<String, String> {
     let id: [u8; 6] = rand::random();
     let secret: [u8; 32] = rand::random();
     let (id, secret) = (hex::encode(id), hex::encode(secret));

@@ -36,7 +36,10 @@ impl Store {
                 "put user",
                 "INSERT INTO taxii_users (name, password_hash) VALUES (?1, ?2)
                  ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash",
-                &[Param::text(&u.name), Param::OptText(u.password_hash.clone())],
+                &[
+                    Param::text(&u.name),
+                    Param::OptText(u.password_hash.clone()),
+                ],
             )
             .map(drop)
         })
@@ -187,7 +190,10 @@ impl Store {
             c.query(
                 "list kv",
                 "SELECT key, value FROM yamori_kv WHERE substr(key, 1, ?1) = ?2 ORDER BY key",
-                &[Param::count(prefix.chars().count() as u64), Param::text(prefix)],
+                &[
+                    Param::count(prefix.chars().count() as u64),
+                    Param::text(prefix),
+                ],
             )?
             .iter()
             .map(|r| Ok((r.str(0)?, r.str(1)?)))

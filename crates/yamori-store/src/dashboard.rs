@@ -65,8 +65,6 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE tel_analyses (
      CREATE INDEX tel_attacks_analysis ON tel_attacks(analysis_id);
      CREATE INDEX tel_attacks_start ON tel_attacks(start_s DESC, id);"];
 
-
-
 /// Read access to the dashboard's tables.
 impl Store {
     /// First stored minute and end of the last one, or `None` with no data.
@@ -125,7 +123,8 @@ impl Store {
         needle: &str,
         limit: u32,
     ) -> Result<Vec<String>> {
-        self.db.read(|c| query::objects_mentioning(c, collections, kind, needle, limit))
+        self.db
+            .read(|c| query::objects_mentioning(c, collections, kind, needle, limit))
     }
     /// Newest objects of `kind` in `collections` (bodies), newest first.
     pub fn dash_recent_objects(
@@ -134,7 +133,8 @@ impl Store {
         kind: &str,
         limit: u32,
     ) -> Result<Vec<(String, String)>> {
-        self.db.read(|c| query::recent_objects(c, collections, kind, limit))
+        self.db
+            .read(|c| query::recent_objects(c, collections, kind, limit))
     }
     /// Number of attacks overlapping the range.
     pub fn dash_attack_count(&self, from: i64, to: i64) -> Result<u64> {

@@ -86,7 +86,9 @@ impl Store {
         };
         store.db.migrate("analysis", crate::analysis::MIGRATIONS)?;
         store.db.migrate("taxii", crate::taxii::MIGRATIONS)?;
-        store.db.migrate("dashboard", crate::dashboard::MIGRATIONS)?;
+        store
+            .db
+            .migrate("dashboard", crate::dashboard::MIGRATIONS)?;
         store.db.migrate("survey", crate::survey::MIGRATIONS)?;
         store.db.migrate("vulndb", crate::vulndb::MIGRATIONS)?;
         store.db.migrate("sessions", crate::sessions::MIGRATIONS)?;

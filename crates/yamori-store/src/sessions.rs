@@ -36,13 +36,23 @@ fn purge_expired(c: &mut dyn Conn, now_s: i64) -> Result<u64> {
 
 impl Store {
     /// Record a new session (and remove the expired ones).
-    pub fn session_create(&self, id_hash: &str, user: &str, expires_s: i64, now_s: i64) -> Result<()> {
+    pub fn session_create(
+        &self,
+        id_hash: &str,
+        user: &str,
+        expires_s: i64,
+        now_s: i64,
+    ) -> Result<()> {
         self.db.write(|c| {
             purge_expired(c, now_s)?;
             c.execute(
                 "create session",
                 "INSERT INTO hub_sessions (id_hash, user_name, expires_s) VALUES (?1, ?2, ?3)",
-                &[Param::text(id_hash), Param::text(user), Param::Int(expires_s)],
+                &[
+                    Param::text(id_hash),
+                    Param::text(user),
+                    Param::Int(expires_s),
+                ],
             )
             .map(drop)
         })
@@ -107,7 +117,11 @@ impl Store {
                         "INSERT INTO hub_sessions (id_hash, user_name, expires_s)
                          SELECT ?1, name, ?3 FROM taxii_users WHERE name = ?2
                          ON CONFLICT DO NOTHING",
-                        &[Param::text(id_hash), Param::text(user), Param::Int(expires_s)],
+                        &[
+                            Param::text(id_hash),
+                            Param::text(user),
+                            Param::Int(expires_s),
+                        ],
                     )?;
                 }
                 c.execute(

@@ -67,7 +67,11 @@ impl Store {
     /// Newest observation of every surveyed service: KEV first, then highest CVSS, then
     /// address and port; after the keyset `after` = `(sort_key, id)` of the previous page's
     /// last row.
-    pub fn survey_devices(&self, after: Option<(i64, i64)>, limit: u32) -> Result<Vec<SurveyDevice>> {
+    pub fn survey_devices(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: u32,
+    ) -> Result<Vec<SurveyDevice>> {
         self.db.read(|c| query::devices(c, after, limit))
     }
     /// Counts over the same rows as [`Self::survey_devices`], and over the stored runs.

@@ -158,7 +158,11 @@ impl Store {
                 Param::text(&c.record_json),
             ]);
             for (vendor, product) in &c.products {
-                products.push(vec![Param::text(&c.id), Param::text(vendor), Param::text(product)]);
+                products.push(vec![
+                    Param::text(&c.id),
+                    Param::text(vendor),
+                    Param::text(product),
+                ]);
             }
         }
         self.db.write(|c| {
@@ -229,7 +233,11 @@ impl Store {
                 Param::text(&o.record_json),
             ]);
             for (eco, name) in &o.packages {
-                packages.push(vec![Param::text(&o.id), Param::text(eco), Param::text(name)]);
+                packages.push(vec![
+                    Param::text(&o.id),
+                    Param::text(eco),
+                    Param::text(name),
+                ]);
             }
         }
         self.db.write(|c| {

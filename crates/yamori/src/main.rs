@@ -45,6 +45,11 @@ pub struct GlobalArgs {
         default_value = "./yamori-data"
     )]
     pub data_dir: PathBuf,
+    /// Where every command reads and writes its data: a PostgreSQL URL
+    /// (postgres://user@host:port/dbname; the database must exist) or a SQLite file path.
+    /// Default: the embedded SQLite file <data-dir>/yamori.sqlite.
+    #[arg(long, global = true, env = "YAMORI_DATABASE", value_name = "URL|PATH")]
+    pub database: Option<String>,
     /// Configuration file (TOML). Default: `<data-dir>/yamori.toml` if it exists.
     #[arg(long, global = true, env = "YAMORI_CONFIG")]
     pub config: Option<PathBuf>,

@@ -71,7 +71,7 @@ pub async fn intel(
                 .collect();
             // `yamori sync` keeps its positions as `sync.pull|<url>|<collection>`.
             let peers: Vec<Value> = s
-                .dash_kv_prefixed("sync.")?
+                .kv_prefixed("sync.")?
                 .into_iter()
                 .filter_map(|(k, v)| {
                     let mut parts = k.splitn(3, '|');

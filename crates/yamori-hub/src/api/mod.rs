@@ -128,7 +128,7 @@ pub fn json<T: Serialize>(v: &T) -> ApiResult<Response> {
 pub async fn blocking<T, F>(state: &HubState, f: F) -> ApiResult<T>
 where
     T: Send + 'static,
-    F: FnOnce(&dyn Store) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
 {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || f(store.as_ref()))

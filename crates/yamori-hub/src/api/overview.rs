@@ -88,7 +88,7 @@ pub fn attack_json(r: &AttackRow) -> Value {
     serde_json::from_str(&r.detail).unwrap_or_else(|_| json!({ "victim": r.victim }))
 }
 
-fn build(s: &dyn Store, p: &Params, top: u32) -> ApiResult<Value> {
+fn build(s: &Store, p: &Params, top: u32) -> ApiResult<Value> {
     let bounds = s.dash_bounds()?;
     let (from, to) = p.range(bounds)?;
     let bucket = bucket_for(to - from);

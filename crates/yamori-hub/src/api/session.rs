@@ -23,8 +23,9 @@ pub struct Login {
     password: String,
 }
 
+/// The stored key of a session: the SHA-256 of its id, so the database never holds the secret.
 fn key_of(id: &str) -> String {
-    format!("session.{}", hex::encode(Sha256::digest(id.as_bytes())))
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
 fn now_unix() -> i64 {
@@ -97,7 +98,7 @@ async fn login_inner(state: &HubState, body: &[u8]) -> ApiResult<Response> {
     let expires = now_unix() + ttl;
     let (key, user) = (key_of(&id), ident.user.clone());
     blocking(state, move |s| {
-        s.kv_set(&key, &format!("{user}\t{expires}"))?;
+        s.session_create(&key, &user, expires, now_unix())?;
         Ok(())
     })
     .await?;
@@ -113,7 +114,7 @@ async fn login_inner(state: &HubState, body: &[u8]) -> ApiResult<Response> {
 pub async fn logout(State(state): State<HubState>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie_of(&headers) {
         let key = key_of(&id);
-        let _ = blocking(&state, move |s| Ok(s.kv_set(&key, "")?)).await;
+        let _ = blocking(&state, move |s| Ok(s.session_delete(&key)?)).await;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut()
@@ -127,10 +128,9 @@ pub async fn me(State(state): State<HubState>, headers: HeaderMap) -> Response {
         let expires = match cookie_of(&headers) {
             Some(id) if headers.get(header::AUTHORIZATION).is_none() => {
                 let key = key_of(&id);
-                blocking(&state, move |s| Ok(s.kv_get(&key)?))
+                blocking(&state, move |s| Ok(s.session(&key, now_unix())?))
                     .await?
-                    .and_then(|v| v.split_once('\t').and_then(|(_, e)| e.parse().ok()))
-                    .and_then(rfc3339)
+                    .and_then(|sess| rfc3339(sess.expires_s))
             }
             _ => None,
         };
@@ -149,17 +149,13 @@ pub async fn identify(state: &HubState, headers: &HeaderMap) -> ApiResult<Identi
     };
     let key = key_of(&id);
     blocking(state, move |s| {
-        let v = s.kv_get(&key)?.unwrap_or_default();
-        let Some((user, expires)) = v.split_once('\t') else {
+        let Some(sess) = s.session(&key, now_unix())? else {
             return Err(ApiError::unauthorized(
-                "session unknown or ended; log in again",
+                "session unknown, ended or expired; log in again",
             ));
         };
-        if expires.parse::<i64>().unwrap_or(0) <= now_unix() {
-            return Err(ApiError::unauthorized("session expired; log in again"));
-        }
-        let grants = s.taxii_grants(user)?;
-        Ok(Identity::new(user.to_string(), grants))
+        let grants = s.taxii_grants(&sess.user)?;
+        Ok(Identity::new(sess.user, grants))
     })
     .await
 }

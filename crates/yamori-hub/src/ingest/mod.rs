@@ -88,7 +88,7 @@ pub fn prepare_all(raws: &[&RawValue], status: &mut TaxiiStatus) -> Vec<NewObjec
 /// from pending to success/failure in the same transaction. On a store error the rest is
 /// marked failed (and the error returned).
 pub fn store_objects(
-    store: &dyn Store,
+    store: &Store,
     collection_id: &str,
     objects: &[NewObject],
     status: &mut TaxiiStatus,
@@ -144,7 +144,7 @@ fn settle(status: &mut TaxiiStatus, part: &[NewObject], outcomes: &[AddOutcome])
 /// publish` on the hub's own machine. Each object succeeds or fails on its own; the returned
 /// status says which (it is also stored, readable by `owner`).
 pub fn add_objects(
-    store: &dyn Store,
+    store: &Store,
     api_root: &str,
     collection_id: &str,
     owner: &str,
@@ -167,7 +167,7 @@ pub fn add_objects(
 /// ("not stored; send again"). Objects already reported as successes were committed together
 /// with that report, so they stay successes. Call once at start-up, only when this process is
 /// the only hub on the database (always true for the embedded SQLite file).
-pub fn fail_orphaned(store: &dyn Store) -> yamori_store::Result<usize> {
+pub fn fail_orphaned(store: &Store) -> yamori_store::Result<usize> {
     let ids = store.taxii_pending_statuses()?;
     for id in &ids {
         if let Some(mut s) = store.taxii_status(id)? {

@@ -73,7 +73,7 @@ impl Default for HubConfig {
 
 #[derive(Clone)]
 pub struct HubState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub config: Arc<HubConfig>,
     pub auth: Arc<Authenticator>,
     /// HMAC key sealing `next` tokens.
@@ -82,7 +82,7 @@ pub struct HubState {
 
 impl HubState {
     /// State with the `next` key kept in the store (so tokens survive a restart).
-    pub fn new(store: Arc<dyn Store>, config: HubConfig) -> Result<Self, yamori_store::StoreError> {
+    pub fn new(store: Arc<Store>, config: HubConfig) -> Result<Self, yamori_store::StoreError> {
         const KEY: &str = "taxii.next_key";
         let key = match store.kv_get(KEY)?.and_then(|h| hex::decode(h).ok()) {
             Some(k) if k.len() == 32 => k,
@@ -106,7 +106,7 @@ impl HubState {
     pub(crate) async fn blocking<T, F>(&self, f: F) -> TaxiiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn Store) -> TaxiiResult<T> + Send + 'static,
+        F: FnOnce(&Store) -> TaxiiResult<T> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(store.as_ref()))

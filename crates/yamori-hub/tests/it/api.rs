@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use yamori_hub::HubConfig;
-use yamori_store::{FileDigest, NewAnalysis, Store};
+use yamori_store::{FileDigest, NewAnalysis};
 use yamori_telescope::report::{
     GeoPoint, KeyCount, MinuteCounts, PortCount, Report, SourceSummary, Tool, SCHEMA,
 };

@@ -9,7 +9,7 @@ use tower::ServiceExt;
 use yamori_hub::{app, HubConfig, HubState};
 use yamori_store::accounts::{Grant, User};
 use yamori_store::taxii::Collection;
-use yamori_store::{AccountStore, SqliteStore, Store, TaxiiStore};
+use yamori_store::Store;
 
 pub const TAXII: &str = "application/taxii+json;version=2.1";
 pub const COLL: &str = "11111111-2222-4333-8444-555555555555";
@@ -18,7 +18,7 @@ pub const OTHER: &str = "99999999-2222-4333-8444-555555555555";
 pub struct Hub {
     pub app: Router,
     #[allow(dead_code)]
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<Store>,
     /// Bearer tokens of alice (rw), bob (r), carol (w), dave (no grants).
     pub alice: String,
     pub bob: String,
@@ -27,7 +27,7 @@ pub struct Hub {
 }
 
 pub fn hub_with(config: HubConfig) -> Hub {
-    let store = Arc::new(SqliteStore::open_in_memory().expect("in-memory store"));
+    let store = Arc::new(Store::open_in_memory().expect("in-memory store"));
     for (id, alias) in [(COLL, "telescope"), (OTHER, "secret")] {
         store
             .taxii_put_collection(&Collection {
@@ -68,7 +68,7 @@ pub fn hub_with(config: HubConfig) -> Hub {
         tok("carol", false, true),
         tok("dave", false, false),
     );
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let dyn_store: Arc<Store> = store.clone();
     let state = HubState::new(dyn_store, config).expect("state");
     Hub {
         app: app(state),

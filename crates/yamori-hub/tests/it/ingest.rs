@@ -145,7 +145,6 @@ fn tokio_stream_iter(
 
 #[tokio::test]
 async fn statuses_left_pending_by_a_crash_are_failed_at_start_up() {
-    use yamori_store::TaxiiStore;
     let h = hub();
     let objs: Vec<serde_json::Value> = (0..3)
         .map(|n| indicator(n, "2024-01-01T00:00:00.000Z"))

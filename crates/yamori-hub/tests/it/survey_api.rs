@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use yamori_store::accounts::Grant;
 use yamori_store::taxii::Collection;
-use yamori_store::{AccountStore, SurveyStore, TaxiiStore};
 
 use crate::common::{get, hub};
 

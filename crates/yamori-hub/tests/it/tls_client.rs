@@ -17,7 +17,7 @@ use crate::common::*;
 fn start(dir: &std::path::Path, h: &Hub, config: HubConfig) -> SocketAddr {
     let (cert, key) = yamori_hub::tls::ensure_generated(dir).expect("certificate");
     let tls = yamori_hub::tls::server_config(&cert, &key).expect("tls config");
-    let store: Arc<dyn Store> = h.store.clone();
+    let store: Arc<Store> = h.store.clone();
     let state = HubState::new(store, config).expect("state");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

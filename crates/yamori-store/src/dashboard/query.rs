@@ -128,8 +128,7 @@ pub(super) fn series(
         .collect())
 }
 
-pub(super) fn totals(
-    c: &mut dyn Conn, from: i64, to: i64) -> Result<Totals> {
+pub(super) fn totals(c: &mut dyn Conn, from: i64, to: i64) -> Result<Totals> {
     let mut q = Binder::new();
     let sql = format!(
         "SELECT COUNT(*), CAST(COALESCE(SUM(packets), 0) AS BIGINT), \
@@ -246,8 +245,7 @@ pub(super) fn sources(
     Ok(q.run(c, &sql)?.iter().map(|r| source_row(r)).collect())
 }
 
-pub(super) fn source(
-    c: &mut dyn Conn, address: &str) -> Result<Vec<SourceRow>> {
+pub(super) fn source(c: &mut dyn Conn, address: &str) -> Result<Vec<SourceRow>> {
     let mut q = Binder::new();
     let sql = format!(
         "SELECT {SOURCE_COLS} FROM tel_sources WHERE address = {} ORDER BY first_s, id",
@@ -313,8 +311,7 @@ pub(super) fn top_attacks(
     Ok(q.run(c, &sql)?.iter().map(|r| attack_row(r)).collect())
 }
 
-pub(super) fn attack_count(
-    c: &mut dyn Conn, from: i64, to: i64) -> Result<u64> {
+pub(super) fn attack_count(c: &mut dyn Conn, from: i64, to: i64) -> Result<u64> {
     let mut q = Binder::new();
     let sql = format!(
         "SELECT COUNT(*) FROM tel_attacks WHERE end_s >= {} AND start_s < {}",
@@ -399,4 +396,3 @@ pub(super) fn recent_objects(
         })
         .collect())
 }
-

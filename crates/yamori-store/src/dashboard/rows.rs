@@ -131,10 +131,7 @@ pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<Index
     let report: Report = serde_json::from_str(report_json)
         .map_err(|e| StoreError::Corrupt(format!("report of analysis {analysis_id}: {e}")))?;
     let id = || Param::Text(analysis_id.to_string());
-    let sqls = TABLES
-        .iter()
-        .map(|(t, cols)| insert_sql(t, cols))
-        .collect();
+    let sqls = TABLES.iter().map(|(t, cols)| insert_sql(t, cols)).collect();
     let mut rows: Vec<(usize, Vec<Param>)> = Vec::new();
 
     let first = match &report.first_packet {

@@ -131,7 +131,12 @@ pub(crate) trait Conn {
 
 impl dyn Conn + '_ {
     /// The first row, if any.
-    pub fn query_opt(&mut self, op: &'static str, sql: &str, params: &[Param]) -> Result<Option<Row>> {
+    pub fn query_opt(
+        &mut self,
+        op: &'static str,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Option<Row>> {
         Ok(self.query(op, sql, params)?.into_iter().next())
     }
     /// The single integer a `SELECT COUNT(*)`-like statement returns.
@@ -250,7 +255,11 @@ pub(crate) fn ddl(engine: Engine, sql: &str) -> String {
         ("{int}", "INTEGER", "BIGINT"),
         ("{real}", "REAL", "DOUBLE PRECISION"),
         ("{bool}", "INTEGER", "BOOLEAN"),
-        ("{serial_autoinc}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"),
+        (
+            "{serial_autoinc}",
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "BIGSERIAL PRIMARY KEY",
+        ),
         ("{serial}", "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"),
         ("{bytes}", "TEXT", "TEXT COLLATE \"C\""),
     ];

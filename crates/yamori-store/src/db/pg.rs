@@ -140,7 +140,11 @@ fn dollar_placeholders(sql: &str) -> Cow<'_, str> {
 
 /// Integers bind to whichever width the server inferred for the parameter (a `version` of
 /// INTEGER, a `seq` of BIGINT), checked, instead of failing on a type mismatch.
-fn int_to_sql(i: i64, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
+fn int_to_sql(
+    i: i64,
+    ty: &Type,
+    out: &mut BytesMut,
+) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
     if *ty == Type::INT4 {
         i32::try_from(i)?.to_sql(ty, out)
     } else if *ty == Type::INT2 {
@@ -190,17 +194,29 @@ fn row_values(op: &'static str, r: &::postgres::Row) -> Result<Row> {
         let v = if *t == Type::INT8 {
             r.try_get::<_, Option<i64>>(i).map_err(get)?.map(Value::Int)
         } else if *t == Type::INT4 {
-            r.try_get::<_, Option<i32>>(i).map_err(get)?.map(|v| Value::Int(i64::from(v)))
+            r.try_get::<_, Option<i32>>(i)
+                .map_err(get)?
+                .map(|v| Value::Int(i64::from(v)))
         } else if *t == Type::INT2 {
-            r.try_get::<_, Option<i16>>(i).map_err(get)?.map(|v| Value::Int(i64::from(v)))
+            r.try_get::<_, Option<i16>>(i)
+                .map_err(get)?
+                .map(|v| Value::Int(i64::from(v)))
         } else if *t == Type::BOOL {
-            r.try_get::<_, Option<bool>>(i).map_err(get)?.map(|v| Value::Int(i64::from(v)))
+            r.try_get::<_, Option<bool>>(i)
+                .map_err(get)?
+                .map(|v| Value::Int(i64::from(v)))
         } else if *t == Type::FLOAT8 {
-            r.try_get::<_, Option<f64>>(i).map_err(get)?.map(Value::Real)
+            r.try_get::<_, Option<f64>>(i)
+                .map_err(get)?
+                .map(Value::Real)
         } else if *t == Type::FLOAT4 {
-            r.try_get::<_, Option<f32>>(i).map_err(get)?.map(|v| Value::Real(f64::from(v)))
+            r.try_get::<_, Option<f32>>(i)
+                .map_err(get)?
+                .map(|v| Value::Real(f64::from(v)))
         } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(t) {
-            r.try_get::<_, Option<String>>(i).map_err(get)?.map(Value::Text)
+            r.try_get::<_, Option<String>>(i)
+                .map_err(get)?
+                .map(Value::Text)
         } else {
             return Err(StoreError::Other(format!(
                 "{op}: column {} has type {t}, which the store does not read (cast it in the SQL)",
@@ -275,10 +291,7 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -85,11 +85,7 @@ const SERVICE_COLS: [&str; 18] = [
 
 /// `INSERT … ON CONFLICT DO NOTHING` (SQLite ≥ 3.24 and PostgreSQL alike): a second put of
 /// the same document, even one racing this one, writes nothing.
-fn insert(
-    table: &str,
-    cols: &[&str],
-    row: Vec<Param>,
-) -> Statement {
+fn insert(table: &str, cols: &[&str], row: Vec<Param>) -> Statement {
     let mut q = Binder::new();
     let marks: Vec<String> = row.into_iter().map(|p| q.bind(p)).collect();
     let sql = format!(
@@ -104,8 +100,7 @@ fn opt_text(s: Option<&str>) -> Param {
     Param::OptText(s.map(str::to_string))
 }
 
-pub(super) fn put(
-    c: &mut dyn Conn, json: &str) -> Result<SurveyPut> {
+pub(super) fn put(c: &mut dyn Conn, json: &str) -> Result<SurveyPut> {
     let doc = parse_survey(json)?;
     let id = hex::encode(Sha256::digest(json.as_bytes()));
     let services = doc.hosts.iter().map(|h| h.services.len()).sum();
@@ -202,8 +197,7 @@ pub(super) fn put(
     })
 }
 
-pub(super) fn document(
-    c: &mut dyn Conn, id: &str) -> Result<Option<String>> {
+pub(super) fn document(c: &mut dyn Conn, id: &str) -> Result<Option<String>> {
     let mut q = Binder::new();
     let sql = format!(
         "SELECT document FROM survey_runs WHERE id = {}",
@@ -292,8 +286,7 @@ fn count(v: &Value) -> u64 {
     u64::try_from(v.int()).unwrap_or(0)
 }
 
-fn grouped(
-    c: &mut dyn Conn, column: &str) -> Result<Vec<(Option<String>, u64)>> {
+fn grouped(c: &mut dyn Conn, column: &str) -> Result<Vec<(Option<String>, u64)>> {
     // `column` is one of two names written in this file, never input.
     let sql = format!(
         "SELECT s.{column}, COUNT(*) FROM survey_services s WHERE {NEWEST} \
@@ -313,11 +306,14 @@ pub(super) fn summary(c: &mut dyn Conn) -> Result<SurveySummary> {
         "SELECT COUNT(*), (SELECT finished FROM survey_runs \
          ORDER BY finished_s DESC, id LIMIT 1) FROM survey_runs",
     )?;
-    let totals = Binder::new().run(c, &format!(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(s.weak_credentials), 0) AS BIGINT), \
+    let totals = Binder::new().run(
+        c,
+        &format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(s.weak_credentials), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN s.vulns > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(s.kev), 0) AS BIGINT) FROM survey_services s WHERE {NEWEST}"
-    ))?;
+        ),
+    )?;
     let mut out = SurveySummary {
         by_device_type: grouped(c, "device_type")?,
         by_vendor: grouped(c, "vendor")?,

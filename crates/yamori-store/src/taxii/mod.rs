@@ -168,7 +168,6 @@ impl TaxiiStatus {
     }
 }
 
-
 /// Current time as a TAXII timestamp (microseconds, `Z`).
 pub fn taxii_now() -> String {
     format_taxii(time::OffsetDateTime::now_utc())
@@ -213,7 +212,6 @@ pub fn version_key(s: &str) -> Option<String> {
 pub fn taxii_key(s: &str) -> Option<String> {
     parse_timestamp(s).map(format_taxii)
 }
-
 
 /// Build the SELECT for `q`. Fetches `limit + 1` rows to learn `more`.
 pub(crate) fn build_query(q: &ObjectQuery) -> (String, Vec<Param>) {

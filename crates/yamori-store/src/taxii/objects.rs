@@ -161,7 +161,11 @@ impl Store {
     }
 
     /// Find by id or, failing that, by alias.
-    pub fn taxii_collection(&self, api_root: &str, id_or_alias: &str) -> Result<Option<Collection>> {
+    pub fn taxii_collection(
+        &self,
+        api_root: &str,
+        id_or_alias: &str,
+    ) -> Result<Option<Collection>> {
         self.db.read(|c| {
             c.query_opt(
                 "get collection",
@@ -187,7 +191,11 @@ impl Store {
     ) -> Result<Vec<AddOutcome>> {
         let outcomes = self.db.write(|c| {
             if c.engine() == Engine::Postgres {
-                c.execute("insert lock", "SELECT pg_advisory_xact_lock(?1)", &[Param::Int(INSERT_LOCK)])?;
+                c.execute(
+                    "insert lock",
+                    "SELECT pg_advisory_xact_lock(?1)",
+                    &[Param::Int(INSERT_LOCK)],
+                )?;
             }
             let date_added = next_date_added(kv_get(c, LAST_ADDED_KEY)?.as_deref());
             kv_set(c, LAST_ADDED_KEY, &date_added)?;

@@ -88,6 +88,9 @@ pub fn stamp(t: &str) -> String {
         && t.as_bytes()[10] == b'T'
         && t.as_bytes()[19] == b'.'
         && time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).is_ok();
-    assert!(ok, "{t:?} is not a TAXII timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)");
+    assert!(
+        ok,
+        "{t:?} is not a TAXII timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
+    );
     "<timestamp>".into()
 }

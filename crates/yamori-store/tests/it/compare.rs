@@ -27,7 +27,10 @@ fn transcript(s: &Store) -> Vec<String> {
     }
     log("analyses", format!("{list:?}"));
     log("bounds", format!("{:?}", s.dash_bounds()));
-    log("series", format!("{:?}", s.dash_series(0, i64::MAX / 4, 3600)));
+    log(
+        "series",
+        format!("{:?}", s.dash_series(0, i64::MAX / 4, 3600)),
+    );
     log("totals", format!("{:?}", s.dash_totals(0, i64::MAX)));
     for facet in ["country", "asn", "tcp_port", "udp_port", "tool"] {
         log(facet, format!("{:?}", s.dash_facet(facet, 0, i64::MAX, 10)));
@@ -40,18 +43,33 @@ fn transcript(s: &Store) -> Vec<String> {
     let page = s.dash_sources(&f, None, 2).expect("sources");
     log("sources", format!("{page:?}"));
     let after = page.last().map(|r| (r.packets as i64, r.id));
-    log("sources after", format!("{:?}", s.dash_sources(&f, after, 2)));
+    log(
+        "sources after",
+        format!("{:?}", s.dash_sources(&f, after, 2)),
+    );
     log("source", format!("{:?}", s.dash_source("192.0.2.1")));
-    log("attacks", format!("{:?}", s.dash_attacks(0, i64::MAX, None, 10)));
-    log("top attacks", format!("{:?}", s.dash_top_attacks(0, i64::MAX, 10)));
-    log("attack count", format!("{:?}", s.dash_attack_count(0, i64::MAX)));
+    log(
+        "attacks",
+        format!("{:?}", s.dash_attacks(0, i64::MAX, None, 10)),
+    );
+    log(
+        "top attacks",
+        format!("{:?}", s.dash_top_attacks(0, i64::MAX, 10)),
+    );
+    log(
+        "attack count",
+        format!("{:?}", s.dash_attack_count(0, i64::MAX)),
+    );
 
     // Survey runs.
     let put = s.put_survey(&crate::survey::first_run()).expect("survey");
     log("survey put", format!("{put:?}"));
     log("devices", format!("{:?}", s.survey_devices(None, 100)));
     log("survey summary", format!("{:?}", s.survey_summary()));
-    log("survey document", format!("{:?}", s.survey_document(&put.id)));
+    log(
+        "survey document",
+        format!("{:?}", s.survey_document(&put.id)),
+    );
 
     // TAXII objects, statuses, accounts and key/value state.
     crate::taxii::setup(s);
@@ -117,9 +135,14 @@ fn transcript(s: &Store) -> Vec<String> {
     log("kv", format!("{:?}", s.kv_prefixed("sync.")));
 
     // Vulnerability data and sessions.
-    s.import_nvd_items(&[crate::vulndb::cve("CVE-2017-17215", &[("huawei", "hg532")], "{}")])
-        .expect("nvd");
-    s.import_kev(&[crate::vulndb::kev("CVE-2017-17215")]).expect("kev");
+    s.import_nvd_items(&[crate::vulndb::cve(
+        "CVE-2017-17215",
+        &[("huawei", "hg532")],
+        "{}",
+    )])
+    .expect("nvd");
+    s.import_kev(&[crate::vulndb::kev("CVE-2017-17215")])
+        .expect("kev");
     s.import_osv(&[NewOsv {
         id: "OSV-1".into(),
         modified: Some("2024-01-01T00:00:00Z".into()),
@@ -127,7 +150,10 @@ fn transcript(s: &Store) -> Vec<String> {
         record_json: "{}".into(),
     }])
     .expect("osv");
-    log("cpe", format!("{:?}", s.find_by_cpe_prefix("HUAWEI", "hg532")));
+    log(
+        "cpe",
+        format!("{:?}", s.find_by_cpe_prefix("HUAWEI", "hg532")),
+    );
     log("osv", format!("{:?}", s.find_osv_by_package("busybox")));
     log("vulndb", format!("{:?}", s.vulndb_counts()));
     s.session_create("h", "alice", 100, 10).expect("session");

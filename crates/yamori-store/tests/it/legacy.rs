@@ -10,7 +10,9 @@ use yamori_store::{pg_execute_admin, Database, Store};
 use crate::backends::PgDb;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let gz = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(gz.as_slice())
@@ -53,7 +55,12 @@ fn a_sqlite_file_of_the_earlier_schema_keeps_all_its_data() {
         let mut objs = objects(&s);
         objs.sort();
         assert_eq!(objs.iter().map(|(_, n)| n).sum::<usize>(), 1690, "{objs:?}");
-        let users: Vec<String> = s.taxii_users().expect("users").into_iter().map(|u| u.name).collect();
+        let users: Vec<String> = s
+            .taxii_users()
+            .expect("users")
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
         assert_eq!(users, ["demo", "olduser"]);
         assert_eq!(s.taxii_tokens_of("olduser").expect("tokens").len(), 1);
         assert!(!s.taxii_grants("demo").expect("grants").is_empty());
@@ -62,10 +69,16 @@ fn a_sqlite_file_of_the_earlier_schema_keeps_all_its_data() {
         assert_eq!(s.find_osv_by_package("DropBear").expect("osv").len(), 1);
         // The login kept in the key/value table is a typed session now, and only there.
         let sess = s
-            .session("8868e5b9829fc5dee94d49e57763dffbcd28d37216977a50cfe195bfdaae5cbb", 0)
+            .session(
+                "8868e5b9829fc5dee94d49e57763dffbcd28d37216977a50cfe195bfdaae5cbb",
+                0,
+            )
             .expect("session")
             .expect("moved");
-        assert_eq!((sess.user.as_str(), sess.expires_s), ("demo", 1_796_564_029));
+        assert_eq!(
+            (sess.user.as_str(), sess.expires_s),
+            ("demo", 1_796_564_029)
+        );
         assert!(s.kv_prefixed("session.").expect("kv").is_empty());
         assert!(s.kv_get("taxii.next_key").expect("kv").is_some());
     }
@@ -80,13 +93,27 @@ fn a_postgresql_database_of_the_earlier_schema_keeps_all_its_data() {
         let s = Store::connect_postgres(&db.url).expect("open the earlier schema");
         assert_eq!(objects(&s), [("telescope".to_string(), 1669)]);
         assert_eq!(s.taxii_users().expect("users").len(), 1);
-        assert!(s.taxii_user("demo").expect("user").and_then(|u| u.password_hash).is_some());
+        assert!(s
+            .taxii_user("demo")
+            .expect("user")
+            .and_then(|u| u.password_hash)
+            .is_some());
         let sess = s
-            .session("e1d919f1fd158080c8365f74272a7c82782542ec8ed27ab05629523fc9bed691", 0)
+            .session(
+                "e1d919f1fd158080c8365f74272a7c82782542ec8ed27ab05629523fc9bed691",
+                0,
+            )
             .expect("session")
             .expect("moved");
-        assert_eq!((sess.user.as_str(), sess.expires_s), ("demo", 1_796_564_045));
-        assert_eq!(s.vulndb_counts().expect("vulndb").cves, 0, "vulndb created on open");
+        assert_eq!(
+            (sess.user.as_str(), sess.expires_s),
+            ("demo", 1_796_564_045)
+        );
+        assert_eq!(
+            s.vulndb_counts().expect("vulndb").cves,
+            0,
+            "vulndb created on open"
+        );
     }
 }
 

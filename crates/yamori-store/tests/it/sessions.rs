@@ -19,7 +19,11 @@ fn sessions_expire_end_on_logout_and_with_their_user() {
         s.session_create("h3", "bob", 2_000, 500).expect("create");
         let live = s.session("h1", 999).expect("get").expect("live");
         assert_eq!((live.user.as_str(), live.expires_s), ("alice", 1_000));
-        assert_eq!(s.session("h1", 1_000).expect("get"), None, "expired at its expiry");
+        assert_eq!(
+            s.session("h1", 1_000).expect("get"),
+            None,
+            "expired at its expiry"
+        );
         assert_eq!(s.session("nope", 0).expect("get"), None);
         // Creating a session removes the expired ones: h1 is gone even for a clock before it.
         s.session_create("h4", "bob", 3_000, 1_500).expect("create");
@@ -30,6 +34,10 @@ fn sessions_expire_end_on_logout_and_with_their_user() {
         assert_eq!(s.sessions_end_user("alice").expect("end"), 1);
         assert_eq!(s.session("h2", 0).expect("get"), None);
         assert!(s.taxii_delete_user("bob").expect("delete user"));
-        assert_eq!(s.session("h3", 0).expect("get"), None, "ended with its user");
+        assert_eq!(
+            s.session("h3", 0).expect("get"),
+            None,
+            "ended with its user"
+        );
     });
 }

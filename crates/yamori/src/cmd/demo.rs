@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use yamori_store::{AccountStore, Store};
 
 /// One-command tour: generate darknet traffic, analyse it, publish STIX, serve the dashboard.
 ///
@@ -107,9 +106,7 @@ fn geo_database(
 /// Give the demo user a fresh random password for the dashboard and write the login to
 /// `<dir>/login.json` (readable by the owner only) for scripts and tests.
 fn dashboard_login(g: &crate::GlobalArgs, dir: &Path, url: &str) -> anyhow::Result<String> {
-    let db = g.data_dir.join("yamori.sqlite");
-    let store = yamori_store::SqliteStore::open(&db)
-        .with_context(|| format!("cannot open {}", db.display()))?;
+    let store = super::open_store(g)?;
     let password = hex::encode(rand::random::<[u8; 9]>());
     let hash = yamori_hub::auth::hash_secret(&password).map_err(anyhow::Error::msg)?;
     store.taxii_put_user(&yamori_store::accounts::User {
@@ -143,6 +140,9 @@ fn step(g: &crate::GlobalArgs, args: &[String]) -> anyhow::Result<()> {
         "--data-dir".into(),
         g.data_dir.display().to_string(),
     ];
+    if let Some(db) = &g.database {
+        argv.extend(["--database".into(), db.clone()]);
+    }
     if g.quiet {
         argv.push("--quiet".into());
     }
@@ -194,9 +194,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     step(g, &analyze)?;
 
     // The stored report (the newest analysis) is what gets published.
-    let db = g.data_dir.join("yamori.sqlite");
-    let store = yamori_store::SqliteStore::open(&db)
-        .with_context(|| format!("cannot open {}", db.display()))?;
+    let store = super::open_store(g)?;
     let newest = store
         .list_analyses()?
         .into_iter()

@@ -18,7 +18,26 @@ pub mod sync;
 pub mod user;
 pub mod vulndb;
 
+use std::sync::Arc;
+
+use anyhow::Context;
+use yamori_store::{Database, Store};
+
 use crate::GlobalArgs;
+
+/// The database `--database` (or `YAMORI_DATABASE`) names, else `<data-dir>/yamori.sqlite`.
+pub fn database(g: &GlobalArgs) -> anyhow::Result<Database> {
+    Ok(Database::from_arg(g.database.as_deref(), &g.data_dir)?)
+}
+
+/// Open the store every command shares: the one place `--database` is honoured.
+pub fn open_store(g: &GlobalArgs) -> anyhow::Result<Arc<Store>> {
+    let db = database(g)?;
+    let store = db
+        .open()
+        .with_context(|| format!("opening the database {db}"))?;
+    Ok(Arc::new(store))
+}
 
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_PARTIAL: u8 = 3;

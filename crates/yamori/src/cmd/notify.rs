@@ -13,7 +13,8 @@ use anyhow::Context;
 use yamori_survey::model::SurveyResult;
 use yamori_survey::notify::{group_with, render, FallbackOwner, Format, Lang, Owners};
 
-use super::vulndb::{open_store, StoreLookup};
+use super::open_store;
+use super::vulndb::StoreLookup;
 
 /// Largest survey file read: a /16 survey with banners is tens of MB; beyond this the input
 /// is not a survey result.

@@ -20,7 +20,7 @@ use yamori_intel::markings::Tlp2;
 use yamori_intel::{survey_bundle, telescope_bundle_with, validate_object, Options, OrgIdentity};
 use yamori_store::taxii::Collection;
 
-use super::serve::{open_store, DbArgs};
+use super::open_store;
 
 /// Issues shown when a bundle is refused; the rest are counted.
 const MAX_ISSUES_SHOWN: usize = 20;
@@ -63,8 +63,6 @@ pub struct Args {
     /// Add the objects to a collection of the local hub store (data dir or --database).
     #[arg(long)]
     pub local: bool,
-    #[command(flatten)]
-    pub db: DbArgs,
     /// API root of the local collection.
     #[arg(long, default_value = "api1")]
     pub local_api_root: String,
@@ -148,7 +146,7 @@ fn store_locally(
     name: &str,
     objects: &[Value],
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(g, &a.db)?;
+    let store = open_store(g)?;
     let collection = match store.taxii_collection(&a.local_api_root, name)? {
         Some(c) => c,
         None => {
@@ -317,7 +315,6 @@ mod tests {
             to: None,
             peer: Default::default(),
             local: false,
-            db: DbArgs { database: None },
             local_api_root: "api1".into(),
         }
     }
@@ -419,6 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let g = crate::GlobalArgs {
             data_dir: dir.path().join("data"),
+            database: None,
             config: None,
             verbose: 0,
             quiet: true,
@@ -438,7 +436,7 @@ mod tests {
                 "a re-publication is an exact duplicate, not a failure"
             );
         }
-        let store = open_store(&g, &a.db).expect("store");
+        let store = open_store(&g).expect("store");
         let collection = store
             .taxii_collection("api1", "telescope")
             .expect("query")

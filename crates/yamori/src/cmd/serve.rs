@@ -1,22 +1,18 @@
 //! `yamori serve`: the TAXII 2.1 hub over HTTPS, on the embedded SQLite database or PostgreSQL.
+use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use yamori_hub::serve::ServeOptions;
 use yamori_hub::{HubConfig, HubState};
-use yamori_store::Store;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9443")]
     pub listen: SocketAddr,
-    #[command(flatten)]
-    pub db: DbArgs,
     /// PEM certificate chain (default: generated in <data-dir>/tls/; clients trust tls/ca.pem).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -43,32 +39,6 @@ pub struct Args {
     pub session_hours: u64,
 }
 
-/// Which database: `--database postgres://…`, else `<data-dir>/yamori.sqlite`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct DbArgs {
-    /// PostgreSQL URL (postgres://user@host/db); default: embedded SQLite in the data dir.
-    #[arg(long, env = "YAMORI_DATABASE")]
-    pub database: Option<String>,
-}
-
-/// Open the store the hub commands share.
-pub fn open_store(g: &crate::GlobalArgs, db: &DbArgs) -> anyhow::Result<Arc<dyn Store>> {
-    if let Some(url) = &db.database {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let s = yamori_store::pg::PgStore::connect(url)
-                .with_context(|| "connecting to PostgreSQL".to_string())?;
-            return Ok(Arc::new(s));
-        }
-        anyhow::bail!("--database must be a postgres:// URL (SQLite is the default)");
-    }
-    std::fs::create_dir_all(&g.data_dir)
-        .with_context(|| format!("creating data directory {}", g.data_dir.display()))?;
-    let path = g.data_dir.join("yamori.sqlite");
-    let s = yamori_store::SqliteStore::open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    Ok(Arc::new(s))
-}
-
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     for r in &a.api_roots {
         if r.is_empty()
@@ -83,8 +53,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     yamori_hub::serve::check_plain_http(&a.listen, !a.danger_plain_http)?;
-    let store = open_store(g, &a.db)?;
-    if a.db.database.is_none() {
+    let store = super::open_store(g)?;
+    if store.engine() == yamori_store::Engine::Sqlite {
         // The SQLite file has one hub: pending statuses are from a crash and will not finish.
         let n = yamori_hub::ingest::fail_orphaned(store.as_ref())?;
         if n > 0 {

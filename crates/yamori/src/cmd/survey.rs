@@ -227,17 +227,13 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Stores the result in `<data-dir>/yamori.sqlite`, idempotent by the document's digest.
+/// Stores the result in the database (`--database`), idempotent by the document's digest.
 fn store_result(g: &crate::GlobalArgs, document: &str) -> anyhow::Result<()> {
-    use yamori_store::SurveyStore;
-    std::fs::create_dir_all(&g.data_dir)
-        .with_context(|| format!("cannot create data directory {}", g.data_dir.display()))?;
-    let db_path = g.data_dir.join("yamori.sqlite");
-    let store = yamori_store::SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open {}", db_path.display()))?;
+    let db = super::database(g)?;
+    let store = super::open_store(g)?;
     let put = store
         .put_survey(document)
-        .with_context(|| format!("cannot store the survey result in {}", db_path.display()))?;
+        .with_context(|| format!("cannot store the survey result in {db}"))?;
     if !g.quiet {
         let what = if put.inserted {
             "stored as"
@@ -246,9 +242,7 @@ fn store_result(g: &crate::GlobalArgs, document: &str) -> anyhow::Result<()> {
         };
         eprintln!(
             "yamori survey: {what} survey run {} ({} services) in {}",
-            put.id,
-            put.services,
-            db_path.display()
+            put.id, put.services, db
         );
     }
     Ok(())
@@ -259,13 +253,14 @@ fn annotate_vulns(
     g: &crate::GlobalArgs,
     result: &mut yamori_survey::model::SurveyResult,
 ) -> anyhow::Result<()> {
-    if !g.data_dir.join("yamori.sqlite").exists() {
+    let db = super::database(g)?;
+    if matches!(&db, yamori_store::Database::Sqlite(p) if !p.exists()) {
         if !g.quiet {
-            eprintln!("yamori survey: no vulnerability data in {} (run `yamori vulndb import`); services not matched", g.data_dir.display());
+            eprintln!("yamori survey: no vulnerability data in {db} (run `yamori vulndb import`); services not matched");
         }
         return Ok(());
     }
-    let store = super::vulndb::open_store(g)?;
+    let store = super::open_store(g)?;
     let stats = yamori_survey::vuln::annotate(result, &super::vulndb::StoreLookup(&store))?;
     if !g.quiet {
         eprintln!(

@@ -9,7 +9,7 @@ use yamori_hub::client::{collection_url, Auth, ClientOptions, TaxiiClient};
 use yamori_store::taxii::{Collection, ObjectQuery, VersionFilter};
 use yamori_store::Store;
 
-use super::serve::{open_store, DbArgs};
+use super::open_store;
 
 /// Objects per page read or envelope sent.
 const PAGE: u32 = 1000;
@@ -66,8 +66,6 @@ pub struct Peer {
     pub url: String,
     #[command(flatten)]
     pub auth: PeerAuth,
-    #[command(flatten)]
-    pub db: DbArgs,
     /// Local API root.
     #[arg(long, default_value = "api1")]
     pub local_api_root: String,
@@ -103,7 +101,7 @@ pub enum Command {
 }
 
 fn local_collection(
-    store: &dyn Store,
+    store: &Store,
     root: &str,
     name: &str,
     create: bool,
@@ -146,7 +144,7 @@ fn pull(
     remote: &str,
     into: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(g, &peer.db)?;
+    let store = open_store(g)?;
     let cl = peer.auth.client()?;
     let info = cl.find_collection(&peer.url, remote)?;
     let local = local_collection(
@@ -215,7 +213,7 @@ fn push(
     local_name: &str,
     to: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(g, &peer.db)?;
+    let store = open_store(g)?;
     let cl = peer.auth.client()?;
     let local = local_collection(store.as_ref(), &peer.local_api_root, local_name, false)?;
     let info = cl.find_collection(&peer.url, to.unwrap_or(local_name))?;

@@ -7,7 +7,7 @@ use yamori_store::accounts::{Grant, User};
 use yamori_store::taxii::Collection;
 use yamori_store::Store;
 
-use super::serve::{open_store, DbArgs};
+use super::open_store;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -21,28 +21,17 @@ pub enum Command {
         /// Also set a password for HTTP Basic, read from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
-        #[command(flatten)]
-        db: DbArgs,
     },
     /// Add or change grants of an existing user.
     Grant {
         name: String,
         #[arg(long = "collection", required = true)]
         collections: Vec<String>,
-        #[command(flatten)]
-        db: DbArgs,
     },
     /// Issue another token for an existing user (printed once).
-    Token {
-        name: String,
-        #[command(flatten)]
-        db: DbArgs,
-    },
+    Token { name: String },
     /// List users and their grants.
-    List {
-        #[command(flatten)]
-        db: DbArgs,
-    },
+    List,
     /// Revoke a user's tokens: one (`--token ymr_<id>_…` or just its id) or all of them.
     ///
     /// A hub that verified the token in the last minute may accept it for up to a minute more
@@ -52,15 +41,9 @@ pub enum Command {
         /// The token (or its id, the part after `ymr_`); all tokens when left out.
         #[arg(long)]
         token: Option<String>,
-        #[command(flatten)]
-        db: DbArgs,
     },
     /// Remove a user with all their tokens, grants and dashboard sessions.
-    Remove {
-        name: String,
-        #[command(flatten)]
-        db: DbArgs,
-    },
+    Remove { name: String },
 }
 
 /// The id part of `ymr_<id>_<secret>`, or the argument itself when it is already an id.
@@ -68,18 +51,6 @@ fn token_id(t: &str) -> &str {
     t.strip_prefix("ymr_")
         .and_then(|rest| rest.split_once('_').map(|(id, _)| id))
         .unwrap_or(t)
-}
-
-/// End every dashboard session of `user` (sessions are `session.<hash>` = `user\texpiry`).
-fn end_sessions(store: &dyn Store, user: &str) -> anyhow::Result<u64> {
-    let mut n = 0;
-    for (key, value) in store.dash_kv_prefixed("session.")? {
-        if value.split_once('\t').is_some_and(|(u, _)| u == user) {
-            store.kv_set(&key, "")?;
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 /// A parsed `--collection` argument.
@@ -115,7 +86,7 @@ fn parse_spec(s: &str) -> anyhow::Result<Spec> {
     })
 }
 
-fn apply_grants(store: &dyn Store, user: &str, specs: &[String]) -> anyhow::Result<()> {
+fn apply_grants(store: &Store, user: &str, specs: &[String]) -> anyhow::Result<()> {
     for raw in specs {
         let spec = parse_spec(raw)?;
         let c = match store.taxii_collection(&spec.api_root, &spec.collection)? {
@@ -159,12 +130,11 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             name,
             collections,
             password_stdin,
-            db,
         } => {
             if name.is_empty() || name.contains(':') || name.len() > 100 {
                 anyhow::bail!("user name must be 1 to 100 characters without ':'");
             }
-            let store = open_store(g, &db)?;
+            let store = open_store(g)?;
             let password_hash = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin()
@@ -189,19 +159,15 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             eprintln!("token for {name} (shown once; stored only as a hash):");
             println!("{token}");
         }
-        Command::Grant {
-            name,
-            collections,
-            db,
-        } => {
-            let store = open_store(g, &db)?;
+        Command::Grant { name, collections } => {
+            let store = open_store(g)?;
             store
                 .taxii_user(&name)?
                 .with_context(|| format!("no user {name:?}"))?;
             apply_grants(store.as_ref(), &name, &collections)?;
         }
-        Command::Token { name, db } => {
-            let store = open_store(g, &db)?;
+        Command::Token { name } => {
+            let store = open_store(g)?;
             store
                 .taxii_user(&name)?
                 .with_context(|| format!("no user {name:?}"))?;
@@ -209,8 +175,8 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
                 yamori_hub::auth::issue_token(store.as_ref(), &name).map_err(anyhow::Error::msg)?;
             println!("{token}");
         }
-        Command::Revoke { name, token, db } => {
-            let store = open_store(g, &db)?;
+        Command::Revoke { name, token } => {
+            let store = open_store(g)?;
             store
                 .taxii_user(&name)?
                 .with_context(|| format!("no user {name:?}"))?;
@@ -220,16 +186,16 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             }
             eprintln!("revoked {n} token(s) of {name}");
         }
-        Command::Remove { name, db } => {
-            let store = open_store(g, &db)?;
-            let sessions = end_sessions(store.as_ref(), &name)?;
+        Command::Remove { name } => {
+            let store = open_store(g)?;
+            let sessions = store.sessions_end_user(&name)?;
             if !store.taxii_delete_user(&name)? {
                 anyhow::bail!("no user {name:?} (see `yamori user list`)");
             }
             eprintln!("removed {name} with their tokens and grants; ended {sessions} dashboard session(s)");
         }
-        Command::List { db } => {
-            let store = open_store(g, &db)?;
+        Command::List => {
+            let store = open_store(g)?;
             for u in store.taxii_users()? {
                 let grants: Vec<String> = store
                     .taxii_grants(&u.name)?

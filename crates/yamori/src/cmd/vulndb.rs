@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use yamori_store::vulndb::{KevRow, NewCve, NewOsv};
-use yamori_store::SqliteStore;
+use yamori_store::Store;
 use yamori_survey::vuln::feed::{gunzip_if_needed, read_feed, FeedItem, FeedKind};
 use yamori_survey::vuln::record::{CveRecord, KevEntry, OsvRecord};
 use yamori_survey::vuln::{annotate::matches_for, Candidate, Identity, ItemError, VulnLookup};
@@ -56,7 +56,7 @@ pub struct MatchArgs {
 }
 
 pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
-    let store = open_store(g)?;
+    let store = super::open_store(g)?;
     match c {
         Command::Import(a) => import(g, &store, &a.paths),
         Command::Stats => {
@@ -78,15 +78,6 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub(crate) fn open_store(g: &crate::GlobalArgs) -> anyhow::Result<SqliteStore> {
-    std::fs::create_dir_all(&g.data_dir)
-        .with_context(|| format!("cannot create data directory {}", g.data_dir.display()))?;
-    let path = g.data_dir.join("yamori.sqlite");
-    let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    store.migrate_vulndb()?;
-    Ok(store)
-}
-
 /// What one input file gave.
 #[derive(Debug, Default)]
 pub(crate) struct FileSummary {
@@ -99,11 +90,7 @@ pub(crate) struct FileSummary {
     pub error: Option<String>,
 }
 
-fn import(
-    g: &crate::GlobalArgs,
-    store: &SqliteStore,
-    paths: &[PathBuf],
-) -> anyhow::Result<ExitCode> {
+fn import(g: &crate::GlobalArgs, store: &Store, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let files = expand(paths)?;
     let total: u64 = files
         .iter()
@@ -197,7 +184,7 @@ struct Batches {
 }
 
 impl Batches {
-    fn flush(&mut self, store: &SqliteStore, s: &mut FileSummary) -> yamori_store::Result<()> {
+    fn flush(&mut self, store: &Store, s: &mut FileSummary) -> yamori_store::Result<()> {
         s.cves += store.import_nvd_items(&self.cves)?;
         s.kev += store.import_kev(&self.kev)?;
         s.osv += store.import_osv(&self.osv)?;
@@ -211,11 +198,7 @@ impl Batches {
     }
 }
 
-pub(crate) fn import_file(
-    store: &SqliteStore,
-    path: &Path,
-    bar: &indicatif::ProgressBar,
-) -> FileSummary {
+pub(crate) fn import_file(store: &Store, path: &Path, bar: &indicatif::ProgressBar) -> FileSummary {
     let mut s = FileSummary {
         path: path.to_path_buf(),
         ..FileSummary::default()
@@ -308,7 +291,7 @@ fn kev_row(k: KevEntry) -> KevRow {
 }
 
 /// The store as a [`VulnLookup`]: records come back from their stored JSON.
-pub(crate) struct StoreLookup<'a>(pub &'a SqliteStore);
+pub(crate) struct StoreLookup<'a>(pub &'a Store);
 
 /// A lookup failure: the store failed, or a stored record no longer parses.
 #[derive(Debug)]

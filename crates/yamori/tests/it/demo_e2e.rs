@@ -1,11 +1,9 @@
 //! `yamori demo --no-serve`: the observe → store → share loop on generated data, twice.
 use yamori_store::taxii::ObjectQuery;
-use yamori_store::taxii::TaxiiStore;
-use yamori_store::Store;
 
 use crate::support::*;
 
-fn indicators(store: &yamori_store::SqliteStore) -> (usize, usize) {
+fn indicators(store: &yamori_store::Store) -> (usize, usize) {
     let cols = store.taxii_collections("api1").expect("collections");
     let tel = cols
         .iter()
@@ -40,7 +38,7 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
         String::from_utf8_lossy(&out.stdout).contains("ymr_"),
         "a token is printed for the demo user"
     );
-    let store = yamori_store::SqliteStore::open(&data.join("yamori.sqlite")).expect("db");
+    let store = yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("db");
     assert_eq!(store.list_analyses().expect("list").len(), 1);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("demo/report.json")).expect("report"))
@@ -54,4 +52,112 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     demo();
     assert_eq!(store.list_analyses().expect("list").len(), 1);
     assert_eq!(indicators(&store), (objects, inds));
+}
+
+/// A fresh PostgreSQL database for one test, dropped at the end.
+struct PgDb {
+    url: String,
+    name: String,
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+impl PgDb {
+    fn create() -> Self {
+        let name = format!("yamori_e2e_{:016x}", rand::random::<u64>());
+        yamori_store::pg_execute_admin(PG_ADMIN, &format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {PG_ADMIN}: {e}"));
+        PgDb {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = yamori_store::pg_execute_admin(
+            PG_ADMIN,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// What the dashboard shows of a store: totals, series, facets, the first sources, attacks,
+/// the survey summary and the published indicators.
+fn dashboard_numbers(s: &yamori_store::Store) -> Vec<String> {
+    let all = yamori_store::dashboard::SourceFilter {
+        from: 0,
+        to: i64::MAX,
+        ..Default::default()
+    };
+    let mut survey = s.survey_summary().expect("survey");
+    survey.last_finished = None; // the run's own clock
+    let sources: Vec<(String, u64)> = s
+        .dash_sources(&all, None, 20)
+        .expect("sources")
+        .into_iter()
+        .map(|r| (r.address, r.packets))
+        .collect();
+    vec![
+        format!("{:?}", s.dash_totals(0, i64::MAX).expect("totals")),
+        format!("{:?}", s.dash_series(0, i64::MAX / 4, 600).expect("series")),
+        format!(
+            "{:?}",
+            s.dash_facet("country", 0, i64::MAX, 20).expect("facet")
+        ),
+        format!(
+            "{:?}",
+            s.dash_facet("tool", 0, i64::MAX, 20).expect("facet")
+        ),
+        format!(
+            "{:?}",
+            s.dash_facet("tcp_port", 0, i64::MAX, 20).expect("facet")
+        ),
+        format!("{sources:?}"),
+        format!("{:?}", s.dash_attack_count(0, i64::MAX).expect("attacks")),
+        format!("{survey:?}"),
+        format!("{:?}", indicators(s)),
+    ]
+}
+
+#[test]
+fn demo_on_postgresql_shows_what_it_shows_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pg = PgDb::create();
+    let demo = |data: &std::path::Path, database: Option<&str>| {
+        let mut cmd = yamori();
+        cmd.arg("--data-dir").arg(data);
+        if let Some(db) = database {
+            cmd.args(["--database", db]);
+        }
+        run_ok(
+            cmd.args([
+                "demo",
+                "--no-serve",
+                "--minutes",
+                "10",
+                "--geo",
+                "generated",
+            ]),
+            0,
+        )
+    };
+    demo(&dir.path().join("lite"), None);
+    demo(&dir.path().join("pg"), Some(&pg.url));
+    assert!(
+        !dir.path().join("pg/yamori.sqlite").exists(),
+        "with --database, no command wrote the embedded file"
+    );
+    let lite =
+        yamori_store::Store::open_sqlite(&dir.path().join("lite/yamori.sqlite")).expect("db");
+    let on_pg = yamori_store::Store::connect_postgres(&pg.url).expect("pg");
+    let numbers = dashboard_numbers(&lite);
+    assert!(numbers[0].contains("analyses: 1"), "{numbers:?}");
+    assert!(
+        !numbers[7].contains("devices: 0"),
+        "the survey stored devices: {numbers:?}"
+    );
+    assert_eq!(numbers, dashboard_numbers(&on_pg));
+    drop(on_pg);
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
-use yamori_store::{SqliteStore, SurveyStore, TaxiiStore};
+use yamori_store::Store;
 use yamori_survey::lab::{self, Emu, LabLog};
 use yamori_survey::model::{
     CredentialSource, DeviceId, Evidence, Host, Protocol, Service, SurveyResult, Transport,
@@ -90,7 +90,7 @@ fn survey_output_matches_its_schema_is_stored_once_and_publishes() {
         .any(|s| s["weak_credential"]["username"] == "root"));
 
     // Stored as the file's bytes: storing the file again is a no-op.
-    let store = SqliteStore::open(&data.join("yamori.sqlite")).expect("store");
+    let store = Store::open_sqlite(&data.join("yamori.sqlite")).expect("store");
     let again = store.put_survey(&text).expect("put");
     assert!(!again.inserted, "the CLI stored exactly the --out bytes");
     let summary = store.survey_summary().expect("summary");
@@ -108,7 +108,7 @@ fn survey_output_matches_its_schema_is_stored_once_and_publishes() {
             .args(["--org", "Example CSIRT", "--local"]),
         0,
     );
-    let store = SqliteStore::open(&data.join("yamori.sqlite")).expect("store");
+    let store = Store::open_sqlite(&data.join("yamori.sqlite")).expect("store");
     let collection = store
         .taxii_collection("api1", "survey")
         .expect("query")

@@ -267,8 +267,7 @@ fn reanalysing_the_same_file_replaces_instead_of_double_counting() {
     analyze(&data, DARKNET, &[&a], &[], 0);
     analyze(&data, DARKNET, &[&a], &[], 0);
     analyze(&data, DARKNET, &[&b], &[], 0);
-    let db = yamori_store::SqliteStore::open(&data.join("yamori.sqlite")).expect("db");
-    use yamori_store::Store;
+    let db = yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("db");
     let list = db.list_analyses().expect("list");
     assert_eq!(list.len(), 2, "a twice + b → two analyses, not three");
     // A set overlapping a stored one is refused (exit 1) unless --replace.

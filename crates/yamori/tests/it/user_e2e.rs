@@ -1,5 +1,4 @@
 //! `yamori user`: tokens can be revoked one by one or all, and users removed.
-use yamori_store::AccountStore;
 
 use crate::support::*;
 
@@ -20,7 +19,7 @@ fn tokens_are_revoked_and_users_removed() {
     let (first, _) = user(&["add", "bob", "--collection", "telescope:r"], 0);
     let (second, _) = user(&["token", "bob"], 0);
     assert!(first.starts_with("ymr_") && second.starts_with("ymr_"));
-    let store = || yamori_store::SqliteStore::open(&data.join("yamori.sqlite")).expect("db");
+    let store = || yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("db");
     assert_eq!(store().taxii_tokens_of("bob").expect("tokens").len(), 2);
 
     user(&["revoke", "bob", "--token", &first], 0);

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use yamori_store::{AccountStore, FileDigest, NewAnalysis, PutOutcome, Store};
+use yamori_store::{FileDigest, NewAnalysis, PutOutcome};
 use yamori_telescope::Report;
 
 /// Analyse darknet captures: categories, scanners, tool fingerprints, DDoS victims, time series
@@ -188,11 +188,8 @@ fn store_report(
     replace: bool,
     geo_attribution: Option<&str>,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&g.data_dir)
-        .with_context(|| format!("cannot create data directory {}", g.data_dir.display()))?;
-    let db_path = g.data_dir.join("yamori.sqlite");
-    let store = yamori_store::SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open {}", db_path.display()))?;
+    let db_path = super::database(g)?;
+    let store = super::open_store(g)?;
     let new = NewAnalysis {
         files: report
             .inputs
@@ -211,7 +208,7 @@ fn store_report(
     };
     let outcome = store
         .put_analysis(&new)
-        .with_context(|| format!("cannot store the analysis in {}", db_path.display()))?;
+        .with_context(|| format!("cannot store the analysis in {db_path}"))?;
     if let Some(a) = geo_attribution {
         store.kv_set("geo.attribution", a)?;
     }
@@ -227,9 +224,9 @@ fn store_report(
             )
         }
     };
-    tracing::info!(db = %db_path.display(), "{msg}");
+    tracing::info!(db = %db_path, "{msg}");
     if !(g.quiet) {
-        eprintln!("{msg} in {}", db_path.display());
+        eprintln!("{msg} in {db_path}");
     }
     Ok(())
 }

@@ -179,7 +179,7 @@ fn day_report(day: u32, first: u64, n: u64, start: i64) -> Report {
     }
 }
 
-fn seed(store: &dyn Store, a: &Args) -> anyhow::Result<(String, String)> {
+fn seed(store: &Store, a: &Args) -> anyhow::Result<(String, String)> {
     let start = 1_795_132_800i64; // 2026-11-20T00:00:00Z
     let per_day = a.sources / u64::from(a.days.max(1));
     for d in 0..a.days {
@@ -252,12 +252,7 @@ fn time_endpoint(
     Ok(all)
 }
 
-fn measure(
-    name: &str,
-    store: Arc<dyn Store>,
-    a: &Args,
-    out: &mut Vec<Timing>,
-) -> anyhow::Result<()> {
+fn measure(name: &str, store: Arc<Store>, a: &Args, out: &mut Vec<Timing>) -> anyhow::Result<()> {
     eprintln!(
         "{name}: seeding {} sources over {} days…",
         a.sources, a.days
@@ -405,20 +400,20 @@ pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<std::process::Exit
     let mut timings = Vec::new();
     if a.backend != Backend::Postgres {
         let dir = tempfile::tempdir()?;
-        let store = yamori_store::SqliteStore::open(&dir.path().join("bench.sqlite"))?;
+        let store = yamori_store::Store::open_sqlite(&dir.path().join("bench.sqlite"))?;
         measure("sqlite", Arc::new(store), &a, &mut timings)?;
     }
     if a.backend != Backend::Sqlite {
         let name = format!("yamori_bench_{:016x}", rand::random::<u64>());
         let admin = format!("{}/postgres", a.pg.trim_end_matches('/'));
-        yamori_store::pg::execute_admin(&admin, &format!("CREATE DATABASE {name}"))
+        yamori_store::pg_execute_admin(&admin, &format!("CREATE DATABASE {name}"))
             .with_context(|| format!("cannot create a database on {}", a.pg))?;
         let url = format!("{}/{name}", a.pg.trim_end_matches('/'));
-        let r = yamori_store::pg::PgStore::connect(&url)
+        let r = yamori_store::Store::connect_postgres(&url)
             .map_err(anyhow::Error::from)
             .and_then(|s| measure("postgres", Arc::new(s), &a, &mut timings));
         let _ =
-            yamori_store::pg::execute_admin(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+            yamori_store::pg_execute_admin(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
         r?;
     }
     let demo = demo_startup(a.demo_runs)?;

@@ -13,6 +13,7 @@ fn fixtures() -> PathBuf {
 fn global(dir: &Path) -> crate::GlobalArgs {
     crate::GlobalArgs {
         data_dir: dir.to_path_buf(),
+        database: None,
         config: None,
         verbose: 0,
         quiet: true,
@@ -37,12 +38,12 @@ fn import_is_idempotent_and_partial_when_entries_are_skipped() {
     let g = global(dir.path());
     // Skipped entries (malformed, rejected, withdrawn) make the run partial, not failed.
     assert_eq!(import_fixtures(&g), ExitCode::from(EXIT_PARTIAL));
-    let store = open_store(&g).expect("store opens");
+    let store = crate::cmd::open_store(&g).expect("store opens");
     let first = store.vulndb_counts().expect("counts");
     assert_eq!((first.cves, first.kev, first.osv), (4, 2, 1));
     drop(store);
     import_fixtures(&g);
-    let again = open_store(&g)
+    let again = crate::cmd::open_store(&g)
         .expect("store opens")
         .vulndb_counts()
         .expect("counts");
@@ -52,7 +53,7 @@ fn import_is_idempotent_and_partial_when_entries_are_skipped() {
 #[test]
 fn per_file_summary_counts_and_reasons() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open_store(&global(dir.path())).expect("store opens");
+    let store = crate::cmd::open_store(&global(dir.path())).expect("store opens");
     let bar = indicatif::ProgressBar::hidden();
     let nvd = import_file(&store, &fixtures().join("vuln/nvd/cves.json"), &bar);
     assert_eq!(
@@ -102,7 +103,7 @@ fn gzipped_feed_imports_like_the_plain_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     // The same catalogue as kev.json, compressed with gzip (as NVD ships its feeds).
     let gz_path = fixtures().join("vuln/gz/kev.json.gz");
-    let store = open_store(&global(dir.path())).expect("store opens");
+    let store = crate::cmd::open_store(&global(dir.path())).expect("store opens");
     let s = import_file(&store, &gz_path, &indicatif::ProgressBar::hidden());
     assert_eq!((s.kind, s.kev, s.error), (Some(FeedKind::Kev), 2, None));
 }
@@ -112,7 +113,7 @@ fn store_lookup_matches_and_notices_are_written_per_owner() {
     let dir = tempfile::tempdir().expect("temp dir");
     let g = global(dir.path());
     import_fixtures(&g);
-    let store = open_store(&g).expect("store opens");
+    let store = crate::cmd::open_store(&g).expect("store opens");
     let id = Identity::from_cpe("cpe:/h:hikvision:ds-2cd2026g2-iu%2fsl", Some("5.5.0"))
         .expect("valid CPE");
     let found = matches_for(&id, &StoreLookup(&store)).expect("lookup");
