@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use yamori_intel::{telescope_bundle, validate_object, OrgIdentity};
-use yamori_telescope::report::{PortCount, Report, ScanKind, SourceSummary, Tool, SCHEMA};
+use yamori_model::telescope::{PortCount, Report, ScanKind, SourceSummary, Tool, SCHEMA};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -35,7 +35,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
-use yamori_survey::model::{CredentialSource, Host, Service, SurveyResult, Transport};
+use yamori_model::survey::{CredentialSource, Host, Service, SurveyResult, Transport};
 
 use crate::ids::{generated_id, sco_id, YAMORI_NAMESPACE};
 use crate::markings::Tlp2;

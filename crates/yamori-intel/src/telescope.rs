@@ -31,7 +31,7 @@ use std::net::IpAddr;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-use yamori_telescope::report::{Attack, Report, SourceSummary, Tool};
+use yamori_model::telescope::{Attack, Report, SourceSummary, Tool};
 
 use crate::ids::{generated_id, YAMORI_NAMESPACE};
 use crate::markings::Tlp2;

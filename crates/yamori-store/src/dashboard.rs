@@ -18,7 +18,6 @@ mod query;
 mod rows;
 
 pub use query::{AttackRow, Bounds, FacetSum, SeriesBucket, SourceFilter, SourceRow, Totals};
-pub use rows::kind_of;
 
 pub use crate::db::Value;
 use crate::db::{Conn, Param};

@@ -7,7 +7,8 @@ pub mod creds;
 pub mod engine;
 pub mod fingerprint;
 pub mod lab;
-pub mod model;
+/// The result types live in `yamori-model` (every reader depends on that, not on the scanner).
+pub use yamori_model::survey as model;
 pub mod net;
 pub mod notify;
 pub mod ports;

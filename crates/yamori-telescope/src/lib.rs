@@ -23,7 +23,8 @@ mod finish;
 mod index;
 mod port_hist;
 mod record;
-pub mod report;
+/// The report types live in `yamori-model` (every reader depends on that, not on the analyzer).
+pub use yamori_model::telescope as report;
 mod sources;
 mod timefmt;
 mod victim_table;

@@ -4,14 +4,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+use yamori_model::telescope::Tool;
 use yamori_store::dashboard::SourceFilter;
 
 use super::overview::{attack_json, merge_by_address, source_json};
 use super::params::{fmt_time, Params};
 use super::{blocking, identify, json as json_response, ApiError};
 use crate::taxii::HubState;
-
-const TOOLS: [&str; 4] = ["mirai", "zmap", "masscan", "unknown"];
 
 /// `{"items", "next"}` of one keyset page: `next` is the last row's key (`a.b`, what
 /// `Params::cursor` reads back) when the page is full, else null.
@@ -53,11 +52,11 @@ pub async fn sources(
             None => None,
         };
         let tool = match p.str("tool") {
-            Some(t) if TOOLS.contains(&t) => Some(t.to_string()),
+            Some(t) if Tool::ALL.iter().any(|k| k.name() == t) => Some(t.to_string()),
             Some(t) => {
                 return Err(ApiError::bad_request(format!(
                     "bad query parameter `tool`: {t:?}; expected one of {}",
-                    TOOLS.join(", ")
+                    Tool::ALL.map(Tool::name).join(", ")
                 )))
             }
             None => None,

@@ -6,9 +6,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+use yamori_model::telescope::{Category, Tool};
 use yamori_store::dashboard::{AttackRow, SourceFilter, SourceRow};
 use yamori_store::Store;
-use yamori_telescope::report::Category;
 
 use super::params::{bucket_for, fmt_time, Params};
 use super::{blocking, identify, json as json_response, ApiResult};
@@ -149,9 +149,12 @@ fn build(s: &Store, p: &Params, top: u32) -> ApiResult<Value> {
             .map(|f| json!({ "port": f.key.parse::<u16>().unwrap_or(0), "packets": f.packets }))
             .collect())
     };
-    let mut tools = json!({ "mirai": 0, "zmap": 0, "masscan": 0, "unknown": 0 });
+    let mut tools: serde_json::Map<String, Value> = Tool::ALL
+        .iter()
+        .map(|t| (t.name().to_string(), json!(0)))
+        .collect();
     for t in s.dash_facet("tool", from, to, 10)? {
-        tools[t.key.as_str()] = json!(t.sources);
+        tools.insert(t.key, json!(t.sources));
     }
     let countries: Vec<Value> = s
         .dash_facet("country", from, to, 300)?

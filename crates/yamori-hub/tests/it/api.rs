@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use yamori_hub::HubConfig;
-use yamori_store::{FileDigest, NewAnalysis};
-use yamori_telescope::report::{
+use yamori_model::telescope::{
     GeoPoint, KeyCount, MinuteCounts, PortCount, Report, SourceSummary, Tool, SCHEMA,
 };
+use yamori_store::{FileDigest, NewAnalysis};
 
 use crate::common::{hub, hub_with, indicator, post, send, Hub, Resp};
 

@@ -1,6 +1,6 @@
 //! A small telescope report with one source of each kind and one DDoS victim.
 
-use yamori_telescope::report::{Attack, PortCount, Report, ScanKind, SourceSummary, Tool, SCHEMA};
+use yamori_model::telescope::{Attack, PortCount, Report, ScanKind, SourceSummary, Tool, SCHEMA};
 
 pub fn source(address: &str, tool: Tool, scan: Option<ScanKind>, packets: u64) -> SourceSummary {
     SourceSummary {

@@ -5,11 +5,11 @@ use time::OffsetDateTime;
 use yamori_intel::ids::value_sco_id;
 use yamori_intel::markings::Tlp2;
 use yamori_intel::{survey_bundle, validate_object, ConvertError, Options, OrgIdentity};
-use yamori_survey::model::{
+use yamori_model::survey::{
     CredentialSource, DeviceId, Host, Protocol, Service, SurveyResult, Transport, WeakCredential,
 };
-use yamori_survey::vuln::record::{Cvss, CvssScore};
-use yamori_survey::vuln::{Certainty, KevFlag, MatchRule, VulnMatch};
+use yamori_model::vuln::{Certainty, KevFlag, MatchRule, VulnMatch};
+use yamori_model::vuln::{Cvss, CvssScore};
 
 use crate::oasis::{self, Mode};
 

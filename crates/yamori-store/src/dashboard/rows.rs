@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use yamori_telescope::report::{Report, SourceSummary, Tool};
+use yamori_model::telescope::Report;
 
 use crate::db::Param;
 use crate::{Result, StoreError};
@@ -105,27 +105,6 @@ fn int(v: u64) -> Param {
     Param::Int(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
-fn tool_name(t: Tool) -> &'static str {
-    match t {
-        Tool::Mirai => "mirai",
-        Tool::Zmap => "zmap",
-        Tool::Masscan => "masscan",
-        Tool::Unknown => "unknown",
-    }
-}
-
-/// What a source is, for colouring the map (see the OpenAPI `Kind`): its tool when
-/// fingerprinted, `scanner` for an unfingerprinted scanner, else its main category
-/// (`backscatter` is decided by the caller, who knows the report's attack victims).
-pub fn kind_of(s: &SourceSummary) -> &'static str {
-    match (s.tool, s.scan.is_some()) {
-        (Tool::Unknown, true) => "scanner",
-        (Tool::Unknown, false) if s.syn_probes.saturating_mul(2) >= s.packets => "tcp_syn",
-        (Tool::Unknown, false) => "other",
-        (t, _) => tool_name(t),
-    }
-}
-
 /// Parse a stored report and build its index rows under `analysis_id`.
 pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<IndexBatch> {
     let report: Report = serde_json::from_str(report_json)
@@ -188,7 +167,7 @@ pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<Index
     }
     let mut tools: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for s in &report.scanners {
-        let e = tools.entry(tool_name(s.tool)).or_default();
+        let e = tools.entry(s.tool.name()).or_default();
         e.0 += s.packets;
         e.1 += 1;
     }
@@ -219,12 +198,12 @@ pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<Index
                 Param::Int(secs(&s.first_seen, &format!("{field} first_seen"))?),
                 Param::Int(secs(&s.last_seen, &format!("{field} last_seen"))?),
                 Param::Int(i64::from(s.scan.is_some())),
-                Param::Text(tool_name(s.tool).into()),
+                Param::Text(s.tool.name().into()),
                 Param::Text(
                     if s.scan.is_none() && victims.contains(s.address.as_str()) {
                         "backscatter"
                     } else {
-                        kind_of(s)
+                        s.kind()
                     }
                     .into(),
                 ),
@@ -253,42 +232,4 @@ pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<Index
         ));
     }
     Ok(IndexBatch { sqls, rows })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use yamori_telescope::report::ScanKind;
-
-    fn src(packets: u64, syn: u64, tool: Tool, scan: bool) -> SourceSummary {
-        SourceSummary {
-            address: "192.0.2.1".into(),
-            packets,
-            bytes: 0,
-            first_seen: String::new(),
-            last_seen: String::new(),
-            destinations: 0,
-            destination_ports: 0,
-            top_ports: vec![],
-            ttl_min: 0,
-            ttl_max: 0,
-            syn_probes: syn,
-            fingerprint_matches: Default::default(),
-            tool,
-            scan: scan.then_some(ScanKind::Horizontal),
-            scanner_windows: vec![],
-            country: None,
-            asn: None,
-            as_org: None,
-            location: None,
-        }
-    }
-
-    #[test]
-    fn kinds_follow_tool_scanner_and_syn_share() {
-        assert_eq!(kind_of(&src(10, 10, Tool::Mirai, false)), "mirai");
-        assert_eq!(kind_of(&src(10, 10, Tool::Unknown, true)), "scanner");
-        assert_eq!(kind_of(&src(10, 5, Tool::Unknown, false)), "tcp_syn");
-        assert_eq!(kind_of(&src(10, 4, Tool::Unknown, false)), "other");
-    }
 }

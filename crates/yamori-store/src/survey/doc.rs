@@ -1,10 +1,9 @@
 //! The few fields of a survey result the index needs.
 //!
-//! Why local structs rather than `yamori_survey::model`: that crate carries the scanner
-//! (tokio, TLS, protocol parsers, fingerprint and template engines), and the store must stay
-//! light and free of network code (see ARCHITECTURE.md). The document is kept as given
-//! anyway; these structs read only what is indexed and ignore every other field, so fields
-//! the survey adds later (the schema's compatibility rule) do not break storing.
+//! Why local structs rather than `yamori_model::survey::SurveyResult`: the document is kept as
+//! given anyway; these structs read only what is indexed and ignore every other field, so a
+//! result is indexed even when fields it does not need are missing or were added later (the
+//! schema's compatibility rule), and a damaged evidence list does not stop storing.
 
 use std::net::IpAddr;
 
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use crate::{Result, StoreError};
 
 /// The schema id this index understands.
-pub const SCHEMA_ID: &str = "yamori.survey.result/1";
+pub use yamori_model::survey::SCHEMA_ID;
 
 #[derive(Debug, Deserialize)]
 pub struct SurveyDoc {

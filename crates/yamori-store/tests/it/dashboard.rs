@@ -1,12 +1,12 @@
 //! The dashboard index: written with the analysis, removed with it, queried alike on both
 //! backends.
 
-use yamori_store::dashboard::SourceFilter;
-use yamori_store::{FileDigest, NewAnalysis, Store};
-use yamori_telescope::report::{
+use yamori_model::telescope::{
     Attack, GeoPoint, KeyCount, MinuteCounts, PortCount, Report, ScanKind, SourceSummary, Tool,
     SCHEMA,
 };
+use yamori_store::dashboard::SourceFilter;
+use yamori_store::{FileDigest, NewAnalysis, Store};
 
 use crate::backends::each;
 
@@ -95,7 +95,7 @@ pub fn report(day: u32, bot_packets: u64) -> Report {
             country: None,
             asn: None,
         }],
-        totals: yamori_telescope::report::Totals {
+        totals: yamori_model::telescope::Totals {
             darknet_packets: 99,
             bytes: 5000,
             distinct_sources: 2,

@@ -1,55 +1,9 @@
 //! Normalised vulnerability records: what the parsers produce, what the store keeps as JSON
 //! (`record_json`) and what the matcher reads. Only the fields matching and notices need.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// A CVSS base score in tenths (0..=100), so records stay `Eq`; serialised as a number (8.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct CvssScore(pub u8);
-
-impl CvssScore {
-    /// From a float score; `None` outside 0.0..=10.0 or not a number.
-    pub fn from_f64(x: f64) -> Option<Self> {
-        (0.0..=10.0)
-            .contains(&x)
-            .then(|| CvssScore((x * 10.0).round() as u8))
-    }
-    pub fn as_f64(self) -> f64 {
-        f64::from(self.0) / 10.0
-    }
-}
-
-impl Serialize for CvssScore {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(self.as_f64())
-    }
-}
-
-impl<'de> Deserialize<'de> for CvssScore {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let x = f64::deserialize(d)?;
-        CvssScore::from_f64(x)
-            .ok_or_else(|| serde::de::Error::custom(format!("CVSS score {x} outside 0..10")))
-    }
-}
-
-impl std::fmt::Display for CvssScore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.0 / 10, self.0 % 10)
-    }
-}
-
-/// The CVSS base metrics kept for a CVE.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cvss {
-    /// "4.0", "3.1", "3.0" or "2.0".
-    pub version: String,
-    pub score: CvssScore,
-    /// NONE, LOW, MEDIUM, HIGH, CRITICAL (as NVD writes it).
-    pub severity: String,
-    #[serde(default)]
-    pub vector: String,
-}
+pub use yamori_model::vuln::{Cvss, CvssScore};
 
 /// How the children of a configuration or node combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
-//! The survey result model: what `yamori survey --out survey.json` writes and what the
-//! vulnerability matcher (`vuln`), `yamori notify` and `yamori publish` read.
+//! The survey result: what `yamori survey --out survey.json` writes and what the
+//! vulnerability matcher, `yamori notify`, `yamori publish` and the store read.
 //!
 //! Schema id: [`SCHEMA_ID`] (`yamori.survey.result/1`). Compatibility rule: fields are only ever
 //! *added* under this id (with `#[serde(default)]` so older files still load); renaming or

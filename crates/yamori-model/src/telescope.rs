@@ -71,6 +71,21 @@ pub enum Tool {
     Unknown,
 }
 
+impl Tool {
+    /// Every label, in report order.
+    pub const ALL: [Tool; 4] = [Tool::Mirai, Tool::Zmap, Tool::Masscan, Tool::Unknown];
+
+    /// The label as the report, the store and the API write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Mirai => "mirai",
+            Tool::Zmap => "zmap",
+            Tool::Masscan => "masscan",
+            Tool::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanKind {
@@ -229,6 +244,23 @@ pub struct SourceSummary {
     pub location: Option<GeoPoint>,
 }
 
+impl SourceSummary {
+    /// What the source is, for colouring the map (the OpenAPI `Kind`): its tool when
+    /// fingerprinted, `scanner` for an unfingerprinted scanner, `tcp_syn` when at least half
+    /// of its packets are SYN probes, else `other`. (`backscatter` is decided by the reader,
+    /// who knows the report's attack victims.)
+    pub fn kind(&self) -> &'static str {
+        match (self.tool, self.scan.is_some()) {
+            (Tool::Unknown, true) => "scanner",
+            (Tool::Unknown, false) if self.syn_probes.saturating_mul(2) >= self.packets => {
+                "tcp_syn"
+            }
+            (Tool::Unknown, false) => "other",
+            (t, _) => t.name(),
+        }
+    }
+}
+
 /// A WGS 84 position in degrees.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct GeoPoint {
@@ -257,4 +289,41 @@ pub struct Attack {
     pub kinds: Vec<String>,
     pub country: Option<String>,
     pub asn: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(packets: u64, syn: u64, tool: Tool, scan: bool) -> SourceSummary {
+        SourceSummary {
+            address: "192.0.2.1".into(),
+            packets,
+            bytes: 0,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            destinations: 0,
+            destination_ports: 0,
+            top_ports: vec![],
+            ttl_min: 0,
+            ttl_max: 0,
+            syn_probes: syn,
+            fingerprint_matches: Default::default(),
+            tool,
+            scan: scan.then_some(ScanKind::Horizontal),
+            scanner_windows: vec![],
+            country: None,
+            asn: None,
+            as_org: None,
+            location: None,
+        }
+    }
+
+    #[test]
+    fn kinds_follow_tool_scanner_and_syn_share() {
+        assert_eq!(src(10, 10, Tool::Mirai, false).kind(), "mirai");
+        assert_eq!(src(10, 10, Tool::Unknown, true).kind(), "scanner");
+        assert_eq!(src(10, 5, Tool::Unknown, false).kind(), "tcp_syn");
+        assert_eq!(src(10, 4, Tool::Unknown, false).kind(), "other");
+    }
 }

@@ -1,0 +1,127 @@
+//! Architecture invariants that the dependency graph can show (ARCHITECTURE.md), checked
+//! with `cargo metadata` over the resolved graph of normal (non-dev, non-build) dependencies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// package name → names of its normal dependencies (resolved, all features in use).
+fn normal_deps() -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(&root)
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata json");
+    let name_of: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().expect("id"),
+                p["name"].as_str().expect("name"),
+            )
+        })
+        .collect();
+    let workspace: BTreeSet<String> = meta["workspace_members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|id| name_of[id.as_str().expect("id")].to_string())
+        .collect();
+    let mut graph = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().expect("resolve nodes") {
+        let name = name_of[node["id"].as_str().expect("id")].to_string();
+        let deps: BTreeSet<String> = node["deps"]
+            .as_array()
+            .expect("deps")
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .is_some_and(|ks| ks.iter().any(|k| k["kind"].is_null()))
+            })
+            .map(|d| name_of[d["pkg"].as_str().expect("pkg")].to_string())
+            .collect();
+        graph.entry(name).or_insert_with(BTreeSet::new).extend(deps);
+    }
+    (graph, workspace)
+}
+
+/// Everything `from` pulls in through normal dependencies.
+fn closure(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from.to_string()];
+    while let Some(p) = todo.pop() {
+        for d in graph.get(&p).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn only_the_binary_and_its_sources_depend_on_the_analyzer_and_the_scanner() {
+    let (graph, workspace) = normal_deps();
+    // The analyzer's input side plugs into it (the generator writes its captures' truth in
+    // its terms; the enricher implements its lookup trait); everything that reads documents
+    // depends on yamori-model instead.
+    let allowed = |user: &str, dep: &str| match dep {
+        "yamori-telescope" => ["yamori", "yamori-gen", "yamori-enrich"].contains(&user),
+        "yamori-survey" => user == "yamori",
+        _ => true,
+    };
+    let mut wrong = Vec::new();
+    for user in &workspace {
+        for dep in graph.get(user).into_iter().flatten() {
+            if !allowed(user, dep) {
+                wrong.push(format!("{user} → {dep}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "dependencies against ARCHITECTURE.md: {wrong:?}"
+    );
+    for reader in ["yamori-store", "yamori-hub", "yamori-intel"] {
+        assert!(
+            graph[reader].contains("yamori-model"),
+            "{reader} reads documents through yamori-model"
+        );
+    }
+}
+
+#[test]
+fn the_stix_crate_builds_without_the_network_stack() {
+    let (graph, _) = normal_deps();
+    let intel = closure(&graph, "yamori-intel");
+    let heavy: Vec<&str> = [
+        "tokio",
+        "socket2",
+        "rustls",
+        "etherparse",
+        "minijinja",
+        "x509-parser",
+    ]
+    .into_iter()
+    .filter(|p| intel.contains(*p))
+    .collect();
+    assert!(heavy.is_empty(), "yamori-intel pulls in {heavy:?}");
+    assert!(
+        intel.len() < 60,
+        "yamori-intel pulls in {} packages: {intel:?}",
+        intel.len()
+    );
+}
