@@ -1,6 +1,7 @@
 //! End-to-end tests of the `yamori` binary (one test binary for the crate, to keep link time down).
 mod demo_e2e;
 mod enrich_e2e;
+mod house_rules;
 mod notify_e2e;
 mod support;
 mod survey_e2e;
