@@ -5,8 +5,12 @@
 //! costs one argon2 verification, not one per user. Verified credentials are remembered for
 //! [`CACHE_TTL`] under the SHA-256 of the header, so a busy client does not pay argon2's
 //! deliberate cost on every request.
+//!
+//! Failed checks are throttled per user name and client address ([`crate::throttle`]): past a
+//! few failures, attempts wait and are refused ([`AuthError::Throttled`]) without being checked.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +20,8 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use yamori_store::accounts::Grant;
 use yamori_store::Store;
+
+use crate::throttle::LoginThrottle;
 
 /// How long a verified credential is trusted without re-hashing.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -65,6 +71,12 @@ pub enum AuthError {
     Missing,
     #[error("invalid credentials")]
     Invalid,
+    /// Too many failures for this user name or from this address: retry after this long.
+    #[error("too many failed logins; retry after {0:?}")]
+    Throttled(Duration),
+    /// The blocking task running the check failed (panicked or was cancelled).
+    #[error("authentication task failed: {0}")]
+    Task(String),
     #[error(transparent)]
     Store(#[from] yamori_store::StoreError),
 }
@@ -72,6 +84,62 @@ pub enum AuthError {
 pub struct Authenticator {
     store: Arc<Store>,
     cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    throttle: LoginThrottle,
+}
+
+/// Credentials as sent, before any check.
+enum Credential {
+    /// A token: bearer, or the password of Basic (then with the user name it must belong to).
+    Token {
+        token: String,
+        user: Option<String>,
+    },
+    Password {
+        user: String,
+        password: String,
+    },
+}
+
+impl Credential {
+    /// The user name whose password is being tried; None for tokens, which are not throttled
+    /// per name (see [`crate::throttle`]).
+    fn password_user(&self) -> Option<&str> {
+        match self {
+            Credential::Password { user, .. } => Some(user),
+            Credential::Token { .. } => None,
+        }
+    }
+}
+
+/// Parse an `Authorization` header value; None when it is malformed or too long.
+fn parse(header: &str) -> Option<Credential> {
+    if header.len() > MAX_AUTH_HEADER {
+        return None;
+    }
+    let (scheme, rest) = header.trim().split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(Credential::Token {
+            token: rest.trim().to_string(),
+            user: None,
+        });
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (name, password) = text.split_once(':')?;
+    let (user, password) = (name.to_string(), password.to_string());
+    Some(if password.starts_with(TOKEN_PREFIX) {
+        Credential::Token {
+            token: password,
+            user: Some(user),
+        }
+    } else {
+        Credential::Password { user, password }
+    })
 }
 
 impl Authenticator {
@@ -79,33 +147,69 @@ impl Authenticator {
         Self {
             store,
             cache: Mutex::new(HashMap::new()),
+            throttle: LoginThrottle::new(),
         }
     }
 
-    /// Check an `Authorization` header value. Blocking (argon2, database): call from
-    /// `spawn_blocking`.
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Identity, AuthError> {
+    /// Check an `Authorization` header value sent from `peer` (when known). Blocking (argon2,
+    /// database): call from `spawn_blocking`, or use [`Authenticator::check`].
+    ///
+    /// While the login throttle makes the user name or the address wait, everything is
+    /// refused, even a credential verified less than [`CACHE_TTL`] ago; otherwise a cached
+    /// credential is accepted without counting, and anything else is counted as an attempt.
+    pub fn authenticate(
+        &self,
+        header: Option<&str>,
+        peer: Option<IpAddr>,
+    ) -> Result<Identity, AuthError> {
         let header = header.ok_or(AuthError::Missing)?;
-        if header.len() > MAX_AUTH_HEADER {
-            return Err(AuthError::Invalid);
+        let cred = parse(header);
+        let name = cred.as_ref().and_then(Credential::password_user);
+        if let Some(wait) = self.throttle.wait(name, peer, Instant::now()) {
+            return Err(AuthError::Throttled(wait));
         }
-        let key: [u8; 32] = Sha256::digest(header.as_bytes()).into();
-        let cached = {
+        // Over-long values are not hashed: they never verify (`parse` refuses them).
+        let key: Option<[u8; 32]> =
+            (header.len() <= MAX_AUTH_HEADER).then(|| Sha256::digest(header.as_bytes()).into());
+        let cached = key.and_then(|key| {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             cache
                 .get(&key)
                 .filter(|(_, at)| at.elapsed() < CACHE_TTL)
                 .map(|(u, _)| u.clone())
-        };
+        });
         let user = match cached {
             Some(u) => u,
             None => {
-                let u = self.verify(header)?;
-                let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-                if cache.len() >= CACHE_MAX {
-                    cache.clear();
+                self.throttle
+                    .begin(name, peer, Instant::now())
+                    .map_err(AuthError::Throttled)?;
+                let verdict = match &cred {
+                    None => Err(AuthError::Invalid),
+                    Some(c) => self.verify(c),
+                };
+                let u = match verdict {
+                    Ok(u) => {
+                        self.throttle.succeeded(name, peer);
+                        u
+                    }
+                    // Counted as a failure when the attempt began.
+                    Err(AuthError::Invalid) => {
+                        self.throttle.failed(name, peer, Instant::now());
+                        return Err(AuthError::Invalid);
+                    }
+                    Err(e) => {
+                        self.throttle.undo(name, peer);
+                        return Err(e);
+                    }
+                };
+                if let Some(key) = key {
+                    let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                    if cache.len() >= CACHE_MAX {
+                        cache.clear();
+                    }
+                    cache.insert(key, (u.clone(), Instant::now()));
                 }
-                cache.insert(key, (u.clone(), Instant::now()));
                 u
             }
         };
@@ -113,22 +217,21 @@ impl Authenticator {
         Ok(Identity::new(user, grants))
     }
 
-    fn verify(&self, header: &str) -> Result<String, AuthError> {
-        let (scheme, rest) = header.trim().split_once(' ').ok_or(AuthError::Invalid)?;
-        if scheme.eq_ignore_ascii_case("bearer") {
-            return self.verify_token(rest.trim(), None);
-        }
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return Err(AuthError::Invalid);
-        }
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(rest.trim())
-            .map_err(|_| AuthError::Invalid)?;
-        let text = String::from_utf8(raw).map_err(|_| AuthError::Invalid)?;
-        let (name, password) = text.split_once(':').ok_or(AuthError::Invalid)?;
-        if password.starts_with(TOKEN_PREFIX) {
-            return self.verify_token(password, Some(name));
-        }
+    /// [`Authenticator::authenticate`] on a blocking thread, for the request being served (its
+    /// client address comes from [`crate::throttle::peer`]).
+    pub async fn check(self: &Arc<Self>, header: Option<String>) -> Result<Identity, AuthError> {
+        let peer = crate::throttle::peer();
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.authenticate(header.as_deref(), peer))
+            .await
+            .map_err(|e| AuthError::Task(e.to_string()))?
+    }
+
+    fn verify(&self, cred: &Credential) -> Result<String, AuthError> {
+        let (name, password) = match cred {
+            Credential::Token { token, user } => return self.verify_token(token, user.as_deref()),
+            Credential::Password { user, password } => (user, password),
+        };
         let user = self.store.taxii_user(name)?.ok_or(AuthError::Invalid)?;
         let hash = user.password_hash.ok_or(AuthError::Invalid)?;
         if verify_secret(password, &hash) {

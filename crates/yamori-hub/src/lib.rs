@@ -3,16 +3,21 @@
 //!
 //! - [`taxii::app`] builds the axum router (tests drive it with `tower::ServiceExt::oneshot`).
 //! - [`serve`] runs it over HTTPS (rustls; TLS 1.2+, no 0-RTT) or, on loopback only, plain HTTP.
-//! - [`auth`] checks HTTP Basic and bearer credentials against argon2 hashes.
+//! - [`auth`] checks HTTP Basic and bearer credentials against argon2 hashes; [`throttle`]
+//!   slows repeated failures per user name and client address.
+//! - [`drain`] reads what a handler left of a request body before answering, so that
+//!   uploading clients read early answers (413, 401, …).
 //! - [`ingest`] turns envelopes into stored objects and status resources.
 //! - [`client::TaxiiClient`] talks to any TAXII 2.1 server (used by `yamori sync`/`publish`).
 
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod drain;
 pub mod ingest;
 pub mod serve;
 pub mod taxii;
+pub mod throttle;
 pub mod tls;
 pub mod web;
 

@@ -6,8 +6,8 @@
 //! `rstix` (crates.io, MIT; evaluated at 0.23.0 and 0.26.0 in Nov 2026) is a broad STIX 2.1
 //! library: a typed model of all 42 types, a pattern engine, a validation pipeline with
 //! raw-JSON entry points, markings, a TAXII client. We do not use it, because:
-//! * toolchain: 0.26 needs rustc 1.96 (newer than the 1.95 on our machines) and 0.23 needs
-//!   1.95, while this workspace promises 1.85;
+//! * toolchain: 0.26 needs rustc 1.96 (newer than the stable release when it was evaluated,
+//!   1.95) and 0.23 needs 1.95, while this workspace promises 1.85;
 //! * churn: four minor (breaking, pre-1.0) releases in a short span; ~40,000 lines and
 //!   dependencies (url, idna, regex, encoding_rs, …) for the ten object types we emit;
 //! * fit: the hub must store objects byte-for-byte as received and only needs a verdict with

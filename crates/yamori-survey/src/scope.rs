@@ -1,6 +1,6 @@
 //! The survey scope: which addresses may receive a packet.
 //!
-//! Safety rules (issue 4): no scope, no scan; a scope file with any unparsable line is refused
+//! Safety rules: no scope, no scan; a scope file with any unparsable line is refused
 //! as a whole (every bad line listed with its number); reversed ranges are refused; IANA
 //! special-purpose ranges are removed from broad entries unless the file names a range inside
 //! them explicitly (a lab's TEST-NET /24 or 127.0.0.1 is fine, `0.0.0.0/0` does not sweep

@@ -62,10 +62,11 @@ pub struct Analyzer {
 const HIT_BATCH: usize = 64;
 
 /// Source updates buffered before they are applied, grouped by source (see `flush_hits`).
-/// Measured on the 20 M-packet / 2 M-source capture on an Intel host: 2 k–8 k about as slow
-/// as none, 32 k–64 k best (about 4 % faster than 16 k), 256 k slower again (the buffers leave
-/// the caches). On an AMD host every size from 8 k to 512 k, and no grouping at all, came out
-/// within noise (docs/BENCHMARKS.md, sessions 10 and 11).
+/// Large enough that a scanner has several updates in one chunk, small enough that the
+/// chunk's buffers stay in the caches: on the 20 M-packet / 2 M-source benchmark capture
+/// 2 k–8 k were about as slow as no grouping, 32 k–64 k best (about 4 % faster than 16 k) and
+/// 256 k slower again on Intel Xeon; on AMD EPYC every size from 8 k to 512 k, and no grouping,
+/// came out within noise (docs/BENCHMARKS.md, telescope, "What helped").
 const HIT_CHUNK: usize = 32_768;
 /// Updates are buffered by the chunk and grouped only once this many sources are tracked:
 /// below it their state fits the caches anyway, and a chunk-sized buffer (2 MiB) is pure cost

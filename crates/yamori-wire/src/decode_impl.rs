@@ -3,10 +3,11 @@
 //! Written by hand rather than on top of etherparse's `LaxSlicedPacket`: a darknet sees tens of
 //! millions of frames per second at replay speed and we need only a dozen scalar fields, so the
 //! decoder reads exactly those with explicit bounds checks and builds nothing else. Measured
-//! with `examples/bench_read.rs` on darknet-like Ethernet/IPv4 frames (mostly 54-byte SYNs) on a
-//! shared 2-core machine: ~70–85 M frames per CPU-second here against ~31–37 M for
-//! `LaxSlicedPacket::from_ethernet` reading the same fields. etherparse stays the reference: the
-//! integration tests compare both on generated, cut and bit-flipped frames (`tests/it/oracle.rs`).
+//! with `examples/bench_read.rs` on darknet-like Ethernet/IPv4 frames (mostly 54-byte SYNs), per
+//! CPU-second because wall time on a shared machine is noisy: ~70–85 M frames against ~31–37 M
+//! for `LaxSlicedPacket::from_ethernet` reading the same fields. etherparse stays the reference:
+//! the integration tests compare both on generated, cut and bit-flipped frames
+//! (`tests/it/oracle.rs`).
 //!
 //! Every slice access goes through `get`/length checks; nothing here can panic on any input
 //! (fuzz target `decode`).

@@ -3,6 +3,9 @@ use std::process::Command;
 
 use crate::{gen, small};
 
+#[path = "../../../../tests/support/peers.rs"]
+mod peers;
+
 fn tshark_available() -> bool {
     Command::new("tshark")
         .arg("--version")
@@ -48,7 +51,10 @@ fn category(protocols: &str, flags: &str) -> &'static str {
 #[test]
 fn tshark_agrees() {
     if !tshark_available() {
-        eprintln!("SKIPPED: tshark is not installed (apt-get install tshark); checksum and category comparison not run");
+        peers::missing(
+            "tshark's checksum and category comparison",
+            "`tshark --version` does not run (apt-get install tshark, or scripts/setup)",
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

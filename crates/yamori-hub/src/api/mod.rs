@@ -59,6 +59,8 @@ pub fn routes() -> Router<HubState> {
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -66,18 +68,42 @@ impl ApiError {
         Self {
             status: StatusCode::BAD_REQUEST,
             message: m.into(),
+            retry_after: None,
         }
     }
     pub fn unauthorized(m: impl Into<String>) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
             message: m.into(),
+            retry_after: None,
         }
     }
     pub fn not_found(m: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
             message: m.into(),
+            retry_after: None,
+        }
+    }
+    /// Too many failed logins for this user or from this address (see [`crate::throttle`]).
+    pub fn throttled(wait: std::time::Duration) -> Self {
+        let secs = crate::throttle::retry_after_secs(wait);
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: format!(
+                "too many failed logins for this user or from this address; try again in {secs} s"
+            ),
+            retry_after: Some(secs),
+        }
+    }
+    /// The answer to a failed credential check.
+    pub fn from_auth(e: crate::auth::AuthError, unauthorized: &str) -> Self {
+        use crate::auth::AuthError;
+        match e {
+            AuthError::Store(e) => Self::internal(e),
+            AuthError::Task(e) => Self::internal(e),
+            AuthError::Throttled(wait) => Self::throttled(wait),
+            AuthError::Missing | AuthError::Invalid => Self::unauthorized(unauthorized),
         }
     }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -85,6 +111,7 @@ impl ApiError {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: "the server could not complete the request".into(),
+            retry_after: None,
         }
     }
 }
@@ -105,6 +132,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/json"),
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp
     }
 }
@@ -140,15 +170,11 @@ where
 pub async fn identify(state: &HubState, headers: &HeaderMap) -> ApiResult<Identity> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let auth = auth.to_str().ok().map(str::to_owned);
-        let authn = state.auth.clone();
-        let r = tokio::task::spawn_blocking(move || authn.authenticate(auth.as_deref()))
+        return state
+            .auth
+            .check(auth)
             .await
-            .map_err(ApiError::internal)?;
-        return match r {
-            Ok(i) => Ok(i),
-            Err(crate::auth::AuthError::Store(e)) => Err(ApiError::internal(e)),
-            Err(_) => Err(ApiError::unauthorized("invalid credentials")),
-        };
+            .map_err(|e| ApiError::from_auth(e, "invalid credentials"));
     }
     session::identify(state, headers).await
 }

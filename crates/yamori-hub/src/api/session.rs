@@ -64,18 +64,32 @@ fn set_cookie(state: &HubState, value: &str, max_age: i64) -> HeaderValue {
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub async fn login(State(state): State<HubState>, body: axum::body::Bytes) -> Response {
-    match login_inner(&state, &body).await {
+pub async fn login(State(state): State<HubState>, body: axum::body::Body) -> Response {
+    match login_inner(&state, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn login_inner(state: &HubState, body: &[u8]) -> ApiResult<Response> {
-    if body.len() > MAX_LOGIN_BODY {
-        return Err(ApiError::bad_request("login body too large"));
-    }
-    let login: Login = serde_json::from_slice(body).map_err(|e| {
+async fn login_inner(state: &HubState, body: axum::body::Body) -> ApiResult<Response> {
+    // Read at most MAX_LOGIN_BODY bytes (the router sets no body limit of its own).
+    let body = axum::body::to_bytes(body, MAX_LOGIN_BODY)
+        .await
+        .map_err(|e| {
+            if e.into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    message: format!("the login body exceeds {MAX_LOGIN_BODY} bytes"),
+                    retry_after: None,
+                }
+            } else {
+                ApiError::bad_request("could not read the login body")
+            }
+        })?;
+    let login: Login = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "login body: expected JSON {{\"username\": \"…\", \"password\": \"…\"}}: {e}"
         ))
@@ -85,14 +99,11 @@ async fn login_inner(state: &HubState, body: &[u8]) -> ApiResult<Response> {
         base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{}", login.username, login.password))
     );
-    let authn = state.auth.clone();
-    let ident = tokio::task::spawn_blocking(move || authn.authenticate(Some(&basic)))
+    let ident = state
+        .auth
+        .check(Some(basic))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e {
-            crate::auth::AuthError::Store(e) => ApiError::internal(e),
-            _ => ApiError::unauthorized("wrong user name or password"),
-        })?;
+        .map_err(|e| ApiError::from_auth(e, "wrong user name or password"))?;
     let id = hex::encode(rand::random::<[u8; 32]>());
     let ttl = state.config.session_ttl.as_secs() as i64;
     let expires = now_unix() + ttl;

@@ -1,19 +1,11 @@
 //! Reading a POST body under `max_content_length`, enforced while it streams in.
 //!
-//! An over-limit body is not simply abandoned: closing a connection with unread data makes the
-//! kernel send a reset, and a client still uploading then sees "connection reset" instead of
-//! our 413. So the rest is read and discarded, up to [`DRAIN_MAX`] bytes or [`DRAIN_TIME`];
-//! beyond that the connection is closed anyway (a bounded cost for an abusive client).
-
-use std::time::Duration;
+//! An over-limit body is dropped as soon as it is known to be too large; the rest of it is read
+//! and discarded (bounded) by [`crate::drain`] before the 413 goes out, so that clients still
+//! uploading read the 413 instead of a reset.
 
 use axum::body::Body;
 use http_body_util::BodyExt;
-
-/// Most bytes of an over-limit body read and thrown away before answering.
-const DRAIN_MAX: usize = 4 * 1024 * 1024;
-/// Longest time spent draining an over-limit body.
-const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum BodyError {
@@ -23,52 +15,26 @@ pub enum BodyError {
 }
 
 /// The whole body if it has at most `max` bytes. `declared_over`: the Content-Length already
-/// says it is too large, so nothing is kept.
+/// says it is too large, so nothing is read.
 pub async fn read_limited(
     mut body: Body,
     max: usize,
     declared_over: bool,
 ) -> Result<Vec<u8>, BodyError> {
+    if declared_over {
+        return Err(BodyError::TooLarge);
+    }
     let mut buf: Vec<u8> = Vec::new();
-    let mut over = declared_over;
-    let mut drained = 0usize;
-    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
-    loop {
-        let frame = if over {
-            match tokio::time::timeout_at(deadline, body.frame()).await {
-                Ok(f) => f,
-                Err(_) => break,
-            }
-        } else {
-            body.frame().await
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
+            continue; // trailers
         };
-        let data = match frame {
-            None => break,
-            Some(Err(_)) if over => break,
-            Some(Err(_)) => return Err(BodyError::Broken),
-            Some(Ok(f)) => match f.into_data() {
-                Ok(d) => d,
-                Err(_) => continue, // trailers
-            },
-        };
-        if over {
-            drained += data.len();
-            if drained > DRAIN_MAX {
-                break;
-            }
-        } else if buf.len() + data.len() > max {
-            over = true;
-            drained = data.len();
-            buf = Vec::new();
-        } else {
-            buf.extend_from_slice(&data);
+        if buf.len() + data.len() > max {
+            return Err(BodyError::TooLarge);
         }
+        buf.extend_from_slice(&data);
     }
-    if over {
-        Err(BodyError::TooLarge)
-    } else {
-        Ok(buf)
-    }
+    Ok(buf)
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ pub struct TaxiiError {
     pub status: StatusCode,
     pub title: &'static str,
     pub description: String,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl TaxiiError {
@@ -19,6 +21,7 @@ impl TaxiiError {
             status,
             title,
             description: description.into(),
+            retry_after: None,
         }
     }
     pub fn bad_request(d: impl Into<String>) -> Self {
@@ -36,6 +39,19 @@ impl TaxiiError {
             "Authentication required",
             "send HTTP Basic credentials or a bearer token",
         )
+    }
+    /// Too many failed logins for this user or from this address (see [`crate::throttle`]).
+    pub fn throttled(wait: std::time::Duration) -> Self {
+        let secs = crate::throttle::retry_after_secs(wait);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed logins",
+            format!(
+                "too many failed logins for this user or from this address; retry after {secs} s"
+            ),
+        );
+        e.retry_after = Some(secs);
+        e
     }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error serving a TAXII request");
@@ -76,6 +92,9 @@ impl IntoResponse for TaxiiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"yamori\", Bearer realm=\"yamori\""),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }

@@ -23,7 +23,7 @@ use axum::Router;
 use yamori_store::taxii::Collection;
 use yamori_store::Store;
 
-use crate::auth::{Authenticator, Identity};
+use crate::auth::{AuthError, Authenticator, Identity};
 use crate::TAXII_MEDIA_TYPE;
 use error::{TaxiiError, TaxiiResult};
 
@@ -120,14 +120,12 @@ impl HubState {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let authn = self.auth.clone();
-        let ident = tokio::task::spawn_blocking(move || authn.authenticate(auth.as_deref()))
-            .await
-            .map_err(TaxiiError::internal)?;
-        let ident = match ident {
+        let ident = match self.auth.check(auth).await {
             Ok(i) => i,
-            Err(crate::auth::AuthError::Store(e)) => return Err(TaxiiError::internal(e)),
-            Err(_) => return Err(TaxiiError::unauthorized()),
+            Err(AuthError::Store(e)) => return Err(TaxiiError::internal(e)),
+            Err(AuthError::Task(e)) => return Err(TaxiiError::internal(e)),
+            Err(AuthError::Throttled(wait)) => return Err(TaxiiError::throttled(wait)),
+            Err(AuthError::Missing | AuthError::Invalid) => return Err(TaxiiError::unauthorized()),
         };
         media::check_accept(headers)?;
         Ok(ident)
@@ -207,6 +205,9 @@ pub fn app(state: HubState) -> Router {
         )
         .fallback(|| async { TaxiiError::not_found("no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::disable())
+        // Inside the timeout: draining what a handler left of a body is part of the request.
+        .layer(axum::middleware::from_fn(crate::drain::drain_unread))
+        .layer(axum::middleware::from_fn(crate::throttle::with_peer))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

@@ -2,8 +2,10 @@
 
 mod api;
 mod common;
+mod early_answers;
 mod endpoints;
 mod ingest;
+mod login_throttle;
 mod paging;
 mod refusals;
 mod survey_api;

@@ -14,7 +14,7 @@ use yamori_store::Store;
 use crate::common::*;
 
 /// Start the hub on a loopback port in its own runtime thread; returns the address.
-fn start(dir: &std::path::Path, h: &Hub, config: HubConfig) -> SocketAddr {
+pub fn start(dir: &std::path::Path, h: &Hub, config: HubConfig) -> SocketAddr {
     let (cert, key) = yamori_hub::tls::ensure_generated(dir).expect("certificate");
     let tls = yamori_hub::tls::server_config(&cert, &key).expect("tls config");
     let store: Arc<Store> = h.store.clone();

@@ -18,10 +18,15 @@
 //!   `granular_markings` (selectors resolve inside the object), `extensions` [3.2, 7.3],
 //!   `lang` (RFC 5646 *syntax* only: stix2-validator also checks a list of registered codes),
 //!   `defanged` only on SCOs, reserved names [3.8];
-//! * property names: `a-z0-9_`, starting with a letter, 3–250 characters [3.1, 11.1]; on the
-//!   types this module knows, a property the spec does not define must start with `x_` or live
-//!   in an extension — a hub policy matching stix2-validator's `--strict` check 102
-//!   (`custom-prefix-lax`), stricter than the spec's SHOULD;
+//! * property names: `a-z0-9_`, starting with a letter, 3–250 characters [3.1, 7.3.2, 11.1];
+//!   on the types this module knows, a property the spec does not define must start with `x_`,
+//!   live in an extension, or be declared by a `toplevel-property-extension` [7.3] — a hub
+//!   policy matching stix2-validator's `--strict` check 102 (`custom-prefix-lax`) for
+//!   unprefixed properties, and its check 401 (`extensions-use`) for objects declaring a
+//!   top-level property extension, which 102 does not know;
+//! * properties ending in `_hex` hold the hex type [2.8]: lower-case, whole octets (upper-case
+//!   hex stays valid where the spec does not restrict case: hash values, pattern `h'…'`
+//!   constants, strings);
 //! * TLP 1.0 marking definitions must be the four spec instances [7.2.1.4];
 //! * indicator patterns with `pattern_type` `stix`: syntax, see [`pattern`].
 //!
@@ -30,6 +35,7 @@
 //! (the store resolves those).
 
 mod common;
+mod extensions;
 pub mod pattern;
 mod properties;
 mod types;

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::common::*;
+use super::extensions::{check_extensions, declares_toplevel_properties};
 use super::properties::*;
 use super::{join, pattern, Sink};
 
@@ -97,6 +98,10 @@ pub fn check_object(map: &Map<String, Value>, base: &str, sink: &mut Sink) {
     check_specific(object_type, map, base, sink);
 }
 
+/// The issue for a property the spec does not define on a type whose properties we know.
+pub const CUSTOM_PROPERTY_MESSAGE: &str = "custom properties must start with x_, be carried in \
+     an extension, or be declared by a toplevel-property-extension (spec 7.3)";
+
 fn check_common(
     map: &Map<String, Value>,
     cat: Category,
@@ -177,6 +182,8 @@ fn check_common(
     } else {
         SDO_COMMON
     };
+    // Spec §7.3: a toplevel-property-extension adds properties at the top level, unprefixed.
+    let toplevel_extension = declares_toplevel_properties(map);
     for (name, value) in map {
         let path = join(base, name);
         if RESERVED.contains(&name.as_str()) {
@@ -193,11 +200,8 @@ fn check_common(
         if let Some(specific) = specific {
             let known = specific.contains(&name.as_str())
                 || (cat != Category::Meta && common.contains(&name.as_str()));
-            if !known && !name.starts_with("x_") {
-                sink.push(
-                    path.clone(),
-                    "custom properties must start with x_ or be carried in an extension".into(),
-                );
+            if !known && !name.starts_with("x_") && !toplevel_extension {
+                sink.push(path.clone(), CUSTOM_PROPERTY_MESSAGE.into());
             }
         }
         // Type-specific reference properties with a restricted target are checked per type.

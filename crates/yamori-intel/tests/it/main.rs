@@ -5,5 +5,6 @@ mod fuzz;
 mod markings;
 mod oasis;
 mod sample;
+mod spec_conformance;
 mod survey;
 mod telescope;

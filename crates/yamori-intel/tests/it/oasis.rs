@@ -1,11 +1,15 @@
 //! Running OASIS stix2-validator (Python) from the tests.
 //!
-//! The interpreter is `$YAMORI_PYTHON`, else `/work/main/.venv/bin/python`, and must have the
-//! `stix2-validator` package (`python3 -m venv .venv && .venv/bin/pip install stix2-validator`).
-//! When it is missing the tests that need it say so on stderr and check only our side.
+//! The interpreter is `$YAMORI_PYTHON`, else the workspace's own `.venv/bin/python` (found
+//! from this crate's directory), and must have the `stix2-validator` package (scripts/setup
+//! installs it there from tests/requirements.txt). When it is missing the suite fails; other
+//! runs check only our side and report the skipped comparison (`peers::missing`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "../../../../tests/support/peers.rs"]
+mod peers;
 
 pub struct Verdict {
     pub file: PathBuf,
@@ -27,7 +31,7 @@ pub enum Mode {
 pub fn python() -> Option<PathBuf> {
     let candidate = std::env::var_os("YAMORI_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/main/.venv/bin/python"));
+        .unwrap_or_else(|| peers::workspace_root().join(".venv/bin/python"));
     let ok = Command::new(&candidate)
         .args(["-c", "import stix2validator"])
         .output()
@@ -35,10 +39,13 @@ pub fn python() -> Option<PathBuf> {
     if ok {
         Some(candidate)
     } else {
-        eprintln!(
-            "SKIPPED stix2-validator comparison: {} cannot import stix2validator \
-             (set YAMORI_PYTHON to a Python with `pip install stix2-validator`)",
-            candidate.display()
+        peers::missing(
+            "the comparison with OASIS stix2-validator",
+            &format!(
+                "{} cannot import stix2validator (scripts/setup installs it in the workspace's \
+                 .venv; or set YAMORI_PYTHON to a Python with `pip install stix2-validator`)",
+                candidate.display()
+            ),
         );
         None
     }

@@ -1,5 +1,5 @@
 //! Integration tests for yamori-survey: live sockets on loopback, and the network-namespace
-//! lab (root only; skipped with a printed reason otherwise).
+//! lab (root only: the suite fails without it, other runs report the skip).
 
 mod loopback;
 mod netns;

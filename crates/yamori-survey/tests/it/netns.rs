@@ -2,8 +2,9 @@
 //! and (when installed) a real Debian mosquitto; the survey runs from its own namespace and
 //! tcpdump on the bridge proves nothing outside the scope received a packet.
 //!
-//! Needs root (`ip netns`); without it the test prints why it is skipped. See
-//! tests/lab/README.md at the repository root.
+//! Needs root (`ip netns`), tcpdump and mosquitto; without one of them the suite fails and
+//! other runs report which part was skipped (`peers::missing`). See tests/lab/README.md at the
+//! repository root.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -11,6 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use yamori_survey::model::SurveyResult;
+
+#[path = "../../../../tests/support/peers.rs"]
+mod peers;
 
 const LAB_BIN: &str = env!("CARGO_BIN_EXE_yamori-lab");
 
@@ -207,7 +211,7 @@ fn have(cmd: &str) -> bool {
 #[test]
 fn lab_survey_finds_exactly_the_planted_devices() {
     if let Some(why) = skip_reason() {
-        eprintln!("SKIPPED lab_survey_finds_exactly_the_planted_devices: {why}");
+        peers::missing("the network-namespace lab", &why);
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -235,7 +239,10 @@ fn lab_survey_finds_exactly_the_planted_devices() {
         )
         .expect("tcpdump on the bridge");
     } else {
-        eprintln!("NOTE: tcpdump not installed: the no-packet-outside-scope check is skipped (apt-get install -y tcpdump)");
+        peers::missing(
+            "the check that no packet left the scope (tcpdump on the lab's bridge)",
+            "tcpdump is not installed (apt-get install tcpdump, or scripts/setup)",
+        );
     }
     lab.spawn(
         "d1",
@@ -286,7 +293,10 @@ fn lab_survey_finds_exactly_the_planted_devices() {
         lab.wait_listen("d1", "198.51.100.12:1883")
             .expect("mosquitto listening");
     } else {
-        eprintln!("NOTE: mosquitto not installed: the real-broker part is skipped (apt-get install -y mosquitto)");
+        peers::missing(
+            "the survey of a real MQTT broker (mosquitto)",
+            "mosquitto is not installed (apt-get install mosquitto, or scripts/setup)",
+        );
     }
 
     let scope = dir.path().join("scope.txt");

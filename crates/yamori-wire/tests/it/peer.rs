@@ -1,8 +1,12 @@
 //! A real peer: Wireshark's `editcap` rewrites our captures into other containers and link
-//! types, and `tshark` decodes frames we also decode. Skipped, with a printed reason, only when
-//! the tools are not installed (`apt-get install tshark`; CI installs it).
+//! types, and `tshark` decodes frames we also decode. When the tools are not installed
+//! (`apt-get install tshark`; scripts/setup installs it) the suite fails and other runs report
+//! the skip (`peers::missing`).
 use std::path::Path;
 use std::process::Command;
+
+#[path = "../../../../tests/support/peers.rs"]
+mod peers;
 
 use yamori_wire::{decode, Addr, LinkType, PcapWriter, Transport};
 
@@ -14,8 +18,9 @@ fn have(tool: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!(
-            "SKIPPED: `{tool}` is not installed (apt-get install tshark); real-peer test not run"
+        peers::missing(
+            &format!("the comparison with `{tool}`"),
+            &format!("`{tool} -v` does not run (apt-get install tshark, or scripts/setup)"),
         );
     }
     ok

@@ -2,7 +2,8 @@
 //!
 //! Each tool runs on the same capture, read from the page cache (the file is read once before
 //! timing). Wall time and peak RSS come from GNU time (`/usr/bin/time -f "%e %M"`); we report
-//! medians and ratios only, because these machines are noisy.
+//! medians and ratios only, because shared machines are noisy (runs of one build can spread by
+//! 30 %) and the anchors, timed in the same run, move with the machine as Yamori does.
 
 mod dashboard;
 mod plain_map;
