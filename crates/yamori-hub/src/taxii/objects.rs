@@ -312,7 +312,12 @@ pub async fn post_objects(
         let status = st
             .blocking(move |s| {
                 let mut status = status;
-                s.taxii_put_status(&status)?;
+                // No pending status first: the client learns the status id only from this
+                // answer, after every chunk wrote the status in its own transaction (and a
+                // failed chunk writes it too), so one commit less per request.
+                if prepared.is_empty() {
+                    s.taxii_put_status(&status)?;
+                }
                 ingest::store_objects(s, &collection_id, &prepared, &mut status, chunk)?;
                 Ok(status)
             })
