@@ -64,7 +64,7 @@ pub struct Args {
     /// Skip matching services against the vulnerability database (`yamori vulndb import`).
     #[arg(long)]
     pub no_vulns: bool,
-    /// Do not store the result in `<data-dir>/yamori.sqlite` (where the dashboard reads it).
+    /// Do not store the result in the database (`--database`, where the dashboard reads it).
     #[arg(long)]
     pub no_store: bool,
     /// How open TCP ports are found. `connect`: a full TCP connection per address and port
