@@ -261,7 +261,7 @@ fn annotate_vulns(
         return Ok(());
     }
     let store = super::open_store(g)?;
-    let stats = yamori_survey::vuln::annotate(result, &super::vulndb::StoreLookup(&store))?;
+    let stats = yamori_vuln::annotate(result, &*store)?;
     if !g.quiet {
         eprintln!(
             "yamori survey: vulnerabilities: {} affected, {} unknown-version, {} in CISA KEV",

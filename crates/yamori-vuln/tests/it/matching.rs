@@ -1,8 +1,8 @@
-use yamori_survey::model::{DeviceId, Host, Protocol, Service, SurveyResult, Transport};
-use yamori_survey::vuln::annotate::matches_for;
-use yamori_survey::vuln::cpe::{Component, Cpe, Part};
-use yamori_survey::vuln::identity::IdentityCpe;
-use yamori_survey::vuln::{annotate, Certainty, Identity, VulnMatch};
+use yamori_model::survey::{DeviceId, Host, Protocol, Service, SurveyResult, Transport};
+use yamori_vuln::annotate::matches_for;
+use yamori_vuln::cpe::{Component, Cpe, Part};
+use yamori_vuln::identity::IdentityCpe;
+use yamori_vuln::{annotate, Certainty, Identity, VulnMatch};
 
 use super::fixture_db;
 
@@ -240,24 +240,24 @@ fn annotate_orders_kev_first_then_cvss_and_round_trips() {
 
 /// Counts the lookups that reach the database.
 struct Counting {
-    db: yamori_survey::vuln::MemoryVulnDb,
+    db: yamori_vuln::MemoryVulnDb,
     calls: std::cell::Cell<usize>,
 }
 
-impl yamori_survey::vuln::VulnLookup for Counting {
+impl yamori_vuln::VulnLookup for Counting {
     type Error = std::convert::Infallible;
     fn cves_for_product(
         &self,
         vendor: &str,
         product: &str,
-    ) -> Result<Vec<yamori_survey::vuln::Candidate>, Self::Error> {
+    ) -> Result<Vec<yamori_vuln::Candidate>, Self::Error> {
         self.calls.set(self.calls.get() + 1);
         self.db.cves_for_product(vendor, product)
     }
     fn osv_for_package(
         &self,
         name: &str,
-    ) -> Result<Vec<yamori_survey::vuln::record::OsvRecord>, Self::Error> {
+    ) -> Result<Vec<yamori_vuln::record::OsvRecord>, Self::Error> {
         self.calls.set(self.calls.get() + 1);
         self.db.osv_for_package(name)
     }

@@ -2,9 +2,9 @@
 //! CPE re-binds to a string that parses to the same CPE.
 
 use proptest::prelude::*;
-use yamori_survey::vuln::cpe::Cpe;
-use yamori_survey::vuln::feed::read_feed;
-use yamori_survey::vuln::version::compare;
+use yamori_vuln::cpe::Cpe;
+use yamori_vuln::feed::read_feed;
+use yamori_vuln::version::compare;
 
 fn version_like() -> impl Strategy<Value = String> {
     proptest::string::string_regex("[vV]?[0-9a-z]{1,4}([._-][0-9a-z]{1,4}){0,4}")

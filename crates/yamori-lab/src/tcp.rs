@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{Emu, LabLog};
-use crate::proto::{digest, head};
+use yamori_survey::proto::{digest, head};
 
 /// How long an emulator connection may live (keeps a stuck test from leaking forever).
 const CONN_LIFETIME: Duration = Duration::from_secs(30);

@@ -1,9 +1,10 @@
 //! Notices to owners (ISPs, organisations) from survey results: who owns which address
 //! ([`owners`]), what each owner is told ([`view`]), and the HTML / plain-text rendering in
-//! Japanese and English ([`render`]).
+//! Japanese and English ([`render`](mod@render)).
 //!
 //! Architecture invariant: no I/O here; the `notify` command reads the files and writes the
-//! notices.
+//! notices. It reads survey results and their matches through `yamori-model` only (the
+//! matching itself is `yamori-vuln`'s).
 
 pub mod owners;
 pub mod render;

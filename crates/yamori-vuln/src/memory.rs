@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 
 use super::annotate::{Candidate, VulnLookup};
+use super::feed::FeedItem;
 use super::record::{CveRecord, KevEntry, OsvRecord};
 
 #[derive(Debug, Clone, Default)]
@@ -11,6 +12,20 @@ pub struct MemoryVulnDb {
     pub cves: Vec<CveRecord>,
     pub kev: HashMap<String, KevEntry>,
     pub osv: Vec<OsvRecord>,
+}
+
+impl MemoryVulnDb {
+    /// Adds one item [`crate::feed::read_feed`] gave; skipped entries are left out.
+    pub fn add(&mut self, item: FeedItem) {
+        match item {
+            FeedItem::Cve(c) => self.cves.push(c),
+            FeedItem::Kev(k) => {
+                self.kev.insert(k.cve_id.clone(), k);
+            }
+            FeedItem::Osv(o) => self.osv.push(o),
+            FeedItem::Skipped(_) => {}
+        }
+    }
 }
 
 impl VulnLookup for MemoryVulnDb {

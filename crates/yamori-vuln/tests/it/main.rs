@@ -1,19 +1,21 @@
-//! Vulnerability data and matching: CPE, versions, feed reading, matching against fixtures.
+//! Integration tests for yamori-vuln: CPE, versions, feed reading, matching against
+//! fixtures, and importing into and looking up from the store.
 
 mod cpe;
 mod feed;
 mod matching;
 mod props;
+mod store;
 mod version;
 
 use std::path::PathBuf;
 
-use yamori_survey::vuln::feed::{read_feed, FeedItem, FeedKind};
-use yamori_survey::vuln::MemoryVulnDb;
+use yamori_vuln::feed::{read_feed, FeedItem, FeedKind};
+use yamori_vuln::MemoryVulnDb;
 
 pub fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/vuln")
+        .join("tests/fixtures")
         .join(rel)
 }
 
@@ -38,14 +40,7 @@ pub fn fixture_db() -> MemoryVulnDb {
         "osv/ALPINE-CVE-2020-36254.json",
     ] {
         for item in read_fixture(rel).1 {
-            match item {
-                FeedItem::Cve(c) => db.cves.push(c),
-                FeedItem::Kev(k) => {
-                    db.kev.insert(k.cve_id.clone(), k);
-                }
-                FeedItem::Osv(o) => db.osv.push(o),
-                FeedItem::Skipped(_) => {}
-            }
+            db.add(item);
         }
     }
     db

@@ -10,7 +10,7 @@ use super::identity::Identity;
 use super::matcher::match_cve;
 use super::osv_match::match_osv;
 use super::record::{CveRecord, KevEntry, OsvRecord};
-use crate::model::SurveyResult;
+use yamori_model::survey::SurveyResult;
 
 /// A CVE record found for a lookup, with its KEV entry if the catalogue lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@
 use serde::Serialize;
 
 use super::owners::{Owner, Owners};
-use crate::model::{Protocol, Service, SurveyResult};
-use crate::vuln::Certainty;
+use yamori_model::survey::{Protocol, Service, SurveyResult};
+use yamori_model::vuln::Certainty;
 
 /// Longest device-derived string shown in a notice.
 pub const MAX_SHOWN_CHARS: usize = 160;
@@ -137,7 +137,7 @@ fn finding(s: &Service) -> Option<FindingView> {
                 Certainty::Unknown => "unknown".into(),
             },
             // Database text, already cut to MAX_SUMMARY_CHARS; cleaned all the same.
-            summary: shown_up_to(&m.summary, crate::vuln::finding::MAX_SUMMARY_CHARS + 1),
+            summary: shown_up_to(&m.summary, yamori_model::vuln::MAX_SUMMARY_CHARS + 1),
             rule: shown(&format!("{} [{}]", m.rule.criteria, m.rule.range)),
         })
         .collect();

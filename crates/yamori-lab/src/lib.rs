@@ -1,7 +1,12 @@
-//! Device emulators for tests and the network-namespace lab (`yamori-lab` binary). They are
-//! never used by the survey itself; they exist so every probe and login check can be tested
-//! against a live socket, including hostile behaviour (endless banners, silence, mid-handshake
-//! close, malformed telnet negotiation, oversized MQTT packets).
+//! Device emulators for tests, the network-namespace lab (`yamori-lab` binary) and
+//! `yamori demo`. They are never used by the survey itself; they exist so every probe and
+//! login check can be tested against a live socket, including hostile behaviour (endless
+//! banners, silence, mid-handshake close, malformed telnet negotiation, oversized MQTT
+//! packets).
+//!
+//! Architecture invariant: the emulators listen on the addresses they are given and only
+//! answer what they receive; they never connect or send first. The scanner's survey tests
+//! use this crate as a dev-dependency, the demo as a dependency.
 
 mod tcp;
 mod udp;

@@ -1,5 +1,5 @@
-use yamori_survey::vuln::feed::{read_feed, FeedError, FeedItem, FeedKind};
-use yamori_survey::vuln::record::Operator;
+use yamori_vuln::feed::{read_feed, FeedError, FeedItem, FeedKind};
+use yamori_vuln::record::Operator;
 
 use super::{fixture, read_fixture};
 
@@ -190,7 +190,7 @@ fn empty_lists_are_recognised_by_their_markers() {
 
 #[test]
 fn an_entry_over_the_limit_fails_the_file_while_smaller_ones_pass() {
-    use yamori_survey::vuln::feed::read_feed_limited;
+    use yamori_vuln::feed::read_feed_limited;
     let small = r#"{"cveID":"CVE-2000-0001","vendorProject":"v","product":"p","vulnerabilityName":"n","dateAdded":"2000-01-01"}"#;
     let big = format!(
         r#"{{"cveID":"CVE-2000-0002","vendorProject":"v","product":"p","vulnerabilityName":"{}","dateAdded":"2000-01-01"}}"#,

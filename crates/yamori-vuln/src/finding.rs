@@ -1,10 +1,7 @@
 //! What a match says: the vulnerability, how sure we are, and the rule that matched. This is
 //! what `annotate` writes into each `model::Service::vulnerabilities`.
 
-pub use yamori_model::vuln::{Certainty, KevFlag, MatchRule, VulnMatch};
-
-/// Longest description copied into a match; the full text stays in the vulnerability database.
-pub const MAX_SUMMARY_CHARS: usize = 400;
+pub use yamori_model::vuln::{Certainty, KevFlag, MatchRule, VulnMatch, MAX_SUMMARY_CHARS};
 
 /// Cut `s` at [`MAX_SUMMARY_CHARS`] characters, marking the cut with `…`.
 pub fn summarise(s: &str) -> String {

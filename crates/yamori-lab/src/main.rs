@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use yamori_lab::{self as lab, Emu, LabLog};
 use yamori_survey::fingerprint::Rules;
-use yamori_survey::lab::{self, Emu, LabLog};
 use yamori_survey::scope::Scope;
 use yamori_survey::{creds, ports, Discovery, SurveyConfig};
 

@@ -18,7 +18,7 @@
 use std::fmt;
 
 use super::cpe::{Component, Cpe, Part};
-use crate::model::Service;
+use yamori_model::survey::Service;
 
 /// Longest vendor/product/version taken from a banner into an identity; longer values are
 /// not names but noise (or an attack), and are dropped.

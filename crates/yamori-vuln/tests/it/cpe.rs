@@ -1,4 +1,4 @@
-use yamori_survey::vuln::cpe::{Component, Cpe, CpeError, Part, Piece, MAX_CPE_LEN};
+use yamori_vuln::cpe::{Component, Cpe, CpeError, Part, Piece, MAX_CPE_LEN};
 
 #[test]
 fn parses_formatted_string_with_escapes() {

@@ -1,6 +1,6 @@
 use std::cmp::Ordering::{self, Equal, Greater, Less};
 
-use yamori_survey::vuln::version::{compare, Check, Range};
+use yamori_vuln::version::{compare, Check, Range};
 
 #[test]
 fn comparison_table() {

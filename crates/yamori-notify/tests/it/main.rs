@@ -1,17 +1,37 @@
-//! Notices: owners file, grouping by owner, rendering (escaping, languages).
+//! Integration tests for yamori-notify: owners file, grouping by owner, rendering (escaping,
+//! languages), on a survey fixture annotated with the vulnerability crate's fixtures.
 
-use std::path::PathBuf;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 
-use yamori_survey::model::SurveyResult;
-use yamori_survey::notify::{group, group_with, render, FallbackOwner, Format, Lang, Owners};
-use yamori_survey::vuln::annotate;
-
-use crate::vuln::fixture_db;
+use yamori_model::survey::SurveyResult;
+use yamori_notify::{group, group_with, render, FallbackOwner, Format, Lang, Owners};
+use yamori_vuln::feed::read_feed;
+use yamori_vuln::{annotate, MemoryVulnDb};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/notify")
+        .join("tests/fixtures")
         .join(rel)
+}
+
+/// The vulnerability crate's NVD, KEV and OSV fixtures, in memory.
+fn fixture_db() -> MemoryVulnDb {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../yamori-vuln/tests/fixtures");
+    let mut db = MemoryVulnDb::default();
+    for rel in [
+        "nvd/cves.json",
+        "kev.json",
+        "osv/ALPINE-CVE-2020-36254.json",
+    ] {
+        let f = std::fs::File::open(dir.join(rel)).expect("fixture exists");
+        read_feed(BufReader::new(f), &mut |item| {
+            db.add(item);
+            Ok(())
+        })
+        .expect("fixture reads");
+    }
+    db
 }
 
 fn owners() -> Owners {

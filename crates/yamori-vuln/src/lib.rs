@@ -1,13 +1,17 @@
-//! Vulnerability data and matching.
+//! Vulnerability data and matching: the one crate that knows what a vulnerability record is.
 //!
 //! - [`feed`]: stream NVD CVE JSON 2.0, CISA KEV and OSV files into normalised [`record`]s;
 //! - [`cpe`], [`version`]: CPE 2.3 names and token-by-token version comparison;
 //! - [`identity`]: what a surveyed service is, as CPE names (firmware *and* hardware);
 //! - [`matcher`], [`osv_match`]: pure matching with three-valued results (affected / unknown);
-//! - [`annotate`]: add the matches to a [`crate::model::SurveyResult`].
+//! - [`annotate`](mod@annotate): add the matches to a [`yamori_model::survey::SurveyResult`], through the
+//!   lookup trait [`VulnLookup`];
+//! - [`store`]: the vulnerability tables of `yamori-store`: files imported into them in
+//!   batches, and [`VulnLookup`] for [`yamori_store::Store`]; [`MemoryVulnDb`] in memory.
 //!
-//! Architecture invariant: nothing here does I/O except reading the `Read` handed to
-//! [`feed::read_feed`]; storage is behind [`VulnLookup`].
+//! Architecture invariant: parsing and matching do no I/O except reading the `Read` handed to
+//! [`feed::read_feed`]; storage is behind [`VulnLookup`]. Only [`store`] reads files and
+//! talks to the store.
 
 pub mod annotate;
 pub mod cpe;
@@ -21,6 +25,7 @@ pub mod nvd;
 pub mod osv;
 pub mod osv_match;
 pub mod record;
+pub mod store;
 pub mod version;
 
 pub use annotate::{annotate, AnnotateStats, Candidate, VulnLookup};
