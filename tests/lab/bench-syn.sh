@@ -27,7 +27,7 @@ runs="${2:-3}"
 mode="${3:-silent}"
 [ "$rate" = max ] && rate=1000000
 lab="${YAMORI_LAB:-${CARGO_TARGET_DIR:-$here/../../target}/release/yamori-lab}"
-[ -x "$lab" ] || { echo "build first: cargo build --release -p yamori-survey --bin yamori-lab" >&2; exit 1; }
+[ -x "$lab" ] || { echo "build first: cargo build --release -p yamori-lab --bin yamori-lab" >&2; exit 1; }
 for t in nmap masscan zmap; do
     command -v "$t" >/dev/null || { echo "$t missing: apt-get install -y nmap masscan zmap" >&2; exit 1; }
 done

@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rate="${1:-2000}"
 lab="${YAMORI_LAB:-${CARGO_TARGET_DIR:-$here/../../target}/release/yamori-lab}"
-[ -x "$lab" ] || { echo "build first: cargo build --release -p yamori-survey --bin yamori-lab" >&2; exit 1; }
+[ -x "$lab" ] || { echo "build first: cargo build --release -p yamori-lab --bin yamori-lab" >&2; exit 1; }
 command -v nmap >/dev/null || { echo "nmap missing: apt-get install -y nmap" >&2; exit 1; }
 ns="ymbench-$$"
 work=$(mktemp -d)

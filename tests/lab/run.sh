@@ -6,7 +6,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tdir="${CARGO_TARGET_DIR:-$here/../../target}/debug"
 yamori="${YAMORI:-$tdir/yamori}"
 lab="${YAMORI_LAB:-$tdir/yamori-lab}"
-[ -x "$yamori" ] && [ -x "$lab" ] || { echo "build first: cargo build -p yamori -p yamori-survey" >&2; exit 1; }
+[ -x "$yamori" ] && [ -x "$lab" ] || { echo "build first: cargo build -p yamori -p yamori-lab" >&2; exit 1; }
 id=$(printf '%06x' $((RANDOM * RANDOM % 16777216)))
 work=$(mktemp -d)
 pids=()

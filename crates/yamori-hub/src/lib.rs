@@ -1,7 +1,9 @@
-//! HTTP hub: TAXII 2.1 server and client over the [`yamori_store`] STIX store, the
-//! dashboard's REST API ([`api`]) and its embedded front-end ([`web`]).
+//! HTTP hub: TAXII 2.1 server ([`taxii`]) and client over the [`yamori_store`] STIX store,
+//! the dashboard's REST API ([`api`]) and its embedded front-end ([`web`]).
 //!
-//! - [`taxii::app`] builds the axum router (tests drive it with `tower::ServiceExt::oneshot`).
+//! - [`app()`] builds the axum router (tests drive it with `tower::ServiceExt::oneshot`) over
+//!   the shared [`HubState`] and [`HubConfig`]; its module owns the steps TAXII and the API
+//!   share. `taxii` and `api` depend on it, not on each other.
 //! - [`serve`] runs it over HTTPS (rustls; TLS 1.2+, no 0-RTT) or, on loopback only, plain HTTP.
 //! - [`auth`] checks HTTP Basic and bearer credentials against argon2 hashes; [`throttle`]
 //!   slows repeated failures per user name and client address.
@@ -11,6 +13,7 @@
 //! - [`client::TaxiiClient`] talks to any TAXII 2.1 server (used by `yamori sync`/`publish`).
 
 pub mod api;
+mod app;
 pub mod auth;
 pub mod client;
 pub mod drain;
@@ -21,7 +24,7 @@ pub mod throttle;
 pub mod tls;
 pub mod web;
 
-pub use taxii::{app, HubConfig, HubState};
+pub use app::{app, HubConfig, HubState};
 
 /// The TAXII 2.1 media type for every TAXII resource.
 pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use crate::taxii::{app, HubState};
+use crate::app::{app, HubState};
 
 /// A TLS handshake slower than this is dropped (slow-loris defence).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -3,6 +3,11 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Longest description copied into a match ([`VulnMatch::summary`]); the full text stays in
+/// the vulnerability database. The matcher cuts there and marks the cut with `…`; notices
+/// show up to one character more (the mark).
+pub const MAX_SUMMARY_CHARS: usize = 400;
+
 /// A CVSS base score in tenths (0..=100), so records stay `Eq`; serialised as a number (8.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct CvssScore(pub u8);

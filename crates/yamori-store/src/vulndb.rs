@@ -2,7 +2,7 @@
 //! either engine.
 //!
 //! The store keeps each record as the JSON document it was given (the normalised form the
-//! parser in `yamori-survey::vuln` writes) and indexes only what lookups need: the
+//! parser in `yamori-vuln` writes) and indexes only what lookups need: the
 //! (vendor, product) pairs named by a CVE's CPE criteria, the (ecosystem, package) pairs of an
 //! OSV record, and the KEV columns. It parses none of those documents.
 //!

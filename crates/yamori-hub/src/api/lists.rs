@@ -3,28 +3,34 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
 use yamori_model::telescope::Tool;
 use yamori_store::dashboard::SourceFilter;
 
-use super::overview::{attack_json, merge_by_address, source_json};
-use super::params::{fmt_time, Params};
-use super::{blocking, identify, json as json_response, ApiError};
-use crate::taxii::HubState;
+use super::params::Params;
+use super::rows::{
+    attack, merge_by_address, port_counts, source as source_of, timeline_entry, SourceDoc,
+};
+use super::types::{Page, SourceDetail};
+use super::{caller, ok, ApiError, ApiResult};
+use crate::app::HubState;
 
-/// `{"items", "next"}` of one keyset page: `next` is the last row's key (`a.b`, what
-/// `Params::cursor` reads back) when the page is full, else null.
-fn page<T>(
-    rows: &[T],
+/// One keyset page: `next` is the last row's key (`a.b`, what `Params::cursor` reads back)
+/// when the page is full, else None.
+fn page<R, T>(
+    rows: &[R],
     limit: u32,
-    key: impl Fn(&T) -> (i64, i64),
-    item: impl Fn(&T) -> Value,
-) -> Value {
+    key: impl Fn(&R) -> (i64, i64),
+    item: impl Fn(&R) -> T,
+) -> Page<T> {
     let next = (rows.len() == limit as usize)
         .then(|| rows.last().map(&key))
         .flatten()
         .map(|(a, b)| format!("{a}.{b}"));
-    json!({ "items": rows.iter().map(item).collect::<Vec<_>>(), "next": next })
+    Page {
+        items: rows.iter().map(item).collect(),
+        next,
+    }
 }
 
 pub async fn sources(
@@ -33,7 +39,7 @@ pub async fn sources(
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        identify(&state, &headers).await?;
+        caller(&state, &headers).await?;
         let p = Params::parse(
             q.as_deref(),
             &["from", "to", "country", "tool", "scanners", "limit", "cursor"],
@@ -62,7 +68,7 @@ pub async fn sources(
             None => None,
         };
         let scanners_only = p.bool("scanners")?;
-        let body = blocking(&state, move |s| {
+        let body = state.blocking(move |s| -> ApiResult<_> {
             let (from, to) = p.range(s.dash_bounds()?)?;
             let f = SourceFilter {
                 from,
@@ -73,10 +79,10 @@ pub async fn sources(
                 located_only: false,
             };
             let rows = s.dash_sources(&f, after, limit)?;
-            Ok(page(&rows, limit, |r| (r.packets as i64, r.id), source_json))
+            Ok(page(&rows, limit, |r| (r.packets as i64, r.id), source_of))
         })
         .await?;
-        json_response(&body)
+        ok(&body)
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())
@@ -88,72 +94,56 @@ pub async fn source(
     Path(address): Path<String>,
 ) -> Response {
     let r = async {
-        let ident = identify(&state, &headers).await?;
+        let ident = caller(&state, &headers).await?;
         let ip: std::net::IpAddr = address.parse().map_err(|_| {
             ApiError::bad_request(format!(
                 "bad address {address:?}: expected an IPv4 or IPv6 address"
             ))
         })?;
         let readable = ident.readable();
-        let body = blocking(&state, move |s| {
-            let rows = s.dash_source(&ip.to_string())?;
-            if rows.is_empty() {
-                return Err(ApiError::not_found(format!("{ip} was not seen")));
-            }
-            let timeline: Vec<Value> = rows
-                .iter()
-                .map(|r| {
-                    let d: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
-                    json!({
-                        "analysis_id": r.analysis_id,
-                        "first_seen": fmt_time(r.first_s),
-                        "last_seen": fmt_time(r.last_s),
-                        "packets": r.packets,
-                        "scanner_windows": d.get("scanner_windows"),
-                    })
+        let body = state
+            .blocking(move |s| -> ApiResult<_> {
+                let rows = s.dash_source(&ip.to_string())?;
+                if rows.is_empty() {
+                    return Err(ApiError::not_found(format!("{ip} was not seen")));
+                }
+                let timeline = rows.iter().map(timeline_entry).collect();
+                let merged = merge_by_address(rows);
+                let Some(m) = merged.first() else {
+                    return Err(ApiError::not_found(format!("{ip} was not seen")));
+                };
+                let newest = SourceDoc::of(m);
+                // Indicators carry the address quoted in their pattern: `[ipv4-addr:value = 'a']`.
+                let needle = format!("'{ip}'");
+                let indicators: Vec<Value> = s
+                    .dash_objects_mentioning(&readable, "indicator", &needle, 20)?
+                    .iter()
+                    .filter_map(|b| serde_json::from_str(b).ok())
+                    .collect();
+                let mut sightings: Vec<Value> = Vec::new();
+                for i in &indicators {
+                    if let Some(id) = i.get("id").and_then(Value::as_str) {
+                        sightings.extend(
+                            s.dash_objects_mentioning(&readable, "sighting", id, 20)?
+                                .iter()
+                                .filter_map(|b| serde_json::from_str::<Value>(b).ok()),
+                        );
+                    }
+                }
+                Ok(SourceDetail {
+                    source: source_of(m),
+                    top_ports: port_counts(&newest.top_ports),
+                    fingerprint_matches: newest.fingerprint_matches,
+                    syn_probes: newest.syn_probes,
+                    ttl_min: newest.ttl_min,
+                    ttl_max: newest.ttl_max,
+                    timeline,
+                    indicators,
+                    sightings,
                 })
-                .collect();
-            let merged = merge_by_address(rows);
-            let Some(m) = merged.first() else {
-                return Err(ApiError::not_found(format!("{ip} was not seen")));
-            };
-            let newest: Value = serde_json::from_str(&m.detail).unwrap_or(Value::Null);
-            let mut out = source_json(m);
-            // Indicators carry the address quoted in their pattern: `[ipv4-addr:value = 'a']`.
-            let needle = format!("'{ip}'");
-            let indicators: Vec<Value> = s
-                .dash_objects_mentioning(&readable, "indicator", &needle, 20)?
-                .iter()
-                .filter_map(|b| serde_json::from_str(b).ok())
-                .collect();
-            let mut sightings: Vec<Value> = Vec::new();
-            for i in &indicators {
-                if let Some(id) = i.get("id").and_then(Value::as_str) {
-                    sightings.extend(
-                        s.dash_objects_mentioning(&readable, "sighting", id, 20)?
-                            .iter()
-                            .filter_map(|b| serde_json::from_str::<Value>(b).ok()),
-                    );
-                }
-            }
-            if let Some(o) = out.as_object_mut() {
-                for k in [
-                    "top_ports",
-                    "fingerprint_matches",
-                    "syn_probes",
-                    "ttl_min",
-                    "ttl_max",
-                ] {
-                    o.insert(k.into(), newest.get(k).cloned().unwrap_or(Value::Null));
-                }
-                o.insert("timeline".into(), json!(timeline));
-                o.insert("indicators".into(), json!(indicators));
-                o.insert("sightings".into(), json!(sightings));
-            }
-            Ok(out)
-        })
-        .await?;
-        json_response(&body)
+            })
+            .await?;
+        ok(&body)
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())
@@ -165,17 +155,18 @@ pub async fn attacks(
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        identify(&state, &headers).await?;
+        caller(&state, &headers).await?;
         let p = Params::parse(q.as_deref(), &["from", "to", "limit", "cursor"])?;
         let limit = p.int("limit", 50, 1, 500)?;
         let after = p.cursor()?;
-        let body = blocking(&state, move |s| {
-            let (from, to) = p.range(s.dash_bounds()?)?;
-            let rows = s.dash_attacks(from, to, after, limit)?;
-            Ok(page(&rows, limit, |r| (r.start_s, r.id), attack_json))
-        })
-        .await?;
-        json_response(&body)
+        let body = state
+            .blocking(move |s| -> ApiResult<_> {
+                let (from, to) = p.range(s.dash_bounds()?)?;
+                let rows = s.dash_attacks(from, to, after, limit)?;
+                Ok(page(&rows, limit, |r| (r.start_s, r.id), attack))
+            })
+            .await?;
+        ok(&body)
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())

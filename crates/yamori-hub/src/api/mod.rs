@@ -1,7 +1,8 @@
 //! The dashboard's JSON REST API (`/api/v1/…`), described in `docs/api/openapi.yaml`
 //! (served at `/api/v1/openapi.yaml`). Same credentials as TAXII, plus a session cookie
 //! for the browser. Aggregation happens in the store ([`yamori_store::dashboard`]); these
-//! handlers parse parameters, check who is asking and shape JSON.
+//! handlers parse parameters, check who is asking and build the response types of
+//! [`types`], which mirror the spec's schemas.
 
 mod intel;
 mod lists;
@@ -9,24 +10,25 @@ mod overview;
 /// Public for the fuzz target (`fuzz/fuzz_targets/query_params.rs`); not a stable API.
 #[doc(hidden)]
 pub mod params;
+mod rows;
 mod session;
+pub mod types;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Serialize;
-use yamori_store::Store;
 
+use crate::app::{HandlerError, HubState};
 use crate::auth::Identity;
-use crate::taxii::HubState;
 
 pub use session::SESSION_COOKIE;
 
 /// The OpenAPI description, served as is.
 const OPENAPI: &str = include_str!("../../../../docs/api/openapi.yaml");
 
-pub fn routes() -> Router<HubState> {
+pub(crate) fn routes() -> Router<HubState> {
     Router::new()
         .route(
             "/api/v1/session",
@@ -64,54 +66,45 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(m: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, m: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
+            status,
             message: m.into(),
             retry_after: None,
         }
+    }
+    pub fn bad_request(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, m)
     }
     pub fn unauthorized(m: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            message: m.into(),
-            retry_after: None,
-        }
+        Self::new(StatusCode::UNAUTHORIZED, m)
     }
     pub fn not_found(m: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            message: m.into(),
-            retry_after: None,
-        }
+        Self::new(StatusCode::NOT_FOUND, m)
     }
-    /// Too many failed logins for this user or from this address (see [`crate::throttle`]).
-    pub fn throttled(wait: std::time::Duration) -> Self {
+}
+
+impl HandlerError for ApiError {
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error serving an API request");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server could not complete the request",
+        )
+    }
+    fn bad_credentials() -> Self {
+        Self::unauthorized("invalid credentials")
+    }
+    fn throttled(wait: std::time::Duration) -> Self {
         let secs = crate::throttle::retry_after_secs(wait);
         Self {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            message: format!(
-                "too many failed logins for this user or from this address; try again in {secs} s"
-            ),
             retry_after: Some(secs),
-        }
-    }
-    /// The answer to a failed credential check.
-    pub fn from_auth(e: crate::auth::AuthError, unauthorized: &str) -> Self {
-        use crate::auth::AuthError;
-        match e {
-            AuthError::Store(e) => Self::internal(e),
-            AuthError::Task(e) => Self::internal(e),
-            AuthError::Throttled(wait) => Self::throttled(wait),
-            AuthError::Missing | AuthError::Invalid => Self::unauthorized(unauthorized),
-        }
-    }
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error serving an API request");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "the server could not complete the request".into(),
-            retry_after: None,
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many failed logins for this user or from this address; try again in {secs} s"
+                ),
+            )
         }
     }
 }
@@ -124,8 +117,13 @@ impl From<yamori_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.message }).to_string();
-        let mut resp = (self.status, body).into_response();
+        let body = types::ErrorBody {
+            error: self.message,
+        };
+        let mut resp = match serde_json::to_string(&body) {
+            Ok(text) => (self.status, text).into_response(),
+            Err(_) => self.status.into_response(),
+        };
         let h = resp.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
@@ -142,7 +140,7 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON 200 response that is never cached (it depends on who asks).
-pub fn json<T: Serialize>(v: &T) -> ApiResult<Response> {
+fn ok<T: Serialize>(v: &T) -> ApiResult<Response> {
     let body = serde_json::to_string(v).map_err(ApiError::internal)?;
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -154,27 +152,11 @@ pub fn json<T: Serialize>(v: &T) -> ApiResult<Response> {
     Ok(resp)
 }
 
-/// Run blocking store work off the async threads.
-pub async fn blocking<T, F>(state: &HubState, f: F) -> ApiResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
-{
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(ApiError::internal)?
-}
-
-/// Who is calling: an `Authorization` header (as for TAXII) or the session cookie.
-pub async fn identify(state: &HubState, headers: &HeaderMap) -> ApiResult<Identity> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let auth = auth.to_str().ok().map(str::to_owned);
-        return state
-            .auth
-            .check(auth)
-            .await
-            .map_err(|e| ApiError::from_auth(e, "invalid credentials"));
+/// Who is calling: the `Authorization` header, checked as for TAXII ([`HubState::identify`]),
+/// or else the session cookie.
+async fn caller(state: &HubState, headers: &HeaderMap) -> ApiResult<Identity> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return state.identify(headers).await;
     }
-    session::identify(state, headers).await
+    session::from_cookie(state, headers).await
 }

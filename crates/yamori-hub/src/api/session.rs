@@ -9,9 +9,10 @@ use base64::Engine;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{blocking, identify as identify_any, json, ApiError, ApiResult};
-use crate::auth::Identity;
-use crate::taxii::HubState;
+use super::types::Me;
+use super::{caller, ok, ApiError, ApiResult};
+use crate::app::{HandlerError, HubState};
+use crate::auth::{AuthError, Identity};
 
 pub const SESSION_COOKIE: &str = "yamori_session";
 /// Bodies of login requests larger than this are refused before parsing.
@@ -80,11 +81,10 @@ async fn login_inner(state: &HubState, body: axum::body::Body) -> ApiResult<Resp
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
-                ApiError {
-                    status: StatusCode::PAYLOAD_TOO_LARGE,
-                    message: format!("the login body exceeds {MAX_LOGIN_BODY} bytes"),
-                    retry_after: None,
-                }
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the login body exceeds {MAX_LOGIN_BODY} bytes"),
+                )
             } else {
                 ApiError::bad_request("could not read the login body")
             }
@@ -99,24 +99,25 @@ async fn login_inner(state: &HubState, body: axum::body::Body) -> ApiResult<Resp
         base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{}", login.username, login.password))
     );
-    let ident = state
-        .auth
-        .check(Some(basic))
-        .await
-        .map_err(|e| ApiError::from_auth(e, "wrong user name or password"))?;
+    let ident = state.auth.check(Some(basic)).await.map_err(|e| match e {
+        AuthError::Missing | AuthError::Invalid => {
+            ApiError::unauthorized("wrong user name or password")
+        }
+        e => ApiError::from_auth(e),
+    })?;
     let id = hex::encode(rand::random::<[u8; 32]>());
     let ttl = state.config.session_ttl.as_secs() as i64;
     let expires = now_unix() + ttl;
     let (key, user) = (key_of(&id), ident.user.clone());
-    blocking(state, move |s| {
-        s.session_create(&key, &user, expires, now_unix())?;
-        Ok(())
-    })
-    .await?;
-    let mut resp = json(&serde_json::json!({
-        "user": ident.user,
-        "expires": rfc3339(expires),
-    }))?;
+    state
+        .blocking(move |s| -> ApiResult<()> {
+            Ok(s.session_create(&key, &user, expires, now_unix())?)
+        })
+        .await?;
+    let mut resp = ok(&Me {
+        user: ident.user,
+        expires: rfc3339(expires),
+    })?;
     resp.headers_mut()
         .insert(header::SET_COOKIE, set_cookie(state, &id, ttl));
     Ok(resp)
@@ -125,7 +126,9 @@ async fn login_inner(state: &HubState, body: axum::body::Body) -> ApiResult<Resp
 pub async fn logout(State(state): State<HubState>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie_of(&headers) {
         let key = key_of(&id);
-        let _ = blocking(&state, move |s| Ok(s.session_delete(&key)?)).await;
+        let _ = state
+            .blocking(move |s| -> ApiResult<_> { Ok(s.session_delete(&key)?) })
+            .await;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut()
@@ -135,38 +138,43 @@ pub async fn logout(State(state): State<HubState>, headers: HeaderMap) -> Respon
 
 pub async fn me(State(state): State<HubState>, headers: HeaderMap) -> Response {
     let r = async {
-        let ident = identify_any(&state, &headers).await?;
+        let ident = caller(&state, &headers).await?;
         let expires = match cookie_of(&headers) {
             Some(id) if headers.get(header::AUTHORIZATION).is_none() => {
                 let key = key_of(&id);
-                blocking(&state, move |s| Ok(s.session(&key, now_unix())?))
+                state
+                    .blocking(move |s| -> ApiResult<_> { Ok(s.session(&key, now_unix())?) })
                     .await?
                     .and_then(|sess| rfc3339(sess.expires_s))
             }
             _ => None,
         };
-        json(&serde_json::json!({ "user": ident.user, "expires": expires }))
+        ok(&Me {
+            user: ident.user,
+            expires,
+        })
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())
 }
 
 /// The identity behind the session cookie; 401 when there is none or it has expired.
-pub async fn identify(state: &HubState, headers: &HeaderMap) -> ApiResult<Identity> {
+pub(super) async fn from_cookie(state: &HubState, headers: &HeaderMap) -> ApiResult<Identity> {
     let Some(id) = cookie_of(headers) else {
         return Err(ApiError::unauthorized(
             "login required: POST /api/v1/session, or send HTTP Basic or bearer credentials",
         ));
     };
     let key = key_of(&id);
-    blocking(state, move |s| {
-        let Some(sess) = s.session(&key, now_unix())? else {
-            return Err(ApiError::unauthorized(
-                "session unknown, ended or expired; log in again",
-            ));
-        };
-        let grants = s.taxii_grants(&sess.user)?;
-        Ok(Identity::new(sess.user, grants))
-    })
-    .await
+    state
+        .blocking(move |s| {
+            let Some(sess) = s.session(&key, now_unix())? else {
+                return Err(ApiError::unauthorized(
+                    "session unknown, ended or expired; log in again",
+                ));
+            };
+            let grants = s.taxii_grants(&sess.user)?;
+            Ok(Identity::new(sess.user, grants))
+        })
+        .await
 }

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use yamori_store::taxii::Collection;
 
 use super::error::TaxiiResult;
-use super::{taxii_response, HubState};
+use super::{caller, check_root, collection, taxii_response};
+use crate::app::HubState;
 use crate::STIX_MEDIA_TYPE;
 
 fn collection_json(c: &Collection, r: bool, w: bool) -> Value {
@@ -33,10 +34,10 @@ pub async fn list(
     Path(root): Path<String>,
     headers: HeaderMap,
 ) -> TaxiiResult<Response> {
-    let ident = st.identify(&headers).await?;
-    st.check_root(&root)?;
+    let ident = caller(&st, &headers).await?;
+    check_root(&st, &root)?;
     let all = st
-        .blocking(move |s| Ok(s.taxii_collections(&root)?))
+        .blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_collections(&root)?) })
         .await?;
     let visible: Vec<Value> = all
         .iter()
@@ -58,8 +59,8 @@ pub async fn one(
     Path((root, cid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> TaxiiResult<Response> {
-    let ident = st.identify(&headers).await?;
-    let (c, r, w) = st.collection(&ident, &root, &cid).await?;
+    let ident = caller(&st, &headers).await?;
+    let (c, r, w) = collection(&st, &ident, &root, &cid).await?;
     Ok(taxii_response(
         StatusCode::OK,
         collection_json(&c, r, w).to_string(),

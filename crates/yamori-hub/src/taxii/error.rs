@@ -4,6 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::app::HandlerError;
 use crate::TAXII_MEDIA_TYPE;
 
 #[derive(Debug)]
@@ -33,15 +34,30 @@ impl TaxiiError {
     pub fn forbidden(d: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "Forbidden", d)
     }
-    pub fn unauthorized() -> Self {
+    /// The collection is unknown, or the caller may neither read nor write it: the same answer
+    /// for both, so the response does not reveal which collections exist.
+    pub fn no_collection() -> Self {
+        Self::not_found("no such collection, or no access to it")
+    }
+}
+
+impl HandlerError for TaxiiError {
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error serving a TAXII request");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "the server could not complete the request",
+        )
+    }
+    fn bad_credentials() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "Authentication required",
             "send HTTP Basic credentials or a bearer token",
         )
     }
-    /// Too many failed logins for this user or from this address (see [`crate::throttle`]).
-    pub fn throttled(wait: std::time::Duration) -> Self {
+    fn throttled(wait: std::time::Duration) -> Self {
         let secs = crate::throttle::retry_after_secs(wait);
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -52,19 +68,6 @@ impl TaxiiError {
         );
         e.retry_after = Some(secs);
         e
-    }
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error serving a TAXII request");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error",
-            "the server could not complete the request",
-        )
-    }
-    /// The collection is unknown, or the caller may neither read nor write it: the same answer
-    /// for both, so the response does not reveal which collections exist.
-    pub fn no_collection() -> Self {
-        Self::not_found("no such collection, or no access to it")
     }
 }
 

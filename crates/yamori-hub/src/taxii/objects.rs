@@ -11,7 +11,8 @@ use yamori_store::taxii::{ObjectQuery, Page, VersionFilter};
 use super::error::{TaxiiError, TaxiiResult};
 use super::params::{self, Endpoint, Params};
 use super::server_info::status_json;
-use super::{body, media, next, taxii_response, HubState};
+use super::{body, caller, collection, media, next, taxii_response};
+use crate::app::HubState;
 use crate::auth::Identity;
 use crate::{ingest, STIX_MEDIA_TYPE};
 
@@ -63,7 +64,9 @@ async fn page(
     q.added_after = p.added_after.clone();
     q.after = after;
     q.with_body = with_body;
-    let page = st.blocking(move |s| Ok(s.taxii_query(&q)?)).await?;
+    let page = st
+        .blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_query(&q)?) })
+        .await?;
     Ok((page, binding))
 }
 
@@ -74,8 +77,8 @@ async fn readable(
     root: &str,
     cid: &str,
 ) -> TaxiiResult<(Identity, String)> {
-    let ident = st.identify(headers).await?;
-    let (c, r, _) = st.collection(&ident, root, cid).await?;
+    let ident = caller(st, headers).await?;
+    let (c, r, _) = collection(st, &ident, root, cid).await?;
     if !r {
         return Err(TaxiiError::forbidden("no read access to this collection"));
     }
@@ -220,8 +223,8 @@ pub async fn delete_object(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> TaxiiResult<Response> {
-    let ident = st.identify(&headers).await?;
-    let (c, r, w) = st.collection(&ident, &root, &cid).await?;
+    let ident = caller(&st, &headers).await?;
+    let (c, r, w) = collection(&st, &ident, &root, &cid).await?;
     // TAXII 2.1 §5.7: delete needs both; (t,f) and (f,t) are 403, (f,f) was a 404 above.
     if !(r && w) {
         return Err(TaxiiError::forbidden(
@@ -232,7 +235,9 @@ pub async fn delete_object(
     let versions = p.versions.unwrap_or_else(VersionFilter::all);
     let specs = p.spec_versions;
     let n = st
-        .blocking(move |s| Ok(s.taxii_delete_object(&c.id, &oid, &versions, &specs)?))
+        .blocking(move |s| -> TaxiiResult<_> {
+            Ok(s.taxii_delete_object(&c.id, &oid, &versions, &specs)?)
+        })
         .await?;
     if n == 0 {
         return Err(TaxiiError::not_found("no such object"));
@@ -253,8 +258,8 @@ pub async fn post_objects(
     headers: HeaderMap,
     request_body: Body,
 ) -> TaxiiResult<Response> {
-    let ident = st.identify(&headers).await?;
-    let (c, _, w) = st.collection(&ident, &root, &cid).await?;
+    let ident = caller(&st, &headers).await?;
+    let (c, _, w) = collection(&st, &ident, &root, &cid).await?;
     if !w {
         return Err(TaxiiError::forbidden("no write access to this collection"));
     }
@@ -310,9 +315,14 @@ pub async fn post_objects(
     let collection_id = c.id;
     if prepared.len() <= st.config.inline_objects {
         let status = st
-            .blocking(move |s| {
+            .blocking(move |s| -> TaxiiResult<_> {
                 let mut status = status;
-                s.taxii_put_status(&status)?;
+                // No pending status first: the client learns the status id only from this
+                // answer, after every chunk wrote the status in its own transaction (and a
+                // failed chunk writes it too), so one commit less per request.
+                if prepared.is_empty() {
+                    s.taxii_put_status(&status)?;
+                }
                 ingest::store_objects(s, &collection_id, &prepared, &mut status, chunk)?;
                 Ok(status)
             })
@@ -321,7 +331,7 @@ pub async fn post_objects(
     }
     // Large envelope: record it as pending, answer now, store in the background.
     let first = status.clone();
-    st.blocking(move |s| Ok(s.taxii_put_status(&first)?))
+    st.blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_put_status(&first)?) })
         .await?;
     let reply = accepted(&status);
     let store = st.store.clone();

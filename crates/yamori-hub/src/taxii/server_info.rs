@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use yamori_store::taxii::{StatusDetail, TaxiiStatus};
 
 use super::error::{TaxiiError, TaxiiResult};
-use super::{taxii_response, HubState};
+use super::{caller, check_root, taxii_response};
+use crate::app::HubState;
 use crate::TAXII_MEDIA_TYPE;
 
 /// Longest Host header used to build URLs; longer ones fall back to relative URLs.
@@ -18,7 +19,7 @@ pub async fn discovery(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> TaxiiResult<Response> {
-    st.identify(&headers).await?;
+    caller(&st, &headers).await?;
     // HTTP/1.1 names the host in `Host`, HTTP/2 in the `:authority` (the URI).
     let base = headers
         .get(header::HOST)
@@ -51,8 +52,8 @@ pub async fn api_root(
     Path(root): Path<String>,
     headers: HeaderMap,
 ) -> TaxiiResult<Response> {
-    st.identify(&headers).await?;
-    st.check_root(&root)?;
+    caller(&st, &headers).await?;
+    check_root(&st, &root)?;
     let body = json!({
         "title": format!("{} — {root}", st.config.title),
         "versions": [TAXII_MEDIA_TYPE],
@@ -66,9 +67,11 @@ pub async fn status(
     Path((root, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> TaxiiResult<Response> {
-    let ident = st.identify(&headers).await?;
-    st.check_root(&root)?;
-    let found = st.blocking(move |s| Ok(s.taxii_status(&id)?)).await?;
+    let ident = caller(&st, &headers).await?;
+    check_root(&st, &root)?;
+    let found = st
+        .blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_status(&id)?) })
+        .await?;
     // Only the requester sees a status; others get the same 404 as for an unknown id.
     let s = found
         .filter(|s| s.api_root == root && s.owner == ident.user)

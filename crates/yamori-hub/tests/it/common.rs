@@ -27,7 +27,12 @@ pub struct Hub {
 }
 
 pub fn hub_with(config: HubConfig) -> Hub {
-    let store = Arc::new(Store::open_in_memory().expect("in-memory store"));
+    hub_on(Store::open_in_memory().expect("in-memory store"), config)
+}
+
+/// A hub on `store` with the two collections and the four users above.
+pub fn hub_on(store: Store, config: HubConfig) -> Hub {
+    let store = Arc::new(store);
     for (id, alias) in [(COLL, "telescope"), (OTHER, "secret")] {
         store
             .taxii_put_collection(&Collection {

@@ -170,6 +170,20 @@ impl Db {
         }
     }
 
+    /// Like [`Self::read`], with PostgreSQL planner settings (`SET LOCAL …`) in force for `f`
+    /// only, in a read-only transaction of its own; SQLite has no such settings and reads as
+    /// [`Self::read`] does.
+    pub fn read_planned<T>(
+        &self,
+        pg_settings: &str,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            Db::Sqlite(d) => d.read(f),
+            Db::Postgres(d) => d.read_planned(pg_settings, f),
+        }
+    }
+
     /// Run `f` in one transaction: committed when it returns `Ok`, rolled back otherwise (all
     /// or nothing). SQLite takes its write lock at the start (`BEGIN IMMEDIATE`).
     pub fn write<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {

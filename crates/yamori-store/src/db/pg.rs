@@ -85,6 +85,24 @@ impl PgDb {
         f(&mut PgConn(&mut *c))
     }
 
+    pub fn read_planned<T>(
+        &self,
+        settings: &str,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T>,
+    ) -> Result<T> {
+        let mut c = self.conn()?;
+        // Dropped without commit on error: the transaction, and its settings, roll back.
+        let mut tx = c
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(pg("begin"))?;
+        tx.batch_execute(settings).map_err(pg("planner settings"))?;
+        let out = f(&mut PgConn(&mut tx))?;
+        tx.commit().map_err(pg("commit"))?;
+        Ok(out)
+    }
+
     pub fn write<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(pg("begin"))?;

@@ -23,6 +23,9 @@ const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
 /// ingest fast on PostgreSQL (one round trip per chunk instead of per object).
 const INSERT_CHUNK: usize = 500;
 
+/// PostgreSQL planner settings for a page of objects (see [`Store::taxii_query`]).
+const PAGE_PLANNER: &str = "SET LOCAL enable_sort = off";
+
 /// A date_added strictly after `last` (if any) and not before now: a reader that saw
 /// date_added T never later sees a new object at or before T.
 fn next_date_added(last: Option<&str>) -> String {
@@ -252,7 +255,15 @@ impl Store {
 
     pub fn taxii_query(&self, q: &ObjectQuery) -> Result<Page> {
         let (sql, params) = build_query(q);
-        let rows = self.db.read(|c| c.query("query objects", &sql, &params))?;
+        // PostgreSQL estimates the latest-version filters as very selective (0.5 % each), so
+        // past the last statistics bucket of a big collection it read every remaining row and
+        // sorted them instead of walking the (collection_id, date_added, seq) index and
+        // stopping at the page's end: 114 ms instead of 9 ms a page at 100,000 objects
+        // (EXPLAIN ANALYZE). A page always has an index in its order, so sorting is turned off
+        // for this one statement.
+        let rows = self
+            .db
+            .read_planned(PAGE_PLANNER, |c| c.query("query objects", &sql, &params))?;
         let mut objects = rows
             .iter()
             .map(|r| {

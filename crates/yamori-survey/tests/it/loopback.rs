@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use yamori_survey::lab::{self, Emu, LabLog};
+use yamori_lab::{self as lab, Emu, LabLog};
 use yamori_survey::model::{CredentialSource, Protocol, Transport};
 
 use crate::util::{config, service};

@@ -1,9 +1,6 @@
-//! Integration tests for yamori-survey: live sockets on loopback, and the network-namespace
-//! lab (root only: the suite fails without it, other runs report the skip).
+//! Integration tests for yamori-survey: live sockets on loopback against the lab's device
+//! emulators (`yamori-lab`), and HTTPS. The network-namespace lab test is `yamori-lab`'s.
 
 mod loopback;
-mod netns;
-mod notify;
 mod tls;
 mod util;
-mod vuln;

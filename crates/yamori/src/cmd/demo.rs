@@ -274,8 +274,12 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let url = format!("https://{}/", a.listen);
     let password = dashboard_login(g, &dir, &url)?;
     if a.no_serve {
+        let database = match &g.database {
+            Some(db) => format!(" --database {db}"),
+            None => String::new(),
+        };
         eprintln!(
-            "\nDone. Start the hub with: yamori --data-dir {} serve",
+            "\nDone. Start the hub with: yamori --data-dir {}{database} serve",
             g.data_dir.display()
         );
         return Ok(ExitCode::SUCCESS);

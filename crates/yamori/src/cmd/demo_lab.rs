@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use yamori_survey::lab::{self, Emu, LabLog};
+use yamori_lab::{self as lab, Emu, LabLog};
 
 /// Devices to emulate: `(lab spec with port 0, protocol the survey is told to expect)`.
 /// A telnet router with Mirai's favourite default login, a camera with a default web login,

@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use yamori_notify::{group_with, render, FallbackOwner, Format, Lang, Owners};
 use yamori_survey::model::SurveyResult;
-use yamori_survey::notify::{group_with, render, FallbackOwner, Format, Lang, Owners};
 
 use super::open_store;
-use super::vulndb::StoreLookup;
 
 /// Largest survey file read: a /16 survey with banners is tens of MB; beyond this the input
 /// is not a survey result.
@@ -96,7 +95,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         if counts.cves + counts.osv == 0 {
             tracing::warn!("the vulnerability database is empty: run `yamori vulndb import` first");
         }
-        let stats = yamori_survey::vuln::annotate(&mut survey, &StoreLookup(&store))?;
+        let stats = yamori_vuln::annotate(&mut survey, &*store)?;
         tracing::info!(?stats, "matched vulnerabilities");
     }
     let formats: &[Format] = match a.format {

@@ -331,7 +331,7 @@ mod tests {
     /// A survey result with devices, a weak credential and an unidentified service.
     const SURVEY_FIXTURE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../yamori-survey/tests/fixtures/notify/survey.json"
+        "/../yamori-notify/tests/fixtures/survey.json"
     );
 
     #[test]

@@ -64,7 +64,7 @@ pub struct Args {
     /// Skip matching services against the vulnerability database (`yamori vulndb import`).
     #[arg(long)]
     pub no_vulns: bool,
-    /// Do not store the result in `<data-dir>/yamori.sqlite` (where the dashboard reads it).
+    /// Do not store the result in the database (`--database`, where the dashboard reads it).
     #[arg(long)]
     pub no_store: bool,
     /// How open TCP ports are found. `connect`: a full TCP connection per address and port
@@ -261,7 +261,7 @@ fn annotate_vulns(
         return Ok(());
     }
     let store = super::open_store(g)?;
-    let stats = yamori_survey::vuln::annotate(result, &super::vulndb::StoreLookup(&store))?;
+    let stats = yamori_vuln::annotate(result, &*store)?;
     if !g.quiet {
         eprintln!(
             "yamori survey: vulnerabilities: {} affected, {} unknown-version, {} in CISA KEV",

@@ -1,30 +1,21 @@
-//! `yamori vulndb`: import offline vulnerability data into the embedded store and query it.
+//! `yamori vulndb`: import offline vulnerability data into the store and query it.
 //!
-//! Parsing and matching live in `yamori_survey::vuln`; storage in
-//! `yamori_store::vulndb`. This module walks the inputs, batches entries into the store,
-//! shows progress and prints the summary.
+//! Reading the feeds, importing them in batches and matching live in `yamori_vuln`; the
+//! tables in `yamori_store::vulndb`. This module parses the arguments, shows progress, prints
+//! the summary and chooses the exit code.
 
-use std::fmt;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use yamori_store::vulndb::{KevRow, NewCve, NewOsv};
 use yamori_store::Store;
-use yamori_survey::vuln::feed::{gunzip_if_needed, read_feed, FeedItem, FeedKind};
-use yamori_survey::vuln::record::{CveRecord, KevEntry, OsvRecord};
-use yamori_survey::vuln::{annotate::matches_for, Candidate, Identity, ItemError, VulnLookup};
+use yamori_vuln::annotate::matches_for;
+use yamori_vuln::store::{expand, import_file};
+use yamori_vuln::Identity;
 
 use super::EXIT_PARTIAL;
 
 mod report;
-
-/// Entries written to the store per transaction: large enough that commits do not dominate,
-/// small enough that a batch of NVD records (a few MB) stays in memory briefly.
-const BATCH: usize = 500;
-/// Deepest directory level walked for OSV trees (`osv/<ecosystem>/<id>.json` is 2).
-const MAX_DIR_DEPTH: usize = 8;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -70,24 +61,12 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
         Command::Match(a) => {
             let id = Identity::from_cpe(&a.cpe, a.fw_version.as_deref())
                 .with_context(|| format!("{:?} is not a CPE name", a.cpe))?;
-            let mut found = matches_for(&id, &StoreLookup(&store))?;
-            yamori_survey::vuln::finding::sort_matches(&mut found);
+            let mut found = matches_for(&id, &*store)?;
+            yamori_vuln::finding::sort_matches(&mut found);
             print!("{}", report::matches_table(&id, &found));
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// What one input file gave.
-#[derive(Debug, Default)]
-pub(crate) struct FileSummary {
-    pub path: PathBuf,
-    pub kind: Option<FeedKind>,
-    pub cves: usize,
-    pub kev: usize,
-    pub osv: usize,
-    pub skipped: Vec<ItemError>,
-    pub error: Option<String>,
 }
 
 fn import(g: &crate::GlobalArgs, store: &Store, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
@@ -100,7 +79,7 @@ fn import(g: &crate::GlobalArgs, store: &Store, paths: &[PathBuf]) -> anyhow::Re
     let mut summaries = Vec::with_capacity(files.len());
     for f in files {
         bar.set_message(f.display().to_string());
-        summaries.push(import_file(store, &f, &bar));
+        summaries.push(import_file(store, &f, |r| bar.wrap_read(r)));
     }
     bar.finish_and_clear();
     let counts = store.vulndb_counts()?;
@@ -134,238 +113,6 @@ fn progress(g: &crate::GlobalArgs, total: u64) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// Files as given, directories walked (sorted, *.json / *.json.gz only).
-fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).with_context(|| format!("{}", p.display()))?;
-        if meta.is_dir() {
-            walk(p, 0, &mut out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if depth > MAX_DIR_DEPTH {
-        tracing::warn!(dir = %dir.display(), "directory deeper than {MAX_DIR_DEPTH} levels not walked");
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading directory {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, depth + 1, out)?;
-        } else {
-            let name = e
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
-            if name.ends_with(".json") || name.ends_with(".json.gz") {
-                out.push(e);
-            }
-        }
-    }
-    Ok(())
-}
-
-#[derive(Default)]
-struct Batches {
-    cves: Vec<NewCve>,
-    kev: Vec<KevRow>,
-    osv: Vec<NewOsv>,
-}
-
-impl Batches {
-    fn flush(&mut self, store: &Store, s: &mut FileSummary) -> yamori_store::Result<()> {
-        s.cves += store.import_nvd_items(&self.cves)?;
-        s.kev += store.import_kev(&self.kev)?;
-        s.osv += store.import_osv(&self.osv)?;
-        self.cves.clear();
-        self.kev.clear();
-        self.osv.clear();
-        Ok(())
-    }
-    fn len(&self) -> usize {
-        self.cves.len() + self.kev.len() + self.osv.len()
-    }
-}
-
-pub(crate) fn import_file(store: &Store, path: &Path, bar: &indicatif::ProgressBar) -> FileSummary {
-    let mut s = FileSummary {
-        path: path.to_path_buf(),
-        ..FileSummary::default()
-    };
-    let reader = match std::fs::File::open(path)
-        .and_then(|f| gunzip_if_needed(BufReader::new(bar.wrap_read(f))))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            s.error = Some(format!("cannot read: {e}"));
-            return s;
-        }
-    };
-    let mut batches = Batches::default();
-    let mut skipped = Vec::new();
-    let mut stored = FileSummary::default();
-    let result = read_feed(reader, &mut |item| {
-        match item {
-            FeedItem::Cve(c) => batches.cves.push(new_cve(&c)?),
-            FeedItem::Kev(k) => batches.kev.push(kev_row(k)),
-            FeedItem::Osv(o) => batches.osv.push(new_osv(&o)?),
-            FeedItem::Skipped(e) => skipped.push(e),
-        }
-        if batches.len() >= BATCH {
-            batches.flush(store, &mut stored)?;
-        }
-        Ok(())
-    });
-    let flushed = batches.flush(store, &mut stored);
-    s.kind = result.as_ref().ok().copied();
-    s.cves = stored.cves;
-    s.kev = stored.kev;
-    s.osv = stored.osv;
-    s.skipped = skipped;
-    match (result, flushed) {
-        (Err(e), _) => {
-            let done = s.cves + s.kev + s.osv;
-            s.error = Some(if done > 0 {
-                format!("{e} (after {done} entries were imported)")
-            } else {
-                e.to_string()
-            });
-        }
-        (Ok(_), Err(e)) => s.error = Some(format!("storing: {e}")),
-        (Ok(_), Ok(())) => {}
-    }
-    s
-}
-
-fn new_cve(c: &CveRecord) -> Result<NewCve, serde_json::Error> {
-    Ok(NewCve {
-        id: c.id.clone(),
-        published: c.published.clone(),
-        last_modified: c.last_modified.clone(),
-        cvss_score: c.cvss.as_ref().map(|x| x.score.as_f64()),
-        severity: c.cvss.as_ref().map(|x| x.severity.clone()),
-        products: c.products(),
-        record_json: serde_json::to_string(c)?,
-    })
-}
-
-fn new_osv(o: &OsvRecord) -> Result<NewOsv, serde_json::Error> {
-    let mut packages: Vec<(String, String)> = o
-        .affected
-        .iter()
-        .map(|a| (a.ecosystem.clone(), a.name.clone()))
-        .collect();
-    packages.sort();
-    packages.dedup();
-    Ok(NewOsv {
-        id: o.id.clone(),
-        modified: o.modified.clone(),
-        packages,
-        record_json: serde_json::to_string(o)?,
-    })
-}
-
-fn kev_row(k: KevEntry) -> KevRow {
-    KevRow {
-        cve_id: k.cve_id,
-        vendor_project: k.vendor_project,
-        product: k.product,
-        name: k.name,
-        date_added: k.date_added,
-        short_description: k.short_description,
-        required_action: k.required_action,
-        due_date: k.due_date,
-        ransomware_use: k.ransomware_use,
-    }
-}
-
-/// The store as a [`VulnLookup`]: records come back from their stored JSON.
-pub(crate) struct StoreLookup<'a>(pub &'a Store);
-
-/// A lookup failure: the store failed, or a stored record no longer parses.
-#[derive(Debug)]
-pub(crate) enum LookupError {
-    Store(yamori_store::StoreError),
-    Corrupt {
-        id: String,
-        source: serde_json::Error,
-    },
-}
-
-impl fmt::Display for LookupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LookupError::Store(e) => write!(f, "vulnerability database: {e}"),
-            LookupError::Corrupt { id, source } => {
-                write!(f, "stored record {id} is corrupt: {source}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for LookupError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LookupError::Store(e) => Some(e),
-            LookupError::Corrupt { source, .. } => Some(source),
-        }
-    }
-}
-
-impl VulnLookup for StoreLookup<'_> {
-    type Error = LookupError;
-
-    fn cves_for_product(&self, vendor: &str, product: &str) -> Result<Vec<Candidate>, LookupError> {
-        let rows = self
-            .0
-            .find_by_cpe_prefix(vendor, product)
-            .map_err(LookupError::Store)?;
-        rows.into_iter()
-            .map(|r| {
-                let cve = serde_json::from_str(&r.record_json).map_err(|source| {
-                    LookupError::Corrupt {
-                        id: r.id.clone(),
-                        source,
-                    }
-                })?;
-                let kev = r.kev.map(|k| KevEntry {
-                    cve_id: k.cve_id,
-                    vendor_project: k.vendor_project,
-                    product: k.product,
-                    name: k.name,
-                    date_added: k.date_added,
-                    short_description: k.short_description,
-                    required_action: k.required_action,
-                    due_date: k.due_date,
-                    ransomware_use: k.ransomware_use,
-                });
-                Ok(Candidate { cve, kev })
-            })
-            .collect()
-    }
-
-    fn osv_for_package(&self, name: &str) -> Result<Vec<OsvRecord>, LookupError> {
-        let rows = self
-            .0
-            .find_osv_by_package(name)
-            .map_err(LookupError::Store)?;
-        rows.into_iter()
-            .map(|(id, json)| {
-                serde_json::from_str(&json).map_err(|source| LookupError::Corrupt { id, source })
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]

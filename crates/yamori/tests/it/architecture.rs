@@ -60,11 +60,21 @@ fn normal_deps() -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
 
 /// Everything `from` pulls in through normal dependencies.
 fn closure(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<String> {
+    closure_except(graph, from, &[])
+}
+
+/// Everything `from` pulls in through normal dependencies that do not pass through `via`
+/// (those packages and what only they pull in are left out).
+fn closure_except(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    from: &str,
+    via: &[&str],
+) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut todo = vec![from.to_string()];
     while let Some(p) = todo.pop() {
         for d in graph.get(&p).into_iter().flatten() {
-            if seen.insert(d.clone()) {
+            if !via.contains(&d.as_str()) && seen.insert(d.clone()) {
                 todo.push(d.clone());
             }
         }
@@ -72,15 +82,38 @@ fn closure(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<S
     seen
 }
 
+/// The network stack and the scanner's heavier parts, which crates that only read and write
+/// documents must not pull in.
+const NETWORK_STACK: [&str; 6] = [
+    "tokio",
+    "socket2",
+    "rustls",
+    "etherparse",
+    "minijinja",
+    "x509-parser",
+];
+
+/// The packages of [`NETWORK_STACK`] in `deps`, but for those in `allowed`.
+fn network_stack_in(deps: &BTreeSet<String>, allowed: &[&str]) -> Vec<&'static str> {
+    NETWORK_STACK
+        .into_iter()
+        .filter(|p| !allowed.contains(p) && deps.contains(*p))
+        .collect()
+}
+
 #[test]
 fn only_the_binary_and_its_sources_depend_on_the_analyzer_and_the_scanner() {
     let (graph, workspace) = normal_deps();
     // The analyzer's input side plugs into it (the generator writes its captures' truth in
     // its terms; the enricher implements its lookup trait); everything that reads documents
-    // depends on yamori-model instead.
+    // depends on yamori-model instead. The scanner: the binary, and the lab (its emulated web
+    // servers read requests with the scanner's parsers; its binary runs the library survey).
+    // The lab's listeners: the binary (`yamori demo`); the scanner's tests use it as a
+    // dev-dependency only.
     let allowed = |user: &str, dep: &str| match dep {
         "yamori-telescope" => ["yamori", "yamori-gen", "yamori-enrich"].contains(&user),
-        "yamori-survey" => user == "yamori",
+        "yamori-survey" => ["yamori", "yamori-lab"].contains(&user),
+        "yamori-lab" => user == "yamori",
         _ => true,
     };
     let mut wrong = Vec::new();
@@ -107,22 +140,41 @@ fn only_the_binary_and_its_sources_depend_on_the_analyzer_and_the_scanner() {
 fn the_stix_crate_builds_without_the_network_stack() {
     let (graph, _) = normal_deps();
     let intel = closure(&graph, "yamori-intel");
-    let heavy: Vec<&str> = [
-        "tokio",
-        "socket2",
-        "rustls",
-        "etherparse",
-        "minijinja",
-        "x509-parser",
-    ]
-    .into_iter()
-    .filter(|p| intel.contains(*p))
-    .collect();
+    let heavy = network_stack_in(&intel, &[]);
     assert!(heavy.is_empty(), "yamori-intel pulls in {heavy:?}");
     assert!(
         intel.len() < 60,
         "yamori-intel pulls in {} packages: {intel:?}",
         intel.len()
+    );
+}
+
+/// Notices and vulnerability matching read documents; neither carries the scanner or a
+/// network stack of its own. The notices pull in no tokio or socket2 at all (their templates
+/// are theirs: minijinja is allowed there). The vulnerability crate reaches tokio and socket2
+/// only through `yamori-store` (whose PostgreSQL client is async underneath); without that
+/// edge its closure holds none of the network stack.
+#[test]
+fn notices_and_vulnerability_matching_build_without_the_scanner() {
+    let (graph, _) = normal_deps();
+    let notify = closure(&graph, "yamori-notify");
+    let heavy = network_stack_in(&notify, &["minijinja"]);
+    assert!(heavy.is_empty(), "yamori-notify pulls in {heavy:?}");
+    let vuln = closure(&graph, "yamori-vuln");
+    let vuln_own = closure_except(&graph, "yamori-vuln", &["yamori-store"]);
+    let heavy = network_stack_in(&vuln_own, &[]);
+    assert!(
+        heavy.is_empty(),
+        "yamori-vuln pulls in {heavy:?} other than through yamori-store"
+    );
+    for (name, deps) in [("yamori-notify", &notify), ("yamori-vuln", &vuln)] {
+        for crate_ in ["yamori-survey", "yamori-lab", "yamori-telescope"] {
+            assert!(!deps.contains(crate_), "{name} depends on {crate_}");
+        }
+    }
+    assert!(
+        !notify.contains("yamori-store") && !notify.contains("yamori-vuln"),
+        "yamori-notify reads survey results through yamori-model only"
     );
 }
 

@@ -260,23 +260,10 @@ fn rules_catch_work_periods_and_machine_paths() {
     assert!(found[0].starts_with("x.lock:2:"), "{found:#?}");
 }
 
-/// ARCHITECTURE.md: in `yamori-survey` only the guarded scanner (`net/`) and the lab's
-/// emulators (`lab/`) open sockets.
-#[test]
-fn survey_sockets_only_in_net_guard_and_lab() {
+/// Lines of the Rust files under `src` (relative to the workspace root), outside the folders
+/// in `allowed`, whose code (comments left out) calls one of `calls`.
+fn calls_outside(src: &str, allowed: &[&str], calls: &[&str]) -> Vec<String> {
     let root = workspace_root();
-    let src = "crates/yamori-survey/src";
-    let allowed = [
-        "crates/yamori-survey/src/net/",
-        "crates/yamori-survey/src/lab/",
-    ];
-    let opens = [
-        "TcpStream::connect",
-        "TcpListener::bind",
-        "UdpSocket::bind",
-        "TcpSocket::new",
-        "Socket::new",
-    ];
     let mut found = Vec::new();
     for rel in files_in_scope(&root, &[src]) {
         let shown = rel.to_string_lossy().replace('\\', "/");
@@ -288,14 +275,53 @@ fn survey_sockets_only_in_net_guard_and_lab() {
         };
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
-            if let Some(call) = opens.iter().find(|o| code.contains(*o)) {
+            if let Some(call) = calls.iter().find(|o| code.contains(*o)) {
                 found.push(format!("{shown}:{}: {call}", n + 1));
             }
         }
     }
+    found
+}
+
+/// ARCHITECTURE.md: in `yamori-survey` every socket is opened by the guarded scanner (`net/`:
+/// `net::Guard` and the SYN sweep); the lab's emulators are a crate of their own.
+#[test]
+fn survey_sockets_only_in_net_guard() {
+    let found = calls_outside(
+        "crates/yamori-survey/src",
+        &["crates/yamori-survey/src/net/"],
+        &[
+            "TcpStream::connect",
+            "TcpListener::bind",
+            "UdpSocket::bind",
+            "TcpSocket::new",
+            "Socket::new",
+        ],
+    );
     assert!(
         found.is_empty(),
-        "sockets opened outside net::Guard and the lab emulators:\n{}",
+        "sockets opened outside net::Guard:\n{}",
+        found.join("\n")
+    );
+}
+
+/// ARCHITECTURE.md: the lab's emulators (`yamori-lab`) listen on the addresses they are given
+/// and only answer; they never open a connection or a socket of another kind.
+#[test]
+fn lab_emulators_only_listen() {
+    let found = calls_outside(
+        "crates/yamori-lab/src",
+        &[],
+        &[
+            "TcpStream::connect",
+            "TcpSocket::new",
+            "Socket::new",
+            ".connect(",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "the lab opens more than listeners:\n{}",
         found.join("\n")
     );
 }

@@ -4,8 +4,8 @@ use crate::support::*;
 #[test]
 fn notices_go_to_the_autonomous_system_when_no_owner_is_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../yamori-survey/tests/fixtures/notify");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../yamori-notify/tests/fixtures");
     // The fixture's 203.0.113.5 gets 198.51.100.10's weak login, so it has a finding without
     // a vulnerability database.
     let mut survey: serde_json::Value =

@@ -6,14 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
+use yamori_lab::{self as lab, Emu, LabLog};
 use yamori_store::Store;
-use yamori_survey::lab::{self, Emu, LabLog};
 use yamori_survey::model::{
     CredentialSource, DeviceId, Evidence, Host, Protocol, Service, SurveyResult, Transport,
     WeakCredential,
 };
-use yamori_survey::vuln::record::{Cvss, CvssScore};
-use yamori_survey::vuln::{Certainty, KevFlag, MatchRule, VulnMatch};
+use yamori_vuln::record::{Cvss, CvssScore};
+use yamori_vuln::{Certainty, KevFlag, MatchRule, VulnMatch};
 
 use crate::support::{run_ok, yamori};
 

@@ -20,7 +20,8 @@ use yamori_telescope::Report;
 /// captures, or `-` for stdin. Every packet addressed to the darknet is classified (NICTER's
 /// categories), tool fingerprints (Mirai, ZMap < 4.1, masscan) are checked, scanners and DDoS
 /// victims (from backscatter) are found, and per-minute series are built. The report is printed
-/// (tables, or `--json`) and stored in <data-dir>/yamori.sqlite for the hub; analysing the same
+/// (tables, or `--json`) and stored in the database (`--database`; default the SQLite file
+/// <data-dir>/yamori.sqlite) for the hub; analysing the same
 /// files again replaces the stored analysis instead of adding to it.
 ///
 /// Exit codes: 0 success; 1 failure; 2 usage error; 3 some input was bad (the error names the
@@ -180,7 +181,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Store the report in `<data-dir>/yamori.sqlite`, idempotent by the input files' digests.
+/// Store the report in the database (`--database`), idempotent by the input files' digests.
 /// `geo_attribution`: the licence notice of the GeoIP database used, shown under the map.
 fn store_report(
     g: &crate::GlobalArgs,

@@ -3,9 +3,8 @@
 use std::fmt::Write;
 
 use yamori_store::vulndb::VulnDbCounts;
-use yamori_survey::vuln::{Identity, VulnMatch};
-
-use super::FileSummary;
+use yamori_vuln::store::FileSummary;
+use yamori_vuln::{Identity, VulnMatch};
 
 /// Skipped entries listed one per line before the rest are only counted.
 const MAX_SKIP_LINES: usize = 50;

@@ -1,0 +1,31 @@
+//! Notices to owners (ISPs, organisations) from survey results: who owns which address
+//! ([`owners`]), what each owner is told ([`view`]), and the HTML / plain-text rendering in
+//! Japanese and English ([`render`](mod@render)).
+//!
+//! Architecture invariant: no I/O here; the `notify` command reads the files and writes the
+//! notices. It reads survey results and their matches through `yamori-model` only (the
+//! matching itself is `yamori-vuln`'s).
+
+pub mod owners;
+pub mod render;
+pub mod view;
+
+pub use owners::{Owner, Owners, OwnersError};
+pub use render::{render, Format, RenderError, Rendered};
+pub use view::{group, group_with, FallbackOwner, Notice};
+
+/// A notice language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lang {
+    Ja,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+}
