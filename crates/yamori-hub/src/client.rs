@@ -37,6 +37,8 @@ pub enum ClientError {
     Ca { path: String, detail: String },
     #[error("status {id} still pending after {secs} s")]
     Timeout { id: String, secs: u64 },
+    #[error("no write access to collection {name:?} ({url})")]
+    NotWritable { url: String, name: String },
 }
 
 type Result<T> = std::result::Result<T, ClientError>;
@@ -103,6 +105,16 @@ pub struct StatusResource {
     #[serde(default)]
     pub pending_count: u64,
     #[serde(default)]
+    pub failures: Vec<Value>,
+}
+
+/// What [`TaxiiClient::publish`] did: the collection's URL and the statuses added up.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub url: String,
+    pub success_count: u64,
+    pub failure_count: u64,
+    /// The failure details the server gave, in order.
     pub failures: Vec<Value>,
 }
 
@@ -330,6 +342,52 @@ impl TaxiiClient {
             .body(body);
         let (_, b) = self.send(&url, r)?;
         parse(&url, &b)
+    }
+
+    /// Post `objects` to the collection `name` (id, alias or title) of `api_root`, in
+    /// envelopes of `envelope_objects`, waiting up to `wait` for the server to finish each
+    /// before sending the next. Each object succeeds or fails on its own; the outcome adds up
+    /// the statuses.
+    pub fn publish(
+        &self,
+        api_root: &str,
+        name: &str,
+        objects: &[Value],
+        envelope_objects: usize,
+        wait: Duration,
+    ) -> Result<Posted> {
+        let collection = self.find_collection(api_root, name)?;
+        let url = collection_url(api_root, &collection.id);
+        if !collection.can_write {
+            return Err(ClientError::NotWritable {
+                url,
+                name: name.to_string(),
+            });
+        }
+        let raws = objects
+            .iter()
+            .map(|o| {
+                RawValue::from_string(o.to_string()).map_err(|e| ClientError::Protocol {
+                    url: url.clone(),
+                    detail: format!("an object does not serialise: {e}"),
+                })
+            })
+            .collect::<Result<Vec<Box<RawValue>>>>()?;
+        let mut posted = Posted {
+            url,
+            success_count: 0,
+            failure_count: 0,
+            failures: Vec::new(),
+        };
+        for chunk in raws.chunks(envelope_objects.max(1)) {
+            let refs: Vec<&RawValue> = chunk.iter().map(AsRef::as_ref).collect();
+            let status = self.post_objects(&posted.url, &refs)?;
+            let status = self.wait_status(api_root, status, wait)?;
+            posted.success_count += status.success_count;
+            posted.failure_count += status.failure_count;
+            posted.failures.extend(status.failures);
+        }
+        Ok(posted)
     }
 
     pub fn status(&self, api_root: &str, id: &str) -> Result<StatusResource> {

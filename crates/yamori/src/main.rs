@@ -90,7 +90,6 @@ pub enum Command {
     /// Get a free geolocation database (DB-IP City Lite) for the dashboard's map.
     #[command(subcommand)]
     Geo(cmd::geo::Command),
-    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -121,6 +120,5 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Notify(a) => cmd::notify::run(global, a),
         Command::Demo(a) => cmd::demo::run(global, a),
         Command::Geo(c) => cmd::geo::run(global, c),
-        Command::Bench(a) => cmd::bench::run(global, a),
     }
 }

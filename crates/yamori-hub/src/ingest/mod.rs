@@ -6,7 +6,7 @@ mod validate;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use yamori_store::taxii::{
-    taxii_now, version_key, AddOutcome, NewObject, StatusDetail, TaxiiStatus,
+    taxii_now, version_key, AddOutcome, Collection, NewObject, StatusDetail, TaxiiStatus,
 };
 use yamori_store::Store;
 
@@ -161,6 +161,54 @@ pub fn add_objects(
     store.taxii_put_status(&status)?;
     store_objects(store, collection_id, &prepared, &mut status, 500)?;
     Ok(status)
+}
+
+/// Owner of the statuses [`publish_local`] stores.
+pub const PUBLISH_OWNER: &str = "publish";
+
+/// What [`publish_local`] did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The collection the objects went to.
+    pub collection: Collection,
+    /// Whether the collection was created for them.
+    pub created: bool,
+    /// Each object's outcome (also stored as a status owned by [`PUBLISH_OWNER`]).
+    pub status: TaxiiStatus,
+}
+
+/// `yamori publish --local`: add objects to the collection `name` (id or alias) of
+/// `api_root` in the hub's own store, creating it (alias and title `name`) when missing. The
+/// same ingest as a TAXII POST without HTTP: each object is validated and stored on its own,
+/// in chunks, with its status kept in step; an exact duplicate counts as a success, so
+/// publishing the same bundle twice is harmless.
+pub fn publish_local(
+    store: &Store,
+    api_root: &str,
+    name: &str,
+    objects: &[Value],
+) -> yamori_store::Result<Published> {
+    let (collection, created) = match store.taxii_collection(api_root, name)? {
+        Some(c) => (c, false),
+        None => {
+            let c = Collection {
+                // TAXII 2.1 §5.2.1: collection ids are UUIDs.
+                id: uuid::Uuid::new_v4().to_string(),
+                api_root: api_root.to_string(),
+                alias: Some(name.to_string()),
+                title: name.to_string(),
+                description: Some("published by yamori publish".into()),
+            };
+            store.taxii_put_collection(&c)?;
+            (c, true)
+        }
+    };
+    let status = add_objects(store, api_root, &collection.id, PUBLISH_OWNER, objects)?;
+    Ok(Published {
+        collection,
+        created,
+        status,
+    })
 }
 
 /// After a crash, statuses with pending objects will never finish: mark those objects failed

@@ -177,3 +177,49 @@ async fn statuses_left_pending_by_a_crash_are_failed_at_start_up() {
         0
     );
 }
+
+/// `yamori publish --local`: the collection is created once, by name; each object is
+/// validated on its own; publishing again is harmless (exact duplicates succeed); the status
+/// is stored for its owner like a TAXII POST's.
+#[test]
+fn publish_local_creates_the_collection_once_and_settles_each_object() {
+    use yamori_hub::ingest::{publish_local, PUBLISH_OWNER};
+    let h = hub();
+    let objs = vec![
+        indicator(1, "2024-01-01T00:00:00.000Z"),
+        json!({"type": "indicator", "id": "not-an-id"}),
+        indicator(2, "2024-01-01T00:00:00.000Z"),
+    ];
+    let first = publish_local(h.store.as_ref(), "api1", "published", &objs).expect("publish");
+    assert!(first.created);
+    assert_eq!(first.collection.alias.as_deref(), Some("published"));
+    assert_eq!(first.collection.title, "published");
+    let counts = |s: &yamori_store::taxii::TaxiiStatus| {
+        (s.successes.len(), s.failures.len(), s.pendings.len())
+    };
+    assert_eq!(counts(&first.status), (2, 1, 0), "{:?}", first.status);
+    assert!(first.status.failures[0]
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("invalid STIX")));
+
+    let again = publish_local(h.store.as_ref(), "api1", "published", &objs).expect("again");
+    assert!(!again.created);
+    assert_eq!(again.collection.id, first.collection.id);
+    assert_eq!(counts(&again.status), (2, 1, 0), "duplicates are successes");
+    let stored = h
+        .store
+        .taxii_status(&again.status.id)
+        .expect("read status")
+        .expect("status stored");
+    assert_eq!(stored.owner, PUBLISH_OWNER);
+    assert_eq!(counts(&stored), (2, 1, 0));
+    let page = h
+        .store
+        .taxii_query(&yamori_store::taxii::ObjectQuery::new(
+            &first.collection.id,
+            100,
+        ))
+        .expect("query");
+    assert_eq!(page.objects.len(), 2);
+}

@@ -99,6 +99,47 @@ fn https_round_trip_with_our_client() {
     }
 }
 
+/// `yamori publish --to`: envelopes of a given size, each waited for, statuses added up; a
+/// collection the caller cannot write is refused before anything is sent.
+#[test]
+fn publish_posts_envelopes_and_adds_up_their_statuses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let h = hub();
+    let addr = start(dir.path(), &h, HubConfig::default());
+    let opts = ClientOptions {
+        ca_cert: Some(yamori_hub::tls::generated_ca(dir.path())),
+        ..ClientOptions::default()
+    };
+    let root = format!("https://127.0.0.1:{}/api1/", addr.port());
+    let mut objects: Vec<serde_json::Value> = (0..25)
+        .map(|n| indicator(n, "2024-01-01T00:00:00.000Z"))
+        .collect();
+    objects.insert(
+        12,
+        serde_json::json!({"type": "indicator", "id": "not-an-id"}),
+    );
+    let alice = TaxiiClient::new(Auth::Bearer(h.alice.clone()), &opts).expect("client");
+    let wait = Duration::from_secs(30);
+    let posted = alice
+        .publish(&root, "telescope", &objects, 10, wait)
+        .expect("publish");
+    assert_eq!((posted.success_count, posted.failure_count), (25, 1));
+    assert_eq!(posted.failures.len(), 1);
+    assert_eq!(posted.url, collection_url(&root, COLL));
+    let page = h
+        .store
+        .taxii_query(&yamori_store::taxii::ObjectQuery::new(COLL, 100))
+        .expect("query");
+    assert_eq!(page.objects.len(), 25);
+    let bob = TaxiiClient::new(Auth::Bearer(h.bob.clone()), &opts).expect("client");
+    match bob.publish(&root, "telescope", &objects, 10, wait) {
+        Err(yamori_hub::client::ClientError::NotWritable { name, .. }) => {
+            assert_eq!(name, "telescope")
+        }
+        other => panic!("expected no write access, got {other:?}"),
+    }
+}
+
 #[test]
 fn plain_http_only_on_loopback() {
     for (addr, tls, ok) in [

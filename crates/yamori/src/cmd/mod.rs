@@ -5,7 +5,6 @@
 //! 3 partial success: some input was bad (e.g. a truncated capture), the rest was processed.
 
 pub mod analyze;
-pub mod bench;
 pub mod demo;
 mod demo_lab;
 pub mod gen_traffic;

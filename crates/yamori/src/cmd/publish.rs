@@ -13,12 +13,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde_json::value::RawValue;
 use serde_json::Value;
-use yamori_hub::client::collection_url;
 use yamori_intel::markings::Tlp2;
 use yamori_intel::{survey_bundle, telescope_bundle_with, validate_object, Options, OrgIdentity};
-use yamori_store::taxii::Collection;
 
 use super::open_store;
 
@@ -26,8 +23,8 @@ use super::open_store;
 const MAX_ISSUES_SHOWN: usize = 20;
 /// Largest input read: far above any report or bundle we write (the hub's own limit is 10 MiB).
 const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
-/// Objects per TAXII envelope / local store transaction: a few hundred KiB of JSON, well under
-/// the hub's default 10 MiB `max_content_length`.
+/// Objects per TAXII envelope: a few hundred KiB of JSON, well under the hub's default 10 MiB
+/// `max_content_length`.
 const ENVELOPE_OBJECTS: usize = 500;
 /// How long to wait for a server to finish one posted envelope.
 const STATUS_WAIT: Duration = Duration::from_secs(300);
@@ -97,43 +94,20 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each object as its own JSON text (what TAXII envelopes and the store carry).
-fn raw_objects(objects: &[Value]) -> anyhow::Result<Vec<Box<RawValue>>> {
-    objects
-        .iter()
-        .map(|o| {
-            let text = serde_json::to_string(o).context("serialising an object")?;
-            RawValue::from_string(text).context("re-reading a serialised object")
-        })
-        .collect()
-}
-
 fn post(a: &Args, api_root: &str, name: &str, objects: &[Value]) -> anyhow::Result<ExitCode> {
-    let client = a.peer.client()?;
-    let collection = client
-        .find_collection(api_root, name)
-        .with_context(|| format!("finding collection {name:?} at {api_root}"))?;
-    anyhow::ensure!(
-        collection.can_write,
-        "no write access to collection {name:?}"
-    );
-    let url = collection_url(api_root, &collection.id);
-    let raws = raw_objects(objects)?;
-    let (mut ok, mut failed) = (0u64, 0u64);
-    for chunk in raws.chunks(ENVELOPE_OBJECTS) {
-        let refs: Vec<&RawValue> = chunk.iter().map(AsRef::as_ref).collect();
-        let status = client
-            .post_objects(&url, &refs)
-            .with_context(|| format!("posting to {url}"))?;
-        let status = client.wait_status(api_root, status, STATUS_WAIT)?;
-        ok += status.success_count;
-        failed += status.failure_count;
-        for f in status.failures.iter().take(MAX_ISSUES_SHOWN) {
-            tracing::warn!(failure = %f, "object refused by the server");
-        }
+    let posted = a
+        .peer
+        .client()?
+        .publish(api_root, name, objects, ENVELOPE_OBJECTS, STATUS_WAIT)
+        .with_context(|| format!("publishing to collection {name:?} at {api_root}"))?;
+    for f in posted.failures.iter().take(MAX_ISSUES_SHOWN) {
+        tracing::warn!(failure = %f, "object refused by the server");
     }
-    eprintln!("published {ok} objects to {url} ({failed} refused)");
-    Ok(if failed == 0 {
+    eprintln!(
+        "published {} objects to {} ({} refused)",
+        posted.success_count, posted.url, posted.failure_count
+    );
+    Ok(if posted.failure_count == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::EXIT_PARTIAL)
@@ -147,36 +121,14 @@ fn store_locally(
     objects: &[Value],
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(g)?;
-    let collection = match store.taxii_collection(&a.local_api_root, name)? {
-        Some(c) => c,
-        None => {
-            let c = Collection {
-                // A fresh UUIDv4, taken from a new status resource (TAXII collection ids are UUIDs).
-                id: yamori_hub::ingest::new_status("", "", 0).id,
-                api_root: a.local_api_root.clone(),
-                alias: Some(name.to_string()),
-                title: name.to_string(),
-                description: Some("published by yamori publish".into()),
-            };
-            store.taxii_put_collection(&c)?;
-            eprintln!(
-                "created collection {} (alias {}) in API root {}",
-                c.id, name, a.local_api_root
-            );
-            c
-        }
-    };
-    let raws = raw_objects(objects)?;
-    let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
-    let mut status = yamori_hub::ingest::new_status(&a.local_api_root, "publish", refs.len());
-    let prepared = yamori_hub::ingest::prepare_all(&refs, &mut status);
-    yamori_hub::ingest::store_objects(
-        store.as_ref(),
-        &collection.id,
-        &prepared,
-        &mut status,
-        ENVELOPE_OBJECTS,
-    )?;
+    let done = yamori_hub::ingest::publish_local(store.as_ref(), &a.local_api_root, name, objects)?;
+    if done.created {
+        eprintln!(
+            "created collection {} (alias {}) in API root {}",
+            done.collection.id, name, a.local_api_root
+        );
+    }
+    let status = &done.status;
     for f in status.failures.iter().take(MAX_ISSUES_SHOWN) {
         tracing::warn!(id = %f.id, message = ?f.message, "object not stored");
     }

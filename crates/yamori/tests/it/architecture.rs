@@ -177,3 +177,27 @@ fn notices_and_vulnerability_matching_build_without_the_scanner() {
         "yamori-notify reads survey results through yamori-model only"
     );
 }
+
+/// ARCHITECTURE.md: the release binary holds the product only. The benchmark harness and its
+/// reference design live in `yamori-bench`, which nothing depends on, and neither it nor the
+/// benchmark and test helpers are among the binary's normal dependencies.
+#[test]
+fn the_product_binary_carries_no_benchmark_harness() {
+    let (graph, workspace) = normal_deps();
+    assert!(
+        workspace.contains("yamori-bench"),
+        "the harness is a workspace member: {workspace:?}"
+    );
+    let users: Vec<&String> = graph
+        .iter()
+        .filter(|(_, deps)| deps.contains("yamori-bench"))
+        .map(|(user, _)| user)
+        .collect();
+    assert!(users.is_empty(), "{users:?} depend on yamori-bench");
+    let product = closure(&graph, "yamori");
+    let harness: Vec<&str> = ["yamori-bench", "criterion", "tempfile"]
+        .into_iter()
+        .filter(|p| product.contains(*p))
+        .collect();
+    assert!(harness.is_empty(), "the yamori binary pulls in {harness:?}");
+}

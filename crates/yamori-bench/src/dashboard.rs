@@ -1,4 +1,4 @@
-//! `yamori bench dashboard`: the dashboard API's latency over a big store, and how long
+//! `yamori-bench dashboard`: the dashboard API's latency over a big store, and how long
 //! `yamori demo` takes until the dashboard answers.
 //!
 //! The store is seeded through the ordinary `put_analysis` path with one analysis per day,
@@ -11,17 +11,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use yamori_store::{FileDigest, NewAnalysis, Store};
-use yamori_telescope::report::{
+use yamori_model::telescope::{
     Attack, GeoPoint, KeyCount, MinuteCounts, PortCount, Report, ScanKind, SourceSummary, Tool,
     SCHEMA,
 };
+use yamori_store::{FileDigest, NewAnalysis, Store};
 
 /// Measure the dashboard API over a big store (SQLite and PostgreSQL) and demo start-up.
 ///
 /// Example:
-///   yamori bench dashboard                                # 1 M sources, 7 days
-///   yamori bench dashboard --sources 100000 --backend sqlite --requests 50
+///   yamori-bench dashboard                                # 1 M sources, 7 days
+///   yamori-bench dashboard --sources 100000 --backend sqlite --requests 50
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -169,7 +169,7 @@ fn day_report(day: u32, first: u64, n: u64, start: i64) -> Report {
             })
             .collect(),
         scanners,
-        totals: yamori_telescope::report::Totals {
+        totals: yamori_model::telescope::Totals {
             darknet_packets: packets,
             bytes: packets * 60,
             distinct_sources: n,
@@ -351,11 +351,10 @@ fn measure(name: &str, store: Arc<Store>, a: &Args, out: &mut Vec<Timing>) -> an
 }
 
 /// Seconds from spawning `yamori demo` until `GET /` answers 200, median of `runs`.
-fn demo_startup(runs: u32) -> anyhow::Result<Option<f64>> {
+fn demo_startup(yamori: &std::path::Path, runs: u32) -> anyhow::Result<Option<f64>> {
     if runs == 0 {
         return Ok(None);
     }
-    let exe = std::env::current_exe()?;
     let mut times = Vec::new();
     for _ in 0..runs {
         let dir = tempfile::tempdir()?;
@@ -363,7 +362,7 @@ fn demo_startup(runs: u32) -> anyhow::Result<Option<f64>> {
             .local_addr()?
             .port();
         let t = Instant::now();
-        let mut child = std::process::Command::new(&exe)
+        let mut child = std::process::Command::new(yamori)
             .args(["--data-dir"])
             .arg(dir.path())
             .args(["-q", "demo", "--geo", "generated", "--listen"])
@@ -393,10 +392,10 @@ fn demo_startup(runs: u32) -> anyhow::Result<Option<f64>> {
         eprintln!("demo: dashboard answering after {secs:.2} s");
         times.push(secs);
     }
-    Ok(Some(super::median(times)))
+    Ok(Some(crate::median(times)))
 }
 
-pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<std::process::ExitCode> {
+pub fn run(yamori: &std::path::Path, a: Args) -> anyhow::Result<std::process::ExitCode> {
     let mut timings = Vec::new();
     if a.backend != Backend::Postgres {
         let dir = tempfile::tempdir()?;
@@ -416,7 +415,7 @@ pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<std::process::Exit
             yamori_store::pg_execute_admin(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
         r?;
     }
-    let demo = demo_startup(a.demo_runs)?;
+    let demo = demo_startup(yamori, a.demo_runs)?;
     if a.json {
         println!(
             "{}",

@@ -1,4 +1,10 @@
-//! `yamori bench`: measure Yamori against the anchor tools on this machine, in the same run.
+//! `yamori-bench`: measure Yamori against the anchor tools on this machine, in the same run.
+//!
+//! The benchmark harness lives here, outside the product: the release `yamori` binary holds
+//! none of it and none of its dependencies. What is timed is the product itself: the telescope
+//! scenarios run the `yamori` binary as a subprocess (`--yamori`, default: the `yamori` built
+//! next to this binary), and the dashboard benchmark serves a seeded store through the hub
+//! library and times `yamori demo` as a subprocess.
 //!
 //! Each tool runs on the same capture, read from the page cache (the file is read once before
 //! timing). Wall time and peak RSS come from GNU time (`/usr/bin/time -f "%e %M"`); we report
@@ -12,39 +18,74 @@ mod telescope;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
+use anyhow::Context;
+use clap::Parser;
+
 /// Measure Yamori against the anchor tools on this machine and print ratios.
 ///
 /// Each tool runs on the same page-cached capture; medians of several runs and ratios are
-/// printed (docs/BENCHMARKS.md records them).
+/// printed (docs/BENCHMARKS.md records them). Build the product first, in the same profile:
+///   cargo build --release -p yamori -p yamori-bench
 ///
 /// Example:
-///   yamori bench telescope                       # 5 M packets / 5,000 sources and 20 M / 2 M sources
-///   yamori bench telescope --scenario small --runs 5 --json
-#[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
-pub struct Args {
+///   yamori-bench telescope                       # 5 M packets / 5,000 sources and 20 M / 2 M sources
+///   yamori-bench telescope --scenario small --runs 5 --json
+///   yamori-bench dashboard --backend sqlite
+///   scripts/bench                                # every figure of docs/BENCHMARKS.md
+#[derive(Parser, Debug)]
+#[command(name = "yamori-bench", verbatim_doc_comment)]
+pub struct Cli {
+    /// The `yamori` binary to time. Default: `yamori` in this binary's directory (for
+    /// `target/release/yamori-bench`, `target/release/yamori`).
+    #[arg(long, global = true, env = "YAMORI_BIN")]
+    pub yamori: Option<PathBuf>,
     #[command(subcommand)]
     pub what: What,
 }
 
 #[derive(clap::Subcommand, Debug)]
 pub enum What {
-    /// Telescope analysis vs tcpdump (filter only) and tshark (protocol hierarchy).
+    /// Telescope analysis vs tcpdump (filter only), tshark (protocol hierarchy) and, on the
+    /// large scenario, the plain-map reference design.
     Telescope(telescope::Args),
     /// Dashboard API latency over a big store (SQLite and PostgreSQL), and demo start-up.
     Dashboard(dashboard::Args),
     /// The large telescope scenario's reference design (a plain `HashMap` of per-source
-    /// structs), timed by `bench telescope`.
-    #[command(hide = true)]
+    /// structs), timed by `yamori-bench telescope`.
     PlainMap(plain_map::Args),
 }
 
-pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
-    match a.what {
-        What::Telescope(t) => telescope::run(g, t),
-        What::Dashboard(d) => dashboard::run(g, d),
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.what {
+        What::Telescope(t) => yamori_bin(cli.yamori).and_then(|y| telescope::run(&y, t)),
+        What::Dashboard(d) => yamori_bin(cli.yamori).and_then(|y| dashboard::run(&y, d)),
         What::PlainMap(p) => plain_map::run(p),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// The `yamori` binary to time: `--yamori`, else the one beside this executable.
+fn yamori_bin(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let path = match given {
+        Some(p) => p,
+        None => std::env::current_exe()
+            .context("cannot tell where yamori-bench runs from; pass --yamori")?
+            .with_file_name(format!("yamori{}", std::env::consts::EXE_SUFFIX)),
+    };
+    anyhow::ensure!(
+        path.is_file(),
+        "{} not found: build the product in the same profile first \
+         (cargo build --release -p yamori -p yamori-bench), or pass --yamori PATH",
+        path.display()
+    );
+    Ok(path)
 }
 
 /// One timed run of an external command.
@@ -112,4 +153,16 @@ pub fn warm_cache(path: &Path) -> std::io::Result<()> {
     let mut buf = vec![0u8; 1 << 20];
     while f.read(&mut buf)? > 0 {}
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(Vec::new()).is_nan());
+    }
 }

@@ -7,7 +7,7 @@
 //! exact sets, no windows), and it does less than `yamori analyze`: no categories, time series,
 //! fingerprints, backscatter or report, only per-source packets, bytes, times, TTLs, SYNs,
 //! distinct destinations and per-port counts. So its speed is an upper bound for the design.
-//! Hidden from `--help`: it exists to be timed by `yamori bench telescope`.
+//! It exists to be timed by `yamori-bench telescope`; nothing in the product uses it.
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;

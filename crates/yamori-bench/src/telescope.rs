@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::{median, time_command, warm_cache, which, Sample};
+use crate::{median, time_command, warm_cache, which, Sample};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -121,7 +121,7 @@ fn yamori_args(file: &Path, threads: usize) -> Vec<String> {
 /// The anchors a scenario is measured against.
 #[derive(Clone, Copy)]
 struct Anchors {
-    /// The reference design of `bench plain-map` (counters only, and with exact sets).
+    /// The reference design of `yamori-bench plain-map` (counters only, and with exact sets).
     plain_map: bool,
     /// `tcpdump` applying one filter: the floor of reading the capture with a mature tool.
     tcpdump: bool,
@@ -133,6 +133,7 @@ struct Anchors {
 }
 
 fn scenario(
+    yamori: &Path,
     name: &str,
     packets: u64,
     sources: u64,
@@ -141,19 +142,20 @@ fn scenario(
 ) -> anyhow::Result<ScenarioResult> {
     let file = capture(&a.dir, packets, sources)?;
     warm_cache(&file)?;
+    // The reference design runs in this binary, the product in its own.
     let me = std::env::current_exe()?;
     let mut tools = Vec::new();
     eprintln!("scenario {name}: {}", file.display());
     tools.push(measure(
         "yamori (1 thread)",
-        &me,
+        yamori,
         yamori_args(&file, 1),
         a.runs,
         packets,
     )?);
     tools.push(measure(
         "yamori (2 threads)",
-        &me,
+        yamori,
         yamori_args(&file, 2),
         a.runs,
         packets,
@@ -173,7 +175,7 @@ fn scenario(
             ("plain map, counters", Some("--no-sets"), a.runs),
             ("plain map, sets", None, 1),
         ] {
-            let mut args: Vec<String> = vec!["--quiet".into(), "bench".into(), "plain-map".into()];
+            let mut args: Vec<String> = vec!["plain-map".into()];
             args.extend(extra.map(String::from));
             args.extend([
                 "--darknet".into(),
@@ -232,11 +234,12 @@ fn scenario(
     })
 }
 
-pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+pub fn run(yamori: &Path, a: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
     let mut results = Vec::new();
     if matches!(a.scenario.as_str(), "small" | "all") {
         results.push(scenario(
+            yamori,
             "small: 5M packets, 5k sources",
             5_000_000,
             5_000,
@@ -251,6 +254,7 @@ pub fn run(_g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     }
     if matches!(a.scenario.as_str(), "large" | "all") {
         results.push(scenario(
+            yamori,
             "large: 20M packets, 2M sources",
             20_000_000,
             2_000_000,
