@@ -7,12 +7,36 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// The target triple rustc builds for by default here (`host:` of `rustc -vV`).
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names its host")
+        .trim()
+        .to_string()
+}
+
 /// package name → names of its normal dependencies (resolved, all features in use).
 fn normal_deps() -> (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        // The host's graph only: a build fetches the crates of the platform it builds for, so
+        // other platforms' crates (Windows, wasm) may be missing from a machine's cache.
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--filter-platform",
+        ])
+        .arg(host_triple())
         .current_dir(&root)
         .output()
         .expect("run cargo metadata");
