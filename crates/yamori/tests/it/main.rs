@@ -4,6 +4,8 @@ mod demo_e2e;
 mod enrich_e2e;
 mod house_rules;
 mod notify_e2e;
+#[path = "../../../../tests/support/peers.rs"]
+mod peers;
 mod support;
 mod survey_e2e;
 mod telescope_bad_input;

@@ -120,7 +120,10 @@ fn verdicts_equal_ground_truth_and_counts_equal_tshark() {
         );
     }
     if tool("tshark").is_none() {
-        eprintln!("SKIPPED tshark comparison: tshark not installed (scripts/setup installs it)");
+        crate::peers::missing(
+            "the tshark comparison",
+            "tshark not installed (scripts/setup installs it)",
+        );
         return;
     }
     assert_counts_match_tshark(&pcap, &report);
@@ -143,7 +146,10 @@ fn without_bytes(v: &Value) -> Value {
 #[test]
 fn captures_written_by_tshark_tools_read_the_same() {
     let (Some(editcap), Some(_)) = (tool("editcap"), tool("tshark")) else {
-        eprintln!("SKIPPED: editcap/tshark not installed (scripts/setup installs them)");
+        crate::peers::missing(
+            "reading captures written by editcap",
+            "editcap/tshark not installed (scripts/setup installs them)",
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
