@@ -271,7 +271,7 @@ def test_sync_pull_from_medallion(make_hub, medallion):
 def test_kill_9_during_large_post(make_hub, backend):
     h = make_hub("crash", backend)
     h.tokens = {"alice": h.user("alice", "telescope:rw")}
-    h.start()
+    h.start("--ingest-wait-ms", "0")  # answer at once, so the kill lands mid-ingest
     c = collection(h)
     st = c.add_objects(envelope(indicators(20000, 50000)), wait_for_completion=False)
     sid = st.id

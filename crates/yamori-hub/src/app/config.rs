@@ -19,6 +19,11 @@ pub struct HubConfig {
     pub max_concurrent: usize,
     /// Envelopes with more objects than this are stored in the background (status `pending`).
     pub inline_objects: usize,
+    /// How long the POST of such an envelope waits for the background store before it answers:
+    /// stored by then, the answer is the complete status and the client need not poll (the
+    /// OASIS client polls once a second); otherwise it is the pending status. Zero answers at
+    /// once.
+    pub ingest_wait: Duration,
     /// Objects per database transaction while ingesting.
     pub ingest_chunk: usize,
     /// `https` or `http`: how discovery spells API root URLs (built from the Host header).
@@ -39,6 +44,7 @@ impl Default for HubConfig {
             request_timeout: Duration::from_secs(60),
             max_concurrent: 256,
             inline_objects: 100,
+            ingest_wait: Duration::from_secs(1),
             ingest_chunk: 500,
             scheme: "https".into(),
             session_ttl: Duration::from_secs(12 * 3600),

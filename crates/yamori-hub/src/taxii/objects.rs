@@ -329,12 +329,15 @@ pub async fn post_objects(
             .await?;
         return Ok(accepted(&status));
     }
-    // Large envelope: record it as pending, answer now, store in the background.
+    // Large envelope: record it as pending and store it in the background; answer when it is
+    // stored or after `ingest_wait`, whichever comes first, so a slow store never holds the
+    // request longer than that: past the wait the client gets the pending status and polls.
     let first = status.clone();
     st.blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_put_status(&first)?) })
         .await?;
-    let reply = accepted(&status);
+    let pending = accepted(&status);
     let store = st.store.clone();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
         let mut status = status;
         if let Err(e) = ingest::store_objects(
@@ -346,8 +349,13 @@ pub async fn post_objects(
         ) {
             tracing::error!(status = %status.id, error = %e, "background ingest failed");
         }
+        // The request may have answered already; then nobody listens, which is fine.
+        let _ = done_tx.send(status);
     });
-    Ok(reply)
+    match tokio::time::timeout(st.config.ingest_wait, done_rx).await {
+        Ok(Ok(done)) => Ok(accepted(&done)),
+        _ => Ok(pending),
+    }
 }
 
 fn accepted(s: &yamori_store::taxii::TaxiiStatus) -> Response {

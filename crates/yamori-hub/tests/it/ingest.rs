@@ -49,10 +49,34 @@ async fn mixed_valid_invalid_and_duplicates() {
 }
 
 #[tokio::test]
+async fn large_envelope_stored_within_the_wait_answers_complete() {
+    let h = hub_with(HubConfig {
+        inline_objects: 10,
+        ingest_chunk: 50,
+        // Far longer than 400 objects take, even in a debug build on a loaded machine.
+        ingest_wait: Duration::from_secs(60),
+        ..HubConfig::default()
+    });
+    let objs: Vec<_> = (0..400)
+        .map(|n| indicator(n, "2024-01-01T00:00:00.000Z"))
+        .collect();
+    let st = post(&h.app, &h.alice, objs).await;
+    assert_eq!(st["status"], "complete", "{st}");
+    assert_eq!(st["success_count"], 400);
+    assert_eq!(st["pending_count"], 0);
+    let url = format!("/api1/status/{}/", st["id"].as_str().expect("id"));
+    assert_eq!(
+        get(&h.app, &url, &h.alice).await.json()["status"],
+        "complete"
+    );
+}
+
+#[tokio::test]
 async fn large_envelope_is_pending_then_complete() {
     let h = hub_with(HubConfig {
         inline_objects: 10,
         ingest_chunk: 50,
+        ingest_wait: Duration::ZERO,
         ..HubConfig::default()
     });
     let objs: Vec<_> = (0..400)

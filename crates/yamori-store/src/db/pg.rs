@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use ::postgres::binary_copy::BinaryCopyInWriter;
 use ::postgres::types::{IsNull, ToSql, Type};
 use ::postgres::{Client, GenericClient, NoTls};
 use bytes::BytesMut;
@@ -285,6 +286,32 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
 
     fn execute_batch(&mut self, op: &'static str, sql: &str) -> Result<()> {
         self.0.batch_execute(sql).map_err(pg(op))
+    }
+
+    fn copy_text_rows(
+        &mut self,
+        op: &'static str,
+        copy_sql: &str,
+        width: usize,
+        cells: &[&str],
+    ) -> Result<u64> {
+        if width == 0 || cells.len() % width != 0 {
+            return Err(StoreError::Other(format!(
+                "{op}: {} cells do not make rows of {width}",
+                cells.len()
+            )));
+        }
+        // Binary format: values go over as length-prefixed bytes, so text needs no escaping.
+        let sink = self.0.copy_in(copy_sql).map_err(pg(op))?;
+        let types = vec![Type::TEXT; width];
+        let mut w = BinaryCopyInWriter::new(sink, &types);
+        let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(width);
+        for r in cells.chunks_exact(width) {
+            row.clear();
+            row.extend(r.iter().map(|c| c as &(dyn ToSql + Sync)));
+            w.write(&row).map_err(pg(op))?;
+        }
+        w.finish().map_err(pg(op))
     }
 }
 

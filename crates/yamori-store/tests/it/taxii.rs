@@ -89,6 +89,51 @@ fn add_outcomes_and_byte_exact_bodies() {
     });
 }
 
+/// A request large enough for the bulk path (COPY on PostgreSQL, several multi-row INSERTs on
+/// SQLite): new objects, a second copy within the request, a stored duplicate and a stored
+/// conflict keep their order and outcomes, and bodies with every awkward byte survive exactly.
+#[test]
+fn bulk_request_outcomes_in_order() {
+    each(|s| {
+        setup(s);
+        let t = "2024-01-01T00:00:00.000Z";
+        let stored = [obj(1, "indicator", t), obj(2, "indicator", t)];
+        assert_eq!(add(s, &stored), vec![AddOutcome::Added; 2]);
+        let mut batch: Vec<NewObject> = (10..1210).map(|n| obj(n, "indicator", t)).collect();
+        batch[7].body = batch[7].body.replace(
+            "indicator\",",
+            "indicator\",\"name\":\"tab\\t nl\\n \\\\ é 家守\",",
+        );
+        let tricky = batch[7].body.clone();
+        batch.insert(3, stored[0].clone()); // duplicate of a stored object
+        let mut conflict = stored[1].clone();
+        conflict.body = conflict
+            .body
+            .replace("indicator\",", "indicator\",\"x\":1,");
+        batch.insert(600, conflict); // same id and version, other content
+        batch.push(batch[0].clone()); // a second copy within the request
+        let out = add(s, &batch);
+        assert_eq!(out.len(), batch.len());
+        assert_eq!(out[3], AddOutcome::Duplicate);
+        assert_eq!(out[600], AddOutcome::Conflict);
+        assert_eq!(out[batch.len() - 1], AddOutcome::Duplicate);
+        let added = out.iter().filter(|o| **o == AddOutcome::Added).count();
+        assert_eq!(added, 1200);
+        let mut q = ObjectQuery::new(C, 2000);
+        q.ids = vec![batch[8].id.clone()];
+        let page = s.taxii_query(&q).expect("query");
+        assert_eq!(page.objects.len(), 1);
+        assert_eq!(page.objects[0].body.as_deref(), Some(tricky.as_str()));
+        assert_eq!(
+            s.taxii_query(&ObjectQuery::new(C, 2000))
+                .expect("all")
+                .objects
+                .len(),
+            1202
+        );
+    });
+}
+
 #[test]
 fn version_filters_and_delete() {
     each(|s| {

@@ -34,6 +34,11 @@ pub struct Args {
     /// Requests handled at once.
     #[arg(long, default_value_t = 256)]
     pub max_concurrent: usize,
+    /// How long the POST of a large envelope (over 100 objects, stored in the background) waits
+    /// for its objects to be stored, in milliseconds: stored by then, the answer is the
+    /// complete status; otherwise the pending one, and the client polls. 0 answers at once.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub ingest_wait_ms: u64,
     /// How long a dashboard login lasts, in hours.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
     pub session_hours: u64,
@@ -86,6 +91,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         max_concurrent: a.max_concurrent,
         scheme: if tls.is_some() { "https" } else { "http" }.into(),
         session_ttl: Duration::from_secs(a.session_hours * 3600),
+        ingest_wait: Duration::from_millis(a.ingest_wait_ms),
         ..HubConfig::default()
     };
     let state = HubState::new(store, config).context("preparing hub state")?;
