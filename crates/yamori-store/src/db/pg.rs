@@ -295,7 +295,7 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
         width: usize,
         cells: &[&str],
     ) -> Result<u64> {
-        if width == 0 || cells.len() % width != 0 {
+        if width == 0 || !cells.len().is_multiple_of(width) {
             return Err(StoreError::Other(format!(
                 "{op}: {} cells do not make rows of {width}",
                 cells.len()
