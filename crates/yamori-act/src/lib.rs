@@ -19,6 +19,6 @@ pub mod select;
 pub mod tlp;
 pub mod write;
 
-pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selection, Skip, Skips};
+pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
 pub use tlp::Tlp;
 pub use write::{write, write_dir, Format, Options, Written};

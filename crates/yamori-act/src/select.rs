@@ -112,31 +112,47 @@ impl Skips {
 pub struct Selection<'a> {
     criteria: Criteria,
     scorer: &'a dyn Scorer,
+    keep_objects: bool,
+    selected: Selected,
+}
+
+/// The outcome of a selection.
+#[derive(Debug, Default)]
+pub struct Selected {
+    /// Objects read.
     pub read: u64,
+    /// Indicators with at least one listed value.
+    pub indicators: u64,
+    /// The values, sorted by value then indicator.
     pub entries: Vec<Entry>,
-    /// The selected indicators' JSON text by id, for the STIX bundle.
+    /// The selected indicators' JSON text by id, for the STIX bundle (kept only when asked:
+    /// a million bodies are most of the memory an export would use).
     pub objects: BTreeMap<String, String>,
     pub skips: Skips,
 }
 
 impl<'a> Selection<'a> {
-    pub fn new(criteria: Criteria, scorer: &'a dyn Scorer) -> Self {
+    /// `keep_objects`: keep the selected objects' text (for the STIX bundle).
+    pub fn new(criteria: Criteria, scorer: &'a dyn Scorer, keep_objects: bool) -> Self {
         Self {
             criteria,
             scorer,
-            read: 0,
-            entries: Vec::new(),
-            objects: BTreeMap::new(),
-            skips: Skips::default(),
+            keep_objects,
+            selected: Selected::default(),
         }
     }
 
     /// Considers one stored object (its JSON text as stored).
     pub fn push(&mut self, body: &str) {
-        self.read += 1;
+        self.selected.read += 1;
         let obj: Value = match serde_json::from_str(body) {
             Ok(v) => v,
-            Err(e) => return self.skips.push("?", "json", format!("not JSON: {e}")),
+            Err(e) => {
+                return self
+                    .selected
+                    .skips
+                    .push("?", "json", format!("not JSON: {e}"))
+            }
         };
         let id = obj
             .get("id")
@@ -146,19 +162,22 @@ impl<'a> Selection<'a> {
         match self.check(&obj, &id) {
             Ok(entries) if entries.is_empty() => {}
             Ok(entries) => {
-                self.entries.extend(entries);
-                self.objects.insert(id, body.to_string());
+                self.selected.entries.extend(entries);
+                self.selected.indicators += 1;
+                if self.keep_objects {
+                    self.selected.objects.insert(id, body.to_string());
+                }
             }
-            Err((kind, reason)) => self.skips.push(&id, kind, reason),
+            Err((kind, reason)) => self.selected.skips.push(&id, kind, reason),
         }
     }
 
     /// The entries sorted by value then indicator, so output does not depend on store order.
-    pub fn finish(mut self) -> (Vec<Entry>, BTreeMap<String, String>, Skips, u64) {
-        self.entries.sort_by(|a, b| {
+    pub fn finish(mut self) -> Selected {
+        self.selected.entries.sort_by(|a, b| {
             (&a.observable, &a.indicator_id).cmp(&(&b.observable, &b.indicator_id))
         });
-        (self.entries, self.objects, self.skips, self.read)
+        self.selected
     }
 
     fn check(&mut self, obj: &Value, id: &str) -> Result<Vec<Entry>, (&'static str, String)> {
@@ -247,7 +266,7 @@ impl<'a> Selection<'a> {
                     modified,
                 }),
                 // One bad value does not hide the indicator's good ones.
-                Err(e) => self.skips.push(id, "value", e),
+                Err(e) => self.selected.skips.push(id, "value", e),
             }
         }
         if entries.is_empty() && filtered > 0 {

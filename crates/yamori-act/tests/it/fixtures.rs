@@ -101,12 +101,12 @@ pub fn select(
     std::collections::BTreeMap<String, String>,
     Skips,
 ) {
-    let mut s = Selection::new(criteria(), &ConfidenceScore);
+    let mut s = Selection::new(criteria(), &ConfidenceScore, true);
     for o in objects {
         s.push(o);
     }
-    let (entries, objects, skips, _) = s.finish();
-    (entries, objects, skips)
+    let done = s.finish();
+    (done.entries, done.objects, done.skips)
 }
 
 pub fn options() -> Options {

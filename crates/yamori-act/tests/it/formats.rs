@@ -63,9 +63,9 @@ fn red_is_exported_only_when_asked_and_unmarked_counts_as_amber() {
     let pick = |max: yamori_act::Tlp| {
         let mut c = crate::fixtures::criteria();
         c.max_tlp = max;
-        let mut s = yamori_act::Selection::new(c, &yamori_act::ConfidenceScore);
+        let mut s = yamori_act::Selection::new(c, &yamori_act::ConfidenceScore, false);
         objects.iter().for_each(|o| s.push(o));
-        s.finish().1.len()
+        s.finish().indicators
     };
     assert_eq!(pick(yamori_act::Tlp::Green), 0);
     assert_eq!(pick(yamori_act::Tlp::Amber), 1);

@@ -43,7 +43,8 @@ fn start_named(policy: &str) -> Named {
         dir.path().join("test.zone"),
         "$TTL 60\n@ SOA localhost. hostmaster.localhost. 1 3600 600 86400 60\n@ NS localhost.\n\
          listed A 192.0.2.50\nwww.listed A 192.0.2.51\nmalware A 192.0.2.52\n\
-         ok A 192.0.2.53\nip-listed A 198.51.100.7\nip-net A 203.0.113.99\nip-ok A 198.51.100.8\n",
+         ok A 192.0.2.53\nip-listed A 198.51.100.7\nip-net A 203.0.113.99\nip-ok A 198.51.100.8\n\
+         ip6-listed AAAA 2001:db8::7\nip6-ok AAAA 2001:db8::8\n",
     )
     .expect("test zone");
     let conf = format!(
@@ -81,6 +82,11 @@ fn start_named(policy: &str) -> Named {
 }
 
 fn dig(named: &Named, name: &str) -> String {
+    let kind = if name.starts_with("ip6-") {
+        "AAAA"
+    } else {
+        "A"
+    };
     Command::new("dig")
         .args([
             "@127.0.0.1",
@@ -89,7 +95,7 @@ fn dig(named: &Named, name: &str) -> String {
             "+tries=1",
             "+time=2",
             name,
-            "A",
+            kind,
         ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
@@ -144,6 +150,7 @@ fn bind_rewrites_listed_names_and_addresses_and_answers_the_rest() {
         "malware.test",
         "ip-listed.test",
         "ip-net.test",
+        "ip6-listed.test",
     ] {
         let answer = dig(&named, listed);
         assert!(
@@ -151,7 +158,7 @@ fn bind_rewrites_listed_names_and_addresses_and_answers_the_rest() {
             "{listed} must be rewritten:\n{answer}"
         );
     }
-    for unlisted in ["ok.test", "ip-ok.test"] {
+    for unlisted in ["ok.test", "ip-ok.test", "ip6-ok.test"] {
         let answer = dig(&named, unlisted);
         assert!(
             answer.contains("status: NOERROR") && answer.contains("ANSWER: 1"),

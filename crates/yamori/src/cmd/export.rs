@@ -205,14 +205,15 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         max_age: a.max_age,
         types: a.types.clone(),
     };
-    let mut selection = Selection::new(criteria, &ConfidenceScore);
+    let mut selection = Selection::new(criteria, &ConfidenceScore, format == Format::Stix);
     store
         .taxii_each_latest_object(&collection.id, &["indicator"], PAGE_SIZE, &mut |body| {
             selection.push(body);
             Ok(())
         })
         .with_context(|| format!("reading collection {:?}", a.collection))?;
-    let (entries, objects, mut skipped, read) = selection.finish();
+    let done = selection.finish();
+    let (entries, objects, mut skipped) = (done.entries, done.objects, done.skips);
     let written = if format.is_directory() {
         yamori_act::write_dir(format, &entries, &opts, &a.out)
             .with_context(|| format!("writing {}", a.out.display()))?
@@ -235,8 +236,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         format: format.name(),
         collection: a.collection.clone(),
         output: a.out.display().to_string(),
-        read,
-        selected: objects.len() as u64,
+        read: done.read,
+        selected: done.indicators,
         values: entries.len() as u64,
         written: written.counts,
         files: written.files,
