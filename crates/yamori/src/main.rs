@@ -86,6 +86,8 @@ pub enum Command {
     Vulndb(cmd::vulndb::Command),
     /// Write one notice per owner (ISP / organisation) from survey results.
     Notify(cmd::notify::Args),
+    /// Export a collection's indicators for nftables, ipset, DNS RPZ, Suricata, MISP, CSV, text or STIX.
+    Export(cmd::export::Args),
     Demo(cmd::demo::Args),
     /// Get a free geolocation database (DB-IP City Lite) for the dashboard's map.
     #[command(subcommand)]
@@ -118,6 +120,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Survey(a) => cmd::survey::run(global, a),
         Command::Vulndb(c) => cmd::vulndb::run(global, c),
         Command::Notify(a) => cmd::notify::run(global, a),
+        Command::Export(a) => cmd::export::run(global, a),
         Command::Demo(a) => cmd::demo::run(global, a),
         Command::Geo(c) => cmd::geo::run(global, c),
     }

@@ -360,3 +360,63 @@ fn statuses_users_grants_kv() {
         assert!(s.taxii_users().expect("users").is_empty());
     });
 }
+
+#[test]
+fn each_latest_object_walks_every_page_and_only_the_latest_versions() {
+    each(|s| {
+        setup(s);
+        // Five indicators (the second in two versions) and a sighting, added in two batches.
+        let mut first: Vec<NewObject> = (1..=3)
+            .map(|n| obj(n, "indicator", "2024-01-01T00:00:00Z"))
+            .collect();
+        first.push(obj(9, "sighting", "2024-01-01T00:00:00Z"));
+        add(s, &first);
+        add(
+            s,
+            &[
+                obj(2, "indicator", "2024-02-01T00:00:00Z"),
+                obj(4, "indicator", "2024-01-01T00:00:00Z"),
+                obj(5, "indicator", "2024-01-01T00:00:00Z"),
+            ],
+        );
+        let mut seen = Vec::new();
+        let n = s
+            .taxii_each_latest_object(C, &["indicator"], 2, &mut |body| {
+                let v: serde_json::Value = serde_json::from_str(body).expect("stored JSON");
+                let id = v["id"].as_str().unwrap_or("");
+                seen.push(format!(
+                    "{}@{}",
+                    id.rsplit('-').next().unwrap_or(""),
+                    v["modified"].as_str().unwrap_or("")
+                ));
+                Ok(())
+            })
+            .expect("walk");
+        assert_eq!(n, 5);
+        assert_eq!(
+            seen,
+            [
+                "000000000001@2024-01-01T00:00:00Z",
+                "000000000003@2024-01-01T00:00:00Z",
+                "000000000002@2024-02-01T00:00:00Z",
+                "000000000004@2024-01-01T00:00:00Z",
+                "000000000005@2024-01-01T00:00:00Z",
+            ]
+        );
+        // All kinds, and an error from the callback stops the walk and is returned.
+        let mut count = 0;
+        let stopped = s.taxii_each_latest_object(C, &[], 1, &mut |_| {
+            count += 1;
+            if count == 3 {
+                return Err(yamori_store::StoreError::Other("enough".into()));
+            }
+            Ok(())
+        });
+        assert!(matches!(stopped, Err(yamori_store::StoreError::Other(m)) if m == "enough"));
+        assert_eq!(count, 3);
+        let all = s
+            .taxii_each_latest_object(C, &[], 100, &mut |_| Ok(()))
+            .expect("all kinds");
+        assert_eq!(all, 6);
+    });
+}

@@ -7,6 +7,7 @@
 pub mod analyze;
 pub mod demo;
 mod demo_lab;
+pub mod export;
 pub mod gen_traffic;
 pub mod geo;
 pub mod notify;

@@ -225,3 +225,26 @@ fn the_product_binary_carries_no_benchmark_harness() {
         .collect();
     assert!(harness.is_empty(), "the yamori binary pulls in {harness:?}");
 }
+
+/// Exports are a function of the objects handed in: `yamori-act` reads neither the store nor
+/// the hub, and carries no network stack (ARCHITECTURE.md).
+#[test]
+fn exports_build_without_the_store_the_hub_or_the_network_stack() {
+    let (graph, _) = normal_deps();
+    let act = closure(&graph, "yamori-act");
+    let heavy = network_stack_in(&act, &[]);
+    assert!(heavy.is_empty(), "yamori-act pulls in {heavy:?}");
+    for crate_ in [
+        "yamori-store",
+        "yamori-hub",
+        "yamori-survey",
+        "yamori-telescope",
+        "yamori-lab",
+    ] {
+        assert!(!act.contains(crate_), "yamori-act depends on {crate_}");
+    }
+    assert!(
+        act.contains("yamori-intel"),
+        "STIX facts come from yamori-intel"
+    );
+}

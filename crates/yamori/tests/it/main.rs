@@ -2,6 +2,7 @@
 mod architecture;
 mod demo_e2e;
 mod enrich_e2e;
+mod export_e2e;
 mod house_rules;
 mod notify_e2e;
 #[path = "../../../../tests/support/peers.rs"]

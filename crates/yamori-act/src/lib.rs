@@ -1,0 +1,24 @@
+//! The "act" step: what Yamori knows, as artefacts that real network software loads
+//! unchanged — nftables sets, ipset restore input, a DNS response policy zone, Suricata IP
+//! reputation and rules, a MISP feed, CSV, plain text and a STIX bundle.
+//!
+//! Two halves, both pure functions of their inputs (no store, no clock, no network):
+//! * [`select`]: STIX objects (their JSON text, as the store keeps them) in; checked list
+//!   entries out, every object left out counted with its reason. Scores come through the
+//!   [`select::Scorer`] seam (today the indicator's `confidence`).
+//! * [`write`]: entries in, bytes out, to any `Write` or, for the formats that are several
+//!   files, into a directory (each file replaced atomically, [`atomic`]).
+//!
+//! The binary (`yamori export`) reads the store and wires the two together.
+
+pub mod atomic;
+pub mod observable;
+pub mod pattern;
+pub mod ranges;
+pub mod select;
+pub mod tlp;
+pub mod write;
+
+pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
+pub use tlp::Tlp;
+pub use write::{write, write_dir, Format, Options, Written};

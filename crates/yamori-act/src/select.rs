@@ -1,0 +1,292 @@
+//! Choosing what an export lists: STIX indicators in, checked list entries out, and every
+//! indicator left out with its reason.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::observable::{self, Observable};
+use crate::tlp::Tlp;
+
+/// Most skipped indicators listed one by one in a summary; the rest are counted by reason.
+/// A million-row store full of expired indicators must not produce a million-line summary.
+pub const MAX_LISTED_SKIPS: usize = 1000;
+
+/// The score an export's `--min-score` compares with.
+///
+/// The seam for the trust layer: today [`ConfidenceScore`] (the indicator's own STIX
+/// `confidence`); a scorer with decayed, source-weighted scores replaces it without touching
+/// selection or writers.
+pub trait Scorer {
+    /// 0–100, or `None` when the object carries no score.
+    fn score(&self, indicator: &Value) -> Option<u8>;
+}
+
+/// The indicator's STIX `confidence` (0–100).
+pub struct ConfidenceScore;
+
+impl Scorer for ConfidenceScore {
+    fn score(&self, indicator: &Value) -> Option<u8> {
+        indicator
+            .get("confidence")
+            .and_then(Value::as_u64)
+            .and_then(|c| u8::try_from(c).ok())
+            .filter(|c| *c <= 100)
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct Criteria {
+    /// The time expiries and ages are measured against (an input, so output is reproducible).
+    pub now: OffsetDateTime,
+    /// Indicators scoring below this are left out; with 0, unscored indicators are kept.
+    pub min_score: u8,
+    /// The most permissive marking exported: an object marked above it is left out.
+    pub max_tlp: Tlp,
+    /// Leave out indicators last modified longer ago than this.
+    pub max_age: Option<time::Duration>,
+    /// Cyber-observable types kept (`ipv4-addr`, …); empty keeps all.
+    pub types: Vec<String>,
+}
+
+/// One value to list, with what the writers need of the indicator it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub observable: Observable,
+    pub indicator_id: String,
+    pub name: Option<String>,
+    pub score: Option<u8>,
+    /// Unix seconds of `valid_until`; `None`: no expiry.
+    pub expires: Option<i64>,
+    pub tlp: Tlp,
+    /// Unix seconds of `modified` (else `created`).
+    pub modified: i64,
+}
+
+/// One indicator (or one value of it) left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub id: String,
+    /// A short category (`expired`, `score`, `tlp`, …), counted in summaries.
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+/// Skipped values: counts by kind and the first [`MAX_LISTED_SKIPS`] in full.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Skips {
+    pub by_kind: BTreeMap<&'static str, u64>,
+    pub listed: Vec<Skip>,
+}
+
+impl Skips {
+    pub fn push(&mut self, id: &str, kind: &'static str, reason: impl Into<String>) {
+        *self.by_kind.entry(kind).or_default() += 1;
+        if self.listed.len() < MAX_LISTED_SKIPS {
+            self.listed.push(Skip {
+                id: id.to_string(),
+                kind,
+                reason: reason.into(),
+            });
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.by_kind.values().sum()
+    }
+
+    pub fn extend(&mut self, other: Skips) {
+        for (k, n) in other.by_kind {
+            *self.by_kind.entry(k).or_default() += n;
+        }
+        let room = MAX_LISTED_SKIPS.saturating_sub(self.listed.len());
+        self.listed.extend(other.listed.into_iter().take(room));
+    }
+}
+
+/// Indicators read so far and what became of them.
+pub struct Selection<'a> {
+    criteria: Criteria,
+    scorer: &'a dyn Scorer,
+    keep_objects: bool,
+    selected: Selected,
+}
+
+/// The outcome of a selection.
+#[derive(Debug, Default)]
+pub struct Selected {
+    /// Objects read.
+    pub read: u64,
+    /// Indicators with at least one listed value.
+    pub indicators: u64,
+    /// The values, sorted by value then indicator.
+    pub entries: Vec<Entry>,
+    /// The selected indicators' JSON text by id, for the STIX bundle (kept only when asked:
+    /// a million bodies are most of the memory an export would use).
+    pub objects: BTreeMap<String, String>,
+    pub skips: Skips,
+}
+
+impl<'a> Selection<'a> {
+    /// `keep_objects`: keep the selected objects' text (for the STIX bundle).
+    pub fn new(criteria: Criteria, scorer: &'a dyn Scorer, keep_objects: bool) -> Self {
+        Self {
+            criteria,
+            scorer,
+            keep_objects,
+            selected: Selected::default(),
+        }
+    }
+
+    /// Considers one stored object (its JSON text as stored).
+    pub fn push(&mut self, body: &str) {
+        self.selected.read += 1;
+        let obj: Value = match serde_json::from_str(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return self
+                    .selected
+                    .skips
+                    .push("?", "json", format!("not JSON: {e}"))
+            }
+        };
+        let id = obj
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        match self.check(&obj, &id) {
+            Ok(entries) if entries.is_empty() => {}
+            Ok(entries) => {
+                self.selected.entries.extend(entries);
+                self.selected.indicators += 1;
+                if self.keep_objects {
+                    self.selected.objects.insert(id, body.to_string());
+                }
+            }
+            Err((kind, reason)) => self.selected.skips.push(&id, kind, reason),
+        }
+    }
+
+    /// The entries sorted by value then indicator, so output does not depend on store order.
+    pub fn finish(mut self) -> Selected {
+        self.selected.entries.sort_by(|a, b| {
+            (&a.observable, &a.indicator_id).cmp(&(&b.observable, &b.indicator_id))
+        });
+        self.selected
+    }
+
+    fn check(&mut self, obj: &Value, id: &str) -> Result<Vec<Entry>, (&'static str, String)> {
+        let c = &self.criteria;
+        if obj.get("type").and_then(Value::as_str) != Some("indicator") {
+            return Err(("type", "not an indicator".into()));
+        }
+        if obj.get("revoked").and_then(Value::as_bool) == Some(true) {
+            return Err(("revoked", "revoked".into()));
+        }
+        let tlp = Tlp::of_object(obj);
+        if tlp > c.max_tlp {
+            return Err((
+                "tlp",
+                format!(
+                    "marked {} (exporting up to {})",
+                    tlp.name(),
+                    c.max_tlp.name()
+                ),
+            ));
+        }
+        let now = c.now.unix_timestamp();
+        let expires = timestamp(obj, "valid_until")?;
+        if let Some(until) = expires {
+            if until <= now {
+                return Err((
+                    "expired",
+                    format!("valid_until {}", text(obj, "valid_until")),
+                ));
+            }
+        }
+        if let Some(from) = timestamp(obj, "valid_from")? {
+            if from > now {
+                return Err((
+                    "not-yet-valid",
+                    format!("valid_from {}", text(obj, "valid_from")),
+                ));
+            }
+        }
+        let modified = match timestamp(obj, "modified")? {
+            Some(m) => m,
+            None => timestamp(obj, "created")?.ok_or(("field", "no created".to_string()))?,
+        };
+        if let Some(max_age) = c.max_age {
+            if now - modified > max_age.whole_seconds() {
+                return Err(("age", format!("last modified {}s ago", now - modified)));
+            }
+        }
+        let score = self.scorer.score(obj);
+        if c.min_score > 0 {
+            match score {
+                None => return Err(("score", "no score (confidence)".into())),
+                Some(s) if s < c.min_score => {
+                    return Err(("score", format!("score {s} below {}", c.min_score)))
+                }
+                Some(_) => {}
+            }
+        }
+        if obj.get("pattern_type").and_then(Value::as_str) != Some("stix") {
+            return Err(("pattern", "pattern_type is not stix".into()));
+        }
+        let pattern = obj
+            .get("pattern")
+            .and_then(Value::as_str)
+            .ok_or(("pattern", "no pattern".to_string()))?;
+        yamori_intel::validate::pattern::check(pattern)
+            .map_err(|e| ("pattern", format!("invalid pattern: {e}")))?;
+        let comparisons = crate::pattern::literal_values(pattern)
+            .map_err(|e| ("pattern", format!("pattern {e}")))?;
+        let name = obj.get("name").and_then(Value::as_str).map(str::to_string);
+        let mut entries = Vec::new();
+        let mut filtered = 0;
+        for cmp in comparisons {
+            if !c.types.is_empty() && !c.types.contains(&cmp.object_type) {
+                filtered += 1;
+                continue;
+            }
+            match observable::parse(&cmp.object_type, &cmp.value) {
+                Ok(observable) => entries.push(Entry {
+                    observable,
+                    indicator_id: id.to_string(),
+                    name: name.clone(),
+                    score,
+                    expires,
+                    tlp,
+                    modified,
+                }),
+                // One bad value does not hide the indicator's good ones.
+                Err(e) => self.selected.skips.push(id, "value", e),
+            }
+        }
+        if entries.is_empty() && filtered > 0 {
+            return Err(("type", "no value of the selected types".into()));
+        }
+        Ok(entries)
+    }
+}
+
+fn text<'v>(obj: &'v Value, field: &str) -> &'v str {
+    obj.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Unix seconds of an RFC 3339 field, `None` when absent.
+fn timestamp(obj: &Value, field: &str) -> Result<Option<i64>, (&'static str, String)> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339)
+            .map(|t| Some(t.unix_timestamp()))
+            .map_err(|e| ("field", format!("{field} `{s}`: {e}"))),
+        Some(_) => Err(("field", format!("{field} is not a string"))),
+    }
+}

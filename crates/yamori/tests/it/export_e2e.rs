@@ -1,0 +1,94 @@
+//! `yamori export` end to end: a bundle published into the store comes out as an nftables
+//! file and a CSV, byte-identical on a second run; a failing export leaves the previous file
+//! in place; the JSON summary names what was skipped and why.
+
+use crate::support::*;
+
+fn indicator(n: u32, pattern: &str, confidence: u8) -> serde_json::Value {
+    serde_json::json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-11-20T00:00:00.000Z", "modified": "2026-11-21T00:00:00.000Z",
+        "pattern": pattern, "pattern_type": "stix", "valid_from": "2026-11-20T00:00:00Z",
+        "valid_until": "2026-12-11T00:00:00Z", "confidence": confidence,
+        "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
+    })
+}
+
+#[test]
+fn exports_are_deterministic_atomic_and_summarised() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let bundle = serde_json::json!({
+        "type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000",
+        "objects": [
+            indicator(1, "[ipv4-addr:value = '198.51.100.7']", 90),
+            indicator(2, "[ipv4-addr:value = '198.51.100.0/25']", 90),
+            indicator(3, "[ipv4-addr:value = '198.51.100.128/25']", 90),
+            indicator(4, "[domain-name:value = 'listed.test']", 20),
+        ],
+    });
+    let path = dir.path().join("bundle.json");
+    std::fs::write(&path, bundle.to_string()).expect("bundle");
+    run_ok(
+        yamori()
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["publish", "--local", "--collection", "telescope"])
+            .arg(&path),
+        0,
+    );
+    let export = |format: &str, out: &std::path::Path, collection: &str, code: i32| {
+        run_ok(
+            yamori().arg("--data-dir").arg(&data).args([
+                "export",
+                "--format",
+                format,
+                "--collection",
+                collection,
+                "--min-score",
+                "50",
+                "--now",
+                "2026-12-01T00:00:00Z",
+                "--json",
+                "-o",
+                out.to_str().expect("utf-8 path"),
+            ]),
+            code,
+        )
+    };
+    let nft = dir.path().join("block.nft");
+    let out = export("nftables", &nft, "telescope", 0);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("summary JSON");
+    assert_eq!(summary["read"], 4);
+    assert_eq!(summary["selected"], 3);
+    assert_eq!(summary["skipped"]["by_kind"]["score"], 1);
+    assert_eq!(summary["written"]["ipv4_elements"], 1, "{summary}");
+    let first = std::fs::read_to_string(&nft).expect("nft file");
+    // The two /25 and the address inside them are one element.
+    assert!(
+        first.contains(
+            "add element inet yamori_block yamori_block_v4 { 198.51.100.0/24 timeout 864000s }"
+        ),
+        "{first}"
+    );
+    export("nftables", &nft, "telescope", 0);
+    assert_eq!(std::fs::read_to_string(&nft).expect("again"), first);
+
+    // A failing export (no such collection) leaves the file and no temporary behind.
+    let out = export("nftables", &nft, "nowhere", 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no collection \"nowhere\""), "{err}");
+    assert_eq!(std::fs::read_to_string(&nft).expect("kept"), first);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+
+    let csv = dir.path().join("list.csv");
+    export("csv", &csv, "telescope", 0);
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.starts_with("type,value,indicator_id,score,tlp,valid_until,modified,name\n"));
+}
