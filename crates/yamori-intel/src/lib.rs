@@ -27,6 +27,7 @@
 
 pub mod ids;
 pub mod markings;
+pub mod sharing;
 pub mod model;
 pub mod survey;
 pub mod telescope;

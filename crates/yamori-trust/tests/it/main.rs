@@ -1,0 +1,4 @@
+mod cryptopan;
+mod decay;
+mod kanon;
+mod warninglist;
