@@ -27,8 +27,8 @@
 
 pub mod ids;
 pub mod markings;
-pub mod sharing;
 pub mod model;
+pub mod sharing;
 pub mod survey;
 pub mod telescope;
 pub mod timestamp;

@@ -75,7 +75,9 @@ impl TryFrom<RawModel> for DecayModel {
 /// A decay model parameter out of its range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecayModelError {
-    #[error("lifetime (tau) must be a number of days > 0 and at most {MAX_LIFETIME_DAYS}, got {0}")]
+    #[error(
+        "lifetime (tau) must be a number of days > 0 and at most {MAX_LIFETIME_DAYS}, got {0}"
+    )]
     Lifetime(f64),
     #[error("decay_speed (delta) must be a finite number > 0, got {0}")]
     DecaySpeed(f64),

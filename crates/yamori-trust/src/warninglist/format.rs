@@ -163,7 +163,10 @@ impl WarningList {
                 .enumerate()
                 .map(|(i, v)| {
                     v.as_str().map(str::to_string).ok_or_else(|| {
-                        fail(&format!("/matching_attributes/{i}"), "must be a string".into())
+                        fail(
+                            &format!("/matching_attributes/{i}"),
+                            "must be a string".into(),
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -177,7 +180,10 @@ impl WarningList {
         if items.len() > MAX_ENTRIES {
             return Err(fail(
                 "/list",
-                format!("{} entries, more than the limit of {MAX_ENTRIES}", items.len()),
+                format!(
+                    "{} entries, more than the limit of {MAX_ENTRIES}",
+                    items.len()
+                ),
             ));
         }
         let mut networks = Vec::new();
@@ -190,12 +196,18 @@ impl WarningList {
             if value.len() > MAX_ENTRY_LEN {
                 return Err(fail(
                     &pointer,
-                    format!("{} bytes, longer than the limit of {MAX_ENTRY_LEN}", value.len()),
+                    format!(
+                        "{} bytes, longer than the limit of {MAX_ENTRY_LEN}",
+                        value.len()
+                    ),
                 ));
             }
             match kind {
                 ListKind::Cidr => networks.push(parse_network(value).ok_or_else(|| {
-                    fail(&pointer, format!("{value:?} is not an address or CIDR prefix"))
+                    fail(
+                        &pointer,
+                        format!("{value:?} is not an address or CIDR prefix"),
+                    )
                 })?),
                 ListKind::Hostname => {
                     let host = value.trim_matches('.').to_ascii_lowercase();
@@ -273,7 +285,10 @@ pub fn regex_pattern(entry: &str) -> Result<String, String> {
     };
     let end = if delimited { entry.rfind(close) } else { None };
     let (body, flags) = match end {
-        Some(end) if end > 0 => (&entry[open.len_utf8()..end], &entry[end + close.len_utf8()..]),
+        Some(end) if end > 0 => (
+            &entry[open.len_utf8()..end],
+            &entry[end + close.len_utf8()..],
+        ),
         _ => return Ok(entry.to_string()),
     };
     let mut inline = String::new();

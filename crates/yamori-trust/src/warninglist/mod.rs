@@ -163,7 +163,8 @@ impl Warninglists {
 
     /// Whether any `cidr` list overlaps `net` (the fast question exports ask).
     pub fn network_listed(&self, net: IpNet) -> bool {
-        self.visit_network(net, |_| ControlFlow::Break(())).is_break()
+        self.visit_network(net, |_| ControlFlow::Break(()))
+            .is_break()
     }
 
     /// Every `cidr` list entry overlapping `net`.

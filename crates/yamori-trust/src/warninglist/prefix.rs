@@ -18,7 +18,7 @@ use std::ops::ControlFlow;
 use ipnet::IpNet;
 
 /// How a listed prefix relates to the query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Relation {
     /// The listed prefix is the query.
     Equal,
@@ -108,7 +108,10 @@ impl<T: Copy + Ord> Family<T> {
         // longer (a shorter or equal one starting there contains the query: reported above).
         let end = start | (all_bits(self.width) & !mask(self.width, len));
         let from = self.by_start.partition_point(|&(s, _, _)| s < start);
-        for &(s, l, value) in self.by_start[from..].iter().take_while(|&&(s, _, _)| s <= end) {
+        for &(s, l, value) in self.by_start[from..]
+            .iter()
+            .take_while(|&&(s, _, _)| s <= end)
+        {
             if l > len {
                 f(PrefixHit {
                     listed: self.to_net(s, l),

@@ -8,8 +8,8 @@ use yamori_trust::cryptopan::{CryptoPan, KeyLengthError};
 /// The key of the reference implementation's sample (Xu et al.'s `sample.cpp`, reproduced by
 /// every port) and its five published input/output pairs.
 const REFERENCE_KEY: [u8; 32] = [
-    21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16, 216, 152, 143, 131,
-    121, 121, 101, 39, 98, 87, 76, 45, 42, 132, 34, 2,
+    21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16, 216, 152, 143, 131, 121,
+    121, 101, 39, 98, 87, 76, 45, 42, 132, 34, 2,
 ];
 
 fn v4(s: &str) -> Ipv4Addr {
@@ -77,7 +77,13 @@ fn common_prefix(a: u128, b: u128, width: u32) -> u32 {
 /// `a` with bit `k` (from the top, of `width`) flipped and the bits after it replaced by
 /// `tail`: an address sharing exactly `k` prefix bits with `a`.
 fn sharing_exactly(a: u128, k: u32, tail: u128, width: u32) -> u128 {
-    let top = |n: u32| if n == 0 { 0 } else { u128::MAX << (128 - n) >> (128 - width) };
+    let top = |n: u32| {
+        if n == 0 {
+            0
+        } else {
+            u128::MAX << (128 - n) >> (128 - width)
+        }
+    };
     let flip = 1u128 << (width - 1 - k);
     ((a & top(k)) | (!a & flip) | (tail & !top(k + 1))) & (u128::MAX >> (128 - width))
 }

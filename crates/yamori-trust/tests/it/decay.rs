@@ -28,7 +28,12 @@ fn nids() -> DecayModel {
 fn nids_model_reproduces_misp_values() {
     let m = nids();
     assert_eq!(
-        (m.lifetime_days, m.decay_speed, m.threshold, m.default_base_score),
+        (
+            m.lifetime_days,
+            m.decay_speed,
+            m.threshold,
+            m.default_base_score
+        ),
         (120.0, 2.0, 30.0, 80.0)
     );
     // 80·(1 − √(t/120)): 30 d → 40; 60 d → 80·(1 − √½) = 23.4314575…; 1 d → 72.6970325…
