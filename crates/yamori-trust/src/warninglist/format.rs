@@ -268,7 +268,8 @@ pub fn parse_network(text: &str) -> Option<IpNet> {
 }
 
 /// MISP stores regex entries for PHP's `preg_match`, delimited (`/…/i`). This strips a
-/// delimiter pair and turns the flags `i`, `m`, `s`, `x`, `u` into an inline group; a pattern
+/// delimiter pair and turns the flags `i`, `m`, `s`, `x` into an inline group (`u` and `g`
+/// change nothing here); a pattern
 /// without delimiters is used as it is.
 pub fn regex_pattern(entry: &str) -> Result<String, String> {
     let mut chars = entry.chars();
@@ -295,8 +296,10 @@ pub fn regex_pattern(entry: &str) -> Result<String, String> {
     for flag in flags.chars() {
         match flag {
             'i' | 'm' | 's' | 'x' => inline.push(flag),
-            // PHP's `u` (UTF-8) is what the regex crate always does.
-            'u' => {}
+            // PHP's `u` (UTF-8) is what the regex crate always does; `g` (JavaScript's
+            // "global", found in the public phone-number list) changes nothing for a yes/no
+            // match.
+            'u' | 'g' => {}
             other => return Err(format!("unsupported regular-expression flag {other:?}")),
         }
     }

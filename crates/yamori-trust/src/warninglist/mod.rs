@@ -152,7 +152,7 @@ impl Warninglists {
     }
 
     /// Calls `f` for each listed prefix overlapping `net` (containing it, equal to it, or
-    /// inside it) until `f` breaks; containing prefixes come first, shortest first.
+    /// inside it) until `f` breaks; containing prefixes come first, the most specific first.
     pub fn visit_network(
         &self,
         net: IpNet,

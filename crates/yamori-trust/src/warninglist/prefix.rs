@@ -1,16 +1,18 @@
 //! A static set of IP prefixes answering, for any query prefix, which listed prefixes contain
 //! it and which it contains.
 //!
-//! CIDR prefixes either nest or are disjoint, so the two questions split cleanly:
-//! * listed prefixes *containing* the query (its ancestors, or itself) sit at lengths ≤ the
-//!   query's, each at exactly one start (the query's address masked to that length): one
-//!   binary search per distinct length present in the set (at most 33 for IPv4, 129 for IPv6,
-//!   a handful in real lists);
-//! * listed prefixes *inside* the query start within the query's range: one binary search in
-//!   all entries sorted by start, then a scan over that range.
+//! CIDR prefixes either nest or are disjoint. The set keeps its distinct prefixes sorted by
+//! (start, length) with, for each, the index of its *parent* (the nearest listed prefix
+//! containing it). For a query `q`:
+//! * listed prefixes *inside* `q` start within `q`'s range: one binary search, then a scan over
+//!   that range;
+//! * listed prefixes *containing* `q` all start at or before `q`'s start, and every entry
+//!   sorted between such a prefix and the last entry starting at or before `q` lies inside
+//!   it; so they are found by walking the parent chain up from that last entry (a handful of
+//!   steps: the nesting depth), after one binary search.
 //!
-//! Sorted vectors rather than a bit trie: a few bytes per entry, no pointers, and the lookups
-//! are cache-friendly binary searches (see the benchmark in `benches/warninglist.rs`).
+//! Sorted vectors rather than a bit trie: a few bytes per prefix, no pointers, and two binary
+//! searches per lookup (see the benchmark in `benches/warninglist.rs`).
 
 use std::net::IpAddr;
 use std::ops::ControlFlow;
@@ -36,37 +38,72 @@ pub struct PrefixHit<T> {
     pub value: T,
 }
 
-/// The prefixes of one address family, as integers of `WIDTH` bits.
+/// No parent: the prefix is not inside any other listed prefix.
+const NO_PARENT: u32 = u32::MAX;
+
+/// The prefixes of one address family, as integers of `width` bits.
 #[derive(Debug, Clone)]
 struct Family<T> {
     width: u8,
-    /// Per distinct length, ascending: (length, [(start, value)] sorted by start).
-    levels: Vec<(u8, Vec<(u128, T)>)>,
-    /// Every entry as (start, length, value), sorted by start then length.
-    by_start: Vec<(u128, u8, T)>,
+    /// Distinct prefixes sorted by (start, length): their starts, lengths and parents.
+    starts: Vec<u128>,
+    lens: Vec<u8>,
+    parents: Vec<u32>,
+    /// Values of prefix `i`: `values[value_from[i]..value_from[i + 1]]`.
+    value_from: Vec<u32>,
+    values: Vec<T>,
 }
 
 impl<T: Copy + Ord> Family<T> {
     fn new(width: u8, mut entries: Vec<(u128, u8, T)>) -> Family<T> {
         entries.sort_unstable();
         entries.dedup();
-        let mut levels: Vec<(u8, Vec<(u128, T)>)> = Vec::new();
-        let mut by_len = entries.clone();
-        by_len.sort_unstable_by_key(|&(start, len, value)| (len, start, value));
-        for (start, len, value) in by_len {
-            match levels.last_mut() {
-                Some((l, v)) if *l == len => v.push((start, value)),
-                _ => levels.push((len, vec![(start, value)])),
-            }
-        }
-        Family {
+        let mut family = Family {
             width,
-            levels,
-            by_start: entries,
+            starts: Vec::new(),
+            lens: Vec::new(),
+            parents: Vec::new(),
+            value_from: Vec::new(),
+            values: Vec::with_capacity(entries.len()),
+        };
+        // Open prefixes, outermost first: the parent of the next prefix is the innermost one
+        // still containing it.
+        let mut open: Vec<u32> = Vec::new();
+        for (start, len, value) in entries {
+            let same = family.starts.last() == Some(&start) && family.lens.last() == Some(&len);
+            if !same {
+                let index = u32::try_from(family.starts.len()).unwrap_or(NO_PARENT);
+                while let Some(&top) = open.last() {
+                    if family.contains(top as usize, start, len) {
+                        break;
+                    }
+                    open.pop();
+                }
+                family
+                    .parents
+                    .push(open.last().copied().unwrap_or(NO_PARENT));
+                family.starts.push(start);
+                family.lens.push(len);
+                family
+                    .value_from
+                    .push(u32::try_from(family.values.len()).unwrap_or(u32::MAX));
+                open.push(index);
+            }
+            family.values.push(value);
         }
+        family
+            .value_from
+            .push(u32::try_from(family.values.len()).unwrap_or(u32::MAX));
+        family
     }
 
-    fn to_net(&self, start: u128, len: u8) -> IpNet {
+    /// Whether listed prefix `i` contains (or equals) the prefix (`start`, `len`).
+    fn contains(&self, i: usize, start: u128, len: u8) -> bool {
+        self.lens[i] <= len && start & mask(self.width, self.lens[i]) == self.starts[i]
+    }
+
+    fn to_net(&self, i: usize) -> IpNet {
+        let (start, len) = (self.starts[i], self.lens[i]);
         let net = if self.width == 32 {
             // Entries of the IPv4 family were built from u32 values.
             let addr = std::net::Ipv4Addr::from(u32::try_from(start).unwrap_or(u32::MAX));
@@ -78,46 +115,58 @@ impl<T: Copy + Ord> Family<T> {
         net.unwrap_or_else(|_| IpNet::from(IpAddr::from([0, 0, 0, 0])))
     }
 
+    fn report(
+        &self,
+        i: usize,
+        relation: Relation,
+        f: &mut impl FnMut(PrefixHit<T>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let listed = self.to_net(i);
+        let values = &self.values[self.value_from[i] as usize..self.value_from[i + 1] as usize];
+        for &value in values {
+            f(PrefixHit {
+                listed,
+                relation,
+                value,
+            })?;
+        }
+        ControlFlow::Continue(())
+    }
+
     fn visit(
         &self,
         start: u128,
         len: u8,
         f: &mut impl FnMut(PrefixHit<T>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        // Listed prefixes containing the query (or equal to it).
-        for (level_len, starts) in &self.levels {
-            if *level_len > len {
-                break;
-            }
-            let key = start & mask(self.width, *level_len);
-            let from = starts.partition_point(|&(s, _)| s < key);
-            for &(s, value) in starts[from..].iter().take_while(|&&(s, _)| s == key) {
-                let relation = if *level_len == len {
+        // Listed prefixes containing the query (or equal to it), most specific first: up the
+        // parent chain from the last prefix starting at or before the query.
+        let after = self.starts.partition_point(|&s| s <= start);
+        let mut at = after.checked_sub(1);
+        while let Some(i) = at {
+            if self.contains(i, start, len) {
+                let relation = if self.lens[i] == len {
                     Relation::Equal
                 } else {
                     Relation::ListedContainsQuery
                 };
-                f(PrefixHit {
-                    listed: self.to_net(s, *level_len),
-                    relation,
-                    value,
-                })?;
+                self.report(i, relation, f)?;
             }
+            at = match self.parents[i] {
+                NO_PARENT => None,
+                p => Some(p as usize),
+            };
         }
         // Listed prefixes strictly inside the query: they start within its range and are
         // longer (a shorter or equal one starting there contains the query: reported above).
         let end = start | (all_bits(self.width) & !mask(self.width, len));
-        let from = self.by_start.partition_point(|&(s, _, _)| s < start);
-        for &(s, l, value) in self.by_start[from..]
-            .iter()
-            .take_while(|&&(s, _, _)| s <= end)
-        {
-            if l > len {
-                f(PrefixHit {
-                    listed: self.to_net(s, l),
-                    relation: Relation::QueryContainsListed,
-                    value,
-                })?;
+        let from = self.starts.partition_point(|&s| s < start);
+        for i in from..self.starts.len() {
+            if self.starts[i] > end {
+                break;
+            }
+            if self.lens[i] > len {
+                self.report(i, Relation::QueryContainsListed, f)?;
             }
         }
         ControlFlow::Continue(())
@@ -176,9 +225,9 @@ impl<T: Copy + Ord> PrefixSet<T> {
         }
     }
 
-    /// Number of (prefix, value) pairs.
+    /// Number of distinct (prefix, value) pairs.
     pub fn len(&self) -> usize {
-        self.v4.by_start.len() + self.v6.by_start.len()
+        self.v4.values.len() + self.v6.values.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -186,7 +235,7 @@ impl<T: Copy + Ord> PrefixSet<T> {
     }
 
     /// Calls `f` for each listed prefix overlapping `query` (containing it, equal to it, or
-    /// inside it) until `f` breaks. Containing prefixes come first, shortest first.
+    /// inside it) until `f` breaks. Containing prefixes come first, the most specific first.
     pub fn visit(
         &self,
         query: IpNet,
