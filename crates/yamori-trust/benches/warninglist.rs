@@ -52,7 +52,11 @@ fn lists(rng: &mut Rng) -> Warninglists {
     for _ in 0..LISTED_V6 {
         let len = 32 + (rng.next() % 33) as u8;
         let addr = Ipv6Addr::from((0x2000u128 << 112) | u128::from(rng.next()) << 64);
-        nets.push(IpNet::new(IpAddr::V6(addr), len).expect("len ≤ 128").trunc());
+        nets.push(
+            IpNet::new(IpAddr::V6(addr), len)
+                .expect("len ≤ 128")
+                .trunc(),
+        );
     }
     let hosts = (0..LISTED_HOSTS)
         .map(|i| format!("h{i}.example{}.test", i % 97))

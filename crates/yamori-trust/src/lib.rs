@@ -5,7 +5,8 @@
 //!   trust in its sources, decayed with MISP's polynomial model, expired below a threshold;
 //! * [`warninglist`]: MISP warninglists (research scanners, cloud ranges, resolvers, top
 //!   sites) read and matched, addresses by prefix (contains, contained-by, overlap);
-//! * [`cryptopan`]: prefix-preserving pseudonymisation of addresses before sharing;
+//! * [`cryptopan`]: prefix-preserving pseudonymisation of addresses before sharing, and
+//!   [`ipcrypt`] (ipcrypt-pfx) as the alternative scheme;
 //! * [`kanon`]: the k-anonymity of the host records a push would share.
 //!
 //! It knows nothing of STIX (the TLP sharing rules are in `yamori-intel`, `sharing.rs`), the
@@ -13,6 +14,7 @@
 
 pub mod cryptopan;
 pub mod decay;
+pub mod ipcrypt;
 pub mod kanon;
 pub mod warninglist;
 
