@@ -103,6 +103,13 @@ pub const DEFAULT_MODELS: [(&str, DecayModel); 6] = [
     ("fallback", DecayModel::unchecked(365.0, 3.0, 30.0, 80.0)),
 ];
 
+impl Default for DecayModel {
+    /// MISP's NIDS model (τ 120 days, δ 2, threshold 30, base 80): addresses, domains, URLs.
+    fn default() -> Self {
+        DEFAULT_MODELS[0].1.clone()
+    }
+}
+
 impl DecayModel {
     /// A model with every parameter checked.
     pub fn new(

@@ -150,6 +150,7 @@ fn config_accepts_misp_and_decaying_model_names() {
     .expect("decaying-model names");
     assert_eq!(misp, models);
     assert_eq!(misp, nids());
+    assert_eq!(DecayModel::default(), nids());
     let both = serde_json::from_str::<DecayModel>(
         r#"{"tau": 120, "lifetime": 100, "delta": 2, "threshold": 30}"#,
     )
