@@ -16,6 +16,7 @@ pub mod survey;
 pub mod sync;
 pub mod user;
 pub mod vulndb;
+pub mod warninglist;
 
 use std::sync::Arc;
 
