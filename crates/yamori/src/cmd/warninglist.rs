@@ -124,7 +124,7 @@ fn list(store: &Store, as_json: bool) -> anyhow::Result<ExitCode> {
     } else {
         for l in &lists {
             println!(
-                "{:<10} {:>9} entries  v{:<4} {}",
+                "{:<10} {:>9} entries  v{:<9} {}",
                 l.kind.as_str(),
                 l.entries.len(),
                 l.version,
