@@ -1,5 +1,6 @@
 //! STIX 2.1 for Yamori: the objects we generate, validation of the objects we receive,
-//! deterministic ids, TLP markings, and the telescope-report and survey-result conversions.
+//! deterministic ids, TLP markings and whether an object may go to a peer by them
+//! ([`sharing`]), and the telescope-report and survey-result conversions.
 //!
 //! # Decision: our own small model, not `rstix`
 //!
@@ -28,6 +29,7 @@
 pub mod ids;
 pub mod markings;
 pub mod model;
+pub mod sharing;
 pub mod survey;
 pub mod telescope;
 pub mod timestamp;

@@ -92,6 +92,9 @@ pub enum Command {
     /// Get a free geolocation database (DB-IP City Lite) for the dashboard's map.
     #[command(subcommand)]
     Geo(cmd::geo::Command),
+    /// Import MISP warninglists (known scanners, cloud ranges, resolvers) and check values against them.
+    #[command(subcommand)]
+    Warninglist(cmd::warninglist::Command),
 }
 
 fn main() -> ExitCode {
@@ -123,5 +126,6 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Export(a) => cmd::export::run(global, a),
         Command::Demo(a) => cmd::demo::run(global, a),
         Command::Geo(c) => cmd::geo::run(global, c),
+        Command::Warninglist(c) => cmd::warninglist::run(global, c),
     }
 }

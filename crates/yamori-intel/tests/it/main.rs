@@ -5,6 +5,7 @@ mod fuzz;
 mod markings;
 mod oasis;
 mod sample;
+mod sharing;
 mod spec_conformance;
 mod survey;
 mod telescope;

@@ -17,6 +17,7 @@ pub mod survey;
 pub mod sync;
 pub mod user;
 pub mod vulndb;
+pub mod warninglist;
 
 use std::sync::Arc;
 

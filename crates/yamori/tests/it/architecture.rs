@@ -248,3 +248,16 @@ fn exports_build_without_the_store_the_hub_or_the_network_stack() {
         "STIX facts come from yamori-intel"
     );
 }
+
+/// ARCHITECTURE.md: `yamori-trust` (scoring, warninglists, pseudonymisation, k-anonymity) is
+/// pure computation over values: it depends on no other Yamori crate — so the STIX crate, the
+/// hub, the exports and the binary can all call it without a cycle — and on no network stack.
+#[test]
+fn the_trust_crate_is_a_leaf_without_the_network_stack() {
+    let (graph, workspace) = normal_deps();
+    let trust = closure(&graph, "yamori-trust");
+    let ours: Vec<&String> = trust.iter().filter(|d| workspace.contains(*d)).collect();
+    assert!(ours.is_empty(), "yamori-trust depends on {ours:?}");
+    let heavy = network_stack_in(&trust, &[]);
+    assert!(heavy.is_empty(), "yamori-trust pulls in {heavy:?}");
+}

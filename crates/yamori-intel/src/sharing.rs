@@ -1,0 +1,175 @@
+//! Whether an object may go to a peer, by its TLP marking (FIRST TLP 2.0, as STIX marking
+//! definitions: [`crate::markings`]).
+//!
+//! Rules (docs/TRUST.md):
+//! * TLP:RED is never shared (not pushed, not served in a feed);
+//! * TLP:AMBER and TLP:AMBER+STRICT only to the peers the policy lists for each;
+//! * TLP:CLEAR and TLP:GREEN as the policy says (by default both are shared);
+//! * an object carrying several TLP markings is as restricted as its most restrictive one;
+//!   granular markings count (part of the object is the object, for sharing it whole);
+//! * TLP 1.0 markings count as their TLP 2.0 counterparts (WHITE as CLEAR);
+//! * an object without a TLP marking is treated as the policy's `unmarked` level (default
+//!   TLP:AMBER: nothing leaves without someone having decided it may), except a
+//!   `marking-definition`, which says how to handle other objects and carries no data of its
+//!   own: unmarked definitions are always shareable, so shared bundles stay complete.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::markings::{Tlp2, TLP1};
+
+/// A peer's sharing policy as far as TLP goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlpPolicy {
+    /// Share TLP:CLEAR objects (default true).
+    #[serde(default = "yes")]
+    pub share_clear: bool,
+    /// Share TLP:GREEN objects (default true).
+    #[serde(default = "yes")]
+    pub share_green: bool,
+    /// Peers that may receive TLP:AMBER.
+    #[serde(default)]
+    pub amber_peers: BTreeSet<String>,
+    /// Peers that may receive TLP:AMBER+STRICT (listing a peer here does not imply AMBER, and
+    /// the other way round).
+    #[serde(default)]
+    pub amber_strict_peers: BTreeSet<String>,
+    /// The level an object without a TLP marking is treated as (default AMBER).
+    #[serde(default = "amber", with = "tlp_name")]
+    pub unmarked: Tlp2,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn amber() -> Tlp2 {
+    Tlp2::Amber
+}
+
+impl Default for TlpPolicy {
+    fn default() -> Self {
+        TlpPolicy {
+            share_clear: true,
+            share_green: true,
+            amber_peers: BTreeSet::new(),
+            amber_strict_peers: BTreeSet::new(),
+            unmarked: Tlp2::Amber,
+        }
+    }
+}
+
+/// Why an object is withheld from a peer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Withheld {
+    #[error("TLP:RED is never shared")]
+    Red,
+    #[error("{tlp} is shared only with the peers the policy lists; {peer:?} is not among them")]
+    NotAllowedPeer { tlp: &'static str, peer: String },
+    #[error("the policy does not share {0}")]
+    LevelOff(&'static str),
+}
+
+/// Restrictiveness order: CLEAR < GREEN < AMBER < AMBER+STRICT < RED.
+fn rank(t: Tlp2) -> u8 {
+    match t {
+        Tlp2::Clear => 0,
+        Tlp2::Green => 1,
+        Tlp2::Amber => 2,
+        Tlp2::AmberStrict => 3,
+        Tlp2::Red => 4,
+    }
+}
+
+/// The TLP level a marking-definition id stands for (TLP 2.0 or 1.0), if it is one.
+pub fn tlp_of_marking(id: &str) -> Option<Tlp2> {
+    if let Some(t) = Tlp2::ALL.into_iter().find(|t| t.id() == id) {
+        return Some(t);
+    }
+    TLP1.iter()
+        .find(|t| t.id == id)
+        .and_then(|t| match t.level {
+            "white" => Some(Tlp2::Clear),
+            other => Tlp2::parse(other),
+        })
+}
+
+/// The most restrictive TLP level among an object's `object_marking_refs` and the
+/// `marking_ref`s of its `granular_markings`; `None` when it has no TLP marking.
+pub fn object_tlp(object: &Value) -> Option<Tlp2> {
+    let object_refs = object
+        .get("object_marking_refs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let granular_refs = object
+        .get("granular_markings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("marking_ref"));
+    object_refs
+        .chain(granular_refs)
+        .filter_map(Value::as_str)
+        .filter_map(tlp_of_marking)
+        .max_by_key(|t| rank(*t))
+}
+
+impl TlpPolicy {
+    /// Whether `object` may be shared with `peer` (an identity the policy's peer sets name).
+    pub fn check(&self, object: &Value, peer: &str) -> Result<(), Withheld> {
+        let level = match object_tlp(object) {
+            Some(level) => level,
+            None if object.get("type").and_then(Value::as_str) == Some("marking-definition") => {
+                return Ok(())
+            }
+            None => self.unmarked,
+        };
+        self.check_level(level, peer)
+    }
+
+    /// Whether an object at TLP `level` may be shared with `peer`.
+    pub fn check_level(&self, level: Tlp2, peer: &str) -> Result<(), Withheld> {
+        let allowed = |peers: &BTreeSet<String>| {
+            if peers.contains(peer) {
+                Ok(())
+            } else {
+                Err(Withheld::NotAllowedPeer {
+                    tlp: level.name(),
+                    peer: peer.to_string(),
+                })
+            }
+        };
+        match level {
+            Tlp2::Red => Err(Withheld::Red),
+            Tlp2::AmberStrict => allowed(&self.amber_strict_peers),
+            Tlp2::Amber => allowed(&self.amber_peers),
+            Tlp2::Green if !self.share_green => Err(Withheld::LevelOff(level.name())),
+            Tlp2::Clear if !self.share_clear => Err(Withheld::LevelOff(level.name())),
+            Tlp2::Green | Tlp2::Clear => Ok(()),
+        }
+    }
+}
+
+/// `unmarked` in configuration: `"amber"`, `"TLP:GREEN"`, `"amber+strict"`, …
+mod tlp_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::markings::Tlp2;
+
+    pub fn serialize<S: Serializer>(t: &Tlp2, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.level())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tlp2, D::Error> {
+        let text = String::deserialize(d)?;
+        Tlp2::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown TLP level {text:?} (expected clear, green, amber, amber+strict or red)"
+            ))
+        })
+    }
+}

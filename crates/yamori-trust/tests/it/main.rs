@@ -1,0 +1,5 @@
+mod cryptopan;
+mod decay;
+mod ipcrypt;
+mod kanon;
+mod warninglist;
