@@ -92,6 +92,8 @@ fn survey(a: &[String]) -> Result<(), String> {
         per_host: 8,
         timeout: Duration::from_secs_f64(timeout),
         host_budget: Duration::from_secs(120),
+        prompt_wait: yamori_survey::engine::DEFAULT_PROMPT_WAIT,
+        reply_wait: yamori_survey::engine::DEFAULT_REPLY_WAIT,
         credentials: creds::parse_builtin(creds::BUILTIN).map_err(|e| e.to_string())?,
         rules: Rules::builtin().map_err(|e| e.to_string())?,
         contact: "lab@example.org".into(),

@@ -4,10 +4,12 @@
 mod login;
 mod stream;
 mod tcp;
+mod telnet;
 mod udp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::creds::Credential;
 use crate::fingerprint::Rules;
@@ -27,6 +29,11 @@ pub struct Ctx {
     /// Credentials to try (empty with `--no-creds`).
     pub credentials: Arc<Vec<Credential>>,
     pub rules: Arc<Rules>,
+    /// Longest wait for a service's first prompt (a slow first byte); the host budget bounds
+    /// it too.
+    pub prompt_wait: Duration,
+    /// Longest wait for the reply to a password (longer than common failure delays).
+    pub reply_wait: Duration,
 }
 
 /// Lossy UTF-8 of at most [`MAX_BANNER_BYTES`] bytes.
@@ -52,7 +59,7 @@ pub async fn probe_port(
         udp::probe(ctx, addr, &mut svc).await?;
     } else {
         let outcome = match protocol {
-            Protocol::Telnet => tcp::telnet(ctx, addr, &mut svc, deadline).await,
+            Protocol::Telnet => telnet::probe(ctx, addr, &mut svc, deadline).await,
             Protocol::Ssh => tcp::line_banner(ctx, addr, &mut svc, "ssh").await,
             Protocol::Ftp => tcp::line_banner(ctx, addr, &mut svc, "ftp").await,
             Protocol::Http | Protocol::Https | Protocol::Tr069 => {

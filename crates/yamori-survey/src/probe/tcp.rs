@@ -8,7 +8,7 @@ use tokio_rustls::TlsConnector;
 use super::{banner_text, login, Ctx, Stream};
 use crate::model::{Evidence, Service};
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
-use crate::proto::{head, http as httpp, modbus as mb, mqtt as mq, telnet as tn};
+use crate::proto::{head, http as httpp, modbus as mb, mqtt as mq};
 
 /// Longest HTTP/RTSP reply read (head + the start of the body where the title is).
 pub const MAX_HTTP_REPLY: usize = 32 * 1024;
@@ -52,74 +52,6 @@ pub(super) async fn open(
         .and_then(|c| c.first())
         .and_then(|c| crate::proto::tls::subject_and_issuer(c));
     Ok((Bounded::new(Stream::Tls(Box::new(tls)), timeout), cert))
-}
-
-/// Reads telnet data through the decoder, answering negotiations with refusals, until
-/// `done(text)` or the read ends.
-pub(super) async fn telnet_read(
-    conn: &mut Bounded<Stream>,
-    dec: &mut tn::Decoder,
-    text: &mut Vec<u8>,
-    timeout: std::time::Duration,
-    done: impl Fn(&[u8]) -> bool,
-) -> Result<ReadEnd, ProbeError> {
-    loop {
-        if done(text) {
-            return Ok(ReadEnd::Done);
-        }
-        if text.len() >= crate::model::MAX_BANNER_BYTES {
-            return Ok(ReadEnd::Limit);
-        }
-        let mut raw = Vec::new();
-        let end = conn.read_until(&mut raw, 2048, |r| !r.is_empty()).await?;
-        let mut reply = Vec::new();
-        dec.feed(&raw, text, &mut reply);
-        if !reply.is_empty() {
-            write_all(&mut conn.inner, &reply, timeout).await?;
-        }
-        if end != ReadEnd::Done {
-            return Ok(if done(text) { ReadEnd::Done } else { end });
-        }
-    }
-}
-
-pub(super) async fn telnet(
-    ctx: &Ctx,
-    addr: SocketAddr,
-    svc: &mut Service,
-    deadline: tokio::time::Instant,
-) -> Result<(), ProbeError> {
-    let (mut conn, _) = open(
-        ctx,
-        addr,
-        false,
-        "connect telnet (banner)",
-        &mut svc.evidence,
-    )
-    .await?;
-    let mut dec = tn::Decoder::default();
-    let mut text = Vec::new();
-    let end = telnet_read(&mut conn, &mut dec, &mut text, ctx.guard.timeout, |t| {
-        tn::is_login_prompt(t) || tn::is_password_prompt(t)
-    })
-    .await;
-    drop(conn);
-    svc.banner = banner_text(&text);
-    if dec.negotiations > 0 {
-        svc.fields
-            .insert("telnet_negotiations".into(), dec.negotiations.to_string());
-    }
-    if dec.malformed > 0 {
-        svc.fields
-            .insert("telnet_malformed".into(), dec.malformed.to_string());
-    }
-    let prompt = tn::is_login_prompt(&text) || tn::is_password_prompt(&text);
-    svc.fields.insert("login_prompt".into(), prompt.to_string());
-    end?;
-    if prompt {
-        login::telnet(ctx, addr, svc, deadline).await?;
-    }
-    Ok(())
 }
 
 /// SSH and FTP: read the greeting line(s) and close.

@@ -18,6 +18,8 @@ pub fn config(scope: &str, ports_list: &str) -> SurveyConfig {
         per_host: 16,
         timeout: Duration::from_millis(800),
         host_budget: Duration::from_secs(60),
+        prompt_wait: yamori_survey::engine::DEFAULT_PROMPT_WAIT,
+        reply_wait: yamori_survey::engine::DEFAULT_REPLY_WAIT,
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials parse"),
         rules: Rules::builtin().expect("built-in rules load"),
         contact: "lab@example.org".into(),
