@@ -120,6 +120,7 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
     let ctx = Arc::new(Ctx {
         guard: Guard::new(scope.clone(), limiter, cfg.timeout),
         user_agent: user_agent(&cfg.contact),
+        contact: cfg.contact.clone(),
         tls: crate::proto::tls::danger_accept_any_certificate()?,
         credentials: Arc::new(cfg.credentials.clone()),
         rules: Arc::new(cfg.rules.clone()),

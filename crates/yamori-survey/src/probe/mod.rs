@@ -2,6 +2,7 @@
 //! opened through [`Guard`] (scope check, rate limit, bounded reads).
 
 mod login;
+mod ssh;
 mod stream;
 mod tcp;
 mod telnet;
@@ -25,6 +26,9 @@ pub struct Ctx {
     pub guard: Guard,
     /// `yamori-survey/<version> (+authorised IoT survey; contact: …)`.
     pub user_agent: String,
+    /// The `--contact` alone, for protocols with a place for it (the SSH identification's
+    /// comment).
+    pub contact: String,
     pub tls: Arc<rustls::ClientConfig>,
     /// Credentials to try (empty with `--no-creds`).
     pub credentials: Arc<Vec<Credential>>,
@@ -60,7 +64,7 @@ pub async fn probe_port(
     } else {
         let outcome = match protocol {
             Protocol::Telnet => telnet::probe(ctx, addr, &mut svc, deadline).await,
-            Protocol::Ssh => tcp::line_banner(ctx, addr, &mut svc, "ssh").await,
+            Protocol::Ssh => ssh::probe(ctx, addr, &mut svc, deadline).await,
             Protocol::Ftp => tcp::line_banner(ctx, addr, &mut svc, "ftp").await,
             Protocol::Http | Protocol::Https | Protocol::Tr069 => {
                 tcp::http(ctx, addr, uses_tls(p), &mut svc, deadline).await

@@ -281,7 +281,7 @@ async fn control(
 }
 
 /// A password no device ships with: a random 64-bit value from std's randomly keyed hasher.
-fn control_password() -> String {
+pub(super) fn control_password() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(

@@ -8,6 +8,7 @@ pub mod http;
 pub mod modbus;
 pub mod mqtt;
 pub mod ssdp;
+pub mod ssh;
 pub mod telnet;
 pub mod tls;
 

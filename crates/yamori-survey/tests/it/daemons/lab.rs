@@ -13,6 +13,12 @@ use yamori_survey::SurveyConfig;
 /// The daemons' address.
 pub const SERVER: &str = "198.51.100.2";
 
+/// A number no other lab of this process has.
+fn next_id() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn run(args: &[&str]) -> Result<String, String> {
     let out = Command::new(args[0])
         .args(&args[1..])
@@ -36,7 +42,7 @@ pub fn missing(programs: &[&str]) -> Option<String> {
             return Some(format!("{p} is not installed (scripts/setup installs it)"));
         }
     }
-    let probe = format!("ymcprobe-{}", std::process::id());
+    let probe = format!("ymcp-{}-{}", std::process::id(), next_id());
     if let Err(e) = run(&["ip", "netns", "add", &probe]) {
         return Some(format!(
             "`ip netns add` is not permitted here (needs root): {e}"
@@ -58,11 +64,8 @@ pub struct Lab {
 
 impl Lab {
     pub fn new() -> Result<Lab, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let id = format!("{:06x}", (nanos ^ std::process::id()) & 0xff_ffff);
+        // Unique among concurrent tests (the counter) and test binaries (the process id).
+        let id = format!("{:x}-{}", std::process::id(), next_id());
         let (srv, cli) = (format!("ymcs-{id}"), format!("ymcc-{id}"));
         let etc = PathBuf::from("/etc/netns").join(&srv);
         let lab = Lab {

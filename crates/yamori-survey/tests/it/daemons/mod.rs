@@ -3,6 +3,7 @@
 //! Without root or a daemon the check is skipped by the shared rule (a failure in the suite).
 
 mod lab;
+mod ssh;
 mod telnet;
 
 use std::time::Duration;
