@@ -1,6 +1,7 @@
 //! Async probes: one function per protocol, each filling a [`Service`] over connections
 //! opened through [`Guard`] (scope check, rate limit, bounded reads).
 
+mod ftp;
 mod login;
 mod ssh;
 mod stream;
@@ -65,7 +66,7 @@ pub async fn probe_port(
         let outcome = match protocol {
             Protocol::Telnet => telnet::probe(ctx, addr, &mut svc, deadline).await,
             Protocol::Ssh => ssh::probe(ctx, addr, &mut svc, deadline).await,
-            Protocol::Ftp => tcp::line_banner(ctx, addr, &mut svc, "ftp").await,
+            Protocol::Ftp => ftp::probe(ctx, addr, &mut svc, deadline).await,
             Protocol::Http | Protocol::Https | Protocol::Tr069 => {
                 tcp::http(ctx, addr, uses_tls(p), &mut svc, deadline).await
             }

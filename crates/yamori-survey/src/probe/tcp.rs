@@ -54,69 +54,6 @@ pub(super) async fn open(
     Ok((Bounded::new(Stream::Tls(Box::new(tls)), timeout), cert))
 }
 
-/// SSH and FTP: read the greeting line(s) and close.
-pub(super) async fn line_banner(
-    ctx: &Ctx,
-    addr: SocketAddr,
-    svc: &mut Service,
-    what: &'static str,
-) -> Result<(), ProbeError> {
-    let (mut conn, _) = open(
-        ctx,
-        addr,
-        false,
-        &format!("connect {what} (banner)"),
-        &mut svc.evidence,
-    )
-    .await?;
-    let mut buf = Vec::new();
-    let end = if what == "ssh" {
-        conn.read_until(&mut buf, MAX_SSH_LINE, |b| b.contains(&b'\n'))
-            .await?
-    } else {
-        // FTP greetings may be multi-line (`220-…`); the last line is `220 …`.
-        conn.read_until(&mut buf, crate::model::MAX_BANNER_BYTES, |b| {
-            b.ends_with(b"\n")
-                && String::from_utf8_lossy(b)
-                    .lines()
-                    .last()
-                    .is_some_and(|l| l.get(3..4) == Some(" "))
-        })
-        .await?
-    };
-    svc.banner = banner_text(&buf);
-    let first = svc.banner.lines().next().unwrap_or("").trim().to_string();
-    if what == "ssh" {
-        if !first.starts_with("SSH-") {
-            return Err(ProbeError::Malformed {
-                what: "ssh",
-                detail: format!("no SSH- identification ({end:?})"),
-            });
-        }
-        // recog's ssh.banner rules match the software part (`OpenSSH_7.4p1 Debian-10`).
-        if let Some(software) = first.splitn(3, '-').nth(2) {
-            svc.fields
-                .insert("ssh_software".into(), software.to_string());
-        }
-        svc.fields.insert("ssh_version".into(), first);
-    } else if let Some(code) = first
-        .get(..3)
-        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-    {
-        svc.fields.insert("ftp_code".into(), code.to_string());
-        // recog's ftp.banner rules match the text after the reply code.
-        let text = first.get(4..).unwrap_or("").trim();
-        if !text.is_empty() {
-            svc.fields.insert("ftp_text".into(), text.to_string());
-        }
-    } else if buf.is_empty() {
-        return Err(ProbeError::Timeout {
-            what: "ftp greeting",
-        });
-    }
-    Ok(())
-}
-
 /// Sends `request` and reads an HTTP-style reply (head + up to the title).
 pub(super) async fn exchange(
     conn: &mut Bounded<Stream>,

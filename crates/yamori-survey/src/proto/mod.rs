@@ -3,6 +3,7 @@
 
 pub mod coap;
 pub mod digest;
+pub mod ftp;
 pub mod head;
 pub mod http;
 pub mod modbus;

@@ -100,7 +100,7 @@ impl Lab {
     }
 
     /// Accounts of the daemons' namespace: the host's system accounts (daemons need them)
-    /// with root locked, plus `users` (name, password), each with `/bin/sh`.
+    /// with root locked, plus `users` (name, password), each with `/bin/sh` and `/` as home.
     pub fn accounts(&self, users: &[(&str, &str)]) -> Result<(), String> {
         let keep = |line: &&str| {
             let name = line.split(':').next().unwrap_or("");
@@ -122,7 +122,7 @@ impl Lab {
         for (i, (name, password)) in users.iter().enumerate() {
             let uid = 2000 + i;
             let hash = run(&["openssl", "passwd", "-6", password])?;
-            passwd.push(format!("{name}:x:{uid}:{uid}:{name}:/nonexistent:/bin/sh"));
+            passwd.push(format!("{name}:x:{uid}:{uid}:{name}:/:/bin/sh"));
             shadow.push(format!("{name}:{}:19000:0:99999:7:::", hash.trim()));
             group.push(format!("{name}:x:{uid}:"));
         }

@@ -2,6 +2,7 @@
 //! `inetutils-inetd` with `login(1)` and PAM, a daemon silent for 8 s before its prompt.
 //! Without root or a daemon the check is skipped by the shared rule (a failure in the suite).
 
+mod ftp;
 mod lab;
 mod ssh;
 mod telnet;
