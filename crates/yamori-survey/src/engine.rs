@@ -29,6 +29,10 @@ pub const DEFAULT_PROMPT_WAIT: Duration = Duration::from_secs(20);
 /// Default longest wait for the reply to a password: `login` and BusyBox wait 3 s (PAM's
 /// `pam_faildelay`, up to a quarter more at random) before saying "Login incorrect".
 pub const DEFAULT_REPLY_WAIT: Duration = Duration::from_secs(10);
+/// Default number of telnet login connections to one service at once: a refusal costs the
+/// device's failure delay, so one connection at a time takes minutes per device; hydra's
+/// default is 16, which small devices often cannot take.
+pub const DEFAULT_LOGIN_PARALLEL: usize = 4;
 /// First back-off delay after an error on a host; doubles per consecutive error.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Longest back-off delay.
@@ -63,6 +67,8 @@ pub struct SurveyConfig {
     pub prompt_wait: Duration,
     /// Longest wait for the reply to a password ([`DEFAULT_REPLY_WAIT`]).
     pub reply_wait: Duration,
+    /// Telnet login connections to one service at once ([`DEFAULT_LOGIN_PARALLEL`]).
+    pub login_parallel: usize,
     /// Credentials to try; empty = no login attempts.
     pub credentials: Vec<Credential>,
     pub rules: Rules,
@@ -126,6 +132,7 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
         rules: Arc::new(cfg.rules.clone()),
         prompt_wait: cfg.prompt_wait,
         reply_wait: cfg.reply_wait,
+        login_lanes: cfg.login_parallel.max(1),
     });
     let stats = Arc::new(Mutex::new(Stats::default()));
     let syn_open = match cfg.discovery {

@@ -133,7 +133,8 @@ async fn login(
         }
         // 421: closing (too many failures).
         421 => Outcome::Refused(None),
-        530 | 532 | 500..=599 => Outcome::Refused(Some(s)),
+        // 530 not logged in, 532 account needed, other permanent errors.
+        500..=599 => Outcome::Refused(Some(s)),
         other => Outcome::Stop(format!("unexpected reply {other} {}", r.text)),
     })
 }

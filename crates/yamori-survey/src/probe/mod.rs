@@ -39,6 +39,8 @@ pub struct Ctx {
     pub prompt_wait: Duration,
     /// Longest wait for the reply to a password (longer than common failure delays).
     pub reply_wait: Duration,
+    /// Telnet login connections to one service at once.
+    pub login_lanes: usize,
 }
 
 /// Lossy UTF-8 of at most [`MAX_BANNER_BYTES`] bytes.

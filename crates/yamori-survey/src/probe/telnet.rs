@@ -6,19 +6,24 @@
 //! wrong password only after its failure delay (3 s in PAM's `pam_faildelay` and BusyBox), so
 //! the reply is awaited for `Ctx::reply_wait` and the wait ends at the next prompt. A daemon
 //! that prompts again after a failure gets the next pair on the same connection (`login` allows
-//! a few); when it closes, the next pair goes over a new connection. No command is ever sent
+//! a few); when it closes, the next pair goes over a new connection. `Ctx::login_lanes` such
+//! connections run at once, taking pairs from one list in order; the first success stops all. No command is ever sent
 //! after a login: the connection is dropped at the first sign of a shell.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::login::{budget_spent, record};
+use super::login::record;
 use super::tcp::open;
 use super::{banner_text, Ctx, Stream};
 use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
-use crate::model::{Service, MAX_BANNER_BYTES};
+use crate::model::{Evidence, Service, MAX_BANNER_BYTES};
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
 use crate::proto::telnet as tn;
 
@@ -90,10 +95,10 @@ async fn connect(
     ctx: &Ctx,
     addr: SocketAddr,
     action: &str,
-    svc: &mut Service,
+    evidence: &mut Vec<Evidence>,
     deadline: Instant,
 ) -> Result<(Session, ReadEnd), ProbeError> {
-    let (conn, _) = open(ctx, addr, false, action, &mut svc.evidence).await?;
+    let (conn, _) = open(ctx, addr, false, action, evidence).await?;
     let mut s = Session {
         conn,
         dec: tn::Decoder::default(),
@@ -113,7 +118,14 @@ pub(super) async fn probe(
     deadline: Instant,
 ) -> Result<(), ProbeError> {
     let started = Instant::now();
-    let (session, end) = connect(ctx, addr, "connect telnet (banner)", svc, deadline).await?;
+    let (session, end) = connect(
+        ctx,
+        addr,
+        "connect telnet (banner)",
+        &mut svc.evidence,
+        deadline,
+    )
+    .await?;
     svc.banner = banner_text(&session.screen);
     if session.dec.negotiations > 0 {
         svc.fields.insert(
@@ -159,7 +171,130 @@ enum Outcome {
     Stop(String),
 }
 
-/// Tries the credentials, `first` carrying the first attempts.
+/// What one lane of attempts did.
+#[derive(Default)]
+struct Lane {
+    evidence: Vec<Evidence>,
+    /// Attempts started (a password sent, or about to be).
+    tried: usize,
+    connections: usize,
+    slowest_refusal: Duration,
+    /// Index in the list of the pair that logged in.
+    success: Option<usize>,
+    stopped: Option<String>,
+}
+
+/// What the lanes of one service share: the next pair to try, consecutive silent drops, and
+/// the signal to stop (a success, or a daemon that stopped behaving like a login).
+struct Shared {
+    next: AtomicUsize,
+    silent: AtomicUsize,
+    halt: watch::Sender<bool>,
+}
+
+impl Shared {
+    fn halt(&self) {
+        self.halt.send_replace(true);
+    }
+}
+
+/// One lane: takes the next pair from the shared list, keeps its connection while the daemon
+/// prompts again, reconnects when it closes. `session` is the banner connection (lane 0).
+async fn lane(
+    ctx: Ctx,
+    addr: SocketAddr,
+    deadline: Instant,
+    mut session: Option<Session>,
+    shared: Arc<Shared>,
+    mut halt: watch::Receiver<bool>,
+) -> Lane {
+    let mut lane = Lane {
+        connections: usize::from(session.is_some()),
+        ..Lane::default()
+    };
+    // One pair is kept back for the control attempt after a success.
+    let limit = ctx
+        .credentials
+        .len()
+        .min(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1));
+    loop {
+        if *halt.borrow() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            lane.stopped = Some("per-host time budget exhausted".into());
+            break;
+        }
+        let i = shared.next.fetch_add(1, Ordering::Relaxed);
+        let Some(c) = ctx.credentials.get(i).filter(|_| i < limit) else {
+            break;
+        };
+        let work = async {
+            let s = match session.take() {
+                Some(s) => s,
+                None => {
+                    lane.connections += 1;
+                    let action = format!("login telnet user={}", c.username);
+                    match connect(&ctx, addr, &action, &mut lane.evidence, deadline).await? {
+                        (s, ReadEnd::Done) => s,
+                        _ => {
+                            return Ok((
+                                Outcome::Stop("no login prompt after reconnecting".into()),
+                                Duration::ZERO,
+                            ))
+                        }
+                    }
+                }
+            };
+            lane.tried += 1;
+            let asked = Instant::now();
+            let outcome = attempt(&ctx, s, c).await?;
+            Ok::<_, ProbeError>((outcome, asked.elapsed()))
+        };
+        let outcome = tokio::select! {
+            r = work => r,
+            // Another lane succeeded or stopped: drop this attempt's connection.
+            _ = halt.wait_for(|h| *h) => break,
+        };
+        match outcome {
+            Ok((Outcome::Success, _)) => {
+                lane.success = Some(i);
+                shared.halt();
+                break;
+            }
+            Ok((Outcome::Failure(next), took)) => {
+                shared.silent.store(0, Ordering::Relaxed);
+                lane.slowest_refusal = lane.slowest_refusal.max(took);
+                session = next;
+            }
+            Ok((Outcome::SilentDrop, _)) => {
+                let silent = shared.silent.fetch_add(1, Ordering::Relaxed) + 1;
+                if silent >= MAX_SILENT_DROPS {
+                    lane.stopped = Some(format!(
+                        "the daemon closed the connection after {silent} passwords in a row \
+                         without an answer"
+                    ));
+                    shared.halt();
+                    break;
+                }
+            }
+            Ok((Outcome::Stop(why), _)) => {
+                lane.stopped = Some(why);
+                shared.halt();
+                break;
+            }
+            Err(e) => {
+                lane.stopped = Some(e.to_string());
+                shared.halt();
+                break;
+            }
+        }
+    }
+    lane
+}
+
+/// Tries the credentials over `Ctx::login_lanes` connections at once, `first` (the banner
+/// connection) carrying the first attempts of lane 0.
 async fn check(
     ctx: &Ctx,
     addr: SocketAddr,
@@ -168,76 +303,64 @@ async fn check(
     first: Session,
     started: Instant,
 ) -> Result<(), ProbeError> {
-    let mut session = Some(first);
-    let (mut tried, mut connections, mut silent) = (0usize, 1usize, 0usize);
-    let mut slowest_refusal = Duration::ZERO;
-    let mut stopped: Option<String> = None;
-    // One pair is kept back for the control attempt after a success.
-    for c in ctx
-        .credentials
-        .iter()
-        .take(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1))
-    {
-        if budget_spent(svc, deadline) {
-            break;
+    let (halt, _) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        next: AtomicUsize::new(0),
+        silent: AtomicUsize::new(0),
+        halt,
+    });
+    let mut first = Some(first);
+    let mut set = JoinSet::new();
+    for _ in 0..ctx.login_lanes.max(1) {
+        let rx = shared.halt.subscribe();
+        set.spawn(lane(
+            ctx.clone(),
+            addr,
+            deadline,
+            first.take(),
+            shared.clone(),
+            rx,
+        ));
+    }
+    let mut lanes = Vec::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(l) => lanes.push(l),
+            // A panicking lane is a bug; it loses its own attempts, not the service.
+            Err(e) => tracing::error!(error = %e, "telnet login lane failed"),
         }
-        let s = match session.take() {
-            Some(s) => s,
-            None => {
-                connections += 1;
-                let action = format!("login telnet user={}", c.username);
-                match connect(ctx, addr, &action, svc, deadline).await? {
-                    (s, ReadEnd::Done) => s,
-                    _ => {
-                        stopped = Some("no login prompt after reconnecting".into());
-                        break;
-                    }
-                }
-            }
-        };
+    }
+    let mut tried: usize = lanes.iter().map(|l| l.tried).sum();
+    let mut connections: usize = lanes.iter().map(|l| l.connections).sum();
+    let slowest_refusal = lanes
+        .iter()
+        .map(|l| l.slowest_refusal)
+        .max()
+        .unwrap_or_default();
+    let success = lanes.iter().filter_map(|l| l.success).min();
+    let mut stopped = lanes.iter().find_map(|l| l.stopped.clone());
+    let mut evidence: Vec<Evidence> = lanes.into_iter().flat_map(|l| l.evidence).collect();
+    evidence.sort_by_key(|e| e.time);
+    svc.evidence.extend(evidence);
+    if let Some(c) = success.and_then(|i| ctx.credentials.get(i)) {
+        stopped = None;
         tried += 1;
-        let asked = Instant::now();
-        match attempt(ctx, s, c).await? {
+        connections += 1;
+        match control(ctx, addr, svc, c, deadline).await? {
             Outcome::Success => {
-                tried += 1;
-                connections += 1;
-                match control(ctx, addr, svc, c, deadline).await? {
-                    Outcome::Success => {
-                        stopped = Some(
-                            "the daemon also accepts a random password (not a real login, or a \
-                             honeypot): no weak credential reported"
-                                .into(),
-                        );
-                    }
-                    other => {
-                        record(svc, c);
-                        let control = match other {
-                            Outcome::Failure(_) | Outcome::SilentDrop => "refused",
-                            _ => "no answer",
-                        };
-                        svc.fields.insert("login_control".into(), control.into());
-                    }
-                }
-                break;
+                stopped = Some(
+                    "the daemon also accepts a random password (not a real login, or a \
+                     honeypot): no weak credential reported"
+                        .into(),
+                );
             }
-            Outcome::Failure(next) => {
-                silent = 0;
-                slowest_refusal = slowest_refusal.max(asked.elapsed());
-                session = next;
-            }
-            Outcome::SilentDrop => {
-                silent += 1;
-                if silent >= MAX_SILENT_DROPS {
-                    stopped = Some(format!(
-                        "the daemon closed the connection after {silent} passwords in a row \
-                         without an answer"
-                    ));
-                    break;
-                }
-            }
-            Outcome::Stop(why) => {
-                stopped = Some(why);
-                break;
+            other => {
+                record(svc, c);
+                let control = match other {
+                    Outcome::Failure(_) | Outcome::SilentDrop => "refused",
+                    _ => "no answer",
+                };
+                svc.fields.insert("login_control".into(), control.into());
             }
         }
     }
@@ -269,7 +392,7 @@ async fn control(
     deadline: Instant,
 ) -> Result<Outcome, ProbeError> {
     let action = format!("login telnet user={} (control)", c.username);
-    let (s, end) = connect(ctx, addr, &action, svc, deadline).await?;
+    let (s, end) = connect(ctx, addr, &action, &mut svc.evidence, deadline).await?;
     if end != ReadEnd::Done {
         return Ok(Outcome::Stop("no prompt".into()));
     }

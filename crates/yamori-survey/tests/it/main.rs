@@ -2,6 +2,7 @@
 //! emulators (`yamori-lab`), HTTPS, and real Debian daemons in a network namespace (root). The
 //! emulator lab test is `yamori-lab`'s.
 
+mod bad_logins;
 mod daemons;
 mod loopback;
 mod tls;

@@ -20,6 +20,7 @@ pub fn config(scope: &str, ports_list: &str) -> SurveyConfig {
         host_budget: Duration::from_secs(60),
         prompt_wait: yamori_survey::engine::DEFAULT_PROMPT_WAIT,
         reply_wait: yamori_survey::engine::DEFAULT_REPLY_WAIT,
+        login_parallel: yamori_survey::engine::DEFAULT_LOGIN_PARALLEL,
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials parse"),
         rules: Rules::builtin().expect("built-in rules load"),
         contact: "lab@example.org".into(),

@@ -55,6 +55,10 @@ pub struct Args {
     /// A result's `login_refusal_seconds` tells how long a device took.
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_REPLY_WAIT.as_secs_f64())]
     pub login_wait: f64,
+    /// Telnet login connections to one service at once (each refusal costs the device's
+    /// failure delay, so more connections finish sooner; small devices take only a few).
+    #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_LOGIN_PARALLEL)]
+    pub login_parallel: usize,
     /// Extra credentials to try (`user:password` per line), after the built-in list.
     #[arg(long, value_name = "FILE")]
     pub creds: Option<PathBuf>,
@@ -183,6 +187,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         host_budget: Duration::from_secs_f64(a.host_budget),
         prompt_wait: Duration::from_secs_f64(a.prompt_wait),
         reply_wait: Duration::from_secs_f64(a.login_wait),
+        login_parallel: a.login_parallel.clamp(1, 16),
         credentials,
         rules,
         contact,

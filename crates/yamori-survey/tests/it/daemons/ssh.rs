@@ -9,8 +9,9 @@ use crate::util::service;
 
 const SSHD: &str = "/usr/sbin/sshd";
 
-/// Starts sshd in the lab with `MaxAuthTries max_tries`, its log in `sshd.log`.
-fn start_sshd(lab: &mut Lab, max_tries: u32) {
+/// Starts sshd in the lab with `MaxAuthTries max_tries` and password logins on or off, its
+/// log in `sshd.log`.
+fn start_sshd(lab: &mut Lab, max_tries: u32, passwords: bool) {
     let dir = lab.dir.path().to_path_buf();
     let key = dir.join("host_ed25519");
     lab::run(&[
@@ -30,12 +31,13 @@ fn start_sshd(lab: &mut Lab, max_tries: u32) {
     std::fs::write(
         &conf,
         format!(
-            "ListenAddress {}\nPort 22\nHostKey {}\nPidFile {}\nPasswordAuthentication yes\n\
+            "ListenAddress {}\nPort 22\nHostKey {}\nPidFile {}\nPasswordAuthentication {}\n\
              KbdInteractiveAuthentication no\nUsePAM yes\nPermitRootLogin no\nMaxAuthTries {max_tries}\n\
              LogLevel VERBOSE\nUseDNS no\n",
             lab::SERVER,
             key.display(),
             dir.join("sshd.pid").display(),
+            if passwords { "yes" } else { "no" },
         ),
     )
     .expect("sshd_config");
@@ -53,13 +55,17 @@ fn sshd_log(lab: &Lab) -> String {
 }
 
 fn setup(max_tries: u32, users: &[(&str, &str)]) -> Option<Lab> {
+    setup_with(max_tries, true, users)
+}
+
+fn setup_with(max_tries: u32, passwords: bool, users: &[(&str, &str)]) -> Option<Lab> {
     if let Some(why) = lab::missing(&[SSHD, "/usr/bin/ssh-keygen", "/usr/bin/openssl"]) {
         peers::missing("the real sshd check", &why);
         return None;
     }
     let mut lab = Lab::new().expect("lab");
     lab.accounts(users).expect("accounts");
-    start_sshd(&mut lab, max_tries);
+    start_sshd(&mut lab, max_tries, passwords);
     Some(lab)
 }
 
@@ -159,4 +165,32 @@ fn sshd_strong_password_gives_no_finding() {
     let log = sshd_log(&lab);
     assert!(!log.contains("Accepted"), "{log}");
     assert_no_session(&log);
+}
+
+#[test]
+fn sshd_with_public_keys_only_is_noted_and_nothing_is_tried() {
+    let Some(lab) = setup_with(6, false, &[("admin", "admin")]) else {
+        return;
+    };
+    let t0 = std::time::Instant::now();
+    let (result, _) = lab.survey(default_config("22")).expect("survey");
+    let svc = service(&result.hosts, 22);
+    assert!(svc.weak_credential.is_none(), "{:#?}", svc.fields);
+    assert_eq!(
+        svc.fields["ssh_auth_methods"], "publickey",
+        "{:#?}",
+        svc.fields
+    );
+    assert!(
+        svc.fields["login_stopped"].contains("public key only"),
+        "{:#?}",
+        svc.fields
+    );
+    assert!(
+        !svc.fields.contains_key("login_attempts"),
+        "{:#?}",
+        svc.fields
+    );
+    assert!(t0.elapsed().as_secs() < 15, "{:?}", t0.elapsed());
+    assert!(!sshd_log(&lab).contains("Failed password"));
 }
