@@ -11,17 +11,18 @@
 #   telnet :23  inetutils-telnetd from inetutils-inetd, login(1) with PAM (3 s failure delay)
 #   ssh    :22  OpenSSH sshd, password authentication, MaxAuthTries 6
 #   ftp    :21  vsftpd, local logins, anonymous off
-# ns ymbl-cli-ID 198.51.100.1 runs `yamori survey` (defaults but --ports, --no-store,
-# --no-vulns) and `hydra -C LIST -f` (stop at the first pair found; default parallelism:
-# 16 tasks) for each protocol. Attempts are counted from the daemons' logs where they say
+# ns ymbl-cli-ID 198.51.100.1 runs the survey (`yamori-lab survey`: the library survey with the
+# `yamori survey` defaults: --timeout 3, --prompt-wait 20, --login-wait 10, --login-parallel 4)
+# and `hydra -C LIST -f` (stop at the first pair found; default parallelism: 16 tasks) for each
+# protocol. Attempts are counted from the daemons' logs where they say
 # (sshd "Failed password", vsftpd "FAIL LOGIN"), from yamori's result, and for hydra's telnet
 # from its own progress line.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 runs="${1:-3}"
-yamori="${YAMORI_BIN:-${CARGO_TARGET_DIR:-$here/../../target}/release/yamori}"
-[ -x "$yamori" ] || { echo "build first: cargo build --release -p yamori" >&2; exit 1; }
-for p in /usr/sbin/telnetd /usr/sbin/inetutils-inetd /usr/sbin/sshd /usr/sbin/vsftpd hydra openssl; do
+lab="${YAMORI_LAB:-${CARGO_TARGET_DIR:-$here/../../target}/release/yamori-lab}"
+[ -x "$lab" ] || { echo "build first: cargo build --release -p yamori-lab --bin yamori-lab" >&2; exit 1; }
+for p in /usr/sbin/telnetd /usr/sbin/inetutils-inetd /usr/sbin/sshd /usr/sbin/vsftpd hydra openssl bc; do
     command -v "$p" >/dev/null || { echo "$p missing: scripts/setup installs it" >&2; exit 1; }
 done
 id=$(printf '%06x' $((RANDOM * RANDOM % 16777216)))
@@ -84,6 +85,7 @@ local_enable=YES
 pam_service_name=vsftpd
 secure_chroot_dir=$work/empty
 seccomp_sandbox=NO
+xferlog_enable=YES
 vsftpd_log_file=$work/vsftpd.log
 EOF
 ip netns exec "$srv" /usr/sbin/vsftpd "$work/vsftpd.conf" > "$work/vsftpd.out" 2>&1 &
@@ -94,7 +96,7 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }
-count() { grep -c "$1" "$2" 2>/dev/null || true; }
+count() { local n; n=$(grep -c "$1" "$2" 2>/dev/null) || true; echo "${n:-0}"; }
 
 printf '%-7s %-7s %8s %9s %s\n' proto tool seconds attempts found
 for proto in telnet ssh ftp; do
@@ -104,8 +106,8 @@ for proto in telnet ssh ftp; do
         ssh_before=$(count "Failed password" "$work/sshd.log")
         ftp_before=$(count "FAIL LOGIN" "$work/vsftpd.log")
         t0=$(now)
-        ip netns exec "$cli" "$yamori" --quiet survey --scope "$work/scope.txt" --ports "$port" \
-            --contact bench@example.org --no-store --no-vulns --json > "$work/y.json"
+        ip netns exec "$cli" "$lab" survey "$work/scope.txt" "$port" "$work/y.json" 500 3 \
+            2> "$work/y.err"
         t1=$(now)
         ys+=("$(echo "$t1 - $t0" | bc)")
         y_found=$(grep -o '"username": "[^"]*"' "$work/y.json" | head -1 | cut -d'"' -f4)
