@@ -98,14 +98,22 @@ pub struct Service {
     /// Parsed, protocol-specific fields. Keys written by the probes:
     /// - HTTP/HTTPS/TR-069: `status`, `server`, `powered_by`, `title`, `auth_scheme` (`basic` /
     ///   `digest`), `realm`, `cert_subject`, `cert_issuer` (HTTPS);
-    /// - telnet: `login_prompt` (`true`/`false`), `telnet_negotiations`, `telnet_malformed`;
-    /// - SSH `ssh_version`, `ssh_software`; FTP `ftp_code`, `ftp_text`;
+    /// - telnet: `login_prompt` (`true`/`false`), `login_prompt_seconds` (time to the first
+    ///   prompt), `telnet_negotiations`, `telnet_malformed`;
+    /// - SSH `ssh_version`, `ssh_software`, the server's offer `ssh_kex`, `ssh_host_keys`,
+    ///   `ssh_ciphers`, `ssh_macs` (comma-separated), `ssh_auth_methods`, `ssh_login_method`;
+    /// - FTP `ftp_code`, `ftp_text`, `ftp_anonymous` (`true`/`false`: anonymous login allowed);
     /// - RTSP `status`, `rtsp_server`, `rtsp_public`;
     /// - MQTT: `mqtt_connack` (`0 (accepted)`), `mqtt_anonymous` (`true`/`false`);
     /// - CoAP `coap_code`, `coap_links`; SSDP `ssdp_server`, `ssdp_location`, `ssdp_st`,
     ///   `ssdp_usn`; Modbus `modbus_vendor`, `modbus_product`, `modbus_version`,
     ///   `modbus_exception`;
-    /// - credential checks: `login_attempts` (count), `login_stopped` (why they stopped early);
+    /// - credential checks (telnet, SSH, FTP, HTTP, MQTT): `login_attempts` (count),
+    ///   `login_stopped` (why they stopped early), `login_note` (why none ran); telnet, SSH and
+    ///   FTP also `login_connections`, `login_seconds` (time the checks took) and
+    ///   `login_control` (`refused`: a random password was refused after the success);
+    ///   telnet `login_refusal_seconds` (slowest refusal seen: a later run can set
+    ///   `--login-wait` from it);
     /// - `error`: why probing of an open port stopped early (timeout, malformed reply, …).
     #[serde(default)]
     pub fields: BTreeMap<String, String>,

@@ -23,6 +23,16 @@ use crate::scope::Scope;
 
 /// Default time budget for everything done to one host (all ports, all login attempts).
 pub const DEFAULT_HOST_BUDGET: Duration = Duration::from_secs(300);
+/// Default longest wait for a service's first prompt: a telnet daemon that looks up the
+/// caller's name before its first byte stays silent for a resolver timeout or two (5 s each).
+pub const DEFAULT_PROMPT_WAIT: Duration = Duration::from_secs(20);
+/// Default longest wait for the reply to a password: `login` and BusyBox wait 3 s (PAM's
+/// `pam_faildelay`, up to a quarter more at random) before saying "Login incorrect".
+pub const DEFAULT_REPLY_WAIT: Duration = Duration::from_secs(10);
+/// Default number of telnet login connections to one service at once: a refusal costs the
+/// device's failure delay, so one connection at a time takes minutes per device; hydra's
+/// default is 16, which small devices often cannot take.
+pub const DEFAULT_LOGIN_PARALLEL: usize = 4;
 /// First back-off delay after an error on a host; doubles per consecutive error.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Longest back-off delay.
@@ -53,6 +63,12 @@ pub struct SurveyConfig {
     /// Connect and read timeout.
     pub timeout: Duration,
     pub host_budget: Duration,
+    /// Longest wait for a first prompt ([`DEFAULT_PROMPT_WAIT`]); the host budget bounds it.
+    pub prompt_wait: Duration,
+    /// Longest wait for the reply to a password ([`DEFAULT_REPLY_WAIT`]).
+    pub reply_wait: Duration,
+    /// Telnet login connections to one service at once ([`DEFAULT_LOGIN_PARALLEL`]).
+    pub login_parallel: usize,
     /// Credentials to try; empty = no login attempts.
     pub credentials: Vec<Credential>,
     pub rules: Rules,
@@ -110,9 +126,13 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
     let ctx = Arc::new(Ctx {
         guard: Guard::new(scope.clone(), limiter, cfg.timeout),
         user_agent: user_agent(&cfg.contact),
+        contact: cfg.contact.clone(),
         tls: crate::proto::tls::danger_accept_any_certificate()?,
         credentials: Arc::new(cfg.credentials.clone()),
         rules: Arc::new(cfg.rules.clone()),
+        prompt_wait: cfg.prompt_wait,
+        reply_wait: cfg.reply_wait,
+        login_lanes: cfg.login_parallel.max(1),
     });
     let stats = Arc::new(Mutex::new(Stats::default()));
     let syn_open = match cfg.discovery {
@@ -255,8 +275,10 @@ async fn survey_host(
             let delay = backoff.lock().await.delay();
             tokio::time::sleep(delay).await;
             // Login loops stop themselves at the deadline; the hard limit adds room for the
-            // attempt in progress to finish.
-            let hard = deadline + ctx.guard.timeout * 8;
+            // attempt in progress to finish (a reconnect, a prompt, a user name and a password
+            // reply, and the control attempt after a success).
+            let attempt = ctx.guard.timeout * 2 + ctx.prompt_wait + ctx.reply_wait * 2;
+            let hard = deadline + (ctx.guard.timeout * 8).max(attempt * 2);
             let outcome = tokio::time::timeout_at(hard, probe_port(&ctx, ip, p, deadline)).await;
             let mut st = stats.lock().await;
             st.probes += 1;

@@ -204,10 +204,28 @@ impl<S: AsyncRead + Unpin> Bounded<S> {
         &mut self,
         buf: &mut Vec<u8>,
         max: usize,
+        done: impl FnMut(&[u8]) -> bool,
+    ) -> Result<ReadEnd, ProbeError> {
+        // A peer trickling one byte per second would reset a per-read timeout forever;
+        // the hard deadline bounds the whole call.
+        let hard_deadline = Instant::now() + self.timeout * 4;
+        self.read_until_at(buf, max, hard_deadline, Some(self.timeout), done)
+            .await
+    }
+
+    /// Like [`Bounded::read_until`], but waits until `deadline` whatever the quiet time (when
+    /// `quiet` is `None`): for protocol waits longer than the connect timeout, such as a
+    /// telnet daemon that resolves the caller's name before its first byte or a `login` that
+    /// delays its answer to a wrong password.
+    pub async fn read_until_at(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        deadline: Instant,
+        quiet: Option<Duration>,
         mut done: impl FnMut(&[u8]) -> bool,
     ) -> Result<ReadEnd, ProbeError> {
         let mut chunk = [0u8; 2048];
-        let hard_deadline = Instant::now() + self.timeout * 4;
         loop {
             if done(buf) {
                 return Ok(ReadEnd::Done);
@@ -219,11 +237,8 @@ impl<S: AsyncRead + Unpin> Bounded<S> {
             if room == 0 {
                 return Ok(ReadEnd::Limit);
             }
-            // A peer trickling one byte per second would reset a per-read timeout forever;
-            // the hard deadline bounds the whole call.
-            let wait = self
-                .timeout
-                .min(hard_deadline.saturating_duration_since(Instant::now()));
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait = quiet.map_or(left, |q| q.min(left));
             let read = tokio::time::timeout(wait, self.inner.read(&mut chunk[..room])).await;
             match read {
                 Err(_) => return Ok(ReadEnd::Quiet),

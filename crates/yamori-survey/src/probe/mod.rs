@@ -1,13 +1,17 @@
 //! Async probes: one function per protocol, each filling a [`Service`] over connections
 //! opened through [`Guard`] (scope check, rate limit, bounded reads).
 
+mod ftp;
 mod login;
+mod ssh;
 mod stream;
 mod tcp;
+mod telnet;
 mod udp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::creds::Credential;
 use crate::fingerprint::Rules;
@@ -23,10 +27,20 @@ pub struct Ctx {
     pub guard: Guard,
     /// `yamori-survey/<version> (+authorised IoT survey; contact: …)`.
     pub user_agent: String,
+    /// The `--contact` alone, for protocols with a place for it (the SSH identification's
+    /// comment).
+    pub contact: String,
     pub tls: Arc<rustls::ClientConfig>,
     /// Credentials to try (empty with `--no-creds`).
     pub credentials: Arc<Vec<Credential>>,
     pub rules: Arc<Rules>,
+    /// Longest wait for a service's first prompt (a slow first byte); the host budget bounds
+    /// it too.
+    pub prompt_wait: Duration,
+    /// Longest wait for the reply to a password (longer than common failure delays).
+    pub reply_wait: Duration,
+    /// Telnet login connections to one service at once.
+    pub login_lanes: usize,
 }
 
 /// Lossy UTF-8 of at most [`MAX_BANNER_BYTES`] bytes.
@@ -52,9 +66,9 @@ pub async fn probe_port(
         udp::probe(ctx, addr, &mut svc).await?;
     } else {
         let outcome = match protocol {
-            Protocol::Telnet => tcp::telnet(ctx, addr, &mut svc, deadline).await,
-            Protocol::Ssh => tcp::line_banner(ctx, addr, &mut svc, "ssh").await,
-            Protocol::Ftp => tcp::line_banner(ctx, addr, &mut svc, "ftp").await,
+            Protocol::Telnet => telnet::probe(ctx, addr, &mut svc, deadline).await,
+            Protocol::Ssh => ssh::probe(ctx, addr, &mut svc, deadline).await,
+            Protocol::Ftp => ftp::probe(ctx, addr, &mut svc, deadline).await,
             Protocol::Http | Protocol::Https | Protocol::Tr069 => {
                 tcp::http(ctx, addr, uses_tls(p), &mut svc, deadline).await
             }

@@ -8,7 +8,7 @@ use tokio_rustls::TlsConnector;
 use super::{banner_text, login, Ctx, Stream};
 use crate::model::{Evidence, Service};
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
-use crate::proto::{head, http as httpp, modbus as mb, mqtt as mq, telnet as tn};
+use crate::proto::{head, http as httpp, modbus as mb, mqtt as mq};
 
 /// Longest HTTP/RTSP reply read (head + the start of the body where the title is).
 pub const MAX_HTTP_REPLY: usize = 32 * 1024;
@@ -52,137 +52,6 @@ pub(super) async fn open(
         .and_then(|c| c.first())
         .and_then(|c| crate::proto::tls::subject_and_issuer(c));
     Ok((Bounded::new(Stream::Tls(Box::new(tls)), timeout), cert))
-}
-
-/// Reads telnet data through the decoder, answering negotiations with refusals, until
-/// `done(text)` or the read ends.
-pub(super) async fn telnet_read(
-    conn: &mut Bounded<Stream>,
-    dec: &mut tn::Decoder,
-    text: &mut Vec<u8>,
-    timeout: std::time::Duration,
-    done: impl Fn(&[u8]) -> bool,
-) -> Result<ReadEnd, ProbeError> {
-    loop {
-        if done(text) {
-            return Ok(ReadEnd::Done);
-        }
-        if text.len() >= crate::model::MAX_BANNER_BYTES {
-            return Ok(ReadEnd::Limit);
-        }
-        let mut raw = Vec::new();
-        let end = conn.read_until(&mut raw, 2048, |r| !r.is_empty()).await?;
-        let mut reply = Vec::new();
-        dec.feed(&raw, text, &mut reply);
-        if !reply.is_empty() {
-            write_all(&mut conn.inner, &reply, timeout).await?;
-        }
-        if end != ReadEnd::Done {
-            return Ok(if done(text) { ReadEnd::Done } else { end });
-        }
-    }
-}
-
-pub(super) async fn telnet(
-    ctx: &Ctx,
-    addr: SocketAddr,
-    svc: &mut Service,
-    deadline: tokio::time::Instant,
-) -> Result<(), ProbeError> {
-    let (mut conn, _) = open(
-        ctx,
-        addr,
-        false,
-        "connect telnet (banner)",
-        &mut svc.evidence,
-    )
-    .await?;
-    let mut dec = tn::Decoder::default();
-    let mut text = Vec::new();
-    let end = telnet_read(&mut conn, &mut dec, &mut text, ctx.guard.timeout, |t| {
-        tn::is_login_prompt(t) || tn::is_password_prompt(t)
-    })
-    .await;
-    drop(conn);
-    svc.banner = banner_text(&text);
-    if dec.negotiations > 0 {
-        svc.fields
-            .insert("telnet_negotiations".into(), dec.negotiations.to_string());
-    }
-    if dec.malformed > 0 {
-        svc.fields
-            .insert("telnet_malformed".into(), dec.malformed.to_string());
-    }
-    let prompt = tn::is_login_prompt(&text) || tn::is_password_prompt(&text);
-    svc.fields.insert("login_prompt".into(), prompt.to_string());
-    end?;
-    if prompt {
-        login::telnet(ctx, addr, svc, deadline).await?;
-    }
-    Ok(())
-}
-
-/// SSH and FTP: read the greeting line(s) and close.
-pub(super) async fn line_banner(
-    ctx: &Ctx,
-    addr: SocketAddr,
-    svc: &mut Service,
-    what: &'static str,
-) -> Result<(), ProbeError> {
-    let (mut conn, _) = open(
-        ctx,
-        addr,
-        false,
-        &format!("connect {what} (banner)"),
-        &mut svc.evidence,
-    )
-    .await?;
-    let mut buf = Vec::new();
-    let end = if what == "ssh" {
-        conn.read_until(&mut buf, MAX_SSH_LINE, |b| b.contains(&b'\n'))
-            .await?
-    } else {
-        // FTP greetings may be multi-line (`220-…`); the last line is `220 …`.
-        conn.read_until(&mut buf, crate::model::MAX_BANNER_BYTES, |b| {
-            b.ends_with(b"\n")
-                && String::from_utf8_lossy(b)
-                    .lines()
-                    .last()
-                    .is_some_and(|l| l.get(3..4) == Some(" "))
-        })
-        .await?
-    };
-    svc.banner = banner_text(&buf);
-    let first = svc.banner.lines().next().unwrap_or("").trim().to_string();
-    if what == "ssh" {
-        if !first.starts_with("SSH-") {
-            return Err(ProbeError::Malformed {
-                what: "ssh",
-                detail: format!("no SSH- identification ({end:?})"),
-            });
-        }
-        // recog's ssh.banner rules match the software part (`OpenSSH_7.4p1 Debian-10`).
-        if let Some(software) = first.splitn(3, '-').nth(2) {
-            svc.fields
-                .insert("ssh_software".into(), software.to_string());
-        }
-        svc.fields.insert("ssh_version".into(), first);
-    } else if let Some(code) = first
-        .get(..3)
-        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-    {
-        svc.fields.insert("ftp_code".into(), code.to_string());
-        // recog's ftp.banner rules match the text after the reply code.
-        let text = first.get(4..).unwrap_or("").trim();
-        if !text.is_empty() {
-            svc.fields.insert("ftp_text".into(), text.to_string());
-        }
-    } else if buf.is_empty() {
-        return Err(ProbeError::Timeout {
-            what: "ftp greeting",
-        });
-    }
-    Ok(())
 }
 
 /// Sends `request` and reads an HTTP-style reply (head + up to the title).

@@ -3,11 +3,13 @@
 
 pub mod coap;
 pub mod digest;
+pub mod ftp;
 pub mod head;
 pub mod http;
 pub mod modbus;
 pub mod mqtt;
 pub mod ssdp;
+pub mod ssh;
 pub mod telnet;
 pub mod tls;
 

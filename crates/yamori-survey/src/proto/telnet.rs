@@ -80,24 +80,71 @@ impl Decoder {
 
 /// Trailing text of the screen, lower-cased and trimmed, for prompt matching.
 fn tail(text: &[u8]) -> String {
-    let start = text.len().saturating_sub(200);
+    let start = text.len().saturating_sub(300);
     String::from_utf8_lossy(&text[start..])
         .trim_end()
         .to_ascii_lowercase()
 }
 
+/// Endings of a user-name prompt: util-linux/shadow `login` (`host login:`), BusyBox
+/// (`(none) login:`), routers and DVRs (`Username:`, `User Name:`, `Login as:`, `Account:`).
+const LOGIN_PROMPTS: [&str; 6] = [
+    "login:",
+    "username:",
+    "user name:",
+    "user:",
+    "login as:",
+    "account:",
+];
+/// Endings of a password prompt.
+const PASSWORD_PROMPTS: [&str; 3] = ["password:", "passwd:", "pass:"];
+/// Words of a refused login: `Login incorrect` (util-linux, shadow and BusyBox `login`),
+/// `Authentication failed`, `Access denied`, `% Bad passwords` (Cisco-like shells), `Invalid
+/// password`, `Wrong password`.
+const FAILURES: [&str; 7] = [
+    "incorrect",
+    "failed",
+    "invalid",
+    "denied",
+    "bad password",
+    "wrong",
+    "not allowed",
+];
+/// Lines a *successful* `login` prints that hold a failure word; removed before the failure
+/// words are looked for (shadow's `login` reports earlier failures after a good password).
+const BENIGN: [&str; 3] = [
+    "failed login attempt",
+    "last failed login",
+    "since the last successful login",
+];
+/// What a shell or a message of the day after a successful login says (used only when the
+/// reply ends without a prompt): `Last login:`, BusyBox's `built-in shell (ash)`, Debian's MOTD,
+/// `login` without a home directory.
+const AFTER_LOGIN: [&str; 7] = [
+    "last login",
+    "built-in shell",
+    "busybox v",
+    "welcome to",
+    "the programs included with",
+    "no directory, logging in",
+    "you have new mail",
+];
+
 /// True when the screen ends with a user-name prompt (`login:`, `Username:`, `user name:`).
 pub fn is_login_prompt(text: &[u8]) -> bool {
     let t = tail(text);
-    ["login:", "username:", "user name:", "user:", "login as:"]
-        .iter()
-        .any(|p| t.ends_with(p))
+    LOGIN_PROMPTS.iter().any(|p| t.ends_with(p))
 }
 
 /// True when the screen ends with a password prompt.
 pub fn is_password_prompt(text: &[u8]) -> bool {
     let t = tail(text);
-    t.ends_with("password:") || t.ends_with("passwd:")
+    PASSWORD_PROMPTS.iter().any(|p| t.ends_with(p))
+}
+
+/// True when the screen ends with a shell prompt (`#`, `$`, `>`, `%`).
+fn ends_with_shell_prompt(t: &str) -> bool {
+    t.ends_with('#') || t.ends_with('$') || t.ends_with('>') || t.ends_with('%')
 }
 
 /// Verdict on the reply to a password.
@@ -109,17 +156,30 @@ pub enum LoginVerdict {
     Unknown,
 }
 
+/// True when the reply to a password is complete: it ends with a prompt (a shell, or a new
+/// user-name or password prompt). Until then a `login` that delays its answer may still be
+/// speaking, so the caller keeps reading.
+pub fn reply_complete(after_password: &[u8]) -> bool {
+    ends_with_shell_prompt(&tail(after_password))
+        || is_login_prompt(after_password)
+        || is_password_prompt(after_password)
+}
+
 /// Decides from the text that followed the password alone (no command is ever sent):
-/// failure words or a new login prompt mean failure; a shell prompt (`#`, `$`, `>`, `%` at
-/// the end) means success.
+/// failure words or a new login/password prompt mean failure; a shell prompt (`#`, `$`, `>`,
+/// `%` at the end) means success, and so does a message of the day without a prompt yet.
 pub fn classify_login(after_password: &[u8]) -> LoginVerdict {
-    let t = tail(after_password);
-    // "Last login: …" in a MOTD is not a new prompt: only a prompt at the very end counts.
-    const FAILURES: [&str; 5] = ["incorrect", "failed", "invalid", "denied", "bad password"];
-    if FAILURES.iter().any(|f| t.contains(f)) || is_login_prompt(after_password) {
+    let mut t = tail(after_password);
+    for benign in BENIGN {
+        t = t.replace(benign, "");
+    }
+    if FAILURES.iter().any(|f| t.contains(f))
+        || is_login_prompt(after_password)
+        || is_password_prompt(after_password)
+    {
         return LoginVerdict::Failure;
     }
-    if t.ends_with('#') || t.ends_with('$') || t.ends_with('>') || t.ends_with('%') {
+    if ends_with_shell_prompt(&t) || AFTER_LOGIN.iter().any(|m| t.contains(m)) {
         return LoginVerdict::Success;
     }
     LoginVerdict::Unknown
@@ -165,6 +225,39 @@ mod tests {
         assert_eq!(d.malformed, 1);
         assert!(text.ends_with(b"login:"));
         assert!(text.len() < 20);
+    }
+
+    #[test]
+    fn real_login_replies() {
+        // Debian 12 inetutils-telnetd + login(1) with PAM, as recorded in the namespace lab.
+        let refused = b"\r\nLogin incorrect\r\nvm login: ";
+        assert!(reply_complete(refused));
+        assert_eq!(classify_login(refused), LoginVerdict::Failure);
+        assert_eq!(classify_login(b"\r\n"), LoginVerdict::Unknown);
+        assert!(!reply_complete(b"\r\n"));
+        let motd =
+            b"\r\nLinux vm 6.1.0 #1 SMP x86_64\r\n\r\nThe programs included with the Debian \
+GNU/Linux system are free software;\r\nNo directory, logging in with HOME=/\r\n$ ";
+        assert!(reply_complete(motd));
+        assert_eq!(classify_login(motd), LoginVerdict::Success);
+        // The MOTD alone (the prompt not there yet) is already a login.
+        assert_eq!(
+            classify_login(&motd[..motd.len() - 2]),
+            LoginVerdict::Success
+        );
+        // shadow's login reports earlier failures after a good password.
+        assert_eq!(
+            classify_login(
+                b"There were 3 failed login attempts since the last successful login.\r\n$ "
+            ),
+            LoginVerdict::Success
+        );
+        // BusyBox asks for the password again on some builds.
+        assert_eq!(classify_login(b"\r\nPassword: "), LoginVerdict::Failure);
+        assert_eq!(
+            classify_login(b"\r\nWrong password\r\n"),
+            LoginVerdict::Failure
+        );
     }
 
     #[test]

@@ -45,6 +45,20 @@ pub struct Args {
     /// Time budget per host in seconds (all ports and login attempts).
     #[arg(long, default_value_t = 300.0)]
     pub host_budget: f64,
+    /// Longest wait in seconds for a service's first prompt (a telnet daemon that resolves
+    /// the surveyor's name first stays silent for a while); ends early at the prompt and never
+    /// runs past --host-budget.
+    #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_PROMPT_WAIT.as_secs_f64())]
+    pub prompt_wait: f64,
+    /// Longest wait in seconds for the reply to a password: `login` answers a wrong password
+    /// only after its failure delay (3 s with PAM and BusyBox). Ends early at the next prompt.
+    /// A result's `login_refusal_seconds` tells how long a device took.
+    #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_REPLY_WAIT.as_secs_f64())]
+    pub login_wait: f64,
+    /// Telnet login connections to one service at once (each refusal costs the device's
+    /// failure delay, so more connections finish sooner; small devices take only a few).
+    #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_LOGIN_PARALLEL)]
+    pub login_parallel: usize,
     /// Extra credentials to try (`user:password` per line), after the built-in list.
     #[arg(long, value_name = "FILE")]
     pub creds: Option<PathBuf>,
@@ -99,8 +113,11 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         _ => bail!("--contact is required: the survey announces who runs it (e-mail or URL) so owners can reach you"),
     };
     let positive = |x: f64| x > 0.0 && x.is_finite();
-    if !(positive(a.timeout) && positive(a.host_budget)) {
-        bail!("--timeout and --host-budget must be positive numbers of seconds");
+    if ![a.timeout, a.host_budget, a.prompt_wait, a.login_wait]
+        .into_iter()
+        .all(positive)
+    {
+        bail!("--timeout, --host-budget, --prompt-wait and --login-wait must be positive numbers of seconds");
     }
     let mut credentials = Vec::new();
     if !a.no_creds {
@@ -168,6 +185,9 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         per_host: a.per_host,
         timeout: Duration::from_secs_f64(a.timeout),
         host_budget: Duration::from_secs_f64(a.host_budget),
+        prompt_wait: Duration::from_secs_f64(a.prompt_wait),
+        reply_wait: Duration::from_secs_f64(a.login_wait),
+        login_parallel: a.login_parallel.clamp(1, 16),
         credentials,
         rules,
         contact,

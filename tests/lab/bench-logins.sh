@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Weak-credential checks against real Debian daemons, yamori against hydra, per protocol, in
+# one run: the same daemons, the same credential list (the survey's built-in list, in order),
+# one weak account. Root only; every namespace is removed on exit; nothing leaves them.
+#
+#   tests/lab/bench-logins.sh [RUNS]     (default 3; the median of each is reported)
+#
+# Lab: ns ymbl-srv-ID 198.51.100.2 with its own /etc/passwd, shadow and group (files in
+# /etc/netns/ymbl-srv-ID/, which `ip netns exec` mounts over /etc: the host's accounts are not
+# touched) holding admin:admin (the 4th pair of the list), and
+#   telnet :23  inetutils-telnetd from inetutils-inetd, login(1) with PAM (3 s failure delay)
+#   ssh    :22  OpenSSH sshd, password authentication, MaxAuthTries 6
+#   ftp    :21  vsftpd, local logins, anonymous off
+# ns ymbl-cli-ID 198.51.100.1 runs the survey (`yamori-lab survey`: the library survey with the
+# `yamori survey` defaults: --timeout 3, --prompt-wait 20, --login-wait 10, --login-parallel 4)
+# and `hydra -C LIST -f` (stop at the first pair found; default parallelism: 16 tasks) for each
+# protocol. Attempts are counted from the daemons' logs where they say
+# (sshd "Failed password", vsftpd "FAIL LOGIN"), from yamori's result, and for hydra's telnet
+# from its own progress line.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+runs="${1:-3}"
+lab="${YAMORI_LAB:-${CARGO_TARGET_DIR:-$here/../../target}/release/yamori-lab}"
+[ -x "$lab" ] || { echo "build first: cargo build --release -p yamori-lab --bin yamori-lab" >&2; exit 1; }
+for p in /usr/sbin/telnetd /usr/sbin/inetutils-inetd /usr/sbin/sshd /usr/sbin/vsftpd hydra openssl bc; do
+    command -v "$p" >/dev/null || { echo "$p missing: scripts/setup installs it" >&2; exit 1; }
+done
+id=$(printf '%06x' $((RANDOM * RANDOM % 16777216)))
+srv="ymbl-srv-$id"; cli="ymbl-cli-$id"
+work=$(mktemp -d); chmod 755 "$work"
+etc="/etc/netns/$srv"
+pids=()
+cleanup() {
+    set +e
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in $(ip netns pids "$srv" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$cli" 2>/dev/null; ip netns del "$srv" 2>/dev/null
+    rm -rf "$work" "$etc"
+}
+trap cleanup EXIT
+ip netns add "$srv"; ip netns add "$cli"
+ip -n "$cli" link add eth0 type veth peer name eth0 netns "$srv"
+ip -n "$cli" addr add 198.51.100.1/24 dev eth0; ip -n "$srv" addr add 198.51.100.2/24 dev eth0
+for ns in "$cli" "$srv"; do ip -n "$ns" link set eth0 up; ip -n "$ns" link set lo up; done
+
+# Accounts: the host's system accounts (daemons need them) with locked passwords, and admin.
+mkdir -p "$etc"
+awk -F: '$3 < 1000 || $3 == 65534' /etc/passwd > "$etc/passwd"
+awk -F: '{print $1":*:19000:0:99999:7:::"}' "$etc/passwd" > "$etc/shadow"
+awk -F: '$3 < 1000 || $3 == 65534' /etc/group > "$etc/group"
+echo "admin:x:2000:2000:admin:/:/bin/sh" >> "$etc/passwd"
+echo "admin:$(openssl passwd -6 admin):19000:0:99999:7:::" >> "$etc/shadow"
+echo "admin:x:2000:" >> "$etc/group"
+: > "$etc/resolv.conf"
+
+# The credential list, as the survey tries it (built-in list order), for hydra's -C.
+sed -n 's/^\(mirai\|vendor\) //p' "$here/../../crates/yamori-survey/data/credentials.txt" \
+    | head -n 99 > "$work/creds.txt"
+echo "198.51.100.2/32" > "$work/scope.txt"
+
+echo "telnet stream tcp nowait root /usr/sbin/telnetd telnetd" > "$work/inetd.conf"
+ip netns exec "$srv" /usr/sbin/inetutils-inetd -d "$work/inetd.conf" > "$work/inetd.log" 2>&1 &
+pids+=($!)
+ssh-keygen -q -t ed25519 -N "" -f "$work/host_ed25519"
+mkdir -p /run/sshd
+cat > "$work/sshd_config" <<EOF
+ListenAddress 198.51.100.2
+HostKey $work/host_ed25519
+PidFile $work/sshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+UsePAM yes
+UseDNS no
+LogLevel VERBOSE
+EOF
+ip netns exec "$srv" /usr/sbin/sshd -D -e -f "$work/sshd_config" > "$work/sshd.log" 2>&1 &
+pids+=($!)
+mkdir -p "$work/empty"
+cat > "$work/vsftpd.conf" <<EOF
+listen=YES
+listen_address=198.51.100.2
+background=NO
+anonymous_enable=NO
+local_enable=YES
+pam_service_name=vsftpd
+secure_chroot_dir=$work/empty
+seccomp_sandbox=NO
+xferlog_enable=YES
+vsftpd_log_file=$work/vsftpd.log
+EOF
+ip netns exec "$srv" /usr/sbin/vsftpd "$work/vsftpd.conf" > "$work/vsftpd.out" 2>&1 &
+pids+=($!)
+for port in 21 22 23; do
+    for _ in $(seq 50); do ip netns exec "$srv" ss -ltnH | grep -q ":$port " && break; sleep 0.1; done
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s.%N; }
+count() { local n; n=$(grep -c "$1" "$2" 2>/dev/null) || true; echo "${n:-0}"; }
+
+printf '%-7s %-7s %8s %9s %s\n' proto tool seconds attempts found
+for proto in telnet ssh ftp; do
+    case $proto in telnet) port=23 ;; ssh) port=22 ;; ftp) port=21 ;; esac
+    ys=(); hs=()
+    for r in $(seq "$runs"); do
+        ssh_before=$(count "Failed password" "$work/sshd.log")
+        ftp_before=$(count "FAIL LOGIN" "$work/vsftpd.log")
+        t0=$(now)
+        ip netns exec "$cli" "$lab" survey "$work/scope.txt" "$port" "$work/y.json" 500 3 \
+            2> "$work/y.err"
+        t1=$(now)
+        ys+=("$(echo "$t1 - $t0" | bc)")
+        y_found=$(grep -o '"username": "[^"]*"' "$work/y.json" | head -1 | cut -d'"' -f4)
+        y_attempts=$(grep -o '"login_attempts": "[0-9]*"' "$work/y.json" | grep -o '[0-9]*')
+        ssh_mid=$(count "Failed password" "$work/sshd.log"); ftp_mid=$(count "FAIL LOGIN" "$work/vsftpd.log")
+        t0=$(now)
+        ip netns exec "$cli" hydra -C "$work/creds.txt" -f -I -o "$work/h.txt" \
+            "$proto://198.51.100.2" > "$work/h.out" 2>&1 || true
+        t1=$(now)
+        hs+=("$(echo "$t1 - $t0" | bc)")
+        h_found=$(grep -o 'login: [^ ]*' "$work/h.txt" | head -1 | cut -d' ' -f2)
+        case $proto in
+            ssh) h_attempts=$(( $(count "Failed password" "$work/sshd.log") - ssh_mid + 1 ))
+                 y_daemon=$(( ssh_mid - ssh_before )) ;;
+            ftp) h_attempts=$(( $(count "FAIL LOGIN" "$work/vsftpd.log") - ftp_mid + 1 ))
+                 y_daemon=$(( ftp_mid - ftp_before )) ;;
+            *)   h_attempts=$(grep -o '[0-9]* login tries' "$work/h.out" | head -1 | cut -d' ' -f1)
+                 y_daemon="-" ;;
+        esac
+        printf '%-7s %-7s %8.2f %9s %s\n' "$proto" yamori "${ys[-1]}" "$y_attempts (daemon: $y_daemon refused)" "${y_found:-none}"
+        printf '%-7s %-7s %8.2f %9s %s\n' "$proto" hydra "${hs[-1]}" "${h_attempts:-?}" "${h_found:-none}"
+    done
+    ym=$(printf '%s\n' "${ys[@]}" | median); hm=$(printf '%s\n' "${hs[@]}" | median)
+    printf '== %s: yamori median %.2f s, hydra median %.2f s, ratio %.2f\n' "$proto" "$ym" "$hm" "$(echo "$ym / $hm" | bc -l)"
+done
