@@ -246,17 +246,7 @@ pub(super) async fn probe(
     if let Some(s) = session {
         s.quit(ctx).await;
     }
-    if let Some(why) = stopped {
-        svc.fields.insert("login_stopped".into(), why);
-    }
-    svc.fields
-        .insert("login_attempts".into(), tried.to_string());
-    svc.fields
-        .insert("login_connections".into(), connections.to_string());
-    svc.fields.insert(
-        "login_seconds".into(),
-        format!("{:.1}", started.elapsed().as_secs_f64()),
-    );
+    super::login::record_tally(svc, stopped, tried, connections, started);
     Ok(())
 }
 

@@ -22,6 +22,31 @@ pub(super) fn record(svc: &mut Service, c: &Credential) {
     });
 }
 
+/// Seconds as the result's fields spell them (one decimal).
+pub(super) fn seconds(d: std::time::Duration) -> String {
+    format!("{:.1}", d.as_secs_f64())
+}
+
+/// The fields every connection-reusing login check (telnet, SSH, FTP) leaves on the service:
+/// why it stopped early, if it did; pairs tried; connections opened; time taken.
+pub(super) fn record_tally(
+    svc: &mut Service,
+    stopped: Option<String>,
+    tried: usize,
+    connections: usize,
+    started: Instant,
+) {
+    if let Some(why) = stopped {
+        svc.fields.insert("login_stopped".into(), why);
+    }
+    svc.fields
+        .insert("login_attempts".into(), tried.to_string());
+    svc.fields
+        .insert("login_connections".into(), connections.to_string());
+    svc.fields
+        .insert("login_seconds".into(), seconds(started.elapsed()));
+}
+
 /// True (and noted) when the host's time budget leaves no room for another attempt.
 pub(super) fn budget_spent(svc: &mut Service, deadline: Instant) -> bool {
     let spent = Instant::now() >= deadline;

@@ -270,10 +270,6 @@ async fn attempt(
     }
 }
 
-fn seconds(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64())
-}
-
 /// Asks which methods the server offers ("none" does not count against `MaxAuthTries`).
 async fn methods(conn: &mut Conn, ctx: &Ctx, user: &str) -> Result<Vec<MethodKind>, ProbeError> {
     let r = within(
@@ -417,14 +413,6 @@ async fn check(
     if let Some(cn) = conn {
         cn.close().await;
     }
-    if let Some(why) = stopped {
-        svc.fields.insert("login_stopped".into(), why);
-    }
-    svc.fields
-        .insert("login_attempts".into(), tried.to_string());
-    svc.fields
-        .insert("login_connections".into(), connections.to_string());
-    svc.fields
-        .insert("login_seconds".into(), seconds(started.elapsed()));
+    super::login::record_tally(svc, stopped, tried, connections, started);
     Ok(())
 }

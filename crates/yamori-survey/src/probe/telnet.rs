@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::login::record;
+use super::login::{record, seconds};
 use super::tcp::open;
 use super::{banner_text, Ctx, Stream};
 use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
@@ -154,10 +154,6 @@ pub(super) async fn probe(
         return Ok(());
     }
     check(ctx, addr, svc, deadline, session, started).await
-}
-
-fn seconds(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64())
 }
 
 /// What one attempt found out.
@@ -364,15 +360,7 @@ async fn check(
             }
         }
     }
-    if let Some(why) = stopped {
-        svc.fields.insert("login_stopped".into(), why);
-    }
-    svc.fields
-        .insert("login_attempts".into(), tried.to_string());
-    svc.fields
-        .insert("login_connections".into(), connections.to_string());
-    svc.fields
-        .insert("login_seconds".into(), seconds(started.elapsed()));
+    super::login::record_tally(svc, stopped, tried, connections, started);
     if slowest_refusal > Duration::ZERO {
         // How long this device takes to refuse a password: a later run can set --login-wait
         // from it.
