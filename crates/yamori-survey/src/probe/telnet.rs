@@ -11,7 +11,7 @@
 //! after a login: the connection is dropped at the first sign of a shell.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -180,17 +180,25 @@ struct Lane {
     stopped: Option<String>,
 }
 
-/// What the lanes of one service share: the next pair to try, consecutive silent drops, and
-/// the signal to stop (a success, or a daemon that stopped behaving like a login).
+/// What the lanes of one service share: the next pair to try, consecutive silent drops, the
+/// signal to drop every attempt in flight (a success: nothing more to learn), and the flag
+/// that starts no new attempt (one lane saw the daemon stop behaving like a login, or failed).
+/// The two differ on purpose: one lane's trouble must not cut off another lane's attempt that
+/// is about to succeed.
 struct Shared {
     next: AtomicUsize,
     silent: AtomicUsize,
     halt: watch::Sender<bool>,
+    no_more: AtomicBool,
 }
 
 impl Shared {
     fn halt(&self) {
         self.halt.send_replace(true);
+    }
+
+    fn start_no_more(&self) {
+        self.no_more.store(true, Ordering::Relaxed);
     }
 }
 
@@ -214,7 +222,7 @@ async fn lane(
         .len()
         .min(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1));
     loop {
-        if *halt.borrow() {
+        if *halt.borrow() || shared.no_more.load(Ordering::Relaxed) {
             break;
         }
         if Instant::now() >= deadline {
@@ -249,7 +257,7 @@ async fn lane(
         };
         let outcome = tokio::select! {
             r = work => r,
-            // Another lane succeeded or stopped: drop this attempt's connection.
+            // Another lane succeeded: drop this attempt's connection.
             _ = halt.wait_for(|h| *h) => break,
         };
         match outcome {
@@ -270,18 +278,18 @@ async fn lane(
                         "the daemon closed the connection after {silent} passwords in a row \
                          without an answer"
                     ));
-                    shared.halt();
+                    shared.start_no_more();
                     break;
                 }
             }
             Ok((Outcome::Stop(why), _)) => {
                 lane.stopped = Some(why);
-                shared.halt();
+                shared.start_no_more();
                 break;
             }
             Err(e) => {
                 lane.stopped = Some(e.to_string());
-                shared.halt();
+                shared.start_no_more();
                 break;
             }
         }
@@ -304,6 +312,7 @@ async fn check(
         next: AtomicUsize::new(0),
         silent: AtomicUsize::new(0),
         halt,
+        no_more: AtomicBool::new(false),
     });
     let mut first = Some(first);
     let mut set = JoinSet::new();
