@@ -23,7 +23,10 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<Reply>, String> {
         let line = &buf[at..at + nl];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let next = at + nl + 1;
-        let code = line.get(..3).filter(|c| c.iter().all(u8::is_ascii_digit));
+        // RFC 959 §4.2: three digits, the first 1 to 5.
+        let code = line
+            .get(..3)
+            .filter(|c| c.iter().all(u8::is_ascii_digit) && (b'1'..=b'5').contains(&c[0]));
         match (first, code) {
             (None, Some(c)) => {
                 let c = [c[0], c[1], c[2]];
@@ -108,6 +111,9 @@ mod tests {
         assert_eq!(parse_reply(&flood[..10]), Ok(None));
         assert!(parse_reply(&flood).is_err());
         assert!(parse_reply(b"22").expect("short").is_none());
+        // Found by the fuzzer: three digits, but no FTP reply code starts with 0 (or 6 to 9).
+        assert!(parse_reply(b"027$f\n").is_err());
+        assert!(parse_reply(b"650 x\r\n").is_err());
     }
 
     #[test]
