@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::login::{budget_spent, record};
 use super::tcp::open;
 use super::{banner_text, Ctx, Stream};
-use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
+use crate::creds::Credential;
 use crate::model::Service;
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
 use crate::proto::ftp as fp;
@@ -188,7 +188,7 @@ pub(super) async fn probe(
     for c in ctx
         .credentials
         .iter()
-        .take(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1))
+        .take(super::login::pairs_before_control(ctx))
     {
         if budget_spent(svc, deadline) {
             break;

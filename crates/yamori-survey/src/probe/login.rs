@@ -47,6 +47,14 @@ pub(super) fn record_tally(
         .insert("login_seconds".into(), seconds(started.elapsed()));
 }
 
+/// How many pairs a check with a control attempt (telnet, SSH, FTP) may try: one attempt of
+/// [`MAX_ATTEMPTS_PER_SERVICE`] is kept back for the control after a success.
+pub(super) fn pairs_before_control(ctx: &Ctx) -> usize {
+    ctx.credentials
+        .len()
+        .min(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1))
+}
+
 /// True (and noted) when the host's time budget leaves no room for another attempt.
 pub(super) fn budget_spent(svc: &mut Service, deadline: Instant) -> bool {
     let spent = Instant::now() >= deadline;

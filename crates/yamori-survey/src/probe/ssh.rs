@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::login::{budget_spent, record};
 use super::tcp::{open, MAX_SSH_LINE};
 use super::{banner_text, Ctx};
-use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
+use crate::creds::Credential;
 use crate::model::Service;
 use crate::net::{write_all, ProbeError};
 use crate::proto::ssh as sp;
@@ -334,7 +334,7 @@ async fn check(
     'pairs: for c in ctx
         .credentials
         .iter()
-        .take(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1))
+        .take(super::login::pairs_before_control(ctx))
     {
         if budget_spent(svc, deadline) {
             break;

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use super::login::{record, seconds};
 use super::tcp::open;
 use super::{banner_text, Ctx, Stream};
-use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
+use crate::creds::Credential;
 use crate::model::{Evidence, Service, MAX_BANNER_BYTES};
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
 use crate::proto::telnet as tn;
@@ -216,11 +216,7 @@ async fn lane(
         connections: usize::from(session.is_some()),
         ..Lane::default()
     };
-    // One pair is kept back for the control attempt after a success.
-    let limit = ctx
-        .credentials
-        .len()
-        .min(MAX_ATTEMPTS_PER_SERVICE.saturating_sub(1));
+    let limit = super::login::pairs_before_control(&ctx);
     loop {
         if *halt.borrow() || shared.no_more.load(Ordering::Relaxed) {
             break;
