@@ -8,6 +8,7 @@
 //! answer what they receive; they never connect or send first. The scanner's survey tests
 //! use this crate as a dev-dependency, the demo as a dependency.
 
+pub mod netns;
 mod tcp;
 mod udp;
 

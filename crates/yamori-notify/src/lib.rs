@@ -6,10 +6,12 @@
 //! notices. It reads survey results and their matches through `yamori-model` only (the
 //! matching itself is `yamori-vuln`'s).
 
+pub mod check;
 pub mod owners;
 pub mod render;
 pub mod view;
 
+pub use check::{check_report, lang_of_locale, render_check, CheckReport};
 pub use owners::{Owner, Owners, OwnersError};
 pub use render::{render, Format, RenderError, Rendered};
 pub use view::{group, group_with, FallbackOwner, Notice};

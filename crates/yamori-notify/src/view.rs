@@ -102,7 +102,7 @@ fn exposed(s: &Service) -> bool {
         || matches!(s.port, 23 | 2323 | 5555 | 7547 | 37215 | 52869)
 }
 
-fn finding(s: &Service) -> Option<FindingView> {
+pub(crate) fn finding(s: &Service) -> Option<FindingView> {
     let exposed_service = exposed(s);
     if s.weak_credential.is_none() && s.vulnerabilities.is_empty() && !exposed_service {
         return None;

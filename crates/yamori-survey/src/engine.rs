@@ -29,7 +29,7 @@ pub const DEFAULT_PROMPT_WAIT: Duration = Duration::from_secs(20);
 /// Default longest wait for the reply to a password: `login` and BusyBox wait 3 s (PAM's
 /// `pam_faildelay`, up to a quarter more at random) before saying "Login incorrect".
 pub const DEFAULT_REPLY_WAIT: Duration = Duration::from_secs(10);
-/// Default number of telnet login connections to one service at once: a refusal costs the
+/// Default number of login connections to one telnet, SSH or FTP service at once: a refusal costs the
 /// device's failure delay, so one connection at a time takes minutes per device; hydra's
 /// default is 16, which small devices often cannot take.
 pub const DEFAULT_LOGIN_PARALLEL: usize = 4;
@@ -67,7 +67,8 @@ pub struct SurveyConfig {
     pub prompt_wait: Duration,
     /// Longest wait for the reply to a password ([`DEFAULT_REPLY_WAIT`]).
     pub reply_wait: Duration,
-    /// Telnet login connections to one service at once ([`DEFAULT_LOGIN_PARALLEL`]).
+    /// Login connections to one telnet, SSH or FTP service at once
+    /// ([`DEFAULT_LOGIN_PARALLEL`]).
     pub login_parallel: usize,
     /// Credentials to try; empty = no login attempts.
     pub credentials: Vec<Credential>,

@@ -10,6 +10,7 @@
 pub mod creds;
 pub mod engine;
 pub mod fingerprint;
+pub mod local;
 /// The result types live in `yamori-model` (every reader depends on that, not on the scanner).
 pub use yamori_model::survey as model;
 pub mod net;

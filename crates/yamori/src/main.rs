@@ -81,6 +81,8 @@ pub enum Command {
     Sync(cmd::sync::Command),
     /// Survey an authorised scope for IoT devices, weak credentials and known vulnerabilities.
     Survey(cmd::survey::Args),
+    /// Check this machine's own home or office network for weak passwords and known vulnerabilities.
+    Check(cmd::check::Args),
     /// Import offline vulnerability data (NVD CVE JSON 2.0, CISA KEV, OSV).
     #[command(subcommand)]
     Vulndb(cmd::vulndb::Command),
@@ -121,6 +123,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Publish(a) => cmd::publish::run(global, a),
         Command::Sync(c) => cmd::sync::run(global, c),
         Command::Survey(a) => cmd::survey::run(global, a),
+        Command::Check(a) => cmd::check::run(global, a),
         Command::Vulndb(c) => cmd::vulndb::run(global, c),
         Command::Notify(a) => cmd::notify::run(global, a),
         Command::Export(a) => cmd::export::run(global, a),

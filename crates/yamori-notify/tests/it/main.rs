@@ -214,3 +214,75 @@ fn rendered_notices_escape_banners_and_speak_the_language() {
     );
     assert!(text.contains("このポートを機器またはルーターの設定で閉じてください"));
 }
+
+/// The self-check report (`yamori check`): every device listed, the ones with problems first,
+/// each problem with its advice, in both languages, HTML escaped.
+#[test]
+fn check_report_lists_devices_problems_first_with_advice() {
+    use yamori_notify::{check_report, lang_of_locale, render_check};
+    let mut r = annotated_survey();
+    // An anonymous FTP server on the quiet host, and markup in a banner-derived device name.
+    let quiet = r
+        .hosts
+        .iter_mut()
+        .find(|h| h.address.to_string() == "198.51.100.30")
+        .expect("fixture host");
+    quiet.services[0]
+        .fields
+        .insert("ftp_anonymous".into(), "true".into());
+    // Device-derived text with markup (a user name the daemon accepted).
+    let mut odd = r.hosts[0].services[0]
+        .weak_credential
+        .clone()
+        .expect("fixture's weak credential");
+    odd.username = "<script>x</script>".into();
+    let last = r.hosts.len() - 1;
+    r.hosts[last].services[0].weak_credential = Some(odd);
+    let report = check_report(&r, &["198.51.100.0/24 (eth0)".to_string()]);
+    let order: Vec<&str> = report.devices.iter().map(|d| d.address.as_str()).collect();
+    assert_eq!(report.devices.len(), r.hosts.len());
+    // Problems first (address order), then the rest.
+    let first_ok = report
+        .devices
+        .iter()
+        .position(|d| d.findings.is_empty() && d.anonymous_ftp.is_empty())
+        .unwrap_or(report.devices.len());
+    assert_eq!(first_ok, report.n_problem, "{order:?}");
+    assert_eq!(report.n_weak, 2);
+    let weak = &report.devices[0];
+    assert_eq!(weak.address, "198.51.100.10");
+    assert!(weak.services.contains("23/tcp telnet"), "{}", weak.services);
+
+    let en = render_check(&report, Lang::En, Format::Text).expect("renders");
+    assert!(en.contains("== 198.51.100.10"), "{en}");
+    assert!(
+        en.contains("guessable ID and password logged in (root / xc****)"),
+        "{en}"
+    );
+    assert!(en.contains("What to do: change the password"), "{en}");
+    assert!(en.contains("anyone can log in to this FTP server"), "{en}");
+    assert!(
+        en.contains(&format!(
+            "devices that need attention: {}",
+            report.n_problem
+        )),
+        "{en}"
+    );
+    let ja = render_check(&report, Lang::Ja, Format::Text).expect("renders");
+    assert!(
+        ja.contains("推測されやすいID・パスワード（root / xc****）"),
+        "{ja}"
+    );
+    assert!(ja.contains("対処: 機器の設定画面でパスワードを"), "{ja}");
+    let html = render_check(&report, Lang::En, Format::Html).expect("renders");
+    assert!(html.contains("<h2>198.51.100.10"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;x&lt;&#x2f;script&gt;"),
+        "escaped: {html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
+
+    assert_eq!(lang_of_locale(Some("ja_JP.UTF-8")), Lang::Ja);
+    assert_eq!(lang_of_locale(Some("C.UTF-8")), Lang::En);
+    assert_eq!(lang_of_locale(None), Lang::En);
+}

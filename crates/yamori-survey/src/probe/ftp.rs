@@ -6,15 +6,17 @@
 //! address, so it is the protocol's place for it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::login::{budget_spent, record};
+use super::lanes::{self, Attempts, Lane, Step};
+use super::login::{record, record_lanes};
 use super::tcp::open;
 use super::{banner_text, Ctx, Stream};
-use crate::creds::Credential;
-use crate::model::Service;
+use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
+use crate::model::{Evidence, Service};
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
 use crate::proto::ftp as fp;
 
@@ -74,10 +76,10 @@ async fn connect(
     ctx: &Ctx,
     addr: SocketAddr,
     action: &str,
-    svc: &mut Service,
+    evidence: &mut Vec<Evidence>,
     deadline: Instant,
 ) -> Result<(Session, Option<fp::Reply>), ProbeError> {
-    let (conn, _) = open(ctx, addr, false, action, &mut svc.evidence).await?;
+    let (conn, _) = open(ctx, addr, false, action, evidence).await?;
     let mut s = Session {
         conn,
         pending: Vec::new(),
@@ -146,7 +148,14 @@ pub(super) async fn probe(
     deadline: Instant,
 ) -> Result<(), ProbeError> {
     let started = Instant::now();
-    let (s, greeting) = connect(ctx, addr, "connect ftp (greeting)", svc, deadline).await?;
+    let (s, greeting) = connect(
+        ctx,
+        addr,
+        "connect ftp (greeting)",
+        &mut svc.evidence,
+        deadline,
+    )
+    .await?;
     let Some(g) = greeting else {
         return Err(ProbeError::Timeout {
             what: "ftp greeting",
@@ -162,107 +171,108 @@ pub(super) async fn probe(
         s.quit(ctx).await;
         return Ok(());
     }
-    let anonymous = login(ctx, s, "anonymous", &ctx.contact).await?;
-    let mut session = match anonymous {
-        Outcome::Success => {
-            svc.fields.insert("ftp_anonymous".into(), "true".into());
-            None
-        }
+    // The anonymous login (on the greeting connection) and the credential lanes (on their
+    // own connections) run at once: each refusal costs the server's failure delay.
+    let ftp = Arc::new(Ftp {
+        ctx: ctx.clone(),
+        addr,
+        deadline,
+    });
+    let (anonymous, mut t) = tokio::join!(
+        login(ctx, s, "anonymous", &ctx.contact),
+        lanes::run(
+            ftp,
+            ctx.credentials.clone(),
+            ctx.login_lanes,
+            ctx.credentials.len().min(MAX_ATTEMPTS_PER_SERVICE),
+            deadline,
+            None,
+            &mut svc.evidence,
+        )
+    );
+    let anonymous = match anonymous? {
+        Outcome::Success => "true".to_string(),
         Outcome::Refused(s) => {
-            svc.fields.insert("ftp_anonymous".into(), "false".into());
-            s
+            if let Some(s) = s {
+                s.quit(ctx).await;
+            }
+            "false".to_string()
         }
-        Outcome::Closed => {
-            svc.fields
-                .insert("ftp_anonymous".into(), "unknown: no reply to USER".into());
-            None
-        }
-        Outcome::Stop(why) => {
-            svc.fields
-                .insert("ftp_anonymous".into(), format!("unknown: {why}"));
-            None
-        }
+        Outcome::Closed => "unknown: no reply to USER".to_string(),
+        Outcome::Stop(why) => format!("unknown: {why}"),
     };
-    let (mut tried, mut connections) = (0usize, 1usize);
-    let mut stopped = None;
-    for c in ctx
-        .credentials
-        .iter()
-        .take(super::login::pairs_before_control(ctx))
-    {
-        if budget_spent(svc, deadline) {
-            break;
-        }
-        let mut fresh = false;
-        let outcome = loop {
-            let s = match session.take() {
-                Some(s) => s,
-                None => {
-                    connections += 1;
-                    fresh = true;
-                    let action = format!("login ftp user={}", c.username);
-                    match connect(ctx, addr, &action, svc, deadline).await? {
-                        (s, Some(g)) if g.code == 220 => s,
-                        _ => break Outcome::Stop("no greeting after reconnecting".into()),
-                    }
-                }
-            };
-            match login(ctx, s, &c.username, &c.password).await? {
-                // A reused connection the server closed: the same pair over a new one.
-                Outcome::Closed if !fresh => continue,
-                Outcome::Closed => break Outcome::Stop("no reply to USER".into()),
-                other => break other,
-            }
-        };
-        tried += usize::from(!matches!(outcome, Outcome::Stop(_)));
-        match outcome {
-            Outcome::Success => {
-                tried += 1;
-                connections += 1;
-                match control(ctx, addr, svc, c, deadline).await? {
-                    Outcome::Success => {
-                        stopped = Some(
-                            "the server also accepts a random password: no weak credential \
-                             reported"
-                                .into(),
-                        );
-                    }
-                    _ => {
-                        record(svc, c);
-                        svc.fields.insert("login_control".into(), "refused".into());
-                    }
-                }
-                break;
-            }
-            Outcome::Refused(next) => session = next,
-            Outcome::Closed | Outcome::Stop(_) => {
-                if let Outcome::Stop(why) = outcome {
-                    stopped = Some(why);
-                }
-                break;
-            }
-        }
+    svc.fields.insert("ftp_anonymous".into(), anonymous);
+    // The greeting connection.
+    t.connections += 1;
+    // No control attempt with a random password here, unlike telnet: 230 is the server's own
+    // statement, and a server that makes it for any password is weak in itself.
+    if let Some(c) = t.success.and_then(|i| ctx.credentials.get(i)) {
+        record(svc, c);
     }
-    if let Some(s) = session {
-        s.quit(ctx).await;
-    }
-    super::login::record_tally(svc, stopped, tried, connections, started);
+    record_lanes(svc, t, started);
     Ok(())
 }
 
-/// After a success: the same user with a random password must be refused.
-async fn control(
-    ctx: &Ctx,
+/// FTP attempts for the login lanes.
+struct Ftp {
+    ctx: Ctx,
     addr: SocketAddr,
-    svc: &mut Service,
-    c: &Credential,
     deadline: Instant,
-) -> Result<Outcome, ProbeError> {
-    let action = format!("login ftp user={} (control)", c.username);
-    match connect(ctx, addr, &action, svc, deadline).await? {
-        (s, Some(g)) if g.code == 220 => {
-            login(ctx, s, &c.username, &super::telnet::control_password()).await
+}
+
+impl Attempts for Ftp {
+    type Session = Session;
+
+    async fn attempt(&self, lane: &mut Lane<Session>, c: &Credential) -> Result<Step, ProbeError> {
+        let mut fresh = false;
+        loop {
+            let s = match lane.session.take() {
+                Some(s) => s,
+                None => {
+                    lane.connections += 1;
+                    fresh = true;
+                    let action = format!("login ftp user={}", c.username);
+                    match connect(
+                        &self.ctx,
+                        self.addr,
+                        &action,
+                        &mut lane.evidence,
+                        self.deadline,
+                    )
+                    .await?
+                    {
+                        (s, Some(g)) if g.code == 220 => s,
+                        _ => return Ok(Step::Stop("no greeting after reconnecting".into())),
+                    }
+                }
+            };
+            let asked = Instant::now();
+            // Counted before the exchange: an attempt dropped at another lane's success may
+            // have reached the server.
+            lane.tried += 1;
+            match login(&self.ctx, s, &c.username, &c.password).await? {
+                // A reused connection the server closed: the same pair over a new one.
+                Outcome::Closed if !fresh => lane.tried -= 1,
+                Outcome::Closed => {
+                    lane.tried -= 1;
+                    return Ok(Step::Stop("no reply to USER".into()));
+                }
+                Outcome::Success => return Ok(Step::Success),
+                Outcome::Refused(next) => {
+                    lane.session = next;
+                    return Ok(Step::Refused {
+                        took: asked.elapsed(),
+                    });
+                }
+                Outcome::Stop(why) => {
+                    lane.tried -= 1;
+                    return Ok(Step::Stop(why));
+                }
+            }
         }
-        _ => Ok(Outcome::Stop("no greeting".into())),
+    }
+
+    async fn close(&self, session: Session) {
+        session.quit(&self.ctx).await;
     }
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use tokio::time::Instant;
 
+use super::lanes::Tally;
 use super::tcp::{exchange, mqtt_connect, open};
 use super::Ctx;
 use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
@@ -27,24 +28,24 @@ pub(super) fn seconds(d: std::time::Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
 }
 
-/// The fields every connection-reusing login check (telnet, SSH, FTP) leaves on the service:
-/// why it stopped early, if it did; pairs tried; connections opened; time taken.
-pub(super) fn record_tally(
-    svc: &mut Service,
-    stopped: Option<String>,
-    tried: usize,
-    connections: usize,
-    started: Instant,
-) {
-    if let Some(why) = stopped {
+/// The fields every login check that runs lanes (telnet, SSH, FTP) leaves on the service: why
+/// it stopped early, if it did; pairs tried; connections opened; time taken; and how long the
+/// device took to refuse a password, which a later run can set its reply wait from
+/// (`--adapt-from`).
+pub(super) fn record_lanes(svc: &mut Service, t: Tally, started: Instant) {
+    if let Some(why) = t.stopped {
         svc.fields.insert("login_stopped".into(), why);
     }
     svc.fields
-        .insert("login_attempts".into(), tried.to_string());
+        .insert("login_attempts".into(), t.tried.to_string());
     svc.fields
-        .insert("login_connections".into(), connections.to_string());
+        .insert("login_connections".into(), t.connections.to_string());
     svc.fields
         .insert("login_seconds".into(), seconds(started.elapsed()));
+    if t.slowest_refusal > std::time::Duration::ZERO {
+        svc.fields
+            .insert("login_refusal_seconds".into(), seconds(t.slowest_refusal));
+    }
 }
 
 /// How many pairs a check with a control attempt (telnet, SSH, FTP) may try: one attempt of

@@ -2,6 +2,7 @@
 //! opened through [`Guard`] (scope check, rate limit, bounded reads).
 
 mod ftp;
+mod lanes;
 mod login;
 mod ssh;
 mod stream;
@@ -39,7 +40,7 @@ pub struct Ctx {
     pub prompt_wait: Duration,
     /// Longest wait for the reply to a password (longer than common failure delays).
     pub reply_wait: Duration,
-    /// Telnet login connections to one service at once.
+    /// Login connections to one telnet, SSH or FTP service at once (`probe/lanes.rs`).
     pub login_lanes: usize,
 }
 

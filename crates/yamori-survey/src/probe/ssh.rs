@@ -13,11 +13,12 @@ use russh::client::{self, AuthResult, Handle, KeyboardInteractiveAuthResponse};
 use russh::MethodKind;
 use tokio::time::Instant;
 
-use super::login::{budget_spent, record};
+use super::lanes::{self, Attempts, Lane, Step};
+use super::login::{record, record_lanes};
 use super::tcp::{open, MAX_SSH_LINE};
 use super::{banner_text, Ctx};
-use crate::creds::Credential;
-use crate::model::Service;
+use crate::creds::{Credential, MAX_ATTEMPTS_PER_SERVICE};
+use crate::model::{Evidence, Service};
 use crate::net::{write_all, ProbeError};
 use crate::proto::ssh as sp;
 
@@ -152,9 +153,9 @@ async fn connect(
     addr: SocketAddr,
     user: &str,
     action: &str,
-    svc: &mut Service,
+    evidence: &mut Vec<Evidence>,
 ) -> Result<Conn, ProbeError> {
-    let tcp = ctx.guard.connect(addr, action, &mut svc.evidence).await?;
+    let tcp = ctx.guard.connect(addr, action, evidence).await?;
     let config = client::Config {
         client_id: russh::SshId::Standard(sp::client_ident(&ctx.contact).into()),
         inactivity_timeout: Some(ctx.reply_wait * 2),
@@ -286,6 +287,85 @@ async fn methods(conn: &mut Conn, ctx: &Ctx, user: &str) -> Result<Vec<MethodKin
     })
 }
 
+/// SSH attempts for the login lanes.
+struct Ssh {
+    ctx: Ctx,
+    addr: SocketAddr,
+    method: Method,
+}
+
+impl Attempts for Ssh {
+    type Session = Conn;
+
+    async fn attempt(&self, lane: &mut Lane<Conn>, c: &Credential) -> Result<Step, ProbeError> {
+        let mut fresh = false;
+        loop {
+            let mut cn = match lane.session.take() {
+                Some(cn) if !cn.handle.is_closed() && cn.user == c.username => cn,
+                other => {
+                    if let Some(cn) = other {
+                        cn.close().await;
+                    }
+                    lane.connections += 1;
+                    fresh = true;
+                    let action = format!("login ssh user={}", c.username);
+                    connect(
+                        &self.ctx,
+                        self.addr,
+                        &c.username,
+                        &action,
+                        &mut lane.evidence,
+                    )
+                    .await?
+                }
+            };
+            lane.tried += 1;
+            let asked = Instant::now();
+            let reply = match attempt(&self.ctx, &mut cn, self.method, c).await {
+                Ok(r) => r,
+                // A reused connection the server dropped meanwhile: try again on a new one.
+                Err(_) if !fresh => Reply::Closed(None),
+                Err(e) => return Err(e),
+            };
+            match reply {
+                Reply::Success => {
+                    cn.close().await;
+                    return Ok(Step::Success);
+                }
+                Reply::Refused => {
+                    lane.session = Some(cn);
+                    return Ok(Step::Refused {
+                        took: asked.elapsed(),
+                    });
+                }
+                // MaxAuthTries reached: that was this pair's refusal.
+                Reply::Closed(why)
+                    if why
+                        .as_deref()
+                        .is_some_and(|m| m.to_ascii_lowercase().contains("too many")) =>
+                {
+                    return Ok(Step::Refused {
+                        took: asked.elapsed(),
+                    });
+                }
+                Reply::Closed(why) => {
+                    lane.tried -= 1;
+                    if fresh {
+                        return Ok(Step::Stop(format!(
+                            "the server closes a fresh connection without answering the password{}",
+                            why.map(|w| format!(" ({w})")).unwrap_or_default()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn close(&self, session: Conn) {
+        session.close().await;
+    }
+}
+
 async fn check(
     ctx: &Ctx,
     addr: SocketAddr,
@@ -296,7 +376,14 @@ async fn check(
     let Some(first_user) = ctx.credentials.first().map(|c| c.username.clone()) else {
         return Ok(());
     };
-    let mut conn = connect(ctx, addr, &first_user, "login ssh (methods)", svc).await?;
+    let mut conn = connect(
+        ctx,
+        addr,
+        &first_user,
+        "login ssh (methods)",
+        &mut svc.evidence,
+    )
+    .await?;
     let offered = methods(&mut conn, ctx, &first_user).await?;
     let names: Vec<&str> = offered.iter().map(<&str>::from).collect();
     svc.fields
@@ -328,91 +415,27 @@ async fn check(
         }
         .into(),
     );
-    let mut conn = Some(conn);
-    let (mut tried, mut connections) = (0usize, 1usize);
-    let mut stopped = None;
-    'pairs: for c in ctx
-        .credentials
-        .iter()
-        .take(super::login::pairs_before_control(ctx))
-    {
-        if budget_spent(svc, deadline) {
-            break;
-        }
-        let mut fresh = false;
-        loop {
-            let mut cn = match conn.take() {
-                Some(cn) if !cn.handle.is_closed() && cn.user == c.username => cn,
-                other => {
-                    if let Some(cn) = other {
-                        cn.close().await;
-                    }
-                    connections += 1;
-                    fresh = true;
-                    let action = format!("login ssh user={}", c.username);
-                    connect(ctx, addr, &c.username, &action, svc).await?
-                }
-            };
-            tried += 1;
-            let reply = match attempt(ctx, &mut cn, method, c).await {
-                Ok(r) => r,
-                // A reused connection the server dropped meanwhile: try again on a new one.
-                Err(_) if !fresh => Reply::Closed(None),
-                Err(e) => return Err(e),
-            };
-            match reply {
-                Reply::Success => {
-                    cn.close().await;
-                    tried += 1;
-                    connections += 1;
-                    let mut control =
-                        connect(ctx, addr, &c.username, "login ssh (control)", svc).await?;
-                    let random = Credential {
-                        password: super::telnet::control_password(),
-                        ..c.clone()
-                    };
-                    let reply = attempt(ctx, &mut control, method, &random).await?;
-                    control.close().await;
-                    if matches!(reply, Reply::Success) {
-                        stopped = Some(
-                            "the server also accepts a random password (a honeypot?): no weak \
-                             credential reported"
-                                .to_string(),
-                        );
-                    } else {
-                        record(svc, c);
-                        svc.fields.insert("login_control".into(), "refused".into());
-                    }
-                    break 'pairs;
-                }
-                Reply::Refused => {
-                    conn = Some(cn);
-                    break;
-                }
-                Reply::Closed(why)
-                    if why
-                        .as_deref()
-                        .is_some_and(|m| m.to_ascii_lowercase().contains("too many")) =>
-                {
-                    // MaxAuthTries reached: that was this pair's refusal.
-                    break;
-                }
-                Reply::Closed(why) => {
-                    tried -= 1;
-                    if fresh {
-                        stopped = Some(format!(
-                            "the server closes a fresh connection without answering the password{}",
-                            why.map(|w| format!(" ({w})")).unwrap_or_default()
-                        ));
-                        break 'pairs;
-                    }
-                }
-            }
-        }
+    let ssh = Arc::new(Ssh {
+        ctx: ctx.clone(),
+        addr,
+        method,
+    });
+    let t = lanes::run(
+        ssh,
+        ctx.credentials.clone(),
+        ctx.login_lanes,
+        ctx.credentials.len().min(MAX_ATTEMPTS_PER_SERVICE),
+        deadline,
+        Some(conn),
+        &mut svc.evidence,
+    )
+    .await;
+    // No control attempt with a random password here, unlike telnet: USERAUTH_SUCCESS is the
+    // server's own statement, not text read off a screen, and a server that states it for any
+    // password is weak in itself.
+    if let Some(c) = t.success.and_then(|i| ctx.credentials.get(i)) {
+        record(svc, c);
     }
-    if let Some(cn) = conn {
-        cn.close().await;
-    }
-    super::login::record_tally(svc, stopped, tried, connections, started);
+    record_lanes(svc, t, started);
     Ok(())
 }

@@ -7,18 +7,15 @@
 //! the reply is awaited for `Ctx::reply_wait` and the wait ends at the next prompt. A daemon
 //! that prompts again after a failure gets the next pair on the same connection (`login` allows
 //! a few); when it closes, the next pair goes over a new connection. `Ctx::login_lanes` such
-//! connections run at once, taking pairs from one list in order; the first success stops all. No command is ever sent
-//! after a login: the connection is dropped at the first sign of a shell.
+//! connections run at once (`lanes.rs`). No command is ever sent after a login: the connection
+//! is dropped at the first sign of a shell.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::lanes::{self, Attempts, Lane, Step};
 use super::login::{record, seconds};
 use super::tcp::open;
 use super::{banner_text, Ctx, Stream};
@@ -26,10 +23,6 @@ use crate::creds::Credential;
 use crate::model::{Evidence, Service, MAX_BANNER_BYTES};
 use crate::net::{write_all, Bounded, ProbeError, ReadEnd};
 use crate::proto::telnet as tn;
-
-/// Consecutive connections closed right after a password with no answer before the checks
-/// stop (a daemon that drops every attempt teaches nothing more after that).
-const MAX_SILENT_DROPS: usize = 3;
 
 /// One telnet connection and the text received since we last sent something.
 struct Session {
@@ -167,134 +160,56 @@ enum Outcome {
     Stop(String),
 }
 
-/// What one lane of attempts did.
-#[derive(Default)]
-struct Lane {
-    evidence: Vec<Evidence>,
-    /// Attempts started (a password sent, or about to be).
-    tried: usize,
-    connections: usize,
-    slowest_refusal: Duration,
-    /// Index in the list of the pair that logged in.
-    success: Option<usize>,
-    stopped: Option<String>,
-}
-
-/// What the lanes of one service share: the next pair to try, consecutive silent drops, the
-/// signal to drop every attempt in flight (a success: nothing more to learn), and the flag
-/// that starts no new attempt (one lane saw the daemon stop behaving like a login, or failed).
-/// The two differ on purpose: one lane's trouble must not cut off another lane's attempt that
-/// is about to succeed.
-struct Shared {
-    next: AtomicUsize,
-    silent: AtomicUsize,
-    halt: watch::Sender<bool>,
-    no_more: AtomicBool,
-}
-
-impl Shared {
-    fn halt(&self) {
-        self.halt.send_replace(true);
-    }
-
-    fn start_no_more(&self) {
-        self.no_more.store(true, Ordering::Relaxed);
-    }
-}
-
-/// One lane: takes the next pair from the shared list, keeps its connection while the daemon
-/// prompts again, reconnects when it closes. `session` is the banner connection (lane 0).
-async fn lane(
+/// Telnet attempts for the login lanes.
+struct Telnet {
     ctx: Ctx,
     addr: SocketAddr,
     deadline: Instant,
-    mut session: Option<Session>,
-    shared: Arc<Shared>,
-    mut halt: watch::Receiver<bool>,
-) -> Lane {
-    let mut lane = Lane {
-        connections: usize::from(session.is_some()),
-        ..Lane::default()
-    };
-    let limit = super::login::pairs_before_control(&ctx);
-    loop {
-        if *halt.borrow() || shared.no_more.load(Ordering::Relaxed) {
-            break;
-        }
-        if Instant::now() >= deadline {
-            lane.stopped = Some("per-host time budget exhausted".into());
-            break;
-        }
-        let i = shared.next.fetch_add(1, Ordering::Relaxed);
-        let Some(c) = ctx.credentials.get(i).filter(|_| i < limit) else {
-            break;
-        };
-        let work = async {
-            let s = match session.take() {
-                Some(s) => s,
-                None => {
-                    lane.connections += 1;
-                    let action = format!("login telnet user={}", c.username);
-                    match connect(&ctx, addr, &action, &mut lane.evidence, deadline).await? {
-                        (s, ReadEnd::Done) => s,
-                        _ => {
-                            return Ok((
-                                Outcome::Stop("no login prompt after reconnecting".into()),
-                                Duration::ZERO,
-                            ))
-                        }
-                    }
-                }
-            };
-            lane.tried += 1;
-            let asked = Instant::now();
-            let outcome = attempt(&ctx, s, c).await?;
-            Ok::<_, ProbeError>((outcome, asked.elapsed()))
-        };
-        let outcome = tokio::select! {
-            r = work => r,
-            // Another lane succeeded: drop this attempt's connection.
-            _ = halt.wait_for(|h| *h) => break,
-        };
-        match outcome {
-            Ok((Outcome::Success, _)) => {
-                lane.success = Some(i);
-                shared.halt();
-                break;
-            }
-            Ok((Outcome::Failure(next), took)) => {
-                shared.silent.store(0, Ordering::Relaxed);
-                lane.slowest_refusal = lane.slowest_refusal.max(took);
-                session = next;
-            }
-            Ok((Outcome::SilentDrop, _)) => {
-                let silent = shared.silent.fetch_add(1, Ordering::Relaxed) + 1;
-                if silent >= MAX_SILENT_DROPS {
-                    lane.stopped = Some(format!(
-                        "the daemon closed the connection after {silent} passwords in a row \
-                         without an answer"
-                    ));
-                    shared.start_no_more();
-                    break;
+}
+
+impl Attempts for Telnet {
+    type Session = Session;
+
+    async fn attempt(&self, lane: &mut Lane<Session>, c: &Credential) -> Result<Step, ProbeError> {
+        let s = match lane.session.take() {
+            Some(s) => s,
+            None => {
+                lane.connections += 1;
+                let action = format!("login telnet user={}", c.username);
+                match connect(
+                    &self.ctx,
+                    self.addr,
+                    &action,
+                    &mut lane.evidence,
+                    self.deadline,
+                )
+                .await?
+                {
+                    (s, ReadEnd::Done) => s,
+                    _ => return Ok(Step::Stop("no login prompt after reconnecting".into())),
                 }
             }
-            Ok((Outcome::Stop(why), _)) => {
-                lane.stopped = Some(why);
-                shared.start_no_more();
-                break;
+        };
+        lane.tried += 1;
+        let asked = Instant::now();
+        Ok(match attempt(&self.ctx, s, c).await? {
+            Outcome::Success => Step::Success,
+            Outcome::Failure(next) => {
+                lane.session = next;
+                Step::Refused {
+                    took: asked.elapsed(),
+                }
             }
-            Err(e) => {
-                lane.stopped = Some(e.to_string());
-                shared.start_no_more();
-                break;
-            }
-        }
+            Outcome::SilentDrop => Step::SilentDrop,
+            Outcome::Stop(why) => Step::Stop(why),
+        })
     }
-    lane
+
+    async fn close(&self, _session: Session) {}
 }
 
 /// Tries the credentials over `Ctx::login_lanes` connections at once, `first` (the banner
-/// connection) carrying the first attempts of lane 0.
+/// connection) carrying the first attempts of lane 0; after a success, the control attempt.
 async fn check(
     ctx: &Ctx,
     addr: SocketAddr,
@@ -303,53 +218,27 @@ async fn check(
     first: Session,
     started: Instant,
 ) -> Result<(), ProbeError> {
-    let (halt, _) = watch::channel(false);
-    let shared = Arc::new(Shared {
-        next: AtomicUsize::new(0),
-        silent: AtomicUsize::new(0),
-        halt,
-        no_more: AtomicBool::new(false),
+    let telnet = Arc::new(Telnet {
+        ctx: ctx.clone(),
+        addr,
+        deadline,
     });
-    let mut first = Some(first);
-    let mut set = JoinSet::new();
-    for _ in 0..ctx.login_lanes.max(1) {
-        let rx = shared.halt.subscribe();
-        set.spawn(lane(
-            ctx.clone(),
-            addr,
-            deadline,
-            first.take(),
-            shared.clone(),
-            rx,
-        ));
-    }
-    let mut lanes = Vec::new();
-    while let Some(done) = set.join_next().await {
-        match done {
-            Ok(l) => lanes.push(l),
-            // A panicking lane is a bug; it loses its own attempts, not the service.
-            Err(e) => tracing::error!(error = %e, "telnet login lane failed"),
-        }
-    }
-    let mut tried: usize = lanes.iter().map(|l| l.tried).sum();
-    let mut connections: usize = lanes.iter().map(|l| l.connections).sum();
-    let slowest_refusal = lanes
-        .iter()
-        .map(|l| l.slowest_refusal)
-        .max()
-        .unwrap_or_default();
-    let success = lanes.iter().filter_map(|l| l.success).min();
-    let mut stopped = lanes.iter().find_map(|l| l.stopped.clone());
-    let mut evidence: Vec<Evidence> = lanes.into_iter().flat_map(|l| l.evidence).collect();
-    evidence.sort_by_key(|e| e.time);
-    svc.evidence.extend(evidence);
-    if let Some(c) = success.and_then(|i| ctx.credentials.get(i)) {
-        stopped = None;
-        tried += 1;
-        connections += 1;
+    let mut t = lanes::run(
+        telnet,
+        ctx.credentials.clone(),
+        ctx.login_lanes,
+        super::login::pairs_before_control(ctx),
+        deadline,
+        Some(first),
+        &mut svc.evidence,
+    )
+    .await;
+    if let Some(c) = t.success.and_then(|i| ctx.credentials.get(i)) {
+        t.tried += 1;
+        t.connections += 1;
         match control(ctx, addr, svc, c, deadline).await? {
             Outcome::Success => {
-                stopped = Some(
+                t.stopped = Some(
                     "the daemon also accepts a random password (not a real login, or a \
                      honeypot): no weak credential reported"
                         .into(),
@@ -365,13 +254,7 @@ async fn check(
             }
         }
     }
-    super::login::record_tally(svc, stopped, tried, connections, started);
-    if slowest_refusal > Duration::ZERO {
-        // How long this device takes to refuse a password: a later run can set --login-wait
-        // from it.
-        svc.fields
-            .insert("login_refusal_seconds".into(), seconds(slowest_refusal));
-    }
+    super::login::record_lanes(svc, t, started);
     Ok(())
 }
 

@@ -121,10 +121,11 @@ async fn a_prompt_after_every_password_is_a_refusal() {
         "{:#?}",
         svc.fields
     );
-    // Each lane's connection carries all its pairs.
-    assert_eq!(
-        svc.fields["login_connections"],
-        yamori_survey::engine::DEFAULT_LOGIN_PARALLEL.to_string(),
+    // Each lane's connection carries all its pairs (a lane that opens its connection after
+    // the fast ones used up the list opens none).
+    let connections: usize = svc.fields["login_connections"].parse().expect("count");
+    assert!(
+        (1..=yamori_survey::engine::DEFAULT_LOGIN_PARALLEL).contains(&connections),
         "{:#?}",
         svc.fields
     );

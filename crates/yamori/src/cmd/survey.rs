@@ -55,8 +55,9 @@ pub struct Args {
     /// A result's `login_refusal_seconds` tells how long a device took.
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_REPLY_WAIT.as_secs_f64())]
     pub login_wait: f64,
-    /// Telnet login connections to one service at once (each refusal costs the device's
-    /// failure delay, so more connections finish sooner; small devices take only a few).
+    /// Login connections to one telnet, SSH or FTP service at once (each refusal costs the
+    /// device's failure delay, so more connections finish sooner; small devices take only a
+    /// few, and sshd starts refusing new connections at 10 unauthenticated ones).
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_LOGIN_PARALLEL)]
     pub login_parallel: usize,
     /// Extra credentials to try (`user:password` per line), after the built-in list.
@@ -269,7 +270,7 @@ fn store_result(g: &crate::GlobalArgs, document: &str) -> anyhow::Result<()> {
 }
 
 /// Adds known vulnerabilities from the embedded vulnerability database, when one was imported.
-fn annotate_vulns(
+pub(super) fn annotate_vulns(
     g: &crate::GlobalArgs,
     result: &mut yamori_survey::model::SurveyResult,
 ) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `yamori` binary (one test binary for the crate, to keep link time down).
 mod architecture;
+mod check_e2e;
 mod demo_e2e;
 mod enrich_e2e;
 mod export_e2e;

@@ -3,12 +3,12 @@
 //! Without root or a daemon the check is skipped by the shared rule (a failure in the suite).
 
 mod ftp;
-mod lab;
 mod ssh;
 mod telnet;
 
 use std::time::Duration;
 
+use yamori_lab::netns as lab;
 use yamori_survey::fingerprint::Rules;
 use yamori_survey::scope::Scope;
 use yamori_survey::{creds, engine, ports, SurveyConfig};

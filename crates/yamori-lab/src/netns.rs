@@ -1,7 +1,8 @@
-//! A two-namespace lab for real Debian daemons: `srv` holds the daemons on 198.51.100.2 with
-//! its own accounts (files in `/etc/netns/<srv>/`, which `ip netns exec` mounts over `/etc`, so
-//! the host's accounts are never touched), `cli` holds 198.51.100.1, and the survey runs on a
-//! thread moved into `cli` with `setns(2)`. Everything is removed on drop.
+//! A two-namespace lab for real Debian daemons (root only): `srv` holds the daemons on
+//! `<net>.2` with its own accounts (files in `/etc/netns/<srv>/`, which `ip netns exec` mounts
+//! over `/etc`, so the host's accounts are never touched), `cli` holds `<net>.1` on the same
+//! /24, and a survey runs on a thread moved into `cli` with `setns(2)` (or a command with
+//! `ip netns exec`). Nothing routes out of the two namespaces; everything is removed on drop.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use yamori_survey::model::SurveyResult;
 use yamori_survey::SurveyConfig;
 
-/// The daemons' address.
+/// The daemons' address in the default lab ([`Lab::new`], TEST-NET-2).
 pub const SERVER: &str = "198.51.100.2";
 
 /// A number no other lab of this process has.
@@ -55,6 +56,9 @@ pub fn missing(programs: &[&str]) -> Option<String> {
 pub struct Lab {
     pub srv: String,
     pub cli: String,
+    /// The client's and the daemons' addresses (`<net>.1`, `<net>.2`).
+    pub cli_addr: String,
+    pub srv_addr: String,
     /// `/etc/netns/<srv>`: the daemons' /etc overlay.
     pub etc: PathBuf,
     /// Scratch files (configs, logs, keys).
@@ -63,7 +67,13 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The lab on 198.51.100.0/24 (TEST-NET-2).
     pub fn new() -> Result<Lab, String> {
+        Lab::on_net("198.51.100")
+    }
+
+    /// The lab on the /24 `net` (three octets, e.g. `192.168.77` for a private network).
+    pub fn on_net(net: &str) -> Result<Lab, String> {
         // Unique among concurrent tests (the counter) and test binaries (the process id).
         let id = format!("{:x}-{}", std::process::id(), next_id());
         let (srv, cli) = (format!("ymcs-{id}"), format!("ymcc-{id}"));
@@ -71,6 +81,8 @@ impl Lab {
         let lab = Lab {
             srv,
             cli,
+            cli_addr: format!("{net}.1"),
+            srv_addr: format!("{net}.2"),
             etc,
             dir: tempfile::tempdir().map_err(|e| e.to_string())?,
             children: Vec::new(),
@@ -82,15 +94,27 @@ impl Lab {
             "ip", "-n", &lab.cli, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0",
             "netns", &lab.srv,
         ])?;
-        for (ns, addr) in [(&lab.cli, "198.51.100.1/24"), (&lab.srv, "198.51.100.2/24")] {
-            run(&["ip", "-n", ns, "addr", "add", addr, "dev", "eth0"])?;
+        for (ns, addr) in [(&lab.cli, &lab.cli_addr), (&lab.srv, &lab.srv_addr)] {
+            run(&[
+                "ip",
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{addr}/24"),
+                "dev",
+                "eth0",
+            ])?;
             run(&["ip", "-n", ns, "link", "set", "eth0", "up"])?;
             run(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
         }
         // No resolver: a daemon's reverse lookup of the surveyor fails at once (an empty
         // resolv.conf points at 127.0.0.1, where nothing listens).
         lab.write_etc("resolv.conf", "")?;
-        lab.write_etc("hosts", "127.0.0.1 localhost\n198.51.100.2 srv\n")?;
+        lab.write_etc(
+            "hosts",
+            &format!("127.0.0.1 localhost\n{} srv\n", lab.srv_addr),
+        )?;
         Ok(lab)
     }
 
