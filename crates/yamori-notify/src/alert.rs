@@ -262,8 +262,8 @@ pub fn select(
 pub struct AlertContext {
     /// RFC 3339 time the notices were written.
     pub generated_at: String,
-    /// How long before the same host is reported again, as the operator wrote it (`7d`).
-    pub quiet_period: String,
+    /// Seconds before the same host is reported again (0: every run reports it).
+    pub quiet_period_secs: u64,
 }
 
 /// One alert notice: an operator (or nobody: the unassigned report) and its hosts.
@@ -281,7 +281,7 @@ pub struct AlertNotice {
     #[serde(skip)]
     pub languages: Vec<Lang>,
     pub generated_at: String,
-    pub quiet_period: String,
+    pub quiet_period_secs: u64,
     /// Earliest first-seen and latest last-seen of the hosts' evidence (RFC 3339 UTC).
     pub observed_from: String,
     pub observed_to: String,
@@ -318,7 +318,7 @@ pub fn group_alerts(
                 unassigned: who.unassigned,
                 languages: who.languages,
                 generated_at: ctx.generated_at.clone(),
-                quiet_period: ctx.quiet_period.clone(),
+                quiet_period_secs: ctx.quiet_period_secs,
                 observed_from: spans().map(|s| s.0).min().unwrap_or_default().to_string(),
                 observed_to: spans().map(|s| s.1).max().unwrap_or_default().to_string(),
                 n_likely_infected: hosts.iter().filter(|h| h.likely_infected).count(),

@@ -15,13 +15,16 @@ use super::alert::AlertNotice;
 use super::view::Notice;
 use super::Lang;
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("notice.html", include_str!("templates/notice.html")),
     ("notice.txt", include_str!("templates/notice.txt")),
     ("alert.html", include_str!("templates/alert.html")),
     ("alert.txt", include_str!("templates/alert.txt")),
-    // A telescope verdict in words, for both formats (it holds no input, so no escaping).
+    // Pieces both alert formats include (they hold no input, so need no escaping): a
+    // telescope verdict in words,
     ("alert_class.txt", include_str!("templates/alert_class.txt")),
+    // The quiet period in words.
+    ("alert_quiet.txt", include_str!("templates/alert_quiet.txt")),
 ];
 
 /// Output formats.

@@ -91,7 +91,7 @@ fn telescope_alerts_select_group_and_render() {
     };
     let ctx = AlertContext {
         generated_at: "2026-11-02T09:00:00Z".into(),
-        quiet_period: "7d".into(),
+        quiet_period_secs: 7 * 86_400,
     };
     let notices = group_alerts(sel.hosts, &owners, &by_as, &ctx);
     let keys: Vec<&str> = notices.iter().map(|n| n.key.as_str()).collect();
@@ -125,7 +125,7 @@ fn telescope_alerts_select_group_and_render() {
     assert!(ja.contains("パケット 396、宛先 256 アドレス、宛先ポート 2 種類 (23: 360, 2323: 36)"));
     assert!(ja.contains("判定: Mirai 系ボット"), "{ja}");
     assert!(ja.contains("判定: ZMap による探索"), "{ja}");
-    assert!(ja.contains("同じホストについては 7d の間、再度お知らせしません"));
+    assert!(ja.contains("同じホストについては 7 日間、再度お知らせしません"));
     let en = body("01-example-isp-a.en.txt");
     assert!(en.contains("Between 2026-11-01T00:03:01Z and 2026-11-01T00:59:59Z"));
     assert!(en.contains("1 of these addresses show the mark of Mirai-like malware"));
@@ -169,7 +169,7 @@ fn decoy_evidence_renders_cleaned_and_defanged() {
     assert!(host.likely_infected, "logins to a decoy mark an infected host");
     let ctx = AlertContext {
         generated_at: "2026-11-04T00:00:00Z".into(),
-        quiet_period: "7d".into(),
+        quiet_period_secs: 7 * 86_400,
     };
     let notices = group_alerts(vec![host], &Owners::default(), &|_| None, &ctx);
     let out = render_alert(&notices[0], &[Lang::En], &[Format::Text, Format::Html])
