@@ -82,7 +82,10 @@ impl TelescopeEvidence {
     ) -> Result<(IpAddr, TelescopeEvidence), AlertError> {
         let address: IpAddr = s.address.parse().map_err(|_| AlertError {
             analysis: analysis.to_string(),
-            reason: format!("source address {:?} is not an IP address", shown(&s.address)),
+            reason: format!(
+                "source address {:?} is not an IP address",
+                shown(&s.address)
+            ),
         })?;
         let class = match s.tool {
             Tool::Mirai => Class::MiraiLike,

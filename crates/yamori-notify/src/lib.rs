@@ -13,10 +13,11 @@ pub mod owners;
 pub mod render;
 pub mod view;
 
-pub use owners::{Owner, Owners, OwnersError};
 pub use alert::{
-    group_alerts, select, telescope_hosts, AlertContext, AlertHost, AlertNotice, Evidence, Selection,
+    group_alerts, select, telescope_hosts, AlertContext, AlertHost, AlertNotice, Evidence,
+    Selection,
 };
+pub use owners::{Owner, Owners, OwnersError};
 pub use render::{render, render_alert, Format, RenderError, Rendered};
 pub use view::{group, group_with, FallbackOwner, Notice};
 

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-pub use super::assign::FallbackOwner;
 use super::assign::assign;
+pub use super::assign::FallbackOwner;
 use super::owners::Owners;
 use yamori_model::survey::{Protocol, Service, SurveyResult};
 use yamori_model::vuln::Certainty;

@@ -166,14 +166,17 @@ fn decoy_evidence_renders_cleaned_and_defanged() {
         &["http://198.51.100.99/bins/mirai.arm7"],
     );
     let host = AlertHost::new(ip("192.0.2.44"), vec![Evidence::Decoy(decoy)]);
-    assert!(host.likely_infected, "logins to a decoy mark an infected host");
+    assert!(
+        host.likely_infected,
+        "logins to a decoy mark an infected host"
+    );
     let ctx = AlertContext {
         generated_at: "2026-11-04T00:00:00Z".into(),
         quiet_period_secs: 7 * 86_400,
     };
     let notices = group_alerts(vec![host], &Owners::default(), &|_| None, &ctx);
-    let out = render_alert(&notices[0], &[Lang::En], &[Format::Text, Format::Html])
-        .expect("render");
+    let out =
+        render_alert(&notices[0], &[Lang::En], &[Format::Text, Format::Html]).expect("render");
     let text = &out[0].body;
     assert!(text.contains("Decoy device: 2026-11-03T10:00:00Z - 2026-11-03T10:05:00Z, 3 sessions"));
     assert!(text.contains("Logins tried: root / xc3511, admin / <script>x\u{FFFD}[2J"));

@@ -74,7 +74,10 @@ fn parse_quiet(s: &str) -> Result<QuietPeriod, String> {
   yamori notify --from-telescope --analysis latest --asn ip2asn-v4.tsv --quiet-period 14d --dry-run")]
 pub struct Args {
     /// Survey result (`yamori survey --out survey.json`); not with --from-telescope.
-    #[arg(required_unless_present = "from_telescope", conflicts_with = "from_telescope")]
+    #[arg(
+        required_unless_present = "from_telescope",
+        conflicts_with = "from_telescope"
+    )]
     pub survey: Option<PathBuf>,
     /// Alert network operators to the hosts the telescope saw scanning (the scanners of a
     /// stored analysis): one notice per operator listing its hosts with the evidence (first

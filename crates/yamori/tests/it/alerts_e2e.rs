@@ -30,7 +30,9 @@ fn text(out: &std::process::Output) -> (String, String) {
 /// Analyse `pcap` into `db`; the report and the stored analysis' id.
 fn analyze_into(db: &str, pcap: &Path) -> (serde_json::Value, String) {
     let out = run_ok(
-        y(db).args(["analyze", "--json", "--darknet", DARKNET]).arg(pcap),
+        y(db)
+            .args(["analyze", "--json", "--darknet", DARKNET])
+            .arg(pcap),
         0,
     );
     let report = serde_json::from_slice(&out.stdout).expect("report JSON");
@@ -86,9 +88,16 @@ fn alerts_flow(db: &str, dir: &Path, pcap: &Path) {
     busiest.sort_by_key(|&(o, n)| (std::cmp::Reverse(n), o));
     let (own, as_octet) = (busiest[0].0, busiest[1].0);
     assert!(busiest[0].1 >= 2 && busiest[1].1 >= 1, "{busiest:?}");
-    let owned: BTreeSet<Ipv4Addr> = all.keys().filter(|a| first_octet(a) == own).copied().collect();
-    let by_as: BTreeSet<Ipv4Addr> =
-        all.keys().filter(|a| first_octet(a) == as_octet).copied().collect();
+    let owned: BTreeSet<Ipv4Addr> = all
+        .keys()
+        .filter(|a| first_octet(a) == own)
+        .copied()
+        .collect();
+    let by_as: BTreeSet<Ipv4Addr> = all
+        .keys()
+        .filter(|a| first_octet(a) == as_octet)
+        .copied()
+        .collect();
     let listed = *owned.iter().next_back().expect("owned scanner");
 
     let owners = dir.join("owners.tsv");
@@ -163,7 +172,10 @@ fn alerts_flow(db: &str, dir: &Path, pcap: &Path) {
     }
     let transit = notice(&out1, "as64500.json");
     assert_eq!(hosts_of(&transit), by_as);
-    assert_eq!(transit["organisation"], "AS64500 EXAMPLE-TRANSIT Example Transit");
+    assert_eq!(
+        transit["organisation"],
+        "AS64500 EXAMPLE-TRANSIT Example Transit"
+    );
     let unassigned = notice(&out1, "unassigned.json");
     let rest: BTreeSet<Ipv4Addr> = all
         .keys()
@@ -172,7 +184,10 @@ fn alerts_flow(db: &str, dir: &Path, pcap: &Path) {
         .collect();
     assert_eq!(hosts_of(&unassigned), rest);
     for n in [&isp, &transit, &unassigned] {
-        assert!(!hosts_of(n).contains(&listed), "warninglisted host reported");
+        assert!(
+            !hosts_of(n).contains(&listed),
+            "warninglisted host reported"
+        );
     }
     let ja = std::fs::read_to_string(out1.join("01-example-isp-a.ja.txt")).expect("ja");
     let en = std::fs::read_to_string(out1.join("01-example-isp-a.en.txt")).expect("en");
@@ -280,14 +295,16 @@ fn bad_input_is_named() {
     std::fs::write(&empty, header).expect("pcap");
     let (_, id) = analyze_into(db, &empty);
     let (out, _) = notify(&["--analysis", &id[..10]], 0);
-    assert!(out.contains("found no scanners: nothing to notify"), "{out}");
+    assert!(
+        out.contains("found no scanners: nothing to notify"),
+        "{out}"
+    );
     let index = std::fs::read_to_string(dir.path().join("out/index.tsv")).expect("index");
     assert_eq!(index, "file\toperator\tcontact\thosts\tlikely_infected\n");
 
     let (_, err) = notify(&["--analysis", "0123456789ab"], 1);
     assert!(
-        err.contains("--analysis \"0123456789ab\": no such analysis")
-            && err.contains(&id[..12]),
+        err.contains("--analysis \"0123456789ab\": no such analysis") && err.contains(&id[..12]),
         "{err}"
     );
     let owners = dir.path().join("owners.tsv");
@@ -295,7 +312,10 @@ fn bad_input_is_named() {
     let (_, err) = notify(&["--owners", owners.to_str().expect("utf-8 path")], 1);
     assert!(err.contains("owners file line 2"), "{err}");
     let (_, err) = notify(&["--warninglist", "Nope"], 1);
-    assert!(err.contains("--warninglist \"Nope\": no such list"), "{err}");
+    assert!(
+        err.contains("--warninglist \"Nope\": no such list"),
+        "{err}"
+    );
     let (_, err) = notify(&["--quiet-period", "7 weeks"], 2);
     assert!(err.contains("--quiet-period"), "{err}");
     // Survey flags and telescope flags do not mix.
@@ -308,5 +328,7 @@ fn bad_input_is_named() {
             .arg(&owners),
         1,
     );
-    assert!(text(&o).1.contains("--dry-run applies to --from-telescope only"));
+    assert!(text(&o)
+        .1
+        .contains("--dry-run applies to --from-telescope only"));
 }

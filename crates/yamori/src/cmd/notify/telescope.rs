@@ -31,9 +31,10 @@ const CHANNEL: &str = "telescope";
 fn resolve_analysis(store: &Store, wanted: &str, db: &str) -> anyhow::Result<String> {
     let all = store.list_analyses()?;
     if wanted == "latest" {
-        return all.first().map(|m| m.id.clone()).with_context(|| {
-            format!("no analysis is stored in {db}: run `yamori analyze` first")
-        });
+        return all
+            .first()
+            .map(|m| m.id.clone())
+            .with_context(|| format!("no analysis is stored in {db}: run `yamori analyze` first"));
     }
     let matching: Vec<&str> = all
         .iter()
