@@ -68,8 +68,9 @@ pub struct TelescopeEvidence {
     pub top_ports: Vec<PortPackets>,
     /// `mirai`, `zmap`, `masscan` or `unknown`.
     pub tool: String,
-    /// `horizontal` (one port, many addresses), `vertical` (many ports) or `block`.
-    pub scan: String,
+    /// `horizontal` (one port, many addresses), `vertical` (many ports) or `block`; `None`
+    /// for a source that never met the scanner rule (not among an analysis' scanners).
+    pub scan: Option<String>,
     pub class: Class,
 }
 
@@ -93,10 +94,7 @@ impl TelescopeEvidence {
             Tool::Masscan => Class::Masscan,
             Tool::Unknown => Class::Scanner,
         };
-        let scan = match s.scan {
-            Some(k) => format!("{k:?}").to_lowercase(),
-            None => String::new(),
-        };
+        let scan = s.scan.map(|k| format!("{k:?}").to_lowercase());
         Ok((
             address,
             TelescopeEvidence {

@@ -42,6 +42,25 @@ fn ip(s: &str) -> IpAddr {
     s.parse().expect("literal address")
 }
 
+/// A JSON notice, checked against `schemas/alert-notice.v1.json`.
+fn fits_schema(body: &str) -> serde_json::Value {
+    let n: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/alert-notice.v1.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("schema")).expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator.iter_errors(&n).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{body}\ndoes not fit the schema: {errors:?}"
+    );
+    n
+}
+
+/// An analysis id (the SHA-256 of its input digests).
+const ANALYSIS: &str = "5d41402abc4b2a76b9719d911017c592ae2f6f1b0c0c11e1c3b5b7a9e0f6d2c4";
+
 const OWNERS: &str = "# test owners\n198.51.100.0/24\tExample ISP <A>\tabuse@isp.example\tja\n";
 
 #[test]
@@ -54,14 +73,14 @@ fn telescope_alerts_select_group_and_render() {
         scanner("192.0.2.2", 70, Tool::Mirai, &[(23, 70)]),
         scanner("2001:db8::1", 60, Tool::Mirai, &[(23, 60)]),
     ];
-    let hosts = telescope_hosts("abc", &scanners).expect("hosts");
+    let hosts = telescope_hosts(ANALYSIS, &scanners).expect("hosts");
     assert_eq!(hosts.len(), 6);
     let Evidence::Telescope(t) = &hosts[0].evidence[0] else {
         panic!("telescope evidence: {:?}", hosts[0])
     };
     assert_eq!(
-        (t.class, t.packets, t.destination_ports, t.scan.as_str()),
-        (Class::MiraiLike, 396, 2, "horizontal")
+        (t.class, t.packets, t.destination_ports, t.scan.as_deref()),
+        (Class::MiraiLike, 396, 2, Some("horizontal"))
     );
     assert_eq!(t.top_ports[1].port, 2323);
     assert!(hosts[0].likely_infected && !hosts[1].likely_infected);
@@ -135,8 +154,7 @@ fn telescope_alerts_select_group_and_render() {
     let html = body("01-example-isp-a.en.html");
     assert!(html.contains("Example ISP &lt;A&gt;") && !html.contains("<A>"));
     assert!(html.contains("198.51.100.7 <span class=\"infected\">likely infected</span>"));
-    let json: serde_json::Value =
-        serde_json::from_str(body("01-example-isp-a.json")).expect("JSON");
+    let json = fits_schema(body("01-example-isp-a.json"));
     assert_eq!(json["schema"], "yamori.alert.notice/1");
     assert_eq!(json["hosts"][0]["address"], "198.51.100.7");
     assert_eq!(json["hosts"][0]["evidence"][0]["sensor"], "telescope");
@@ -183,6 +201,8 @@ fn decoy_evidence_renders_cleaned_and_defanged() {
     assert!(text.contains("Downloads attempted: hxxp://198[.]51[.]100[.]99/bins/mirai.arm7"));
     assert!(!text.contains('\u{1b}'));
     assert!(notices[0].observed_from == "2026-11-03T10:00:00Z");
+    let json = render_alert(&notices[0], &[], &[Format::Json]).expect("render");
+    fits_schema(&json[0].body);
     let html = &out[1].body;
     assert!(
         html.contains("admin &#x2f; &lt;script&gt;x") && !html.contains("<script>"),

@@ -60,9 +60,20 @@ fn first_octet(a: &Ipv4Addr) -> u8 {
     a.octets()[0]
 }
 
+/// A JSON notice, checked against `schemas/alert-notice.v1.json`.
 fn notice(dir: &Path, name: &str) -> serde_json::Value {
     let body = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+    let n = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/alert-notice.v1.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("schema")).expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator.iter_errors(&n).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{name} does not fit the schema: {errors:?}"
+    );
+    n
 }
 
 fn hosts_of(n: &serde_json::Value) -> BTreeSet<Ipv4Addr> {
