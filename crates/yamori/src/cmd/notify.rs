@@ -60,7 +60,12 @@ pub struct QuietPeriod {
 }
 
 fn parse_quiet(s: &str) -> Result<QuietPeriod, String> {
-    let d = parse_age(s)?;
+    // A bare 0 needs no unit: every run reports every host.
+    let d = if s == "0" {
+        time::Duration::ZERO
+    } else {
+        parse_age(s)?
+    };
     Ok(QuietPeriod {
         text: s.to_string(),
         seconds: u64::try_from(d.whole_seconds()).unwrap_or(0),

@@ -255,6 +255,13 @@ fn alerts_flow(db: &str, dir: &Path, pcap: &Path) {
         hosts_of(&notice(&dir.join("n4"), "01-example-isp-a.json")),
         expected
     );
+    // Without a quiet period every run reports every host.
+    let said = notify(&dir.join("n5"), later, &["--quiet-period", "0"]);
+    assert!(!said.contains("not repeated"), "{said}");
+    assert_eq!(
+        hosts_of(&notice(&dir.join("n5"), "01-example-isp-a.json")),
+        expected
+    );
 }
 
 #[test]

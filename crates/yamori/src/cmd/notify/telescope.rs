@@ -97,6 +97,8 @@ pub(super) fn run(
             .map(|l| l.name.clone())
     };
     let now = a.now.unwrap_or_else(OffsetDateTime::now_utc);
+    // Whole seconds: the record keeps seconds, and a notice shows no nanoseconds.
+    let now = now.replace_nanosecond(0).unwrap_or(now);
     let now_s = now.unix_timestamp();
     let quiet = i64::try_from(a.quiet_period.seconds).unwrap_or(i64::MAX);
     let recent: HashSet<IpAddr> = if quiet == 0 {
