@@ -27,6 +27,11 @@ use crate::cmd::{database, open_store, warninglist::stored_lists};
 /// The record's channel for notices about telescope evidence (a decoy's get their own).
 const CHANNEL: &str = "telescope";
 
+/// The first 12 characters of an analysis id, as messages show it.
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 /// The analysis `wanted` names: `latest`, an id, or a unique prefix of one.
 fn resolve_analysis(store: &Store, wanted: &str, db: &str) -> anyhow::Result<String> {
     let all = store.list_analyses()?;
@@ -44,7 +49,7 @@ fn resolve_analysis(store: &Store, wanted: &str, db: &str) -> anyhow::Result<Str
     match matching.as_slice() {
         [one] => Ok(one.to_string()),
         [] => {
-            let known: Vec<&str> = all.iter().take(5).map(|m| &m.id[..12]).collect();
+            let known: Vec<&str> = all.iter().take(5).map(|m| short(&m.id)).collect();
             anyhow::bail!(
                 "--analysis {wanted:?}: no such analysis in {db} (newest stored: {})",
                 if known.is_empty() {
@@ -104,7 +109,8 @@ pub(super) fn run(
     let recent: HashSet<IpAddr> = if quiet == 0 {
         HashSet::new()
     } else {
-        // Notified after now − quiet: still quiet.
+        // Notified after now − quiet: still quiet. (Hosts are recorded as this command
+        // writes addresses, so every stored one parses.)
         store
             .notified_since(CHANNEL, now_s.saturating_sub(quiet).saturating_add(1))?
             .iter()
@@ -155,7 +161,7 @@ pub(super) fn run(
 
     if !g.quiet {
         let mut out = std::io::stdout().lock();
-        let short = &id[..id.len().min(12)];
+        let short = short(&id);
         if scanners.is_empty() {
             writeln!(out, "analysis {short} found no scanners: nothing to notify")?;
         }
