@@ -105,7 +105,7 @@ pub fn check_report(result: &SurveyResult, networks: &[String]) -> CheckReport {
     }
 }
 
-/// The report as text or HTML in `lang`.
+/// The report as text or HTML in `lang`, or as JSON (the same in every language).
 pub fn render_check(
     report: &CheckReport,
     lang: Lang,
@@ -114,11 +114,20 @@ pub fn render_check(
     let (name, source) = match format {
         Format::Html => ("check.html", HTML),
         Format::Text => ("check.txt", TEXT),
+        Format::Json => {
+            return serde_json::to_string_pretty(report)
+                .map(|j| j + "\n")
+                .map_err(|e| RenderError {
+                    template: "check.json",
+                    notice: "check".into(),
+                    source: Box::new(e),
+                })
+        }
     };
-    let err = |source| RenderError {
+    let err = |source: minijinja::Error| RenderError {
         template: name,
         notice: "check".into(),
-        source,
+        source: Box::new(source),
     };
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);

@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use super::owners::{Owner, Owners};
+use super::assign::assign;
+pub use super::assign::FallbackOwner;
+use super::owners::Owners;
 use yamori_model::survey::{Protocol, Service, SurveyResult};
 use yamori_model::vuln::Certainty;
 
@@ -166,38 +168,6 @@ pub(crate) fn finding(s: &Service) -> Option<FindingView> {
     })
 }
 
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-        if out.len() >= 40 {
-            break;
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "owner".into()
-    } else {
-        out
-    }
-}
-
-/// An owner found another way than the owners file (e.g. the address's autonomous system),
-/// for hosts the owners file does not cover.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FallbackOwner {
-    /// Groups hosts into one notice and names its files (e.g. `as64500`).
-    pub key: String,
-    pub organisation: String,
-    pub contact: String,
-    /// What the notice shows where an owners-file prefix would be (e.g. `AS64500`).
-    pub scope: String,
-}
-
 /// One notice per owner with findings (in owners-file order), then the unassigned report if
 /// any host has no owner. Hosts without findings are left out.
 pub fn group(result: &SurveyResult, owners: &Owners) -> Vec<Notice> {
@@ -216,86 +186,34 @@ pub fn group_with(
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
-    let mut per_owner: Vec<Vec<HostView>> = vec![Vec::new(); owners.entries.len()];
-    let mut per_fallback: std::collections::BTreeMap<String, (FallbackOwner, Vec<HostView>)> =
-        std::collections::BTreeMap::new();
-    let mut unassigned: Vec<HostView> = Vec::new();
-    for h in &result.hosts {
+    let hosts = result.hosts.iter().filter_map(|h| {
         let findings: Vec<FindingView> = h.services.iter().filter_map(finding).collect();
-        if findings.is_empty() {
-            continue;
-        }
-        let view = HostView {
-            address: h.address.to_string(),
-            findings,
-        };
-        let owner = owners
-            .owner_of(h.address)
-            .and_then(|o| owners.entries.iter().position(|e| std::ptr::eq(e, o)));
-        match (
-            owner,
-            owner.is_none().then(|| fallback(h.address)).flatten(),
-        ) {
-            (Some(i), _) => per_owner[i].push(view),
-            (None, Some(f)) => per_fallback
-                .entry(f.key.clone())
-                .or_insert_with(|| (f, Vec::new()))
-                .1
-                .push(view),
-            (None, None) => unassigned.push(view),
-        }
-    }
-    // (organisation, contact, prefix or scope, languages); None = unassigned.
-    type Who = Option<(String, String, String, Vec<super::Lang>)>;
-    let make = |key: String, who: Who, hosts: Vec<HostView>| {
-        let all = || hosts.iter().flat_map(|h| &h.findings);
-        let unassigned = who.is_none();
-        let (organisation, contact, prefix, languages) =
-            who.unwrap_or_else(|| (String::new(), String::new(), String::new(), both()));
-        Notice {
-            key,
-            organisation,
-            contact,
-            prefix,
-            unassigned,
-            languages,
-            survey_started: fmt(result.started),
-            survey_finished: fmt(result.finished),
-            n_weak: all().filter(|f| !f.weak_credential.is_empty()).count(),
-            n_kev: all().filter(|f| f.any_kev).count(),
-            n_vulnerable: all().filter(|f| f.any_affected).count(),
-            hosts,
-        }
-    };
-    let mut notices = Vec::new();
-    for (i, hosts) in per_owner.into_iter().enumerate() {
-        if hosts.is_empty() {
-            continue;
-        }
-        let o: &Owner = &owners.entries[i];
-        let who = (
-            o.organisation.clone(),
-            o.contact.clone(),
-            o.prefix.to_string(),
-            o.languages.clone(),
-        );
-        notices.push(make(
-            format!("{:02}-{}", i + 1, slug(&o.organisation)),
-            Some(who),
-            hosts,
-        ));
-    }
-    for (key, (f, hosts)) in per_fallback {
-        let who = (f.organisation, f.contact, f.scope, both());
-        notices.push(make(slug(&key), Some(who), hosts));
-    }
-    if !unassigned.is_empty() {
-        notices.push(make("unassigned".into(), None, unassigned));
-    }
-    notices
-}
-
-/// Japanese and English: for owners whose language nobody wrote down.
-fn both() -> Vec<super::Lang> {
-    vec![super::Lang::Ja, super::Lang::En]
+        (!findings.is_empty()).then(|| {
+            let view = HostView {
+                address: h.address.to_string(),
+                findings,
+            };
+            (h.address, view)
+        })
+    });
+    assign(hosts, owners, fallback)
+        .into_iter()
+        .map(|(who, hosts)| {
+            let all = || hosts.iter().flat_map(|h| &h.findings);
+            Notice {
+                key: who.key,
+                organisation: who.organisation,
+                contact: who.contact,
+                prefix: who.scope,
+                unassigned: who.unassigned,
+                languages: who.languages,
+                survey_started: fmt(result.started),
+                survey_finished: fmt(result.finished),
+                n_weak: all().filter(|f| !f.weak_credential.is_empty()).count(),
+                n_kev: all().filter(|f| f.any_kev).count(),
+                n_vulnerable: all().filter(|f| f.any_affected).count(),
+                hosts,
+            }
+        })
+        .collect()
 }

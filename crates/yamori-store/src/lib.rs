@@ -7,10 +7,11 @@
 //! was given and indexes the few fields that queries need. It knows nothing of pcap or HTTP.
 //!
 //! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `dashboard`, `survey`,
-//! `vulndb`, `sessions`) in the table `yamori_migrations(domain, version)`, so features can
-//! add tables independently; a released step is never edited.
+//! `vulndb`, `sessions`, `alerts`) in the table `yamori_migrations(domain, version)`, so
+//! features can add tables independently; a released step is never edited.
 
 pub mod accounts;
+pub mod alerts;
 pub mod analysis;
 pub mod dashboard;
 mod db;

@@ -92,6 +92,7 @@ impl Store {
         store.db.migrate("survey", crate::survey::MIGRATIONS)?;
         store.db.migrate("vulndb", crate::vulndb::MIGRATIONS)?;
         store.db.migrate("sessions", crate::sessions::MIGRATIONS)?;
+        store.db.migrate("alerts", crate::alerts::MIGRATIONS)?;
         store.index_unindexed()?;
         store.migrate_kv_sessions()?;
         Ok(store)

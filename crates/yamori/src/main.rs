@@ -86,7 +86,8 @@ pub enum Command {
     /// Import offline vulnerability data (NVD CVE JSON 2.0, CISA KEV, OSV).
     #[command(subcommand)]
     Vulndb(cmd::vulndb::Command),
-    /// Write one notice per owner (ISP / organisation) from survey results.
+    /// Write one notice per owner (ISP / organisation) from survey results, or per network
+    /// operator for the hosts the telescope saw scanning (--from-telescope).
     Notify(cmd::notify::Args),
     /// Export a collection's indicators for nftables, ipset, DNS RPZ, Suricata, MISP, CSV, text or STIX.
     Export(cmd::export::Args),

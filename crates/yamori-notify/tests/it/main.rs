@@ -1,5 +1,8 @@
 //! Integration tests for yamori-notify: owners file, grouping by owner, rendering (escaping,
-//! languages), on a survey fixture annotated with the vulnerability crate's fixtures.
+//! languages), on a survey fixture annotated with the vulnerability crate's fixtures; alerts
+//! from telescope evidence in `alerts`.
+
+mod alerts;
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -162,10 +165,10 @@ fn rendered_notices_escape_banners_and_speak_the_language() {
         let out = render(
             &n.clone(),
             &[Lang::Ja, Lang::En],
-            &[Format::Html, Format::Text],
+            &[Format::Html, Format::Text, Format::Json],
         )
         .expect("templates render");
-        assert_eq!(out.len(), 4);
+        assert_eq!(out.len(), 5);
         for r in &out {
             assert!(r.file_name.starts_with(&n.key), "{}", r.file_name);
             assert!(
@@ -187,8 +190,14 @@ fn rendered_notices_escape_banners_and_speak_the_language() {
                 );
             }
             match r.lang {
-                Lang::Ja => assert!(r.body.contains("IoT機器のセキュリティに関するお知らせ")),
-                Lang::En => assert!(r.body.contains("Security notice about IoT devices")),
+                Some(Lang::Ja) => assert!(r.body.contains("IoT機器のセキュリティに関するお知らせ")),
+                Some(Lang::En) => assert!(r.body.contains("Security notice about IoT devices")),
+                None => {
+                    assert_eq!(r.file_name, format!("{}.json", n.key));
+                    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+                    assert_eq!(v["hosts"].as_array().map(Vec::len), Some(n.hosts.len()));
+                    assert_eq!(v["organisation"], n.organisation.as_str());
+                }
             }
         }
     }

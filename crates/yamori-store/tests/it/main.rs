@@ -2,6 +2,7 @@
 //! PostgreSQL (a fresh `yamori_test_<random>` database on 127.0.0.1:5432, dropped afterwards).
 //! PostgreSQL is required: the suite's point is that both engines behave alike.
 
+mod alerts;
 mod analysis;
 mod backends;
 mod compare;

@@ -139,7 +139,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let html = render_check(&report, lang, Format::Html)?;
     std::fs::write(&a.html, html).with_context(|| format!("writing {}", a.html.display()))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print!("{}", render_check(&report, lang, Format::Json)?);
     } else {
         print!("{}", render_check(&report, lang, Format::Text)?);
     }

@@ -120,12 +120,12 @@ fn parse_tlp(s: &str) -> Result<Tlp, String> {
     Tlp::parse(s).ok_or_else(|| format!("{s:?}: expected clear, green, amber, amber+strict or red"))
 }
 
-fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("{s:?}: not an RFC 3339 time ({e})"))
 }
 
 /// `<n>s`, `<n>m`, `<n>h` or `<n>d`.
-fn parse_age(s: &str) -> Result<time::Duration, String> {
+pub(crate) fn parse_age(s: &str) -> Result<time::Duration, String> {
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = digits
         .parse()

@@ -54,35 +54,6 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     assert_eq!(indicators(&store), (objects, inds));
 }
 
-/// A fresh PostgreSQL database for one test, dropped at the end.
-struct PgDb {
-    url: String,
-    name: String,
-}
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-impl PgDb {
-    fn create() -> Self {
-        let name = format!("yamori_e2e_{:016x}", rand::random::<u64>());
-        yamori_store::pg_execute_admin(PG_ADMIN, &format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {PG_ADMIN}: {e}"));
-        PgDb {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let _ = yamori_store::pg_execute_admin(
-            PG_ADMIN,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
 /// What the dashboard shows of a store: totals, series, facets, the first sources, attacks,
 /// the survey summary and the published indicators.
 fn dashboard_numbers(s: &yamori_store::Store) -> Vec<String> {

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `yamori` binary (one test binary for the crate, to keep link time down).
+mod alerts_e2e;
 mod architecture;
 mod check_e2e;
 mod demo_e2e;

@@ -130,3 +130,32 @@ pub fn tshark_counts(file: &Path, filters: &[String]) -> Vec<u64> {
     );
     nums.iter().step_by(2).copied().collect()
 }
+
+/// A fresh PostgreSQL database for one test, dropped at the end.
+pub struct PgDb {
+    pub url: String,
+    name: String,
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+impl PgDb {
+    pub fn create() -> Self {
+        let name = format!("yamori_e2e_{:016x}", rand::random::<u64>());
+        yamori_store::pg_execute_admin(PG_ADMIN, &format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {PG_ADMIN}: {e}"));
+        PgDb {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = yamori_store::pg_execute_admin(
+            PG_ADMIN,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}

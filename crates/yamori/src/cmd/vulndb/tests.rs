@@ -95,10 +95,19 @@ fn notices_are_written_per_owner_from_the_stored_data() {
     let code = crate::cmd::notify::run(
         &g,
         crate::cmd::notify::Args {
-            survey: n.join("survey.json"),
+            survey: Some(n.join("survey.json")),
+            from_telescope: false,
+            analysis: "latest".into(),
+            quiet_period: crate::cmd::notify::QuietPeriod {
+                text: "7d".into(),
+                seconds: 7 * 86_400,
+            },
+            dry_run: false,
+            warninglists: vec![],
+            now: None,
             owners: Some(n.join("owners.tsv")),
             asn: None,
-            format: crate::cmd::notify::FormatArg::Both,
+            format: vec![crate::cmd::notify::FormatArg::Both],
             lang: crate::cmd::notify::LangArg::Owner,
             out_dir: out.clone(),
             no_annotate: false,
