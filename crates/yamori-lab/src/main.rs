@@ -95,6 +95,7 @@ fn survey(a: &[String]) -> Result<(), String> {
         prompt_wait: yamori_survey::engine::DEFAULT_PROMPT_WAIT,
         reply_wait: yamori_survey::engine::DEFAULT_REPLY_WAIT,
         login_parallel: yamori_survey::engine::DEFAULT_LOGIN_PARALLEL,
+        learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).map_err(|e| e.to_string())?,
         rules: Rules::builtin().map_err(|e| e.to_string())?,
         contact: "lab@example.org".into(),

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Mutex, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::adapt::Learned;
 use crate::creds::Credential;
 use crate::fingerprint::Rules;
 use crate::model::Transport;
@@ -70,6 +71,8 @@ pub struct SurveyConfig {
     /// Login connections to one telnet, SSH or FTP service at once
     /// ([`DEFAULT_LOGIN_PARALLEL`]).
     pub login_parallel: usize,
+    /// Per-service waits learned from an earlier run (empty: the configured waits everywhere).
+    pub learned: Learned,
     /// Credentials to try; empty = no login attempts.
     pub credentials: Vec<Credential>,
     pub rules: Rules,
@@ -134,6 +137,7 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
         prompt_wait: cfg.prompt_wait,
         reply_wait: cfg.reply_wait,
         login_lanes: cfg.login_parallel.max(1),
+        learned: Arc::new(cfg.learned.clone()),
     });
     let stats = Arc::new(Mutex::new(Stats::default()));
     let syn_open = match cfg.discovery {

@@ -7,6 +7,7 @@
 //! sweep). Vulnerability matching is `yamori-vuln`, owner notices `yamori-notify`, and the
 //! device emulators the tests survey `yamori-lab`.
 
+pub mod adapt;
 pub mod creds;
 pub mod engine;
 pub mod fingerprint;

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::adapt::{Learned, Waits};
 use crate::creds::Credential;
 use crate::fingerprint::Rules;
 use crate::model::{Protocol, Service, Transport, MAX_BANNER_BYTES};
@@ -42,6 +43,8 @@ pub struct Ctx {
     pub reply_wait: Duration,
     /// Login connections to one telnet, SSH or FTP service at once (`probe/lanes.rs`).
     pub login_lanes: usize,
+    /// Per-service waits learned from an earlier run (`--adapt-from`).
+    pub learned: Arc<Learned>,
 }
 
 /// Lossy UTF-8 of at most [`MAX_BANNER_BYTES`] bytes.
@@ -63,6 +66,30 @@ pub async fn probe_port(
     let addr = SocketAddr::new(ip, p.port);
     let protocol = protocol_for(p);
     let mut svc = Service::new(p.port, p.transport, protocol);
+    let configured = Waits {
+        prompt: ctx.prompt_wait,
+        reply: ctx.reply_wait,
+    };
+    let adapted;
+    let ctx = match ctx.learned.waits(addr, configured) {
+        Some(w) => {
+            svc.fields.insert(
+                "login_waits_adapted".into(),
+                format!(
+                    "prompt {:.1} s, reply {:.1} s (from an earlier run)",
+                    w.prompt.as_secs_f64(),
+                    w.reply.as_secs_f64()
+                ),
+            );
+            adapted = Ctx {
+                prompt_wait: w.prompt,
+                reply_wait: w.reply,
+                ..ctx.clone()
+            };
+            &adapted
+        }
+        None => ctx,
+    };
     if p.transport == Transport::Udp {
         udp::probe(ctx, addr, &mut svc).await?;
     } else {

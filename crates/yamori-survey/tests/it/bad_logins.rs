@@ -23,6 +23,8 @@ enum Daemon {
     Floods,
     /// Prompts, then closes right after the password without a word.
     DropsAfterPassword,
+    /// Refuses every password, 1.5 s after it (a failure delay).
+    RefusesSlowly,
 }
 
 /// Reads one line (the user name or password) or gives up quietly.
@@ -59,6 +61,10 @@ async fn serve(mut s: TcpStream, d: Daemon) {
                 let reply: &[u8] = match d {
                     Daemon::ShellForAnyPassword => b"\r\n$ ",
                     Daemon::AlwaysPromptsAgain => b"\r\ndevice login: ",
+                    Daemon::RefusesSlowly => {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                        b"\r\nLogin incorrect\r\ndevice login: "
+                    }
                     _ => return, // DropsAfterPassword
                 };
                 if s.write_all(reply).await.is_err() {
@@ -167,4 +173,41 @@ async fn a_daemon_that_drops_after_each_password_is_given_up() {
         svc.fields
     );
     assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// A device slower than the reply wait stops the first run; a second run that adapts from
+/// the first one's result waits longer for that service and hears its refusals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_adapts_its_waits_from_the_first() {
+    let port = start(Daemon::RefusesSlowly).await;
+    let mut cfg = config("127.0.0.1", &format!("{port}/telnet"));
+    cfg.prompt_wait = Duration::from_secs(2);
+    cfg.reply_wait = Duration::from_secs(1);
+    cfg.credentials.truncate(4);
+    let (first, _) = yamori_survey::survey(cfg.clone()).await.expect("survey");
+    let svc = service(&first.hosts, port);
+    assert!(
+        note(svc).contains("no recognisable reply to the password within 1.0 s"),
+        "{:#?}",
+        svc.fields
+    );
+    cfg.learned = yamori_survey::adapt::Learned::from_result(&first);
+    let (second, _) = yamori_survey::survey(cfg).await.expect("survey");
+    let svc = service(&second.hosts, port);
+    assert_eq!(
+        svc.fields["login_waits_adapted"], "prompt 2.0 s, reply 2.0 s (from an earlier run)",
+        "{:#?}",
+        svc.fields
+    );
+    assert!(
+        !svc.fields.contains_key("login_stopped"),
+        "{:#?}",
+        svc.fields
+    );
+    assert_eq!(svc.fields["login_attempts"], "4", "{:#?}", svc.fields);
+    let refusal: f64 = svc.fields["login_refusal_seconds"]
+        .parse()
+        .expect("seconds");
+    assert!(refusal >= 1.5, "{:#?}", svc.fields);
+    assert!(svc.weak_credential.is_none());
 }

@@ -21,6 +21,7 @@ pub fn config(scope: &str, ports_list: &str) -> SurveyConfig {
         prompt_wait: yamori_survey::engine::DEFAULT_PROMPT_WAIT,
         reply_wait: yamori_survey::engine::DEFAULT_REPLY_WAIT,
         login_parallel: yamori_survey::engine::DEFAULT_LOGIN_PARALLEL,
+        learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials parse"),
         rules: Rules::builtin().expect("built-in rules load"),
         contact: "lab@example.org".into(),

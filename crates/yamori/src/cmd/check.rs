@@ -118,6 +118,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         prompt_wait: engine::DEFAULT_PROMPT_WAIT,
         reply_wait: engine::DEFAULT_REPLY_WAIT,
         login_parallel: CHECK_LOGIN_PARALLEL,
+        learned: Default::default(),
         credentials: if a.no_creds {
             Vec::new()
         } else {

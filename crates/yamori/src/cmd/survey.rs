@@ -60,6 +60,11 @@ pub struct Args {
     /// few, and sshd starts refusing new connections at 10 unauthenticated ones).
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_LOGIN_PARALLEL)]
     pub login_parallel: usize,
+    /// An earlier result of this survey (`--out` file): each telnet, SSH or FTP service it saw
+    /// gets waits from the timing it recorded (`login_prompt_seconds`, `login_refusal_seconds`):
+    /// twice the measured time plus 2 s, or twice the wait that ran out last time.
+    #[arg(long, value_name = "FILE")]
+    pub adapt_from: Option<PathBuf>,
     /// Extra credentials to try (`user:password` per line), after the built-in list.
     #[arg(long, value_name = "FILE")]
     pub creds: Option<PathBuf>,
@@ -120,6 +125,29 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     {
         bail!("--timeout, --host-budget, --prompt-wait and --login-wait must be positive numbers of seconds");
     }
+    let learned = match &a.adapt_from {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let earlier: yamori_survey::model::SurveyResult = serde_json::from_str(&text)
+                .with_context(|| {
+                    format!(
+                        "{} is not a survey result (`yamori survey --out`)",
+                        p.display()
+                    )
+                })?;
+            let learned = yamori_survey::adapt::Learned::from_result(&earlier);
+            if !g.quiet {
+                eprintln!(
+                    "yamori survey: waits of {} service(s) adapted from {}",
+                    learned.len(),
+                    p.display()
+                );
+            }
+            learned
+        }
+        None => Default::default(),
+    };
     let mut credentials = Vec::new();
     if !a.no_creds {
         credentials = creds::parse_builtin(creds::BUILTIN)?;
@@ -189,6 +217,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         prompt_wait: Duration::from_secs_f64(a.prompt_wait),
         reply_wait: Duration::from_secs_f64(a.login_wait),
         login_parallel: a.login_parallel.clamp(1, 16),
+        learned,
         credentials,
         rules,
         contact,

@@ -67,10 +67,11 @@ fn vsftpd_account_and_anonymous_are_reported_apart() {
         .as_ref()
         .unwrap_or_else(|| panic!("admin:admin not found: {:#?}\n{log}", svc.fields));
     assert_eq!(weak.username, "admin");
-    // Pairs 1–4 go out at once over four connections (admin:admin is the 4th); a refusal
+    // Pairs 1–4 go out at once over four connections (admin:admin is the 4th). The 4th may
+    // succeed before a slower lane has sent its password (not counted then), and a refusal
     // takes the PAM delay, so a lane takes a 5th pair only if the 4th is slow to succeed.
     let attempts: usize = svc.fields["login_attempts"].parse().expect("attempt count");
-    assert!((4..=8).contains(&attempts), "{:#?}", svc.fields);
+    assert!((1..=8).contains(&attempts), "{:#?}", svc.fields);
     // The server's explicit success needs no control attempt (that is telnet's).
     assert!(
         !svc.fields.contains_key("login_control"),

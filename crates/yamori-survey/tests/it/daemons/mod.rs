@@ -27,6 +27,7 @@ fn default_config(port_list: &str) -> SurveyConfig {
         prompt_wait: engine::DEFAULT_PROMPT_WAIT,
         reply_wait: engine::DEFAULT_REPLY_WAIT,
         login_parallel: engine::DEFAULT_LOGIN_PARALLEL,
+        learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials"),
         rules: Rules::builtin().expect("rules"),
         contact: "lab@example.org".into(),

@@ -54,6 +54,19 @@ fn sshd_log(lab: &Lab) -> String {
     std::fs::read_to_string(lab.dir.path().join("sshd.log")).unwrap_or_default()
 }
 
+/// sshd's log once it holds `needle` (its monitor process writes a line a moment after the
+/// reply that ended the survey's connection), or as it is after 5 s.
+fn sshd_log_with(lab: &Lab, needle: &str) -> String {
+    let t0 = std::time::Instant::now();
+    loop {
+        let log = sshd_log(lab);
+        if log.contains(needle) || t0.elapsed() > std::time::Duration::from_secs(5) {
+            return log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn setup(max_tries: u32, users: &[(&str, &str)]) -> Option<Lab> {
     setup_with(max_tries, true, users)
 }
@@ -109,17 +122,18 @@ fn sshd_weak_password_is_found_and_no_session_starts() {
         svc.fields
     );
     assert_eq!(svc.fields["ssh_login_method"], "password");
-    // Pairs 1–4 go out at once over four connections (admin:admin is the 4th); a refusal
+    // Pairs 1–4 go out at once over four connections (admin:admin is the 4th). The 4th may
+    // succeed before a slower lane has sent its password (not counted then), and a refusal
     // takes the PAM delay, so a lane takes a 5th pair only if the 4th is slow to succeed.
     let attempts: usize = svc.fields["login_attempts"].parse().expect("attempt count");
-    assert!((4..=8).contains(&attempts), "{:#?}", svc.fields);
+    assert!((1..=8).contains(&attempts), "{:#?}", svc.fields);
     // The server's explicit success needs no control attempt (that is telnet's).
     assert!(
         !svc.fields.contains_key("login_control"),
         "{:#?}",
         svc.fields
     );
-    let log = sshd_log(&lab);
+    let log = sshd_log_with(&lab, "Accepted password for admin");
     assert!(log.contains("Accepted password for admin"), "{log}");
     assert_no_session(&log);
     // One connection per user name (OpenSSH refuses a change of user on a connection).
