@@ -125,7 +125,7 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 }
 
 /// `<n>s`, `<n>m`, `<n>h` or `<n>d`.
-fn parse_age(s: &str) -> Result<time::Duration, String> {
+pub(crate) fn parse_age(s: &str) -> Result<time::Duration, String> {
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = digits
         .parse()

@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod demo;
 mod demo_lab;
 pub mod export;
+pub mod gateway;
 pub mod gen_traffic;
 pub mod geo;
 pub mod notify;

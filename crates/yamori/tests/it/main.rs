@@ -3,6 +3,8 @@ mod architecture;
 mod demo_e2e;
 mod enrich_e2e;
 mod export_e2e;
+mod gateway_e2e;
+mod gateway_lab;
 mod house_rules;
 mod notify_e2e;
 #[path = "../../../../tests/support/peers.rs"]
