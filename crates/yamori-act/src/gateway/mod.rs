@@ -124,8 +124,11 @@ pub fn write(
         }
     }
     let names = dns_names(devices);
-    let dns_sets: BTreeMap<String, usize> =
-        names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+    let dns_sets: BTreeMap<String, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
     let quarantined = ranges::merge(
         &policy
             .quarantine
@@ -157,7 +160,11 @@ pub fn write(
     writeln!(out, "delete table inet {table}")?;
     writeln!(out, "table inet {table} {{")?;
     for fam in ["v4", "v6"] {
-        let kind = if fam == "v4" { "ipv4_addr" } else { "ipv6_addr" };
+        let kind = if fam == "v4" {
+            "ipv4_addr"
+        } else {
+            "ipv6_addr"
+        };
         writeln!(
             out,
             "\tset yamori_quarantine_{fam} {{\n\t\ttype {kind}\n\t\tflags interval\n\t}}"
@@ -178,8 +185,14 @@ pub fn write(
         "\t\ttype filter hook forward priority filter; policy accept;"
     )?;
     for (fam, ip) in [("v4", "ip"), ("v6", "ip6")] {
-        writeln!(out, "\t\t{ip} saddr @yamori_quarantine_{fam} jump yamori_quarantined")?;
-        writeln!(out, "\t\t{ip} daddr @yamori_quarantine_{fam} jump yamori_quarantined")?;
+        writeln!(
+            out,
+            "\t\t{ip} saddr @yamori_quarantine_{fam} jump yamori_quarantined"
+        )?;
+        writeln!(
+            out,
+            "\t\t{ip} daddr @yamori_quarantine_{fam} jump yamori_quarantined"
+        )?;
     }
     for (i, d) in devices.iter().enumerate() {
         let ip = match family_of(d.address) {

@@ -56,13 +56,22 @@ pub(super) fn rule(ace: &Ace, dir: Direction, cx: &Context<'_>) -> Result<String
         let nets: Vec<String> = cx
             .site
             .iter()
-            .filter(|n| matches!((ace.family, n), (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))))
+            .filter(|n| {
+                matches!(
+                    (ace.family, n),
+                    (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))
+                )
+            })
             .map(ToString::to_string)
             .collect();
         if nets.is_empty() {
             return Err(format!(
                 "local-networks needs the site's {} networks (--site)",
-                if ace.family == Family::V4 { "IPv4" } else { "IPv6" }
+                if ace.family == Family::V4 {
+                    "IPv4"
+                } else {
+                    "IPv6"
+                }
             ));
         }
         let remote = match dir {

@@ -226,7 +226,10 @@ fn read_matches(v: &Value, path: &str, ace: &mut Ace) -> Result<Read<Option<Fami
         take!(read_mud_matches(mud, &p, ace));
     }
     if let Some(p) = m.unknown().into_iter().next() {
-        return Ok(Read::Out(left_out(&p, "a match this gateway cannot enforce")));
+        return Ok(Read::Out(left_out(
+            &p,
+            "a match this gateway cannot enforce",
+        )));
     }
     Ok(Read::Ok(family))
 }
@@ -270,7 +273,10 @@ fn read_l3(v: &Value, path: &str, family: Family, ace: &mut Ace) -> Result<Read<
         &mut ace.dst_port,
     )?;
     if let Some(p) = l3.unknown().into_iter().next() {
-        return Ok(Read::Out(left_out(&p, "a match this gateway cannot enforce")));
+        return Ok(Read::Out(left_out(
+            &p,
+            "a match this gateway cannot enforce",
+        )));
     }
     Ok(Read::Ok(()))
 }
@@ -279,7 +285,10 @@ fn network(text: &str, path: &str, family: Family) -> Result<IpNet, MudError> {
     let net: IpNet = text
         .parse()
         .map_err(|_| err(path, format!("{text:?} is not an IP prefix")))?;
-    let ok = matches!((family, net), (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_)));
+    let ok = matches!(
+        (family, net),
+        (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))
+    );
     if !ok {
         return Err(err(path, format!("{text:?} is not of the ACE's family")));
     }
@@ -313,7 +322,10 @@ fn read_l4(v: &Value, path: &str, tcp: bool, ace: &mut Ace) -> Result<Read<()>, 
         }
     }
     if let Some(p) = l4.unknown().into_iter().next() {
-        return Ok(Read::Out(left_out(&p, "a match this gateway cannot enforce")));
+        return Ok(Read::Out(left_out(
+            &p,
+            "a match this gateway cannot enforce",
+        )));
     }
     Ok(Read::Ok(()))
 }
@@ -335,7 +347,11 @@ fn read_mud_matches(v: &Value, path: &str, ace: &mut Ace) -> Result<Read<()>, Mu
 }
 
 /// A port condition: `{"operator": "eq", "port": 443}` or `{"lower-port", "upper-port"}`.
-fn ports(obj: &mut Obj<'_>, names: &[&'static str], slot: &mut Option<PortMatch>) -> Result<(), MudError> {
+fn ports(
+    obj: &mut Obj<'_>,
+    names: &[&'static str],
+    slot: &mut Option<PortMatch>,
+) -> Result<(), MudError> {
     let Some((_, v, path)) = obj.any(names) else {
         return Ok(());
     };
@@ -347,7 +363,10 @@ fn ports(obj: &mut Obj<'_>, names: &[&'static str], slot: &mut Option<PortMatch>
     let found = if p.get("lower-port").is_some() {
         let (lo, hi) = (port(&mut p, "lower-port")?, port(&mut p, "upper-port")?);
         if lo > hi {
-            return Err(err(&path, format!("lower-port {lo} is above upper-port {hi}")));
+            return Err(err(
+                &path,
+                format!("lower-port {lo} is above upper-port {hi}"),
+            ));
         }
         PortMatch::Range(lo, hi)
     } else {

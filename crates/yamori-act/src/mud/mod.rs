@@ -152,7 +152,10 @@ pub fn parse(bytes: &[u8]) -> Result<Mud, MudError> {
     };
     if let Some((v, p)) = mud.get("mud-version") {
         if node::uint(v, &p, u64::from(u8::MAX))? != 1 {
-            warnings.push(warn(&p, "this reader knows MUD version 1; read as version 1"));
+            warnings.push(warn(
+                &p,
+                "this reader knows MUD version 1; read as version 1",
+            ));
         }
     }
     // Read and not needed for enforcement: known, so not reported as unknown.
@@ -203,7 +206,10 @@ pub fn parse(bytes: &[u8]) -> Result<Mud, MudError> {
     let from_device = pick(&from_refs)?;
     let to_device = pick(&to_refs)?;
     for acl in &acls {
-        let used = from_refs.iter().chain(&to_refs).any(|(n, _)| n == &acl.name);
+        let used = from_refs
+            .iter()
+            .chain(&to_refs)
+            .any(|(n, _)| n == &acl.name);
         if !used {
             warnings.push(warn(
                 &acl.path,

@@ -20,7 +20,11 @@ pub(super) fn child(path: &str, key: &str) -> String {
 
 pub(super) fn err(path: &str, message: impl Into<String>) -> MudError {
     MudError::Field {
-        path: if path.is_empty() { "/".into() } else { path.into() },
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
         message: message.into(),
     }
 }

@@ -109,10 +109,12 @@ fn each_ace_becomes_its_rule() {
         ]
     );
     // The two quarantined neighbours merge into one prefix.
-    assert!(text.contains(
-        "add element inet yamori_gateway yamori_quarantine_v4 { 192.0.2.30/31 }\n"
-    ));
-    assert!(text.contains("add element inet yamori_gateway yamori_quarantine_v6 { 2001:db8::30 }\n"));
+    assert!(
+        text.contains("add element inet yamori_gateway yamori_quarantine_v4 { 192.0.2.30/31 }\n")
+    );
+    assert!(
+        text.contains("add element inet yamori_gateway yamori_quarantine_v6 { 2001:db8::30 }\n")
+    );
     assert!(text.contains(
         "add element inet yamori_gateway yamori_dns_0_v4 { 203.0.113.10 timeout 3600s }\n"
     ));
@@ -146,7 +148,11 @@ fn what_cannot_be_written_is_a_warning_and_stays_dropped() {
             "counter drop",
         ]
     );
-    let messages: Vec<&str> = written.warnings.iter().map(|w| w.message.as_str()).collect();
+    let messages: Vec<&str> = written
+        .warnings
+        .iter()
+        .map(|w| w.message.as_str())
+        .collect();
     assert_eq!(
         messages
             .iter()
@@ -157,10 +163,9 @@ fn what_cannot_be_written_is_a_warning_and_stays_dropped() {
     // On an IPv4 address without --site, local-networks cannot be written.
     let (_, written) = ruleset(&[device("192.0.2.20", "camera.mud.json")], &p);
     assert_eq!(written.rules, 4);
-    assert!(written
-        .warnings
-        .iter()
-        .any(|w| w.message.starts_with("local-networks needs the site's IPv4 networks")));
+    assert!(written.warnings.iter().any(|w| w
+        .message
+        .starts_with("local-networks needs the site's IPv4 networks")));
 }
 
 #[test]
@@ -204,7 +209,17 @@ fn nft_accepts_the_ruleset() {
             .unwrap_or_else(|e| panic!("nft refused the ruleset: {e}\n{text}"));
     }
     let listed = pair
-        .exec(&pair.host, &["nft", "list", "set", "inet", "yamori_gateway", "yamori_quarantine_v4"])
+        .exec(
+            &pair.host,
+            &[
+                "nft",
+                "list",
+                "set",
+                "inet",
+                "yamori_gateway",
+                "yamori_quarantine_v4",
+            ],
+        )
         .expect("list");
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("192.0.2.30/31"), "{listed}");

@@ -72,7 +72,10 @@ fn draft_shape_reads_like_the_final_one() {
     assert_eq!(https.initiated, Some(Direction::FromDevice));
     assert_eq!(https.action, Action::Accept, "draft `permit`");
     let udp = &m.from_device[1];
-    assert_eq!(udp.dst_network, Some("198.51.100.0/24".parse().expect("net")));
+    assert_eq!(
+        udp.dst_network,
+        Some("198.51.100.0/24".parse().expect("net"))
+    );
     assert_eq!(udp.dst_port, Some(PortMatch::Gte(5000)));
     assert_eq!(udp.protocol, Some(17));
     let back = &m.to_device[0];
@@ -112,7 +115,9 @@ fn errors_name_the_member() {
         ))
         .split(": not a DNS name")
         .next(),
-        Some("/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/ietf-acldns:dst-dnsname")
+        Some(
+            "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/ietf-acldns:dst-dnsname"
+        )
     );
     assert_eq!(
         error_of(&one_ace(
@@ -142,11 +147,16 @@ fn errors_name_the_member() {
 #[test]
 fn an_unknown_match_leaves_its_ace_out() {
     let m = mud::parse(
-        one_ace(r#"{"ipv4": {"protocol": 6, "dscp": 10}, "tcp": {"destination-port": {"port": 22}}}"#)
-            .as_bytes(),
+        one_ace(
+            r#"{"ipv4": {"protocol": 6, "dscp": 10}, "tcp": {"destination-port": {"port": 22}}}"#,
+        )
+        .as_bytes(),
     )
     .expect("usable");
-    assert!(m.from_device.is_empty(), "an unenforced condition would widen the ACE");
+    assert!(
+        m.from_device.is_empty(),
+        "an unenforced condition would widen the ACE"
+    );
     assert_eq!(
         m.warnings[0].path,
         "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/dscp"

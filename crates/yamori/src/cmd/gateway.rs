@@ -23,7 +23,8 @@ use super::export::parse_age;
 use super::{open_store, EXIT_PARTIAL};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Each --mud FILE goes with the --device ADDR in the same position:
+#[command(
+    after_help = "Each --mud FILE goes with the --device ADDR in the same position:
   yamori gateway --mud camera.mud.json --device 192.0.2.20 -o gateway.nft
   nft -f gateway.nft          # replaces table inet yamori_gateway in one transaction
 
@@ -38,7 +39,8 @@ or that the telescope saw scanning (see --database). A quarantined address can s
 nothing through the gateway, whatever its MUD file allows.
 
 Exit status: 0 written; 1 failure (nothing written); 3 written, but with --resolve some DNS
-names did not resolve (their sets are empty: those flows stay blocked). See docs/GATEWAY.md.")]
+names did not resolve (their sets are empty: those flows stay blocked). See docs/GATEWAY.md."
+)]
 pub struct Args {
     /// A device's MUD file (RFC 8520 JSON, or the draft shape older tools write). Repeat
     /// with --device, in the same order.
@@ -194,7 +196,9 @@ fn store_findings(
                 address,
                 reason: e.reason.to_string(),
             }),
-            Err(_) => tracing::warn!(address = %e.address, "stored address is not an IP address; skipped"),
+            Err(_) => {
+                tracing::warn!(address = %e.address, "stored address is not an IP address; skipped")
+            }
         }
     }
     Ok(findings)
@@ -255,7 +259,9 @@ fn print_summary(
             message,
         } in &w.warnings
         {
-            t.push_str(&format!("  warning: {device} ({source}) {path}: {message}\n"));
+            t.push_str(&format!(
+                "  warning: {device} ({source}) {path}: {message}\n"
+            ));
         }
         t
     };

@@ -105,19 +105,48 @@ fn the_device_reaches_its_cloud_only_and_nothing_once_quarantined() {
     assert_eq!(summary["rules"], 2, "{summary}");
     assert_eq!(summary["unresolved"], serde_json::json!([]), "{summary}");
     let set = lab
-        .exec(&lab.gateway, &["nft", "list", "set", "inet", "yamori_gateway", "yamori_dns_0_v4"])
+        .exec(
+            &lab.gateway,
+            &[
+                "nft",
+                "list",
+                "set",
+                "inet",
+                "yamori_gateway",
+                "yamori_dns_0_v4",
+            ],
+        )
         .expect("list set");
     assert!(
         String::from_utf8_lossy(&set.stdout).contains("203.0.113.10"),
         "the name resolved from the namespace's hosts file"
     );
-    assert!(lab.device_reaches("203.0.113.10", 443), "the MUD file allows its cloud on 443");
-    assert!(!lab.device_reaches("203.0.113.11", 443), "another host is dropped");
-    assert!(!lab.device_reaches("203.0.113.10", 80), "another port is dropped");
+    assert!(
+        lab.device_reaches("203.0.113.10", 443),
+        "the MUD file allows its cloud on 443"
+    );
+    assert!(
+        !lab.device_reaches("203.0.113.11", 443),
+        "another host is dropped"
+    );
+    assert!(
+        !lab.device_reaches("203.0.113.10", 80),
+        "another port is dropped"
+    );
     // The cloud cannot open connections to the device either (initiated from the device only).
     assert!(!lab.reaches(&lab.cloud, "192.0.2.20", 443));
     let chain = lab
-        .exec(&lab.gateway, &["nft", "list", "chain", "inet", "yamori_gateway", "yamori_dev_0_from"])
+        .exec(
+            &lab.gateway,
+            &[
+                "nft",
+                "list",
+                "chain",
+                "inet",
+                "yamori_gateway",
+                "yamori_dev_0_from",
+            ],
+        )
         .expect("list chain");
     let chain = String::from_utf8_lossy(&chain.stdout).to_string();
     assert!(
@@ -140,13 +169,20 @@ fn the_device_reaches_its_cloud_only_and_nothing_once_quarantined() {
         .open()
         .expect("open");
     store
-        .put_survey(&survey_with_weak_credentials(&["192.0.2.20", "198.51.100.5"]))
+        .put_survey(&survey_with_weak_credentials(&[
+            "192.0.2.20",
+            "198.51.100.5",
+        ]))
         .expect("survey");
     drop(store);
     let summary = apply(
         &lab,
         dir.path(),
-        &["--database", db.to_str().expect("utf-8"), "--quarantine-from-store"],
+        &[
+            "--database",
+            db.to_str().expect("utf-8"),
+            "--quarantine-from-store",
+        ],
     );
     assert_eq!(
         summary["quarantined"],
@@ -154,7 +190,10 @@ fn the_device_reaches_its_cloud_only_and_nothing_once_quarantined() {
         "{summary}"
     );
     assert_eq!(summary["findings_outside_site"], 1);
-    assert!(!lab.device_reaches("203.0.113.10", 443), "quarantined from the store");
+    assert!(
+        !lab.device_reaches("203.0.113.10", 443),
+        "quarantined from the store"
+    );
 }
 
 #[test]
@@ -183,14 +222,24 @@ fn bad_mud_files_name_the_problem_and_leave_the_ruleset() {
     );
     std::fs::write(&bad, MUD.replace("\"mud-url\"", "\"url\"")).expect("bad");
     let err = gateway(&bad, 1);
-    assert!(err.contains("/ietf-mud:mud: missing member \"mud-url\""), "{err}");
+    assert!(
+        err.contains("/ietf-mud:mud: missing member \"mud-url\""),
+        "{err}"
+    );
     // A million ACEs: refused by size before being read whole.
     let ace = r#"{"name": "e", "actions": {"forwarding": "accept"}},"#;
-    let huge = MUD.replacen(r#"{"ace": ["#, &format!("{{\"ace\": [{}", ace.repeat(1_000_000)), 1);
+    let huge = MUD.replacen(
+        r#"{"ace": ["#,
+        &format!("{{\"ace\": [{}", ace.repeat(1_000_000)),
+        1,
+    );
     std::fs::write(&bad, huge).expect("huge");
     let err = gateway(&bad, 1);
     assert!(err.contains("more than 1048576 bytes"), "{err}");
-    assert_eq!(std::fs::read_to_string(&out).expect("old"), "previous ruleset\n");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("old"),
+        "previous ruleset\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

@@ -45,7 +45,9 @@ pub fn available() -> Result<(), String> {
     for (tool, package) in [("nft", "nftables"), ("socat", "socat")] {
         if crate::support::tool(tool).is_none() && !PathBuf::from("/usr/sbin").join(tool).is_file()
         {
-            return Err(format!("{tool} is not installed (Debian package {package}; scripts/setup)"));
+            return Err(format!(
+                "{tool} is not installed (Debian package {package}; scripts/setup)"
+            ));
         }
     }
     let probe = format!("yagwprobe-{}", std::process::id());
@@ -78,8 +80,12 @@ impl Lab {
             run(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
         }
         let (g, d, c) = (&lab.gateway, &lab.device, &lab.cloud);
-        run(&["ip", "-n", g, "link", "add", "lan", "type", "veth", "peer", "name", "eth0", "netns", d])?;
-        run(&["ip", "-n", g, "link", "add", "wan", "type", "veth", "peer", "name", "eth0", "netns", c])?;
+        run(&[
+            "ip", "-n", g, "link", "add", "lan", "type", "veth", "peer", "name", "eth0", "netns", d,
+        ])?;
+        run(&[
+            "ip", "-n", g, "link", "add", "wan", "type", "veth", "peer", "name", "eth0", "netns", c,
+        ])?;
         for (ns, dev, addrs) in [
             (g, "lan", &["192.0.2.1/24"][..]),
             (g, "wan", &["203.0.113.1/24"][..]),
@@ -92,9 +98,30 @@ impl Lab {
             run(&["ip", "-n", ns, "link", "set", dev, "up"])?;
         }
         run(&["ip", "-n", d, "route", "add", "default", "via", "192.0.2.1"])?;
-        run(&["ip", "-n", c, "route", "add", "default", "via", "203.0.113.1"])?;
-        run(&["ip", "netns", "exec", g, "sysctl", "-qw", "net.ipv4.ip_forward=1"])?;
-        for (addr, port) in [("203.0.113.10", 443), ("203.0.113.10", 80), ("203.0.113.11", 443)] {
+        run(&[
+            "ip",
+            "-n",
+            c,
+            "route",
+            "add",
+            "default",
+            "via",
+            "203.0.113.1",
+        ])?;
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            g,
+            "sysctl",
+            "-qw",
+            "net.ipv4.ip_forward=1",
+        ])?;
+        for (addr, port) in [
+            ("203.0.113.10", 443),
+            ("203.0.113.10", 80),
+            ("203.0.113.11", 443),
+        ] {
             lab.listen(addr, port)?;
         }
         Ok(lab)
