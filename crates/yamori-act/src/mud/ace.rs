@@ -5,7 +5,8 @@ use ipnet::IpNet;
 use serde_json::Value;
 
 use super::node::{array, err, identity, string, uint, Obj};
-use super::{Ace, Action, Direction, Family, MudError, PortMatch, Warning, MAX_ACES};
+use super::ports;
+use super::{Ace, Action, Direction, Family, MudError, Warning, MAX_ACES};
 
 /// One ACL as read, before the policies pick theirs.
 pub(super) struct Acl {
@@ -149,6 +150,21 @@ fn read_ace(
         Some((m, mp)) => take!(read_matches(m, &mp, &mut ace)),
         None => None,
     };
+    let open = ace.protocol.is_none()
+        && ace.src_dnsname.is_none()
+        && ace.dst_dnsname.is_none()
+        && ace.src_network.is_none()
+        && ace.dst_network.is_none()
+        && !ace.local_networks;
+    if open && ace.action == Action::Accept {
+        // RFC 8519: an ACE without matches matches every packet. Enforced as written, and
+        // said aloud: it opens the device to everything of its family.
+        warnings.push(Warning {
+            path: path.to_string(),
+            message: "this ACE matches every packet of its family: the device is not restricted"
+                .into(),
+        });
+    }
     ace.family = match (family, acl_family) {
         (Some(f), Some(a)) if f != a => {
             return Ok(Read::Out(left_out(
@@ -259,12 +275,12 @@ fn read_l3(v: &Value, path: &str, family: Family, ace: &mut Ace) -> Result<Read<
         }
     }
     // The draft put the port conditions beside the addresses.
-    ports(
+    ports::read(
         &mut l3,
         &["source-port-range-or-operator", "source-port-range"],
         &mut ace.src_port,
     )?;
-    ports(
+    ports::read(
         &mut l3,
         &[
             "destination-port-range-or-operator",
@@ -297,12 +313,12 @@ fn network(text: &str, path: &str, family: Family) -> Result<IpNet, MudError> {
 
 fn read_l4(v: &Value, path: &str, tcp: bool, ace: &mut Ace) -> Result<Read<()>, MudError> {
     let mut l4 = Obj::new(v, path)?;
-    ports(
+    ports::read(
         &mut l4,
         &["source-port", "source-port-range-or-operator"],
         &mut ace.src_port,
     )?;
-    ports(
+    ports::read(
         &mut l4,
         &["destination-port", "destination-port-range-or-operator"],
         &mut ace.dst_port,
@@ -344,57 +360,4 @@ fn read_mud_matches(v: &Value, path: &str, ace: &mut Ace) -> Result<Read<()>, Mu
         )));
     }
     Ok(Read::Ok(()))
-}
-
-/// A port condition: `{"operator": "eq", "port": 443}` or `{"lower-port", "upper-port"}`.
-fn ports(
-    obj: &mut Obj<'_>,
-    names: &[&'static str],
-    slot: &mut Option<PortMatch>,
-) -> Result<(), MudError> {
-    let Some((_, v, path)) = obj.any(names) else {
-        return Ok(());
-    };
-    let mut p = Obj::new(v, &path)?;
-    let port = |p: &mut Obj<'_>, name: &'static str| -> Result<u16, MudError> {
-        let (v, vp) = p.require(&[name])?;
-        Ok(uint(v, &vp, u64::from(u16::MAX))? as u16)
-    };
-    let found = if p.get("lower-port").is_some() {
-        let (lo, hi) = (port(&mut p, "lower-port")?, port(&mut p, "upper-port")?);
-        if lo > hi {
-            return Err(err(
-                &path,
-                format!("lower-port {lo} is above upper-port {hi}"),
-            ));
-        }
-        PortMatch::Range(lo, hi)
-    } else {
-        let n = port(&mut p, "port")?;
-        let op = match p.get("operator") {
-            Some((o, op)) => identity(string(o, &op)?).to_string(),
-            None => "eq".to_string(),
-        };
-        match op.as_str() {
-            "eq" => PortMatch::Eq(n),
-            "neq" => PortMatch::Neq(n),
-            "lte" => PortMatch::Lte(n),
-            "gte" => PortMatch::Gte(n),
-            other => {
-                return Err(err(
-                    &child_operator(&path),
-                    format!("{other:?}: expected eq, neq, lte or gte"),
-                ))
-            }
-        }
-    };
-    if let Some(u) = p.unknown().into_iter().next() {
-        return Err(err(&u, "unknown member of a port condition"));
-    }
-    *slot = Some(found);
-    Ok(())
-}
-
-fn child_operator(path: &str) -> String {
-    format!("{path}/operator")
 }

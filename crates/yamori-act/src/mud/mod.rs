@@ -22,6 +22,7 @@
 
 mod ace;
 mod node;
+mod ports;
 
 use std::net::IpAddr;
 

@@ -194,6 +194,11 @@ fn limits_are_errors() {
             "/ietf-access-control-list:acls/acl/0/aces/ace/{MAX_ACES}: more than {MAX_ACES} ACEs in one MUD file"
         )
     );
+    let open = mud::parse(many_aces(1).as_bytes()).expect("one open ACE");
+    assert_eq!(
+        open.warnings[0].message,
+        "this ACE matches every packet of its family: the device is not restricted"
+    );
     let million = many_aces(1_000_000);
     assert!(matches!(
         mud::parse(million.as_bytes()),
