@@ -12,6 +12,8 @@
 //! The binary (`yamori export`) reads the store and wires the two together.
 
 pub mod atomic;
+pub mod gateway;
+pub mod mud;
 pub mod observable;
 pub mod pattern;
 pub mod ranges;

@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod dashboard;
 mod db;
 mod open;
+pub mod quarantine;
 pub mod sessions;
 pub mod survey;
 pub mod taxii;

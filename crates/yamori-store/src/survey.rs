@@ -12,7 +12,7 @@
 //! transport, port) newest observation only, by the run's `finished` time.
 
 mod doc;
-mod query;
+pub(crate) mod query;
 
 pub use doc::{parse_survey, SurveyDoc};
 pub use query::{SurveyDevice, SurveySummary, SurveyVuln};

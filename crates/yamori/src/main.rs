@@ -91,6 +91,8 @@ pub enum Command {
     Notify(cmd::notify::Args),
     /// Export a collection's indicators for nftables, ipset, DNS RPZ, Suricata, MISP, CSV, text or STIX.
     Export(cmd::export::Args),
+    /// Write an nftables policy for IoT devices from their MUD files (RFC 8520), with a quarantine set.
+    Gateway(cmd::gateway::Args),
     Demo(cmd::demo::Args),
     /// Get a free geolocation database (DB-IP City Lite) for the dashboard's map.
     #[command(subcommand)]
@@ -128,6 +130,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Vulndb(c) => cmd::vulndb::run(global, c),
         Command::Notify(a) => cmd::notify::run(global, a),
         Command::Export(a) => cmd::export::run(global, a),
+        Command::Gateway(a) => cmd::gateway::run(global, a),
         Command::Demo(a) => cmd::demo::run(global, a),
         Command::Geo(c) => cmd::geo::run(global, c),
         Command::Warninglist(c) => cmd::warninglist::run(global, c),

@@ -14,7 +14,7 @@ use crate::tlp::Tlp;
 
 mod ipset;
 mod misp;
-mod nft;
+pub(crate) mod nft;
 mod plain;
 mod rpz;
 mod suricata;

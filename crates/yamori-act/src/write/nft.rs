@@ -99,7 +99,7 @@ pub(super) fn write(
 }
 
 /// An address, a prefix when the range is exactly one, else `first-last`.
-fn write_element(out: &mut dyn Write, r: &Range) -> std::io::Result<()> {
+pub(crate) fn write_element(out: &mut dyn Write, r: &Range) -> std::io::Result<()> {
     let prefixes = r.prefixes();
     match prefixes.as_slice() {
         [one] if one.prefix_len() == one.max_prefix_len() => write!(out, "{}", one.addr()),

@@ -8,6 +8,8 @@ mod peers;
 
 mod fixtures;
 mod formats;
+mod gateway;
+mod mud;
 mod netns;
 mod nft_ipset;
 mod rpz;

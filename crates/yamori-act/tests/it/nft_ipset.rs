@@ -9,7 +9,7 @@ use crate::fixtures::{export, standard};
 use crate::netns::{self, Pair};
 use crate::peers;
 
-fn have(tool: &str, package: &str) -> bool {
+pub fn have(tool: &str, package: &str) -> bool {
     let found = Command::new(tool).arg("--version").output().is_ok()
         || Command::new(tool).arg("-v").output().is_ok();
     if !found {

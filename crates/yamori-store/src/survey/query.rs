@@ -207,7 +207,7 @@ pub(super) fn document(c: &mut dyn Conn, id: &str) -> Result<Option<String>> {
 }
 
 /// Rows that are the newest observation of their endpoint (ties: the later-stored row).
-const NEWEST: &str = "NOT EXISTS (SELECT 1 FROM survey_services n \
+pub(crate) const NEWEST: &str = "NOT EXISTS (SELECT 1 FROM survey_services n \
      WHERE n.addr_key = s.addr_key AND n.transport = s.transport AND n.port = s.port \
      AND (n.finished_s > s.finished_s OR (n.finished_s = s.finished_s AND n.id > s.id)))";
 

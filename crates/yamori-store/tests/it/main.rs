@@ -8,6 +8,7 @@ mod backends;
 mod compare;
 mod dashboard;
 mod legacy;
+mod quarantine;
 mod sessions;
 mod survey;
 mod taxii;

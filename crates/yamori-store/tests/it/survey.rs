@@ -6,7 +6,7 @@ use yamori_store::Store;
 
 use crate::backends::each;
 
-fn service(port: u16, device: Option<(&str, &str, &str)>, weak: bool, vulns: Value) -> Value {
+pub fn service(port: u16, device: Option<(&str, &str, &str)>, weak: bool, vulns: Value) -> Value {
     let mut s = json!({
         "port": port, "transport": "tcp", "protocol": "telnet", "banner": "login: ",
         "fields": {"login_prompt": "true"}, "device": null, "weak_credential": null,
@@ -23,7 +23,7 @@ fn service(port: u16, device: Option<(&str, &str, &str)>, weak: bool, vulns: Val
     s
 }
 
-fn vuln(id: &str, kev: bool, cvss: Option<f64>) -> Value {
+pub fn vuln(id: &str, kev: bool, cvss: Option<f64>) -> Value {
     let mut v = json!({"id": id, "source": "nvd", "certainty": "affected", "summary": "",
         "rule": {"configuration": 0, "node": 0, "criteria": "cpe:2.3:h:a:b:*:*:*:*:*:*:*:*",
                  "range": "all versions", "device_cpe": "cpe:2.3:h:a:b:1.0:*:*:*:*:*:*:*"}});
@@ -38,7 +38,7 @@ fn vuln(id: &str, kev: bool, cvss: Option<f64>) -> Value {
 }
 
 /// Pretty-printed like `yamori survey --out`, so "bytes unchanged" is a real check.
-fn run(finished: &str, hosts: Value) -> String {
+pub fn run(finished: &str, hosts: Value) -> String {
     serde_json::to_string_pretty(&json!({
         "schema": "yamori.survey.result/1", "scope": ["198.51.100.0/24"],
         "started": "2026-11-20T00:00:00Z", "finished": finished, "targets": 256, "hosts": hosts,

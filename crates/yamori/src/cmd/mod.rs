@@ -9,6 +9,7 @@ pub mod check;
 pub mod demo;
 mod demo_lab;
 pub mod export;
+pub mod gateway;
 pub mod gen_traffic;
 pub mod geo;
 pub mod notify;

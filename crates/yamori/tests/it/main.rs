@@ -5,6 +5,8 @@ mod check_e2e;
 mod demo_e2e;
 mod enrich_e2e;
 mod export_e2e;
+mod gateway_e2e;
+mod gateway_lab;
 mod house_rules;
 mod notify_e2e;
 #[path = "../../../../tests/support/peers.rs"]
