@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::db::Param;
 
 pub(crate) mod objects;
+pub use objects::EXPORT_PAGE_SIZE;
 mod status;
 
 /// At most this many values across all `match[...]` filters of one query: each becomes a bound
