@@ -34,11 +34,11 @@ impl Request {
     }
 
     /// Selects from the objects `source` hands to its argument (each object's JSON text as
-    /// stored); `source`'s own error is passed on.
-    pub fn read<E>(
+    /// stored); `source`'s own error is passed on, what it returns otherwise is not needed.
+    pub fn read<T, E>(
         self,
         scorer: &dyn Scorer,
-        source: impl FnOnce(&mut dyn FnMut(&str)) -> Result<(), E>,
+        source: impl FnOnce(&mut dyn FnMut(&str)) -> Result<T, E>,
     ) -> Result<Export, E> {
         // Only the STIX bundle lists objects as they are; other formats need the entries only.
         let mut selection = Selection::new(self.criteria, scorer, self.format == Format::Stix);
