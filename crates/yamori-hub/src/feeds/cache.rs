@@ -155,7 +155,11 @@ impl FeedCache {
                     st.pending = None;
                 }
                 if let Ok(feed) = &made {
-                    if st.ready.as_ref().is_none_or(|r| r.revision <= feed.revision) {
+                    if st
+                        .ready
+                        .as_ref()
+                        .is_none_or(|r| r.revision <= feed.revision)
+                    {
                         st.ready = Some(feed.clone());
                     }
                 }

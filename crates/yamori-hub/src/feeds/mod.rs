@@ -149,7 +149,10 @@ async fn serve(
     }
     .ok_or_else(|| {
         let names: Vec<&str> = feed.files.iter().map(|f| f.name.as_str()).collect();
-        FeedError::not_found(format!("no such file in this feed; its files: {}", names.join(", ")))
+        FeedError::not_found(format!(
+            "no such file in this feed; its files: {}",
+            names.join(", ")
+        ))
     })?;
     Ok(respond(file, content_type(format, &file.name), headers))
 }
@@ -182,9 +185,7 @@ fn respond(file: &FeedFile, content_type: &'static str, req: &HeaderMap) -> Resp
     let not_modified = match req.get(header::IF_NONE_MATCH) {
         // RFC 9110 §13.1.2: If-None-Match compares weakly; either encoding's tag names these
         // bytes. When it is present, If-Modified-Since is ignored (§13.1.3).
-        Some(v) => v
-            .to_str()
-            .is_ok_and(|v| none_match_hits(v, &file.hash)),
+        Some(v) => v.to_str().is_ok_and(|v| none_match_hits(v, &file.hash)),
         None => req
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
@@ -204,13 +205,11 @@ fn respond(file: &FeedFile, content_type: &'static str, req: &HeaderMap) -> Resp
             .body(Body::empty())
             .unwrap_or_default();
     }
-    b = b
-        .header(header::CONTENT_TYPE, content_type)
-        .header(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.name))
-                .unwrap_or(HeaderValue::from_static("attachment")),
-        );
+    b = b.header(header::CONTENT_TYPE, content_type).header(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.name))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
     let body = match (&file.gzip, use_gzip) {
         (Some(gz), true) => {
             b = b.header(header::CONTENT_ENCODING, "gzip");
@@ -296,7 +295,10 @@ mod tests {
     fn gzip_is_used_only_when_accepted() {
         let h = |v: &str| {
             let mut m = HeaderMap::new();
-            m.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).expect("v"));
+            m.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(v).expect("v"),
+            );
             accepts_gzip(&m)
         };
         assert!(h("gzip, deflate"));

@@ -99,14 +99,22 @@ fn scored(n: u32, confidence: u8) -> serde_json::Value {
 #[tokio::test]
 async fn a_reader_gets_the_exports_bytes_with_validators_and_types() {
     let h = hub();
-    post(&h.app, &h.alice, (1..=6).map(|n| scored(n, 20 * n as u8 - 10)).collect()).await;
+    post(
+        &h.app,
+        &h.alice,
+        (1..=6).map(|n| scored(n, 20 * n as u8 - 10)).collect(),
+    )
+    .await;
     let want = exported(&h.store, Format::Nftables, 50);
     let uri = format!("/feeds/telescope/nftables?min_score=50&now={NOW}");
     let got = fetch(&h.app, &uri, Some(&h.bob), &[]).await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text());
     assert_eq!(got.body, want[0].1, "{}", got.text());
     assert!(got.text().contains("198.51.100.3"), "{}", got.text());
-    assert!(!got.text().contains("198.51.100.2 "), "score 30 is left out");
+    assert!(
+        !got.text().contains("198.51.100.2 "),
+        "score 30 is left out"
+    );
     assert_eq!(got.header("content-type"), "text/plain; charset=utf-8");
     assert_eq!(
         got.header("content-disposition"),
@@ -125,7 +133,13 @@ async fn a_reader_gets_the_exports_bytes_with_validators_and_types() {
     let other = fetch(&h.app, &uri, Some(&h.bob), &[("if-none-match", "\"0\"")]).await;
     assert_eq!(other.status, StatusCode::OK);
     // Last-Modified: 304 at or after it, the bytes before it.
-    let since = fetch(&h.app, &uri, Some(&h.bob), &[("if-modified-since", &last_modified)]).await;
+    let since = fetch(
+        &h.app,
+        &uri,
+        Some(&h.bob),
+        &[("if-modified-since", &last_modified)],
+    )
+    .await;
     assert_eq!(since.status, StatusCode::NOT_MODIFIED);
     let old = "Mon, 01 Jan 2024 00:00:00 GMT";
     let before = fetch(&h.app, &uri, Some(&h.bob), &[("if-modified-since", old)]).await;
@@ -163,7 +177,13 @@ async fn a_reader_gets_the_exports_bytes_with_validators_and_types() {
         assert_eq!(got.status, StatusCode::OK, "{name}: {}", got.text());
         assert_eq!(&got.body, bytes, "{name}");
     }
-    let none = fetch(&h.app, "/feeds/telescope/misp-feed/x.json", Some(&h.bob), &[]).await;
+    let none = fetch(
+        &h.app,
+        "/feeds/telescope/misp-feed/x.json",
+        Some(&h.bob),
+        &[],
+    )
+    .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
     assert!(none.text().contains("manifest.json"), "{}", none.text());
 }
@@ -196,10 +216,19 @@ async fn access_is_taxiis_and_bad_parameters_are_named() {
     let missing = fetch(&h.app, "/feeds/nowhere/txt", Some(&h.alice), &[]).await;
     let secret = fetch(&h.app, "/feeds/secret/txt", Some(&h.alice), &[]).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
-    assert_eq!((hidden.text(), hidden.status), (missing.text(), missing.status));
-    assert_eq!((secret.text(), secret.status), (missing.text(), missing.status));
+    assert_eq!(
+        (hidden.text(), hidden.status),
+        (missing.text(), missing.status)
+    );
+    assert_eq!(
+        (secret.text(), secret.status),
+        (missing.text(), missing.status)
+    );
     for (uri, needle) in [
-        ("/feeds/telescope/txt?min_scor=9", "unknown parameter \"min_scor\""),
+        (
+            "/feeds/telescope/txt?min_scor=9",
+            "unknown parameter \"min_scor\"",
+        ),
         ("/feeds/telescope/txt?max_tlp=purple", "max_tlp"),
         ("/feeds/telescope/txt?now=soon", "now"),
     ] {
@@ -224,7 +253,12 @@ async fn gzip_when_accepted_with_its_own_tag() {
     let gz = fetch(&h.app, &uri, Some(&h.bob), &[("accept-encoding", "gzip")]).await;
     assert_eq!(plain.header("content-encoding"), "");
     assert_eq!(gz.header("content-encoding"), "gzip");
-    assert!(gz.body.len() * 3 < plain.body.len(), "{} vs {}", gz.body.len(), plain.body.len());
+    assert!(
+        gz.body.len() * 3 < plain.body.len(),
+        "{} vs {}",
+        gz.body.len(),
+        plain.body.len()
+    );
     let mut unzipped = Vec::new();
     flate2::read::GzDecoder::new(gz.body.as_slice())
         .read_to_end(&mut unzipped)
@@ -242,7 +276,13 @@ async fn gzip_when_accepted_with_its_own_tag() {
     )
     .await;
     assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
-    let refused = fetch(&h.app, &uri, Some(&h.bob), &[("accept-encoding", "gzip;q=0")]).await;
+    let refused = fetch(
+        &h.app,
+        &uri,
+        Some(&h.bob),
+        &[("accept-encoding", "gzip;q=0")],
+    )
+    .await;
     assert_eq!(refused.body, plain.body);
 }
 
@@ -256,15 +296,31 @@ async fn a_posted_indicator_makes_a_new_feed_and_an_unchanged_one_is_kept() {
     for _ in 0..5 {
         assert_eq!(fetch(&h.app, uri, Some(&h.bob), &[]).await.body, first.body);
     }
-    assert_eq!(h.state.feeds.generations(), 1, "an unchanged collection is not read again");
+    assert_eq!(
+        h.state.feeds.generations(),
+        1,
+        "an unchanged collection is not read again"
+    );
     post(&h.app, &h.alice, vec![scored(2, 90)]).await;
-    let second = fetch(&h.app, uri, Some(&h.bob), &[("if-none-match", first.header("etag"))]).await;
+    let second = fetch(
+        &h.app,
+        uri,
+        Some(&h.bob),
+        &[("if-none-match", first.header("etag"))],
+    )
+    .await;
     assert_eq!(second.status, StatusCode::OK);
     assert_eq!(second.text(), "198.51.100.1\n198.51.100.2\n");
     assert_ne!(second.header("etag"), first.header("etag"));
     assert_eq!(h.state.feeds.generations(), 2);
     // Another parameter set is another feed.
-    fetch(&h.app, "/feeds/telescope/txt?min_score=95", Some(&h.bob), &[]).await;
+    fetch(
+        &h.app,
+        "/feeds/telescope/txt?min_score=95",
+        Some(&h.bob),
+        &[],
+    )
+    .await;
     assert_eq!(h.state.feeds.generations(), 3);
 }
 
@@ -301,6 +357,13 @@ async fn concurrent_requests_share_one_generation_that_blocks_no_one() {
         first_feed.is_some_and(|f| answered < f),
         "TAXII answered only after the feed was generated"
     );
-    assert!(sizes.iter().all(|s| *s == sizes[0] && *s > 100_000), "{sizes:?}");
-    assert_eq!(h.state.feeds.generations(), 1, "sixteen requests, one generation");
+    assert!(
+        sizes.iter().all(|s| *s == sizes[0] && *s > 100_000),
+        "{sizes:?}"
+    );
+    assert_eq!(
+        h.state.feeds.generations(),
+        1,
+        "sixteen requests, one generation"
+    );
 }

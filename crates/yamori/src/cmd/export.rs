@@ -187,10 +187,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         let mut lock = stdout.lock();
         export.write(&mut lock).context("writing to stdout")?
     } else {
-        yamori_act::atomic::write_file(&a.out, |w| {
-            export.write(w).map_err(std::io::Error::other)
-        })
-        .with_context(|| format!("writing {}", a.out.display()))?
+        yamori_act::atomic::write_file(&a.out, |w| export.write(w).map_err(std::io::Error::other))
+            .with_context(|| format!("writing {}", a.out.display()))?
     };
     let summary = export.summary(written, &a.collection, &a.out.display().to_string());
     print_summary(g, &a, to_stdout, &summary)?;

@@ -250,7 +250,10 @@ fn exports_build_without_the_store_the_hub_or_the_network_stack() {
     // The hub serves the exports as feeds over the store: it depends on both, never the
     // other way round (above).
     for dep in ["yamori-act", "yamori-store"] {
-        assert!(graph["yamori-hub"].contains(dep), "the hub's feeds use {dep}");
+        assert!(
+            graph["yamori-hub"].contains(dep),
+            "the hub's feeds use {dep}"
+        );
     }
 }
 
