@@ -27,15 +27,6 @@ const INSERT_CHUNK: usize = 500;
 /// staging table's extra statements cost more than the parameters they save.
 const COPY_FROM: usize = 64;
 
-/// Objects read per statement by [`Store::taxii_each_latest_indicator`] (exports and feeds):
-/// large enough that a million indicators take a few hundred statements, small enough that a
-/// page is a few megabytes.
-pub const EXPORT_PAGE_SIZE: u32 = 5000;
-
-/// Prefix of the key/value entry counting a collection's changes (see
-/// [`Store::taxii_collection_revision`]).
-const REVISION_KEY: &str = "taxii.revision.";
-
 /// PostgreSQL planner settings for a page of objects (see [`Store::taxii_query`]).
 const PAGE_PLANNER: &str = "SET LOCAL enable_sort = off";
 
@@ -89,19 +80,6 @@ pub(crate) fn kv_set(c: &mut dyn Conn, key: &str, value: &str) -> Result<()> {
         "INSERT INTO yamori_kv (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         &[Param::text(key), Param::text(value)],
-    )?;
-    Ok(())
-}
-
-/// Counts one more change of a collection, in the transaction of the change. One upsert that
-/// increments in SQL: concurrent writers on PostgreSQL wait for the row's lock and then add
-/// to the committed value, so no change is lost.
-fn bump_revision(c: &mut dyn Conn, collection_id: &str) -> Result<()> {
-    c.execute(
-        "count collection change",
-        "INSERT INTO yamori_kv (key, value) VALUES (?1, '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(yamori_kv.value AS BIGINT) + 1 AS TEXT)",
-        &[Param::text(&format!("{REVISION_KEY}{collection_id}"))],
     )?;
     Ok(())
 }
@@ -297,7 +275,7 @@ impl Store {
                 }
             }
             if !added.is_empty() {
-                bump_revision(c, collection_id)?;
+                super::exports::bump_revision(c, collection_id)?;
             }
             let mut outcomes = Vec::with_capacity(objects.len());
             for o in objects {
@@ -405,33 +383,6 @@ impl Store {
         }
     }
 
-    /// [`Store::taxii_each_latest_object`] for the indicators of a collection, in pages of
-    /// [`EXPORT_PAGE_SIZE`]: what `yamori export` and the hub's feeds read.
-    pub fn taxii_each_latest_indicator(
-        &self,
-        collection_id: &str,
-        each: &mut dyn FnMut(&str),
-    ) -> Result<u64> {
-        self.taxii_each_latest_object(collection_id, &["indicator"], EXPORT_PAGE_SIZE, &mut |b| {
-            each(b);
-            Ok(())
-        })
-    }
-
-    /// How many times the collection's objects changed (objects added, versions deleted),
-    /// counted in the transaction of each change; 0 for a collection never changed. Equal
-    /// revisions mean equal content, so a cache of something derived from the collection (the
-    /// hub's feeds) reads this one row instead of the objects to know it is still current.
-    pub fn taxii_collection_revision(&self, collection_id: &str) -> Result<u64> {
-        let key = format!("{REVISION_KEY}{collection_id}");
-        match self.db.read(|c| kv_get(c, &key))? {
-            None => Ok(0),
-            Some(v) => v.parse().map_err(|_| {
-                crate::StoreError::Other(format!("key/value {key}: {v:?} is not a count"))
-            }),
-        }
-    }
-
     /// Delete the versions of one object selected by `versions` and `spec_versions`.
     pub fn taxii_delete_object(
         &self,
@@ -444,7 +395,7 @@ impl Store {
         self.db.write(|c| {
             let deleted = c.execute("delete object", &sql, &params)?;
             if deleted > 0 {
-                bump_revision(c, collection_id)?;
+                super::exports::bump_revision(c, collection_id)?;
             }
             Ok(deleted)
         })
