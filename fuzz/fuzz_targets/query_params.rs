@@ -1,9 +1,12 @@
-//! The hub's query-string parsers (TAXII filters and paging, the dashboard API's parameters)
-//! and the `next` token opener: any input gives a value or an error, never a panic.
+//! The hub's query-string parsers (TAXII filters and paging, the dashboard API's parameters,
+//! feed options), the feed's request headers and the `next` token opener: any input gives a
+//! value or an error, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use yamori_hub::api::params::Params;
+use yamori_hub::feeds::headers;
+use yamori_hub::feeds::params::FeedParams;
 use yamori_hub::taxii::params::{parse, Endpoint};
 
 const API_PARAMS: &[&str] = &[
@@ -29,4 +32,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = p.bool("scanners");
     }
     let _ = yamori_hub::taxii::next::open(&[7u8; 32], "api1/collection", s);
+    if let Ok(p) = FeedParams::parse(Some(s), "api1") {
+        let _ = p.key("c", "telescope", yamori_act::Format::Nftables);
+    }
+    let _ = headers::none_match_hits(s, "abc");
+    let _ = headers::parse_http_date(s);
+    let _ = headers::gzip_accepted(s);
 });

@@ -9,9 +9,12 @@
 //! * [`write`]: entries in, bytes out, to any `Write` or, for the formats that are several
 //!   files, into a directory (each file replaced atomically, [`atomic`]).
 //!
-//! The binary (`yamori export`) reads the store and wires the two together.
+//! [`export`] puts the two together for every caller: a request reads objects through a
+//! source the caller hands in (the binary's `yamori export` and the hub's feeds walk the
+//! store) and yields the format's bytes or files with a summary.
 
 pub mod atomic;
+pub mod export;
 pub mod gateway;
 pub mod mud;
 pub mod observable;
@@ -21,6 +24,7 @@ pub mod select;
 pub mod tlp;
 pub mod write;
 
+pub use export::{parse_age, Export, Request, Summary};
 pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
 pub use tlp::Tlp;
-pub use write::{write, write_dir, Format, Options, Written};
+pub use write::{render_dir, write, write_dir, File, Format, Options, Written};

@@ -4,7 +4,8 @@
 //! A token reads `ymr_<id>_<secret>`: the id finds the one hash to check, so a bearer request
 //! costs one argon2 verification, not one per user. Verified credentials are remembered for
 //! [`CACHE_TTL`] under the SHA-256 of the header, so a busy client does not pay argon2's
-//! deliberate cost on every request.
+//! deliberate cost on every request; concurrent requests with one header share one
+//! verification (and one throttle attempt).
 //!
 //! Failed checks are throttled per user name and client address ([`crate::throttle`]): past a
 //! few failures, attempts wait and are refused ([`AuthError::Throttled`]) without being checked.
@@ -84,6 +85,13 @@ pub enum AuthError {
 pub struct Authenticator {
     store: Arc<Store>,
     cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    /// One gate per credential being verified: concurrent requests with the same header (a
+    /// client with many connections, when its cache entry has expired) wait for the one
+    /// verification instead of each starting an attempt. Each attempt counts as a failure
+    /// from its start ([`crate::throttle`]), so 32 concurrent checks of a valid token from one
+    /// address were counted as 32 failures and the ones past the address's free failures were
+    /// refused with 429. An entry lives only while its verification runs.
+    verifying: Mutex<HashMap<[u8; 32], Arc<Mutex<()>>>>,
     throttle: LoginThrottle,
 }
 
@@ -147,6 +155,7 @@ impl Authenticator {
         Self {
             store,
             cache: Mutex::new(HashMap::new()),
+            verifying: Mutex::new(HashMap::new()),
             throttle: LoginThrottle::new(),
         }
     }
@@ -171,50 +180,89 @@ impl Authenticator {
         // Over-long values are not hashed: they never verify (`parse` refuses them).
         let key: Option<[u8; 32]> =
             (header.len() <= MAX_AUTH_HEADER).then(|| Sha256::digest(header.as_bytes()).into());
-        let cached = key.and_then(|key| {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache
-                .get(&key)
-                .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-                .map(|(u, _)| u.clone())
-        });
-        let user = match cached {
+        let user = match key.and_then(|k| self.cached(&k)) {
             Some(u) => u,
             None => {
-                self.throttle
-                    .begin(name, peer, Instant::now())
-                    .map_err(AuthError::Throttled)?;
-                let verdict = match &cred {
-                    None => Err(AuthError::Invalid),
-                    Some(c) => self.verify(c),
+                let gate = key.map(|k| self.gate(k));
+                let _turn = gate
+                    .as_ref()
+                    .map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+                let verified = match key.and_then(|k| self.cached(&k)) {
+                    // Verified by the request this one waited for.
+                    Some(u) => Ok(u),
+                    None => self.verify_counted(cred.as_ref(), name, peer, key),
                 };
-                let u = match verdict {
-                    Ok(u) => {
-                        self.throttle.succeeded(name, peer);
-                        u
-                    }
-                    // Counted as a failure when the attempt began.
-                    Err(AuthError::Invalid) => {
-                        self.throttle.failed(name, peer, Instant::now());
-                        return Err(AuthError::Invalid);
-                    }
-                    Err(e) => {
-                        self.throttle.undo(name, peer);
-                        return Err(e);
-                    }
-                };
-                if let Some(key) = key {
-                    let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-                    if cache.len() >= CACHE_MAX {
-                        cache.clear();
-                    }
-                    cache.insert(key, (u.clone(), Instant::now()));
+                if let Some(k) = key {
+                    self.verifying
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&k);
                 }
-                u
+                verified?
             }
         };
         let grants = self.store.taxii_grants(&user)?;
         Ok(Identity::new(user, grants))
+    }
+
+    /// The user a credential (by the SHA-256 of its header) was verified for, if less than
+    /// [`CACHE_TTL`] ago.
+    fn cached(&self, key: &[u8; 32]) -> Option<String> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(u, _)| u.clone())
+    }
+
+    /// The gate of a credential's verification (see `verifying`).
+    fn gate(&self, key: [u8; 32]) -> Arc<Mutex<()>> {
+        self.verifying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone()
+    }
+
+    /// Checks a credential as one attempt of the login throttle, and caches a success.
+    fn verify_counted(
+        &self,
+        cred: Option<&Credential>,
+        name: Option<&str>,
+        peer: Option<IpAddr>,
+        key: Option<[u8; 32]>,
+    ) -> Result<String, AuthError> {
+        self.throttle
+            .begin(name, peer, Instant::now())
+            .map_err(AuthError::Throttled)?;
+        let verdict = match cred {
+            None => Err(AuthError::Invalid),
+            Some(c) => self.verify(c),
+        };
+        let u = match verdict {
+            Ok(u) => {
+                self.throttle.succeeded(name, peer);
+                u
+            }
+            // Counted as a failure when the attempt began.
+            Err(AuthError::Invalid) => {
+                self.throttle.failed(name, peer, Instant::now());
+                return Err(AuthError::Invalid);
+            }
+            Err(e) => {
+                self.throttle.undo(name, peer);
+                return Err(e);
+            }
+        };
+        if let Some(key) = key {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, (u.clone(), Instant::now()));
+        }
+        Ok(u)
     }
 
     /// [`Authenticator::authenticate`] on a blocking thread, for the request being served (its

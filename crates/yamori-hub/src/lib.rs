@@ -9,6 +9,8 @@
 //!   slows repeated failures per user name and client address.
 //! - [`drain`] reads what a handler left of a request body before answering, so that
 //!   uploading clients read early answers (413, 401, …).
+//! - [`feeds`] serves every export format (`yamori_act`) under `/feeds/`, generated off the
+//!   request path and kept while the collection is unchanged.
 //! - [`ingest`] turns envelopes into stored objects and status resources.
 //! - [`client::TaxiiClient`] talks to any TAXII 2.1 server (used by `yamori sync`/`publish`).
 
@@ -17,6 +19,7 @@ mod app;
 pub mod auth;
 pub mod client;
 pub mod drain;
+pub mod feeds;
 pub mod ingest;
 pub mod serve;
 pub mod taxii;

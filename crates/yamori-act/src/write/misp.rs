@@ -14,12 +14,11 @@ use std::path::Path;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
-use crate::atomic::write_file;
 use crate::observable::Observable;
 use crate::select::{Entry, Skips};
 use crate::tlp::Tlp;
 
-use super::{Error, Options, Written};
+use super::{Error, File, Options, Written};
 
 /// Namespace of the feed's UUIDv5s.
 const MISP_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x7961_6d6f_7269_4000_8000_6d69_7370_6664);
@@ -37,7 +36,10 @@ struct Attribute {
     tlp: Tlp,
 }
 
-pub(super) fn write(entries: &[Entry], opts: &Options, dir: &Path) -> Result<Written, Error> {
+/// The feed's files in the order they are to be replaced: events, `hashes.csv`, then
+/// `manifest.json` last (a MISP instance fetching meanwhile sees the old manifest, whose
+/// events are still there, or the new one, whose events are all written).
+pub(super) fn render(entries: &[Entry], opts: &Options) -> Result<(Vec<File>, Written), Error> {
     let skips = Skips::default();
     // day → (type, value) → attribute; BTreeMaps keep every output in a fixed order.
     let mut days: BTreeMap<String, BTreeMap<(&'static str, String), Attribute>> = BTreeMap::new();
@@ -77,6 +79,7 @@ pub(super) fn write(entries: &[Entry], opts: &Options, dir: &Path) -> Result<Wri
         ..Written::default()
     };
     let mut attributes = 0u64;
+    let mut files = Vec::with_capacity(days.len() + 2);
     for (day, attrs) in &days {
         let event_uuid = uuid::Uuid::new_v5(
             &MISP_NAMESPACE,
@@ -135,30 +138,27 @@ pub(super) fn write(entries: &[Entry], opts: &Options, dir: &Path) -> Result<Wri
             }),
         );
         let name = format!("{event_uuid}.json");
-        write_file(&dir.join(&name), |w| {
-            serde_json::to_writer(&mut *w, &event).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })?;
+        files.push(File::json(&name, &event)?);
         written.files.push(name);
     }
-    write_file(&dir.join("hashes.csv"), |w| w.write_all(hashes.as_bytes()))?;
-    // The manifest last: a MISP instance fetching meanwhile sees the old manifest, whose
-    // events are still there, or the new one, whose events are all written.
-    write_file(&dir.join("manifest.json"), |w| {
-        serde_json::to_writer(&mut *w, &Value::Object(manifest.clone()))
-            .map_err(std::io::Error::other)?;
-        w.write_all(b"\n")
-    })?;
-    remove_stale_events(dir, &manifest.keys().cloned().collect())?;
+    files.push(File {
+        name: "hashes.csv".into(),
+        bytes: hashes.into_bytes(),
+    });
+    files.push(File::json("manifest.json", &Value::Object(manifest))?);
     written.files.push("hashes.csv".into());
     written.files.push("manifest.json".into());
     written.counts.insert("events", days.len() as u64);
     written.counts.insert("attributes", attributes);
-    Ok(written)
+    Ok((files, written))
 }
 
-/// Event files of earlier exports that the new manifest no longer lists.
-fn remove_stale_events(dir: &Path, keep: &BTreeSet<String>) -> std::io::Result<()> {
+/// Event files of earlier exports that the new feed (`files`) no longer holds.
+pub(super) fn remove_stale_events(dir: &Path, files: &[File]) -> std::io::Result<()> {
+    let keep: BTreeSet<&str> = files
+        .iter()
+        .filter_map(|f| f.name.strip_suffix(".json"))
+        .collect();
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if let Some(stem) = name.strip_suffix(".json") {

@@ -36,6 +36,22 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 8] = [
+        Format::Nftables,
+        Format::Ipset,
+        Format::Rpz,
+        Format::Suricata,
+        Format::MispFeed,
+        Format::Csv,
+        Format::Txt,
+        Format::Stix,
+    ];
+
+    /// The format [`Format::name`] names.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// Formats written as a directory of files rather than one file.
     pub fn is_directory(self) -> bool {
         matches!(self, Format::Suricata | Format::MispFeed)
@@ -154,20 +170,66 @@ pub fn write(
     Ok(written)
 }
 
-/// Writes a directory format into `dir` (created if missing), each file atomically.
+/// One file of a directory format, in memory: what [`write_dir`] writes and what a server
+/// serves as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// The name within the directory (no separators).
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl File {
+    pub(crate) fn text(name: &str, text: String) -> Self {
+        Self {
+            name: name.to_string(),
+            bytes: text.into_bytes(),
+        }
+    }
+
+    /// The value as compact JSON and a newline.
+    pub(crate) fn json(name: &str, value: &serde_json::Value) -> Result<Self, Error> {
+        let mut bytes = serde_json::to_vec(value).map_err(io::Error::other)?;
+        bytes.push(b'\n');
+        Ok(Self {
+            name: name.to_string(),
+            bytes,
+        })
+    }
+}
+
+/// The files of a directory format, in the order [`write_dir`] replaces them (for the MISP
+/// feed, the manifest last).
+pub fn render_dir(
+    format: Format,
+    entries: &[Entry],
+    opts: &Options,
+) -> Result<(Vec<File>, Written), Error> {
+    opts.check()?;
+    match format {
+        Format::Suricata => suricata::render(entries, opts),
+        Format::MispFeed => misp::render(entries, opts),
+        _ => Err(Error::NotDirectory(format.name())),
+    }
+}
+
+/// Writes a directory format into `dir` (created if missing), each file atomically, in the
+/// order of [`render_dir`]; MISP event files the new manifest no longer lists are removed.
 pub fn write_dir(
     format: Format,
     entries: &[Entry],
     opts: &Options,
     dir: &Path,
 ) -> Result<Written, Error> {
-    opts.check()?;
+    let (files, written) = render_dir(format, entries, opts)?;
     std::fs::create_dir_all(dir)?;
-    match format {
-        Format::Suricata => suricata::write(entries, opts, dir),
-        Format::MispFeed => misp::write(entries, opts, dir),
-        _ => Err(Error::NotDirectory(format.name())),
+    for f in &files {
+        crate::atomic::write_file(&dir.join(&f.name), |w| w.write_all(&f.bytes))?;
     }
+    if format == Format::MispFeed {
+        misp::remove_stale_events(dir, &files)?;
+    }
+    Ok(written)
 }
 
 /// Seconds from `now` until `expires` (at least 1: selection already left out the expired).

@@ -10,13 +10,12 @@
 //! `reputation-files: [<dir>/<list>.list]`, `rule-files: [<dir>/<list>.rules]`.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::fmt::Write as _;
 
-use crate::atomic::write_file;
 use crate::observable::{Observable, UrlHost};
 use crate::select::{Entry, Skips};
 
-use super::{distinct, Error, Options, Written};
+use super::{distinct, Error, File, Options, Written};
 
 /// First sid of Yamori's rules (see the module's doc).
 pub const SID_FIRST: u32 = 1_977_000;
@@ -27,7 +26,7 @@ const CATEGORY: u8 = 1;
 /// Reputation of an entry without a score: listed, middling confidence.
 const UNSCORED_REPUTATION: u8 = 64;
 
-pub(super) fn write(entries: &[Entry], opts: &Options, dir: &Path) -> Result<Written, Error> {
+pub(super) fn render(entries: &[Entry], opts: &Options) -> Result<(Vec<File>, Written), Error> {
     let mut skips = Skips::default();
     let list = opts.ident();
     let mut ips = Vec::new();
@@ -51,18 +50,12 @@ pub(super) fn write(entries: &[Entry], opts: &Options, dir: &Path) -> Result<Wri
     ips.sort();
     ips.dedup_by(|a, b| a.0 == b.0);
     let collection = opts.collection.replace(['\n', '\r', ',', '"', ';'], " ");
-    write_file(&dir.join("categories.txt"), |w| {
-        writeln!(
-            w,
-            "{CATEGORY},{list},Yamori list from collection {collection}"
-        )
-    })?;
-    write_file(&dir.join(format!("{list}.list")), |w| {
-        for (ip, rep) in &ips {
-            writeln!(w, "{ip},{CATEGORY},{rep}")?;
-        }
-        Ok(())
-    })?;
+    let categories = format!("{CATEGORY},{list},Yamori list from collection {collection}\n");
+    let mut reputation_list = String::with_capacity(ips.len() * 24);
+    for (ip, rep) in &ips {
+        // Writing to a String cannot fail.
+        let _ = writeln!(reputation_list, "{ip},{CATEGORY},{rep}");
+    }
     let mut sid = SID_FIRST;
     let mut rules = String::new();
     for (dir_word, side) in [("from", "src"), ("to", "dst")] {
@@ -90,23 +83,21 @@ pub(super) fn write(entries: &[Entry], opts: &Options, dir: &Path) -> Result<Wri
         sid += 1;
         domain_rules += 1;
     }
-    write_file(&dir.join(format!("{list}.rules")), |w| {
-        w.write_all(rules.as_bytes())
-    })?;
     let mut written = Written {
         skips,
         ..Written::default()
     };
-    written.files = vec![
-        "categories.txt".into(),
-        format!("{list}.list"),
-        format!("{list}.rules"),
+    let files = vec![
+        File::text("categories.txt", categories),
+        File::text(&format!("{list}.list"), reputation_list),
+        File::text(&format!("{list}.rules"), rules),
     ];
+    written.files = files.iter().map(|f| f.name.clone()).collect();
     written
         .counts
         .insert("reputation_entries", ips.len() as u64);
     written.counts.insert("domain_rules", domain_rules);
-    Ok(written)
+    Ok((files, written))
 }
 
 /// A 0–100 score as Suricata's 1–127 reputation.

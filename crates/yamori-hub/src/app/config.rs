@@ -30,6 +30,10 @@ pub struct HubConfig {
     pub scheme: String,
     /// How long a dashboard login lasts.
     pub session_ttl: Duration,
+    /// How long a generated feed is served while its collection is unchanged: feeds also
+    /// depend on the clock (expiries, nftables and ipset timeouts, `max_age`), so at most this
+    /// stale.
+    pub feed_ttl: Duration,
 }
 
 impl Default for HubConfig {
@@ -48,6 +52,7 @@ impl Default for HubConfig {
             ingest_chunk: 500,
             scheme: "https".into(),
             session_ttl: Duration::from_secs(12 * 3600),
+            feed_ttl: Duration::from_secs(60),
         }
     }
 }

@@ -7,7 +7,8 @@ use axum::Router;
 use super::HubState;
 
 /// The whole hub: TAXII 2.1 ([`crate::taxii`]; every path ends with `/`, TAXII 2.1 §3.1),
-/// the dashboard's REST API under `/api/v1/` ([`crate::api`]) and its static files at `/`
+/// the dashboard's REST API under `/api/v1/` ([`crate::api`]), the export feeds under
+/// `/feeds/` ([`crate::feeds`]) and its static files at `/`
 /// and `/assets/` ([`crate::web`]). Any other path answers TAXII's 404.
 pub fn app(state: HubState) -> Router {
     let timeout = state.config.request_timeout;
@@ -16,6 +17,7 @@ pub fn app(state: HubState) -> Router {
         .route("/", get(crate::web::index))
         .route("/assets/{*path}", get(crate::web::asset))
         .merge(crate::api::routes())
+        .merge(crate::feeds::routes())
         .merge(crate::taxii::routes())
         .fallback(crate::taxii::no_such_endpoint)
         .layer(axum::extract::DefaultBodyLimit::disable())

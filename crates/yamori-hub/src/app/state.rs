@@ -15,6 +15,8 @@ pub struct HubState {
     pub auth: Arc<Authenticator>,
     /// HMAC key sealing TAXII `next` tokens.
     pub next_key: Arc<[u8; 32]>,
+    /// Generated feeds ([`crate::feeds`]), shared by every request.
+    pub feeds: Arc<crate::feeds::FeedCache>,
 }
 
 impl HubState {
@@ -33,6 +35,7 @@ impl HubState {
         next_key.copy_from_slice(&key);
         Ok(Self {
             auth: Arc::new(Authenticator::new(store.clone())),
+            feeds: Arc::new(crate::feeds::FeedCache::new(config.feed_ttl)),
             store,
             config: Arc::new(config),
             next_key: Arc::new(next_key),

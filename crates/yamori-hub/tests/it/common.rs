@@ -17,6 +17,9 @@ pub const OTHER: &str = "99999999-2222-4333-8444-555555555555";
 
 pub struct Hub {
     pub app: Router,
+    /// The state the router serves (its feed cache counts generations).
+    #[allow(dead_code)]
+    pub state: HubState,
     #[allow(dead_code)]
     pub store: Arc<Store>,
     /// Bearer tokens of alice (rw), bob (r), carol (w), dave (no grants).
@@ -76,7 +79,8 @@ pub fn hub_on(store: Store, config: HubConfig) -> Hub {
     let dyn_store: Arc<Store> = store.clone();
     let state = HubState::new(dyn_store, config).expect("state");
     Hub {
-        app: app(state),
+        app: app(state.clone()),
+        state,
         store,
         alice,
         bob,

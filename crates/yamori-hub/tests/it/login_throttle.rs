@@ -214,3 +214,26 @@ async fn an_oversized_login_body_is_413_and_not_counted() {
     // Refused before any credential check: bob was never slowed.
     assert_eq!(login(&h, "bob", "pw-bob").await.status, StatusCode::OK);
 }
+
+/// A client with many connections and a valid token (a list fetcher, a benchmark) is not
+/// throttled when its credential is verified: concurrent requests with one header share one
+/// verification instead of each counting as an attempt from the same address.
+#[tokio::test]
+async fn concurrent_requests_with_a_valid_token_are_not_throttled() {
+    let h = std::sync::Arc::new(hub());
+    let bearer = format!("Bearer {}", h.bob);
+    let n = 2 * ADDR_FREE_FAILURES as usize + 8;
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (h, bearer) = (h.clone(), bearer.clone());
+            tokio::spawn(async move {
+                discovery(&h, &bearer, Some("203.0.113.9:40000"))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), StatusCode::OK);
+    }
+}

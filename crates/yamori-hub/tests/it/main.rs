@@ -4,6 +4,7 @@ mod api;
 mod common;
 mod early_answers;
 mod endpoints;
+mod feeds;
 mod ingest;
 mod layout;
 mod login_throttle;

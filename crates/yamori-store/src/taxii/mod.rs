@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::db::Param;
 
+mod exports;
 pub(crate) mod objects;
+pub use exports::EXPORT_PAGE_SIZE;
 mod status;
 
 /// At most this many values across all `match[...]` filters of one query: each becomes a bound

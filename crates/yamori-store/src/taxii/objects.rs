@@ -274,6 +274,9 @@ impl Store {
                     insert_chunk(c, collection_id, &date_added, chunk, &mut added)?;
                 }
             }
+            if !added.is_empty() {
+                super::exports::bump_revision(c, collection_id)?;
+            }
             let mut outcomes = Vec::with_capacity(objects.len());
             for o in objects {
                 // `remove`: a second copy of one id and version in the same request was not
@@ -389,6 +392,12 @@ impl Store {
         spec_versions: &[String],
     ) -> Result<u64> {
         let (sql, params) = build_delete(collection_id, object_id, versions, spec_versions);
-        self.db.write(|c| c.execute("delete object", &sql, &params))
+        self.db.write(|c| {
+            let deleted = c.execute("delete object", &sql, &params)?;
+            if deleted > 0 {
+                super::exports::bump_revision(c, collection_id)?;
+            }
+            Ok(deleted)
+        })
     }
 }

@@ -420,3 +420,49 @@ fn each_latest_object_walks_every_page_and_only_the_latest_versions() {
         assert_eq!(all, 6);
     });
 }
+
+#[test]
+fn a_collection_revision_counts_every_change_and_only_changes() {
+    each(|s| {
+        setup(s);
+        assert_eq!(s.taxii_collection_revision(C).expect("revision"), 0);
+        add(s, &[obj(1, "indicator", "2024-01-01T00:00:00Z")]);
+        assert_eq!(s.taxii_collection_revision(C).expect("revision"), 1);
+        // The same object again adds nothing: no change.
+        add(s, &[obj(1, "indicator", "2024-01-01T00:00:00Z")]);
+        assert_eq!(s.taxii_collection_revision(C).expect("revision"), 1);
+        add(
+            s,
+            &[
+                obj(1, "indicator", "2024-02-01T00:00:00Z"),
+                obj(2, "indicator", "2024-01-01T00:00:00Z"),
+            ],
+        );
+        assert_eq!(s.taxii_collection_revision(C).expect("revision"), 2);
+        let gone = s
+            .taxii_delete_object(
+                C,
+                "indicator--00000000-0000-4000-8000-000000000001",
+                &VersionFilter::all(),
+                &[],
+            )
+            .expect("delete");
+        assert_eq!(gone, 2);
+        assert_eq!(s.taxii_collection_revision(C).expect("revision"), 3);
+        // Deleting what is not there is no change; other collections count on their own.
+        s.taxii_delete_object(
+            C,
+            "indicator--00000000-0000-4000-8000-000000000001",
+            &VersionFilter::all(),
+            &[],
+        )
+        .expect("delete nothing");
+        assert_eq!(s.taxii_collection_revision(C).expect("revision"), 3);
+        assert_eq!(s.taxii_collection_revision("other").expect("other"), 0);
+        let mut bodies = 0;
+        let n = s
+            .taxii_each_latest_indicator(C, &mut |_| bodies += 1)
+            .expect("walk");
+        assert_eq!((n, bodies), (1, 1));
+    });
+}

@@ -1,29 +1,23 @@
 //! `yamori export`: the indicators of a collection as a blocklist or feed that firewalls,
 //! resolvers, IDSs and MISP load as they are.
 //!
-//! Reads the collection's latest indicator versions from the store page by page, selects them
-//! (`yamori_act::select`) and writes the format (`yamori_act::write`), to a temporary file
-//! renamed over the output (directory formats: each file so). Selection and writing are in
-//! `yamori-act`; this module parses arguments and prints the summary.
+//! Reads the collection's latest indicator versions from the store page by page
+//! (`Store::taxii_each_latest_indicator`) into a `yamori_act::Request`, which selects them and
+//! writes the format, to a temporary file renamed over the output (directory formats: each
+//! file so). The hub's feeds serve the same export; this module parses arguments and prints
+//! the summary.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use yamori_act::{ConfidenceScore, Criteria, Format, Options, Selection, Skips, Tlp};
+use yamori_act::export::BAD_INPUT_KINDS;
+use yamori_act::{ConfidenceScore, Criteria, Format, Options, Request, Summary, Tlp};
 
 use super::{open_store, EXIT_PARTIAL};
-
-/// Objects read per store statement: large enough that a million indicators take a few
-/// hundred statements, small enough that a page is a few megabytes.
-const PAGE_SIZE: u32 = 5000;
-
-/// Skip kinds that mean bad input (rather than a choice of the selection): the run exits 3.
-const BAD_INPUT_KINDS: [&str; 4] = ["json", "field", "pattern", "value"];
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormatArg {
@@ -126,37 +120,7 @@ pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 
 /// `<n>s`, `<n>m`, `<n>h` or `<n>d`.
 pub(crate) fn parse_age(s: &str) -> Result<time::Duration, String> {
-    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?}: expected a number and a unit (s, m, h, d), e.g. 30d"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
-    };
-    n.checked_mul(seconds)
-        .map(time::Duration::seconds)
-        .ok_or_else(|| format!("{s:?} is too long"))
-}
-
-/// The `--json` summary.
-#[derive(Serialize)]
-struct Summary {
-    format: &'static str,
-    collection: String,
-    output: String,
-    /// Indicators read from the store (latest versions).
-    read: u64,
-    /// Indicators with at least one listed value.
-    selected: u64,
-    /// Values selected (an indicator may name several).
-    values: u64,
-    written: std::collections::BTreeMap<&'static str, u64>,
-    files: Vec<String>,
-    skipped: Skips,
+    yamori_act::parse_age(s)
 }
 
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
@@ -198,53 +162,37 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                 }
             )
         })?;
-    let criteria = Criteria {
-        now: opts.now,
-        min_score: a.min_score,
-        max_tlp: a.max_tlp,
-        max_age: a.max_age,
-        types: a.types.clone(),
+    let request = Request {
+        format,
+        criteria: Criteria {
+            now: opts.now,
+            min_score: a.min_score,
+            max_tlp: a.max_tlp,
+            max_age: a.max_age,
+            types: a.types.clone(),
+        },
+        options: opts,
     };
-    let mut selection = Selection::new(criteria, &ConfidenceScore, format == Format::Stix);
-    store
-        .taxii_each_latest_object(&collection.id, &["indicator"], PAGE_SIZE, &mut |body| {
-            selection.push(body);
-            Ok(())
+    let export = request
+        .read(&ConfidenceScore, |push| {
+            store.taxii_each_latest_indicator(&collection.id, push)
         })
         .with_context(|| format!("reading collection {:?}", a.collection))?;
-    let done = selection.finish();
-    let (entries, objects, mut skipped) = (done.entries, done.objects, done.skips);
     let written = if format.is_directory() {
-        yamori_act::write_dir(format, &entries, &opts, &a.out)
+        export
+            .write_dir(&a.out)
             .with_context(|| format!("writing {}", a.out.display()))?
     } else if to_stdout {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
-        yamori_act::write(format, &entries, &objects, &opts, &mut lock)
-            .context("writing to stdout")?
+        export.write(&mut lock).context("writing to stdout")?
     } else {
-        yamori_act::atomic::write_file(&a.out, |w| {
-            yamori_act::write(format, &entries, &objects, &opts, w).map_err(std::io::Error::other)
-        })
-        .with_context(|| format!("writing {}", a.out.display()))?
+        yamori_act::atomic::write_file(&a.out, |w| export.write(w).map_err(std::io::Error::other))
+            .with_context(|| format!("writing {}", a.out.display()))?
     };
-    skipped.extend(written.skips.clone());
-    let bad_input = BAD_INPUT_KINDS
-        .iter()
-        .any(|k| skipped.by_kind.contains_key(k));
-    let summary = Summary {
-        format: format.name(),
-        collection: a.collection.clone(),
-        output: a.out.display().to_string(),
-        read: done.read,
-        selected: done.indicators,
-        values: entries.len() as u64,
-        written: written.counts,
-        files: written.files,
-        skipped,
-    };
+    let summary = export.summary(written, &a.collection, &a.out.display().to_string());
     print_summary(g, &a, to_stdout, &summary)?;
-    Ok(if bad_input {
+    Ok(if summary.bad_input() {
         ExitCode::from(EXIT_PARTIAL)
     } else {
         ExitCode::SUCCESS

@@ -247,6 +247,14 @@ fn exports_build_without_the_store_the_hub_or_the_network_stack() {
         act.contains("yamori-intel"),
         "STIX facts come from yamori-intel"
     );
+    // The hub serves the exports as feeds over the store: it depends on both, never the
+    // other way round (above).
+    for dep in ["yamori-act", "yamori-store"] {
+        assert!(
+            graph["yamori-hub"].contains(dep),
+            "the hub's feeds use {dep}"
+        );
+    }
 }
 
 /// ARCHITECTURE.md: `yamori-trust` (scoring, warninglists, pseudonymisation, k-anonymity) is
