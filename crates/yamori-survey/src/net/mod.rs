@@ -65,6 +65,21 @@ impl ProbeError {
             _ => false,
         }
     }
+
+    /// True for failures a daemon busy with other clients causes and may not cause again a
+    /// moment later: a connection refused, reset or closed mid-exchange, a key exchange cut
+    /// off. Not for a reply that never came (waiting again costs a whole wait) or a reply
+    /// that made no sense.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProbeError::Connect { .. }
+            | ProbeError::ConnectTimeout(_)
+            | ProbeError::Io { .. }
+            | ProbeError::Closed { .. } => true,
+            ProbeError::Malformed { what, .. } => *what == "ssh key exchange",
+            _ => false,
+        }
+    }
 }
 
 /// Scope check + rate limit + timeouts, shared by every probe of a survey.

@@ -28,6 +28,14 @@ use crate::net::ProbeError;
 /// stop (a daemon that drops every attempt teaches nothing more after that).
 pub(super) const MAX_SILENT_DROPS: usize = 3;
 
+/// Times one lane tries a pair again after a network error (a connection refused or reset,
+/// a key exchange cut off) before it gives up: a daemon busy with other clients sheds new
+/// connections for a while (sshd's `MaxStartups` drops them at random), and giving up at the
+/// first one would lose the pair and every pair after it.
+pub(super) const MAX_RETRIES: u32 = 3;
+/// The wait before the first retry; doubled for each further one.
+const RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What one attempt found out.
 pub(super) enum Step {
     Success,
@@ -78,6 +86,8 @@ pub(super) struct Tally {
     pub(super) stopped: Option<String>,
     /// The longest time a refusal took: a later run can set its reply wait from it.
     pub(super) slowest_refusal: Duration,
+    /// Pairs tried again after a network error ([`MAX_RETRIES`] per pair at most).
+    pub(super) retries: u32,
 }
 
 /// The lanes' common state: the next pair, consecutive silent drops, the signal that drops
@@ -129,6 +139,7 @@ pub(super) async fn run<A: Attempts>(
                 tally.tried += t.tried;
                 tally.connections += t.connections;
                 tally.slowest_refusal = tally.slowest_refusal.max(t.slowest_refusal);
+                tally.retries += t.retries;
                 tally.success = match (tally.success, t.success) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -177,10 +188,31 @@ async fn lane<A: Attempts>(
         let Some(c) = credentials.get(i).filter(|_| i < limit) else {
             break;
         };
-        let step = tokio::select! {
-            r = attempts.attempt(&mut lane, c) => r,
-            // Another lane succeeded: drop this attempt and its connection.
-            _ = halt.wait_for(|h| *h) => break,
+        let mut retries = 0;
+        let step = loop {
+            let step = tokio::select! {
+                r = attempts.attempt(&mut lane, c) => Some(r),
+                // Another lane succeeded: drop this attempt and its connection.
+                _ = halt.wait_for(|h| *h) => None,
+            };
+            match step {
+                Some(Err(e)) if retries < MAX_RETRIES && e.is_transient() => {
+                    let wait = RETRY_BACKOFF * 2u32.pow(retries);
+                    retries += 1;
+                    t.retries += 1;
+                    if Instant::now() + wait >= deadline {
+                        break Some(Err(e));
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = halt.wait_for(|h| *h) => break None,
+                    }
+                }
+                other => break other,
+            }
+        };
+        let Some(step) = step else {
+            break;
         };
         let stop = match step {
             Ok(Step::Success) => {
@@ -218,4 +250,87 @@ async fn lane<A: Attempts>(
     t.tried = lane.tried;
     t.connections = lane.connections;
     (t, lane.evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CredentialSource;
+
+    /// Refuses every pair at once, except: pair `weak` succeeds, and the first `resets`
+    /// attempts of pair `flaky` fail as a busy daemon's reset connection would.
+    struct Daemon {
+        weak: usize,
+        flaky: usize,
+        resets: AtomicUsize,
+    }
+
+    impl Attempts for Daemon {
+        type Session = ();
+
+        async fn attempt(&self, lane: &mut Lane<()>, c: &Credential) -> Result<Step, ProbeError> {
+            lane.tried += 1;
+            lane.connections += 1;
+            let i: usize = c.password.parse().expect("test pair");
+            if i == self.flaky && self.resets.load(Ordering::Relaxed) > 0 {
+                self.resets.fetch_sub(1, Ordering::Relaxed);
+                return Err(ProbeError::Closed { what: "test" });
+            }
+            Ok(if i == self.weak {
+                Step::Success
+            } else {
+                Step::Refused {
+                    took: Duration::from_millis(1),
+                }
+            })
+        }
+
+        async fn close(&self, _session: ()) {}
+    }
+
+    fn pairs(n: usize) -> Arc<Vec<Credential>> {
+        Arc::new(
+            (0..n)
+                .map(|i| Credential {
+                    username: "root".into(),
+                    password: i.to_string(),
+                    source: CredentialSource::MiraiList,
+                })
+                .collect(),
+        )
+    }
+
+    async fn run_daemon(lanes: usize, resets: usize) -> Tally {
+        let daemon = Arc::new(Daemon {
+            weak: 6,
+            flaky: 2,
+            resets: AtomicUsize::new(resets),
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut evidence = Vec::new();
+        run(daemon, pairs(10), lanes, 10, deadline, None, &mut evidence).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reset_connection_is_retried_and_the_pair_is_not_lost() {
+        let t = run_daemon(1, 2).await;
+        assert_eq!(t.success, Some(6), "{t:?}");
+        assert_eq!(t.retries, 2);
+        assert_eq!(t.stopped, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pair_that_keeps_failing_stops_the_checks_with_the_reason() {
+        let t = run_daemon(1, usize::MAX).await;
+        assert_eq!(t.success, None, "{t:?}");
+        assert_eq!(t.retries, MAX_RETRIES);
+        assert!(
+            t.stopped
+                .as_deref()
+                .is_some_and(|s| s.contains("closed the connection")),
+            "{t:?}"
+        );
+        // Pairs 0 and 1, then pair 2 once and again MAX_RETRIES times; nothing after it.
+        assert_eq!(t.tried, 3 + MAX_RETRIES as usize);
+    }
 }

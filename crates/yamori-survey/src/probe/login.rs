@@ -42,6 +42,10 @@ pub(super) fn record_lanes(svc: &mut Service, t: Tally, started: Instant) {
         .insert("login_connections".into(), t.connections.to_string());
     svc.fields
         .insert("login_seconds".into(), seconds(started.elapsed()));
+    if t.retries > 0 {
+        svc.fields
+            .insert("login_retries".into(), t.retries.to_string());
+    }
     if t.slowest_refusal > std::time::Duration::ZERO {
         svc.fields
             .insert("login_refusal_seconds".into(), seconds(t.slowest_refusal));
