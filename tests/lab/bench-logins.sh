@@ -5,9 +5,11 @@
 #
 #   tests/lab/bench-logins.sh [RUNS]     (default 3; the median of each is reported)
 #
-# PROTOS="ssh ftp" limits the protocols; HYDRA_TIMEOUT (default 300 s) bounds each hydra run:
-# hydra's telnet module can wait for minutes on prompts it does not recognise, and a run cut
-# there is reported as "timeout" with what it had found (nothing).
+# PROTOS="ssh ftp" limits the protocols. LOGIN_PARALLEL (default 4, the survey's default) sets
+# the survey's login connections per service. ADMIN_PASSWORD=<not on the list> measures a
+# daemon with no weak account (the whole list tried by both). HYDRA_TIMEOUT (default 300 s)
+# bounds each hydra run: hydra's telnet module can wait for minutes on prompts it does not
+# recognise, and a run cut there is reported as "timeout" with what it had found (nothing).
 #
 # Lab: ns ymbl-srv-ID 198.51.100.2 with its own /etc/passwd, shadow and group (files in
 # /etc/netns/ymbl-srv-ID/, which `ip netns exec` mounts over /etc: the host's accounts are not
@@ -53,7 +55,7 @@ awk -F: '$3 < 1000 || $3 == 65534' /etc/passwd > "$etc/passwd"
 awk -F: '{print $1":*:19000:0:99999:7:::"}' "$etc/passwd" > "$etc/shadow"
 awk -F: '$3 < 1000 || $3 == 65534' /etc/group > "$etc/group"
 echo "admin:x:2000:2000:admin:/:/bin/sh" >> "$etc/passwd"
-echo "admin:$(openssl passwd -6 admin):19000:0:99999:7:::" >> "$etc/shadow"
+echo "admin:$(openssl passwd -6 "${ADMIN_PASSWORD:-admin}"):19000:0:99999:7:::" >> "$etc/shadow"
 echo "admin:x:2000:" >> "$etc/group"
 : > "$etc/resolv.conf"
 
@@ -123,7 +125,7 @@ for proto in ${PROTOS:-telnet ssh ftp}; do
         ftp_before=$(count "FAIL LOGIN" "$work/vsftpd.log")
         t0=$(now)
         ip netns exec "$cli" "$lab" survey "$work/scope.txt" "$port" "$work/y.json" 500 3 \
-            2> "$work/y.err"
+            connect "${LOGIN_PARALLEL:-4}" 2> "$work/y.err"
         t1=$(now)
         ys+=("$(echo "$t1 - $t0" | bc)")
         y_found=$( (grep -o '"username": "[^"]*"' "$work/y.json" || true) | head -1 | cut -d'"' -f4)

@@ -2,7 +2,7 @@
 //! (tests/lab/README.md). Not an end-user tool.
 //!
 //!   yamori-lab emulate IP=KIND:PORT[:ARGS…]…   serve until killed; prints `ready` when bound
-//!   yamori-lab survey SCOPE_FILE PORTS OUT_FILE [RATE] [TIMEOUT_SECS] [connect|syn]
+//!   yamori-lab survey SCOPE_FILE PORTS OUT_FILE [RATE] [TIMEOUT_SECS] [connect|syn] [LOGIN_PARALLEL]
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let out = match args.first().map(String::as_str) {
         Some("emulate") => emulate(&args[1..]),
         Some("survey") => survey(&args[1..]),
-        _ => Err("usage: yamori-lab emulate IP=KIND:PORT[:ARGS]… | yamori-lab survey SCOPE PORTS OUT [RATE] [TIMEOUT] [connect|syn]".into()),
+        _ => Err("usage: yamori-lab emulate IP=KIND:PORT[:ARGS]… | yamori-lab survey SCOPE PORTS OUT [RATE] [TIMEOUT] [connect|syn] [LOGIN_PARALLEL]".into()),
     };
     match out {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,6 +84,10 @@ fn survey(a: &[String]) -> Result<(), String> {
         Some("syn") => Discovery::Syn,
         Some(other) => return Err(format!("bad discovery {other:?}: connect or syn")),
     };
+    let login_parallel: usize = rest.get(3).map_or(
+        Ok(yamori_survey::engine::DEFAULT_LOGIN_PARALLEL),
+        |n| n.parse().map_err(|_| "bad LOGIN_PARALLEL"),
+    )?;
     let cfg = SurveyConfig {
         scope: Scope::load(scope.as_ref(), None).map_err(|e| e.to_string())?,
         ports: ports::parse(port_list)?,
@@ -94,7 +98,7 @@ fn survey(a: &[String]) -> Result<(), String> {
         host_budget: Duration::from_secs(120),
         prompt_wait: yamori_survey::engine::DEFAULT_PROMPT_WAIT,
         reply_wait: yamori_survey::engine::DEFAULT_REPLY_WAIT,
-        login_parallel: yamori_survey::engine::DEFAULT_LOGIN_PARALLEL,
+        login_parallel,
         learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).map_err(|e| e.to_string())?,
         rules: Rules::builtin().map_err(|e| e.to_string())?,
