@@ -5,7 +5,7 @@
 #
 #   tests/lab/bench-logins.sh [RUNS]     (default 3; the median of each is reported)
 #
-# PROTOS="ssh ftp" limits the protocols. LOGIN_PARALLEL (default 4, the survey's default) sets
+# PROTOS="ssh ftp" limits the protocols. LOGIN_PARALLEL (default 16, the survey's default) sets
 # the survey's login connections per service. ADMIN_PASSWORD=<not on the list> measures a
 # daemon with no weak account (the whole list tried by both). HYDRA_TIMEOUT (default 300 s)
 # bounds each hydra run: hydra's telnet module can wait for minutes on prompts it does not
@@ -125,7 +125,7 @@ for proto in ${PROTOS:-telnet ssh ftp}; do
         ftp_before=$(count "FAIL LOGIN" "$work/vsftpd.log")
         t0=$(now)
         ip netns exec "$cli" "$lab" survey "$work/scope.txt" "$port" "$work/y.json" 500 3 \
-            connect "${LOGIN_PARALLEL:-4}" 2> "$work/y.err"
+            connect "${LOGIN_PARALLEL:-16}" 2> "$work/y.err"
         t1=$(now)
         ys+=("$(echo "$t1 - $t0" | bc)")
         y_found=$( (grep -o '"username": "[^"]*"' "$work/y.json" || true) | head -1 | cut -d'"' -f4)

@@ -84,10 +84,11 @@ fn survey(a: &[String]) -> Result<(), String> {
         Some("syn") => Discovery::Syn,
         Some(other) => return Err(format!("bad discovery {other:?}: connect or syn")),
     };
-    let login_parallel: usize = rest.get(3).map_or(
-        Ok(yamori_survey::engine::DEFAULT_LOGIN_PARALLEL),
-        |n| n.parse().map_err(|_| "bad LOGIN_PARALLEL"),
-    )?;
+    let login_parallel: usize = rest
+        .get(3)
+        .map_or(Ok(yamori_survey::engine::DEFAULT_LOGIN_PARALLEL), |n| {
+            n.parse().map_err(|_| "bad LOGIN_PARALLEL")
+        })?;
     let cfg = SurveyConfig {
         scope: Scope::load(scope.as_ref(), None).map_err(|e| e.to_string())?,
         ports: ports::parse(port_list)?,

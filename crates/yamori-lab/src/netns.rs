@@ -53,6 +53,33 @@ pub fn missing(programs: &[&str]) -> Option<String> {
     None
 }
 
+/// The lab's scratch directory (configs, logs, keys), removed on drop. Made here rather than
+/// with `tempfile`: this crate is linked into the product binary (for `yamori demo`), which
+/// carries no test helpers.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Result<Scratch, String> {
+        let p = std::env::temp_dir().join(name);
+        std::fs::create_dir(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        // Daemons that drop privileges (sshd, vsftpd) read their configs from here.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(Scratch(p))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub struct Lab {
     pub srv: String,
     pub cli: String,
@@ -62,7 +89,7 @@ pub struct Lab {
     /// `/etc/netns/<srv>`: the daemons' /etc overlay.
     pub etc: PathBuf,
     /// Scratch files (configs, logs, keys).
-    pub dir: tempfile::TempDir,
+    pub dir: Scratch,
     children: Vec<Child>,
 }
 
@@ -84,7 +111,7 @@ impl Lab {
             cli_addr: format!("{net}.1"),
             srv_addr: format!("{net}.2"),
             etc,
-            dir: tempfile::tempdir().map_err(|e| e.to_string())?,
+            dir: Scratch::new(&format!("ymlab-{id}"))?,
             children: Vec::new(),
         };
         std::fs::create_dir_all(&lab.etc).map_err(|e| format!("{}: {e}", lab.etc.display()))?;

@@ -30,10 +30,11 @@ pub const DEFAULT_PROMPT_WAIT: Duration = Duration::from_secs(20);
 /// Default longest wait for the reply to a password: `login` and BusyBox wait 3 s (PAM's
 /// `pam_faildelay`, up to a quarter more at random) before saying "Login incorrect".
 pub const DEFAULT_REPLY_WAIT: Duration = Duration::from_secs(10);
-/// Default number of login connections to one telnet, SSH or FTP service at once: a refusal costs the
-/// device's failure delay, so one connection at a time takes minutes per device; hydra's
-/// default is 16, which small devices often cannot take.
-pub const DEFAULT_LOGIN_PARALLEL: usize = 4;
+/// Default for the most login connections to one telnet, SSH or FTP service at once (hydra's
+/// default too): a refusal costs the device's failure delay, so one connection at a time takes
+/// minutes per device. The checks start with 4 and open more only while the device refuses
+/// cleanly (`probe/lanes.rs`), since small devices may not take 16 at once.
+pub const DEFAULT_LOGIN_PARALLEL: usize = 16;
 /// First back-off delay after an error on a host; doubles per consecutive error.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Longest back-off delay.

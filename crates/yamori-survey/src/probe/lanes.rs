@@ -10,6 +10,14 @@
 //!   must not cut off an attempt that is about to succeed;
 //! * [`MAX_SILENT_DROPS`] connections in a row closed after a password without a word stop
 //!   the checks too.
+//!
+//! The lanes start few and grow, like TCP's slow start: [`START_LANES`] connections at first,
+//! one more after each refusal, up to the configured most. A daemon that sheds a connection
+//! (refused, reset, cut off in the key exchange) or drops one right after a password stops
+//! the growth for the rest of the service's checks. (Refusal times are no signal: a daemon
+//! that closes a connection at its `MaxAuthTries` answers at once, PAM after seconds.) A device with a
+//! weak pair early in the list is found in the first batch; one with none gets the list at
+//! the pace it shows it can take.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -28,11 +36,14 @@ use crate::net::ProbeError;
 /// stop (a daemon that drops every attempt teaches nothing more after that).
 pub(super) const MAX_SILENT_DROPS: usize = 3;
 
-/// Times one lane tries a pair again after a network error (a connection refused or reset,
+/// Times the last lane tries a pair again after a network error (a connection refused or reset,
 /// a key exchange cut off) before it gives up: a daemon busy with other clients sheds new
 /// connections for a while (sshd's `MaxStartups` drops them at random), and giving up at the
 /// first one would lose the pair and every pair after it.
 pub(super) const MAX_RETRIES: u32 = 3;
+/// Login connections a service's checks start with (fewer when the configured most is lower).
+pub(super) const START_LANES: usize = 4;
+
 /// The wait before the first retry; doubled for each further one.
 const RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -86,54 +97,156 @@ pub(super) struct Tally {
     pub(super) stopped: Option<String>,
     /// The longest time a refusal took: a later run can set its reply wait from it.
     pub(super) slowest_refusal: Duration,
-    /// Pairs tried again after a network error ([`MAX_RETRIES`] per pair at most).
+    /// Pairs tried again after a dropped connection: handed to another lane (the lane that
+    /// met it steps down), or by the last lane itself after a back-off ([`MAX_RETRIES`] times
+    /// per pair at most).
     pub(super) retries: u32,
+    /// The most login connections that were open at once (lanes started).
+    pub(super) lanes: usize,
 }
 
-/// The lanes' common state: the next pair, consecutive silent drops, the signal that drops
+/// Which pairs are left, and how many lanes are there to try them.
+struct Pool {
+    /// The next pair of the list not yet handed out.
+    next: usize,
+    /// Pairs handed back by a lane that stepped down after a dropped connection.
+    returned: Vec<usize>,
+    /// Lanes running (each counted from its start until it leaves).
+    alive: usize,
+}
+
+/// The lanes' common state: the pairs left, consecutive silent drops, the signal that drops
 /// every attempt in flight (a success), and the flag that starts no new attempt.
 struct Shared {
-    next: AtomicUsize,
+    pool: std::sync::Mutex<Pool>,
+    /// Pairs that may be tried: `min(limit, list length)`.
+    end: usize,
     silent: AtomicUsize,
     halt: watch::Sender<bool>,
     no_more: AtomicBool,
+    /// Set when the daemon showed strain: no more lanes are added.
+    congested: AtomicBool,
+    /// One message per refusal: the runner may add a lane.
+    grow: tokio::sync::mpsc::Sender<()>,
 }
 
-/// Tries at most `limit` pairs of `credentials` over `lanes` connections at once until the
-/// first success, the host's `deadline` or a stop. `first` (an open connection showing a
-/// prompt, counted as a connection already) carries lane 0's first attempts. The lanes'
-/// evidence is appended to `evidence` in time order.
+impl Shared {
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        // A lane that panicked holding the lock leaves the counts as they were.
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn join(&self) {
+        self.pool().alive += 1;
+    }
+
+    /// The next pair for a lane: a handed-back one first, then the list's next. `None` when
+    /// there are none left, and the lane is then counted out in the same step, so a pair
+    /// handed back meanwhile always finds a lane still counted in.
+    fn take(&self) -> Option<usize> {
+        let mut p = self.pool();
+        if let Some(i) = p.returned.pop() {
+            return Some(i);
+        }
+        if p.next < self.end {
+            p.next += 1;
+            return Some(p.next - 1);
+        }
+        p.alive -= 1;
+        None
+    }
+
+    /// A lane that leaves for another reason than an empty list.
+    fn leave(&self) {
+        self.pool().alive -= 1;
+    }
+
+    /// After a dropped connection: hands pair `i` back and counts the lane out, fewer
+    /// connections being what a shedding daemon needs; false (the lane stays and retries
+    /// itself) when it is the last one.
+    fn step_down(&self, i: usize) -> bool {
+        let mut p = self.pool();
+        if p.alive <= 1 {
+            return false;
+        }
+        p.returned.push(i);
+        p.alive -= 1;
+        true
+    }
+
+    fn pairs_left(&self) -> bool {
+        let p = self.pool();
+        !p.returned.is_empty() || p.next < self.end
+    }
+}
+
+/// Tries at most `limit` pairs of `credentials` over at most `max_lanes` connections at once
+/// (starting with [`START_LANES`]) until the first success, the host's `deadline` or a stop.
+/// `first` (an open connection showing a prompt, counted as a connection already) carries
+/// lane 0's first attempts. The lanes' evidence is appended to `evidence` in time order.
 pub(super) async fn run<A: Attempts>(
     attempts: Arc<A>,
     credentials: Arc<Vec<Credential>>,
-    lanes: usize,
+    max_lanes: usize,
     limit: usize,
     deadline: Instant,
     first: Option<A::Session>,
     evidence: &mut Vec<Evidence>,
 ) -> Tally {
     let (halt, _) = watch::channel(false);
+    // Bounded: a refusal that finds the channel full simply does not add a lane.
+    let (grow, mut grown) = tokio::sync::mpsc::channel(64);
     let shared = Arc::new(Shared {
-        next: AtomicUsize::new(0),
+        pool: std::sync::Mutex::new(Pool {
+            next: 0,
+            returned: Vec::new(),
+            alive: 0,
+        }),
+        end: limit.min(credentials.len()),
         silent: AtomicUsize::new(0),
         halt,
         no_more: AtomicBool::new(false),
+        congested: AtomicBool::new(false),
+        grow,
     });
+    let max_lanes = max_lanes.max(1);
     let mut first = first;
     let mut set = JoinSet::new();
-    for _ in 0..lanes.max(1) {
+    let spawn = |set: &mut JoinSet<_>, first: Option<A::Session>| {
+        shared.join();
         set.spawn(lane(
             attempts.clone(),
             credentials.clone(),
-            limit,
             deadline,
-            first.take(),
+            first,
             shared.clone(),
         ));
+    };
+    for _ in 0..START_LANES.min(max_lanes) {
+        spawn(&mut set, first.take());
     }
+    let mut opened = START_LANES.min(max_lanes);
     let mut tally = Tally::default();
     let mut found = Vec::new();
-    while let Some(done) = set.join_next().await {
+    loop {
+        let done = tokio::select! {
+            done = set.join_next() => match done {
+                Some(d) => d,
+                None => break,
+            },
+            Some(()) = grown.recv() => {
+                if opened < max_lanes
+                    && shared.pairs_left()
+                    && !shared.congested.load(Ordering::Relaxed)
+                    && !shared.no_more.load(Ordering::Relaxed)
+                    && !*shared.halt.borrow()
+                {
+                    spawn(&mut set, None);
+                    opened += 1;
+                }
+                continue;
+            }
+        };
         match done {
             Ok((t, ev)) => {
                 tally.tried += t.tried;
@@ -154,6 +267,7 @@ pub(super) async fn run<A: Attempts>(
     if tally.success.is_some() {
         tally.stopped = None;
     }
+    tally.lanes = opened;
     found.sort_by_key(|e| e.time);
     evidence.extend(found);
     tally
@@ -163,7 +277,6 @@ pub(super) async fn run<A: Attempts>(
 async fn lane<A: Attempts>(
     attempts: Arc<A>,
     credentials: Arc<Vec<Credential>>,
-    limit: usize,
     deadline: Instant,
     first: Option<A::Session>,
     shared: Arc<Shared>,
@@ -176,6 +289,8 @@ async fn lane<A: Attempts>(
         tried: 0,
     };
     let mut t = Tally::default();
+    // Counted out of the pool already (by `take` or a step down).
+    let mut out = false;
     loop {
         if *halt.borrow() || shared.no_more.load(Ordering::Relaxed) {
             break;
@@ -184,8 +299,11 @@ async fn lane<A: Attempts>(
             t.stopped = Some("per-host time budget exhausted".into());
             break;
         }
-        let i = shared.next.fetch_add(1, Ordering::Relaxed);
-        let Some(c) = credentials.get(i).filter(|_| i < limit) else {
+        let Some(i) = shared.take() else {
+            out = true;
+            break;
+        };
+        let Some(c) = credentials.get(i) else {
             break;
         };
         let mut retries = 0;
@@ -196,7 +314,15 @@ async fn lane<A: Attempts>(
                 _ = halt.wait_for(|h| *h) => None,
             };
             match step {
+                Some(Err(e)) if e.is_transient() && shared.step_down(i) => {
+                    // Another lane tries the pair; this connection is one too many.
+                    shared.congested.store(true, Ordering::Relaxed);
+                    t.retries += 1;
+                    out = true;
+                    break None;
+                }
                 Some(Err(e)) if retries < MAX_RETRIES && e.is_transient() => {
+                    shared.congested.store(true, Ordering::Relaxed);
                     let wait = RETRY_BACKOFF * 2u32.pow(retries);
                     retries += 1;
                     t.retries += 1;
@@ -223,9 +349,11 @@ async fn lane<A: Attempts>(
             Ok(Step::Refused { took }) => {
                 shared.silent.store(0, Ordering::Relaxed);
                 t.slowest_refusal = t.slowest_refusal.max(took);
+                let _ = shared.grow.try_send(());
                 continue;
             }
             Ok(Step::SilentDrop) => {
+                shared.congested.store(true, Ordering::Relaxed);
                 let silent = shared.silent.fetch_add(1, Ordering::Relaxed) + 1;
                 if silent < MAX_SILENT_DROPS {
                     continue;
@@ -241,6 +369,9 @@ async fn lane<A: Attempts>(
         t.stopped = Some(stop);
         shared.no_more.store(true, Ordering::Relaxed);
         break;
+    }
+    if !out {
+        shared.leave();
     }
     // After a success elsewhere the connection is simply dropped: waiting for a polite
     // goodbye would only add time.
@@ -263,6 +394,8 @@ mod tests {
         weak: usize,
         flaky: usize,
         resets: AtomicUsize,
+        /// How long each refusal takes (the failure delay).
+        delay: Duration,
     }
 
     impl Attempts for Daemon {
@@ -276,12 +409,12 @@ mod tests {
                 self.resets.fetch_sub(1, Ordering::Relaxed);
                 return Err(ProbeError::Closed { what: "test" });
             }
-            Ok(if i == self.weak {
-                Step::Success
-            } else {
-                Step::Refused {
-                    took: Duration::from_millis(1),
-                }
+            if i == self.weak {
+                return Ok(Step::Success);
+            }
+            tokio::time::sleep(self.delay).await;
+            Ok(Step::Refused {
+                took: self.delay.max(Duration::from_millis(1)),
             })
         }
 
@@ -301,14 +434,56 @@ mod tests {
     }
 
     async fn run_daemon(lanes: usize, resets: usize) -> Tally {
-        let daemon = Arc::new(Daemon {
+        let daemon = Daemon {
             weak: 6,
             flaky: 2,
             resets: AtomicUsize::new(resets),
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
+            delay: Duration::ZERO,
+        };
+        run_with(daemon, lanes, 10).await
+    }
+
+    async fn run_with(daemon: Daemon, max_lanes: usize, n: usize) -> Tally {
+        let deadline = Instant::now() + Duration::from_secs(600);
         let mut evidence = Vec::new();
-        run(daemon, pairs(10), lanes, 10, deadline, None, &mut evidence).await
+        run(
+            Arc::new(daemon),
+            pairs(n),
+            max_lanes,
+            n,
+            deadline,
+            None,
+            &mut evidence,
+        )
+        .await
+    }
+
+    fn strong(flaky: usize, resets: usize) -> Daemon {
+        Daemon {
+            weak: usize::MAX,
+            flaky,
+            resets: AtomicUsize::new(resets),
+            delay: Duration::from_secs(2),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lanes_grow_while_the_daemon_refuses_cleanly() {
+        let t = run_with(strong(usize::MAX, 0), 16, 60).await;
+        assert_eq!(t.lanes, 16, "{t:?}");
+        assert_eq!(t.tried, 60);
+        assert_eq!(t.success, None);
+        // Never more than the configured most, never more than the start below it.
+        assert_eq!(run_with(strong(usize::MAX, 0), 2, 20).await.lanes, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_connection_stops_the_growth() {
+        let t = run_with(strong(0, 1), 16, 40).await;
+        assert_eq!(t.lanes, START_LANES, "{t:?}");
+        assert_eq!(t.retries, 1);
+        assert_eq!(t.tried, 41, "every pair, the dropped one twice");
+        assert_eq!(t.stopped, None, "another lane took the pair over");
     }
 
     #[tokio::test(start_paused = true)]

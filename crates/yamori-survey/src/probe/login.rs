@@ -42,6 +42,7 @@ pub(super) fn record_lanes(svc: &mut Service, t: Tally, started: Instant) {
         .insert("login_connections".into(), t.connections.to_string());
     svc.fields
         .insert("login_seconds".into(), seconds(started.elapsed()));
+    svc.fields.insert("login_lanes".into(), t.lanes.to_string());
     if t.retries > 0 {
         svc.fields
             .insert("login_retries".into(), t.retries.to_string());

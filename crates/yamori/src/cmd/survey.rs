@@ -55,9 +55,10 @@ pub struct Args {
     /// A result's `login_refusal_seconds` tells how long a device took.
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_REPLY_WAIT.as_secs_f64())]
     pub login_wait: f64,
-    /// Login connections to one telnet, SSH or FTP service at once (each refusal costs the
-    /// device's failure delay, so more connections finish sooner; small devices take only a
-    /// few, and sshd starts refusing new connections at 10 unauthenticated ones).
+    /// The most login connections to one telnet, SSH or FTP service at once. Each refusal
+    /// costs the device's failure delay, so more connections finish sooner; but small devices
+    /// take only a few, so the checks start with 4 and open one more after each refusal, and
+    /// none after the device drops a connection.
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_LOGIN_PARALLEL)]
     pub login_parallel: usize,
     /// An earlier result of this survey (`--out` file): each telnet, SSH or FTP service it saw
