@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use yamori_survey::model::SurveyResult;
 use yamori_survey::SurveyConfig;
 
+/// Debian's telnet daemon (`inetutils-telnetd`) and the inetd that starts it per connection.
+pub const TELNETD: &str = "/usr/sbin/telnetd";
+pub const INETD: &str = "/usr/sbin/inetutils-inetd";
+
 /// The daemons' address in the default lab ([`Lab::new`], TEST-NET-2).
 pub const SERVER: &str = "198.51.100.2";
 
@@ -196,6 +200,21 @@ impl Lab {
             .map_err(|e| format!("spawn {cmd:?}: {e}"))?;
         self.children.push(child);
         Ok(())
+    }
+
+    /// Starts `inetutils-telnetd` under `inetutils-inetd` on port 23 (each connection gets
+    /// `login(1)` with PAM, as on a Debian host) and waits until it listens.
+    pub fn telnetd(&mut self) -> Result<(), String> {
+        let conf = self.dir.path().join("inetd.conf");
+        std::fs::write(
+            &conf,
+            format!("telnet stream tcp nowait root {TELNETD} telnetd\n"),
+        )
+        .map_err(|e| format!("{}: {e}", conf.display()))?;
+        let conf = conf.to_string_lossy().to_string();
+        // -d: stay in the foreground (the lab stops it), log to stderr.
+        self.spawn(&[INETD, "-d", &conf], "inetd.log")?;
+        self.wait_listen(23)
     }
 
     /// Waits until TCP `port` listens in the server namespace.

@@ -5,12 +5,9 @@
 
 use std::process::Command;
 
-use yamori_lab::netns::{self, Lab};
+use yamori_lab::netns::{self, Lab, INETD, TELNETD};
 
 use crate::peers;
-
-const TELNETD: &str = "/usr/sbin/telnetd";
-const INETD: &str = "/usr/sbin/inetutils-inetd";
 
 /// `yamori check …` inside the lab's client namespace, with its own data directory.
 fn check_in(lab: &Lab, args: &[&str]) -> std::process::Output {
@@ -35,16 +32,7 @@ fn check_names_the_weak_device_on_a_private_network_and_what_to_do() {
     }
     let mut lab = Lab::on_net("192.168.77").expect("lab");
     lab.accounts(&[("admin", "admin")]).expect("accounts");
-    let conf = lab.dir.path().join("inetd.conf");
-    std::fs::write(
-        &conf,
-        format!("telnet stream tcp nowait root {TELNETD} telnetd\n"),
-    )
-    .expect("inetd.conf");
-    let conf = conf.to_string_lossy().to_string();
-    lab.spawn(&[INETD, "-d", &conf], "inetd.log")
-        .expect("inetd");
-    lab.wait_listen(23).expect("telnet listens");
+    lab.telnetd().expect("telnetd listens");
 
     let html = lab.dir.path().join("report.html");
     let html_arg = html.to_string_lossy().to_string();

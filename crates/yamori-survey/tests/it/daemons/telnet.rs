@@ -6,8 +6,7 @@ use super::lab::{self, Lab};
 use crate::peers;
 use crate::util::service;
 
-const TELNETD: &str = "/usr/sbin/telnetd";
-const INETD: &str = "/usr/sbin/inetutils-inetd";
+use lab::{INETD, TELNETD};
 
 #[test]
 fn real_telnetd_with_pam_login_gives_up_admin_admin_under_default_settings() {
@@ -17,17 +16,7 @@ fn real_telnetd_with_pam_login_gives_up_admin_admin_under_default_settings() {
     }
     let mut lab = Lab::new().expect("lab");
     lab.accounts(&[("admin", "admin")]).expect("accounts");
-    let conf = lab.dir.path().join("inetd.conf");
-    std::fs::write(
-        &conf,
-        format!("telnet stream tcp nowait root {TELNETD} telnetd\n"),
-    )
-    .expect("inetd.conf");
-    let conf = conf.to_string_lossy().to_string();
-    // -d: stay in the foreground (the lab stops it), log to stderr.
-    lab.spawn(&[INETD, "-d", &conf], "inetd.log")
-        .expect("inetd");
-    lab.wait_listen(23).expect("telnet listens");
+    lab.telnetd().expect("telnetd listens");
 
     let (result, took) = lab.survey(default_config("23")).expect("survey");
     let svc = service(&result.hosts, 23);
