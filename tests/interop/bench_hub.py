@@ -145,10 +145,13 @@ def bench(t, objects, clients, per_client, block=None):
     return row
 
 
+SERVE_ARGS = []
+
+
 def yamori_target(tmp, name, database=None):
     h = conftest.Hub(pathlib.Path(tmp) / name, database)
     tok = h.user("bench", "bench:rw")
-    h.start()
+    h.start(*SERVE_ARGS)
     cid = requests.get(h.api_root + "collections/bench/", auth=("bench", tok), verify=h.cert,
                        headers={"Accept": TAXII}).json()["id"]
     return h, Target(name, h.api_root + f"collections/{cid}/", lambda sid: h.api_root + f"status/{sid}/",
@@ -158,6 +161,8 @@ def yamori_target(tmp, name, database=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--yamori-bin", required=True)
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="an extra argument for `yamori serve` (repeatable), e.g. --serve-arg=--ingest-chunk=500")
     ap.add_argument("--objects", type=int, default=20000)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--requests-per-client", type=int, default=50)
@@ -174,6 +179,7 @@ def main():
     ap.add_argument("--medallion-ingest-objects", type=int, default=None,
                     help="also time medallion's bulk ingest alone up to this many objects")
     args = ap.parse_args()
+    SERVE_ARGS.extend(args.serve_arg)
     os.environ["YAMORI_BIN"] = args.yamori_bin
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -329,12 +329,15 @@ pub async fn post_objects(
             .await?;
         return Ok(accepted(&status));
     }
-    // Large envelope: record it as pending and store it in the background; answer when it is
-    // stored or after `ingest_wait`, whichever comes first, so a slow store never holds the
-    // request longer than that: past the wait the client gets the pending status and polls.
+    // Large envelope: store it in the background; answer when it is stored or after
+    // `ingest_wait`, whichever comes first, so a slow store never holds the request longer
+    // than that: past the wait the client gets the pending status and polls. The status is
+    // written by each chunk's transaction, and the pending one only when the wait runs out
+    // (and no chunk has written it yet): the client learns the status id only from this
+    // answer, so it need not exist before, and a commit less per envelope is what PostgreSQL's
+    // bulk ingest is bound by (each commit waits for the WAL flush). A crash before the first
+    // chunk commits fails the request itself, which the client sees and sends again.
     let first = status.clone();
-    st.blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_put_status(&first)?) })
-        .await?;
     let pending = accepted(&status);
     let store = st.store.clone();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -354,7 +357,12 @@ pub async fn post_objects(
     });
     match tokio::time::timeout(st.config.ingest_wait, done_rx).await {
         Ok(Ok(done)) => Ok(accepted(&done)),
-        _ => Ok(pending),
+        _ => {
+            // Only if absent: a chunk that committed meanwhile wrote a later state.
+            st.blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_put_status_if_absent(&first)?) })
+                .await?;
+            Ok(pending)
+        }
     }
 }
 

@@ -5,19 +5,32 @@ use crate::db::{Conn, Param};
 use crate::{Result, Store, StoreError};
 
 pub(super) fn put(c: &mut dyn Conn, s: &TaxiiStatus) -> Result<()> {
+    write(c, s, true).map(drop)
+}
+
+/// Writes `s`; an existing status of that id is replaced when `replace`, else left as it is.
+/// True when a row was written.
+fn write(c: &mut dyn Conn, s: &TaxiiStatus, replace: bool) -> Result<bool> {
     let details = serde_json::to_string(&StatusDetails {
         successes: s.successes.clone(),
         failures: s.failures.clone(),
         pendings: s.pendings.clone(),
     })
     .map_err(|e| StoreError::Other(format!("encode status details: {e}")))?;
-    c.execute(
+    let on_conflict = if replace {
+        "DO UPDATE SET total_count = excluded.total_count, details = excluded.details,
+            pending_count = excluded.pending_count"
+    } else {
+        "DO NOTHING"
+    };
+    let n = c.execute(
         "write status",
-        "INSERT INTO taxii_statuses (id, api_root, owner, request_timestamp, total_count, details,
-            pending_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (id) DO UPDATE SET total_count = excluded.total_count,
-            details = excluded.details, pending_count = excluded.pending_count",
+        &format!(
+            "INSERT INTO taxii_statuses (id, api_root, owner, request_timestamp, total_count,
+                details, pending_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (id) {on_conflict}"
+        ),
         &[
             Param::text(&s.id),
             Param::text(&s.api_root),
@@ -28,12 +41,19 @@ pub(super) fn put(c: &mut dyn Conn, s: &TaxiiStatus) -> Result<()> {
             Param::count(s.pendings.len() as u64),
         ],
     )?;
-    Ok(())
+    Ok(n > 0)
 }
 
 impl Store {
     pub fn taxii_put_status(&self, s: &TaxiiStatus) -> Result<()> {
         self.db.write(|c| put(c, s))
+    }
+
+    /// Writes `s` unless a status of that id exists already; true when it was written. For a
+    /// status that a concurrent writer may already have moved on (the hub's background
+    /// ingest): the later state must not be replaced by this earlier one.
+    pub fn taxii_put_status_if_absent(&self, s: &TaxiiStatus) -> Result<bool> {
+        self.db.write(|c| write(c, s, false))
     }
 
     pub fn taxii_status(&self, id: &str) -> Result<Option<TaxiiStatus>> {

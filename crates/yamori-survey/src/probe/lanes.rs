@@ -44,6 +44,13 @@ pub(super) const MAX_RETRIES: u32 = 3;
 /// Login connections a service's checks start with (fewer when the configured most is lower).
 pub(super) const START_LANES: usize = 4;
 
+/// How far past the list's next pair a lane may look for one with the user name its connection
+/// is bound to (SSH: OpenSSH refuses a change of user on a connection, so a pair for another
+/// user costs a new connection with its key exchange, and every new connection risks sshd's
+/// `MaxStartups` shedding). One batch of the most lanes: the list's order (most likely pairs
+/// first) still holds within what the lanes try at once.
+pub(super) const SAME_USER_LOOKAHEAD: usize = 16;
+
 /// The wait before the first retry; doubled for each further one.
 const RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -84,6 +91,12 @@ pub(super) trait Attempts: Send + Sync + 'static {
 
     /// Ends a session left over when the lanes stop (a polite `QUIT`, a disconnect).
     fn close(&self, session: Self::Session) -> impl Future<Output = ()> + Send;
+
+    /// The user name a session can only go on with (SSH), if the protocol binds one: the lane
+    /// then prefers the next pair for that user (within [`SAME_USER_LOOKAHEAD`]).
+    fn bound_user<'s>(&self, _session: &'s Self::Session) -> Option<&'s str> {
+        None
+    }
 }
 
 /// What the lanes of one service did, summed.
@@ -107,8 +120,10 @@ pub(super) struct Tally {
 
 /// Which pairs are left, and how many lanes are there to try them.
 struct Pool {
-    /// The next pair of the list not yet handed out.
+    /// The first pair of the list not yet handed out.
     next: usize,
+    /// Pairs past `next` handed out early, to a lane whose connection is bound to their user.
+    ahead: std::collections::BTreeSet<usize>,
     /// Pairs handed back by a lane that stepped down after a dropped connection.
     returned: Vec<usize>,
     /// Lanes running (each counted from its start until it leaves).
@@ -143,14 +158,33 @@ impl Shared {
     /// The next pair for a lane: a handed-back one first, then the list's next. `None` when
     /// there are none left, and the lane is then counted out in the same step, so a pair
     /// handed back meanwhile always finds a lane still counted in.
-    fn take(&self) -> Option<usize> {
-        let mut p = self.pool();
+    /// The next pair for a lane: a handed-back one first, then one for `user` (the user the
+    /// lane's connection is bound to) among the next [`SAME_USER_LOOKAHEAD`], else the list's
+    /// next. `None` counts the lane out: nothing is left.
+    fn take(&self, user: Option<&str>, credentials: &[Credential]) -> Option<usize> {
+        let mut guard = self.pool();
+        let p = &mut *guard;
         if let Some(i) = p.returned.pop() {
             return Some(i);
         }
+        let window = p.next..(p.next + SAME_USER_LOOKAHEAD).min(self.end);
+        let same = user.and_then(|u| {
+            window.clone().find(|j| {
+                !p.ahead.contains(j) && credentials.get(*j).is_some_and(|c| c.username == u)
+            })
+        });
+        if let Some(j) = same.filter(|j| *j != p.next) {
+            p.ahead.insert(j);
+            return Some(j);
+        }
         if p.next < self.end {
+            let i = p.next;
             p.next += 1;
-            return Some(p.next - 1);
+            // Skip what was handed out early.
+            while p.ahead.remove(&p.next) {
+                p.next += 1;
+            }
+            return Some(i);
         }
         p.alive -= 1;
         None
@@ -199,6 +233,7 @@ pub(super) async fn run<A: Attempts>(
     let shared = Arc::new(Shared {
         pool: std::sync::Mutex::new(Pool {
             next: 0,
+            ahead: Default::default(),
             returned: Vec::new(),
             alive: 0,
         }),
@@ -299,7 +334,8 @@ async fn lane<A: Attempts>(
             t.stopped = Some("per-host time budget exhausted".into());
             break;
         }
-        let Some(i) = shared.take() else {
+        let user = lane.session.as_ref().and_then(|s| attempts.bound_user(s));
+        let Some(i) = shared.take(user, &credentials) else {
             out = true;
             break;
         };
@@ -507,5 +543,88 @@ mod tests {
         );
         // Pairs 0 and 1, then pair 2 once and again MAX_RETRIES times; nothing after it.
         assert_eq!(t.tried, 3 + MAX_RETRIES as usize);
+    }
+
+    /// Refuses every pair after `delay`, on sessions bound to one user name (as OpenSSH's
+    /// are): a pair for another user needs a new connection. Records the pairs in the order
+    /// they were tried.
+    struct BoundDaemon {
+        delay: Duration,
+        order: std::sync::Mutex<Vec<usize>>,
+    }
+
+    impl Attempts for BoundDaemon {
+        type Session = String;
+
+        async fn attempt(
+            &self,
+            lane: &mut Lane<String>,
+            c: &Credential,
+        ) -> Result<Step, ProbeError> {
+            if lane.session.as_deref() != Some(c.username.as_str()) {
+                lane.connections += 1;
+                lane.session = Some(c.username.clone());
+            }
+            lane.tried += 1;
+            let i: usize = c.password.parse().expect("test pair");
+            self.order.lock().expect("test lock").push(i);
+            tokio::time::sleep(self.delay).await;
+            Ok(Step::Refused { took: self.delay })
+        }
+
+        async fn close(&self, _session: String) {}
+
+        fn bound_user<'s>(&self, session: &'s String) -> Option<&'s str> {
+            Some(session)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lane_bound_to_a_user_prefers_that_users_next_pairs() {
+        // Users alternate, as in the built-in list; in list order every pair would need a
+        // connection of its own.
+        let n = 40;
+        let creds: Vec<Credential> = (0..n)
+            .map(|i| Credential {
+                username: if i % 2 == 0 { "root" } else { "admin" }.into(),
+                password: i.to_string(),
+                source: CredentialSource::MiraiList,
+            })
+            .collect();
+        for lanes in [1, 4] {
+            let daemon = Arc::new(BoundDaemon {
+                delay: Duration::from_secs(2),
+                order: Default::default(),
+            });
+            let mut evidence = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(600);
+            let t = run(
+                daemon.clone(),
+                Arc::new(creds.clone()),
+                lanes,
+                n,
+                deadline,
+                None,
+                &mut evidence,
+            )
+            .await;
+            let order = daemon.order.lock().expect("test lock").clone();
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted,
+                (0..n).collect::<Vec<_>>(),
+                "each pair once: {order:?}"
+            );
+            // No pair is tried much later than in list order.
+            for (k, i) in order.iter().enumerate() {
+                assert!(k.abs_diff(*i) <= SAME_USER_LOOKAHEAD, "{order:?}");
+            }
+            assert!(
+                t.connections <= n / 4,
+                "{lanes} lanes: {} connections for {n} pairs: {order:?}",
+                t.connections
+            );
+        }
     }
 }

@@ -364,6 +364,10 @@ impl Attempts for Ssh {
     async fn close(&self, session: Conn) {
         session.close().await;
     }
+
+    fn bound_user<'s>(&self, session: &'s Conn) -> Option<&'s str> {
+        Some(&session.user)
+    }
 }
 
 async fn check(

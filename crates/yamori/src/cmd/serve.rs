@@ -39,6 +39,11 @@ pub struct Args {
     /// complete status; otherwise the pending one, and the client polls. 0 answers at once.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub ingest_wait_ms: u64,
+    /// Objects stored per database transaction while ingesting an envelope; the status is
+    /// written in each one, so a polling client sees progress at this step. Larger chunks
+    /// cost fewer commits (on PostgreSQL each waits for the WAL to reach disk).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub ingest_chunk: u64,
     /// How long a dashboard login lasts, in hours.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
     pub session_hours: u64,
@@ -92,6 +97,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         scheme: if tls.is_some() { "https" } else { "http" }.into(),
         session_ttl: Duration::from_secs(a.session_hours * 3600),
         ingest_wait: Duration::from_millis(a.ingest_wait_ms),
+        ingest_chunk: usize::try_from(a.ingest_chunk).unwrap_or(usize::MAX),
         ..HubConfig::default()
     };
     let state = HubState::new(store, config).context("preparing hub state")?;
