@@ -1,0 +1,243 @@
+//! Event records in Cowrie's JSON format (one object per line), so tools built for Cowrie's
+//! `cowrie.json` read the decoy's: the same `eventid`s, field names and field types.
+//!
+//! Every record carries the session's common fields (`session`, `src_ip`, `src_port`,
+//! `dst_ip`, `dst_port`, `protocol`, `sensor`), `timestamp` (ISO 8601 UTC with microseconds
+//! and `Z`, as Cowrie writes it) and a human `message`; the rest depends on the event.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+/// Who a session is: the fields every one of its records repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionMeta {
+    /// 12 lowercase hex digits, as Cowrie's session ids.
+    pub session: String,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// `telnet` (later `ssh`, `http`, `mqtt`).
+    pub protocol: &'static str,
+    /// The name of this decoy in the records (Cowrie's `sensor`).
+    pub sensor: Arc<str>,
+}
+
+/// What happened: one variant per Cowrie `eventid` the decoy writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Detail {
+    /// `cowrie.session.connect`
+    Connect,
+    /// `cowrie.login.success`
+    LoginSuccess { username: String, password: String },
+    /// `cowrie.login.failed`
+    LoginFailed { username: String, password: String },
+    /// `cowrie.command.input`: one whole input line, as typed.
+    CommandInput { input: String },
+    /// `cowrie.command.failed`: a command the shell does not know (`sh: X: not found`).
+    CommandFailed { input: String },
+    /// `cowrie.session.file_download`. A download command (`wget`, `curl`, `tftp`,
+    /// `ftpget`) gives `url` (never fetched) and the file it would have written; bytes the
+    /// session wrote itself (`echo -ne … > f`) give `destfile`, `shasum` (SHA-256 of the
+    /// bytes, hex) and their `size`, recorded when the session closes, as Cowrie records
+    /// redirected output.
+    FileDownload {
+        url: Option<String>,
+        destfile: Option<String>,
+        shasum: Option<String>,
+        size: Option<u64>,
+    },
+    /// `cowrie.client.version`: the client's software version (SSH's identification line).
+    ClientVersion { version: String },
+    /// `cowrie.session.closed`: `duration_ms` an integer, as Cowrie writes it since 3.0.4.
+    Closed { duration_ms: u64 },
+}
+
+impl Detail {
+    /// Cowrie's event id for this record.
+    pub fn eventid(&self) -> &'static str {
+        match self {
+            Detail::Connect => "cowrie.session.connect",
+            Detail::LoginSuccess { .. } => "cowrie.login.success",
+            Detail::LoginFailed { .. } => "cowrie.login.failed",
+            Detail::CommandInput { .. } => "cowrie.command.input",
+            Detail::CommandFailed { .. } => "cowrie.command.failed",
+            Detail::FileDownload { .. } => "cowrie.session.file_download",
+            Detail::ClientVersion { .. } => "cowrie.client.version",
+            Detail::Closed { .. } => "cowrie.session.closed",
+        }
+    }
+}
+
+/// One record: a session's event at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub meta: Arc<SessionMeta>,
+    pub time: OffsetDateTime,
+    pub detail: Detail,
+}
+
+impl Event {
+    pub fn eventid(&self) -> &'static str {
+        self.detail.eventid()
+    }
+
+    /// Cowrie's human-readable `message` for the record.
+    pub fn message(&self) -> String {
+        let m = &self.meta;
+        match &self.detail {
+            Detail::Connect => format!(
+                "New connection: {}:{} ({}:{}) [session: {}]",
+                m.src.ip(),
+                m.src.port(),
+                m.dst.ip(),
+                m.dst.port(),
+                m.session
+            ),
+            Detail::LoginSuccess { username, password } => {
+                format!("login attempt [{username}/{password}] succeeded")
+            }
+            Detail::LoginFailed { username, password } => {
+                format!("login attempt [{username}/{password}] failed")
+            }
+            Detail::CommandInput { input } => format!("CMD: {input}"),
+            Detail::CommandFailed { input } => format!("Command not found: {input}"),
+            Detail::FileDownload {
+                url: Some(url),
+                destfile,
+                ..
+            } => format!(
+                "Download attempt of URL ({url}) to {} recorded, not fetched",
+                destfile.as_deref().unwrap_or("-")
+            ),
+            Detail::FileDownload {
+                destfile, shasum, ..
+            } => format!(
+                "Saved redir contents with SHA-256 {} to {}",
+                shasum.as_deref().unwrap_or("-"),
+                destfile.as_deref().unwrap_or("-")
+            ),
+            Detail::ClientVersion { version } => format!("Remote version: {version}"),
+            Detail::Closed { duration_ms } => format!(
+                "Connection lost after {}.{:01} seconds",
+                duration_ms / 1000,
+                (duration_ms % 1000) / 100
+            ),
+        }
+    }
+
+    /// The record as a JSON object with Cowrie's field names.
+    pub fn to_json(&self) -> Value {
+        let m = &self.meta;
+        let mut o = Map::new();
+        o.insert("eventid".into(), self.eventid().into());
+        o.insert("session".into(), m.session.clone().into());
+        o.insert("src_ip".into(), m.src.ip().to_string().into());
+        o.insert("src_port".into(), m.src.port().into());
+        o.insert("dst_ip".into(), m.dst.ip().to_string().into());
+        o.insert("dst_port".into(), m.dst.port().into());
+        o.insert("protocol".into(), m.protocol.into());
+        o.insert("sensor".into(), m.sensor.to_string().into());
+        o.insert("timestamp".into(), timestamp(self.time).into());
+        o.insert("message".into(), self.message().into());
+        let mut put = |k: &str, v: Value| {
+            o.insert(k.to_string(), v);
+        };
+        match &self.detail {
+            Detail::Connect => {}
+            Detail::LoginSuccess { username, password }
+            | Detail::LoginFailed { username, password } => {
+                put("username", username.clone().into());
+                put("password", password.clone().into());
+            }
+            Detail::CommandInput { input } | Detail::CommandFailed { input } => {
+                put("input", input.clone().into())
+            }
+            Detail::FileDownload {
+                url,
+                destfile,
+                shasum,
+                size,
+            } => {
+                if let Some(u) = url {
+                    put("url", u.clone().into());
+                }
+                if let Some(d) = destfile {
+                    put("destfile", d.clone().into());
+                }
+                if let Some(s) = shasum {
+                    put("shasum", s.clone().into());
+                }
+                if let Some(n) = size {
+                    put("size", (*n).into());
+                }
+            }
+            Detail::ClientVersion { version } => put("version", version.clone().into()),
+            Detail::Closed { duration_ms } => put("duration_ms", (*duration_ms).into()),
+        }
+        Value::Object(o)
+    }
+
+    /// The record as one JSON line, newline included.
+    pub fn to_json_line(&self) -> Vec<u8> {
+        let mut line = self.to_json().to_string().into_bytes();
+        line.push(b'\n');
+        line
+    }
+}
+
+/// `2026-01-02T03:04:05.678901Z`: Cowrie's timestamp (UTC, microseconds, `Z`).
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> Arc<SessionMeta> {
+        Arc::new(SessionMeta {
+            session: "0123456789ab".into(),
+            src: "192.0.2.7:40000".parse().expect("literal address"),
+            dst: "127.0.0.1:2323".parse().expect("literal address"),
+            protocol: "telnet",
+            sensor: "s1".into(),
+        })
+    }
+
+    #[test]
+    fn timestamps_have_microseconds_and_z() {
+        let t =
+            OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).expect("in range");
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20.123456Z");
+    }
+
+    #[test]
+    fn closed_carries_an_integer_duration_and_common_fields() {
+        let e = Event {
+            meta: meta(),
+            time: OffsetDateTime::UNIX_EPOCH,
+            detail: Detail::Closed { duration_ms: 1234 },
+        };
+        let v = e.to_json();
+        assert_eq!(v["eventid"], "cowrie.session.closed");
+        assert_eq!(v["duration_ms"], 1234);
+        assert!(v["duration_ms"].is_u64());
+        assert_eq!(v["src_port"], 40000);
+        assert_eq!(v["dst_ip"], "127.0.0.1");
+        assert_eq!(v["message"], "Connection lost after 1.2 seconds");
+        assert!(e.to_json_line().ends_with(b"}\n"));
+    }
+}
