@@ -1,10 +1,12 @@
 //! Where records go: JSON lines to a writer (the events file), each line written and
 //! flushed whole before the next, so a reader never sees half a record and a crash loses at
-//! most the record being written; and the counters of the run's summary.
+//! most the record being written; optionally a copy of each record into a bounded queue (the
+//! binary stores them in the database from it); and the counters of the run's summary.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -25,6 +27,7 @@ pub struct Stats {
     pub files_written: AtomicU64,
     pub events: AtomicU64,
     pub write_errors: AtomicU64,
+    pub tap_dropped: AtomicU64,
 }
 
 /// The summary a run ends with (`yamori decoy --json`).
@@ -47,6 +50,9 @@ pub struct Summary {
     pub events: u64,
     /// Records that could not be written (the events file's errors).
     pub write_errors: u64,
+    /// Records left out of the queue to the database because it was full (they are in the
+    /// events file).
+    pub tap_dropped: u64,
 }
 
 impl Stats {
@@ -64,6 +70,7 @@ impl Stats {
             files_written: g(&self.files_written),
             events: g(&self.events),
             write_errors: g(&self.write_errors),
+            tap_dropped: g(&self.tap_dropped),
         }
     }
 }
@@ -75,6 +82,7 @@ pub fn bump(a: &AtomicU64) {
 /// The record sink of one decoy.
 pub struct Recorder {
     out: Mutex<Box<dyn Write + Send>>,
+    tap: Option<SyncSender<Event>>,
     pub stats: Stats,
 }
 
@@ -90,8 +98,19 @@ impl Recorder {
     pub fn new(out: Box<dyn Write + Send>) -> Self {
         Recorder {
             out: Mutex::new(out),
+            tap: None,
             stats: Stats::default(),
         }
+    }
+
+    /// Also hand every record to a queue of `capacity` records. When the queue is full the
+    /// record is left out of it and counted (`tap_dropped`): a slow database never holds a
+    /// session back, and the events file still has every record. The queue ends when the
+    /// recorder is dropped.
+    pub fn with_tap(mut self, capacity: usize) -> (Self, Receiver<Event>) {
+        let (tx, rx) = sync_channel(capacity);
+        self.tap = Some(tx);
+        (self, rx)
     }
 
     /// Records appended to the file at `path` (created with its directory if missing).
@@ -124,6 +143,12 @@ impl Recorder {
         match out.write_all(&line).and_then(|()| out.flush()) {
             Ok(()) => bump(&s.events),
             Err(_) => bump(&s.write_errors),
+        }
+        drop(out);
+        if let Some(tap) = &self.tap {
+            if tap.try_send(e.clone()).is_err() {
+                bump(&s.tap_dropped);
+            }
         }
     }
 

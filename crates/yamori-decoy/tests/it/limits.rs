@@ -210,3 +210,40 @@ async fn binary_garbage_does_not_break_the_decoy() {
     assert_eq!(closed, 21);
     assert_eq!(summary.write_errors, 0);
 }
+
+/// The recorder's queue (what the binary stores in the database) gets every record while it
+/// has room; past its capacity records are counted as left out, and the events file still
+/// has them all.
+#[test]
+fn a_full_queue_drops_and_counts_never_blocks() {
+    use std::sync::Arc;
+    use yamori_decoy::{Detail, Event, Recorder, SessionMeta};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (rec, queue) = Recorder::append_to(&dir.path().join("e.jsonl"))
+        .expect("events file")
+        .with_tap(3);
+    let meta = Arc::new(SessionMeta {
+        session: "0123456789ab".into(),
+        src: "192.0.2.1:5000".parse().expect("literal"),
+        dst: "127.0.0.1:2323".parse().expect("literal"),
+        protocol: "telnet",
+        sensor: "s".into(),
+    });
+    for i in 0..5 {
+        rec.record(&Event {
+            meta: meta.clone(),
+            time: time::OffsetDateTime::UNIX_EPOCH,
+            detail: Detail::CommandInput {
+                input: format!("c{i}"),
+            },
+        });
+    }
+    let s = rec.stats.summary();
+    assert_eq!((s.events, s.tap_dropped, s.commands), (5, 2, 5));
+    drop(rec);
+    let got: Vec<Detail> = queue.iter().map(|e| e.detail).collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0], Detail::CommandInput { input: "c0".into() });
+    let lines = std::fs::read_to_string(dir.path().join("e.jsonl")).expect("read");
+    assert_eq!(lines.lines().count(), 5);
+}
