@@ -2,6 +2,7 @@
 mod alerts_e2e;
 mod architecture;
 mod check_e2e;
+mod decoy_e2e;
 mod demo_e2e;
 mod enrich_e2e;
 mod export_e2e;
