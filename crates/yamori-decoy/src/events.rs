@@ -49,6 +49,16 @@ pub enum Detail {
         shasum: Option<String>,
         size: Option<u64>,
     },
+    /// `yamori.http.request`: one HTTP request (Cowrie has no HTTP side; the name keeps to
+    /// its `<sensor>.<area>.<what>` shape): method, request target, `User-Agent`, and the
+    /// known exploit it matched. Its command and URLs follow as `cowrie.command.input` and
+    /// `cowrie.session.file_download` records.
+    HttpRequest {
+        method: String,
+        uri: String,
+        user_agent: Option<String>,
+        exploit: Option<&'static str>,
+    },
     /// `cowrie.client.version`: the client's software version (SSH's identification line).
     ClientVersion { version: String },
     /// `cowrie.session.closed`: `duration_ms` an integer, as Cowrie writes it since 3.0.4.
@@ -65,6 +75,7 @@ impl Detail {
             Detail::CommandInput { .. } => "cowrie.command.input",
             Detail::CommandFailed { .. } => "cowrie.command.failed",
             Detail::FileDownload { .. } => "cowrie.session.file_download",
+            Detail::HttpRequest { .. } => "yamori.http.request",
             Detail::ClientVersion { .. } => "cowrie.client.version",
             Detail::Closed { .. } => "cowrie.session.closed",
         }
@@ -119,6 +130,15 @@ impl Event {
                 shasum.as_deref().unwrap_or("-"),
                 destfile.as_deref().unwrap_or("-")
             ),
+            Detail::HttpRequest {
+                method,
+                uri,
+                exploit,
+                ..
+            } => match exploit {
+                Some(e) => format!("HTTP {method} {uri} (exploit {e})"),
+                None => format!("HTTP {method} {uri}"),
+            },
             Detail::ClientVersion { version } => format!("Remote version: {version}"),
             Detail::Closed { duration_ms } => format!(
                 "Connection lost after {}.{:01} seconds",
@@ -172,6 +192,21 @@ impl Event {
                 }
                 if let Some(n) = size {
                     put("size", (*n).into());
+                }
+            }
+            Detail::HttpRequest {
+                method,
+                uri,
+                user_agent,
+                exploit,
+            } => {
+                put("method", method.clone().into());
+                put("uri", uri.clone().into());
+                if let Some(ua) = user_agent {
+                    put("user_agent", ua.clone().into());
+                }
+                if let Some(e) = exploit {
+                    put("exploit", (*e).into());
                 }
             }
             Detail::ClientVersion { version } => put("version", version.clone().into()),

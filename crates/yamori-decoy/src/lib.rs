@@ -13,6 +13,7 @@
 //! (the listener, limits over time, the record sink in `record`).
 
 pub mod events;
+pub mod http;
 pub mod limits;
 pub mod profile;
 pub mod record;
@@ -25,4 +26,4 @@ pub use events::{Detail, Event, SessionMeta};
 pub use limits::Limits;
 pub use profile::Profile;
 pub use record::{Recorder, Summary};
-pub use server::{run_until_signal, Config, Decoy, DecoyError};
+pub use server::{run_until_signal, Config, Decoy, DecoyError, Protocol};

@@ -115,6 +115,10 @@ pub struct Profile {
     pub cpuinfo: &'static str,
     pub mounts: &'static str,
     pub ps: &'static str,
+    /// The HTTP `Server` header of the device's web interface.
+    pub http_server: &'static str,
+    /// The title of its web login page.
+    pub web_title: &'static str,
 }
 
 const HI3520_CPUINFO: &str = "Processor\t: ARMv7 Processor rev 1 (v7l)\nBogoMIPS\t: 1325.46\nFeatures\t: swp half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 idiva idivt \nCPU implementer\t: 0x41\nCPU architecture: 7\nCPU variant\t: 0x0\nCPU part\t: 0xc07\nCPU revision\t: 1\n\nHardware\t: hi3520d\nRevision\t: 0000\nSerial\t\t: 0000000000000000\n";
@@ -150,6 +154,8 @@ pub const DVR: Profile = Profile {
     cpuinfo: HI3520_CPUINFO,
     mounts: HI3520_MOUNTS,
     ps: DVR_PS,
+    http_server: "uc-httpd 1.0.0",
+    web_title: "NETSURVEILLANCE WEB",
 };
 
 /// A HiSilicon IP camera (`hi3518` firmware family).
@@ -171,6 +177,8 @@ pub const CAMERA: Profile = Profile {
     cpuinfo: "Processor\t: ARM926EJ-S rev 5 (v5l)\nBogoMIPS\t: 218.72\nFeatures\t: swp half thumb fastmult edsp java \nCPU implementer\t: 0x41\nCPU architecture: 5TEJ\nHardware\t: hi3518\n",
     mounts: HI3520_MOUNTS,
     ps: CAMERA_PS,
+    http_server: "GoAhead-Webs",
+    web_title: "IPCAM",
 };
 
 /// A Realtek-SDK home router (MIPS, `boa` web server).
@@ -192,6 +200,8 @@ pub const ROUTER: Profile = Profile {
     cpuinfo: ROUTER_CPUINFO,
     mounts: ROUTER_MOUNTS,
     ps: ROUTER_PS,
+    http_server: "Boa/0.94.14rc21",
+    web_title: "Realtek Router",
 };
 
 /// Every profile, by name.

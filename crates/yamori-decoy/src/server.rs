@@ -1,6 +1,7 @@
-//! The telnet listener: accepts sessions within the limits, moves bytes between the socket
-//! and [`TelnetSession`], keeps the time limits, and records. It opens only the listening
-//! socket it is given; it never connects anywhere.
+//! The listeners (telnet, and HTTP when asked for): accept sessions within the limits, move
+//! bytes between the socket and the protocol's state machine ([`TelnetSession`],
+//! [`HttpSession`]), keep the time limits, and record. They open only the listening sockets
+//! they are given; they never connect anywhere.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,14 +14,15 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::events::{Detail, Event, SessionMeta};
+use crate::http::HttpSession;
 use crate::limits::Limits;
 use crate::profile::Profile;
 use crate::record::{bump, Recorder, Summary};
-use crate::session::TelnetSession;
+use crate::session::{End, Step, TelnetSession};
 
 /// How long open sessions get to close and record at shutdown before they are dropped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -28,10 +30,67 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Bytes read from a socket at once.
 const READ_CHUNK: usize = 4096;
 
+/// Accepted connections waiting for the main loop. The acceptors wait when it is full, so
+/// the kernel's backlog, not the decoy's memory, takes a burst.
+const ACCEPT_QUEUE: usize = 64;
+
+/// The protocols a decoy speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Telnet,
+    Http,
+}
+
+impl Protocol {
+    /// Its name in the records (`protocol`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Telnet => "telnet",
+            Protocol::Http => "http",
+        }
+    }
+}
+
+/// One connection's state machine, by protocol.
+enum Conversation {
+    // Boxed: the telnet session (negotiation state, the shell's files) is the larger.
+    Telnet(Box<TelnetSession>),
+    Http(HttpSession),
+}
+
+impl Conversation {
+    fn new(p: Protocol, config: &Config) -> (Self, Vec<u8>) {
+        match p {
+            Protocol::Telnet => {
+                let (s, open) = TelnetSession::new(config.profile, config.limits.max_line_len);
+                (Conversation::Telnet(Box::new(s)), open)
+            }
+            Protocol::Http => {
+                let (s, open) = HttpSession::new(config.profile);
+                (Conversation::Http(s), open)
+            }
+        }
+    }
+    fn feed(&mut self, input: &[u8]) -> Step {
+        match self {
+            Conversation::Telnet(s) => s.feed(input),
+            Conversation::Http(s) => s.feed(input),
+        }
+    }
+    fn finish(&mut self) -> Vec<Detail> {
+        match self {
+            Conversation::Telnet(s) => s.finish(),
+            Conversation::Http(_) => Vec::new(),
+        }
+    }
+}
+
 /// What a decoy runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen_telnet: SocketAddr,
+    /// The HTTP decoy's address, if it runs.
+    pub listen_http: Option<SocketAddr>,
     pub profile: &'static Profile,
     /// The decoy's name in the records (Cowrie's `sensor`).
     pub sensor: Arc<str>,
@@ -53,7 +112,7 @@ pub enum DecoyError {
 /// A bound decoy, ready to run.
 #[derive(Debug)]
 pub struct Decoy {
-    listener: TcpListener,
+    listeners: Vec<(Protocol, TcpListener)>,
     config: Arc<Config>,
     recorder: Arc<Recorder>,
 }
@@ -96,12 +155,20 @@ impl Drop for SourceSlot {
 
 impl Decoy {
     pub async fn bind(config: Config, recorder: Arc<Recorder>) -> Result<Self, DecoyError> {
-        let addr = config.listen_telnet;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| DecoyError::Bind { addr, source })?;
+        let mut listeners = Vec::new();
+        let wanted = [
+            (Protocol::Telnet, Some(config.listen_telnet)),
+            (Protocol::Http, config.listen_http),
+        ];
+        for (p, addr) in wanted {
+            let Some(addr) = addr else { continue };
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| DecoyError::Bind { addr, source })?;
+            listeners.push((p, listener));
+        }
         Ok(Decoy {
-            listener,
+            listeners,
             config: Arc::new(config),
             recorder,
         })
@@ -109,7 +176,26 @@ impl Decoy {
 
     /// The telnet listener's address (with the port chosen when 0 was asked for).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.addr_of(Protocol::Telnet)
+    }
+
+    /// The address of one protocol's listener.
+    pub fn addr_of(&self, p: Protocol) -> std::io::Result<SocketAddr> {
+        match self.listeners.iter().find(|(q, _)| *q == p) {
+            Some((_, l)) => l.local_addr(),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such listener",
+            )),
+        }
+    }
+
+    /// Every listener's protocol and address.
+    pub fn addrs(&self) -> std::io::Result<Vec<(Protocol, SocketAddr)>> {
+        self.listeners
+            .iter()
+            .map(|(p, l)| Ok((*p, l.local_addr()?)))
+            .collect()
     }
 
     /// Serve until `shutdown` completes; then close every session (each records its end)
@@ -119,17 +205,31 @@ impl Decoy {
         let slots = Arc::new(Semaphore::new(self.config.limits.max_sessions));
         let per_source = Arc::new(PerSource::default());
         let mut sessions = JoinSet::new();
+        let (accepted_tx, mut accepted) = mpsc::channel(ACCEPT_QUEUE);
+        let mut acceptors = JoinSet::new();
+        for (p, listener) in self.listeners {
+            let tx = accepted_tx.clone();
+            acceptors.spawn(async move {
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, peer)) => {
+                            if tx.send((p, stream, peer)).await.is_err() {
+                                return;
+                            }
+                        }
+                        // Out of descriptors or a connection reset before accept: wait a
+                        // moment instead of spinning on the same error.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                    }
+                }
+            });
+        }
+        drop(accepted_tx);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = self.listener.accept() => {
-                    let Ok((stream, peer)) = accepted else {
-                        // Out of descriptors or a connection reset before accept: wait a
-                        // moment instead of spinning on the same error.
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    };
+                Some((protocol, stream, peer)) = accepted.recv() => {
                     let stats = &self.recorder.stats;
                     let Ok(permit) = slots.clone().try_acquire_owned() else {
                         bump(&stats.refused_busy);
@@ -143,12 +243,13 @@ impl Decoy {
                     bump(&stats.sessions);
                     let (config, rec, stop) =
                         (self.config.clone(), self.recorder.clone(), stop_rx.clone());
-                    sessions.spawn(session(stream, peer, config, rec, stop, (permit, slot)));
+                    sessions.spawn(session(protocol, stream, peer, config, rec, stop, (permit, slot)));
                 }
                 // Reap finished sessions so the set does not grow with the run.
                 Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             }
         }
+        acceptors.abort_all();
         let _ = stop_tx.send(true);
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
             while sessions.join_next().await.is_some() {}
@@ -173,6 +274,7 @@ fn session_id(peer: SocketAddr) -> String {
 }
 
 async fn session(
+    protocol: Protocol,
     mut stream: TcpStream,
     peer: SocketAddr,
     config: Arc<Config>,
@@ -187,7 +289,7 @@ async fn session(
         session: session_id(peer),
         src: peer,
         dst,
-        protocol: "telnet",
+        protocol: protocol.name(),
         sensor: config.sensor.clone(),
     });
     let record = |detail: Detail| {
@@ -198,7 +300,7 @@ async fn session(
         })
     };
     record(Detail::Connect);
-    let (mut s, open) = TelnetSession::new(config.profile, limits.max_line_len);
+    let (mut s, open) = Conversation::new(protocol, &config);
     let deadline = tokio::time::Instant::from_std(start + limits.max_session_duration);
     let mut limited = false;
     let mut received: u64 = 0;
@@ -231,7 +333,7 @@ async fn session(
         }
         send = step.send;
         if step.end.is_some() || take < n {
-            limited |= take < n || step.end == Some(crate::session::End::LineTooLong);
+            limited |= take < n || step.end == Some(End::LineTooLong);
             let _ = tokio::time::timeout(limits.idle_timeout, stream.write_all(&send)).await;
             break;
         }
@@ -252,7 +354,7 @@ async fn session(
 pub fn run_until_signal(
     config: Config,
     recorder: Arc<Recorder>,
-    on_bound: impl FnOnce(SocketAddr),
+    on_bound: impl FnOnce(&[(Protocol, SocketAddr)]),
 ) -> Result<Summary, DecoyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -260,11 +362,11 @@ pub fn run_until_signal(
         .map_err(DecoyError::Runtime)?;
     rt.block_on(async {
         let decoy = Decoy::bind(config, recorder).await?;
-        let addr = decoy.local_addr().map_err(|source| DecoyError::Bind {
+        let addrs = decoy.addrs().map_err(|source| DecoyError::Bind {
             addr: decoy.config.listen_telnet,
             source,
         })?;
-        on_bound(addr);
+        on_bound(&addrs);
         Ok(decoy.run(shutdown_signal()).await)
     })
 }

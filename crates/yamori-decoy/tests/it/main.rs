@@ -1,7 +1,11 @@
 //! Integration tests of yamori-decoy: scripted bot sessions over real sockets on loopback
-//! (`mirai`), the limits (`limits`), arbitrary input to the synchronous parts (`robustness`).
+//! (`mirai`), exploit requests and logins from `curl` (`http`), the limits (`limits`),
+//! arbitrary input to the synchronous parts (`robustness`).
 
+mod http;
 mod limits;
 mod mirai;
+#[path = "../../../../tests/support/peers.rs"]
+mod peers;
 mod robustness;
 mod support;

@@ -16,6 +16,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct Running {
     pub addr: std::net::SocketAddr,
+    pub http: std::net::SocketAddr,
     pub events: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Summary>>,
@@ -29,18 +30,23 @@ impl Running {
         let rec = Arc::new(Recorder::append_to(&events).expect("events file"));
         let config = Config {
             listen_telnet: "127.0.0.1:0".parse().expect("literal address"),
+            listen_http: Some("127.0.0.1:0".parse().expect("literal address")),
             profile: &profile::DVR,
             sensor: "test-sensor".into(),
             limits,
         };
         let decoy = Decoy::bind(config, rec).await.expect("bind on loopback");
         let addr = decoy.local_addr().expect("bound address");
+        let http = decoy
+            .addr_of(yamori_decoy::Protocol::Http)
+            .expect("bound address");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(decoy.run(async {
             let _ = rx.await;
         }));
         Running {
             addr,
+            http,
             events,
             stop: Some(tx),
             task: Some(task),

@@ -26,24 +26,27 @@ const PUBLISH_COLLECTION: &str = "decoy";
 /// Records written to the database in one transaction.
 const STORE_BATCH: usize = 256;
 
-/// Run a decoy: it impersonates an IoT device over telnet, lets bots log in with the default
-/// passwords they try, answers their loaders' commands from an emulated BusyBox shell (nothing
-/// is ever executed or downloaded) and records logins, commands and download URLs as JSON lines
-/// in Cowrie's format.
+/// Run a decoy: it impersonates an IoT device over telnet and HTTP, lets bots log in with the
+/// default passwords they try, answers their loaders' commands from an emulated BusyBox shell
+/// and recognises known IoT exploit requests (nothing is ever executed or downloaded), and
+/// records logins, commands and download URLs as JSON lines in Cowrie's format.
 ///
 /// Examples:
-///   yamori decoy                                       # telnet on 0.0.0.0:2323, DVR profile
+///   yamori decoy                                       # telnet 0.0.0.0:2323, http 0.0.0.0:8080, DVR
 ///   yamori decoy --listen-telnet 0.0.0.0:23 --profile camera
 ///   yamori decoy --events decoy.json --json            # summary as JSON on exit
 ///
-/// Port 23 needs privileges; run unprivileged on 2323 and redirect (docs/DECOY.md has an nft
-/// rule). Stop with Ctrl-C or SIGTERM: open sessions are closed and recorded first.
+/// Ports 23 and 80 need privileges; run unprivileged on 2323/8080 and redirect (docs/DECOY.md
+/// has an nft rule). Stop with Ctrl-C or SIGTERM: open sessions are closed and recorded first.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Address and port of the telnet decoy.
     #[arg(long, default_value = "0.0.0.0:2323")]
     pub listen_telnet: SocketAddr,
+    /// Address and port of the HTTP decoy (login page, known IoT exploit requests), or `off`.
+    #[arg(long, default_value = "0.0.0.0:8080", value_parser = parse_listen)]
+    pub listen_http: Listen,
     /// Device to impersonate: banners, prompts, hostname, /proc answers, accepted passwords.
     #[arg(long, value_enum, default_value = "dvr")]
     pub profile: ProfileArg,
@@ -76,6 +79,19 @@ pub struct Args {
     /// Print the summary on exit as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A listening address, or none (`off`).
+#[derive(Debug, Clone, Copy)]
+pub struct Listen(Option<SocketAddr>);
+
+fn parse_listen(s: &str) -> Result<Listen, String> {
+    if s == "off" {
+        return Ok(Listen(None));
+    }
+    s.parse()
+        .map(|a| Listen(Some(a)))
+        .map_err(|e| format!("{s:?}: {e} (an address:port, or off)"))
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -131,6 +147,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let recorder = Arc::new(recorder);
     let config = Config {
         listen_telnet: a.listen_telnet,
+        listen_http: a.listen_http.0,
         profile: a.profile.profile(),
         sensor: a.sensor.clone().unwrap_or_else(hostname).into(),
         limits: Limits {
@@ -141,9 +158,12 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let profile_name = config.profile.name;
-    let summary = yamori_decoy::run_until_signal(config, recorder, |addr| {
-        // One line on stdout, so scripts can find the port when --listen-telnet uses port 0.
-        println!("yamori decoy: telnet listening on {addr}");
+    let summary = yamori_decoy::run_until_signal(config, recorder, |addrs| {
+        // One line per listener on stdout, telnet first, so scripts can find the ports when
+        // the addresses use port 0.
+        for (protocol, addr) in addrs {
+            println!("yamori decoy: {} listening on {addr}", protocol.name());
+        }
         eprintln!(
             "profile {profile_name}; events to {} (Ctrl-C to stop)",
             events.display()

