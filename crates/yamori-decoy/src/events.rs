@@ -59,6 +59,19 @@ pub enum Detail {
         user_agent: Option<String>,
         exploit: Option<&'static str>,
     },
+    /// `yamori.mqtt.connect`: an MQTT CONNECT's client id and protocol level (3, 4 or 5);
+    /// its credentials follow as a login record.
+    MqttConnect { client_id: String, level: u8 },
+    /// `yamori.mqtt.subscribe`: one topic filter of a SUBSCRIBE.
+    MqttSubscribe { topic: String },
+    /// `yamori.mqtt.publish`: a PUBLISH's topic, its payload (the first bytes, as text),
+    /// the payload's whole size and SHA-256.
+    MqttPublish {
+        topic: String,
+        payload: String,
+        size: u64,
+        shasum: String,
+    },
     /// `cowrie.client.version`: the client's software version (SSH's identification line).
     ClientVersion { version: String },
     /// `cowrie.session.closed`: `duration_ms` an integer, as Cowrie writes it since 3.0.4.
@@ -76,6 +89,9 @@ impl Detail {
             Detail::CommandFailed { .. } => "cowrie.command.failed",
             Detail::FileDownload { .. } => "cowrie.session.file_download",
             Detail::HttpRequest { .. } => "yamori.http.request",
+            Detail::MqttConnect { .. } => "yamori.mqtt.connect",
+            Detail::MqttSubscribe { .. } => "yamori.mqtt.subscribe",
+            Detail::MqttPublish { .. } => "yamori.mqtt.publish",
             Detail::ClientVersion { .. } => "cowrie.client.version",
             Detail::Closed { .. } => "cowrie.session.closed",
         }
@@ -139,6 +155,13 @@ impl Event {
                 Some(e) => format!("HTTP {method} {uri} (exploit {e})"),
                 None => format!("HTTP {method} {uri}"),
             },
+            Detail::MqttConnect { client_id, level } => {
+                format!("MQTT CONNECT (level {level}) from client {client_id:?}")
+            }
+            Detail::MqttSubscribe { topic } => format!("MQTT SUBSCRIBE {topic}"),
+            Detail::MqttPublish { topic, size, .. } => {
+                format!("MQTT PUBLISH {topic} ({size} bytes)")
+            }
             Detail::ClientVersion { version } => format!("Remote version: {version}"),
             Detail::Closed { duration_ms } => format!(
                 "Connection lost after {}.{:01} seconds",
@@ -208,6 +231,22 @@ impl Event {
                 if let Some(e) = exploit {
                     put("exploit", (*e).into());
                 }
+            }
+            Detail::MqttConnect { client_id, level } => {
+                put("client_id", client_id.clone().into());
+                put("level", (*level).into());
+            }
+            Detail::MqttSubscribe { topic } => put("topic", topic.clone().into()),
+            Detail::MqttPublish {
+                topic,
+                payload,
+                size,
+                shasum,
+            } => {
+                put("topic", topic.clone().into());
+                put("payload", payload.clone().into());
+                put("size", (*size).into());
+                put("shasum", shasum.clone().into());
             }
             Detail::ClientVersion { version } => put("version", version.clone().into()),
             Detail::Closed { duration_ms } => put("duration_ms", (*duration_ms).into()),

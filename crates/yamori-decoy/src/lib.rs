@@ -15,6 +15,7 @@
 pub mod events;
 pub mod http;
 pub mod limits;
+pub mod mqtt;
 pub mod profile;
 pub mod record;
 pub mod server;

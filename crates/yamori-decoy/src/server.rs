@@ -1,6 +1,6 @@
-//! The listeners (telnet, and HTTP when asked for): accept sessions within the limits, move
+//! The listeners (telnet, and HTTP and MQTT when asked for): accept sessions within the limits, move
 //! bytes between the socket and the protocol's state machine ([`TelnetSession`],
-//! [`HttpSession`]), keep the time limits, and record. They open only the listening sockets
+//! [`HttpSession`], [`MqttSession`]), keep the time limits, and record. They open only the listening sockets
 //! they are given; they never connect anywhere.
 
 use std::collections::HashMap;
@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use crate::events::{Detail, Event, SessionMeta};
 use crate::http::HttpSession;
 use crate::limits::Limits;
+use crate::mqtt::MqttSession;
 use crate::profile::Profile;
 use crate::record::{bump, Recorder, Summary};
 use crate::session::{End, Step, TelnetSession};
@@ -39,6 +40,7 @@ const ACCEPT_QUEUE: usize = 64;
 pub enum Protocol {
     Telnet,
     Http,
+    Mqtt,
 }
 
 impl Protocol {
@@ -47,6 +49,7 @@ impl Protocol {
         match self {
             Protocol::Telnet => "telnet",
             Protocol::Http => "http",
+            Protocol::Mqtt => "mqtt",
         }
     }
 }
@@ -56,6 +59,7 @@ enum Conversation {
     // Boxed: the telnet session (negotiation state, the shell's files) is the larger.
     Telnet(Box<TelnetSession>),
     Http(HttpSession),
+    Mqtt(MqttSession),
 }
 
 impl Conversation {
@@ -69,18 +73,23 @@ impl Conversation {
                 let (s, open) = HttpSession::new(config.profile);
                 (Conversation::Http(s), open)
             }
+            Protocol::Mqtt => {
+                let (s, open) = MqttSession::new(config.profile);
+                (Conversation::Mqtt(s), open)
+            }
         }
     }
     fn feed(&mut self, input: &[u8]) -> Step {
         match self {
             Conversation::Telnet(s) => s.feed(input),
             Conversation::Http(s) => s.feed(input),
+            Conversation::Mqtt(s) => s.feed(input),
         }
     }
     fn finish(&mut self) -> Vec<Detail> {
         match self {
             Conversation::Telnet(s) => s.finish(),
-            Conversation::Http(_) => Vec::new(),
+            Conversation::Http(_) | Conversation::Mqtt(_) => Vec::new(),
         }
     }
 }
@@ -91,6 +100,8 @@ pub struct Config {
     pub listen_telnet: SocketAddr,
     /// The HTTP decoy's address, if it runs.
     pub listen_http: Option<SocketAddr>,
+    /// The MQTT decoy's address, if it runs.
+    pub listen_mqtt: Option<SocketAddr>,
     pub profile: &'static Profile,
     /// The decoy's name in the records (Cowrie's `sensor`).
     pub sensor: Arc<str>,
@@ -159,6 +170,7 @@ impl Decoy {
         let wanted = [
             (Protocol::Telnet, Some(config.listen_telnet)),
             (Protocol::Http, config.listen_http),
+            (Protocol::Mqtt, config.listen_mqtt),
         ];
         for (p, addr) in wanted {
             let Some(addr) = addr else { continue };

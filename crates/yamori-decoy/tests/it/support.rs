@@ -17,6 +17,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct Running {
     pub addr: std::net::SocketAddr,
     pub http: std::net::SocketAddr,
+    pub mqtt: std::net::SocketAddr,
     pub events: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Summary>>,
@@ -31,6 +32,7 @@ impl Running {
         let config = Config {
             listen_telnet: "127.0.0.1:0".parse().expect("literal address"),
             listen_http: Some("127.0.0.1:0".parse().expect("literal address")),
+            listen_mqtt: Some("127.0.0.1:0".parse().expect("literal address")),
             profile: &profile::DVR,
             sensor: "test-sensor".into(),
             limits,
@@ -40,6 +42,9 @@ impl Running {
         let http = decoy
             .addr_of(yamori_decoy::Protocol::Http)
             .expect("bound address");
+        let mqtt = decoy
+            .addr_of(yamori_decoy::Protocol::Mqtt)
+            .expect("bound address");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(decoy.run(async {
             let _ = rx.await;
@@ -47,6 +52,7 @@ impl Running {
         Running {
             addr,
             http,
+            mqtt,
             events,
             stop: Some(tx),
             task: Some(task),

@@ -26,18 +26,19 @@ const PUBLISH_COLLECTION: &str = "decoy";
 /// Records written to the database in one transaction.
 const STORE_BATCH: usize = 256;
 
-/// Run a decoy: it impersonates an IoT device over telnet and HTTP, lets bots log in with the
-/// default passwords they try, answers their loaders' commands from an emulated BusyBox shell
-/// and recognises known IoT exploit requests (nothing is ever executed or downloaded), and
-/// records logins, commands and download URLs as JSON lines in Cowrie's format.
+/// Run a decoy: it impersonates an IoT device over telnet, HTTP and MQTT, lets bots log in
+/// with the default passwords they try, answers their loaders' commands from an emulated
+/// BusyBox shell and recognises known IoT exploit requests (nothing is ever executed or
+/// downloaded), and records logins, commands, download URLs and MQTT topics as JSON lines in
+/// Cowrie's format.
 ///
 /// Examples:
-///   yamori decoy                                       # telnet 0.0.0.0:2323, http 0.0.0.0:8080, DVR
+///   yamori decoy                                       # telnet :2323, http :8080, mqtt :1883
 ///   yamori decoy --listen-telnet 0.0.0.0:23 --profile camera
 ///   yamori decoy --events decoy.json --json            # summary as JSON on exit
 ///
-/// Ports 23 and 80 need privileges; run unprivileged on 2323/8080 and redirect (docs/DECOY.md
-/// has an nft rule). Stop with Ctrl-C or SIGTERM: open sessions are closed and recorded first.
+/// Ports 23 and 80 need privileges; run unprivileged on 2323/8080 (MQTT's 1883 is
+/// unprivileged) and redirect (docs/DECOY.md has an nft rule). Stop with Ctrl-C or SIGTERM: open sessions are closed and recorded first.
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -47,6 +48,10 @@ pub struct Args {
     /// Address and port of the HTTP decoy (login page, known IoT exploit requests), or `off`.
     #[arg(long, default_value = "0.0.0.0:8080", value_parser = parse_listen)]
     pub listen_http: Listen,
+    /// Address and port of the MQTT decoy (CONNECT credentials, SUBSCRIBE and PUBLISH
+    /// recorded), or `off`.
+    #[arg(long, default_value = "0.0.0.0:1883", value_parser = parse_listen)]
+    pub listen_mqtt: Listen,
     /// Device to impersonate: banners, prompts, hostname, /proc answers, accepted passwords.
     #[arg(long, value_enum, default_value = "dvr")]
     pub profile: ProfileArg,
@@ -148,6 +153,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let config = Config {
         listen_telnet: a.listen_telnet,
         listen_http: a.listen_http.0,
+        listen_mqtt: a.listen_mqtt.0,
         profile: a.profile.profile(),
         sensor: a.sensor.clone().unwrap_or_else(hostname).into(),
         limits: Limits {

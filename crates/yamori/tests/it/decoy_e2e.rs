@@ -71,6 +71,8 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
             "--profile",
             "camera",
         ])
+        // Every listener on loopback: the MQTT one is not part of this test.
+        .args(["--listen-http", "127.0.0.1:0", "--listen-mqtt", "off"])
         .args([
             "--sensor",
             "e2e",
@@ -91,7 +93,13 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
     let addr = first
         .trim()
         .strip_prefix("yamori decoy: telnet listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .unwrap_or_else(|| {
+            let mut err = String::new();
+            if let Some(mut e) = decoy.0.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("unexpected first line {first:?}; stderr: {err}")
+        })
         .to_string();
     let mut second = String::new();
     stdout.read_line(&mut second).expect("second line");
@@ -101,6 +109,7 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
         .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
         .to_string();
 
+    assert!(http.starts_with("127.0.0.1:"), "{http}");
     let mut s = TcpStream::connect(&addr).expect("connect to the decoy on loopback");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
