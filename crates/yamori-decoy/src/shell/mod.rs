@@ -5,8 +5,11 @@
 //! machine would; unknown commands get ash's `sh: X: not found`.
 
 mod applets;
+mod download;
 pub mod fs;
 pub mod parse;
+
+pub use download::host_port;
 
 use crate::profile::Profile;
 use fs::Fs;

@@ -134,7 +134,7 @@ fn downloads_are_recorded_never_fetched() {
     );
     assert!(text.contains("port 8080"));
     assert_eq!(
-        applets::host_port("http://u:p@[2001:db8::1]:81/x"),
+        host_port("http://u:p@[2001:db8::1]:81/x"),
         Some(("2001:db8::1".into(), 81))
     );
 }
