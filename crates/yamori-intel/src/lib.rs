@@ -1,6 +1,6 @@
 //! STIX 2.1 for Yamori: the objects we generate, validation of the objects we receive,
 //! deterministic ids, TLP markings and whether an object may go to a peer by them
-//! ([`sharing`]), and the telescope-report and survey-result conversions.
+//! ([`sharing`]), and the telescope-report, survey-result and decoy conversions.
 //!
 //! # Decision: our own small model, not `rstix`
 //!
@@ -26,6 +26,7 @@
 //! are UUIDv5 in our own namespace on purpose (deterministic re-publication, allowed by spec
 //! §2.9). Every other check, errors and warnings, must pass.
 
+pub mod decoy;
 pub mod ids;
 pub mod markings;
 pub mod model;

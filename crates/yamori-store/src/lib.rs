@@ -7,7 +7,7 @@
 //! was given and indexes the few fields that queries need. It knows nothing of pcap or HTTP.
 //!
 //! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `dashboard`, `survey`,
-//! `vulndb`, `sessions`, `alerts`) in the table `yamori_migrations(domain, version)`, so
+//! `vulndb`, `sessions`, `alerts`, `decoy`) in the table `yamori_migrations(domain, version)`, so
 //! features can add tables independently; a released step is never edited.
 
 pub mod accounts;
@@ -15,6 +15,7 @@ pub mod alerts;
 pub mod analysis;
 pub mod dashboard;
 mod db;
+pub mod decoy;
 mod open;
 pub mod quarantine;
 pub mod sessions;

@@ -93,6 +93,7 @@ pub enum Command {
     Export(cmd::export::Args),
     /// Write an nftables policy for IoT devices from their MUD files (RFC 8520), with a quarantine set.
     Gateway(cmd::gateway::Args),
+    Decoy(cmd::decoy::Args),
     Demo(cmd::demo::Args),
     /// Get a free geolocation database (DB-IP City Lite) for the dashboard's map.
     #[command(subcommand)]
@@ -131,6 +132,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Notify(a) => cmd::notify::run(global, a),
         Command::Export(a) => cmd::export::run(global, a),
         Command::Gateway(a) => cmd::gateway::run(global, a),
+        Command::Decoy(a) => cmd::decoy::run(global, a),
         Command::Demo(a) => cmd::demo::run(global, a),
         Command::Geo(c) => cmd::geo::run(global, c),
         Command::Warninglist(c) => cmd::warninglist::run(global, c),

@@ -7,6 +7,7 @@ mod analysis;
 mod backends;
 mod compare;
 mod dashboard;
+mod decoy;
 mod legacy;
 mod quarantine;
 mod sessions;

@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod decoy;
 pub mod demo;
 mod demo_lab;
 pub mod export;

@@ -138,6 +138,7 @@ fn only_the_binary_and_its_sources_depend_on_the_analyzer_and_the_scanner() {
         "yamori-telescope" => ["yamori", "yamori-gen", "yamori-enrich"].contains(&user),
         "yamori-survey" => ["yamori", "yamori-lab"].contains(&user),
         "yamori-lab" => user == "yamori",
+        "yamori-decoy" => user == "yamori",
         _ => true,
     };
     let mut wrong = Vec::new();
@@ -268,4 +269,23 @@ fn the_trust_crate_is_a_leaf_without_the_network_stack() {
     assert!(ours.is_empty(), "yamori-trust depends on {ours:?}");
     let heavy = network_stack_in(&trust, &[]);
     assert!(heavy.is_empty(), "yamori-trust pulls in {heavy:?}");
+}
+
+/// ARCHITECTURE.md: the decoy is a leaf beside the others: it depends on no other Yamori
+/// crate (its records are its own Cowrie-format JSON), and only the binary depends on it.
+#[test]
+fn the_decoy_is_a_leaf_only_the_binary_uses() {
+    let (graph, workspace) = normal_deps();
+    let decoy = closure(&graph, "yamori-decoy");
+    let ours: Vec<&String> = decoy.iter().filter(|d| workspace.contains(*d)).collect();
+    assert!(ours.is_empty(), "yamori-decoy depends on {ours:?}");
+    for crate_ in ["yamori-survey", "rustls", "reqwest", "hyper"] {
+        assert!(!decoy.contains(crate_), "yamori-decoy pulls in {crate_}");
+    }
+    let users: Vec<&String> = graph
+        .iter()
+        .filter(|(_, deps)| deps.contains("yamori-decoy"))
+        .map(|(user, _)| user)
+        .collect();
+    assert_eq!(users, [&"yamori".to_string()]);
 }

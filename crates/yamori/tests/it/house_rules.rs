@@ -333,6 +333,31 @@ fn lab_emulators_only_listen() {
     );
 }
 
+/// ARCHITECTURE.md: the decoy (`yamori-decoy`) opens only the listening sockets it is given;
+/// it never connects anywhere nor opens a socket of another kind (a download command is
+/// recorded, never fetched), and runs no program.
+#[test]
+fn decoy_only_listens_and_runs_nothing() {
+    let found = calls_outside(
+        "crates/yamori-decoy/src",
+        &[],
+        &[
+            "TcpStream::connect",
+            "TcpSocket::new",
+            "Socket::new",
+            "UdpSocket",
+            ".connect(",
+            "process::Command",
+            "Command::new",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "the decoy opens more than listeners or runs a program:\n{}",
+        found.join("\n")
+    );
+}
+
 /// ARCHITECTURE.md: the hub depends on `yamori-intel`, never the other way round.
 #[test]
 fn intel_does_not_depend_on_hub() {

@@ -2,6 +2,8 @@
 mod alerts_e2e;
 mod architecture;
 mod check_e2e;
+mod decoy_e2e;
+mod decoy_lab;
 mod demo_e2e;
 mod enrich_e2e;
 mod export_e2e;

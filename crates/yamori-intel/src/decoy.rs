@@ -1,0 +1,270 @@
+//! What a decoy saw → STIX 2.1 (same conventions as [`crate::telescope`]).
+//!
+//! Per download URL a bot asked a decoy to fetch (never fetched):
+//! * an `indicator` with the pattern `[url:value = '…']`, `malicious-activity`: the URL serves
+//!   malware to infected devices, which is what ISPs and blocklists act on;
+//! * an `indicator` for its host, `[ipv4-addr:value = '…']`, `[ipv6-addr:value = '…']` or
+//!   `[domain-name:value = '…']`: the distribution server (often the C&C too), shared by the
+//!   URLs on it.
+//!
+//! Valid from the first time a decoy saw the URL until [`VALID_DAYS`] after the last: loaders
+//! move their servers every few days to weeks. Ids derive from the organisation and the value,
+//! so a re-publication with a later sighting is a new version (later `modified`) of the same
+//! object, not a new object.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::ids::generated_id;
+use crate::model::{self, Bundle, Common};
+use crate::telescope::{
+    escape_pattern_string, ConvertError, Options, OrgIdentity, STATIC_OBJECTS_CREATED,
+};
+use crate::timestamp::format_millis;
+
+/// Days an indicator stays valid after the last sighting.
+pub const VALID_DAYS: i64 = 30;
+
+/// Confidence in a URL a bot gave a decoy: it was typed by an infected host, not inferred.
+const CONFIDENCE: u8 = 85;
+
+/// One download URL and when decoys saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecoyDownload {
+    pub url: String,
+    pub first_seen: OffsetDateTime,
+    pub last_seen: OffsetDateTime,
+    /// Sessions that named it.
+    pub sessions: u64,
+}
+
+/// The host of a URL as a STIX observable: (object type, value). `None` when the URL names
+/// no host.
+pub fn url_host(url: &str) -> Option<(&'static str, String)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let hostport = authority.rsplit('@').next()?;
+    let host = if let Some(v6) = hostport.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        hostport.rsplit_once(':').map_or(hostport, |(h, _)| h)
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some(match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => ("ipv4-addr", a.to_string()),
+        Ok(IpAddr::V6(a)) => ("ipv6-addr", a.to_string()),
+        Err(_) => ("domain-name", host.to_ascii_lowercase()),
+    })
+}
+
+/// The bundle for `downloads`: the organisation's identity, the marking if one is chosen, and
+/// the indicators above.
+pub fn decoy_bundle(
+    downloads: &[DecoyDownload],
+    org: &OrgIdentity,
+    options: &Options,
+) -> Result<Bundle, ConvertError> {
+    if org.name.trim().is_empty() {
+        return Err(ConvertError::EmptyOrganisation);
+    }
+    let org_key = org.key();
+    let identity = generated_id("identity", &org_key);
+    let markings: Vec<String> = options
+        .marking
+        .map(|m| vec![m.id().to_string()])
+        .unwrap_or_default();
+    // `created` is the first sighting and stays with the object; `modified` the last.
+    let common = |object_type: &'static str, key: &str, created: &str, modified: &str| Common {
+        object_type,
+        spec_version: "2.1",
+        id: generated_id(object_type, &format!("{org_key}\ndecoy {key}")),
+        created_by_ref: Some(identity.clone()),
+        created: created.to_string(),
+        modified: modified.to_string(),
+        confidence: Some(CONFIDENCE),
+        object_marking_refs: markings.clone(),
+    };
+    let mut objects = Vec::new();
+    let mut org_common = common(
+        "identity",
+        "",
+        STATIC_OBJECTS_CREATED,
+        STATIC_OBJECTS_CREATED,
+    );
+    org_common.id = identity.clone();
+    org_common.created_by_ref = None;
+    org_common.confidence = None;
+    objects.push(model::to_value(&model::Identity {
+        common: org_common,
+        name: org.name.clone(),
+        identity_class: "organization",
+        contact_information: org.contact_information.clone(),
+    }));
+    if let Some(m) = options.marking {
+        objects.push(m.object());
+    }
+    // Hosts gather the window of every URL on them.
+    let mut hosts: BTreeMap<(&'static str, String), (OffsetDateTime, OffsetDateTime, Vec<&str>)> =
+        BTreeMap::new();
+    for (i, d) in downloads.iter().enumerate() {
+        if d.last_seen < d.first_seen {
+            return Err(ConvertError::BadWindow {
+                field: format!("downloads[{i}]"),
+            });
+        }
+        let stamp = format_millis(d.last_seen);
+        objects.push(model::to_value(&model::Indicator {
+            common: common("indicator", &format!("url {}", d.url), &format_millis(d.first_seen), &stamp),
+            name: format!("Malware download URL {}", d.url),
+            description: format!(
+                "IoT bots logged into a decoy told it to download {} ({} session(s), first {}, last {}); the decoy never fetched it.",
+                d.url,
+                d.sessions,
+                format_millis(d.first_seen),
+                stamp
+            ),
+            indicator_types: vec!["malicious-activity"],
+            pattern: format!("[url:value = '{}']", escape_pattern_string(&d.url)),
+            pattern_type: "stix",
+            pattern_version: "2.1",
+            valid_from: format_millis(d.first_seen),
+            valid_until: format_millis(d.last_seen + Duration::days(VALID_DAYS)),
+        }));
+        if let Some(host) = url_host(&d.url) {
+            let e = hosts
+                .entry(host)
+                .or_insert((d.first_seen, d.last_seen, Vec::new()));
+            e.0 = e.0.min(d.first_seen);
+            e.1 = e.1.max(d.last_seen);
+            e.2.push(&d.url);
+        }
+    }
+    for ((object_type, value), (first, last, urls)) in hosts {
+        let stamp = format_millis(last);
+        objects.push(model::to_value(&model::Indicator {
+            common: common(
+                "indicator",
+                &format!("host {object_type} {value}"),
+                &format_millis(first),
+                &stamp,
+            ),
+            name: format!("Malware distribution host {value}"),
+            description: format!(
+                "Host of malware download URLs IoT bots gave a decoy: {}.",
+                urls.join(", ")
+            ),
+            indicator_types: vec!["malicious-activity"],
+            pattern: format!(
+                "[{object_type}:value = '{}']",
+                escape_pattern_string(&value)
+            ),
+            pattern_type: "stix",
+            pattern_version: "2.1",
+            valid_from: format_millis(first),
+            valid_until: format_millis(last + Duration::days(VALID_DAYS)),
+        }));
+    }
+    Ok(Bundle {
+        object_type: "bundle".into(),
+        id: generated_id(
+            "bundle",
+            &format!("{org_key}\ndecoy bundle {}", downloads.len()),
+        ),
+        objects,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate_object;
+
+    fn at(s: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(s).expect("in range")
+    }
+
+    #[test]
+    fn hosts_are_typed_observables() {
+        assert_eq!(
+            url_host("http://198.51.100.7/x.sh"),
+            Some(("ipv4-addr", "198.51.100.7".into()))
+        );
+        assert_eq!(
+            url_host("tftp://[2001:db8::7]:69/m"),
+            Some(("ipv6-addr", "2001:db8::7".into()))
+        );
+        assert_eq!(
+            url_host("ftp://u:p@Evil.Example:21/m"),
+            Some(("domain-name", "evil.example".into()))
+        );
+        assert_eq!(url_host("http:///x"), None);
+        assert_eq!(url_host("nonsense"), None);
+    }
+
+    #[test]
+    fn urls_and_hosts_become_valid_indicators() {
+        let org = OrgIdentity {
+            name: "Example ISP".into(),
+            contact_information: None,
+        };
+        let downloads = [
+            DecoyDownload {
+                url: "http://198.51.100.7/x.sh".into(),
+                first_seen: at(1_800_000_000),
+                last_seen: at(1_800_000_100),
+                sessions: 2,
+            },
+            DecoyDownload {
+                url: "http://198.51.100.7/bins/m'ips".into(),
+                first_seen: at(1_799_999_000),
+                last_seen: at(1_800_000_000),
+                sessions: 1,
+            },
+        ];
+        let b = decoy_bundle(&downloads, &org, &Options::default()).expect("converts");
+        let patterns: Vec<&str> = b
+            .objects
+            .iter()
+            .filter_map(|o| o["pattern"].as_str())
+            .collect();
+        assert_eq!(
+            patterns,
+            [
+                "[url:value = 'http://198.51.100.7/x.sh']",
+                "[url:value = 'http://198.51.100.7/bins/m\\'ips']",
+                "[ipv4-addr:value = '198.51.100.7']",
+            ]
+        );
+        for o in &b.objects {
+            assert_eq!(validate_object(o), Ok(()), "{o}");
+        }
+        let host = &b.objects[3];
+        assert_eq!(host["valid_from"], format_millis(at(1_799_999_000)));
+        assert_eq!(
+            host["valid_until"],
+            format_millis(at(1_800_000_100) + Duration::days(VALID_DAYS))
+        );
+        // The same URL seen later is a new version of the same object.
+        let later = [DecoyDownload {
+            last_seen: at(1_800_100_000),
+            ..downloads[0].clone()
+        }];
+        let b2 = decoy_bundle(&later, &org, &Options::default()).expect("converts");
+        assert_eq!(b2.objects[1]["id"], b.objects[1]["id"]);
+        assert_ne!(b2.objects[1]["modified"], b.objects[1]["modified"]);
+        assert_eq!(b2.objects[1]["created"], b.objects[1]["created"]);
+        assert!(decoy_bundle(
+            &downloads,
+            &OrgIdentity {
+                name: " ".into(),
+                contact_information: None
+            },
+            &Options::default()
+        )
+        .is_err());
+    }
+}
