@@ -1,0 +1,306 @@
+//! Live darknet capture for `yamori sensor`: a packet ring on one named interface behind a
+//! kernel filter for the darknet prefixes (`bpf`), read block by block (`sys`, `block`), cut
+//! into minutes by packet time and analysed by the same telescope analyzer as `yamori analyze`
+//! (`minute`). Each finished minute is handed to the caller with its report and its drop
+//! counters; storing and printing are the binary's.
+//!
+//! One thread captures and analyses (a darknet's traffic is light next to what one core
+//! analyses: docs/BENCHMARKS.md); spreading sources over threads as `analyze` does is the
+//! next step when a darknet needs it.
+
+pub mod block;
+pub mod bpf;
+pub mod minute;
+mod sys;
+
+use std::io;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use yamori_telescope::report::InputFile;
+use yamori_telescope::{Config, Report};
+
+pub use minute::Counters;
+pub use sys::{Dropped, Geometry, RingStats};
+
+/// The ring's default shape: 64 blocks of 1 MiB. 64 MiB hold about 40 000 full-size frames
+/// or 500 000 SYN probes, half a second of a 1 Gbit/s flood of small packets: enough to ride
+/// out the analyzer finishing a minute (tens of milliseconds) without drops.
+pub const DEFAULT_GEOMETRY: Geometry = Geometry {
+    block_size: 1 << 20,
+    blocks: 64,
+    retire_ms: RETIRE_MS,
+};
+/// A block with packets is handed over at the latest this long after its first packet.
+pub const RETIRE_MS: u32 = 100;
+/// How long one wait for packets lasts before the clock is looked at again.
+const POLL_MS: i32 = 200;
+/// How often the interface's existence is checked (a deleted interface does not always wake
+/// the socket with an error).
+const INTERFACE_CHECK: Duration = Duration::from_secs(1);
+
+/// Why the sensor cannot start or had to stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SensorError {
+    #[error("no network interface named {0:?} (see `ip link`)")]
+    NoSuchInterface(String),
+    #[error(
+        "not permitted to capture on {interface} ({source}): run as root, or give the binary \
+         CAP_NET_RAW (`setcap cap_net_raw+ep $(command -v yamori)`)"
+    )]
+    Permission {
+        interface: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot capture on {interface}: {step} failed: {source}")]
+    Open {
+        interface: String,
+        step: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Filter(#[from] bpf::FilterError),
+    #[error("interface {0} disappeared; the minutes before it are written")]
+    InterfaceGone(String),
+    #[error("capture on {interface} failed: {source}")]
+    Capture {
+        interface: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot give up privileges: {0}")]
+    Privileges(#[source] io::Error),
+}
+
+/// What to capture.
+#[derive(Debug, Clone)]
+pub struct SensorConfig {
+    pub interface: String,
+    /// The analysis rules; `darknets` also makes the kernel filter.
+    pub analysis: Config,
+    pub geometry: Geometry,
+}
+
+/// One finished minute.
+#[derive(Debug)]
+pub struct Minute {
+    /// Unix seconds of the minute's start.
+    pub start_s: u64,
+    /// The telescope report of the minute's packets; `inputs` names the interface.
+    pub report: Report,
+    pub counters: Counters,
+    /// The minute ended early (the sensor stopped or lost its interface).
+    pub partial: bool,
+}
+
+/// An open sensor: the ring is bound and filtering; nothing is analysed until [`Sensor::run`].
+pub struct Sensor {
+    interface: String,
+    ifindex: u32,
+    ring: sys::Ring,
+    windows: minute::Windows,
+    /// rx_dropped of the interface when the open minute started (None: unreadable).
+    rx_dropped: Option<u64>,
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The interface's receive drops, from sysfs (of the network namespace the process sees).
+fn rx_dropped(interface: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/sys/class/net/{interface}/statistics/rx_dropped"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+impl Sensor {
+    /// Open the ring on `cfg.interface` with the darknet filter attached.
+    pub fn open(cfg: SensorConfig) -> Result<Sensor, SensorError> {
+        let filter = bpf::darknet_filter(&cfg.analysis.darknets)?;
+        let ifindex = sys::interface_index(&cfg.interface)
+            .ok_or_else(|| SensorError::NoSuchInterface(cfg.interface.clone()))?;
+        let ring = sys::Ring::open(ifindex, &filter, cfg.geometry).map_err(|e| {
+            match e.source.raw_os_error() {
+                Some(libc::EPERM) | Some(libc::EACCES) => SensorError::Permission {
+                    interface: cfg.interface.clone(),
+                    source: e.source,
+                },
+                Some(libc::ENODEV) | Some(libc::ENXIO) => {
+                    SensorError::NoSuchInterface(cfg.interface.clone())
+                }
+                _ => SensorError::Open {
+                    interface: cfg.interface.clone(),
+                    step: e.step,
+                    source: e.source,
+                },
+            }
+        })?;
+        // Counters from before the sensor started are not its minutes' drops.
+        let _ = ring.stats();
+        Ok(Sensor {
+            rx_dropped: rx_dropped(&cfg.interface),
+            windows: minute::Windows::new(cfg.analysis, now_s()),
+            interface: cfg.interface,
+            ifindex,
+            ring,
+        })
+    }
+
+    /// Give up every capability now that the socket is open (see `sys::drop_capabilities`).
+    pub fn drop_privileges(&self) -> Result<Dropped, SensorError> {
+        sys::drop_capabilities().map_err(SensorError::Privileges)
+    }
+
+    /// Unix seconds of the first minute the sensor will report (it started during it).
+    pub fn first_minute_s(&self) -> u64 {
+        self.windows.start_s()
+    }
+
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// Capture until `on_minute` breaks, `stop` is set, or the interface fails. Every minute
+    /// (including empty ones, and the partial one at a stop or failure) goes to `on_minute`.
+    /// If the interface disappears, the minute in progress is handed over (partial) and
+    /// [`SensorError::InterfaceGone`] returned.
+    pub fn run(
+        mut self,
+        stop: &AtomicBool,
+        mut on_minute: impl FnMut(Minute) -> ControlFlow<()>,
+    ) -> Result<(), SensorError> {
+        let mut closed = Vec::new();
+        let mut checked = Instant::now();
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                let _ = self.finish_partial(&mut on_minute);
+                return Ok(());
+            }
+            while self.read_block(&mut closed) {
+                if self.deliver(&mut closed, &mut on_minute).is_break() {
+                    return Ok(());
+                }
+            }
+            match self.ring.wait(POLL_MS) {
+                sys::Readiness::Ready | sys::Readiness::TimedOut => {}
+                sys::Readiness::Error(e) => match e.raw_os_error() {
+                    // Down, not gone: frames resume when it comes up again.
+                    Some(libc::ENETDOWN) => {}
+                    Some(libc::ENODEV) | Some(libc::ENXIO) => return self.gone(&mut on_minute),
+                    _ => {
+                        let interface = self.interface.clone();
+                        let _ = self.finish_partial(&mut on_minute);
+                        return Err(SensorError::Capture {
+                            interface,
+                            source: e,
+                        });
+                    }
+                },
+            }
+            if checked.elapsed() >= INTERFACE_CHECK {
+                checked = Instant::now();
+                if sys::interface_index(&self.interface) != Some(self.ifindex) {
+                    return self.gone(&mut on_minute);
+                }
+            }
+            self.windows.tick(now_s(), &mut closed);
+            if self.deliver(&mut closed, &mut on_minute).is_break() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn gone(self, on_minute: &mut impl FnMut(Minute) -> ControlFlow<()>) -> Result<(), SensorError> {
+        let interface = self.interface.clone();
+        let _ = self.finish_partial(on_minute);
+        Err(SensorError::InterfaceGone(interface))
+    }
+
+    fn finish_partial(
+        mut self,
+        on_minute: &mut impl FnMut(Minute) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let mut closed = Vec::new();
+        // Frames already in the ring belong to the minute.
+        while self.read_block(&mut closed) {}
+        if self.deliver(&mut closed, on_minute).is_break() {
+            return ControlFlow::Break(());
+        }
+        let stats = self.ring.stats().unwrap_or_default();
+        let drops = self.interface_drops();
+        let last = std::mem::replace(
+            &mut self.windows,
+            minute::Windows::new(Config::default(), 0),
+        )
+        .close();
+        on_minute(self.finish(last, stats, drops, true))
+    }
+
+    /// Analyse the frames of the next ready block and hand it back; false if none is ready.
+    fn read_block(&mut self, closed: &mut Vec<minute::Closed>) -> bool {
+        let Some(block) = self.ring.next_block() else {
+            return false;
+        };
+        let windows = &mut self.windows;
+        block::frames(block.data, |f| windows.observe(&f, closed));
+        true
+    }
+
+    /// rx_dropped growth since the last call.
+    fn interface_drops(&mut self) -> u64 {
+        let now = rx_dropped(&self.interface);
+        let d = match (self.rx_dropped, now) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => 0,
+        };
+        if now.is_some() {
+            self.rx_dropped = now;
+        }
+        d
+    }
+
+    /// Finish the closed minutes and hand them over; the ring's and the interface's counters
+    /// since the last minute go to the first of them.
+    fn deliver(
+        &mut self,
+        closed: &mut Vec<minute::Closed>,
+        on_minute: &mut impl FnMut(Minute) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        for c in closed.drain(..) {
+            let stats = self.ring.stats().unwrap_or_default();
+            let drops = self.interface_drops();
+            on_minute(self.finish(c, stats, drops, false))?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn finish(&self, c: minute::Closed, s: RingStats, if_drops: u64, partial: bool) -> Minute {
+        let mut counters = c.counters;
+        counters.kernel_packets = s.packets;
+        counters.kernel_drops = s.drops;
+        counters.kernel_freezes = s.freezes;
+        counters.interface_drops = if_drops;
+        let mut report = c.analyzer.finish(None);
+        report.inputs = vec![InputFile {
+            name: format!("{}@{}", self.interface, c.start_s),
+            bytes: counters.captured_bytes,
+            packets: counters.captured,
+            ..InputFile::default()
+        }];
+        Minute {
+            start_s: c.start_s,
+            report,
+            counters,
+            partial,
+        }
+    }
+}
