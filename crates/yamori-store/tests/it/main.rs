@@ -9,6 +9,7 @@ mod compare;
 mod dashboard;
 mod legacy;
 mod quarantine;
+mod sensor;
 mod sessions;
 mod survey;
 mod taxii;
