@@ -40,6 +40,12 @@ const POLL_MS: i32 = 200;
 /// the socket with an error).
 const INTERFACE_CHECK: Duration = Duration::from_secs(1);
 
+/// A flag that SIGINT or SIGTERM sets (once; a second signal ends the process), for
+/// [`Sensor::run`]'s `stop`: the minute in progress is then written before the sensor returns.
+pub fn stop_on_signals() -> Result<&'static AtomicBool, SensorError> {
+    sys::stop_on_signals().map_err(SensorError::Signals)
+}
+
 /// Why the sensor cannot start or had to stop.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -74,6 +80,8 @@ pub enum SensorError {
     },
     #[error("cannot give up privileges: {0}")]
     Privileges(#[source] io::Error),
+    #[error("cannot handle SIGINT/SIGTERM: {0}")]
+    Signals(#[source] io::Error),
 }
 
 /// What to capture.
@@ -193,7 +201,9 @@ impl Sensor {
             match self.ring.wait(POLL_MS) {
                 sys::Readiness::Ready | sys::Readiness::TimedOut => {}
                 sys::Readiness::Error(e) => match e.raw_os_error() {
-                    // Down, not gone: frames resume when it comes up again.
+                    // The kernel says ENETDOWN both when the interface goes down (frames
+                    // resume when it comes up) and when it is removed: the interface check
+                    // below tells the two apart.
                     Some(libc::ENETDOWN) => {}
                     Some(libc::ENODEV) | Some(libc::ENXIO) => return self.gone(&mut on_minute),
                     _ => {

@@ -1,6 +1,7 @@
 //! Everything that talks to the kernel, and the only `unsafe` of the workspace: the AF_PACKET
-//! socket, its TPACKET_V3 ring mapped into our memory, poll(2), the ring's statistics, and
-//! giving up capabilities once the socket is open.
+//! socket, its TPACKET_V3 ring mapped into our memory, poll(2), the ring's statistics, giving
+//! up capabilities once the socket is open, and the SIGINT/SIGTERM handler that asks the
+//! capture loop to stop.
 //!
 //! Why TPACKET_V3 and not libpcap: the ring is the same kernel mechanism libpcap uses on Linux
 //! (libpcap ≥ 1.5 reads a TPACKET_V3 ring too), without a C library to build or ship, with the
@@ -19,7 +20,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::bpf::Insn;
 
@@ -392,4 +393,30 @@ pub fn drop_capabilities() -> io::Result<Dropped> {
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
     Ok(Dropped { uid })
+}
+
+/// Set by SIGINT or SIGTERM once [`stop_on_signals`] has installed the handler.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    // An atomic store is async-signal-safe; nothing else happens in the handler.
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Make SIGINT and SIGTERM set the returned flag instead of ending the process, once: the
+/// handler resets itself (SA_RESETHAND), so a second signal ends the process as usual. Without
+/// SA_RESTART, a poll(2) in progress returns at once and the loop sees the flag.
+pub fn stop_on_signals() -> io::Result<&'static AtomicBool> {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: sigaction is plain data; all-zero is a valid value, filled in below.
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        sa.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        sa.sa_flags = libc::SA_RESETHAND;
+        // SAFETY: `sa` is live; the handler only stores to an atomic (see above).
+        unsafe {
+            libc::sigemptyset(&mut sa.sa_mask);
+            check(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
+        }
+    }
+    Ok(&STOP)
 }
