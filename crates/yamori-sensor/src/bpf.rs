@@ -77,7 +77,11 @@ fn words(net: &IpNet) -> Vec<(u32, u32)> {
         }
         let bits = left.min(32);
         left -= bits;
-        let mask = if bits == 32 { u32::MAX } else { !(u32::MAX >> bits) };
+        let mask = if bits == 32 {
+            u32::MAX
+        } else {
+            !(u32::MAX >> bits)
+        };
         let word = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         out.push((word & mask, mask));
     }

@@ -111,14 +111,34 @@ pub struct Sensor {
     ifindex: u32,
     ring: sys::Ring,
     windows: minute::Windows,
-    /// rx_dropped of the interface when the open minute started (None: unreadable).
+    /// rx_dropped of the interface at the last snapshot (None: unreadable).
     rx_dropped: Option<u64>,
+    /// The minute (by the clock) whose kernel and interface counters are accumulating.
+    counting_s: u64,
+    /// Counters of minutes that have ended by the clock, waiting for their minute's result.
+    snapshots: Vec<Snapshot>,
 }
 
+/// The kernel's and the interface's counters over one minute by the clock.
+#[derive(Debug, Clone, Copy)]
+struct Snapshot {
+    minute_s: u64,
+    ring: RingStats,
+    interface_drops: u64,
+}
+
+/// Snapshots kept for minutes without a result yet: more than the minutes a gap can write one
+/// by one (`minute::MAX_GAP_MINUTES`); older ones are added to the next minute written.
+const MAX_SNAPSHOTS: usize = 16;
+
 fn now_s() -> u64 {
+    now_ms() / 1000
+}
+
+fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The interface's receive drops, from sysfs (of the network namespace the process sees).
@@ -154,9 +174,12 @@ impl Sensor {
         })?;
         // Counters from before the sensor started are not its minutes' drops.
         let _ = ring.stats();
+        let now = now_s();
         Ok(Sensor {
             rx_dropped: rx_dropped(&cfg.interface),
-            windows: minute::Windows::new(cfg.analysis, now_s()),
+            counting_s: now - now % 60,
+            snapshots: Vec::new(),
+            windows: minute::Windows::new(cfg.analysis, now),
             interface: cfg.interface,
             ifindex,
             ring,
@@ -198,7 +221,11 @@ impl Sensor {
                     return Ok(());
                 }
             }
-            match self.ring.wait(POLL_MS) {
+            // Wake at the next minute's start at the latest, so that the counters are read
+            // close to the boundary.
+            let to_boundary = 60_000 - (now_ms() % 60_000);
+            let wait_ms = i32::try_from(to_boundary).map_or(POLL_MS, |b| b.clamp(1, POLL_MS));
+            match self.ring.wait(wait_ms) {
                 sys::Readiness::Ready | sys::Readiness::TimedOut => {}
                 sys::Readiness::Error(e) => match e.raw_os_error() {
                     // The kernel says ENETDOWN both when the interface goes down (frames
@@ -222,6 +249,7 @@ impl Sensor {
                     return self.gone(&mut on_minute);
                 }
             }
+            self.snapshot(false);
             self.windows.tick(now_s(), &mut closed);
             if self.deliver(&mut closed, &mut on_minute).is_break() {
                 return Ok(());
@@ -229,7 +257,10 @@ impl Sensor {
         }
     }
 
-    fn gone(self, on_minute: &mut impl FnMut(Minute) -> ControlFlow<()>) -> Result<(), SensorError> {
+    fn gone(
+        self,
+        on_minute: &mut impl FnMut(Minute) -> ControlFlow<()>,
+    ) -> Result<(), SensorError> {
         let interface = self.interface.clone();
         let _ = self.finish_partial(on_minute);
         Err(SensorError::InterfaceGone(interface))
@@ -245,14 +276,39 @@ impl Sensor {
         if self.deliver(&mut closed, on_minute).is_break() {
             return ControlFlow::Break(());
         }
-        let stats = self.ring.stats().unwrap_or_default();
-        let drops = self.interface_drops();
+        self.snapshot(true);
         let last = std::mem::replace(
             &mut self.windows,
             minute::Windows::new(Config::default(), 0),
         )
         .close();
-        on_minute(self.finish(last, stats, drops, true))
+        on_minute(self.finish(last, true))
+    }
+
+    /// Read the kernel's and the interface's counters when the clock has left the minute they
+    /// were accumulating for (or always, with `force`: a stop), and keep them for that
+    /// minute's result.
+    fn snapshot(&mut self, force: bool) {
+        let now = now_s();
+        let minute = now - now % 60;
+        if minute > self.counting_s || force {
+            let ring = self.ring.stats().unwrap_or_default();
+            let interface_drops = self.interface_drops();
+            if self.snapshots.len() == MAX_SNAPSHOTS {
+                let oldest = self.snapshots.remove(0);
+                let next = &mut self.snapshots[0];
+                next.ring.packets += oldest.ring.packets;
+                next.ring.drops += oldest.ring.drops;
+                next.ring.freezes += oldest.ring.freezes;
+                next.interface_drops += oldest.interface_drops;
+            }
+            self.snapshots.push(Snapshot {
+                minute_s: self.counting_s,
+                ring,
+                interface_drops,
+            });
+            self.counting_s = minute;
+        }
     }
 
     /// Analyse the frames of the next ready block and hand it back; false if none is ready.
@@ -278,27 +334,37 @@ impl Sensor {
         d
     }
 
-    /// Finish the closed minutes and hand them over; the ring's and the interface's counters
-    /// since the last minute go to the first of them.
+    /// Finish the closed minutes and hand them over, each with the kernel's and the
+    /// interface's counters of its minute by the clock.
     fn deliver(
         &mut self,
         closed: &mut Vec<minute::Closed>,
         on_minute: &mut impl FnMut(Minute) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        if closed.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        self.snapshot(false);
         for c in closed.drain(..) {
-            let stats = self.ring.stats().unwrap_or_default();
-            let drops = self.interface_drops();
-            on_minute(self.finish(c, stats, drops, false))?;
+            let m = self.finish(c, false);
+            on_minute(m)?;
         }
         ControlFlow::Continue(())
     }
 
-    fn finish(&self, c: minute::Closed, s: RingStats, if_drops: u64, partial: bool) -> Minute {
+    /// The minute's result, with the counters of every snapshot up to its minute.
+    fn finish(&mut self, c: minute::Closed, partial: bool) -> Minute {
         let mut counters = c.counters;
-        counters.kernel_packets = s.packets;
-        counters.kernel_drops = s.drops;
-        counters.kernel_freezes = s.freezes;
-        counters.interface_drops = if_drops;
+        let (mine, later): (Vec<Snapshot>, Vec<Snapshot>) = std::mem::take(&mut self.snapshots)
+            .into_iter()
+            .partition(|s| s.minute_s <= c.start_s || partial);
+        self.snapshots = later;
+        for s in mine {
+            counters.kernel_packets += s.ring.packets;
+            counters.kernel_drops += s.ring.drops;
+            counters.kernel_freezes += s.ring.freezes;
+            counters.interface_drops += s.interface_drops;
+        }
         let mut report = c.analyzer.finish(None);
         report.inputs = vec![InputFile {
             name: format!("{}@{}", self.interface, c.start_s),

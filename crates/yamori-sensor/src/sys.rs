@@ -148,9 +148,8 @@ impl Ring {
             })
             .collect();
         let prog = libc::sock_fprog {
-            len: u16::try_from(insns.len()).map_err(|_| {
-                at("SO_ATTACH_FILTER")(io::Error::other("filter program too long"))
-            })?,
+            len: u16::try_from(insns.len())
+                .map_err(|_| at("SO_ATTACH_FILTER")(io::Error::other("filter program too long")))?,
             filter: insns.as_ptr().cast_mut(),
         };
         // The kernel copies the program during the call; `insns` outlives it.
@@ -255,8 +254,9 @@ impl Ring {
         self.next = (i + 1) % self.blocks;
         // SAFETY: the block is ours until `Block::drop` hands it back (module doc); the
         // slice lies inside the mapping, which outlives the borrow of `self`.
-        let data =
-            unsafe { std::slice::from_raw_parts(self.map.add(i * self.block_size), self.block_size) };
+        let data = unsafe {
+            std::slice::from_raw_parts(self.map.add(i * self.block_size), self.block_size)
+        };
         Some(Block {
             status: self.status(i),
             data,

@@ -29,7 +29,9 @@ fn block(list: &[(u32, u32, u32, &[u8])]) -> Vec<u8> {
 
 fn collect(b: &[u8]) -> (bool, Vec<(u64, u32, Vec<u8>)>) {
     let mut out = Vec::new();
-    let ok = frames(b, |f: Frame<'_>| out.push((f.ts_ns, f.wire_len, f.data.to_vec())));
+    let ok = frames(b, |f: Frame<'_>| {
+        out.push((f.ts_ns, f.wire_len, f.data.to_vec()))
+    });
     (ok, out)
 }
 
@@ -46,7 +48,11 @@ fn reads_every_frame_with_its_time_and_length() {
         got,
         vec![
             (1_700_000_000_000_000_005, 60, b"first frame".to_vec()),
-            (1_700_000_001_999_999_999, 1514, b"second, cut short".to_vec()),
+            (
+                1_700_000_001_999_999_999,
+                1514,
+                b"second, cut short".to_vec()
+            ),
             (1_700_000_002_000_000_000, 3, b"abc".to_vec()),
         ]
     );

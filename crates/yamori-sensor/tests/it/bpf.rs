@@ -5,13 +5,19 @@ use yamori_sensor::bpf::{darknet_filter, run, FilterError, ACCEPT_BYTES, MAX_PRE
 use crate::frames::{ip, tcp_syn};
 
 fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
-    list.iter().map(|s| s.parse().expect("test prefix")).collect()
+    list.iter()
+        .map(|s| s.parse().expect("test prefix"))
+        .collect()
 }
 
 #[test]
 fn accepts_only_frames_to_the_darknet() {
-    let prog = darknet_filter(&nets(&["198.51.100.0/24", "203.0.113.128/25", "2001:db8:1::/48"]))
-        .expect("filter");
+    let prog = darknet_filter(&nets(&[
+        "198.51.100.0/24",
+        "203.0.113.128/25",
+        "2001:db8:1::/48",
+    ]))
+    .expect("filter");
     let src4 = ip("192.0.2.7");
     let src6 = ip("2001:db8:ffff::7");
     let cases = [
@@ -24,7 +30,10 @@ fn accepts_only_frames_to_the_darknet() {
         // The source in the darknet does not make it darknet traffic.
         (tcp_syn(ip("198.51.100.9"), ip("192.0.2.1"), 80), false),
         (tcp_syn(src6, ip("2001:db8:1::1"), 22), true),
-        (tcp_syn(src6, ip("2001:db8:1:ffff:ffff:ffff:ffff:ffff"), 22), true),
+        (
+            tcp_syn(src6, ip("2001:db8:1:ffff:ffff:ffff:ffff:ffff"), 22),
+            true,
+        ),
         (tcp_syn(src6, ip("2001:db8:2::1"), 22), false),
         (tcp_syn(src6, ip("2001:db9:1::1"), 22), false),
     ];
@@ -47,7 +56,11 @@ fn refuses_other_ethertypes_and_short_frames() {
     assert_eq!(run(&prog, &arp), 0, "ARP is not darknet traffic");
     let whole = tcp_syn(ip("192.0.2.7"), ip("198.51.100.1"), 23);
     assert_eq!(run(&prog, &whole[..33]), 0, "cut before the destination");
-    assert_eq!(run(&prog, &whole[..34]), ACCEPT_BYTES, "destination complete");
+    assert_eq!(
+        run(&prog, &whole[..34]),
+        ACCEPT_BYTES,
+        "destination complete"
+    );
     assert_eq!(run(&prog, &[]), 0);
 }
 
@@ -55,17 +68,47 @@ fn refuses_other_ethertypes_and_short_frames() {
 fn prefix_lengths_from_0_to_full() {
     // An IPv4-only filter refuses IPv6 and the other way round; /0 takes its whole family.
     let any4 = darknet_filter(&nets(&["0.0.0.0/0"])).expect("filter");
-    assert_eq!(run(&any4, &tcp_syn(ip("192.0.2.7"), ip("8.8.8.8"), 1)), ACCEPT_BYTES);
-    assert_eq!(run(&any4, &tcp_syn(ip("2001:db8::1"), ip("2001:db8::2"), 1)), 0);
+    assert_eq!(
+        run(&any4, &tcp_syn(ip("192.0.2.7"), ip("8.8.8.8"), 1)),
+        ACCEPT_BYTES
+    );
+    assert_eq!(
+        run(&any4, &tcp_syn(ip("2001:db8::1"), ip("2001:db8::2"), 1)),
+        0
+    );
     let host = darknet_filter(&nets(&["198.51.100.77/32", "2001:db8::5/128"])).expect("filter");
-    assert_eq!(run(&host, &tcp_syn(ip("192.0.2.7"), ip("198.51.100.77"), 1)), ACCEPT_BYTES);
-    assert_eq!(run(&host, &tcp_syn(ip("192.0.2.7"), ip("198.51.100.78"), 1)), 0);
-    assert_eq!(run(&host, &tcp_syn(ip("2001:db8::1"), ip("2001:db8::5"), 1)), ACCEPT_BYTES);
-    assert_eq!(run(&host, &tcp_syn(ip("2001:db8::1"), ip("2001:db8::4"), 1)), 0);
+    assert_eq!(
+        run(&host, &tcp_syn(ip("192.0.2.7"), ip("198.51.100.77"), 1)),
+        ACCEPT_BYTES
+    );
+    assert_eq!(
+        run(&host, &tcp_syn(ip("192.0.2.7"), ip("198.51.100.78"), 1)),
+        0
+    );
+    assert_eq!(
+        run(&host, &tcp_syn(ip("2001:db8::1"), ip("2001:db8::5"), 1)),
+        ACCEPT_BYTES
+    );
+    assert_eq!(
+        run(&host, &tcp_syn(ip("2001:db8::1"), ip("2001:db8::4"), 1)),
+        0
+    );
     // A prefix ending inside an IPv6 word (/52) masks that word.
     let mid = darknet_filter(&nets(&["2001:db8:0:1000::/52"])).expect("filter");
-    assert_eq!(run(&mid, &tcp_syn(ip("2001:db8::1"), ip("2001:db8:0:1fff::1"), 1)), ACCEPT_BYTES);
-    assert_eq!(run(&mid, &tcp_syn(ip("2001:db8::1"), ip("2001:db8:0:2000::1"), 1)), 0);
+    assert_eq!(
+        run(
+            &mid,
+            &tcp_syn(ip("2001:db8::1"), ip("2001:db8:0:1fff::1"), 1)
+        ),
+        ACCEPT_BYTES
+    );
+    assert_eq!(
+        run(
+            &mid,
+            &tcp_syn(ip("2001:db8::1"), ip("2001:db8:0:2000::1"), 1)
+        ),
+        0
+    );
 }
 
 #[test]
@@ -76,10 +119,23 @@ fn many_prefixes_and_limits() {
     let mut all = nets(&list);
     all.push("2001:db8::/32".parse().expect("prefix"));
     let prog = darknet_filter(&all).expect("filter");
-    assert!(prog.len() > 255 && prog.len() <= 4096, "{} instructions", prog.len());
-    assert_eq!(run(&prog, &tcp_syn(ip("192.0.2.1"), ip("198.51.100.199"), 1)), ACCEPT_BYTES);
-    assert_eq!(run(&prog, &tcp_syn(ip("192.0.2.1"), ip("198.51.100.200"), 1)), 0);
-    assert_eq!(run(&prog, &tcp_syn(ip("2001:db9::1"), ip("2001:db8:7::1"), 1)), ACCEPT_BYTES);
+    assert!(
+        prog.len() > 255 && prog.len() <= 4096,
+        "{} instructions",
+        prog.len()
+    );
+    assert_eq!(
+        run(&prog, &tcp_syn(ip("192.0.2.1"), ip("198.51.100.199"), 1)),
+        ACCEPT_BYTES
+    );
+    assert_eq!(
+        run(&prog, &tcp_syn(ip("192.0.2.1"), ip("198.51.100.200"), 1)),
+        0
+    );
+    assert_eq!(
+        run(&prog, &tcp_syn(ip("2001:db9::1"), ip("2001:db8:7::1"), 1)),
+        ACCEPT_BYTES
+    );
     assert_eq!(darknet_filter(&[]), Err(FilterError::NoPrefix));
     let too_many = vec![all[0]; MAX_PREFIXES + 1];
     assert_eq!(

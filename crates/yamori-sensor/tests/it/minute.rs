@@ -42,7 +42,10 @@ fn packets_are_cut_into_minutes_by_their_time() {
     // A packet two minutes on closes the first minute and the empty one after it.
     let later = syn(50);
     w.observe(&frame(&later, T0 + 130, 0), &mut closed);
-    assert_eq!(closed.iter().map(|c| c.start_s).collect::<Vec<_>>(), [T0, T0 + 60]);
+    assert_eq!(
+        closed.iter().map(|c| c.start_s).collect::<Vec<_>>(),
+        [T0, T0 + 60]
+    );
     assert_eq!(closed[0].counters.captured, 10);
     assert_eq!(closed[1].counters.captured, 0);
     assert_eq!(w.start_s(), T0 + 120);

@@ -34,9 +34,14 @@ fn minute(sensor: &str, minute_s: i64, captured: u64, drops: u64) -> NewSensorMi
 #[test]
 fn minutes_are_stored_replaced_and_listed_alike_on_both_engines() {
     let got = same_on_each(|s| {
-        let a = s.put_sensor_minute(&minute("tokyo-1", T, 100, 0)).expect("put");
-        let b = s.put_sensor_minute(&minute("tokyo-1", T + 60, 200, 5)).expect("put");
-        s.put_sensor_minute(&minute("osaka-1", T, 7, 0)).expect("put");
+        let a = s
+            .put_sensor_minute(&minute("tokyo-1", T, 100, 0))
+            .expect("put");
+        let b = s
+            .put_sensor_minute(&minute("tokyo-1", T + 60, 200, 5))
+            .expect("put");
+        s.put_sensor_minute(&minute("osaka-1", T, 7, 0))
+            .expect("put");
         assert_ne!(a, b, "each minute has an analysis of its own");
         // The same sensor and minute again: replaced, not added.
         let mut again = minute("tokyo-1", T, 150, 1);
@@ -46,7 +51,10 @@ fn minutes_are_stored_replaced_and_listed_alike_on_both_engines() {
         assert_eq!(s.list_analyses().expect("list").len(), 3);
         let stored = s.get_analysis(&a).expect("get").expect("stored");
         assert_eq!(stored.meta.darknet_packets, 150);
-        assert_eq!(stored.meta.files[0].name, "sensor tokyo-1 2026-11-20T00:00:00Z");
+        assert_eq!(
+            stored.meta.files[0].name,
+            "sensor tokyo-1 2026-11-20T00:00:00Z"
+        );
         // The dashboard indexes the minute's report like any analysis.
         assert!(s.dash_bounds().expect("bounds").is_some());
         s.sensor_minutes("tokyo-1").expect("list")

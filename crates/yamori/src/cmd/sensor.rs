@@ -104,7 +104,10 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         geometry: yamori_sensor::DEFAULT_GEOMETRY,
     })?;
     let dropped = sensor.drop_privileges()?;
-    tracing::info!(uid = dropped.uid, "capabilities dropped after opening the ring");
+    tracing::info!(
+        uid = dropped.uid,
+        "capabilities dropped after opening the ring"
+    );
     let first = sensor.first_minute_s();
     if !g.quiet {
         eprintln!(

@@ -281,8 +281,20 @@ fn the_trust_crate_is_a_leaf_without_the_network_stack() {
 fn the_sensor_captures_without_the_store_the_hub_or_the_scanner() {
     let (graph, _) = normal_deps();
     let sensor = closure(&graph, "yamori-sensor");
-    for crate_ in ["yamori-store", "yamori-hub", "yamori-survey", "yamori-lab", "tokio"] {
-        assert!(!sensor.contains(crate_), "yamori-sensor depends on {crate_}");
+    for crate_ in [
+        "yamori-store",
+        "yamori-hub",
+        "yamori-survey",
+        "yamori-lab",
+        "tokio",
+    ] {
+        assert!(
+            !sensor.contains(crate_),
+            "yamori-sensor depends on {crate_}"
+        );
     }
-    assert!(sensor.contains("yamori-telescope"), "the same analyzer as `analyze`");
+    assert!(
+        sensor.contains("yamori-telescope"),
+        "the same analyzer as `analyze`"
+    );
 }

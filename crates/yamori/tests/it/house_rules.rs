@@ -360,7 +360,10 @@ fn unsafe_and_packet_sockets_only_in_the_sensors_sys_module() {
             "crates/yamori-sensor/src/sys.rs",
             "crates/yamori-survey/src/net/",
         ],
-        &[concat!("libc::AF_", "PACKET"), concat!("Domain::", "PACKET")],
+        &[
+            concat!("libc::AF_", "PACKET"),
+            concat!("Domain::", "PACKET"),
+        ],
     );
     assert!(
         found.is_empty(),

@@ -65,8 +65,8 @@ impl Veth {
         // Jumbo MTU: a generated frame larger than 1514 bytes would otherwise be dropped by
         // the veth (counted in the interface's rx_dropped), not by the sensor.
         sh(&[
-            "ip", "link", "add", &v.outer, "mtu", "9000", "type", "veth", "peer", "name",
-            &v.inner, "mtu", "9000",
+            "ip", "link", "add", &v.outer, "mtu", "9000", "type", "veth", "peer", "name", &v.inner,
+            "mtu", "9000",
         ])?;
         sh(&["ip", "link", "set", &v.inner, "netns", &v.ns])?;
         // No IPv6 on either end: the interfaces send nothing of their own (router
@@ -130,7 +130,11 @@ fn cut(src: &Path, dst: &Path, secs: u64) {
         if rec.ts_ns - start >= secs * 1_000_000_000 {
             break;
         }
-        assert_eq!(rec.data.len() as u32, rec.orig_len, "generated frames are whole");
+        assert_eq!(
+            rec.data.len() as u32,
+            rec.orig_len,
+            "generated frames are whole"
+        );
         w.write(rec.ts_ns, rec.data).expect("write");
     }
     w.into_inner().expect("flush");
@@ -191,8 +195,12 @@ fn lab_missing() -> Option<String> {
     if tool("tcpreplay").is_none() {
         return Some("tcpreplay is not installed (Debian package tcpreplay; scripts/setup)".into());
     }
-    let probe = format!("yasprobe-{}-{:?}", std::process::id(), std::thread::current().id())
-        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "");
+    let probe = format!(
+        "yasprobe-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    )
+    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "");
     if let Err(e) = sh(&["ip", "netns", "add", &probe]) {
         return Some(format!("network namespaces need root and iproute2: {e}"));
     }
@@ -222,7 +230,14 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
             .arg(&data)
             .arg("--config")
             .arg(&config)
-            .args(["-q", "analyze", "--no-store", "--json", "--darknet", DARKNET])
+            .args([
+                "-q",
+                "analyze",
+                "--no-store",
+                "--json",
+                "--darknet",
+                DARKNET,
+            ])
             .arg(&pcap),
         0,
     );
@@ -262,9 +277,18 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
 
     sleep_into_next_minute(1);
     let replay_minute = now().as_secs() / 60 * 60;
-    assert_eq!(replay_minute, started / 60 * 60 + 60, "the replay starts in the next minute");
-    let replay = sh(&["tcpreplay", "-i", &veth.outer, pcap.to_str().expect("utf-8 path")])
-        .expect("tcpreplay");
+    assert_eq!(
+        replay_minute,
+        started / 60 * 60 + 60,
+        "the replay starts in the next minute"
+    );
+    let replay = sh(&[
+        "tcpreplay",
+        "-i",
+        &veth.outer,
+        pcap.to_str().expect("utf-8 path"),
+    ])
+    .expect("tcpreplay");
     let failed: Vec<&str> = replay
         .lines()
         .filter(|l| l.trim_start().starts_with("Failed packets:"))
@@ -295,16 +319,31 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
     assert_eq!(minutes.len(), 2, "{minutes:#?}");
     let m = &minutes[1];
     assert_eq!(m.minute_s, replay_minute as i64);
-    assert_eq!(minutes[0].counts.captured, 0, "nothing before the replay: {minutes:#?}");
+    assert_eq!(
+        minutes[0].counts.captured, 0,
+        "nothing before the replay: {minutes:#?}"
+    );
     let c = m.counts;
     assert_eq!(
-        (c.kernel_drops, c.kernel_freezes, c.interface_drops, c.late, c.undecodable),
+        (
+            c.kernel_drops,
+            c.kernel_freezes,
+            c.interface_drops,
+            c.late,
+            c.undecodable
+        ),
         (0, 0, 0, 0, 0),
         "no drops and nothing unanalysed: {c:?}"
     );
     let darknet = want["totals"]["darknet_packets"].as_u64().expect("count");
-    assert_eq!(c.kernel_packets, c.captured, "the kernel passed what the ring held");
-    assert_eq!(c.captured, darknet, "the filter passed exactly the darknet's packets");
+    assert_eq!(
+        c.kernel_packets, c.captured,
+        "the kernel passed what the ring held"
+    );
+    assert_eq!(
+        c.captured, darknet,
+        "the filter passed exactly the darknet's packets"
+    );
     let stored = store
         .get_analysis(&m.analysis_id)
         .expect("get")
@@ -354,7 +393,12 @@ fn clear_errors_for_a_missing_interface_no_permission_and_a_vanished_interface()
     sh(&["chmod", "777", data.to_str().expect("utf-8 path")]).expect("chmod");
     sh(&["chmod", "755", dir.path().to_str().expect("utf-8 path")]).expect("chmod");
     let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]);
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ]);
     c.arg(env!("CARGO_BIN_EXE_yamori"))
         .arg("--data-dir")
         .arg(&data)
@@ -390,9 +434,16 @@ fn clear_errors_for_a_missing_interface_no_permission_and_a_vanished_interface()
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut err, &mut rest).expect("stderr");
     assert_eq!(status.code(), Some(1), "{line}{rest}");
-    assert!(rest.contains(&format!("interface {} disappeared", veth.inner)), "{rest}");
+    assert!(
+        rest.contains(&format!("interface {} disappeared", veth.inner)),
+        "{rest}"
+    );
     let store = yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("store");
     let minutes = store.sensor_minutes("gone").expect("minutes");
-    assert_eq!(minutes.len(), 1, "the minute in progress is kept: {minutes:#?}");
+    assert_eq!(
+        minutes.len(),
+        1,
+        "the minute in progress is kept: {minutes:#?}"
+    );
     assert!(minutes[0].partial);
 }
