@@ -40,7 +40,7 @@ ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$in.disable_ipv6=1"
 ip link set "$out" up; ip -n "$ns" link set "$in" up
 
 cap="$work/cap.pcap"
-"$yamori" -q gen-traffic --darknet "$darknet" --minutes 1 --packets "$packets" \
+"$yamori" -q gen-traffic --darknet "$darknet" --minutes 5 --packets "$packets" \
     --sources $((packets / 10)) -o "$cap" >/dev/null
 in_darknet=$("$yamori" -q --data-dir "$work/data" analyze --no-store --json --darknet "$darknet" \
     "$cap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["darknet_packets"])')

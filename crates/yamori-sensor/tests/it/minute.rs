@@ -8,7 +8,8 @@ use yamori_telescope::{Analyzer, Config};
 
 use crate::frames::{ip, tcp_syn};
 
-const T0: u64 = 1_800_000_000 - 1_800_000_000 % 60; // a minute start
+/// A minute start (1,800,000,000 is a multiple of 60).
+const T0: u64 = 1_800_000_000;
 
 fn cfg() -> Config {
     Config {
