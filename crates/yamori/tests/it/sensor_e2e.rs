@@ -368,7 +368,7 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
 }
 
 #[test]
-fn clear_errors_for_a_missing_interface_no_permission_and_a_vanished_interface() {
+fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_interface() {
     if let Some(why) = lab_missing() {
         peers::missing("the live sensor's errors", &why);
         return;
@@ -410,9 +410,39 @@ fn clear_errors_for_a_missing_interface_no_permission_and_a_vanished_interface()
         "{msg}"
     );
 
+    let veth = Veth::new().expect("veth pair in a namespace");
+    // SIGTERM: the sensor writes the minute in progress (partial) and exits 0.
+    let child = Command::new("ip")
+        .args(["netns", "exec", &veth.ns])
+        .arg(env!("CARGO_BIN_EXE_yamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
+        .args(["--sensor-id", "stopped", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the sensor");
+    let mut running = Reaper(child);
+    let mut err = BufReader::new(running.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("sensor's first line");
+    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    // `ip netns exec` runs the sensor in its own process (exec), so this is the sensor's id.
+    sh(&["kill", "-TERM", &running.0.id().to_string()]).expect("kill -TERM");
+    let status = running.0.wait().expect("sensor exits");
+    assert!(status.success(), "{status}: {line}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(running.0.stdout.as_mut().expect("stdout"), &mut out)
+        .expect("stdout");
+    let last: Value = serde_json::from_str(out.lines().last().expect("a minute")).expect("json");
+    assert_eq!(
+        (&last["sensor_id"], &last["partial"]),
+        (&"stopped".into(), &true.into())
+    );
+
     // The interface disappears while the sensor runs: it writes the minute it was in and
     // exits 1 saying so.
-    let veth = Veth::new().expect("veth pair in a namespace");
     let child = Command::new("ip")
         .args(["netns", "exec", &veth.ns])
         .arg(env!("CARGO_BIN_EXE_yamori"))
