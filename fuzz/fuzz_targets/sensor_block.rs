@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     yamori_sensor::block::frames(data, |f| {
         assert!(f.data.len() <= data.len());
     });
-    let nets = [
+    let nets: [ipnet::IpNet; 2] = [
         "198.51.100.0/24".parse().expect("constant prefix"),
         "2001:db8:1::/52".parse().expect("constant prefix"),
     ];
