@@ -12,8 +12,9 @@
 #
 # Per rate and tool: packets offered (tcpreplay's successful packets), the darknet's share of
 # them, packets captured and packets dropped (the kernel's ring counters; for the sensor also
-# the interface's rx_dropped and the packets it could not analyse), and tcpreplay's achieved
-# rate.
+# the interface's rx_dropped and the packets it could not analyse), the kernel's input-queue
+# (backlog) drops during the replay (system-wide, /proc/net/softnet_stat: frames the veth could
+# not hand over, which no capture tool sees or counts), and tcpreplay's achieved rate.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 packets="${1:-1000000}"
@@ -51,15 +52,22 @@ wait_for() {
     for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
     echo "no '$2' in $1:" >&2; cat "$1" >&2; return 1
 }
+# Packets the kernel dropped from its per-CPU input queues (netdev_max_backlog) since boot:
+# the veth hands frames to the receiving side through them, before any packet tap sees them.
+backlog_drops() {
+    python3 -c 'import sys; print(sum(int(l.split()[1], 16) for l in open("/proc/net/softnet_stat")))'
+}
 replay() {
     local args=(--pps="$1")
     [ "$1" = top ] && args=(--topspeed)
+    local before; before=$(backlog_drops)
     tcpreplay -i "$out" "${args[@]}" "$cap" > "$work/replay.txt" 2>&1
+    backlog=$(( $(backlog_drops) - before ))
     offered=$(awk '/Successful packets:/ {print $3}' "$work/replay.txt")
     achieved=$(awk '/^Rated:/ {print $(NF-1); exit}' "$work/replay.txt")
 }
 
-printf '%-8s %-8s %10s %10s %10s %10s %12s\n' rate tool offered captured dropped if_drops achieved_pps
+printf '%-8s %-8s %10s %10s %10s %10s %10s %12s\n' rate tool offered captured dropped if_drops backlog achieved_pps
 IFS=, read -ra list <<< "$rates"
 for rate in "${list[@]}"; do
     ip netns exec "$ns" tcpdump -n -i "$in" -B 65536 -w /dev/null "dst net $darknet" \
@@ -71,8 +79,8 @@ for rate in "${list[@]}"; do
     kill -INT "$td"; wait "$td" || true
     captured=$(awk '/packets captured/ {print $1}' "$work/tcpdump.err")
     dropped=$(awk '/packets dropped by kernel/ {print $1}' "$work/tcpdump.err")
-    printf '%-8s %-8s %10s %10s %10s %10s %12s\n' "$rate" tcpdump "$offered" "$captured" \
-        "$dropped" - "$achieved"
+    printf '%-8s %-8s %10s %10s %10s %10s %10s %12s\n' "$rate" tcpdump "$offered" "$captured" \
+        "$dropped" - "$backlog" "$achieved"
 
     rm -rf "$work/data"
     ip netns exec "$ns" "$yamori" --data-dir "$work/data" sensor --interface "$in" \
@@ -90,7 +98,7 @@ s = lambda k: sum(l[k] for l in lines)
 print(s("captured"), s("kernel_drops"), s("interface_drops"), s("undecodable") + s("late"))
 EOF
 )
-    printf '%-8s %-8s %10s %10s %10s %10s %12s\n' "$rate" sensor "$offered" "$captured" \
-        "$dropped" "$if_drops" "$achieved"
+    printf '%-8s %-8s %10s %10s %10s %10s %10s %12s\n' "$rate" sensor "$offered" "$captured" \
+        "$dropped" "$if_drops" "$backlog" "$achieved"
     [ "$unanalysed" = 0 ] || echo "  (sensor: $unanalysed packets not analysed)"
 done
