@@ -184,7 +184,7 @@ impl Store {
     }
 }
 
-fn put(c: &mut dyn Conn, a: &NewAnalysis) -> Result<PutOutcome> {
+pub(crate) fn put(c: &mut dyn Conn, a: &NewAnalysis) -> Result<PutOutcome> {
     let id = a.id();
     // Stored analyses sharing any of our files.
     let mut overlapping: Vec<String> = Vec::new();

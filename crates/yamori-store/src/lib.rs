@@ -7,7 +7,7 @@
 //! was given and indexes the few fields that queries need. It knows nothing of pcap or HTTP.
 //!
 //! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `dashboard`, `survey`,
-//! `vulndb`, `sessions`, `alerts`, `decoy`) in the table `yamori_migrations(domain, version)`, so
+//! `vulndb`, `sessions`, `alerts`, `decoy`, `sensor`) in the table `yamori_migrations(domain, version)`, so
 //! features can add tables independently; a released step is never edited.
 
 pub mod accounts;
@@ -18,6 +18,7 @@ mod db;
 pub mod decoy;
 mod open;
 pub mod quarantine;
+pub mod sensor;
 pub mod sessions;
 pub mod survey;
 pub mod taxii;

@@ -94,6 +94,7 @@ impl Store {
         store.db.migrate("sessions", crate::sessions::MIGRATIONS)?;
         store.db.migrate("alerts", crate::alerts::MIGRATIONS)?;
         store.db.migrate("decoy", crate::decoy::MIGRATIONS)?;
+        store.db.migrate("sensor", crate::sensor::MIGRATIONS)?;
         store.index_unindexed()?;
         store.migrate_kv_sessions()?;
         Ok(store)

@@ -69,6 +69,7 @@ pub enum Command {
     /// Write a realistic synthetic darknet capture (deterministic by seed) and print its ground truth.
     GenTraffic(cmd::gen_traffic::Args),
     Analyze(cmd::analyze::Args),
+    Sensor(cmd::sensor::Args),
     /// Run the hub: a TAXII 2.1 server over the store (HTTPS on 127.0.0.1:9443).
     Serve(cmd::serve::Args),
     /// Manage hub users and their per-collection permissions.
@@ -122,6 +123,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
     match command {
         Command::GenTraffic(a) => cmd::gen_traffic::run(global, a),
         Command::Analyze(a) => cmd::analyze::run(global, a),
+        Command::Sensor(a) => cmd::sensor::run(global, a),
         Command::Serve(a) => cmd::serve::run(global, a),
         Command::User(c) => cmd::user::run(global, c),
         Command::Publish(a) => cmd::publish::run(global, a),

@@ -10,6 +10,7 @@ mod dashboard;
 mod decoy;
 mod legacy;
 mod quarantine;
+mod sensor;
 mod sessions;
 mod survey;
 mod taxii;

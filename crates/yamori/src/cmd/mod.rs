@@ -15,6 +15,7 @@ pub mod gen_traffic;
 pub mod geo;
 pub mod notify;
 pub mod publish;
+pub mod sensor;
 pub mod serve;
 pub mod survey;
 pub mod sync;

@@ -133,12 +133,17 @@ fn only_the_binary_and_its_sources_depend_on_the_analyzer_and_the_scanner() {
     // depends on yamori-model instead. The scanner: the binary, and the lab (its emulated web
     // servers read requests with the scanner's parsers; its binary runs the library survey).
     // The lab's listeners: the binary (`yamori demo`); the scanner's tests use it as a
-    // dev-dependency only.
+    // dev-dependency only. The live sensor (`yamori-sensor`) feeds the analyzer as the
+    // binary's file reading does, and only the binary runs it.
     let allowed = |user: &str, dep: &str| match dep {
-        "yamori-telescope" => ["yamori", "yamori-gen", "yamori-enrich"].contains(&user),
+        "yamori-telescope" => {
+            ["yamori", "yamori-gen", "yamori-enrich", "yamori-sensor"].contains(&user)
+        }
+        // The live sensor: only the binary runs it.
+        "yamori-sensor" => user == "yamori",
+        "yamori-decoy" => user == "yamori",
         "yamori-survey" => ["yamori", "yamori-lab"].contains(&user),
         "yamori-lab" => user == "yamori",
-        "yamori-decoy" => user == "yamori",
         _ => true,
     };
     let mut wrong = Vec::new();
@@ -269,6 +274,30 @@ fn the_trust_crate_is_a_leaf_without_the_network_stack() {
     assert!(ours.is_empty(), "yamori-trust depends on {ours:?}");
     let heavy = network_stack_in(&trust, &[]);
     assert!(heavy.is_empty(), "yamori-trust pulls in {heavy:?}");
+}
+
+/// ARCHITECTURE.md: the live sensor captures, filters and cuts minutes; it knows nothing of
+/// storage, HTTP or the scanner (the binary stores its minutes).
+#[test]
+fn the_sensor_captures_without_the_store_the_hub_or_the_scanner() {
+    let (graph, _) = normal_deps();
+    let sensor = closure(&graph, "yamori-sensor");
+    for crate_ in [
+        "yamori-store",
+        "yamori-hub",
+        "yamori-survey",
+        "yamori-lab",
+        "tokio",
+    ] {
+        assert!(
+            !sensor.contains(crate_),
+            "yamori-sensor depends on {crate_}"
+        );
+    }
+    assert!(
+        sensor.contains("yamori-telescope"),
+        "the same analyzer as `analyze`"
+    );
 }
 
 /// ARCHITECTURE.md: the decoy is a leaf beside the others: it depends on no other Yamori

@@ -333,6 +333,61 @@ fn lab_emulators_only_listen() {
     );
 }
 
+/// ARCHITECTURE.md: the workspace forbids `unsafe`, but for the one module that talks to the
+/// kernel for the live sensor (`yamori-sensor/src/sys.rs`: the packet socket, its mapped ring,
+/// capset); packet sockets are opened there and in the scanner's guarded `net/` only.
+#[test]
+fn unsafe_and_packet_sockets_only_in_the_sensors_sys_module() {
+    // Spelled in pieces so that this file does not match its own rule.
+    let found = calls_outside(
+        "crates",
+        &["crates/yamori-sensor/src/sys.rs"],
+        &[
+            concat!("unsafe", " {"),
+            concat!("unsafe", " fn"),
+            concat!("unsafe", " impl"),
+            concat!("allow(unsafe", "_code)"),
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "`unsafe` outside yamori-sensor's sys.rs:\n{}",
+        found.join("\n")
+    );
+    let found = calls_outside(
+        "crates",
+        &[
+            "crates/yamori-sensor/src/sys.rs",
+            "crates/yamori-survey/src/net/",
+        ],
+        &[
+            concat!("libc::AF_", "PACKET"),
+            concat!("Domain::", "PACKET"),
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "packet sockets outside the sensor's sys.rs and the scanner's net/:\n{}",
+        found.join("\n")
+    );
+}
+
+/// ARCHITECTURE.md: the hub depends on `yamori-intel`, never the other way round.
+#[test]
+fn intel_does_not_depend_on_hub() {
+    let manifest = workspace_root().join("crates/yamori-intel/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read yamori-intel's Cargo.toml");
+    let deps: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter(|l| l.contains("yamori-hub"))
+        .collect();
+    assert!(
+        deps.is_empty(),
+        "yamori-intel depends on yamori-hub: {deps:?}"
+    );
+}
+
 /// ARCHITECTURE.md: the decoy (`yamori-decoy`) opens only the listening sockets it is given;
 /// it never connects anywhere nor opens a socket of another kind (a download command is
 /// recorded, never fetched), and runs no program.
@@ -355,21 +410,5 @@ fn decoy_only_listens_and_runs_nothing() {
         found.is_empty(),
         "the decoy opens more than listeners or runs a program:\n{}",
         found.join("\n")
-    );
-}
-
-/// ARCHITECTURE.md: the hub depends on `yamori-intel`, never the other way round.
-#[test]
-fn intel_does_not_depend_on_hub() {
-    let manifest = workspace_root().join("crates/yamori-intel/Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).expect("read yamori-intel's Cargo.toml");
-    let deps: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter(|l| l.contains("yamori-hub"))
-        .collect();
-    assert!(
-        deps.is_empty(),
-        "yamori-intel depends on yamori-hub: {deps:?}"
     );
 }

@@ -13,6 +13,7 @@ mod house_rules;
 mod notify_e2e;
 #[path = "../../../../tests/support/peers.rs"]
 mod peers;
+mod sensor_e2e;
 mod support;
 mod survey_e2e;
 mod telescope_bad_input;

@@ -1,0 +1,248 @@
+//! `yamori sensor`: live capture on a darknet interface, one stored analysis per minute.
+//!
+//! Wiring only: capture and minute windows are `yamori_sensor`, the analysis
+//! `yamori_telescope` (through the sensor), storage `yamori_store`. This module parses the
+//! arguments, opens the store and the ring, gives up privileges, stores and prints minutes.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use yamori_sensor::{Minute, Sensor, SensorConfig, SensorError};
+use yamori_store::sensor::{MinuteCounts, NewSensorMinute};
+
+/// Capture a darknet live: every minute's categories, scanners, tools, attacks and drop counters
+///
+/// Opens a packet ring (AF_PACKET, TPACKET_V3) on the interface with a kernel filter that
+/// passes only packets addressed to the darknet prefixes, then gives up every capability.
+/// Packets are cut into minutes by their capture time; each minute is analysed exactly as
+/// `yamori analyze` analyses a capture (same rules, from `[analyze]` in yamori.toml) and
+/// stored with the sensor id and minute, so the dashboard of `yamori serve` shows it. Every
+/// minute also records drop counters: packets the kernel dropped because the ring was full,
+/// drops of the interface itself (/sys/class/net/IF/statistics/rx_dropped), and packets that
+/// could not be analysed (undecodable, or arriving after their minute was written).
+///
+/// Needs root or CAP_NET_RAW to open the ring (e.g.
+/// `sudo setcap cap_net_raw+ep $(command -v yamori)`; docs/SENSOR.md).
+/// The first minute is the one the sensor starts in (partial); it runs until interrupted
+/// (SIGINT or SIGTERM: the minute in progress is written, marked partial), or for --minutes
+/// whole minutes after it. If the interface disappears, the minute in progress is written and
+/// the sensor exits with status 1.
+///
+/// Examples:
+///   sudo yamori sensor --interface eth1 --darknet 198.51.100.0/24
+///   yamori sensor --interface eth1 --darknet 198.51.100.0/24,2001:db8:1::/48 --sensor-id tokyo-1 --json
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Network interface that receives the darknet's traffic.
+    #[arg(long, value_name = "IF")]
+    pub interface: String,
+    /// Darknet prefixes (IPv4 or IPv6), comma-separated or repeated. Overrides `[analyze]
+    /// darknets` in the config.
+    #[arg(long = "darknet", value_name = "CIDR", value_delimiter = ',')]
+    pub darknets: Vec<ipnet::IpNet>,
+    /// Name of this sensor in the store [default: the interface's name].
+    #[arg(long, value_name = "ID")]
+    pub sensor_id: Option<String>,
+    /// Stop after this many whole minutes (after the partial minute the sensor starts in).
+    #[arg(long, value_name = "N")]
+    pub minutes: Option<u64>,
+    /// Print one JSON object per minute (a line each) instead of a table row.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The line `--json` prints per minute.
+#[derive(serde::Serialize)]
+struct MinuteLine<'a> {
+    sensor_id: &'a str,
+    minute: String,
+    partial: bool,
+    analysis_id: &'a str,
+    darknet_packets: u64,
+    scanners: usize,
+    attacks: usize,
+    by_category: &'a std::collections::BTreeMap<String, u64>,
+    captured: u64,
+    kernel_drops: u64,
+    kernel_freezes: u64,
+    interface_drops: u64,
+    undecodable: u64,
+    late: u64,
+}
+
+fn rfc3339(unix_s: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix_s as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| unix_s.to_string())
+}
+
+pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
+    let file_cfg = crate::config::load(g)?;
+    let mut cfg = file_cfg.analyze.unwrap_or_default();
+    if !a.darknets.is_empty() {
+        cfg.darknets = a.darknets.clone();
+    }
+    anyhow::ensure!(
+        !cfg.darknets.is_empty(),
+        "no darknet prefixes: pass --darknet CIDR (e.g. --darknet 198.51.100.0/24), or set \
+         `darknets = [\"…\"]` under [analyze] in yamori.toml"
+    );
+    let sensor_id = a.sensor_id.clone().unwrap_or_else(|| a.interface.clone());
+    let darknets: Vec<String> = cfg.darknets.iter().map(ToString::to_string).collect();
+
+    // The store first: a database that cannot be opened should stop the sensor before it
+    // captures anything.
+    let db = super::database(g)?;
+    let store = super::open_store(g)?;
+    let sensor = Sensor::open(SensorConfig {
+        interface: a.interface.clone(),
+        analysis: cfg,
+        geometry: yamori_sensor::DEFAULT_GEOMETRY,
+    })?;
+    let dropped = sensor.drop_privileges()?;
+    tracing::info!(
+        uid = dropped.uid,
+        "capabilities dropped after opening the ring"
+    );
+    let first = sensor.first_minute_s();
+    if !g.quiet {
+        eprintln!(
+            "capturing on {} for {} as sensor {sensor_id}; first minute {}; writing every minute to {db}",
+            a.interface,
+            darknets.join(","),
+            rfc3339(first)
+        );
+    }
+
+    let stdout = std::io::stdout();
+    if !a.json {
+        println!(
+            "{:<20} {:>10} {:>8} {:>8} {:>10} {:>10} {:>12}",
+            "minute", "darknet", "scanners", "attacks", "ring drops", "if drops", "not analysed"
+        );
+    }
+    let mut whole = 0u64;
+    let mut failure: Option<anyhow::Error> = None;
+    let stop = yamori_sensor::stop_on_signals()?;
+    let result = sensor.run(stop, |m: Minute| {
+        let partial = m.partial || m.start_s == first;
+        match store_minute(&store, &sensor_id, &m, partial) {
+            Ok(id) => {
+                let mut out = stdout.lock();
+                let printed = if a.json {
+                    print_json(&mut out, &sensor_id, &m, partial, &id)
+                } else {
+                    print_row(&mut out, &m, partial)
+                };
+                if let Err(e) = printed.and_then(|()| out.flush().map_err(Into::into)) {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            Err(e) => {
+                failure = Some(e.context(format!("cannot store the minute in {db}")));
+                return ControlFlow::Break(());
+            }
+        }
+        if m.start_s != first {
+            whole += 1;
+        }
+        match a.minutes {
+            Some(n) if whole >= n => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e @ SensorError::InterfaceGone(_)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(super::EXIT_FAILURE))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn store_minute(
+    store: &yamori_store::Store,
+    sensor_id: &str,
+    m: &Minute,
+    partial: bool,
+) -> anyhow::Result<String> {
+    let c = &m.counters;
+    let new = NewSensorMinute {
+        sensor_id: sensor_id.to_string(),
+        minute_s: i64::try_from(m.start_s).context("minute out of range")?,
+        partial,
+        report_json: serde_json::to_string(&m.report)?,
+        first_packet: m.report.first_packet.clone(),
+        last_packet: m.report.last_packet.clone(),
+        darknet_packets: m.report.totals.darknet_packets,
+        counts: MinuteCounts {
+            captured: c.captured,
+            captured_bytes: c.captured_bytes,
+            undecodable: c.undecodable,
+            late: c.late,
+            kernel_packets: c.kernel_packets,
+            kernel_drops: c.kernel_drops,
+            kernel_freezes: c.kernel_freezes,
+            interface_drops: c.interface_drops,
+        },
+    };
+    Ok(store.put_sensor_minute(&new)?)
+}
+
+fn print_json(
+    out: &mut impl Write,
+    sensor_id: &str,
+    m: &Minute,
+    partial: bool,
+    analysis_id: &str,
+) -> anyhow::Result<()> {
+    let c = &m.counters;
+    let line = MinuteLine {
+        sensor_id,
+        minute: rfc3339(m.start_s),
+        partial,
+        analysis_id,
+        darknet_packets: m.report.totals.darknet_packets,
+        scanners: m.report.scanners.len(),
+        attacks: m.report.attacks.len(),
+        by_category: &m.report.totals.by_category,
+        captured: c.captured,
+        kernel_drops: c.kernel_drops,
+        kernel_freezes: c.kernel_freezes,
+        interface_drops: c.interface_drops,
+        undecodable: c.undecodable,
+        late: c.late,
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_row(out: &mut impl Write, m: &Minute, partial: bool) -> anyhow::Result<()> {
+    let c = &m.counters;
+    let mut minute = rfc3339(m.start_s);
+    if partial {
+        minute.push('*');
+    }
+    writeln!(
+        out,
+        "{:<20} {:>10} {:>8} {:>8} {:>10} {:>10} {:>12}",
+        minute,
+        m.report.totals.darknet_packets,
+        m.report.scanners.len(),
+        m.report.attacks.len(),
+        c.kernel_drops,
+        c.interface_drops,
+        c.undecodable + c.late
+    )?;
+    Ok(())
+}

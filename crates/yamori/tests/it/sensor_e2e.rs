@@ -1,0 +1,479 @@
+//! `yamori sensor` end to end (root): a generated capture is replayed with tcpreplay into one
+//! end of a veth pair, the sensor captures on the other end inside a network namespace of the
+//! test's own, and the minute it stores must equal `yamori analyze` of the same capture.
+//!
+//! Minutes are cut by packet time, and a replay's packets carry the time they are replayed, so
+//! the test makes the minutes line up instead of comparing across them: the capture is cut to
+//! its first [`REPLAY_SECS`] seconds, and tcpreplay starts one second after a minute begins
+//! at the capture's own pace, so every packet lands in that one minute (with 14 s to spare for
+//! the replay's lateness). Then the two reports must agree on everything that does not name a
+//! time: totals per category, tool fingerprints, every scanner and every attack with their
+//! counts, and the per-minute series (one minute each). The replay is 45 s of a realistic
+//! darknet (about 1,500 packets from a few hundred sources, 20 scanners, 2 attacks); the
+//! kernel's ring drops, the interface's drops and the packets the sensor could not analyse
+//! must all be zero.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::peers;
+use crate::support::{gen, run_ok, tool, yamori};
+
+const DARKNET: &str = "198.51.100.0/24";
+/// Seconds of the generated capture that are replayed (see the module doc).
+const REPLAY_SECS: u64 = 45;
+
+fn sh(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A namespace holding the inner end of a veth pair; the outer end stays in the test's
+/// namespace. Both go with the namespace on drop.
+struct Veth {
+    ns: String,
+    outer: String,
+    inner: String,
+}
+
+impl Veth {
+    fn new() -> Result<Veth, String> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{:x}{n}", std::process::id() & 0xffff);
+        let v = Veth {
+            ns: format!("yasens-{id}"),
+            outer: format!("yaso{id}"),
+            inner: format!("yasi{id}"),
+        };
+        sh(&["ip", "netns", "add", &v.ns])?;
+        // Jumbo MTU: a generated frame larger than 1514 bytes would otherwise be dropped by
+        // the veth (counted in the interface's rx_dropped), not by the sensor.
+        sh(&[
+            "ip", "link", "add", &v.outer, "mtu", "9000", "type", "veth", "peer", "name", &v.inner,
+            "mtu", "9000",
+        ])?;
+        sh(&["ip", "link", "set", &v.inner, "netns", &v.ns])?;
+        // No IPv6 on either end: the interfaces send nothing of their own (router
+        // solicitations), so the only traffic is the replay.
+        for (ns, dev) in [(None, &v.outer), (Some(&v.ns), &v.inner)] {
+            let key = format!("net.ipv6.conf.{dev}.disable_ipv6=1");
+            match ns {
+                None => sh(&["sysctl", "-q", "-w", &key])?,
+                Some(ns) => sh(&["ip", "netns", "exec", ns, "sysctl", "-q", "-w", &key])?,
+            };
+        }
+        sh(&["ip", "link", "set", &v.outer, "up"])?;
+        sh(&["ip", "-n", &v.ns, "link", "set", &v.inner, "up"])?;
+        Ok(v)
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        let _ = sh(&["ip", "link", "del", &self.outer]);
+        let _ = sh(&["ip", "netns", "del", &self.ns]);
+    }
+}
+
+/// Kills the sensor if the test fails before it exits.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+}
+
+/// Sleep until `secs` seconds into the next minute.
+fn sleep_into_next_minute(secs: u64) {
+    let t = now();
+    let next = Duration::from_secs(t.as_secs() - t.as_secs() % 60 + 60 + secs);
+    std::thread::sleep(next - t);
+}
+
+/// The first `secs` seconds of `src`, as a pcap file at `dst`.
+fn cut(src: &Path, dst: &Path, secs: u64) {
+    let mut r = yamori_wire::CaptureReader::from_read(
+        "capture",
+        std::fs::File::open(src).expect("open capture"),
+    )
+    .expect("read capture");
+    let out = std::fs::File::create(dst).expect("create cut capture");
+    let mut w = yamori_wire::PcapWriter::new(out, yamori_wire::LinkType::ETHERNET, 65_535, false)
+        .expect("pcap writer");
+    let mut first = None;
+    while let Some(rec) = r.next_record().expect("record") {
+        let start = *first.get_or_insert(rec.ts_ns);
+        if rec.ts_ns - start >= secs * 1_000_000_000 {
+            break;
+        }
+        assert_eq!(
+            rec.data.len() as u32,
+            rec.orig_len,
+            "generated frames are whole"
+        );
+        w.write(rec.ts_ns, rec.data).expect("write");
+    }
+    w.into_inner().expect("flush");
+}
+
+/// What of a report does not depend on when its packets were seen.
+fn timeless(r: &Value) -> Value {
+    let t = &r["totals"];
+    let scanners: Vec<Value> = r["scanners"]
+        .as_array()
+        .expect("scanners")
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "address": s["address"], "packets": s["packets"], "bytes": s["bytes"],
+                "destinations": s["destinations"], "destination_ports": s["destination_ports"],
+                "top_ports": s["top_ports"], "ttl": [s["ttl_min"], s["ttl_max"]],
+                "syn_probes": s["syn_probes"], "fingerprints": s["fingerprint_matches"],
+                "tool": s["tool"], "scan": s["scan"],
+            })
+        })
+        .collect();
+    let attacks: Vec<Value> = r["attacks"]
+        .as_array()
+        .expect("attacks")
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "victim": a["victim"], "packets": a["packets"], "ports": a["ports"],
+                "darknet_destinations": a["darknet_destinations"], "kinds": a["kinds"],
+            })
+        })
+        .collect();
+    let series: Vec<Value> = r["timeseries"]
+        .as_array()
+        .expect("timeseries")
+        .iter()
+        .map(|m| m["counts"].clone())
+        .collect();
+    serde_json::json!({
+        "darknet_packets": t["darknet_packets"],
+        "by_category": t["by_category"],
+        "erratic": t["erratic"],
+        "fingerprint_packets": t["fingerprint_packets"],
+        "backscatter_packets": t["backscatter_packets"],
+        "distinct_sources": t["distinct_sources"],
+        "untracked_sources": t["untracked_sources"],
+        "undecodable": t["undecodable"],
+        "top_tcp_ports": r["top_tcp_ports"],
+        "top_udp_ports": r["top_udp_ports"],
+        "scanners": scanners,
+        "attacks": attacks,
+        "series": series,
+    })
+}
+
+fn lab_missing() -> Option<String> {
+    if tool("tcpreplay").is_none() {
+        return Some("tcpreplay is not installed (Debian package tcpreplay; scripts/setup)".into());
+    }
+    let probe = format!(
+        "yasprobe-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    )
+    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "");
+    if let Err(e) = sh(&["ip", "netns", "add", &probe]) {
+        return Some(format!("network namespaces need root and iproute2: {e}"));
+    }
+    let _ = sh(&["ip", "netns", "del", &probe]);
+    None
+}
+
+#[test]
+fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
+    if let Some(why) = lab_missing() {
+        peers::missing("the live sensor on a veth pair", &why);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    // Attacks shorter than a minute count here, so the cut capture still has some; analyze and
+    // the sensor read the same rules.
+    let config = dir.path().join("yamori.toml");
+    std::fs::write(&config, "[analyze]\nattack_min_duration_secs = 10\n").expect("config");
+    let (full, _) = gen(dir.path(), DARKNET, 5, 7, "gen.pcap");
+    let pcap = dir.path().join("cut.pcap");
+    cut(&full, &pcap, REPLAY_SECS);
+
+    let want = run_ok(
+        yamori()
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "-q",
+                "analyze",
+                "--no-store",
+                "--json",
+                "--darknet",
+                DARKNET,
+            ])
+            .arg(&pcap),
+        0,
+    );
+    let want: Value = serde_json::from_slice(&want.stdout).expect("analyze json");
+    assert!(
+        want["scanners"].as_array().is_some_and(|s| !s.is_empty())
+            && want["attacks"].as_array().is_some_and(|a| !a.is_empty()),
+        "the cut capture has scanners and attacks to compare: {}",
+        timeless(&want)
+    );
+
+    let veth = Veth::new().expect("veth pair in a namespace");
+    // The sensor must start in the minute before the replay's (see the module doc): not in a
+    // minute's last seconds.
+    if now().as_secs() % 60 >= 50 {
+        sleep_into_next_minute(1);
+    }
+    let child = Command::new("ip")
+        .args(["netns", "exec", &veth.ns])
+        .arg(env!("CARGO_BIN_EXE_yamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
+        .args(["--sensor-id", "lab", "--minutes", "1", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the sensor");
+    let mut sensor = Reaper(child);
+    let mut err = BufReader::new(sensor.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("sensor's first line");
+    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    let started = now().as_secs();
+
+    sleep_into_next_minute(1);
+    let replay_minute = now().as_secs() / 60 * 60;
+    assert_eq!(
+        replay_minute,
+        started / 60 * 60 + 60,
+        "the replay starts in the next minute"
+    );
+    let replay = sh(&[
+        "tcpreplay",
+        "-i",
+        &veth.outer,
+        pcap.to_str().expect("utf-8 path"),
+    ])
+    .expect("tcpreplay");
+    let failed: Vec<&str> = replay
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Failed packets:"))
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|l| l.trim_end().ends_with(" 0")),
+        "tcpreplay sent every packet: {replay}"
+    );
+
+    let status = sensor.0.wait().expect("sensor exits after its minute");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).expect("stderr");
+    let mut out = String::new();
+    std::io::Read::read_to_string(sensor.0.stdout.as_mut().expect("stdout"), &mut out)
+        .expect("stdout");
+    assert!(status.success(), "sensor: {status}\n{line}{rest}\n{out}");
+    // Two JSON lines: the partial start minute and the replay's.
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line per minute"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["partial"], true);
+    assert_eq!(lines[1]["partial"], false);
+
+    let store = yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("store");
+    let minutes = store.sensor_minutes("lab").expect("minutes");
+    assert_eq!(minutes.len(), 2, "{minutes:#?}");
+    let m = &minutes[1];
+    assert_eq!(m.minute_s, replay_minute as i64);
+    assert_eq!(
+        minutes[0].counts.captured, 0,
+        "nothing before the replay: {minutes:#?}"
+    );
+    let c = m.counts;
+    assert_eq!(
+        (
+            c.kernel_drops,
+            c.kernel_freezes,
+            c.interface_drops,
+            c.late,
+            c.undecodable
+        ),
+        (0, 0, 0, 0, 0),
+        "no drops and nothing unanalysed: {c:?}"
+    );
+    let darknet = want["totals"]["darknet_packets"].as_u64().expect("count");
+    assert_eq!(
+        c.kernel_packets, c.captured,
+        "the kernel passed what the ring held"
+    );
+    assert_eq!(
+        c.captured, darknet,
+        "the filter passed exactly the darknet's packets"
+    );
+    let stored = store
+        .get_analysis(&m.analysis_id)
+        .expect("get")
+        .expect("the minute's analysis");
+    let got: Value = serde_json::from_str(&stored.report_json).expect("report json");
+    assert_eq!(timeless(&got), timeless(&want));
+    // The packet times are the replay's, in the replay's minute.
+    let first = got["first_packet"].as_str().expect("first packet");
+    let minute = time::OffsetDateTime::from_unix_timestamp(replay_minute as i64).expect("time");
+    assert!(
+        first.starts_with(&format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:",
+            minute.year(),
+            u8::from(minute.month()),
+            minute.day(),
+            minute.hour(),
+            minute.minute()
+        )),
+        "{first} in the minute of {replay_minute}"
+    );
+    drop(veth);
+}
+
+#[test]
+fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_interface() {
+    if let Some(why) = lab_missing() {
+        peers::missing("the live sensor's errors", &why);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let sensor = |extra: &[&str]| {
+        let mut c = yamori();
+        c.arg("--data-dir").arg(&data).arg("sensor");
+        c.args(["--darknet", DARKNET]).args(extra);
+        c
+    };
+    let out = run_ok(&mut sensor(&["--interface", "yamori-nonexistent0"]), 1);
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("no network interface named \"yamori-nonexistent0\""),
+        "{msg}"
+    );
+
+    // Without CAP_NET_RAW (an unprivileged user, no capabilities): the message says what to do.
+    std::fs::create_dir_all(&data).expect("data dir");
+    sh(&["chmod", "777", data.to_str().expect("utf-8 path")]).expect("chmod");
+    sh(&["chmod", "755", dir.path().to_str().expect("utf-8 path")]).expect("chmod");
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ]);
+    c.arg(env!("CARGO_BIN_EXE_yamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["sensor", "--darknet", DARKNET, "--interface", "lo"]);
+    let out = run_ok(&mut c, 1);
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("not permitted to capture on lo") && msg.contains("CAP_NET_RAW"),
+        "{msg}"
+    );
+
+    let veth = Veth::new().expect("veth pair in a namespace");
+    // SIGTERM: the sensor writes the minute in progress (partial) and exits 0.
+    let child = Command::new("ip")
+        .args(["netns", "exec", &veth.ns])
+        .arg(env!("CARGO_BIN_EXE_yamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
+        .args(["--sensor-id", "stopped", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the sensor");
+    let mut running = Reaper(child);
+    let mut err = BufReader::new(running.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("sensor's first line");
+    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    // `ip netns exec` runs the sensor in its own process (exec), so this is the sensor's id.
+    sh(&["kill", "-TERM", &running.0.id().to_string()]).expect("kill -TERM");
+    let status = running.0.wait().expect("sensor exits");
+    assert!(status.success(), "{status}: {line}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(running.0.stdout.as_mut().expect("stdout"), &mut out)
+        .expect("stdout");
+    let last: Value = serde_json::from_str(out.lines().last().expect("a minute")).expect("json");
+    assert_eq!(
+        (&last["sensor_id"], &last["partial"]),
+        (&"stopped".into(), &true.into())
+    );
+
+    // The interface disappears while the sensor runs: it writes the minute it was in and
+    // exits 1 saying so.
+    let child = Command::new("ip")
+        .args(["netns", "exec", &veth.ns])
+        .arg(env!("CARGO_BIN_EXE_yamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
+        .args(["--sensor-id", "gone", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the sensor");
+    let mut running = Reaper(child);
+    let mut err = BufReader::new(running.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("sensor's first line");
+    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    sh(&["ip", "-n", &veth.ns, "link", "del", &veth.inner]).expect("delete the interface");
+    let status = running.0.wait().expect("sensor exits");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).expect("stderr");
+    assert_eq!(status.code(), Some(1), "{line}{rest}");
+    assert!(
+        rest.contains(&format!("interface {} disappeared", veth.inner)),
+        "{rest}"
+    );
+    let store = yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("store");
+    let minutes = store.sensor_minutes("gone").expect("minutes");
+    assert_eq!(
+        minutes.len(),
+        1,
+        "the minute in progress is kept: {minutes:#?}"
+    );
+    assert!(minutes[0].partial);
+}
