@@ -16,14 +16,17 @@
 pub mod atomic;
 pub mod export;
 pub mod gateway;
+pub mod indicator;
 pub mod mud;
 pub mod observable;
+pub mod parallel;
 pub mod pattern;
 pub mod ranges;
 pub mod select;
 pub mod tlp;
 pub mod write;
 
+pub use indicator::Indicator;
 pub use export::{parse_age, Export, Request, Summary};
 pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
 pub use tlp::Tlp;

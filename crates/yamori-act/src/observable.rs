@@ -60,12 +60,14 @@ pub fn parse(object_type: &str, value: &str) -> Result<Observable, String> {
 }
 
 fn parse_net(object_type: &str, value: &str) -> Result<IpNet, String> {
-    let net = match value.parse::<IpNet>() {
-        Ok(n) => n,
-        Err(_) => match value.parse::<IpAddr>() {
-            Ok(a) => IpNet::from(a),
-            Err(_) => return Err(format!("`{value}` is not an IP address or prefix")),
-        },
+    // Only a prefix has a `/`: one parse per value, not a failed prefix parse per address.
+    let parsed = if value.contains('/') {
+        value.parse::<IpNet>().ok()
+    } else {
+        value.parse::<IpAddr>().ok().map(IpNet::from)
+    };
+    let Some(net) = parsed else {
+        return Err(format!("`{value}` is not an IP address or prefix"));
     };
     let v4 = matches!(net, IpNet::V4(_));
     if v4 != (object_type == "ipv4-addr") {

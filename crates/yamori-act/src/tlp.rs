@@ -49,7 +49,8 @@ impl Tlp {
             .unwrap_or(Tlp::UNMARKED)
     }
 
-    fn of_marking_id(id: &str) -> Option<Tlp> {
+    /// The TLP level a marking definition id names, if it names one.
+    pub(crate) fn of_marking_id(id: &str) -> Option<Tlp> {
         if let Some(t) = Tlp2::ALL.into_iter().find(|t| t.id() == id) {
             return Some(Tlp::from_tlp2(t));
         }
