@@ -38,11 +38,21 @@ impl Observable {
 
     /// The value as text (`198.51.100.7`, `203.0.113.0/24`, `a.example`, the URL).
     pub fn text(&self) -> String {
-        match self {
-            Observable::Net(n) if n.prefix_len() == n.max_prefix_len() => n.addr().to_string(),
-            Observable::Net(n) => n.to_string(),
-            Observable::Domain(d) => d.clone(),
-            Observable::Url { url, .. } => url.clone(),
+        ValueText(self).to_string()
+    }
+}
+
+/// [`Observable::text`] written into a formatter, for writers that put a million values into
+/// one buffer without a `String` each.
+pub struct ValueText<'a>(pub &'a Observable);
+
+impl std::fmt::Display for ValueText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Observable::Net(n) if n.prefix_len() == n.max_prefix_len() => n.addr().fmt(f),
+            Observable::Net(n) => n.fmt(f),
+            Observable::Domain(d) => f.write_str(d),
+            Observable::Url { url, .. } => f.write_str(url),
         }
     }
 }
