@@ -311,7 +311,10 @@ mod tests {
         assert_eq!(o.valid_from, Field::Absent);
         assert_eq!(o.created, Field::Other);
         assert_eq!(o.tlp(), Tlp::Green);
-        assert_eq!(o.pattern.as_str(), Some("[ipv4-addr:value = '198.51.100.1']"));
+        assert_eq!(
+            o.pattern.as_str(),
+            Some("[ipv4-addr:value = '198.51.100.1']")
+        );
         assert_eq!(o.body, body);
     }
 
@@ -321,7 +324,10 @@ mod tests {
             let o = Indicator::parse(body).expect(body);
             assert_eq!(o.kind, Field::Absent, "{body}");
             assert_eq!(o.tlp(), Tlp::UNMARKED, "{body}");
-            assert!(matches!(o.confidence, Field::Absent | Field::Other), "{body}");
+            assert!(
+                matches!(o.confidence, Field::Absent | Field::Other),
+                "{body}"
+            );
         }
         for body in ["", "{", "{\"id\": }", "[1] x"] {
             assert!(Indicator::parse(body).is_err(), "{body}");

@@ -26,8 +26,8 @@ pub mod select;
 pub mod tlp;
 pub mod write;
 
-pub use indicator::Indicator;
 pub use export::{parse_age, Export, Request, Summary};
+pub use indicator::Indicator;
 pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
 pub use tlp::Tlp;
 pub use write::{render_dir, write, write_dir, File, Format, Options, Written};

@@ -160,7 +160,9 @@ impl<'a> Selection<'a> {
                 self.selected.entries.extend(entries);
                 self.selected.indicators += 1;
                 if self.keep_objects {
-                    self.selected.objects.insert(id.to_string(), body.to_string());
+                    self.selected
+                        .objects
+                        .insert(id.to_string(), body.to_string());
                 }
             }
             Err((kind, reason)) => self.selected.skips.push(id, kind, reason),
@@ -231,7 +233,9 @@ impl<'a> Selection<'a> {
         }
         let modified = match timestamp(&obj.modified, "modified")? {
             Some(m) => m,
-            None => timestamp(&obj.created, "created")?.ok_or(("field", "no created".to_string()))?,
+            None => {
+                timestamp(&obj.created, "created")?.ok_or(("field", "no created".to_string()))?
+            }
         };
         if let Some(max_age) = c.max_age {
             if now - modified > max_age.whole_seconds() {

@@ -19,7 +19,13 @@ impl Tlp {
     pub const UNMARKED: Tlp = Tlp::Amber;
 
     /// Every level, in order (`ALL[t as usize] == t`).
-    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
+    pub const ALL: [Tlp; 5] = [
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ];
 
     pub fn name(self) -> &'static str {
         self.tlp2().name()

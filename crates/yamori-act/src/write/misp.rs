@@ -247,8 +247,6 @@ fn manifest_tag(tlp: Tlp) -> Value {
     t
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;

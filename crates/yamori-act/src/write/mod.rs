@@ -244,7 +244,10 @@ pub(crate) fn distinct(entries: &[Entry]) -> Vec<&Entry> {
     if entries.is_sorted_by(|a, b| a.observable <= b.observable) {
         let mut out: Vec<&Entry> = Vec::with_capacity(entries.len());
         for e in entries {
-            if out.last().is_none_or(|last| last.observable != e.observable) {
+            if out
+                .last()
+                .is_none_or(|last| last.observable != e.observable)
+            {
                 out.push(e);
             }
         }

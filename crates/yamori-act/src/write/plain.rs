@@ -6,7 +6,7 @@ use std::io::Write;
 
 use time::OffsetDateTime;
 
-use crate::observable::{ValueText, Observable};
+use crate::observable::{Observable, ValueText};
 use crate::select::{Entry, Skips};
 
 use super::{distinct, Error, Written};
@@ -174,7 +174,15 @@ mod tests {
             assert_eq!(rfc3339(unix), general(unix), "{unix}");
             unix += 86_399 * 37 + 13;
         }
-        for unix in [0, 1_798_675_200, -62_167_219_200, 253_402_300_799, 253_402_300_800, i64::MAX, i64::MIN] {
+        for unix in [
+            0,
+            1_798_675_200,
+            -62_167_219_200,
+            253_402_300_799,
+            253_402_300_800,
+            i64::MAX,
+            i64::MIN,
+        ] {
             assert_eq!(rfc3339(unix), general(unix), "{unix}");
         }
     }

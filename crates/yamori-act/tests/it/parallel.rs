@@ -13,16 +13,51 @@ fn objects() -> Vec<String> {
     let batches = yamori_act::parallel::BATCH_OBJECTS * 3 + 17;
     for n in 0..batches as u32 {
         let o = match n % 9 {
-            0 => indicator(n, &format!("[ipv4-addr:value = '10.{}.{}.1']", n >> 8 & 255, n & 255), json!({})),
-            1 => indicator(n, "[ipv4-addr:value = '198.51.100.7']", json!({"confidence": 40 + n % 40})),
-            2 => indicator(n, &format!("[domain-name:value = 'h{n}.test' OR ipv6-addr:value = '2001:db8::{:x}']", n), json!({})),
-            3 => indicator(n, "[ipv4-addr:value = '198.51.100.9']", json!({"valid_until": "2026-11-30T00:00:00Z"})),
-            4 => indicator(n, &format!("[ipv4-addr:value = '10.0.{}.7/24']", n & 255), json!({})),
+            0 => indicator(
+                n,
+                &format!("[ipv4-addr:value = '10.{}.{}.1']", n >> 8 & 255, n & 255),
+                json!({}),
+            ),
+            1 => indicator(
+                n,
+                "[ipv4-addr:value = '198.51.100.7']",
+                json!({"confidence": 40 + n % 40}),
+            ),
+            2 => indicator(
+                n,
+                &format!(
+                    "[domain-name:value = 'h{n}.test' OR ipv6-addr:value = '2001:db8::{:x}']",
+                    n
+                ),
+                json!({}),
+            ),
+            3 => indicator(
+                n,
+                "[ipv4-addr:value = '198.51.100.9']",
+                json!({"valid_until": "2026-11-30T00:00:00Z"}),
+            ),
+            4 => indicator(
+                n,
+                &format!("[ipv4-addr:value = '10.0.{}.7/24']", n & 255),
+                json!({}),
+            ),
             5 => format!("{{\"id\": \"indicator--{n}\", \"type\": "),
             // The same id as an earlier object, with another value.
-            6 => indicator(n - 6, &format!("[url:value = 'http://u{n}.test/x']"), json!({})),
-            7 => indicator(n, "[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS", json!({})),
-            _ => indicator(n, "[ipv4-addr:value = '198.51.100.11']", json!({"confidence": 10})),
+            6 => indicator(
+                n - 6,
+                &format!("[url:value = 'http://u{n}.test/x']"),
+                json!({}),
+            ),
+            7 => indicator(
+                n,
+                "[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS",
+                json!({}),
+            ),
+            _ => indicator(
+                n,
+                "[ipv4-addr:value = '198.51.100.11']",
+                json!({"confidence": 10}),
+            ),
         };
         out.push(o);
     }
@@ -50,7 +85,11 @@ fn threads_select_what_one_thread_selects_byte_for_byte() {
     for format in Format::ALL {
         let one = read(format, 1, &objects);
         assert!(one.selected.skips.listed.len() == yamori_act::select::MAX_LISTED_SKIPS);
-        assert!(one.selected.entries.len() > 1500, "{}", one.selected.entries.len());
+        assert!(
+            one.selected.entries.len() > 1500,
+            "{}",
+            one.selected.entries.len()
+        );
         for workers in [2, 3, 8] {
             let many = read(format, workers, &objects);
             let s = (&one.selected, &many.selected);

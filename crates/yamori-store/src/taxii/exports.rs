@@ -3,7 +3,7 @@
 //! each change, which tells a feed cache that the collection is unchanged without reading it.
 
 use super::objects::{kv_get, PAGE_PLANNER};
-use crate::db::{Conn, Param};
+use crate::db::{Conn, Param, Row};
 use crate::{Result, Store};
 
 /// Objects read per statement by [`Store::taxii_each_latest_indicator`] (exports and feeds):
@@ -42,6 +42,58 @@ fn has_second_versions(c: &mut dyn Conn, collection_id: &str) -> Result<bool> {
     Ok(found.is_some())
 }
 
+/// Up to `limit` indicators (seq, date_added, body) after the cursor (date_added, seq), in
+/// that order. Two index walks rather than one row-value comparison: a bulk insert shares one
+/// date_added, and SQLite turns `(date_added, seq) > (?, ?)` into a range on date_added alone,
+/// so every page of a million-object insert read again from the insert's first object (a
+/// quadratic walk: 25 s for a million). Here the rest of the cursor's date_added is an
+/// equality and a seq range, and the later ones a date_added range. The seq range is closed
+/// by the date_added's last seq (one index look-up): SQLite walks it by rowid, and open-ended
+/// it would read on through every later object once the date_added's run is over.
+fn export_page(
+    c: &mut dyn Conn,
+    collection_id: &str,
+    after: Option<&(String, i64)>,
+    limit: usize,
+) -> Result<Vec<Row>> {
+    const COLUMNS: &str = "SELECT seq, date_added, body FROM taxii_objects \
+         WHERE collection_id = ?1 AND kind = 'indicator'";
+    let limit_of = |n: usize| Param::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let Some((date_added, seq)) = after else {
+        return c.query(
+            "read indicators",
+            &format!("{COLUMNS} ORDER BY date_added, seq LIMIT ?2"),
+            &[Param::text(collection_id), limit_of(limit)],
+        );
+    };
+    let mut rows = c.query(
+        "read indicators",
+        &format!(
+            "{COLUMNS} AND date_added = ?2 AND seq > ?3 AND seq <= (SELECT MAX(seq) \
+             FROM taxii_objects WHERE collection_id = ?1 AND kind = 'indicator' \
+             AND date_added = ?2) ORDER BY seq LIMIT ?4"
+        ),
+        &[
+            Param::text(collection_id),
+            Param::text(date_added),
+            Param::Int(*seq),
+            limit_of(limit),
+        ],
+    )?;
+    if rows.len() < limit {
+        rows.extend(c.query(
+            "read indicators",
+            &format!("{COLUMNS} AND date_added > ?2 ORDER BY date_added, seq LIMIT ?3"),
+            &[
+                Param::text(collection_id),
+                Param::text(date_added),
+                limit_of(limit - rows.len()),
+            ],
+        )?);
+    }
+    Ok(rows)
+}
+
 impl Store {
     /// Calls `each` with the JSON text of the latest version of every indicator of a
     /// collection, in the order they were added, [`EXPORT_PAGE_SIZE`] objects per statement:
@@ -76,27 +128,9 @@ impl Store {
         let mut after: Option<(String, i64)> = None;
         let mut seen = 0u64;
         loop {
-            let mut params = vec![
-                Param::text(collection_id),
-                Param::Int(i64::from(EXPORT_PAGE_SIZE) + 1),
-            ];
-            // The row-value comparison walks the (collection_id, kind, date_added, seq) index
-            // on both engines (see `build_query`).
-            let cursor = match &after {
-                None => "",
-                Some((date_added, seq)) => {
-                    params.extend([Param::text(date_added), Param::Int(*seq)]);
-                    " AND (date_added, seq) > (?3, ?4)"
-                }
-            };
-            let sql = format!(
-                "SELECT seq, date_added, body FROM taxii_objects
-                 WHERE collection_id = ?1 AND kind = 'indicator'{cursor}
-                 ORDER BY date_added, seq LIMIT ?2"
-            );
-            let rows = self
-                .db
-                .read_planned(PAGE_PLANNER, |c| c.query("read indicators", &sql, &params))?;
+            let rows = self.db.read_planned(PAGE_PLANNER, |c| {
+                export_page(c, collection_id, after.as_ref(), page + 1)
+            })?;
             for r in rows.iter().take(page) {
                 each(r.text(2)?);
                 seen += 1;

@@ -464,7 +464,10 @@ fn each_latest_indicator_reads_what_the_filtered_walk_reads() {
         assert_eq!(two_versions, filtered(s));
         assert!(two_versions[total as usize - 1].contains("2024-02-01"));
         assert_eq!(
-            two_versions.iter().filter(|b| b.contains("-000000000007\"")).count(),
+            two_versions
+                .iter()
+                .filter(|b| b.contains("-000000000007\""))
+                .count(),
             1
         );
     });
