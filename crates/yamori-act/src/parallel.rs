@@ -116,7 +116,6 @@ pub fn select<T, E>(
         if !batch.ends.is_empty() {
             send(batch);
         }
-        drop(send);
         drop(batch_tx);
         let all = merger
             .join()
