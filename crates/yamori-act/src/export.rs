@@ -12,7 +12,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::select::{Criteria, Scorer, Selected, Selection, Skips};
+use crate::parallel;
+use crate::select::{Criteria, Scorer, Selected, Skips};
 use crate::write::{self, Error, File, Format, Options, Written};
 
 /// Skip kinds that mean bad input (rather than a choice of the selection): `yamori export`
@@ -35,18 +36,31 @@ impl Request {
 
     /// Selects from the objects `source` hands to its argument (each object's JSON text as
     /// stored); `source`'s own error is passed on, what it returns otherwise is not needed.
+    ///
+    /// Objects are selected on as many threads as the machine offers while `source` runs
+    /// ([`crate::parallel`]); the result does not depend on it.
     pub fn read<T, E>(
         self,
         scorer: &dyn Scorer,
         source: impl FnOnce(&mut dyn FnMut(&str)) -> Result<T, E>,
     ) -> Result<Export, E> {
+        self.read_on(parallel::default_workers(), scorer, source)
+    }
+
+    /// [`Request::read`] with `workers` threads selecting (1: all on the caller's thread).
+    pub fn read_on<T, E>(
+        self,
+        workers: usize,
+        scorer: &dyn Scorer,
+        source: impl FnOnce(&mut dyn FnMut(&str)) -> Result<T, E>,
+    ) -> Result<Export, E> {
         // Only the STIX bundle lists objects as they are; other formats need the entries only.
-        let mut selection = Selection::new(self.criteria, scorer, self.format == Format::Stix);
-        source(&mut |body| selection.push(body))?;
+        let keep_objects = self.format == Format::Stix;
+        let selected = parallel::select(self.criteria, scorer, keep_objects, workers, source)?;
         Ok(Export {
             format: self.format,
             options: self.options,
-            selected: selection.finish(),
+            selected,
         })
     }
 }

@@ -16,8 +16,10 @@
 pub mod atomic;
 pub mod export;
 pub mod gateway;
+pub mod indicator;
 pub mod mud;
 pub mod observable;
+pub mod parallel;
 pub mod pattern;
 pub mod ranges;
 pub mod select;
@@ -25,6 +27,7 @@ pub mod tlp;
 pub mod write;
 
 pub use export::{parse_age, Export, Request, Summary};
+pub use indicator::Indicator;
 pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
 pub use tlp::Tlp;
 pub use write::{render_dir, write, write_dir, File, Format, Options, Written};

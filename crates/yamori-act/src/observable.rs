@@ -38,11 +38,21 @@ impl Observable {
 
     /// The value as text (`198.51.100.7`, `203.0.113.0/24`, `a.example`, the URL).
     pub fn text(&self) -> String {
-        match self {
-            Observable::Net(n) if n.prefix_len() == n.max_prefix_len() => n.addr().to_string(),
-            Observable::Net(n) => n.to_string(),
-            Observable::Domain(d) => d.clone(),
-            Observable::Url { url, .. } => url.clone(),
+        ValueText(self).to_string()
+    }
+}
+
+/// [`Observable::text`] written into a formatter, for writers that put a million values into
+/// one buffer without a `String` each.
+pub struct ValueText<'a>(pub &'a Observable);
+
+impl std::fmt::Display for ValueText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Observable::Net(n) if n.prefix_len() == n.max_prefix_len() => n.addr().fmt(f),
+            Observable::Net(n) => n.fmt(f),
+            Observable::Domain(d) => f.write_str(d),
+            Observable::Url { url, .. } => f.write_str(url),
         }
     }
 }
@@ -60,12 +70,14 @@ pub fn parse(object_type: &str, value: &str) -> Result<Observable, String> {
 }
 
 fn parse_net(object_type: &str, value: &str) -> Result<IpNet, String> {
-    let net = match value.parse::<IpNet>() {
-        Ok(n) => n,
-        Err(_) => match value.parse::<IpAddr>() {
-            Ok(a) => IpNet::from(a),
-            Err(_) => return Err(format!("`{value}` is not an IP address or prefix")),
-        },
+    // Only a prefix has a `/`: one parse per value, not a failed prefix parse per address.
+    let parsed = if value.contains('/') {
+        value.parse::<IpNet>().ok()
+    } else {
+        value.parse::<IpAddr>().ok().map(IpNet::from)
+    };
+    let Some(net) = parsed else {
+        return Err(format!("`{value}` is not an IP address or prefix"));
     };
     let v4 = matches!(net, IpNet::V4(_));
     if v4 != (object_type == "ipv4-addr") {

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::indicator::{Field, Indicator};
 use crate::observable::{self, Observable};
 use crate::tlp::Tlp;
 
@@ -20,21 +20,20 @@ pub const MAX_LISTED_SKIPS: usize = 1000;
 /// The seam for the trust layer: today [`ConfidenceScore`] (the indicator's own STIX
 /// `confidence`); a scorer with decayed, source-weighted scores replaces it without touching
 /// selection or writers.
-pub trait Scorer {
+pub trait Scorer: Sync {
     /// 0–100, or `None` when the object carries no score.
-    fn score(&self, indicator: &Value) -> Option<u8>;
+    fn score(&self, indicator: &Indicator) -> Option<u8>;
 }
 
 /// The indicator's STIX `confidence` (0–100).
 pub struct ConfidenceScore;
 
 impl Scorer for ConfidenceScore {
-    fn score(&self, indicator: &Value) -> Option<u8> {
-        indicator
-            .get("confidence")
-            .and_then(Value::as_u64)
-            .and_then(|c| u8::try_from(c).ok())
-            .filter(|c| *c <= 100)
+    fn score(&self, indicator: &Indicator) -> Option<u8> {
+        match indicator.confidence {
+            Field::Uint(c) => u8::try_from(c).ok().filter(|c| *c <= 100),
+            _ => None,
+        }
     }
 }
 
@@ -145,7 +144,7 @@ impl<'a> Selection<'a> {
     /// Considers one stored object (its JSON text as stored).
     pub fn push(&mut self, body: &str) {
         self.selected.read += 1;
-        let obj: Value = match serde_json::from_str(body) {
+        let obj = match Indicator::parse(body) {
             Ok(v) => v,
             Err(e) => {
                 return self
@@ -154,22 +153,37 @@ impl<'a> Selection<'a> {
                     .push("?", "json", format!("not JSON: {e}"))
             }
         };
-        let id = obj
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string();
-        match self.check(&obj, &id) {
+        let id = obj.id.as_str().unwrap_or("?");
+        match self.check(&obj, id) {
             Ok(entries) if entries.is_empty() => {}
             Ok(entries) => {
                 self.selected.entries.extend(entries);
                 self.selected.indicators += 1;
                 if self.keep_objects {
-                    self.selected.objects.insert(id, body.to_string());
+                    self.selected
+                        .objects
+                        .insert(id.to_string(), body.to_string());
                 }
             }
-            Err((kind, reason)) => self.selected.skips.push(&id, kind, reason),
+            Err((kind, reason)) => self.selected.skips.push(id, kind, reason),
         }
+    }
+
+    /// What was selected so far, in the order objects were pushed (for [`Selection::absorb`]).
+    pub fn into_unsorted(self) -> Selected {
+        self.selected
+    }
+
+    /// Adds what another selection made of the objects that came after this one's: the
+    /// result is what this selection would have made of both runs of objects in turn.
+    pub fn absorb(&mut self, part: Selected) {
+        let s = &mut self.selected;
+        s.read += part.read;
+        s.indicators += part.indicators;
+        s.entries.extend(part.entries);
+        // Of two copies of one id the later one is kept, as `push` does.
+        s.objects.extend(part.objects);
+        s.skips.extend(part.skips);
     }
 
     /// The entries sorted by value then indicator, so output does not depend on store order.
@@ -180,15 +194,15 @@ impl<'a> Selection<'a> {
         self.selected
     }
 
-    fn check(&mut self, obj: &Value, id: &str) -> Result<Vec<Entry>, (&'static str, String)> {
+    fn check(&mut self, obj: &Indicator, id: &str) -> Result<Vec<Entry>, (&'static str, String)> {
         let c = &self.criteria;
-        if obj.get("type").and_then(Value::as_str) != Some("indicator") {
+        if obj.kind.as_str() != Some("indicator") {
             return Err(("type", "not an indicator".into()));
         }
-        if obj.get("revoked").and_then(Value::as_bool) == Some(true) {
+        if obj.revoked == Field::Bool(true) {
             return Err(("revoked", "revoked".into()));
         }
-        let tlp = Tlp::of_object(obj);
+        let tlp = obj.tlp();
         if tlp > c.max_tlp {
             return Err((
                 "tlp",
@@ -200,26 +214,28 @@ impl<'a> Selection<'a> {
             ));
         }
         let now = c.now.unix_timestamp();
-        let expires = timestamp(obj, "valid_until")?;
+        let expires = timestamp(&obj.valid_until, "valid_until")?;
         if let Some(until) = expires {
             if until <= now {
                 return Err((
                     "expired",
-                    format!("valid_until {}", text(obj, "valid_until")),
+                    format!("valid_until {}", obj.valid_until.as_str().unwrap_or("")),
                 ));
             }
         }
-        if let Some(from) = timestamp(obj, "valid_from")? {
+        if let Some(from) = timestamp(&obj.valid_from, "valid_from")? {
             if from > now {
                 return Err((
                     "not-yet-valid",
-                    format!("valid_from {}", text(obj, "valid_from")),
+                    format!("valid_from {}", obj.valid_from.as_str().unwrap_or("")),
                 ));
             }
         }
-        let modified = match timestamp(obj, "modified")? {
+        let modified = match timestamp(&obj.modified, "modified")? {
             Some(m) => m,
-            None => timestamp(obj, "created")?.ok_or(("field", "no created".to_string()))?,
+            None => {
+                timestamp(&obj.created, "created")?.ok_or(("field", "no created".to_string()))?
+            }
         };
         if let Some(max_age) = c.max_age {
             if now - modified > max_age.whole_seconds() {
@@ -236,18 +252,18 @@ impl<'a> Selection<'a> {
                 Some(_) => {}
             }
         }
-        if obj.get("pattern_type").and_then(Value::as_str) != Some("stix") {
+        if obj.pattern_type.as_str() != Some("stix") {
             return Err(("pattern", "pattern_type is not stix".into()));
         }
         let pattern = obj
-            .get("pattern")
-            .and_then(Value::as_str)
+            .pattern
+            .as_str()
             .ok_or(("pattern", "no pattern".to_string()))?;
         yamori_intel::validate::pattern::check(pattern)
             .map_err(|e| ("pattern", format!("invalid pattern: {e}")))?;
         let comparisons = crate::pattern::literal_values(pattern)
             .map_err(|e| ("pattern", format!("pattern {e}")))?;
-        let name = obj.get("name").and_then(Value::as_str).map(str::to_string);
+        let name = obj.name.as_str().map(str::to_string);
         let mut entries = Vec::new();
         let mut filtered = 0;
         for cmp in comparisons {
@@ -276,17 +292,13 @@ impl<'a> Selection<'a> {
     }
 }
 
-fn text<'v>(obj: &'v Value, field: &str) -> &'v str {
-    obj.get(field).and_then(Value::as_str).unwrap_or("")
-}
-
 /// Unix seconds of an RFC 3339 field, `None` when absent.
-fn timestamp(obj: &Value, field: &str) -> Result<Option<i64>, (&'static str, String)> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339)
+fn timestamp(value: &Field, field: &str) -> Result<Option<i64>, (&'static str, String)> {
+    match value {
+        Field::Absent | Field::Null => Ok(None),
+        Field::Str(s) => OffsetDateTime::parse(s, &Rfc3339)
             .map(|t| Some(t.unix_timestamp()))
             .map_err(|e| ("field", format!("{field} `{s}`: {e}"))),
-        Some(_) => Err(("field", format!("{field} is not a string"))),
+        _ => Err(("field", format!("{field} is not a string"))),
     }
 }

@@ -18,6 +18,15 @@ impl Tlp {
     /// unknown, so it is not exported where only CLEAR or GREEN may go.
     pub const UNMARKED: Tlp = Tlp::Amber;
 
+    /// Every level, in order (`ALL[t as usize] == t`).
+    pub const ALL: [Tlp; 5] = [
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ];
+
     pub fn name(self) -> &'static str {
         self.tlp2().name()
     }
@@ -49,7 +58,8 @@ impl Tlp {
             .unwrap_or(Tlp::UNMARKED)
     }
 
-    fn of_marking_id(id: &str) -> Option<Tlp> {
+    /// The TLP level a marking definition id names, if it names one.
+    pub(crate) fn of_marking_id(id: &str) -> Option<Tlp> {
         if let Some(t) = Tlp2::ALL.into_iter().find(|t| t.id() == id) {
             return Some(Tlp::from_tlp2(t));
         }

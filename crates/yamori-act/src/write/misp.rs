@@ -9,9 +9,11 @@
 //! events instead of adding new ones.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use md5::{Digest, Md5};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::observable::Observable;
@@ -29,11 +31,53 @@ const ANALYSIS_COMPLETED: u8 = 2;
 const THREAT_LEVEL_LOW: u8 = 3;
 
 struct Attribute {
-    kind: &'static str,
-    value: String,
     comment: String,
     timestamp: i64,
     tlp: Tlp,
+}
+
+/// An attribute as its event file holds it. Its members are declared in the order
+/// `serde_json` writes a map's members (sorted by name), so the bytes are those of the same
+/// attribute built as a `serde_json::Value`, without a map per attribute.
+#[derive(Serialize)]
+struct AttributeOut<'a> {
+    #[serde(rename = "Tag")]
+    tag: [&'a Value; 1],
+    category: &'static str,
+    comment: &'a str,
+    deleted: bool,
+    disable_correlation: bool,
+    timestamp: String,
+    to_ids: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    uuid: String,
+    value: &'a str,
+}
+
+/// An event file, its members in `serde_json`'s order as above.
+#[derive(Serialize)]
+struct EventFile<'a> {
+    #[serde(rename = "Event")]
+    event: EventOut<'a>,
+}
+
+#[derive(Serialize)]
+struct EventOut<'a> {
+    #[serde(rename = "Attribute")]
+    attributes: Vec<AttributeOut<'a>>,
+    #[serde(rename = "Orgc")]
+    orgc: &'a Value,
+    #[serde(rename = "Tag")]
+    tag: [&'a Value; 1],
+    analysis: String,
+    date: &'a str,
+    info: &'a str,
+    publish_timestamp: String,
+    published: bool,
+    threat_level_id: String,
+    timestamp: String,
+    uuid: &'a str,
 }
 
 /// The feed's files in the order they are to be replaced: events, `hashes.csv`, then
@@ -42,31 +86,32 @@ struct Attribute {
 pub(super) fn render(entries: &[Entry], opts: &Options) -> Result<(Vec<File>, Written), Error> {
     let skips = Skips::default();
     // day → (type, value) → attribute; BTreeMaps keep every output in a fixed order.
-    let mut days: BTreeMap<String, BTreeMap<(&'static str, String), Attribute>> = BTreeMap::new();
+    type Day = BTreeMap<(&'static str, String), Attribute>;
+    let mut days: BTreeMap<String, Day> = BTreeMap::new();
+    let mut day = String::new();
     for e in entries {
         let (kind, value) = match &e.observable {
             Observable::Net(_) => ("ip-src", e.observable.text()),
             Observable::Domain(d) => ("domain", d.clone()),
             Observable::Url { url, .. } => ("url", url.clone()),
         };
-        let day = super::plain::rfc3339(e.modified)
-            .chars()
-            .take(10)
-            .collect::<String>();
-        let attr = days
-            .entry(day)
-            .or_default()
-            .entry((kind, value.clone()))
-            .or_insert(Attribute {
-                kind,
-                value,
-                comment: e.indicator_id.clone(),
-                timestamp: e.modified,
-                tlp: e.tlp,
-            });
+        day.clear();
+        super::plain::push_rfc3339(&mut day, e.modified);
+        day.truncate(10);
+        let attrs = match days.get_mut(day.as_str()) {
+            Some(attrs) => attrs,
+            None => days.entry(day.clone()).or_default(),
+        };
+        let attr = attrs.entry((kind, value)).or_insert(Attribute {
+            comment: e.indicator_id.clone(),
+            timestamp: e.modified,
+            tlp: e.tlp,
+        });
         attr.timestamp = attr.timestamp.max(e.modified);
         attr.tlp = attr.tlp.max(e.tlp);
     }
+    let tags = Tlp::ALL.map(tag);
+    let tag_of = |t: Tlp| &tags[t as usize];
     let org_uuid = uuid::Uuid::new_v5(
         &MISP_NAMESPACE,
         format!("org\n{}", opts.org_name).as_bytes(),
@@ -89,42 +134,51 @@ pub(super) fn render(entries: &[Entry], opts: &Options) -> Result<(Vec<File>, Wr
         let timestamp = attrs.values().map(|a| a.timestamp).max().unwrap_or(0);
         let tlp = attrs.values().map(|a| a.tlp).max().unwrap_or(Tlp::Clear);
         let info = format!("Yamori {} indicators {day}", opts.collection);
-        let attr_json: Vec<Value> = attrs
-            .values()
-            .map(|a| {
-                let uuid = uuid::Uuid::new_v5(
-                    &MISP_NAMESPACE,
-                    format!("attribute\n{event_uuid}\n{}\n{}", a.kind, a.value).as_bytes(),
-                );
-                hashes.push_str(&format!("{},{event_uuid}\n", md5_hex(&a.value)));
-                json!({
-                    "uuid": uuid.to_string(),
-                    "type": a.kind,
-                    "category": "Network activity",
-                    "value": a.value,
-                    "to_ids": true,
-                    "disable_correlation": false,
-                    "deleted": false,
-                    "comment": a.comment,
-                    "timestamp": a.timestamp.to_string(),
-                    "Tag": [tag(a.tlp)],
-                })
+        let mut key = String::new();
+        let attr_out: Vec<AttributeOut> = attrs
+            .iter()
+            .map(|((kind, value), a)| {
+                key.clear();
+                let _ = write!(key, "attribute\n{event_uuid}\n{kind}\n{value}");
+                let uuid = uuid::Uuid::new_v5(&MISP_NAMESPACE, key.as_bytes());
+                let mut md5 = [0u8; 32];
+                // 32 hex digits for a 16-byte digest: the buffer is exactly that long.
+                let _ = hex::encode_to_slice(Md5::digest(value.as_bytes()), &mut md5);
+                hashes.push_str(std::str::from_utf8(&md5).unwrap_or_default());
+                hashes.push(',');
+                hashes.push_str(&event_uuid);
+                hashes.push('\n');
+                AttributeOut {
+                    tag: [tag_of(a.tlp)],
+                    category: "Network activity",
+                    comment: &a.comment,
+                    deleted: false,
+                    disable_correlation: false,
+                    timestamp: a.timestamp.to_string(),
+                    to_ids: true,
+                    kind,
+                    uuid: uuid.to_string(),
+                    value,
+                }
             })
             .collect();
-        attributes += attr_json.len() as u64;
-        let event = json!({"Event": {
-            "uuid": event_uuid,
-            "info": info,
-            "date": day,
-            "analysis": ANALYSIS_COMPLETED.to_string(),
-            "threat_level_id": THREAT_LEVEL_LOW.to_string(),
-            "published": true,
-            "timestamp": timestamp.to_string(),
-            "publish_timestamp": timestamp.to_string(),
-            "Orgc": orgc,
-            "Tag": [tag(tlp)],
-            "Attribute": attr_json,
-        }});
+        attributes += attr_out.len() as u64;
+        let timestamp_text = timestamp.to_string();
+        let event = EventFile {
+            event: EventOut {
+                attributes: attr_out,
+                orgc: &orgc,
+                tag: [tag_of(tlp)],
+                analysis: ANALYSIS_COMPLETED.to_string(),
+                date: day,
+                info: &info,
+                publish_timestamp: timestamp_text.clone(),
+                published: true,
+                threat_level_id: THREAT_LEVEL_LOW.to_string(),
+                timestamp: timestamp_text,
+                uuid: &event_uuid,
+            },
+        };
         manifest.insert(
             event_uuid.clone(),
             json!({
@@ -193,6 +247,59 @@ fn manifest_tag(tlp: Tlp) -> Value {
     t
 }
 
-fn md5_hex(value: &str) -> String {
-    hex::encode(Md5::digest(value.as_bytes()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The event files are written from structs; their bytes must stay those of the same
+    /// event as a `serde_json::Value` (members sorted by name), which is what MISP and the
+    /// feed's hashes were checked against.
+    #[test]
+    fn event_files_are_the_bytes_of_the_same_json_value() {
+        let entry = |n: u32, value: &str, modified: i64, tlp: Tlp| Entry {
+            observable: crate::observable::parse(
+                if value.contains("://") {
+                    "url"
+                } else if value.parse::<std::net::IpAddr>().is_ok() {
+                    "ipv4-addr"
+                } else {
+                    "domain-name"
+                },
+                value,
+            )
+            .expect("valid value"),
+            indicator_id: format!("indicator--00000000-0000-4000-8000-{n:012}"),
+            name: Some(format!("n{n}")),
+            score: Some(70),
+            expires: None,
+            tlp,
+            modified,
+        };
+        let entries = [
+            entry(1, "198.51.100.7", 1_798_675_200, Tlp::Green),
+            entry(2, "bad.test", 1_798_675_201, Tlp::Amber),
+            entry(3, "http://bad.test/\"x\"", 1_798_761_600, Tlp::Clear),
+        ];
+        let opts = Options {
+            list_name: "block".into(),
+            collection: "telescope".into(),
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            rpz_zone: "rpz.yamori".into(),
+            rpz_serial: None,
+            org_name: "Yamori \"test\"".into(),
+        };
+        let (files, written) = render(&entries, &opts).expect("render");
+        assert_eq!(written.counts.get("events"), Some(&2));
+        for f in files.iter().filter(|f| f.name.ends_with(".json")) {
+            let v: Value = serde_json::from_slice(&f.bytes).expect("JSON");
+            let mut again = serde_json::to_vec(&v).expect("serialize");
+            again.push(b'\n');
+            assert_eq!(
+                String::from_utf8_lossy(&f.bytes),
+                String::from_utf8_lossy(&again),
+                "{}",
+                f.name
+            );
+        }
+    }
 }

@@ -188,7 +188,7 @@ impl File {
     }
 
     /// The value as compact JSON and a newline.
-    pub(crate) fn json(name: &str, value: &serde_json::Value) -> Result<Self, Error> {
+    pub(crate) fn json(name: &str, value: &impl serde::Serialize) -> Result<Self, Error> {
         let mut bytes = serde_json::to_vec(value).map_err(io::Error::other)?;
         bytes.push(b'\n');
         Ok(Self {
@@ -237,8 +237,22 @@ pub(crate) fn timeout_secs(expires: Option<i64>, now: &OffsetDateTime) -> Option
     expires.map(|e| u64::try_from(e - now.unix_timestamp()).unwrap_or(0).max(1))
 }
 
-/// Distinct values of `entries` with their first entry (entries are sorted by value).
+/// Distinct values of `entries` with their first entry.
 pub(crate) fn distinct(entries: &[Entry]) -> Vec<&Entry> {
+    // Selection sorts entries by value, so a value's entries are neighbours and one pass
+    // finds the first of each; entries handed in some other order take the set.
+    if entries.is_sorted_by(|a, b| a.observable <= b.observable) {
+        let mut out: Vec<&Entry> = Vec::with_capacity(entries.len());
+        for e in entries {
+            if out
+                .last()
+                .is_none_or(|last| last.observable != e.observable)
+            {
+                out.push(e);
+            }
+        }
+        return out;
+    }
     let mut seen = BTreeSet::new();
     entries
         .iter()

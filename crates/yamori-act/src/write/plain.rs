@@ -1,11 +1,12 @@
 //! CSV, plain text and a STIX 2.1 bundle: for everything that reads none of the above.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::observable::{Observable, ValueText};
 use crate::select::{Entry, Skips};
 
 use super::{distinct, Error, Written};
@@ -30,15 +31,35 @@ pub(super) fn csv(entries: &[Entry], out: &mut dyn Write) -> Result<Written, Err
         "name",
     ];
     w.write_record(header).map_err(csv_error)?;
+    // One buffer for the row's computed cells, reused: no allocation per cell.
+    let mut cells = String::new();
     for e in entries {
+        cells.clear();
+        match &e.observable {
+            Observable::Domain(d) => cells.push_str(d),
+            Observable::Url { url, .. } => cells.push_str(url),
+            net => {
+                let _ = write!(cells, "{}", ValueText(net));
+            }
+        }
+        let value_end = cells.len();
+        if let Some(s) = e.score {
+            let _ = write!(cells, "{s}");
+        }
+        let score_end = cells.len();
+        if let Some(x) = e.expires {
+            push_rfc3339(&mut cells, x);
+        }
+        let expires_end = cells.len();
+        push_rfc3339(&mut cells, e.modified);
         w.write_record([
             e.observable.stix_type(),
-            &e.observable.text(),
+            &cells[..value_end],
             &e.indicator_id,
-            &e.score.map(|s| s.to_string()).unwrap_or_default(),
+            &cells[value_end..score_end],
             e.tlp.name(),
-            &e.expires.map(rfc3339).unwrap_or_default(),
-            &rfc3339(e.modified),
+            &cells[score_end..expires_end],
+            &cells[expires_end..],
             e.name.as_deref().unwrap_or(""),
         ])
         .map_err(csv_error)?;
@@ -53,15 +74,18 @@ pub(super) fn csv(entries: &[Entry], out: &mut dyn Write) -> Result<Written, Err
 pub(super) fn txt(entries: &[Entry], out: &mut dyn Write) -> Result<Written, Error> {
     let mut skips = Skips::default();
     let mut lines = 0u64;
+    let mut text = String::new();
     for e in distinct(entries) {
-        let text = e.observable.text();
+        text.clear();
+        let _ = write!(text, "{}", ValueText(&e.observable));
         // A line format cannot hold a line break (URLs are checked for control characters
         // already; this keeps the format's promise whatever a value holds).
         if text.contains(['\n', '\r']) {
             skips.push(&e.indicator_id, "format", "value contains a line break");
             continue;
         }
-        writeln!(out, "{text}")?;
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
         lines += 1;
     }
     let mut written = Written {
@@ -97,13 +121,69 @@ pub(super) fn stix(
     Ok(written)
 }
 
-pub(super) fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+/// `unix` as RFC 3339 in UTC (`2026-12-31T00:00:00Z`) appended to `out`; nothing outside
+/// the years 0–9999, which RFC 3339 cannot write. The text `time`'s RFC 3339 formatting gives
+/// for whole seconds, written directly (a CSV export writes two a row; the general formatter
+/// was a visible part of the export's time).
+pub(super) fn push_rfc3339(out: &mut String, unix: i64) {
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(unix) else {
+        return;
+    };
+    if !(0..=9999).contains(&t.year()) {
+        return;
+    }
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
 }
 
 fn csv_error(e: csv::Error) -> Error {
     Error::Io(std::io::Error::other(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::format_description::well_known::Rfc3339;
+
+    use super::*;
+
+    fn rfc3339(unix: i64) -> String {
+        let mut s = String::new();
+        push_rfc3339(&mut s, unix);
+        s
+    }
+
+    #[test]
+    fn timestamps_are_written_as_time_writes_them() {
+        let general = |unix: i64| {
+            OffsetDateTime::from_unix_timestamp(unix)
+                .ok()
+                .and_then(|t| t.format(&Rfc3339).ok())
+                .unwrap_or_default()
+        };
+        let mut unix = -62_167_219_300i64; // shortly before year 0
+        while unix < 253_402_400_000 {
+            // shortly after year 9999
+            assert_eq!(rfc3339(unix), general(unix), "{unix}");
+            unix += 86_399 * 37 + 13;
+        }
+        for unix in [
+            0,
+            1_798_675_200,
+            -62_167_219_200,
+            253_402_300_799,
+            253_402_300_800,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(rfc3339(unix), general(unix), "{unix}");
+        }
+    }
 }

@@ -12,4 +12,5 @@ mod gateway;
 mod mud;
 mod netns;
 mod nft_ipset;
+mod parallel;
 mod rpz;

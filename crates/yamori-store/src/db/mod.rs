@@ -94,6 +94,15 @@ impl Row {
             ))),
         }
     }
+    /// The text of column `i`, borrowed (a large body read once need not be copied).
+    pub fn text(&self, i: usize) -> Result<&str> {
+        match self.at(i)? {
+            Value::Text(s) => Ok(s),
+            v => Err(StoreError::Corrupt(format!(
+                "column {i}: expected text, found {v:?}"
+            ))),
+        }
+    }
     pub fn opt_str(&self, i: usize) -> Result<Option<String>> {
         match self.at(i)? {
             Value::Null => Ok(None),

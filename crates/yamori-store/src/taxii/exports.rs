@@ -2,8 +2,8 @@
 //! pages, and the collection's revision, a count of its changes kept in the transaction of
 //! each change, which tells a feed cache that the collection is unchanged without reading it.
 
-use super::objects::kv_get;
-use crate::db::{Conn, Param};
+use super::objects::{kv_get, PAGE_PLANNER};
+use crate::db::{Conn, Param, Row};
 use crate::{Result, Store};
 
 /// Objects read per statement by [`Store::taxii_each_latest_indicator`] (exports and feeds):
@@ -28,18 +28,118 @@ pub(super) fn bump_revision(c: &mut dyn Conn, collection_id: &str) -> Result<()>
     Ok(())
 }
 
+/// Whether some object of the collection has more than one version stored (of any kind: an
+/// object's versions share its id, and so its type). A walk of the unique
+/// (collection_id, object_id, version_key) index that stops at the first such object; it
+/// reads no object.
+fn has_second_versions(c: &mut dyn Conn, collection_id: &str) -> Result<bool> {
+    let found = c.query_opt(
+        "look for second versions",
+        "SELECT 1 FROM taxii_objects WHERE collection_id = ?1
+         GROUP BY object_id HAVING COUNT(*) > 1 LIMIT 1",
+        &[Param::text(collection_id)],
+    )?;
+    Ok(found.is_some())
+}
+
+/// Up to `limit` indicators (seq, date_added, body) after the cursor (date_added, seq), in
+/// that order. Two index walks rather than one row-value comparison: a bulk insert shares one
+/// date_added, and SQLite turns `(date_added, seq) > (?, ?)` into a range on date_added alone,
+/// so every page of a million-object insert read again from the insert's first object (a
+/// quadratic walk: 25 s for a million). Here the rest of the cursor's date_added is an
+/// equality and a seq range, and the later ones a date_added range. The seq range is closed
+/// by the date_added's last seq (one index look-up): SQLite walks it by rowid, and open-ended
+/// it would read on through every later object once the date_added's run is over.
+fn export_page(
+    c: &mut dyn Conn,
+    collection_id: &str,
+    after: Option<&(String, i64)>,
+    limit: usize,
+) -> Result<Vec<Row>> {
+    const COLUMNS: &str = "SELECT seq, date_added, body FROM taxii_objects \
+         WHERE collection_id = ?1 AND kind = 'indicator'";
+    let limit_of = |n: usize| Param::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let Some((date_added, seq)) = after else {
+        return c.query(
+            "read indicators",
+            &format!("{COLUMNS} ORDER BY date_added, seq LIMIT ?2"),
+            &[Param::text(collection_id), limit_of(limit)],
+        );
+    };
+    let mut rows = c.query(
+        "read indicators",
+        &format!(
+            "{COLUMNS} AND date_added = ?2 AND seq > ?3 AND seq <= (SELECT MAX(seq) \
+             FROM taxii_objects WHERE collection_id = ?1 AND kind = 'indicator' \
+             AND date_added = ?2) ORDER BY seq LIMIT ?4"
+        ),
+        &[
+            Param::text(collection_id),
+            Param::text(date_added),
+            Param::Int(*seq),
+            limit_of(limit),
+        ],
+    )?;
+    if rows.len() < limit {
+        rows.extend(c.query(
+            "read indicators",
+            &format!("{COLUMNS} AND date_added > ?2 ORDER BY date_added, seq LIMIT ?3"),
+            &[
+                Param::text(collection_id),
+                Param::text(date_added),
+                limit_of(limit - rows.len()),
+            ],
+        )?);
+    }
+    Ok(rows)
+}
+
 impl Store {
-    /// [`Store::taxii_each_latest_object`] for the indicators of a collection, in pages of
-    /// [`EXPORT_PAGE_SIZE`]: what `yamori export` and the hub's feeds read.
+    /// Calls `each` with the JSON text of the latest version of every indicator of a
+    /// collection, in the order they were added, [`EXPORT_PAGE_SIZE`] objects per statement:
+    /// what `yamori export` and the hub's feeds read. The same objects in the same order as
+    /// [`Store::taxii_each_latest_object`].
+    ///
+    /// TAXII's latest-version and latest-spec-version filters are two correlated look-ups per
+    /// object, which cost more than reading the objects: 3.8 s instead of 1.7 s for a
+    /// million indicators in `sqlite3`. They can only leave an object out when another
+    /// version of it is stored. Indicators are rarely revised, so first one walk of the index
+    /// of versions (0.25 s for a million objects) asks whether any object of the collection
+    /// has a second version; when none has, every stored indicator is its own latest version
+    /// and the pages are read without the filters. As with any walk in pages, objects added
+    /// while it runs may or may not be seen.
     pub fn taxii_each_latest_indicator(
         &self,
         collection_id: &str,
         each: &mut dyn FnMut(&str),
     ) -> Result<u64> {
-        self.taxii_each_latest_object(collection_id, &["indicator"], EXPORT_PAGE_SIZE, &mut |b| {
-            each(b);
-            Ok(())
-        })
+        if self.db.read(|c| has_second_versions(c, collection_id))? {
+            return self.taxii_each_latest_object(
+                collection_id,
+                &["indicator"],
+                EXPORT_PAGE_SIZE,
+                &mut |b| {
+                    each(b);
+                    Ok(())
+                },
+            );
+        }
+        let page = EXPORT_PAGE_SIZE as usize;
+        let mut after: Option<(String, i64)> = None;
+        let mut seen = 0u64;
+        loop {
+            let rows = self.db.read_planned(PAGE_PLANNER, |c| {
+                export_page(c, collection_id, after.as_ref(), page + 1)
+            })?;
+            for r in rows.iter().take(page) {
+                each(r.text(2)?);
+                seen += 1;
+            }
+            match rows.get(page - 1) {
+                Some(last) if rows.len() > page => after = Some((last.str(1)?, last.i64(0)?)),
+                _ => return Ok(seen),
+            }
+        }
     }
 
     /// How many times the collection's objects changed (objects added, versions deleted),

@@ -28,7 +28,7 @@ const INSERT_CHUNK: usize = 500;
 const COPY_FROM: usize = 64;
 
 /// PostgreSQL planner settings for a page of objects (see [`Store::taxii_query`]).
-const PAGE_PLANNER: &str = "SET LOCAL enable_sort = off";
+pub(super) const PAGE_PLANNER: &str = "SET LOCAL enable_sort = off";
 
 /// A date_added strictly after `last` (if any) and not before now: a reader that saw
 /// date_added T never later sees a new object at or before T.

@@ -421,6 +421,58 @@ fn each_latest_object_walks_every_page_and_only_the_latest_versions() {
     });
 }
 
+/// The export walk skips the latest-version filters when no object has a second version, and
+/// must hand out the very objects, in the very order, of the filtered walk either way.
+#[test]
+fn each_latest_indicator_reads_what_the_filtered_walk_reads() {
+    fn filtered(s: &Store) -> Vec<String> {
+        let mut bodies = Vec::new();
+        s.taxii_each_latest_object(C, &["indicator"], 777, &mut |b| {
+            bodies.push(b.to_string());
+            Ok(())
+        })
+        .expect("filtered walk");
+        bodies
+    }
+    fn export(s: &Store) -> Vec<String> {
+        let mut bodies = Vec::new();
+        let n = s
+            .taxii_each_latest_indicator(C, &mut |b| bodies.push(b.to_string()))
+            .expect("export walk");
+        assert_eq!(n, bodies.len() as u64);
+        bodies
+    }
+    each(|s| {
+        setup(s);
+        // More than one export page, in two batches (one date_added each), and a sighting.
+        let total = yamori_store::taxii::EXPORT_PAGE_SIZE + 3;
+        let day = "2024-01-01T00:00:00Z";
+        let mut first: Vec<NewObject> = (1..=2600).map(|n| obj(n, "indicator", day)).collect();
+        first.push(obj(9_999_999, "sighting", day));
+        add(s, &first);
+        let rest: Vec<NewObject> = (2601..=total).map(|n| obj(n, "indicator", day)).collect();
+        add(s, &rest);
+        let one_version = export(s);
+        assert_eq!(one_version.len(), total as usize);
+        assert!(one_version[0].contains("-000000000001\""));
+        assert!(one_version[2600].contains("-000000002601\""));
+        assert_eq!(one_version, filtered(s));
+        // A second version of indicator 7: now the filters matter, and the old one goes.
+        add(s, &[obj(7, "indicator", "2024-02-01T00:00:00Z")]);
+        let two_versions = export(s);
+        assert_eq!(two_versions.len(), total as usize);
+        assert_eq!(two_versions, filtered(s));
+        assert!(two_versions[total as usize - 1].contains("2024-02-01"));
+        assert_eq!(
+            two_versions
+                .iter()
+                .filter(|b| b.contains("-000000000007\""))
+                .count(),
+            1
+        );
+    });
+}
+
 #[test]
 fn a_collection_revision_counts_every_change_and_only_changes() {
     each(|s| {
