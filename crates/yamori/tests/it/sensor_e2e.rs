@@ -22,26 +22,11 @@ use serde_json::Value;
 
 use crate::peers;
 use crate::support::{gen, run_ok, tool, yamori};
+use yamori_lab::netns::run as sh;
 
 const DARKNET: &str = "198.51.100.0/24";
 /// Seconds of the generated capture that are replayed (see the module doc).
 const REPLAY_SECS: u64 = 45;
-
-fn sh(args: &[&str]) -> Result<String, String> {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
 
 /// A namespace holding the inner end of a veth pair; the outer end stays in the test's
 /// namespace. Both go with the namespace on drop.
@@ -99,6 +84,38 @@ impl Drop for Reaper {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `yamori sensor --json` on the namespace's end of `veth` (global options first, then
+/// the sensor's own) and waits for its "capturing on" line; its stderr stays readable.
+fn start_sensor(
+    veth: &Veth,
+    global: &[&std::ffi::OsStr],
+    args: &[&str],
+) -> (Reaper, BufReader<std::process::ChildStderr>) {
+    let child = Command::new("ip")
+        .args(["netns", "exec", &veth.ns])
+        .arg(env!("CARGO_BIN_EXE_yamori"))
+        .args(global)
+        .args([
+            "sensor",
+            "--interface",
+            &veth.inner,
+            "--darknet",
+            DARKNET,
+            "--json",
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the sensor");
+    let mut sensor = Reaper(child);
+    let mut err = BufReader::new(sensor.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    err.read_line(&mut line).expect("sensor's first line");
+    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    (sensor, err)
 }
 
 fn now() -> Duration {
@@ -255,24 +272,16 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
     if now().as_secs() % 60 >= 50 {
         sleep_into_next_minute(1);
     }
-    let child = Command::new("ip")
-        .args(["netns", "exec", &veth.ns])
-        .arg(env!("CARGO_BIN_EXE_yamori"))
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--config")
-        .arg(&config)
-        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
-        .args(["--sensor-id", "lab", "--minutes", "1", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the sensor");
-    let mut sensor = Reaper(child);
-    let mut err = BufReader::new(sensor.0.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    err.read_line(&mut line).expect("sensor's first line");
-    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    let (mut sensor, mut err) = start_sensor(
+        &veth,
+        &[
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &["--sensor-id", "lab", "--minutes", "1"],
+    );
     let started = now().as_secs();
 
     sleep_into_next_minute(1);
@@ -304,7 +313,7 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
     let mut out = String::new();
     std::io::Read::read_to_string(sensor.0.stdout.as_mut().expect("stdout"), &mut out)
         .expect("stdout");
-    assert!(status.success(), "sensor: {status}\n{line}{rest}\n{out}");
+    assert!(status.success(), "sensor: {status}\n{rest}\n{out}");
     // Two JSON lines: the partial start minute and the replay's.
     let lines: Vec<Value> = out
         .lines()
@@ -412,26 +421,15 @@ fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_inte
 
     let veth = Veth::new().expect("veth pair in a namespace");
     // SIGTERM: the sensor writes the minute in progress (partial) and exits 0.
-    let child = Command::new("ip")
-        .args(["netns", "exec", &veth.ns])
-        .arg(env!("CARGO_BIN_EXE_yamori"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
-        .args(["--sensor-id", "stopped", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the sensor");
-    let mut running = Reaper(child);
-    let mut err = BufReader::new(running.0.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    err.read_line(&mut line).expect("sensor's first line");
-    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    let (mut running, _err) = start_sensor(
+        &veth,
+        &["--data-dir".as_ref(), data.as_os_str()],
+        &["--sensor-id", "stopped"],
+    );
     // `ip netns exec` runs the sensor in its own process (exec), so this is the sensor's id.
     sh(&["kill", "-TERM", &running.0.id().to_string()]).expect("kill -TERM");
     let status = running.0.wait().expect("sensor exits");
-    assert!(status.success(), "{status}: {line}");
+    assert!(status.success(), "{status}");
     let mut out = String::new();
     std::io::Read::read_to_string(running.0.stdout.as_mut().expect("stdout"), &mut out)
         .expect("stdout");
@@ -443,27 +441,16 @@ fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_inte
 
     // The interface disappears while the sensor runs: it writes the minute it was in and
     // exits 1 saying so.
-    let child = Command::new("ip")
-        .args(["netns", "exec", &veth.ns])
-        .arg(env!("CARGO_BIN_EXE_yamori"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
-        .args(["--sensor-id", "gone", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the sensor");
-    let mut running = Reaper(child);
-    let mut err = BufReader::new(running.0.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    err.read_line(&mut line).expect("sensor's first line");
-    assert!(line.starts_with("capturing on"), "sensor: {line}");
+    let (mut running, mut err) = start_sensor(
+        &veth,
+        &["--data-dir".as_ref(), data.as_os_str()],
+        &["--sensor-id", "gone"],
+    );
     sh(&["ip", "-n", &veth.ns, "link", "del", &veth.inner]).expect("delete the interface");
     let status = running.0.wait().expect("sensor exits");
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut err, &mut rest).expect("stderr");
-    assert_eq!(status.code(), Some(1), "{line}{rest}");
+    assert_eq!(status.code(), Some(1), "{rest}");
     assert!(
         rest.contains(&format!("interface {} disappeared", veth.inner)),
         "{rest}"
