@@ -19,9 +19,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ids::generated_id;
 use crate::model::{self, Bundle, Common};
-use crate::telescope::{
-    escape_pattern_string, ConvertError, Options, OrgIdentity, STATIC_OBJECTS_CREATED,
-};
+use crate::producer::Producer;
+use crate::telescope::{escape_pattern_string, ConvertError, Options, OrgIdentity};
 use crate::timestamp::format_millis;
 
 /// Days an indicator stays valid after the last sighting.
@@ -68,15 +67,12 @@ pub fn decoy_bundle(
     org: &OrgIdentity,
     options: &Options,
 ) -> Result<Bundle, ConvertError> {
-    if org.name.trim().is_empty() {
-        return Err(ConvertError::EmptyOrganisation);
-    }
-    let org_key = org.key();
-    let identity = generated_id("identity", &org_key);
-    let markings: Vec<String> = options
-        .marking
-        .map(|m| vec![m.id().to_string()])
-        .unwrap_or_default();
+    let (producer, head) = Producer::start(org, options.marking)?;
+    let Producer {
+        org_key,
+        identity,
+        markings,
+    } = producer;
     // `created` is the first sighting and stays with the object; `modified` the last.
     let common = |object_type: &'static str, key: &str, created: &str, modified: &str| Common {
         object_type,
@@ -88,25 +84,7 @@ pub fn decoy_bundle(
         confidence: Some(CONFIDENCE),
         object_marking_refs: markings.clone(),
     };
-    let mut objects = Vec::new();
-    let mut org_common = common(
-        "identity",
-        "",
-        STATIC_OBJECTS_CREATED,
-        STATIC_OBJECTS_CREATED,
-    );
-    org_common.id = identity.clone();
-    org_common.created_by_ref = None;
-    org_common.confidence = None;
-    objects.push(model::to_value(&model::Identity {
-        common: org_common,
-        name: org.name.clone(),
-        identity_class: "organization",
-        contact_information: org.contact_information.clone(),
-    }));
-    if let Some(m) = options.marking {
-        objects.push(m.object());
-    }
+    let mut objects = head;
     // Hosts gather the window of every URL on them.
     let mut hosts: BTreeMap<(&'static str, String), (OffsetDateTime, OffsetDateTime, Vec<&str>)> =
         BTreeMap::new();

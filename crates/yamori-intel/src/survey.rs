@@ -40,6 +40,7 @@ use yamori_model::survey::{CredentialSource, Host, Service, SurveyResult, Transp
 use crate::ids::{generated_id, sco_id, YAMORI_NAMESPACE};
 use crate::markings::Tlp2;
 use crate::model::{self, Bundle, Common, ExternalReference};
+use crate::producer::Producer;
 use crate::telescope::{ConvertError, Options, OrgIdentity, STATIC_OBJECTS_CREATED};
 use crate::timestamp::format_millis;
 
@@ -52,38 +53,26 @@ pub fn survey_bundle(
     org: &OrgIdentity,
     options: &Options,
 ) -> Result<Bundle, ConvertError> {
-    if org.name.trim().is_empty() {
-        return Err(ConvertError::EmptyOrganisation);
-    }
+    let marking = options.marking.unwrap_or(DEFAULT_SURVEY_MARKING);
+    let (producer, head) = Producer::start(org, Some(marking))?;
     if result.finished < result.started {
         return Err(ConvertError::BadWindow {
             field: "finished".into(),
         });
     }
-    let org_key = org.key();
     // Serialising a SurveyResult cannot fail (string-keyed maps only).
     let bytes = serde_json::to_vec(result).unwrap_or_default();
     let run = Uuid::new_v5(&YAMORI_NAMESPACE, &bytes);
-    let marking = options.marking.unwrap_or(DEFAULT_SURVEY_MARKING);
     let mut b = Builder {
-        objects: Vec::new(),
+        objects: head,
         seen: BTreeSet::new(),
-        run_key: format!("{org_key}\nsurvey {run}"),
-        identity: generated_id("identity", &org_key),
+        run_key: format!("{}\nsurvey {run}", producer.org_key),
+        identity: producer.identity,
         stamp: format_millis(result.finished),
         first_seen: format_millis(result.started),
-        markings: vec![marking.id().to_string()],
-        org_key,
+        markings: producer.markings,
+        org_key: producer.org_key,
     };
-    let mut identity = b.common("identity", b.identity.clone(), STATIC_OBJECTS_CREATED);
-    identity.created_by_ref = None;
-    b.push(&model::Identity {
-        common: identity,
-        name: org.name.clone(),
-        identity_class: "organization",
-        contact_information: org.contact_information.clone(),
-    });
-    b.objects.push(marking.object());
     for host in &result.hosts {
         for service in &host.services {
             if service.device.is_some()

@@ -36,6 +36,7 @@ use yamori_model::telescope::{Attack, Report, SourceSummary, Tool};
 use crate::ids::{generated_id, YAMORI_NAMESPACE};
 use crate::markings::Tlp2;
 use crate::model::{self, Bundle, Common};
+use crate::producer::Producer;
 use crate::timestamp::{format_millis, parse_rfc3339};
 
 /// How long a scanner/bot indicator stays valid after the source was last seen. Seven days:
@@ -111,38 +112,20 @@ pub fn telescope_bundle_with(
     org: &OrgIdentity,
     options: &Options,
 ) -> Result<Bundle, ConvertError> {
-    if org.name.trim().is_empty() {
-        return Err(ConvertError::EmptyOrganisation);
-    }
-    let org_key = org.key();
+    let (producer, head) = Producer::start(org, options.marking)?;
     // Serialising a Report cannot fail (string-keyed maps only); an empty hash input would
     // still give a stable key.
     let report_bytes = serde_json::to_vec(report).unwrap_or_default();
     let analysis = Uuid::new_v5(&YAMORI_NAMESPACE, &report_bytes);
     let mut b = Builder {
-        objects: Vec::new(),
+        objects: head,
         scos: BTreeSet::new(),
-        analysis_key: format!("{org_key}\nreport {analysis}"),
-        identity: generated_id("identity", &org_key),
+        analysis_key: format!("{}\nreport {analysis}", producer.org_key),
+        identity: producer.identity,
         stamp: analysis_time(report)?,
-        markings: options
-            .marking
-            .map(|m| vec![m.id().to_string()])
-            .unwrap_or_default(),
-        org_key,
+        markings: producer.markings,
+        org_key: producer.org_key,
     };
-    // The identity describes the organisation itself: it names no creator.
-    let mut identity = b.common("identity", b.identity.clone(), STATIC_OBJECTS_CREATED, None);
-    identity.created_by_ref = None;
-    b.push(&model::Identity {
-        common: identity,
-        name: org.name.clone(),
-        identity_class: "organization",
-        contact_information: org.contact_information.clone(),
-    });
-    if let Some(m) = options.marking {
-        b.objects.push(m.object());
-    }
     for (i, source) in report.scanners.iter().enumerate() {
         b.source(source, &format!("scanners[{i}]"))?;
     }

@@ -22,24 +22,7 @@ pub const GRACE_SECS: u64 = 2;
 pub const MAX_GAP_MINUTES: u64 = 10;
 
 /// What the sensor counted in one minute beyond the analysis itself.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Frames taken from the ring (after the kernel filter).
-    pub captured: u64,
-    pub captured_bytes: u64,
-    /// Frames that are not IPv4/IPv6 packets the decoder can read (analysed as undecodable).
-    pub undecodable: u64,
-    /// Frames whose minute was already written.
-    pub late: u64,
-    /// The kernel's count of frames the filter passed (PACKET_STATISTICS tp_packets).
-    pub kernel_packets: u64,
-    /// Frames the kernel dropped because the ring was full (tp_drops).
-    pub kernel_drops: u64,
-    /// Times the ring was full and frozen (tp_freeze_q_cnt).
-    pub kernel_freezes: u64,
-    /// Growth of the interface's rx_dropped (/sys/class/net/IF/statistics) in the minute.
-    pub interface_drops: u64,
-}
+pub use yamori_model::sensor::SensorCounts as Counters;
 
 /// A minute that has ended, before its analyzer is finished.
 pub struct Closed {

@@ -33,25 +33,8 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE sensor_minutes (
 /// Longest sensor id accepted: ids name sensors in tables and message ids, not documents.
 pub const MAX_SENSOR_ID_LEN: usize = 64;
 
-/// A minute's counters beside its analysis.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MinuteCounts {
-    /// Frames taken from the capture ring (after the kernel filter).
-    pub captured: u64,
-    pub captured_bytes: u64,
-    /// Frames the decoder could not read (analysed as undecodable).
-    pub undecodable: u64,
-    /// Frames that arrived after their minute was written (not analysed).
-    pub late: u64,
-    /// Frames the kernel filter passed, as the kernel counts them.
-    pub kernel_packets: u64,
-    /// Frames the kernel dropped: ring full.
-    pub kernel_drops: u64,
-    /// Times the ring was frozen full.
-    pub kernel_freezes: u64,
-    /// Receive drops of the interface itself in the minute.
-    pub interface_drops: u64,
-}
+/// A minute's counters beside its analysis: the sensor's own type.
+pub use yamori_model::sensor::SensorCounts as MinuteCounts;
 
 /// One minute to store.
 #[derive(Debug, Clone)]

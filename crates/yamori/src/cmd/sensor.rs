@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use yamori_sensor::{Minute, Sensor, SensorConfig, SensorError};
-use yamori_store::sensor::{MinuteCounts, NewSensorMinute};
+use yamori_store::sensor::NewSensorMinute;
 
 /// Capture a darknet live: every minute's categories, scanners, tools, attacks and drop counters
 ///
@@ -184,16 +184,8 @@ fn store_minute(
         first_packet: m.report.first_packet.clone(),
         last_packet: m.report.last_packet.clone(),
         darknet_packets: m.report.totals.darknet_packets,
-        counts: MinuteCounts {
-            captured: c.captured,
-            captured_bytes: c.captured_bytes,
-            undecodable: c.undecodable,
-            late: c.late,
-            kernel_packets: c.kernel_packets,
-            kernel_drops: c.kernel_drops,
-            kernel_freezes: c.kernel_freezes,
-            interface_drops: c.interface_drops,
-        },
+        // The sensor's counters are the store's type (yamori-model).
+        counts: *c,
     };
     Ok(store.put_sensor_minute(&new)?)
 }
