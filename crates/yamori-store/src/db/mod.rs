@@ -296,7 +296,19 @@ pub(crate) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS yamori_mig
 /// | `{serial}` | `INTEGER PRIMARY KEY` (the rowid) | `BIGSERIAL PRIMARY KEY` |
 /// | `{serial_autoinc}` | `INTEGER PRIMARY KEY AUTOINCREMENT` (ids never reused) | `BIGSERIAL PRIMARY KEY` |
 /// | `{bytes}` | `TEXT` (SQLite compares text bytewise) | `TEXT COLLATE "C"` (byte order, not the locale's) |
+///
+/// A line that starts with `{pg}` is kept on PostgreSQL only (without the token): for tuning
+/// that SQLite has no statement for or does not need, so that both engines still take the same
+/// numbered steps.
 pub(crate) fn ddl(engine: Engine, sql: &str) -> String {
+    let sql: String = sql
+        .lines()
+        .filter_map(|line| match line.trim_start().strip_prefix("{pg}") {
+            Some(rest) => (engine == Engine::Postgres).then_some(rest),
+            None => Some(line),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     let pairs: [(&str, &str, &str); 6] = [
         ("{int}", "INTEGER", "BIGINT"),
         ("{real}", "REAL", "DOUBLE PRECISION"),
@@ -309,7 +321,7 @@ pub(crate) fn ddl(engine: Engine, sql: &str) -> String {
         ("{serial}", "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"),
         ("{bytes}", "TEXT", "TEXT COLLATE \"C\""),
     ];
-    let mut out = sql.to_string();
+    let mut out = sql;
     for (token, lite, pg) in pairs {
         out = out.replace(
             token,
@@ -356,6 +368,16 @@ impl Binder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ddl_pg_lines_are_kept_on_postgres_only() {
+        let s = "CREATE TABLE t (k {bytes});\n  {pg} ALTER TABLE t ALTER k SET STORAGE EXTERNAL;";
+        assert_eq!(ddl(Engine::Sqlite, s), "CREATE TABLE t (k TEXT);");
+        assert_eq!(
+            ddl(Engine::Postgres, s),
+            "CREATE TABLE t (k TEXT COLLATE \"C\");\n ALTER TABLE t ALTER k SET STORAGE EXTERNAL;"
+        );
+    }
 
     #[test]
     fn ddl_tokens_render_per_engine() {

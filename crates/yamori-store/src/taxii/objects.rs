@@ -8,7 +8,7 @@ use super::{
     NewObject, ObjectQuery, Page, StoredObject, TaxiiStatus, VersionFilter, ANALYZE_EVERY,
 };
 use crate::db::{Conn, Engine, Param, Row};
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 
 /// Key of the last date_added handed out, so every insert gets a strictly later one.
 const LAST_ADDED_KEY: &str = "taxii.last_date_added";
@@ -191,6 +191,23 @@ fn insert_copied(
     Ok(())
 }
 
+/// The collection objects are added to must exist, and stays while the transaction runs. Once
+/// per transaction, where PostgreSQL's foreign key checked (and locked) it once per object:
+/// `FOR KEY SHARE` is the lock that check took. SQLite's write transaction excludes every
+/// other writer already, and its foreign key stays as a second guard.
+fn lock_collection(c: &mut dyn Conn, collection_id: &str) -> Result<()> {
+    let sql = match c.engine() {
+        Engine::Postgres => "SELECT 1 FROM taxii_collections WHERE id = ?1 FOR KEY SHARE",
+        Engine::Sqlite => "SELECT 1 FROM taxii_collections WHERE id = ?1",
+    };
+    match c.query_opt("find collection", sql, &[Param::text(collection_id)])? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Other(format!(
+            "no collection with id {collection_id}: create it before adding objects to it"
+        ))),
+    }
+}
+
 impl Store {
     /// Insert a collection, or update title/description/alias of an existing id.
     pub fn taxii_put_collection(&self, col: &Collection) -> Result<()> {
@@ -264,6 +281,7 @@ impl Store {
                     &[Param::Int(INSERT_LOCK)],
                 )?;
             }
+            lock_collection(c, collection_id)?;
             let date_added = next_date_added(kv_get(c, LAST_ADDED_KEY)?.as_deref());
             kv_set(c, LAST_ADDED_KEY, &date_added)?;
             let mut added = HashSet::with_capacity(objects.len());

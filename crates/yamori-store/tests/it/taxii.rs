@@ -93,6 +93,31 @@ fn add_outcomes_and_byte_exact_bodies() {
 /// SQLite): new objects, a second copy within the request, a stored duplicate and a stored
 /// conflict keep their order and outcomes, and bodies with every awkward byte survive exactly.
 #[test]
+fn objects_for_a_missing_collection_are_refused_and_nothing_is_stored() {
+    each(|s| {
+        setup(s);
+        let missing = "99999999-2222-4333-8444-555555555555";
+        let t = "2024-01-01T00:00:00.000Z";
+        // Both paths: PostgreSQL COPYs requests of 64 objects and more.
+        for n in [1, 100] {
+            let objs: Vec<NewObject> = (0..n).map(|i| obj(i, "indicator", t)).collect();
+            let err = s
+                .taxii_add_objects(missing, &objs, &mut |_| None)
+                .expect_err("no such collection");
+            assert!(
+                err.to_string()
+                    .contains(&format!("no collection with id {missing}")),
+                "{err}"
+            );
+        }
+        let mut q = ObjectQuery::new(missing, 10);
+        q.ids = vec![obj(0, "indicator", t).id];
+        assert!(s.taxii_query(&q).expect("query").objects.is_empty());
+        assert_eq!(add(s, &[obj(0, "indicator", t)]), vec![AddOutcome::Added]);
+    });
+}
+
+#[test]
 fn bulk_request_outcomes_in_order() {
     each(|s| {
         setup(s);
