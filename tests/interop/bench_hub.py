@@ -167,6 +167,8 @@ def main():
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--requests-per-client", type=int, default=50)
     ap.add_argument("--skip-pg", action="store_true")
+    ap.add_argument("--skip-sqlite", action="store_true",
+                    help="PostgreSQL only (to profile or compare builds on it)")
     ap.add_argument("--skip-medallion", action="store_true")
     ap.add_argument("--block", type=int, default=None,
                     help="report the ingest rate of every BLOCK objects (flatness up to --objects)")
@@ -183,11 +185,12 @@ def main():
     os.environ["YAMORI_BIN"] = args.yamori_bin
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        h, t = yamori_target(tmp, "yamori-sqlite")
-        try:
-            rows.append(bench(t, args.objects, args.clients, args.requests_per_client, args.block))
-        finally:
-            h.stop()
+        if not args.skip_sqlite:
+            h, t = yamori_target(tmp, "yamori-sqlite")
+            try:
+                rows.append(bench(t, args.objects, args.clients, args.requests_per_client, args.block))
+            finally:
+                h.stop()
         if not args.skip_pg:
             db = "yamori_bench_" + uuid.uuid4().hex[:12]
             subprocess.run(conftest.PG_ADMIN + [f"CREATE DATABASE {db}"], check=True, capture_output=True)

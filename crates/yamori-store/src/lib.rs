@@ -61,9 +61,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// it from `spawn_blocking`, so no lock or connection is held across an `.await`.
 pub struct Store {
     db: db::Db,
-    /// Objects stored since this process last refreshed PostgreSQL's planner statistics
-    /// (see [`taxii::ANALYZE_EVERY`]).
-    added_since_analyze: std::sync::atomic::AtomicU64,
+    /// When to refresh PostgreSQL's statistics of the TAXII objects during bulk ingest.
+    analyze: std::sync::Arc<taxii::statistics::AnalyzeSchedule>,
 }
 
 impl Store {

@@ -82,7 +82,7 @@ impl Store {
     fn init(db: Db) -> Result<Self> {
         let store = Store {
             db,
-            added_since_analyze: std::sync::atomic::AtomicU64::new(0),
+            analyze: Default::default(),
         };
         store.db.migrate("analysis", crate::analysis::MIGRATIONS)?;
         store.db.migrate("taxii", crate::taxii::MIGRATIONS)?;

@@ -186,6 +186,14 @@ impl Db {
         }
     }
 
+    /// The PostgreSQL pool, for work on a thread of its own (the statistics refresh).
+    pub fn postgres(&self) -> Option<PgDb> {
+        match self {
+            Db::Sqlite(_) => None,
+            Db::Postgres(p) => Some(p.clone()),
+        }
+    }
+
     /// Run `f` on a connection that sees every committed write, outside a transaction.
     pub fn read<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
         match self {

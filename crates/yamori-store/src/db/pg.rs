@@ -30,6 +30,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
+/// Cheap to clone: the pool is shared.
+#[derive(Clone)]
 pub(crate) struct PgDb {
     pool: Pool,
 }

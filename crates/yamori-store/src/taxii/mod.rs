@@ -13,6 +13,7 @@ pub use crate::db::Param;
 mod exports;
 pub(crate) mod objects;
 pub use exports::EXPORT_PAGE_SIZE;
+pub(crate) mod statistics;
 mod status;
 
 /// At most this many values across all `match[...]` filters of one query: each becomes a bound
@@ -416,8 +417,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      {pg}     ALTER COLUMN object_id TYPE TEXT COLLATE \"C\", ALTER COLUMN kind TYPE TEXT COLLATE \"C\";",
 ];
 
-/// Refresh PostgreSQL's planner statistics after this many stored objects. A bulk load (a sync
-/// pulling a million objects) outruns autovacuum; with statistics that still say "empty
-/// table" PostgreSQL sorted the whole collection for every TAXII page (100+ ms a page at
-/// 30,000 objects, growing).
+/// Refresh PostgreSQL's planner statistics after at least this many stored objects (see
+/// [`statistics`]).
 pub(crate) const ANALYZE_EVERY: u64 = 20_000;

@@ -1,11 +1,10 @@
 //! Collections and objects of the TAXII domain, written once for both engines.
 
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
 
 use super::{
     build_delete, build_query, format_taxii, parse_timestamp, taxii_now, AddOutcome, Collection,
-    NewObject, ObjectQuery, Page, StoredObject, TaxiiStatus, VersionFilter, ANALYZE_EVERY,
+    NewObject, ObjectQuery, Page, StoredObject, TaxiiStatus, VersionFilter,
 };
 use crate::db::{Conn, Engine, Param, Row};
 use crate::{Result, Store, StoreError};
@@ -328,18 +327,8 @@ impl Store {
             }
             Ok(outcomes)
         })?;
-        if self.engine() == Engine::Postgres {
-            let added = outcomes.iter().filter(|o| **o == AddOutcome::Added).count() as u64;
-            let before = self.added_since_analyze.fetch_add(added, Ordering::Relaxed);
-            if before + added >= ANALYZE_EVERY {
-                self.added_since_analyze.store(0, Ordering::Relaxed);
-                // Best effort: stale statistics make pages slow, not wrong, so a failed ANALYZE
-                // must not fail the insert that has already committed.
-                let _ = self
-                    .db
-                    .read(|c| c.execute_batch("analyze objects", "ANALYZE taxii_objects"));
-            }
-        }
+        let added = outcomes.iter().filter(|o| **o == AddOutcome::Added).count() as u64;
+        self.analyze.count(&self.db, added);
         Ok(outcomes)
     }
 

@@ -35,7 +35,7 @@ impl Drop for PgDb {
 /// A store on a fresh PostgreSQL database; the store is dropped before the database.
 pub struct PgStore {
     pub store: Option<Store>,
-    _db: PgDb,
+    pub db: PgDb,
 }
 
 pub fn pg() -> PgStore {
@@ -43,7 +43,7 @@ pub fn pg() -> PgStore {
     let store = Store::connect_postgres(&db.url).expect("connect to the test database");
     PgStore {
         store: Some(store),
-        _db: db,
+        db,
     }
 }
 

@@ -543,3 +543,38 @@ fn a_collection_revision_counts_every_change_and_only_changes() {
         assert_eq!((n, bodies), (1, 1));
     });
 }
+
+/// A bulk load refreshes PostgreSQL's statistics of the objects on its own (autovacuum is
+/// too slow for it), on a thread of its own: the insert that passes the threshold does not
+/// wait for it.
+#[test]
+fn a_bulk_load_refreshes_the_objects_statistics_on_postgresql() {
+    let db = crate::backends::pg();
+    let s = db.store.as_ref().expect("store is set until drop");
+    setup(s);
+    let t = "2024-01-01T00:00:00.000Z";
+    let mut client = postgres::Client::connect(&db.db.url, postgres::NoTls).expect("connect");
+    let analysed = |c: &mut postgres::Client| -> bool {
+        c.query_one(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'taxii_objects'",
+            &[],
+        )
+        .expect("statistics")
+        .get(0)
+    };
+    for base in (0..20_000).step_by(1000) {
+        assert!(!analysed(&mut client), "analysed before the threshold");
+        let objs: Vec<NewObject> = (base..base + 1000)
+            .map(|n| obj(n, "indicator", t))
+            .collect();
+        add(s, &objs);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !analysed(&mut client) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no ANALYZE of taxii_objects within 60 s of 20,000 new objects"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
