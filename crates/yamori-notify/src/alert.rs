@@ -206,6 +206,27 @@ impl AlertHost {
     }
 }
 
+/// One host per address: the evidence of hosts given more than once (the telescope and the
+/// decoy saw the same host) is joined in the order given, at the first one's place.
+pub fn merge_hosts(hosts: Vec<AlertHost>) -> Vec<AlertHost> {
+    let mut out: Vec<AlertHost> = Vec::with_capacity(hosts.len());
+    let mut at: BTreeMap<IpAddr, usize> = BTreeMap::new();
+    for h in hosts {
+        match at.get(&h.ip) {
+            Some(&i) => {
+                let mut evidence = std::mem::take(&mut out[i].evidence);
+                evidence.extend(h.evidence);
+                out[i] = AlertHost::new(h.ip, evidence);
+            }
+            None => {
+                at.insert(h.ip, out.len());
+                out.push(h);
+            }
+        }
+    }
+    out
+}
+
 /// The hosts of one analysis' scanners, in the order given.
 pub fn telescope_hosts(
     analysis: &str,
@@ -332,6 +353,45 @@ pub fn group_alerts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_seen_by_both_sensors_are_merged_and_likely_infected() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("address");
+        let scan = |a: &str| {
+            let mut t = TelescopeEvidence {
+                analysis: "a".into(),
+                first_seen: "2026-12-01T00:00:00Z".into(),
+                last_seen: "2026-12-01T00:01:00Z".into(),
+                packets: 10,
+                destinations: 10,
+                destination_ports: 1,
+                top_ports: vec![],
+                tool: "unknown".into(),
+                scan: Some("horizontal".into()),
+                class: Class::Scanner,
+            };
+            t.analysis = a.into();
+            Evidence::Telescope(t)
+        };
+        let login = Evidence::Decoy(DecoyEvidence::new(
+            "2026-12-01T00:02:00Z",
+            "2026-12-01T00:03:00Z",
+            1,
+            &[("root", "xc3511")],
+            &[],
+        ));
+        let merged = merge_hosts(vec![
+            AlertHost::new(ip("192.0.2.1"), vec![scan("a")]),
+            AlertHost::new(ip("192.0.2.2"), vec![scan("a")]),
+            AlertHost::new(ip("192.0.2.1"), vec![login.clone()]),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].address, "192.0.2.1");
+        assert_eq!(merged[0].evidence, vec![scan("a"), login]);
+        // An unknown scanner alone is not likely infected; its decoy logins make it so.
+        assert!(merged[0].likely_infected);
+        assert!(!merged[1].likely_infected);
+    }
 
     #[test]
     fn urls_are_defanged_in_scheme_and_host_only() {

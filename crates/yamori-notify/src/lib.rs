@@ -15,8 +15,8 @@ pub mod render;
 pub mod view;
 
 pub use alert::{
-    group_alerts, select, telescope_hosts, AlertContext, AlertHost, AlertNotice, Evidence,
-    Selection,
+    group_alerts, merge_hosts, select, telescope_hosts, AlertContext, AlertHost, AlertNotice,
+    DecoyEvidence, Evidence, Selection, MAX_LISTED,
 };
 pub use check::{check_report, lang_of_locale, render_check, CheckReport};
 pub use owners::{Owner, Owners, OwnersError};

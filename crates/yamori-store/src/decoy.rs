@@ -50,7 +50,93 @@ pub struct DecoyUrl {
     pub last_seen: String,
 }
 
+/// What the decoy recorded of one source address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecoyHost {
+    pub src_ip: String,
+    /// The earliest and latest record's timestamp (ISO 8601 UTC, as recorded).
+    pub first_seen: String,
+    pub last_seen: String,
+    pub sessions: u64,
+    /// `(user, password)` of its login records, in order, distinct, at most the `max_listed`
+    /// asked for.
+    pub credentials: Vec<(String, String)>,
+    /// Download URLs it sent, in order, distinct, at most `max_listed`.
+    pub urls: Vec<String>,
+}
+
+/// Cowrie's login events, the records that carry `username` and `password`.
+const LOGIN_EVENTS: [&str; 2] = ["cowrie.login.success", "cowrie.login.failed"];
+
 impl Store {
+    /// Every source address with records at or after `since` (ISO 8601 UTC, compared as
+    /// text: the decoy writes one format), by address in byte order. Credentials and URLs are
+    /// kept to `max_listed` each, so a bot that tried a million pairs costs no more.
+    pub fn decoy_hosts(&self, since: &str, max_listed: usize) -> Result<Vec<DecoyHost>> {
+        struct Acc {
+            host: DecoyHost,
+            sessions: BTreeSet<String>,
+        }
+        let mut by_ip: BTreeMap<String, Acc> = BTreeMap::new();
+        self.db.read(|c| {
+            let rows = c.query(
+                "list decoy hosts",
+                "SELECT src_ip, session, eventid, ts, url, record FROM decoy_events
+                 WHERE ts >= ?1 ORDER BY seq",
+                &[Param::text(since)],
+            )?;
+            for r in rows {
+                let (ip, session, eventid, ts) = (r.str(0)?, r.str(1)?, r.str(2)?, r.str(3)?);
+                let acc = by_ip.entry(ip.clone()).or_insert_with(|| Acc {
+                    host: DecoyHost {
+                        src_ip: ip,
+                        first_seen: ts.clone(),
+                        last_seen: ts.clone(),
+                        sessions: 0,
+                        credentials: Vec::new(),
+                        urls: Vec::new(),
+                    },
+                    sessions: BTreeSet::new(),
+                });
+                let h = &mut acc.host;
+                if ts < h.first_seen {
+                    h.first_seen = ts.clone();
+                }
+                if ts > h.last_seen {
+                    h.last_seen = ts;
+                }
+                acc.sessions.insert(session);
+                if let Some(url) = r.opt_str(4)? {
+                    if h.urls.len() < max_listed && !h.urls.contains(&url) {
+                        h.urls.push(url);
+                    }
+                }
+                if LOGIN_EVENTS.contains(&eventid.as_str()) && h.credentials.len() < max_listed {
+                    // The record is the decoy's own JSON; one that does not parse (written by
+                    // something else) adds no pair rather than failing the whole list.
+                    let record: serde_json::Value =
+                        serde_json::from_str(&r.str(5)?).unwrap_or_default();
+                    if let (Some(u), Some(p)) =
+                        (record["username"].as_str(), record["password"].as_str())
+                    {
+                        let pair = (u.to_string(), p.to_string());
+                        if !h.credentials.contains(&pair) {
+                            h.credentials.push(pair);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(by_ip
+            .into_values()
+            .map(|mut a| {
+                a.host.sessions = a.sessions.len() as u64;
+                a.host
+            })
+            .collect())
+    }
+
     /// Append records in one transaction; returns how many were stored.
     pub fn decoy_add_events(&self, events: &[NewDecoyEvent]) -> Result<u64> {
         if events.is_empty() {

@@ -1,7 +1,7 @@
 //! The decoy's records: stored as given, read back per session in order, download URLs
 //! grouped with their sessions and sources — the same on both engines.
 
-use yamori_store::decoy::{DecoyUrl, NewDecoyEvent};
+use yamori_store::decoy::{DecoyHost, DecoyUrl, NewDecoyEvent};
 
 use crate::backends::same_on_each;
 
@@ -88,6 +88,93 @@ fn decoy_records_and_download_urls_agree_on_both_engines() {
                 sources: vec!["192.0.2.1".into(), "192.0.2.9".into()],
                 first_seen: "2026-12-01T00:00:01.000000Z".into(),
                 last_seen: "2026-12-02T00:00:00.000000Z".into(),
+            },
+        ]
+    );
+}
+
+fn login(session: &str, src: &str, ts: &str, user: &str, password: &str) -> NewDecoyEvent {
+    let mut e = event(session, "cowrie.login.failed", src, ts, None);
+    e.record = serde_json::json!({
+        "eventid": "cowrie.login.failed", "session": session, "src_ip": src, "timestamp": ts,
+        "username": user, "password": password,
+    })
+    .to_string();
+    e
+}
+
+#[test]
+fn decoy_hosts_gather_sessions_logins_and_urls_in_a_window() {
+    let got = same_on_each(|s| {
+        let t = |n: u32| format!("2026-12-01T00:00:{n:02}.000000Z");
+        let mut events = vec![
+            // Before the window: not counted.
+            login(
+                "old000000000",
+                "192.0.2.1",
+                "2026-11-01T00:00:00.000000Z",
+                "old",
+                "x",
+            ),
+            login("aaaaaaaaaaaa", "192.0.2.1", &t(1), "root", "xc3511"),
+            login("aaaaaaaaaaaa", "192.0.2.1", &t(2), "root", "xc3511"),
+            event(
+                "aaaaaaaaaaaa",
+                "cowrie.session.file_download",
+                "192.0.2.1",
+                &t(3),
+                Some("http://198.51.100.7/x.sh"),
+            ),
+            event(
+                "bbbbbbbbbbbb",
+                "cowrie.session.connect",
+                "192.0.2.1",
+                &t(9),
+                None,
+            ),
+            event(
+                "cccccccccccc",
+                "cowrie.session.connect",
+                "192.0.2.10",
+                &t(5),
+                None,
+            ),
+        ];
+        // A bot that tries many pairs: only the first three are kept.
+        for n in 0..20 {
+            events.push(login(
+                "cccccccccccc",
+                "192.0.2.10",
+                &t(6),
+                "admin",
+                &format!("p{n}"),
+            ));
+        }
+        s.decoy_add_events(&events).expect("add");
+        s.decoy_hosts("2026-12-01T00:00:00.000000Z", 3)
+            .expect("hosts")
+    });
+    assert_eq!(
+        got,
+        [
+            DecoyHost {
+                src_ip: "192.0.2.1".into(),
+                first_seen: "2026-12-01T00:00:01.000000Z".into(),
+                last_seen: "2026-12-01T00:00:09.000000Z".into(),
+                sessions: 2,
+                credentials: vec![("root".into(), "xc3511".into())],
+                urls: vec!["http://198.51.100.7/x.sh".into()],
+            },
+            DecoyHost {
+                src_ip: "192.0.2.10".into(),
+                first_seen: "2026-12-01T00:00:05.000000Z".into(),
+                last_seen: "2026-12-01T00:00:06.000000Z".into(),
+                sessions: 1,
+                credentials: ["p0", "p1", "p2"]
+                    .iter()
+                    .map(|p| ("admin".to_string(), p.to_string()))
+                    .collect(),
+                urls: vec![],
             },
         ]
     );

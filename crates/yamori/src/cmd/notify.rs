@@ -1,19 +1,13 @@
-//! `yamori notify`: one notice per owner from a survey result.
-//!
-//! Reads the survey JSON and the owners file, adds vulnerability matches from the embedded
-//! vulnerability database (unless `--no-annotate`), groups the findings by owner and writes
-//! `<out-dir>/<NN-owner>.<lang>.<html|txt>` plus `unassigned.*` and an `index.tsv` listing
-//! each notice with its contact.
-
 //! `yamori notify`: one notice per owner from a survey result, or per network operator from
-//! the telescope's scanners (`--from-telescope`, in `notify/telescope.rs`).
+//! the telescope's scanners and the decoy's attackers (`--from-telescope`, `--from-decoy`, in
+//! `notify/alerts.rs`).
 //!
 //! Survey: reads the survey JSON and the owners file, adds vulnerability matches from the
 //! embedded vulnerability database (unless `--no-annotate`), groups the findings by owner and
 //! writes `<out-dir>/<NN-owner>.<lang>.<html|txt>` (and `.json`) plus `unassigned.*` and an
 //! `index.tsv` listing each notice with its contact.
 
-mod telescope;
+mod alerts;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -76,12 +70,14 @@ fn parse_quiet(s: &str) -> Result<QuietPeriod, String> {
 #[command(after_help = "Examples:
   yamori notify --owners owners.tsv survey.json --format both --lang both --out-dir notices/
   yamori notify --from-telescope --owners owners.tsv --asn ip2asn-v4.tsv --format text,json --out-dir alerts/
-  yamori notify --from-telescope --analysis latest --asn ip2asn-v4.tsv --quiet-period 14d --dry-run")]
+  yamori notify --from-telescope --analysis latest --asn ip2asn-v4.tsv --quiet-period 14d --dry-run
+  yamori notify --from-telescope --from-decoy --decoy-window 1d --asn ip2asn-v4.tsv --format json")]
 pub struct Args {
-    /// Survey result (`yamori survey --out survey.json`); not with --from-telescope.
+    /// Survey result (`yamori survey --out survey.json`); not with --from-telescope or
+    /// --from-decoy.
     #[arg(
-        required_unless_present = "from_telescope",
-        conflicts_with = "from_telescope"
+        required_unless_present_any = ["from_telescope", "from_decoy"],
+        conflicts_with_all = ["from_telescope", "from_decoy"]
     )]
     pub survey: Option<PathBuf>,
     /// Alert network operators to the hosts the telescope saw scanning (the scanners of a
@@ -90,6 +86,15 @@ pub struct Args {
     /// (research scanners) are left out, and so are hosts notified within --quiet-period.
     #[arg(long)]
     pub from_telescope: bool,
+    /// Alert network operators to the hosts that attacked the decoy (`yamori decoy`) within
+    /// --decoy-window: the credentials they tried and the download URLs they sent (defanged),
+    /// first and last seen, sessions. With --from-telescope too, a host both saw is listed
+    /// once with both sensors' evidence. The other --from-telescope options apply alike.
+    #[arg(long)]
+    pub from_decoy: bool,
+    /// With --from-decoy: how far back the decoy's records are read (s, m, h or d), from --now.
+    #[arg(long, default_value = "7d", value_parser = parse_quiet)]
+    pub decoy_window: QuietPeriod,
     /// With --from-telescope: the stored analysis (its id, a unique prefix of it, or
     /// `latest`, the newest stored).
     #[arg(long, default_value = "latest")]
@@ -209,8 +214,8 @@ fn write_index(dir: &Path, index: String) -> anyhow::Result<PathBuf> {
 pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let owners = read_owners(&a)?;
     let asn = a.asn.as_deref().map(AsnDb::open).transpose()?;
-    if a.from_telescope {
-        return telescope::run(g, &a, &owners, asn.as_ref());
+    if a.from_telescope || a.from_decoy {
+        return alerts::run(g, &a, &owners, asn.as_ref());
     }
     // (clap's `requires` counts a flag's default as given, so this is checked here.)
     let telescope_only = [
@@ -219,12 +224,13 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         (a.dry_run, "--dry-run"),
         (!a.warninglists.is_empty(), "--warninglist"),
         (a.now.is_some(), "--now"),
+        (a.decoy_window.text != "7d", "--decoy-window"),
     ];
     if let Some((_, flag)) = telescope_only.iter().find(|(given, _)| *given) {
-        anyhow::bail!("{flag} applies to --from-telescope only");
+        anyhow::bail!("{flag} applies to --from-telescope and --from-decoy only");
     }
     let Some(survey_path) = &a.survey else {
-        anyhow::bail!("give a survey result, or --from-telescope");
+        anyhow::bail!("give a survey result, or --from-telescope / --from-decoy");
     };
     let mut survey: SurveyResult =
         serde_json::from_str(&read_bounded(survey_path, MAX_SURVEY_BYTES)?)

@@ -61,7 +61,7 @@ fn first_octet(a: &Ipv4Addr) -> u8 {
 }
 
 /// A JSON notice, checked against `schemas/alert-notice.v1.json`.
-fn notice(dir: &Path, name: &str) -> serde_json::Value {
+pub(crate) fn notice(dir: &Path, name: &str) -> serde_json::Value {
     let body = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let n = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/alert-notice.v1.json");
@@ -348,5 +348,16 @@ fn bad_input_is_named() {
     );
     assert!(text(&o)
         .1
-        .contains("--dry-run applies to --from-telescope only"));
+        .contains("--dry-run applies to --from-telescope and --from-decoy only"));
+    let (_, err) = notify(&["--from-decoy", "--decoy-window", "soon"], 2);
+    assert!(err.contains("--decoy-window"), "{err}");
+    // A survey file and the sensors' alerts do not mix.
+    let o = run_ok(
+        y(db)
+            .args(["notify", "--from-decoy", "--owners"])
+            .arg(&owners)
+            .arg(dir.path().join("survey.json")),
+        2,
+    );
+    assert!(text(&o).1.contains("cannot be used with"), "{:?}", text(&o));
 }

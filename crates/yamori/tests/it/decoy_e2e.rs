@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::yamori;
+use crate::support::{run_ok, yamori};
 
 const PROBE: &str = "ECCHI: applet not found";
 
@@ -276,4 +276,60 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
             "[url:value = 'http://203.0.113.9/n.sh']"
         ]
     );
+
+    // The act step: an alert to the operator of the attacking address, with what the decoy
+    // saw of it (the owners file gives loopback to a test operator).
+    drop(store);
+    let owners = dir.path().join("owners.tsv");
+    std::fs::write(
+        &owners,
+        "127.0.0.0/8\tLoopback Lab ISP\tabuse@example.net\ten\n",
+    )
+    .expect("owners file");
+    let alerts = dir.path().join("alerts");
+    let notify = || {
+        let out = run_ok(
+            yamori()
+                .arg("--data-dir")
+                .arg(dir.path())
+                .args(["notify", "--from-decoy", "--format", "json", "--owners"])
+                .arg(&owners)
+                .arg("--out-dir")
+                .arg(&alerts),
+            0,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = notify();
+    assert!(said.contains("decoy: 1 hosts in the last 7d"), "{said}");
+    let n = crate::alerts_e2e::notice(&alerts, "01-loopback-lab-isp.json");
+    assert_eq!(n["organisation"], "Loopback Lab ISP");
+    assert_eq!(n["n_likely_infected"], 1);
+    let host = &n["hosts"][0];
+    assert_eq!(host["address"], "127.0.0.1");
+    let sessions: std::collections::BTreeSet<&str> =
+        all.iter().filter_map(|r| r["session"].as_str()).collect();
+    assert_eq!(
+        host["evidence"],
+        serde_json::json!([{
+            "sensor": "decoy",
+            "first_seen": host["evidence"][0]["first_seen"],
+            "last_seen": host["evidence"][0]["last_seen"],
+            "sessions": sessions.len(),
+            "credentials_tried": ["root / xmhdipc"],
+            "download_urls": ["hxxp://198[.]51[.]100[.]7/x.sh", "hxxp://203[.]0[.]113[.]9/n.sh"],
+        }])
+    );
+    let first = host["evidence"][0]["first_seen"]
+        .as_str()
+        .expect("first seen");
+    assert!(
+        first.len() == 20
+            && first.ends_with('Z')
+            && first <= n["generated_at"].as_str().unwrap_or(""),
+        "{first}"
+    );
+    // Within the quiet period the same host is not reported again.
+    let said = notify();
+    assert!(said.contains("1 hosts not repeated"), "{said}");
 }

@@ -97,6 +97,11 @@ fn notices_are_written_per_owner_from_the_stored_data() {
         crate::cmd::notify::Args {
             survey: Some(n.join("survey.json")),
             from_telescope: false,
+            from_decoy: false,
+            decoy_window: crate::cmd::notify::QuietPeriod {
+                text: "7d".into(),
+                seconds: 7 * 86_400,
+            },
             analysis: "latest".into(),
             quiet_period: crate::cmd::notify::QuietPeriod {
                 text: "7d".into(),
