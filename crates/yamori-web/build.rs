@@ -17,6 +17,9 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let web = manifest.join("../../web");
+    // Only paths that exist: cargo counts a missing one as changed on every build, which
+    // re-ran npm and rebuilt this crate, the hub and the binary each time (and every fuzz
+    // target).
     for p in [
         "src",
         "public",
@@ -25,8 +28,12 @@ fn main() {
         "package-lock.json",
         "vite.config.ts",
         "tsconfig.json",
+        "tsconfig.node.json",
     ] {
-        println!("cargo:rerun-if-changed={}", web.join(p).display());
+        let path = web.join(p);
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
     }
     println!("cargo:rerun-if-env-changed=YAMORI_WEB_DIST");
     println!("cargo:rerun-if-env-changed=YAMORI_SKIP_WEB");
