@@ -236,20 +236,19 @@ pub(super) fn run(
         }
     }
     let index_path = write_index(&a.out_dir, index)?;
-    let notified: Vec<&AlertHost> = notices
+    // Each notified host with its recipient and the sensors (channels) that saw it.
+    let notified: Vec<(&AlertHost, &String, Vec<&str>)> = notices
         .iter()
         .filter(|n| !n.unassigned)
-        .flat_map(|n| n.hosts.iter())
+        .flat_map(|n| n.hosts.iter().map(move |h| (h, &n.key, channels(h))))
         .collect();
     let mut recorded = 0;
     if !a.dry_run {
         for channel in [TELESCOPE, DECOY] {
-            let rows: Vec<(String, String)> = notices
+            let rows: Vec<(String, String)> = notified
                 .iter()
-                .filter(|n| !n.unassigned)
-                .flat_map(|n| n.hosts.iter().map(move |h| (h, &n.key)))
-                .filter(|(h, _)| channels(h).contains(&channel))
-                .map(|(h, key)| (h.address.clone(), key.clone()))
+                .filter(|(_, _, cs)| cs.contains(&channel))
+                .map(|(h, key, _)| (h.address.clone(), (*key).clone()))
                 .collect();
             if !rows.is_empty() {
                 store.record_notified(channel, &rows, now_s)?;
