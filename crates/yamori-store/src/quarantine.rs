@@ -1,7 +1,7 @@
 //! Reads for the gateway's quarantine (`yamori gateway --quarantine-from-store`): addresses
-//! the survey found with weak credentials or a CISA KEV vulnerability, and sources the
-//! telescope classified as scanners. Reads only, over the survey index and the dashboard's
-//! source table, written once for both engines. Which of these lie in the site's own networks
+//! the survey found with weak credentials or a CISA KEV vulnerability, sources the telescope
+//! classified as scanners, and sources the decoy recorded. Reads only, over the survey index,
+//! the dashboard's source table and the decoy's records, written once for both engines. Which of these lie in the site's own networks
 //! is the caller's business (`yamori_act::gateway::quarantine`).
 
 use std::collections::BTreeMap;
@@ -16,15 +16,18 @@ pub const WEAK_CREDENTIALS: &str = "weak-credentials";
 pub const KNOWN_EXPLOITED: &str = "known-exploited-vulnerability";
 /// The telescope classified the address as a scanner of the darknet.
 pub const DARKNET_SCANNER: &str = "darknet-scanner";
+/// The decoy recorded the address connecting to it: nothing legitimate talks to a decoy.
+pub const DECOY_ATTACKER: &str = "decoy-attacker";
 
 /// One reason, found in the store, to quarantine one address.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct QuarantineEvidence {
     /// As stored (the survey document's or the report's text).
     pub address: String,
-    /// [`WEAK_CREDENTIALS`], [`KNOWN_EXPLOITED`] or [`DARKNET_SCANNER`].
+    /// [`WEAK_CREDENTIALS`], [`KNOWN_EXPLOITED`], [`DARKNET_SCANNER`] or [`DECOY_ATTACKER`].
     pub reason: &'static str,
-    /// Unix seconds of the newest observation: the survey run's end, the scanner's last packet.
+    /// Unix seconds of the newest observation: the survey run's end, the scanner's last
+    /// packet, the decoy's last record of it.
     pub seen_s: i64,
 }
 
@@ -66,6 +69,23 @@ fn evidence(c: &mut dyn Conn, since_s: i64) -> Result<Vec<QuarantineEvidence>> {
     );
     for r in q.run(c, &sql)? {
         note(r[0].text().unwrap_or_default(), DARKNET_SCANNER, r[1].int());
+    }
+    // The decoy's timestamps are text in one format (microseconds, Z), so text order is time
+    // order; before year 0 every record counts.
+    let since = time::OffsetDateTime::from_unix_timestamp(since_s)
+        .map(crate::taxii::format_taxii)
+        .unwrap_or_default();
+    let mut q = Binder::new();
+    let sql = format!(
+        "SELECT src_ip, MAX(ts) FROM decoy_events WHERE ts >= {} GROUP BY src_ip",
+        q.bind(crate::db::Param::text(&since))
+    );
+    for r in q.run(c, &sql)? {
+        let last = r[1].text().unwrap_or_default();
+        // A record whose timestamp does not parse was still made by that address; it counts
+        // as of the window's start.
+        let seen = crate::taxii::parse_timestamp(&last).map_or(since_s, |t| t.unix_timestamp());
+        note(r[0].text().unwrap_or_default(), DECOY_ATTACKER, seen);
     }
     Ok(newest
         .into_iter()

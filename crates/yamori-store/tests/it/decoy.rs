@@ -5,7 +5,13 @@ use yamori_store::decoy::{DecoyHost, DecoyUrl, NewDecoyEvent};
 
 use crate::backends::same_on_each;
 
-fn event(session: &str, eventid: &str, src: &str, ts: &str, url: Option<&str>) -> NewDecoyEvent {
+pub(crate) fn event(
+    session: &str,
+    eventid: &str,
+    src: &str,
+    ts: &str,
+    url: Option<&str>,
+) -> NewDecoyEvent {
     let record = serde_json::json!({
         "eventid": eventid, "session": session, "src_ip": src, "timestamp": ts, "url": url,
     });

@@ -1,15 +1,24 @@
 //! The gateway's quarantine reads: survey services with weak credentials or KEV by their
-//! newest observation, telescope scanners, alike on both engines.
+//! newest observation, telescope scanners, decoy attackers, alike on both engines.
 
 use serde_json::json;
-use yamori_store::quarantine::{DARKNET_SCANNER, KNOWN_EXPLOITED, WEAK_CREDENTIALS};
+use yamori_store::quarantine::{
+    QuarantineEvidence, DARKNET_SCANNER, DECOY_ATTACKER, KNOWN_EXPLOITED, WEAK_CREDENTIALS,
+};
 
 use crate::backends::same_on_each;
 use crate::dashboard::{put, report};
+use crate::decoy::event;
 use crate::survey::{first_run, run, service, vuln};
 
 /// 2026-11-20T01:00:00Z, the first run's end.
 const FIRST_RUN_END: i64 = 1_795_136_400;
+
+fn show(v: Vec<QuarantineEvidence>) -> Vec<String> {
+    v.into_iter()
+        .map(|e| format!("{} {} {}", e.address, e.reason, e.seen_s))
+        .collect()
+}
 
 #[test]
 fn evidence_names_weak_credentials_kev_and_scanners_by_newest_observation() {
@@ -37,11 +46,6 @@ fn evidence_names_weak_credentials_kev_and_scanners_by_newest_observation() {
         let recent = s
             .quarantine_evidence(FIRST_RUN_END + 1)
             .expect("evidence since");
-        let show = |v: Vec<yamori_store::quarantine::QuarantineEvidence>| -> Vec<String> {
-            v.into_iter()
-                .map(|e| format!("{} {} {}", e.address, e.reason, e.seen_s))
-                .collect()
-        };
         (show(first), show(second), show(recent))
     });
     let second_end = FIRST_RUN_END + 86_400;
@@ -70,4 +74,49 @@ fn evidence_names_weak_credentials_kev_and_scanners_by_newest_observation() {
             format!("198.51.100.9 {KNOWN_EXPLOITED} {second_end}"),
         ]
     );
+}
+
+#[test]
+fn decoy_sources_are_listed_by_their_last_record_within_the_window() {
+    let listed = same_on_each(|s| {
+        s.decoy_add_events(&[
+            event(
+                "s1",
+                "cowrie.session.connect",
+                "192.0.2.7",
+                "2026-11-20T00:59:59.000000Z",
+                None,
+            ),
+            event(
+                "s1",
+                "cowrie.login.failed",
+                "192.0.2.7",
+                "2026-11-20T01:00:01.500000Z",
+                None,
+            ),
+            event(
+                "s2",
+                "cowrie.session.connect",
+                "203.0.113.4",
+                "2026-11-19T10:00:00.000000Z",
+                None,
+            ),
+        ])
+        .expect("decoy records");
+        (
+            show(s.quarantine_evidence(0).expect("all")),
+            show(s.quarantine_evidence(FIRST_RUN_END).expect("since the run")),
+        )
+    });
+    let last = FIRST_RUN_END + 1;
+    // 203.0.113.4's only record, 2026-11-19T10:00:00Z.
+    let old = FIRST_RUN_END - 15 * 3600;
+    assert_eq!(
+        listed.0,
+        [
+            format!("192.0.2.7 {DECOY_ATTACKER} {last}"),
+            format!("203.0.113.4 {DECOY_ATTACKER} {old}"),
+        ]
+    );
+    assert_eq!(listed.1, [format!("192.0.2.7 {DECOY_ATTACKER} {last}")]);
 }

@@ -35,8 +35,8 @@ With DNS names in the MUD files, resolve them and refresh the sets regularly (cr
 
 Quarantine: --quarantine ADDR|PREFIX,... cuts those off; --quarantine-from-store adds every
 address inside --site that the survey found with weak credentials or a CISA KEV vulnerability,
-or that the telescope saw scanning (see --database). A quarantined address can send and receive
-nothing through the gateway, whatever its MUD file allows.
+that the telescope saw scanning, or that connected to the decoy (see --database). A quarantined
+address can send and receive nothing through the gateway, whatever its MUD file allows.
 
 Exit status: 0 written; 1 failure (nothing written); 3 written, but with --resolve some DNS
 names did not resolve (their sets are empty: those flows stay blocked). See docs/GATEWAY.md."

@@ -1,8 +1,8 @@
 //! `yamori gateway` end to end. In three namespaces (device, gateway, cloud; see
 //! `gateway_lab.rs`) the ruleset the binary writes from a MUD file, with the cloud's name
 //! resolved inside the gateway's namespace, lets the device reach its cloud host on 443 and
-//! nothing else; quarantined (by address, or from a weak credential the survey stored) it
-//! reaches nothing. Bad MUD files fail with the JSON Pointer of the problem and leave the
+//! nothing else; quarantined (by address, or from a weak credential the survey stored and the
+//! decoy's records of it) it reaches nothing. Bad MUD files fail with the JSON Pointer of the problem and leave the
 //! previous ruleset in place.
 
 use std::path::Path;
@@ -161,8 +161,9 @@ fn the_device_reaches_its_cloud_only_and_nothing_once_quarantined() {
     apply(&lab, dir.path(), &[]);
     assert!(lab.device_reaches("203.0.113.10", 443), "released");
 
-    // Quarantined from the store: the survey found a weak credential on it; the other finding
-    // is outside --site and left out.
+    // Quarantined from the store: the survey found a weak credential on it and the decoy
+    // recorded it logging in; the other survey finding and the other decoy source are outside
+    // --site and left out.
     let db = dir.path().join("findings.sqlite");
     let store = yamori_store::Database::from_arg(Some(db.to_str().expect("utf-8")), dir.path())
         .expect("database")
@@ -174,6 +175,17 @@ fn the_device_reaches_its_cloud_only_and_nothing_once_quarantined() {
             "198.51.100.5",
         ]))
         .expect("survey");
+    let decoy = |src: &str| yamori_store::decoy::NewDecoyEvent {
+        session: format!("s-{src}"),
+        eventid: "cowrie.login.failed".into(),
+        src_ip: src.into(),
+        timestamp: "2026-11-20T01:00:00.000000Z".into(),
+        url: None,
+        record: serde_json::json!({"eventid": "cowrie.login.failed", "src_ip": src}).to_string(),
+    };
+    store
+        .decoy_add_events(&[decoy("192.0.2.20"), decoy("203.0.113.4")])
+        .expect("decoy records");
     drop(store);
     let summary = apply(
         &lab,
@@ -186,10 +198,10 @@ fn the_device_reaches_its_cloud_only_and_nothing_once_quarantined() {
     );
     assert_eq!(
         summary["quarantined"],
-        serde_json::json!({"192.0.2.20": ["weak-credentials"]}),
+        serde_json::json!({"192.0.2.20": ["decoy-attacker", "weak-credentials"]}),
         "{summary}"
     );
-    assert_eq!(summary["findings_outside_site"], 1);
+    assert_eq!(summary["findings_outside_site"], 2);
     assert!(
         !lab.device_reaches("203.0.113.10", 443),
         "quarantined from the store"
