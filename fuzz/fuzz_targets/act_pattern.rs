@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(comparisons) = yamori_act::pattern::literal_values(text) {
         assert!(!comparisons.is_empty());
         for c in comparisons {
-            if let Ok(o) = yamori_act::observable::parse(&c.object_type, &c.value) {
+            if let Ok(o) = yamori_act::observable::parse(c.object_type, &c.value) {
                 assert_eq!(o.stix_type(), c.object_type);
                 assert!(!o.text().is_empty());
             }

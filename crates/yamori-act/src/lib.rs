@@ -18,6 +18,7 @@ pub mod export;
 pub mod gateway;
 pub mod indicator;
 pub mod mud;
+pub mod objects;
 pub mod observable;
 pub mod parallel;
 pub mod pattern;
@@ -28,6 +29,7 @@ pub mod write;
 
 pub use export::{parse_age, Export, Request, Summary};
 pub use indicator::Indicator;
+pub use objects::Objects;
 pub use select::{ConfidenceScore, Criteria, Entry, Scorer, Selected, Selection, Skip, Skips};
 pub use tlp::Tlp;
 pub use write::{render_dir, write, write_dir, File, Format, Options, Written};

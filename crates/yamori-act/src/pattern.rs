@@ -11,27 +11,30 @@
 //! `yamori_intel::validate::pattern` answers valid/invalid only, and runs first); this reader
 //! is a small tokenizer over that already-valid text, fuzzed (`fuzz/fuzz_targets/act_pattern.rs`).
 
-/// One `<type>:value = '<literal>'` comparison.
+use std::borrow::Cow;
+
+/// One `<type>:value = '<literal>'` comparison, borrowed from the pattern (every exported
+/// indicator goes through here: no allocation per token).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comparison {
+pub struct Comparison<'a> {
     /// The cyber-observable type (`ipv4-addr`, `domain-name`, …).
-    pub object_type: String,
-    /// The string literal, unescaped.
-    pub value: String,
+    pub object_type: &'a str,
+    /// The string literal, unescaped (a copy only when it had escapes).
+    pub value: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+enum Token<'a> {
     Open,
     Close,
     Paren,
-    Path(String),
-    Op(String),
-    Literal(String),
+    Path(&'a str),
+    Op(&'static str),
+    Literal(Cow<'a, str>),
 }
 
 /// The comparisons of `pattern`, or why it is not a plain list of values.
-pub fn literal_values(pattern: &str) -> Result<Vec<Comparison>, String> {
+pub fn literal_values(pattern: &str) -> Result<Vec<Comparison<'_>>, String> {
     let tokens = tokenize(pattern)?;
     let mut out = Vec::new();
     let mut depth = 0usize;
@@ -45,7 +48,7 @@ pub fn literal_values(pattern: &str) -> Result<Vec<Comparison>, String> {
                     .ok_or_else(|| "unbalanced `]`".to_string())?;
             }
             Token::Paren => {}
-            Token::Op(op) if op == "OR" => {}
+            Token::Op("OR") => {}
             Token::Op(op) => {
                 return Err(format!(
                     "uses `{op}` outside a comparison: only OR-joined equality comparisons can become list entries"
@@ -65,7 +68,7 @@ pub fn literal_values(pattern: &str) -> Result<Vec<Comparison>, String> {
                     Some(Token::Op(op)) => op,
                     _ => return Err(format!("`{path}` is not followed by an operator")),
                 };
-                if op != "=" && op != "ISSUBSET" {
+                if *op != "=" && *op != "ISSUBSET" {
                     return Err(format!(
                         "compares `{path}` with `{op}`: only `=` (and `ISSUBSET` for addresses) name list entries"
                     ));
@@ -74,10 +77,7 @@ pub fn literal_values(pattern: &str) -> Result<Vec<Comparison>, String> {
                     Some(Token::Literal(v)) => v.clone(),
                     _ => return Err(format!("`{path} {op}` is not followed by a string literal")),
                 };
-                out.push(Comparison {
-                    object_type: object_type.to_string(),
-                    value,
-                });
+                out.push(Comparison { object_type, value });
                 i += 3;
                 continue;
             }
@@ -94,7 +94,25 @@ pub fn literal_values(pattern: &str) -> Result<Vec<Comparison>, String> {
     Ok(out)
 }
 
-fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
+/// Keywords of the patterning language, as tokens name them.
+const KEYWORDS: [&str; 10] = [
+    "OR",
+    "AND",
+    "NOT",
+    "FOLLOWEDBY",
+    "ISSUBSET",
+    "ISSUPERSET",
+    "LIKE",
+    "MATCHES",
+    "IN",
+    "EXISTS",
+];
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')
+}
+
+fn tokenize(pattern: &str) -> Result<Vec<Token<'_>>, String> {
     let mut tokens = Vec::new();
     let mut chars = pattern.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
@@ -103,49 +121,49 @@ fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
             '[' => tokens.push(Token::Open),
             ']' => tokens.push(Token::Close),
             '(' | ')' => tokens.push(Token::Paren),
-            '=' => tokens.push(Token::Op("=".into())),
+            '=' => tokens.push(Token::Op("=")),
             '!' | '<' | '>' => return Err(format!("comparison operator at byte {at} is not `=`")),
             '\'' => {
-                let mut value = String::new();
-                loop {
+                // Borrowed up to the first escape; copied from there on.
+                let start = at + 1;
+                let mut copy: Option<String> = None;
+                let end = loop {
                     match chars.next() {
                         None => return Err(format!("string literal at byte {at} is not closed")),
-                        Some((_, '\'')) => break,
-                        Some((_, '\\')) => match chars.next() {
-                            Some((_, e @ ('\\' | '\''))) => value.push(e),
+                        Some((i, '\'')) => break i,
+                        Some((i, '\\')) => match chars.next() {
+                            Some((_, e @ ('\\' | '\''))) => copy
+                                .get_or_insert_with(|| pattern[start..i].to_string())
+                                .push(e),
                             _ => return Err(format!("bad escape in string literal at byte {at}")),
                         },
-                        Some((_, ch)) => value.push(ch),
+                        Some((_, ch)) => {
+                            if let Some(copy) = copy.as_mut() {
+                                copy.push(ch);
+                            }
+                        }
                     }
-                }
-                tokens.push(Token::Literal(value));
+                };
+                tokens.push(Token::Literal(match copy {
+                    Some(copy) => Cow::Owned(copy),
+                    None => Cow::Borrowed(&pattern[start..end]),
+                }));
             }
-            c if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.') => {
-                let mut word = String::from(c);
-                while let Some(&(_, n)) = chars.peek() {
-                    if n.is_ascii_alphanumeric() || matches!(n, '-' | '_' | ':' | '.') {
-                        word.push(n);
+            c if is_word_char(c) => {
+                let mut end = at + c.len_utf8();
+                while let Some(&(i, n)) = chars.peek() {
+                    if is_word_char(n) {
+                        end = i + n.len_utf8();
                         chars.next();
                     } else {
                         break;
                     }
                 }
-                let upper = word.to_ascii_uppercase();
+                let word = &pattern[at..end];
                 if word.contains(':') {
                     tokens.push(Token::Path(word));
-                } else if matches!(
-                    upper.as_str(),
-                    "OR" | "AND"
-                        | "NOT"
-                        | "FOLLOWEDBY"
-                        | "ISSUBSET"
-                        | "ISSUPERSET"
-                        | "LIKE"
-                        | "MATCHES"
-                        | "IN"
-                        | "EXISTS"
-                ) {
-                    tokens.push(Token::Op(upper));
+                } else if let Some(k) = KEYWORDS.iter().find(|k| k.eq_ignore_ascii_case(word)) {
+                    tokens.push(Token::Op(k));
                 } else {
                     return Err(format!(
                         "`{word}` at byte {at}: qualifiers and non-string constants cannot become list entries"
@@ -170,7 +188,7 @@ mod tests {
         literal_values(p)
             .unwrap_or_else(|e| panic!("{p}: {e}"))
             .into_iter()
-            .map(|c| (c.object_type, c.value))
+            .map(|c| (c.object_type.to_string(), c.value.into_owned()))
             .collect()
     }
 

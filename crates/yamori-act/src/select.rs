@@ -8,6 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::indicator::{Field, Indicator};
+use crate::objects::Objects;
 use crate::observable::{self, Observable};
 use crate::tlp::Tlp;
 
@@ -124,9 +125,9 @@ pub struct Selected {
     pub indicators: u64,
     /// The values, sorted by value then indicator.
     pub entries: Vec<Entry>,
-    /// The selected indicators' JSON text by id, for the STIX bundle (kept only when asked:
-    /// a million bodies are most of the memory an export would use).
-    pub objects: BTreeMap<String, String>,
+    /// The selected indicators' JSON text with their ids, for the STIX bundle (kept only
+    /// when asked: a million bodies are most of the memory an export would use).
+    pub objects: Objects,
     pub skips: Skips,
 }
 
@@ -160,9 +161,7 @@ impl<'a> Selection<'a> {
                 self.selected.entries.extend(entries);
                 self.selected.indicators += 1;
                 if self.keep_objects {
-                    self.selected
-                        .objects
-                        .insert(id.to_string(), body.to_string());
+                    self.selected.objects.push(id, body);
                 }
             }
             Err((kind, reason)) => self.selected.skips.push(id, kind, reason),
@@ -182,7 +181,7 @@ impl<'a> Selection<'a> {
         s.indicators += part.indicators;
         s.entries.extend(part.entries);
         // Of two copies of one id the later one is kept, as `push` does.
-        s.objects.extend(part.objects);
+        s.objects.append(part.objects);
         s.skips.extend(part.skips);
     }
 
@@ -267,11 +266,11 @@ impl<'a> Selection<'a> {
         let mut entries = Vec::new();
         let mut filtered = 0;
         for cmp in comparisons {
-            if !c.types.is_empty() && !c.types.contains(&cmp.object_type) {
+            if !c.types.is_empty() && !c.types.iter().any(|t| t == cmp.object_type) {
                 filtered += 1;
                 continue;
             }
-            match observable::parse(&cmp.object_type, &cmp.value) {
+            match observable::parse(cmp.object_type, &cmp.value) {
                 Ok(observable) => entries.push(Entry {
                     observable,
                     indicator_id: id.to_string(),

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
+use crate::objects::Objects;
 use crate::select::{Entry, Skips};
 use crate::tlp::Tlp;
 
@@ -152,7 +153,7 @@ pub fn export_tlp(entries: &[Entry]) -> Tlp {
 pub fn write(
     format: Format,
     entries: &[Entry],
-    objects: &BTreeMap<String, String>,
+    objects: &Objects,
     opts: &Options,
     out: &mut dyn Write,
 ) -> Result<Written, Error> {
@@ -214,20 +215,24 @@ pub fn render_dir(
 }
 
 /// Writes a directory format into `dir` (created if missing), each file atomically, in the
-/// order of [`render_dir`]; MISP event files the new manifest no longer lists are removed.
+/// order of [`render_dir`] and with its bytes; MISP event files the new manifest no longer
+/// lists are removed.
 pub fn write_dir(
     format: Format,
     entries: &[Entry],
     opts: &Options,
     dir: &Path,
 ) -> Result<Written, Error> {
-    let (files, written) = render_dir(format, entries, opts)?;
+    opts.check()?;
     std::fs::create_dir_all(dir)?;
+    if format == Format::MispFeed {
+        // Each event straight into its file while it is rendered (hundreds of megabytes for
+        // a large day), rather than all of it in memory first.
+        return misp::write_dir(entries, opts, dir);
+    }
+    let (files, written) = render_dir(format, entries, opts)?;
     for f in &files {
         crate::atomic::write_file(&dir.join(&f.name), |w| w.write_all(&f.bytes))?;
-    }
-    if format == Format::MispFeed {
-        misp::remove_stale_events(dir, &files)?;
     }
     Ok(written)
 }

@@ -1,11 +1,11 @@
 //! CSV, plain text and a STIX 2.1 bundle: for everything that reads none of the above.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
 use time::OffsetDateTime;
 
+use crate::objects::Objects;
 use crate::observable::{Observable, ValueText};
 use crate::select::{Entry, Skips};
 
@@ -97,12 +97,10 @@ pub(super) fn txt(entries: &[Entry], out: &mut dyn Write) -> Result<Written, Err
 }
 
 /// The selected indicators, unmodified, in id order, in one bundle.
-pub(super) fn stix(
-    objects: &BTreeMap<String, String>,
-    out: &mut dyn Write,
-) -> Result<Written, Error> {
-    let mut names = String::new();
-    for id in objects.keys() {
+pub(super) fn stix(objects: &Objects, out: &mut dyn Write) -> Result<Written, Error> {
+    let objects = objects.by_id();
+    let mut names = String::with_capacity(objects.iter().map(|o| o.0.len() + 1).sum());
+    for (id, _) in &objects {
         names.push_str(id);
         names.push('\n');
     }
@@ -111,7 +109,7 @@ pub(super) fn stix(
         out,
         "{{\"type\": \"bundle\", \"id\": \"bundle--{id}\", \"objects\": ["
     )?;
-    for (i, body) in objects.values().enumerate() {
+    for (i, (_, body)) in objects.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         out.write_all(body.trim().as_bytes())?;
     }

@@ -94,13 +94,7 @@ pub fn criteria() -> Criteria {
     }
 }
 
-pub fn select(
-    objects: &[String],
-) -> (
-    Vec<Entry>,
-    std::collections::BTreeMap<String, String>,
-    Skips,
-) {
+pub fn select(objects: &[String]) -> (Vec<Entry>, yamori_act::Objects, Skips) {
     let mut s = Selection::new(criteria(), &ConfidenceScore, true);
     for o in objects {
         s.push(o);

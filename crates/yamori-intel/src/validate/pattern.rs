@@ -15,6 +15,7 @@
 //! Written by hand because no maintained Rust crate parses STIX patterns without pulling a
 //! full STIX object model (see the crate docs on `rstix`).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::timestamp::StixTimestamp;
@@ -40,13 +41,14 @@ impl fmt::Display for PatternError {
 impl std::error::Error for PatternError {}
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Word(String),
-    Str(String),
+enum Tok<'a> {
+    Word(&'a str),
+    /// Borrowed from the pattern unless it had escapes.
+    Str(Cow<'a, str>),
     /// Number literals, with whether they carry a minus sign.
     Int(bool),
     Float(bool),
-    Prefixed(char, String),
+    Prefixed(char, Cow<'a, str>),
     Op(&'static str),
     Punct(char),
 }
@@ -77,7 +79,7 @@ fn err(offset: usize, message: String) -> PatternError {
     PatternError { offset, message }
 }
 
-fn lex(s: &str) -> Result<Vec<(usize, Tok)>, PatternError> {
+fn lex(s: &str) -> Result<Vec<(usize, Tok<'_>)>, PatternError> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -105,7 +107,7 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, PatternError> {
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
                 i += 1;
             }
-            out.push((start, Tok::Word(s[start..i].to_string())));
+            out.push((start, Tok::Word(&s[start..i])));
         } else if c.is_ascii_digit()
             || (matches!(c, b'-' | b'+')
                 && b.get(i + 1)
@@ -168,29 +170,43 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, PatternError> {
 
 /// A single-quoted string starting at `open`; returns its unescaped text and the next offset.
 /// Inside, only `\'` and `\\` are escapes (spec §9.3.1).
-fn quoted(s: &str, open: usize) -> Result<(String, usize), PatternError> {
-    let mut text = String::new();
-    let mut chars = s[open + 1..].char_indices();
+fn quoted(s: &str, open: usize) -> Result<(Cow<'_, str>, usize), PatternError> {
+    let start = open + 1;
+    // Borrowed up to the first escape; copied from there on.
+    let mut copy: Option<String> = None;
+    let mut chars = s[start..].char_indices();
     while let Some((k, ch)) = chars.next() {
         match ch {
-            '\'' => return Ok((text, open + 1 + k + 1)),
+            '\'' => {
+                let text = match copy {
+                    Some(copy) => Cow::Owned(copy),
+                    None => Cow::Borrowed(&s[start..start + k]),
+                };
+                return Ok((text, start + k + 1));
+            }
             '\\' => match chars.next() {
-                Some((_, e @ ('\'' | '\\'))) => text.push(e),
+                Some((_, e @ ('\'' | '\\'))) => copy
+                    .get_or_insert_with(|| s[start..start + k].to_string())
+                    .push(e),
                 _ => {
                     return Err(err(
-                        open + 1 + k,
+                        start + k,
                         "only \\' and \\\\ are escapes in a string".into(),
                     ))
                 }
             },
-            other => text.push(other),
+            other => {
+                if let Some(copy) = copy.as_mut() {
+                    copy.push(other);
+                }
+            }
         }
     }
     Err(err(open, "unterminated string".into()))
 }
 
-struct Parser {
-    tokens: Vec<(usize, Tok)>,
+struct Parser<'a> {
+    tokens: Vec<(usize, Tok<'a>)>,
     pos: usize,
     end: usize,
     depth: usize,
@@ -203,15 +219,15 @@ enum Qualifier {
     StartStop,
 }
 
-impl Parser {
-    fn peek(&self) -> Option<&Tok> {
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&Tok<'a>> {
         self.tokens.get(self.pos).map(|(_, t)| t)
     }
     fn offset(&self) -> usize {
         self.tokens.get(self.pos).map_or(self.end, |(o, _)| *o)
     }
     fn is_word(&self, w: &str) -> bool {
-        matches!(self.peek(), Some(Tok::Word(x)) if x == w)
+        matches!(self.peek(), Some(Tok::Word(x)) if *x == w)
     }
     fn is_punct(&self, c: char) -> bool {
         self.peek() == Some(&Tok::Punct(c))
@@ -360,12 +376,12 @@ impl Parser {
                     self.pos += 1;
                     self.literal(false)?;
                 }
-                Some(Tok::Word(w)) if w == "IN" => {
+                Some(Tok::Word("IN")) => {
                     self.pos += 1;
                     self.set_literal()?;
                 }
                 Some(Tok::Word(w))
-                    if ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"].contains(&w.as_str()) =>
+                    if ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"].contains(&w) =>
                 {
                     self.pos += 1;
                     match self.peek() {
@@ -390,7 +406,7 @@ impl Parser {
         self.expect_punct(':')?;
         let at = self.offset();
         match self.peek() {
-            Some(Tok::Word(p)) if property_component(p) && (p.len() >= 3 || p == "id") => {
+            Some(Tok::Word(p)) if property_component(p) && (p.len() >= 3 || *p == "id") => {
                 self.pos += 1
             }
             Some(Tok::Str(_)) => self.pos += 1,
@@ -425,7 +441,7 @@ impl Parser {
     fn literal(&mut self, bool_ok: bool) -> Result<(), PatternError> {
         let ok = match self.peek() {
             Some(Tok::Str(_) | Tok::Int(_) | Tok::Float(_)) => true,
-            Some(Tok::Word(w)) => bool_ok && (w == "true" || w == "false"),
+            Some(Tok::Word(w)) => bool_ok && (*w == "true" || *w == "false"),
             Some(Tok::Prefixed('t', text)) => StixTimestamp::parse(text).is_some(),
             Some(Tok::Prefixed('h', text)) => {
                 text.len().is_multiple_of(2) && text.bytes().all(|c| c.is_ascii_hexdigit())

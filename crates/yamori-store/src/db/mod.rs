@@ -94,15 +94,6 @@ impl Row {
             ))),
         }
     }
-    /// The text of column `i`, borrowed (a large body read once need not be copied).
-    pub fn text(&self, i: usize) -> Result<&str> {
-        match self.at(i)? {
-            Value::Text(s) => Ok(s),
-            v => Err(StoreError::Corrupt(format!(
-                "column {i}: expected text, found {v:?}"
-            ))),
-        }
-    }
     pub fn opt_str(&self, i: usize) -> Result<Option<String>> {
         match self.at(i)? {
             Value::Null => Ok(None),
@@ -125,6 +116,58 @@ impl Row {
     }
 }
 
+/// One cell of a row handed to [`Conn::query_each`]'s callback, borrowed from the engine's
+/// own row for the call.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Cell<'a> {
+    #[default]
+    Null,
+    Int(i64),
+    // Read only by `Debug`, in the errors that name a cell of the wrong type.
+    #[allow(dead_code)]
+    Real(f64),
+    /// Borrowed when the stored text is UTF-8, as Yamori writes it; otherwise a lossy copy.
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl<'a> From<&'a Value> for Cell<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Cell::Null,
+            Value::Int(i) => Cell::Int(*i),
+            Value::Real(f) => Cell::Real(*f),
+            Value::Text(s) => Cell::Text(std::borrow::Cow::Borrowed(s)),
+        }
+    }
+}
+
+/// A row as [`Conn::query_each`] hands it over, with [`Row`]'s checked getters.
+pub(crate) struct RowRef<'r, 'a>(pub &'r [Cell<'a>]);
+
+impl RowRef<'_, '_> {
+    fn at(&self, i: usize) -> Result<&Cell<'_>> {
+        self.0
+            .get(i)
+            .ok_or_else(|| StoreError::Corrupt(format!("result row has no column {i}")))
+    }
+    pub fn text(&self, i: usize) -> Result<&str> {
+        match self.at(i)? {
+            Cell::Text(s) => Ok(s),
+            v => Err(StoreError::Corrupt(format!(
+                "column {i}: expected text, found {v:?}"
+            ))),
+        }
+    }
+    pub fn i64(&self, i: usize) -> Result<i64> {
+        match self.at(i)? {
+            Cell::Int(v) => Ok(*v),
+            v => Err(StoreError::Corrupt(format!(
+                "column {i}: expected an integer, found {v:?}"
+            ))),
+        }
+    }
+}
+
 /// A connection, or a transaction opened by [`Db::write`]. `op` names the operation in errors.
 pub(crate) trait Conn {
     fn engine(&self) -> Engine;
@@ -132,6 +175,25 @@ pub(crate) trait Conn {
     fn execute(&mut self, op: &'static str, sql: &str, params: &[Param]) -> Result<u64>;
     /// Run one statement and return its rows.
     fn query(&mut self, op: &'static str, sql: &str, params: &[Param]) -> Result<Vec<Row>>;
+    /// Run one statement and hand each row to `each` as it is read; rows read. The cells are
+    /// borrowed where the engine allows (SQLite), so a large scan copies and allocates
+    /// nothing per row; an error from `each` stops the scan and is returned.
+    fn query_each(
+        &mut self,
+        op: &'static str,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(RowRef<'_, '_>) -> Result<()>,
+    ) -> Result<u64> {
+        let rows = self.query(op, sql, params)?;
+        let mut cells = Vec::new();
+        for r in &rows {
+            cells.clear();
+            cells.extend(r.0.iter().map(Cell::from));
+            each(RowRef(&cells))?;
+        }
+        Ok(rows.len() as u64)
+    }
     /// Run one statement once per parameter row, prepared once; rows changed in all.
     fn execute_each(&mut self, op: &'static str, sql: &str, rows: &[Vec<Param>]) -> Result<u64>;
     /// Run several statements without parameters (DDL).

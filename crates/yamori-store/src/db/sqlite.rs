@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{Conn, Engine, Param, Row, Value, MIGRATIONS_TABLE};
+use super::{Cell, Conn, Engine, Param, Row, RowRef, Value, MIGRATIONS_TABLE};
 use crate::{Result, StoreError};
 
 fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -153,14 +153,63 @@ impl Conn for LiteConn<'_> {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Real(v) => Value::Real(v),
+                    // The strict check first: it is much faster than the lossy one, and Yamori
+                    // writes UTF-8.
                     ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                        Value::Text(match std::str::from_utf8(t) {
+                            Ok(s) => s.to_owned(),
+                            Err(_) => String::from_utf8_lossy(t).into_owned(),
+                        })
                     }
                 });
             }
             out.push(Row(row));
         }
         Ok(out)
+    }
+
+    fn query_each(
+        &mut self,
+        op: &'static str,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(RowRef<'_, '_>) -> Result<()>,
+    ) -> Result<u64> {
+        /// Rows this wide are handed over from the stack; wider ones from a vector each.
+        const ON_STACK: usize = 8;
+        let mut st = self.0.prepare_cached(sql).map_err(db(op))?;
+        let n = st.column_count();
+        let mut rows = st
+            .query(rusqlite::params_from_iter(params))
+            .map_err(db(op))?;
+        let mut count = 0;
+        while let Some(r) = rows.next().map_err(db(op))? {
+            let cell = |i: usize| -> Result<Cell<'_>> {
+                Ok(match r.get_ref(i).map_err(db(op))? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(v) => Cell::Int(v),
+                    ValueRef::Real(v) => Cell::Real(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Cell::Text(match std::str::from_utf8(t) {
+                            Ok(s) => std::borrow::Cow::Borrowed(s),
+                            Err(_) => String::from_utf8_lossy(t),
+                        })
+                    }
+                })
+            };
+            if n <= ON_STACK {
+                let mut cells: [Cell<'_>; ON_STACK] = Default::default();
+                for (i, c) in cells.iter_mut().enumerate().take(n) {
+                    *c = cell(i)?;
+                }
+                each(RowRef(&cells[..n]))?;
+            } else {
+                let cells = (0..n).map(cell).collect::<Result<Vec<_>>>()?;
+                each(RowRef(&cells))?;
+            }
+            count += 1;
+        }
+        Ok(count)
     }
 
     fn execute_each(&mut self, op: &'static str, sql: &str, rows: &[Vec<Param>]) -> Result<u64> {

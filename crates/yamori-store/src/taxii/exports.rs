@@ -3,7 +3,7 @@
 //! each change, which tells a feed cache that the collection is unchanged without reading it.
 
 use super::objects::{kv_get, PAGE_PLANNER};
-use crate::db::{Conn, Param, Row};
+use crate::db::{Conn, Param, RowRef};
 use crate::{Result, Store};
 
 /// Objects read per statement by [`Store::taxii_each_latest_indicator`] (exports and feeds):
@@ -55,18 +55,21 @@ fn export_page(
     collection_id: &str,
     after: Option<&(String, i64)>,
     limit: usize,
-) -> Result<Vec<Row>> {
+    each: &mut dyn FnMut(RowRef<'_, '_>) -> Result<()>,
+) -> Result<usize> {
     const COLUMNS: &str = "SELECT seq, date_added, body FROM taxii_objects \
          WHERE collection_id = ?1 AND kind = 'indicator'";
     let limit_of = |n: usize| Param::Int(i64::try_from(n).unwrap_or(i64::MAX));
     let Some((date_added, seq)) = after else {
-        return c.query(
+        let n = c.query_each(
             "read indicators",
             &format!("{COLUMNS} ORDER BY date_added, seq LIMIT ?2"),
             &[Param::text(collection_id), limit_of(limit)],
-        );
+            each,
+        )?;
+        return Ok(n as usize);
     };
-    let mut rows = c.query(
+    let mut n = c.query_each(
         "read indicators",
         &format!(
             "{COLUMNS} AND date_added = ?2 AND seq > ?3 AND seq <= (SELECT MAX(seq) \
@@ -79,19 +82,21 @@ fn export_page(
             Param::Int(*seq),
             limit_of(limit),
         ],
-    )?;
-    if rows.len() < limit {
-        rows.extend(c.query(
+        each,
+    )? as usize;
+    if n < limit {
+        n += c.query_each(
             "read indicators",
             &format!("{COLUMNS} AND date_added > ?2 ORDER BY date_added, seq LIMIT ?3"),
             &[
                 Param::text(collection_id),
                 Param::text(date_added),
-                limit_of(limit - rows.len()),
+                limit_of(limit - n),
             ],
-        )?);
+            each,
+        )? as usize;
     }
-    Ok(rows)
+    Ok(n)
 }
 
 impl Store {
@@ -128,15 +133,25 @@ impl Store {
         let mut after: Option<(String, i64)> = None;
         let mut seen = 0u64;
         loop {
-            let rows = self.db.read_planned(PAGE_PLANNER, |c| {
-                export_page(c, collection_id, after.as_ref(), page + 1)
+            // Rows are handed to `each` as the engine reads them; the page's last row is the
+            // next page's cursor, and one row more than a page says there is a next page.
+            let mut in_page = 0usize;
+            let mut cursor = None;
+            let read = self.db.read_planned(PAGE_PLANNER, |c| {
+                export_page(c, collection_id, after.as_ref(), page + 1, &mut |r| {
+                    in_page += 1;
+                    if in_page <= page {
+                        each(r.text(2)?);
+                        seen += 1;
+                    }
+                    if in_page == page {
+                        cursor = Some((r.text(1)?.to_string(), r.i64(0)?));
+                    }
+                    Ok(())
+                })
             })?;
-            for r in rows.iter().take(page) {
-                each(r.text(2)?);
-                seen += 1;
-            }
-            match rows.get(page - 1) {
-                Some(last) if rows.len() > page => after = Some((last.str(1)?, last.i64(0)?)),
+            match cursor {
+                Some(next) if read > page => after = Some(next),
                 _ => return Ok(seen),
             }
         }
