@@ -52,6 +52,16 @@ impl Objects {
         self.len += 1;
     }
 
+    /// Takes `text` as a chunk whose objects are at `spans` (id bytes, text bytes), in the
+    /// order they were read; `text` may hold other bytes besides (objects not kept).
+    pub(crate) fn adopt(&mut self, text: String, spans: Vec<(Range<usize>, Range<usize>)>) {
+        if spans.is_empty() {
+            return;
+        }
+        self.len += spans.len();
+        self.chunks.push(Chunk { text, spans });
+    }
+
     /// Appends another run of objects, which came after these: its copies replace these'.
     pub fn append(&mut self, other: Objects) {
         self.len += other.len;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crossbeam_channel::bounded;
 
-use crate::select::{Criteria, Scorer, Selected, Selection};
+use crate::select::{Criteria, Kept, Scorer, Selected, Selection};
 
 /// Objects handed to a worker at once: enough that the channel's cost per object is small,
 /// few enough that a batch (about a megabyte of JSON) is spread evenly over the workers.
@@ -44,11 +44,12 @@ impl Batch {
         self.ends.push(self.text.len());
     }
 
-    fn bodies(&self) -> impl Iterator<Item = &str> {
+    /// Each object's text with where it starts in the buffer.
+    fn bodies(&self) -> impl Iterator<Item = (usize, &str)> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts
             .zip(self.ends.iter().copied())
-            .map(|(start, end)| self.text.get(start..end).unwrap_or(""))
+            .map(|(start, end)| (start, self.text.get(start..end).unwrap_or("")))
     }
 }
 
@@ -75,9 +76,21 @@ pub fn select<T, E>(
             scope.spawn(move || {
                 for (n, batch) in batch_rx {
                     let mut selection = Selection::new(criteria.clone(), scorer, keep_objects);
-                    for body in batch.bodies() {
-                        selection.push(body);
+                    // Kept objects stay in the batch's buffer, which the selection then owns:
+                    // no copy of the texts a bundle export keeps.
+                    let mut kept = Kept::default();
+                    for (at, body) in batch.bodies() {
+                        selection.push_in_buffer(body, at, &mut kept);
                     }
+                    let mut text = batch.text;
+                    for (i, id) in kept.ids_to_append {
+                        let start = text.len();
+                        text.push_str(&id);
+                        if let Some(span) = kept.spans.get_mut(i) {
+                            span.0 = start..text.len();
+                        }
+                    }
+                    selection.adopt_objects(text, kept.spans);
                     // The merger only goes away when every worker has; nothing to do then.
                     if part_tx.send((n, selection.into_unsorted())).is_err() {
                         return;

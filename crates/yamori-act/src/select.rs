@@ -8,6 +8,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::indicator::{Field, Indicator};
+use std::ops::Range;
+
 use crate::objects::Objects;
 use crate::observable::{self, Observable};
 use crate::tlp::Tlp;
@@ -108,6 +110,30 @@ impl Skips {
     }
 }
 
+/// Where the kept objects of one buffer are (see [`Selection::push_in_buffer`]).
+#[derive(Default)]
+pub(crate) struct Kept {
+    /// Per object: its id's and its text's bytes in the buffer.
+    pub spans: Vec<(Range<usize>, Range<usize>)>,
+    /// Ids to append to the buffer, with the object (index in `spans`) they belong to.
+    pub ids_to_append: Vec<(usize, String)>,
+}
+
+impl Kept {
+    fn record(&mut self, id: &str, body: &str, at: usize) {
+        let text = at..at + body.len();
+        // The id is borrowed from the text unless it had escapes; where it is, is a matter of
+        // addresses (no unsafe: they are only compared).
+        let offset = (id.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+        if offset <= body.len() && body.len() - offset >= id.len() {
+            self.spans.push((at + offset..at + offset + id.len(), text));
+        } else {
+            self.ids_to_append.push((self.spans.len(), id.to_string()));
+            self.spans.push((0..0, text));
+        }
+    }
+}
+
 /// Indicators read so far and what became of them.
 pub struct Selection<'a> {
     criteria: Criteria,
@@ -144,6 +170,19 @@ impl<'a> Selection<'a> {
 
     /// Considers one stored object (its JSON text as stored).
     pub fn push(&mut self, body: &str) {
+        self.push_kept(body, None);
+    }
+
+    /// [`Selection::push`] of an object whose text lies at byte `at` of a buffer the caller
+    /// will hand over with [`Objects::adopt`]: a kept object is recorded in `kept` by where
+    /// its id and text are in that buffer instead of being copied. An id that is not a slice
+    /// of the text (it had escapes) is handed back in `kept`'s second list, to be appended to
+    /// the buffer.
+    pub(crate) fn push_in_buffer(&mut self, body: &str, at: usize, kept: &mut Kept) {
+        self.push_kept(body, Some((at, kept)));
+    }
+
+    fn push_kept(&mut self, body: &str, buffer: Option<(usize, &mut Kept)>) {
         self.selected.read += 1;
         let obj = match Indicator::parse(body) {
             Ok(v) => v,
@@ -161,11 +200,19 @@ impl<'a> Selection<'a> {
                 self.selected.entries.extend(entries);
                 self.selected.indicators += 1;
                 if self.keep_objects {
-                    self.selected.objects.push(id, body);
+                    match buffer {
+                        None => self.selected.objects.push(id, body),
+                        Some((at, kept)) => kept.record(id, body, at),
+                    }
                 }
             }
             Err((kind, reason)) => self.selected.skips.push(id, kind, reason),
         }
+    }
+
+    /// Hands the buffer of [`Selection::push_in_buffer`]'s objects to the kept objects.
+    pub(crate) fn adopt_objects(&mut self, text: String, spans: Vec<(Range<usize>, Range<usize>)>) {
+        self.selected.objects.adopt(text, spans);
     }
 
     /// What was selected so far, in the order objects were pushed (for [`Selection::absorb`]).

@@ -7,7 +7,8 @@ use crate::fixtures::{criteria, indicator, options, standard};
 
 /// Several batches' worth of objects of every fate: listed, left out for each reason,
 /// malformed, not JSON, repeated ids (the last copy is the one kept), and more than
-/// `MAX_LISTED_SKIPS` skips so the listed ones must be the first in store order.
+/// `MAX_LISTED_SKIPS` skips so the listed ones must be the first in store order, and ids
+/// written with JSON escapes (not a slice of the text: kept apart on the threads).
 fn objects() -> Vec<String> {
     let mut out = Vec::new();
     let batches = yamori_act::parallel::BATCH_OBJECTS * 3 + 17;
@@ -61,6 +62,24 @@ fn objects() -> Vec<String> {
         };
         out.push(o);
     }
+    // An id with an escape, and an escaped copy of an earlier object's id followed by a plain
+    // one: the last copy is kept.
+    let escaped = |o: String| o.replacen("\"indicator--", "\"indicator\\u002d-", 1);
+    out.push(escaped(indicator(
+        900_001,
+        "[ipv4-addr:value = '198.51.100.21']",
+        json!({}),
+    )));
+    out.push(escaped(indicator(
+        900_002,
+        "[ipv4-addr:value = '198.51.100.22']",
+        json!({}),
+    )));
+    out.push(indicator(
+        900_002,
+        "[ipv4-addr:value = '198.51.100.23']",
+        json!({}),
+    ));
     out.extend(standard());
     out
 }
@@ -101,6 +120,13 @@ fn threads_select_what_one_thread_selects_byte_for_byte() {
             let (a, _) = one.render().expect("render");
             let (b, _) = many.render().expect("render");
             assert_eq!(a, b, "{} on {workers} threads", format.name());
+            if format == Format::Stix {
+                // The escaped ids' objects are in the bundle, the last copy of a repeated one.
+                let bundle = String::from_utf8_lossy(&b[0].bytes);
+                assert!(bundle.contains("198.51.100.21"), "escaped id kept");
+                assert!(bundle.contains("198.51.100.23"), "last copy kept");
+                assert!(!bundle.contains("198.51.100.22"), "earlier copy dropped");
+            }
         }
     }
 }
