@@ -2,16 +2,17 @@
 //! indicator left out with its reason.
 
 use std::collections::BTreeMap;
+use std::ops::{ControlFlow, Range};
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use yamori_trust::warninglist::{ListKind, Warninglists};
 
 use crate::indicator::{Field, Indicator};
-use std::ops::Range;
-
 use crate::objects::Objects;
-use crate::observable::{self, Observable};
+use crate::observable::{self, Observable, ValueText};
 use crate::tlp::Tlp;
 
 /// Most skipped indicators listed one by one in a summary; the rest are counted by reason.
@@ -53,6 +54,37 @@ pub struct Criteria {
     pub max_age: Option<time::Duration>,
     /// Cyber-observable types kept (`ipv4-addr`, …); empty keeps all.
     pub types: Vec<String>,
+    /// Values on these lists (known-benign or noisy: research scanners, public resolvers,
+    /// cloud ranges, …) are left out, each counted under `warninglist` with the list's name;
+    /// an indicator whose every value is listed is left out. `None`: no lists.
+    pub warninglists: Option<Arc<Warninglists>>,
+}
+
+/// The name of a list `value` is on, if any: an address or prefix by the `cidr` lists
+/// (overlapping either way, see docs/TRUST.md), then, as every value, by the string,
+/// substring and regex lists; a name or a URL's host by the `hostname` lists.
+fn listed_on<'w>(lists: &'w Warninglists, value: &Observable) -> Option<&'w str> {
+    let id = match value {
+        Observable::Net(net) => {
+            let mut first = None;
+            let _ = lists.visit_network(*net, |hit| {
+                first = Some(hit.value);
+                ControlFlow::Break(())
+            });
+            first.or_else(|| {
+                // The text lists only when there are any: most are `cidr` lists.
+                lists
+                    .lists()
+                    .iter()
+                    .any(|l| l.kind != ListKind::Cidr)
+                    .then(|| lists.match_value(&value.text()).first().map(|m| m.list))
+                    .flatten()
+            })
+        }
+        Observable::Domain(d) => lists.match_value(d).first().map(|m| m.list),
+        Observable::Url { url, .. } => lists.match_value(url).first().map(|m| m.list),
+    }?;
+    lists.list(id).map(|l| l.name.as_str())
 }
 
 /// One value to list, with what the writers need of the indicator it came from.
@@ -318,15 +350,29 @@ impl<'a> Selection<'a> {
                 continue;
             }
             match observable::parse(cmp.object_type, &cmp.value) {
-                Ok(observable) => entries.push(Entry {
-                    observable,
-                    indicator_id: id.to_string(),
-                    name: name.clone(),
-                    score,
-                    expires,
-                    tlp,
-                    modified,
-                }),
+                Ok(observable) => {
+                    let listed = c
+                        .warninglists
+                        .as_deref()
+                        .and_then(|w| listed_on(w, &observable));
+                    if let Some(list) = listed {
+                        self.selected.skips.push(
+                            id,
+                            "warninglist",
+                            format!("{} is on warninglist {list}", ValueText(&observable)),
+                        );
+                        continue;
+                    }
+                    entries.push(Entry {
+                        observable,
+                        indicator_id: id.to_string(),
+                        name: name.clone(),
+                        score,
+                        expires,
+                        tlp,
+                        modified,
+                    });
+                }
                 // One bad value does not hide the indicator's good ones.
                 Err(e) => self.selected.skips.push(id, "value", e),
             }

@@ -184,6 +184,22 @@ impl Store {
         self.db.write(|c| kv::kv_set(c, key, value))
     }
 
+    /// Adds one to the count kept under `key` (1 when missing) in one statement, so
+    /// concurrent writers lose no change (read it with [`Store::kv_count`]).
+    pub fn kv_count_up(&self, key: &str) -> Result<()> {
+        self.db.write(|c| kv::kv_count_up(c, key))
+    }
+
+    /// The count [`Store::kv_count_up`] keeps under `key`; 0 when missing.
+    pub fn kv_count(&self, key: &str) -> Result<u64> {
+        match self.kv_get(key)? {
+            None => Ok(0),
+            Some(v) => v.parse().map_err(|_| {
+                crate::StoreError::Other(format!("key/value {key}: {v:?} is not a count"))
+            }),
+        }
+    }
+
     /// Key/value state whose key starts with `prefix` (e.g. `sync.` for sync positions).
     pub fn kv_prefixed(&self, prefix: &str) -> Result<Vec<(String, String)>> {
         self.db.read(|c| {

@@ -91,6 +91,7 @@ pub fn criteria() -> Criteria {
         max_tlp: Tlp::AmberStrict,
         max_age: None,
         types: Vec::new(),
+        warninglists: None,
     }
 }
 

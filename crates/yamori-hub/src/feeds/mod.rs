@@ -34,6 +34,7 @@ use axum::routing::get;
 use axum::Router;
 use time::OffsetDateTime;
 use yamori_act::{ConfidenceScore, Format};
+use yamori_trust::warninglist::{self, Warninglists};
 
 use crate::app::HubState;
 pub use cache::FeedCache;
@@ -97,8 +98,11 @@ async fn serve(
             let Some(c) = s.taxii_collection(&root, &name)? else {
                 return Ok((None, 0));
             };
-            let revision = s.taxii_collection_revision(&c.id)?;
-            Ok((Some(c), revision))
+            // The feed depends on the collection and on the imported warninglists: both
+            // counts only grow, so their sum is a revision that grows with either.
+            let objects = s.taxii_collection_revision(&c.id)?;
+            let lists = s.kv_count(warninglist::STORE_IMPORTS_KEY)?;
+            Ok((Some(c), objects.saturating_add(lists)))
         })
         .await?;
     let c = c.ok_or_else(FeedError::no_collection)?;
@@ -135,7 +139,16 @@ async fn serve(
     let store = st.store.clone();
     let cid = c.id.clone();
     let generate = move || -> Generated {
+        let mut request = request;
         request.check().map_err(|e| e.to_string())?;
+        // Every imported warninglist applies, as for `yamori export` by default.
+        let stored = store
+            .kv_prefixed(warninglist::STORE_KEY_PREFIX)
+            .map_err(|e| format!("reading the warninglists: {e}"))?;
+        let lists = warninglist::from_stored(stored)
+            .and_then(Warninglists::new)
+            .map_err(|e| format!("reading the warninglists: {e}"))?;
+        request.criteria.warninglists = (!lists.lists().is_empty()).then(|| Arc::new(lists));
         let export = request
             .read(&ConfidenceScore, |push| {
                 store.taxii_each_latest_indicator(&cid, push)

@@ -166,6 +166,7 @@ impl FeedParams {
                 max_tlp: self.max_tlp,
                 max_age: self.max_age,
                 types: self.types.clone(),
+                warninglists: None,
             },
             options: self.options(collection, now),
         }

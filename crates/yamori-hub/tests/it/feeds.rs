@@ -71,6 +71,7 @@ fn exported(store: &Store, format: Format, min_score: u8) -> Vec<(String, Vec<u8
             max_tlp: Tlp::AmberStrict,
             max_age: None,
             types: Vec::new(),
+            warninglists: None,
         },
         options: Options {
             list_name: "block".into(),
@@ -366,4 +367,30 @@ async fn concurrent_requests_share_one_generation_that_blocks_no_one() {
         1,
         "sixteen requests, one generation"
     );
+}
+
+/// Feeds leave out warninglisted values, as `yamori export` does; an import (which counts up
+/// the store's import count, as `yamori warninglist import` does) makes a new feed.
+#[tokio::test]
+async fn an_imported_warninglist_leaves_its_values_out_of_a_new_feed() {
+    use yamori_trust::warninglist::{STORE_IMPORTS_KEY, STORE_KEY_PREFIX};
+    let h = hub();
+    post(&h.app, &h.alice, vec![scored(1, 90), scored(2, 90)]).await;
+    let uri = "/feeds/telescope/txt";
+    let first = fetch(&h.app, uri, Some(&h.bob), &[]).await;
+    assert_eq!(first.text(), "198.51.100.1\n198.51.100.2\n");
+    let list = serde_json::json!({"name": "Test scanners", "version": 1, "description": "benign",
+        "type": "cidr", "list": ["198.51.100.2/32"], "matching_attributes": ["ip-src"]});
+    h.state
+        .store
+        .kv_set(
+            &format!("{STORE_KEY_PREFIX}Test scanners"),
+            &list.to_string(),
+        )
+        .expect("list");
+    h.state.store.kv_count_up(STORE_IMPORTS_KEY).expect("count");
+    let second = fetch(&h.app, uri, Some(&h.bob), &[]).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(second.text(), "198.51.100.1\n");
+    assert_eq!(h.state.feeds.generations(), 2);
 }

@@ -19,13 +19,7 @@ const REVISION_KEY: &str = "taxii.revision.";
 /// increments in SQL: concurrent writers on PostgreSQL wait for the row's lock and then add
 /// to the committed value, so no change is lost.
 pub(super) fn bump_revision(c: &mut dyn Conn, collection_id: &str) -> Result<()> {
-    c.execute(
-        "count collection change",
-        "INSERT INTO yamori_kv (key, value) VALUES (?1, '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(yamori_kv.value AS BIGINT) + 1 AS TEXT)",
-        &[Param::text(&format!("{REVISION_KEY}{collection_id}"))],
-    )?;
-    Ok(())
+    super::objects::kv_count_up(c, &format!("{REVISION_KEY}{collection_id}"))
 }
 
 /// Whether some object of the collection has more than one version stored (of any kind: an

@@ -73,6 +73,17 @@ pub(crate) fn kv_get(c: &mut dyn Conn, key: &str) -> Result<Option<String>> {
     .transpose()
 }
 
+/// Adds one to the count kept under `key` (1 when missing), in one statement.
+pub(crate) fn kv_count_up(c: &mut dyn Conn, key: &str) -> Result<()> {
+    c.execute(
+        "count a change",
+        "INSERT INTO yamori_kv (key, value) VALUES (?1, '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(yamori_kv.value AS BIGINT) + 1 AS TEXT)",
+        &[Param::text(key)],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn kv_set(c: &mut dyn Conn, key: &str, value: &str) -> Result<()> {
     c.execute(
         "write kv",

@@ -133,6 +133,15 @@ fn transcript(s: &Store) -> Vec<String> {
     log("grants", format!("{:?}", s.taxii_grants("alice")));
     s.kv_set("sync.pull|a", "1").expect("kv");
     log("kv", format!("{:?}", s.kv_prefixed("sync.")));
+    log("count missing", format!("{:?}", s.kv_count("imports")));
+    s.kv_count_up("imports").expect("count up");
+    s.kv_count_up("imports").expect("count up again");
+    log("count", format!("{:?}", s.kv_count("imports")));
+    s.kv_set("not.a.count", "x").expect("kv");
+    log(
+        "not a count",
+        format!("{:?}", s.kv_count("not.a.count").is_err()),
+    );
 
     // Vulnerability data and sessions.
     s.import_nvd_items(&[crate::vulndb::cve(
@@ -165,7 +174,22 @@ fn transcript(s: &Store) -> Vec<String> {
 fn every_area_answers_alike_on_both_engines() {
     let t = same_on_each(transcript);
     // The transcript is not empty or all errors: the comparison compared something.
-    assert_eq!(t.len(), 34, "{t:#?}");
+    assert_eq!(t.len(), 37, "{t:#?}");
+    assert!(
+        t.iter()
+            .any(|l| l.ends_with("Ok(0)") && l.contains("count missing")),
+        "{t:#?}"
+    );
+    assert!(
+        t.iter()
+            .any(|l| l.ends_with("Ok(2)") && l.contains("count")),
+        "{t:#?}"
+    );
+    assert!(
+        t.iter()
+            .any(|l| l.contains("not a count") && l.ends_with("true")),
+        "{t:#?}"
+    );
     let errors: Vec<&String> = t.iter().filter(|l| l.contains("Err(")).collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }

@@ -22,6 +22,23 @@ pub use format::{
 };
 pub use prefix::{PrefixHit, PrefixSet, Relation};
 
+/// Where the store keeps imported lists: one key/value entry per list,
+/// `warninglist.<name>`, holding the list's JSON as imported.
+pub const STORE_KEY_PREFIX: &str = "warninglist.";
+
+/// A key/value entry counting imports (`Store::kv_count_up`), so a cache of something derived
+/// from the lists (the hub's feeds) knows they changed without reading them.
+pub const STORE_IMPORTS_KEY: &str = "warninglists.imports";
+
+/// The lists from the store's entries under [`STORE_KEY_PREFIX`] (key, JSON text); a list
+/// that no longer reads is an error naming its key.
+pub fn from_stored(entries: Vec<(String, String)>) -> Result<Vec<WarningList>, ListError> {
+    entries
+        .into_iter()
+        .map(|(key, text)| WarningList::from_json(text.as_bytes(), &format!("stored {key}")))
+        .collect()
+}
+
 /// Index of a list in a [`Warninglists`], in the order the lists were added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ListId(pub u32);

@@ -105,6 +105,18 @@ pub struct Args {
     /// output is a function of the store and this time.
     #[arg(long, value_parser = parse_time)]
     pub now: Option<OffsetDateTime>,
+    /// Apply only these imported warninglists (by name; repeat). By default every imported
+    /// list applies: a value on one (a research scanner, a public resolver, …) is left out
+    /// and counted under `warninglist` in the summary.
+    #[arg(
+        long = "warninglist",
+        value_name = "NAME",
+        conflicts_with = "no_warninglists"
+    )]
+    pub warninglists: Vec<String>,
+    /// Apply no warninglist.
+    #[arg(long)]
+    pub no_warninglists: bool,
     /// Print the summary as JSON (to stdout, or to stderr when the export goes to stdout).
     #[arg(long)]
     pub json: bool,
@@ -162,6 +174,12 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                 }
             )
         })?;
+    let warninglists = if a.no_warninglists {
+        None
+    } else {
+        let lists = crate::cmd::warninglist::load(&store, &a.warninglists)?;
+        (!lists.lists().is_empty()).then(|| std::sync::Arc::new(lists))
+    };
     let request = Request {
         format,
         criteria: Criteria {
@@ -170,6 +188,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             max_tlp: a.max_tlp,
             max_age: a.max_age,
             types: a.types.clone(),
+            warninglists,
         },
         options: opts,
     };

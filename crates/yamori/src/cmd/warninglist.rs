@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::json;
 use yamori_store::Store;
-use yamori_trust::warninglist::{Relation, WarningList, Warninglists};
+use yamori_trust::warninglist::{self, Relation, WarningList, Warninglists};
 
 /// Key prefix of stored lists in the key/value area.
-const KEY_PREFIX: &str = "warninglist.";
+const KEY_PREFIX: &str = warninglist::STORE_KEY_PREFIX;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -85,22 +85,35 @@ fn import(store: &Store, files: &[PathBuf], as_json: bool) -> anyhow::Result<Exi
             );
         }
     }
+    // After the lists: a cache that reads the count before the lists regenerates once more
+    // at worst, never keeps lists older than the count says.
+    store.kv_count_up(warninglist::STORE_IMPORTS_KEY)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// The stored lists named in `names` (every stored list when empty), indexed for matching;
+/// a name that is not stored is an error that says how to list them.
+pub fn load(store: &Store, names: &[String]) -> anyhow::Result<Warninglists> {
+    let lists = stored_lists(store)?;
+    for n in names {
+        anyhow::ensure!(
+            lists.iter().any(|l| &l.name == n),
+            "--warninglist {n:?}: no such list imported (yamori warninglist list)"
+        );
+    }
+    let chosen = lists
+        .into_iter()
+        .filter(|l| names.is_empty() || names.contains(&l.name));
+    Ok(Warninglists::new(chosen)?)
+}
+
 /// Every stored list, read again (they were checked on import; a list that no longer reads,
 /// e.g. after a format change, is an error naming its key).
 pub fn stored_lists(store: &Store) -> anyhow::Result<Vec<WarningList>> {
-    store
-        .kv_prefixed(KEY_PREFIX)?
-        .into_iter()
-        .map(|(key, text)| {
-            WarningList::from_json(text.as_bytes(), &format!("stored {key}")).map_err(Into::into)
-        })
-        .collect()
+    Ok(warninglist::from_stored(store.kv_prefixed(KEY_PREFIX)?)?)
 }
 
 fn list(store: &Store, as_json: bool) -> anyhow::Result<ExitCode> {

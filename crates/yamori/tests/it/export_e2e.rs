@@ -92,3 +92,104 @@ fn exports_are_deterministic_atomic_and_summarised() {
     assert_eq!(text.lines().count(), 4, "{text}");
     assert!(text.starts_with("type,value,indicator_id,score,tlp,valid_until,modified,name\n"));
 }
+
+/// Imported warninglists apply to every export by default: a listed address (a `cidr` list)
+/// and a listed domain's subdomain (a `hostname` list) are left out and counted with the list's
+/// name; `--warninglist` picks lists, `--no-warninglists` applies none.
+#[test]
+fn warninglisted_values_are_left_out_and_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let bundle = serde_json::json!({
+        "type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000",
+        "objects": [
+            indicator(1, "[ipv4-addr:value = '198.51.100.7']", 90),
+            indicator(2, "[ipv4-addr:value = '203.0.113.9' OR ipv4-addr:value = '198.51.100.8']", 90),
+            indicator(3, "[domain-name:value = 'www.resolver.test']", 90),
+            indicator(4, "[domain-name:value = 'bad.test']", 90),
+        ],
+    });
+    let path = dir.path().join("bundle.json");
+    std::fs::write(&path, bundle.to_string()).expect("bundle");
+    let y = || {
+        let mut c = yamori();
+        c.arg("--data-dir").arg(&data);
+        c
+    };
+    run_ok(
+        y().args(["publish", "--local", "--collection", "telescope"])
+            .arg(&path),
+        0,
+    );
+    for (name, kind, entry) in [
+        ("Test scanners", "cidr", "203.0.113.0/24"),
+        ("Test resolvers", "hostname", "resolver.test"),
+    ] {
+        let list = dir.path().join(format!("{kind}.json"));
+        std::fs::write(
+            &list,
+            serde_json::json!({"name": name, "version": 1, "description": "benign",
+                "type": kind, "list": [entry], "matching_attributes": ["ip-src", "domain"]})
+            .to_string(),
+        )
+        .expect("list");
+        run_ok(y().args(["warninglist", "import"]).arg(&list), 0);
+    }
+    let export = |extra: &[&str]| -> (serde_json::Value, String) {
+        let out = dir.path().join("list.txt");
+        let o = run_ok(
+            y().args([
+                "export",
+                "--format",
+                "txt",
+                "--now",
+                "2026-12-01T00:00:00Z",
+                "--json",
+                "-o",
+                out.to_str().expect("utf-8 path"),
+            ])
+            .args(extra),
+            0,
+        );
+        let summary = serde_json::from_slice(&o.stdout).expect("summary JSON");
+        (summary, std::fs::read_to_string(&out).expect("txt"))
+    };
+
+    let (summary, text) = export(&[]);
+    assert_eq!(text, "198.51.100.7\n198.51.100.8\nbad.test\n", "{summary}");
+    assert_eq!(summary["skipped"]["by_kind"]["warninglist"], 2, "{summary}");
+    let reasons = summary["skipped"]["listed"].to_string();
+    assert!(
+        reasons.contains("203.0.113.9 is on warninglist Test scanners"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("www.resolver.test is on warninglist Test resolvers"),
+        "{reasons}"
+    );
+    // Indicator 3's only value is listed: it is not selected; indicator 2 still is.
+    assert_eq!(summary["selected"], 3, "{summary}");
+
+    let (_, text) = export(&["--warninglist", "Test resolvers"]);
+    assert_eq!(text, "198.51.100.7\n198.51.100.8\n203.0.113.9\nbad.test\n");
+    let (summary, text) = export(&["--no-warninglists"]);
+    assert_eq!(
+        summary["skipped"]["by_kind"]["warninglist"],
+        serde_json::Value::Null
+    );
+    assert_eq!(text.lines().count(), 5, "{text}");
+
+    // A list that is not imported is an error naming it.
+    let out = dir.path().join("never.txt");
+    let o = run_ok(
+        y().args(["export", "--format", "txt", "--warninglist", "nope", "-o"])
+            .arg(&out),
+        1,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--warninglist \"nope\": no such list imported"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

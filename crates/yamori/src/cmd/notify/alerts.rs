@@ -24,10 +24,9 @@ use yamori_notify::{
     DecoyEvidence, Evidence, Owners, MAX_LISTED,
 };
 use yamori_store::Store;
-use yamori_trust::warninglist::Warninglists;
 
 use super::{as_owner, formats, languages, write_index, write_rendered, Args};
-use crate::cmd::{database, open_store, warninglist::stored_lists};
+use crate::cmd::{database, open_store};
 
 /// The record's channels: a host is recorded per sensor that saw it, so a host notified for
 /// scanning is still reported once it attacks the decoy, and the other way round.
@@ -71,21 +70,6 @@ fn resolve_analysis(store: &Store, wanted: &str, db: &str) -> anyhow::Result<Str
             many.len()
         ),
     }
-}
-
-/// The stored warninglists to apply: all, or those named (each must exist).
-fn warninglists(store: &Store, names: &[String]) -> anyhow::Result<Warninglists> {
-    let lists = stored_lists(store)?;
-    for n in names {
-        anyhow::ensure!(
-            lists.iter().any(|l| &l.name == n),
-            "--warninglist {n:?}: no such list imported (yamori warninglist list)"
-        );
-    }
-    let chosen = lists
-        .into_iter()
-        .filter(|l| names.is_empty() || names.contains(&l.name));
-    Ok(Warninglists::new(chosen)?)
 }
 
 /// A decoy timestamp (`2026-12-01T00:00:01.123456Z`) to the second, as the telescope's: the
@@ -176,7 +160,7 @@ pub(super) fn run(
         hosts.extend(found);
     }
     let hosts = merge_hosts(hosts);
-    let lists = warninglists(&store, &a.warninglists)?;
+    let lists = crate::cmd::warninglist::load(&store, &a.warninglists)?;
     let benign = |ip: IpAddr| {
         let m = lists.match_network(IpNet::from(ip));
         m.first()
