@@ -127,6 +127,7 @@ pub(super) fn write_dir(entries: &[Entry], opts: &Options, dir: &Path) -> Result
     Ok(written)
 }
 
+/// The feed's files into `sink` in the order of [`render`]; what was written.
 fn build(entries: &[Entry], opts: &Options, sink: &mut Sink) -> Result<Written, Error> {
     // day → its attributes. Entries come sorted by value (selection's order), so a value's
     // entries of one day are neighbours in that day's list and one pass merges them.
@@ -487,6 +488,28 @@ mod tests {
             assert_eq!(a["value"], entries[i].observable.text());
             let md5 = hex::encode(Md5::digest(entries[i].observable.text().as_bytes()));
             assert!(line.starts_with(&md5), "{i}: {line}");
+        }
+    }
+
+    /// The files written into a directory (rendered and written run by run) are the files
+    /// rendered in memory, byte for byte: the hub serves what `yamori export` writes.
+    #[test]
+    fn a_directory_holds_the_files_rendered_in_memory() {
+        let n = 3 * ATTRIBUTES_PER_RUN as u32 + 5;
+        let entries: Vec<Entry> = (0..n)
+            .map(|i| {
+                let v = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+                entry(i, &v, 1_798_675_200 + 86_400 * i64::from(i % 2), Tlp::Green)
+            })
+            .collect();
+        let (files, written) = render(&entries, &options()).expect("render");
+        let dir = tempfile::tempdir().expect("dir");
+        let on_disk = write_dir(&entries, &options(), dir.path()).expect("write");
+        assert_eq!(written.files, on_disk.files);
+        assert_eq!(files.len(), 4, "two events, hashes, manifest");
+        for f in &files {
+            let bytes = std::fs::read(dir.path().join(&f.name)).expect("file");
+            assert!(bytes == f.bytes, "{} differs", f.name);
         }
     }
 }
