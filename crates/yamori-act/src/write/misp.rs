@@ -466,17 +466,23 @@ mod tests {
         assert_serde_bytes(&files);
     }
 
+    /// `n` entries of distinct addresses in 10.0.0.0/8, the `i`th modified `later(i)` seconds
+    /// after 2026-12-31T00:00:00Z.
+    fn addresses(n: u32, later: impl Fn(u32) -> i64) -> Vec<Entry> {
+        (0..n)
+            .map(|i| {
+                let v = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+                entry(i, &v, 1_798_675_200 + later(i), Tlp::Green)
+            })
+            .collect()
+    }
+
     /// A large event is rendered in runs on several threads: the runs join into one JSON
     /// array in entry order, and `hashes.csv` lists the attributes in that same order.
     #[test]
     fn attributes_rendered_in_runs_join_in_order() {
         let n = 5 * ATTRIBUTES_PER_RUN as u32 + 7;
-        let entries: Vec<Entry> = (0..n)
-            .map(|i| {
-                let v = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
-                entry(i, &v, 1_798_675_200 + i64::from(i % 60), Tlp::Green)
-            })
-            .collect();
+        let entries = addresses(n, |i| i64::from(i % 60));
         let (files, written) = render(&entries, &options()).expect("render");
         assert_eq!(written.counts.get("attributes"), Some(&u64::from(n)));
         assert_serde_bytes(&files);
@@ -496,12 +502,8 @@ mod tests {
     #[test]
     fn a_directory_holds_the_files_rendered_in_memory() {
         let n = 3 * ATTRIBUTES_PER_RUN as u32 + 5;
-        let entries: Vec<Entry> = (0..n)
-            .map(|i| {
-                let v = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
-                entry(i, &v, 1_798_675_200 + 86_400 * i64::from(i % 2), Tlp::Green)
-            })
-            .collect();
+        // Two days: two events.
+        let entries = addresses(n, |i| 86_400 * i64::from(i % 2));
         let (files, written) = render(&entries, &options()).expect("render");
         let dir = tempfile::tempdir().expect("dir");
         let on_disk = write_dir(&entries, &options(), dir.path()).expect("write");

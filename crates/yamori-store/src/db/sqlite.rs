@@ -27,6 +27,15 @@ pub(crate) struct SqliteDb {
     next_reader: AtomicUsize,
 }
 
+/// A text cell's bytes as text: borrowed when they are UTF-8, as Yamori writes them (the strict
+/// check is much faster than the lossy one), otherwise a lossy copy.
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 impl SqliteDb {
     /// Open (creating if needed) the database file, configured, with the migrations table.
     pub fn open(path: &Path) -> Result<Self> {
@@ -153,14 +162,7 @@ impl Conn for LiteConn<'_> {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Real(v) => Value::Real(v),
-                    // The strict check first: it is much faster than the lossy one, and Yamori
-                    // writes UTF-8.
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Value::Text(match std::str::from_utf8(t) {
-                            Ok(s) => s.to_owned(),
-                            Err(_) => String::from_utf8_lossy(t).into_owned(),
-                        })
-                    }
+                    ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(text(t).into_owned()),
                 });
             }
             out.push(Row(row));
@@ -189,12 +191,7 @@ impl Conn for LiteConn<'_> {
                     ValueRef::Null => Cell::Null,
                     ValueRef::Integer(v) => Cell::Int(v),
                     ValueRef::Real(v) => Cell::Real(v),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Cell::Text(match std::str::from_utf8(t) {
-                            Ok(s) => std::borrow::Cow::Borrowed(s),
-                            Err(_) => String::from_utf8_lossy(t),
-                        })
-                    }
+                    ValueRef::Text(t) | ValueRef::Blob(t) => Cell::Text(text(t)),
                 })
             };
             if n <= ON_STACK {

@@ -15,20 +15,15 @@ fn indicator(n: u32, pattern: &str, confidence: u8) -> serde_json::Value {
     })
 }
 
-#[test]
-fn exports_are_deterministic_atomic_and_summarised() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
+/// A data directory in `dir` whose `telescope` collection holds `objects` (published as
+/// `yamori publish --local` does).
+fn publish(dir: &std::path::Path, objects: Vec<serde_json::Value>) -> std::path::PathBuf {
+    let data = dir.join("data");
     let bundle = serde_json::json!({
         "type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000",
-        "objects": [
-            indicator(1, "[ipv4-addr:value = '198.51.100.7']", 90),
-            indicator(2, "[ipv4-addr:value = '198.51.100.0/25']", 90),
-            indicator(3, "[ipv4-addr:value = '198.51.100.128/25']", 90),
-            indicator(4, "[domain-name:value = 'listed.test']", 20),
-        ],
+        "objects": objects,
     });
-    let path = dir.path().join("bundle.json");
+    let path = dir.join("bundle.json");
     std::fs::write(&path, bundle.to_string()).expect("bundle");
     run_ok(
         yamori()
@@ -37,6 +32,21 @@ fn exports_are_deterministic_atomic_and_summarised() {
             .args(["publish", "--local", "--collection", "telescope"])
             .arg(&path),
         0,
+    );
+    data
+}
+
+#[test]
+fn exports_are_deterministic_atomic_and_summarised() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = publish(
+        dir.path(),
+        vec![
+            indicator(1, "[ipv4-addr:value = '198.51.100.7']", 90),
+            indicator(2, "[ipv4-addr:value = '198.51.100.0/25']", 90),
+            indicator(3, "[ipv4-addr:value = '198.51.100.128/25']", 90),
+            indicator(4, "[domain-name:value = 'listed.test']", 20),
+        ],
     );
     let export = |format: &str, out: &std::path::Path, collection: &str, code: i32| {
         run_ok(
@@ -99,28 +109,24 @@ fn exports_are_deterministic_atomic_and_summarised() {
 #[test]
 fn warninglisted_values_are_left_out_and_counted() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let bundle = serde_json::json!({
-        "type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000",
-        "objects": [
+    let data = publish(
+        dir.path(),
+        vec![
             indicator(1, "[ipv4-addr:value = '198.51.100.7']", 90),
-            indicator(2, "[ipv4-addr:value = '203.0.113.9' OR ipv4-addr:value = '198.51.100.8']", 90),
+            indicator(
+                2,
+                "[ipv4-addr:value = '203.0.113.9' OR ipv4-addr:value = '198.51.100.8']",
+                90,
+            ),
             indicator(3, "[domain-name:value = 'www.resolver.test']", 90),
             indicator(4, "[domain-name:value = 'bad.test']", 90),
         ],
-    });
-    let path = dir.path().join("bundle.json");
-    std::fs::write(&path, bundle.to_string()).expect("bundle");
+    );
     let y = || {
         let mut c = yamori();
         c.arg("--data-dir").arg(&data);
         c
     };
-    run_ok(
-        y().args(["publish", "--local", "--collection", "telescope"])
-            .arg(&path),
-        0,
-    );
     for (name, kind, entry) in [
         ("Test scanners", "cidr", "203.0.113.0/24"),
         ("Test resolvers", "hostname", "resolver.test"),
