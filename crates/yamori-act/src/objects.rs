@@ -12,6 +12,9 @@ use std::ops::Range;
 /// Bytes of text a chunk takes before a new one is started.
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// Per object: its id's and its text's bytes in a buffer.
+pub(crate) type Spans = Vec<(Range<usize>, Range<usize>)>;
+
 /// Object texts in the order they were added, each with its id.
 #[derive(Default)]
 pub struct Objects {
@@ -22,8 +25,8 @@ pub struct Objects {
 #[derive(Default)]
 struct Chunk {
     text: String,
-    /// Per object: its id's and its body's bytes in `text`.
-    spans: Vec<(Range<usize>, Range<usize>)>,
+    /// Where each object is in `text`.
+    spans: Spans,
 }
 
 impl Objects {
@@ -54,7 +57,7 @@ impl Objects {
 
     /// Takes `text` as a chunk whose objects are at `spans` (id bytes, text bytes), in the
     /// order they were read; `text` may hold other bytes besides (objects not kept).
-    pub(crate) fn adopt(&mut self, text: String, spans: Vec<(Range<usize>, Range<usize>)>) {
+    pub(crate) fn adopt(&mut self, text: String, spans: Spans) {
         if spans.is_empty() {
             return;
         }

@@ -82,15 +82,7 @@ pub fn select<T, E>(
                     for (at, body) in batch.bodies() {
                         selection.push_in_buffer(body, at, &mut kept);
                     }
-                    let mut text = batch.text;
-                    for (i, id) in kept.ids_to_append {
-                        let start = text.len();
-                        text.push_str(&id);
-                        if let Some(span) = kept.spans.get_mut(i) {
-                            span.0 = start..text.len();
-                        }
-                    }
-                    selection.adopt_objects(text, kept.spans);
+                    selection.adopt_objects(batch.text, kept);
                     // The merger only goes away when every worker has; nothing to do then.
                     if part_tx.send((n, selection.into_unsorted())).is_err() {
                         return;

@@ -2,7 +2,7 @@
 //! indicator left out with its reason.
 
 use std::collections::BTreeMap;
-use std::ops::{ControlFlow, Range};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use yamori_trust::warninglist::{ListKind, Warninglists};
 
 use crate::indicator::{Field, Indicator};
-use crate::objects::Objects;
+use crate::objects::{Objects, Spans};
 use crate::observable::{self, Observable, ValueText};
 use crate::tlp::Tlp;
 
@@ -145,13 +145,24 @@ impl Skips {
 /// Where the kept objects of one buffer are (see [`Selection::push_in_buffer`]).
 #[derive(Default)]
 pub(crate) struct Kept {
-    /// Per object: its id's and its text's bytes in the buffer.
-    pub spans: Vec<(Range<usize>, Range<usize>)>,
+    spans: Spans,
     /// Ids to append to the buffer, with the object (index in `spans`) they belong to.
-    pub ids_to_append: Vec<(usize, String)>,
+    ids_to_append: Vec<(usize, String)>,
 }
 
 impl Kept {
+    /// The buffer with the escaped ids appended, and every kept object's spans in it.
+    fn into_chunk(mut self, mut text: String) -> (String, Spans) {
+        for (i, id) in self.ids_to_append {
+            let start = text.len();
+            text.push_str(&id);
+            if let Some(span) = self.spans.get_mut(i) {
+                span.0 = start..text.len();
+            }
+        }
+        (text, self.spans)
+    }
+
     fn record(&mut self, id: &str, body: &str, at: usize) {
         let text = at..at + body.len();
         // The id is borrowed from the text unless it had escapes; where it is, is a matter of
@@ -243,7 +254,8 @@ impl<'a> Selection<'a> {
     }
 
     /// Hands the buffer of [`Selection::push_in_buffer`]'s objects to the kept objects.
-    pub(crate) fn adopt_objects(&mut self, text: String, spans: Vec<(Range<usize>, Range<usize>)>) {
+    pub(crate) fn adopt_objects(&mut self, text: String, kept: Kept) {
+        let (text, spans) = kept.into_chunk(text);
         self.selected.objects.adopt(text, spans);
     }
 

@@ -342,7 +342,7 @@ fn render_attributes(run: &[Attribute], shared: &Shared, event_uuid: &str) -> (V
         json.extend_from_slice(
             b",\"deleted\":false,\"disable_correlation\":false,\"timestamp\":\"",
         );
-        let _ = std::io::Write::write_fmt(&mut json, format_args!("{}", a.timestamp));
+        let _ = write!(json, "{}", a.timestamp);
         json.extend_from_slice(b"\",\"to_ids\":true,\"type\":\"");
         json.extend_from_slice(kind.as_bytes());
         json.extend_from_slice(b"\",\"uuid\":\"");

@@ -2,7 +2,7 @@
 //! pages, and the collection's revision, a count of its changes kept in the transaction of
 //! each change, which tells a feed cache that the collection is unchanged without reading it.
 
-use super::objects::{kv_get, PAGE_PLANNER};
+use super::objects::PAGE_PLANNER;
 use crate::db::{Conn, Param, RowRef};
 use crate::{Result, Store};
 
@@ -156,12 +156,6 @@ impl Store {
     /// revisions mean equal content, so a cache of something derived from the collection (the
     /// hub's feeds) reads this one row instead of the objects to know it is still current.
     pub fn taxii_collection_revision(&self, collection_id: &str) -> Result<u64> {
-        let key = format!("{REVISION_KEY}{collection_id}");
-        match self.db.read(|c| kv_get(c, &key))? {
-            None => Ok(0),
-            Some(v) => v.parse().map_err(|_| {
-                crate::StoreError::Other(format!("key/value {key}: {v:?} is not a count"))
-            }),
-        }
+        self.kv_count(&format!("{REVISION_KEY}{collection_id}"))
     }
 }
