@@ -21,6 +21,7 @@ pub mod client;
 pub mod drain;
 pub mod feeds;
 pub mod ingest;
+pub mod minutes;
 pub mod serve;
 pub mod taxii;
 pub mod throttle;

@@ -13,6 +13,7 @@ pub mod export;
 pub mod gateway;
 pub mod gen_traffic;
 pub mod geo;
+pub mod nats;
 pub mod notify;
 pub mod publish;
 pub mod sensor;

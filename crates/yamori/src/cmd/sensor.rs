@@ -30,9 +30,15 @@ use yamori_store::sensor::NewSensorMinute;
 /// whole minutes after it. If the interface disappears, the minute in progress is written and
 /// the sensor exits with status 1.
 ///
+/// With --nats, minutes go to NATS JetStream instead of the local database, for hubs
+/// (`yamori serve --nats`) to store: each minute is first written to an outbox directory and
+/// removed once JetStream acknowledged it, so NATS being away or the sensor being killed
+/// loses no written minute (docs/SCALE-OUT.md).
+///
 /// Examples:
 ///   sudo yamori sensor --interface eth1 --darknet 198.51.100.0/24
 ///   yamori sensor --interface eth1 --darknet 198.51.100.0/24,2001:db8:1::/48 --sensor-id tokyo-1 --json
+///   yamori sensor --interface eth1 --darknet 198.51.100.0/24 --sensor-id tokyo-1 --nats nats://hub:4222
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -52,6 +58,27 @@ pub struct Args {
     /// Print one JSON object per minute (a line each) instead of a table row.
     #[arg(long)]
     pub json: bool,
+    /// Publish minutes to this NATS server's JetStream instead of storing them locally.
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+    #[command(flatten)]
+    pub nats_auth: super::nats::NatsArgs,
+    /// Where minutes wait for NATS [default: <data-dir>/outbox/<sensor-id>].
+    #[arg(long, value_name = "DIR", requires = "nats")]
+    pub outbox: Option<std::path::PathBuf>,
+    /// Largest outbox, in MiB: when NATS is away that long, newer minutes are refused (and
+    /// counted) so that the ones kept stay whole.
+    #[arg(long, value_name = "MIB", default_value_t = 256, requires = "nats")]
+    pub outbox_max_mib: u64,
+}
+
+/// Where finished minutes go.
+enum Sink {
+    Store {
+        store: std::sync::Arc<yamori_store::Store>,
+        db: String,
+    },
+    Nats(yamori_bus::publish::PublisherHandle),
 }
 
 /// The line `--json` prints per minute.
@@ -60,7 +87,12 @@ struct MinuteLine<'a> {
     sensor_id: &'a str,
     minute: String,
     partial: bool,
-    analysis_id: &'a str,
+    /// The stored analysis (local store) …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis_id: Option<&'a str>,
+    /// … or the minute's number in the outbox (--nats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outbox_seq: Option<u64>,
     darknet_packets: u64,
     scanners: usize,
     attacks: usize,
@@ -94,10 +126,41 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let sensor_id = a.sensor_id.clone().unwrap_or_else(|| a.interface.clone());
     let darknets: Vec<String> = cfg.darknets.iter().map(ToString::to_string).collect();
 
-    // The store first: a database that cannot be opened should stop the sensor before it
-    // captures anything.
-    let db = super::database(g)?;
-    let store = super::open_store(g)?;
+    // The store (or the outbox) first: a destination that cannot be opened should stop the
+    // sensor before it captures anything.
+    let sink = match &a.nats {
+        None => Sink::Store {
+            store: super::open_store(g)?,
+            db: super::database(g)?.to_string(),
+        },
+        Some(url) => {
+            anyhow::ensure!(
+                yamori_bus::message::valid_sensor_id(&sensor_id),
+                "sensor id {sensor_id:?} cannot name a NATS subject: use 1 to 64 letters, \
+                 digits, '-' or '_' (--sensor-id)"
+            );
+            let dir = a
+                .outbox
+                .clone()
+                .unwrap_or_else(|| g.data_dir.join("outbox").join(&sensor_id));
+            let outbox = yamori_bus::outbox::Outbox::open(&dir, a.outbox_max_mib << 20)?;
+            let settings = yamori_bus::publish::PublishSettings {
+                nats: a
+                    .nats_auth
+                    .options(url, format!("yamori sensor {sensor_id}")),
+                stream: yamori_bus::StreamSettings::default(),
+                in_flight: yamori_bus::publish::DEFAULT_IN_FLIGHT,
+            };
+            Sink::Nats(yamori_bus::publish::PublisherHandle::start(
+                settings, outbox,
+            )?)
+        }
+    };
+    let destination = match (&sink, &a.nats) {
+        (Sink::Store { db, .. }, _) => format!("writing every minute to {db}"),
+        (Sink::Nats(_), Some(url)) => format!("publishing every minute to {url}"),
+        (Sink::Nats(_), None) => String::new(),
+    };
     let sensor = Sensor::open(SensorConfig {
         interface: a.interface.clone(),
         analysis: cfg,
@@ -111,7 +174,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let first = sensor.first_minute_s();
     if !g.quiet {
         eprintln!(
-            "capturing on {} for {} as sensor {sensor_id}; first minute {}; writing every minute to {db}",
+            "capturing on {} for {} as sensor {sensor_id}; first minute {}; {destination}",
             a.interface,
             darknets.join(","),
             rfc3339(first)
@@ -130,11 +193,11 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let stop = yamori_sensor::stop_on_signals()?;
     let result = sensor.run(stop, |m: Minute| {
         let partial = m.partial || m.start_s == first;
-        match store_minute(&store, &sensor_id, &m, partial) {
-            Ok(id) => {
+        match deliver(&sink, &sensor_id, &m, partial) {
+            Ok(done) => {
                 let mut out = stdout.lock();
                 let printed = if a.json {
-                    print_json(&mut out, &sensor_id, &m, partial, &id)
+                    print_json(&mut out, &sensor_id, &m, partial, &done)
                 } else {
                     print_row(&mut out, &m, partial)
                 };
@@ -144,7 +207,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                 }
             }
             Err(e) => {
-                failure = Some(e.context(format!("cannot store the minute in {db}")));
+                failure = Some(e);
                 return ControlFlow::Break(());
             }
         }
@@ -156,6 +219,13 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             _ => ControlFlow::Continue(()),
         }
     });
+    if let Sink::Nats(p) = sink {
+        let left = p.spooled_bytes();
+        p.stop()?;
+        if left > 0 && !g.quiet {
+            eprintln!("minutes not yet acknowledged by NATS stay in the outbox for the next start");
+        }
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -166,6 +236,46 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(super::EXIT_FAILURE))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Where a minute went: its analysis id in the local store, or its outbox number.
+enum Delivered {
+    Stored(String),
+    Spooled(u64),
+    /// The outbox was full; the warning says so.
+    Refused,
+}
+
+fn deliver(sink: &Sink, sensor_id: &str, m: &Minute, partial: bool) -> anyhow::Result<Delivered> {
+    match sink {
+        Sink::Store { store, db } => store_minute(store, sensor_id, m, partial)
+            .map(Delivered::Stored)
+            .with_context(|| format!("cannot store the minute in {db}")),
+        Sink::Nats(p) => {
+            let summary = yamori_bus::ReportSummary {
+                first_packet: m.report.first_packet.clone(),
+                last_packet: m.report.last_packet.clone(),
+                darknet_packets: m.report.totals.darknet_packets,
+            };
+            let msg = yamori_bus::MinuteMessage::new(
+                sensor_id,
+                i64::try_from(m.start_s).context("minute out of range")?,
+                partial,
+                m.counters,
+                summary,
+                serde_json::to_string(&m.report)?,
+            )?;
+            match p.submit(&msg) {
+                Ok(seq) => Ok(Delivered::Spooled(seq)),
+                // A full outbox loses this minute, not the sensor: the ones kept stay, and
+                // capture goes on for when NATS returns.
+                Err(e) => {
+                    eprintln!("warning: {e}");
+                    Ok(Delivered::Refused)
+                }
+            }
+        }
     }
 }
 
@@ -195,14 +305,20 @@ fn print_json(
     sensor_id: &str,
     m: &Minute,
     partial: bool,
-    analysis_id: &str,
+    done: &Delivered,
 ) -> anyhow::Result<()> {
     let c = &m.counters;
+    let (analysis_id, outbox_seq) = match done {
+        Delivered::Stored(id) => (Some(id.as_str()), None),
+        Delivered::Spooled(seq) => (None, Some(*seq)),
+        Delivered::Refused => (None, None),
+    };
     let line = MinuteLine {
         sensor_id,
         minute: rfc3339(m.start_s),
         partial,
         analysis_id,
+        outbox_seq,
         darknet_packets: m.report.totals.darknet_packets,
         scanners: m.report.scanners.len(),
         attacks: m.report.attacks.len(),

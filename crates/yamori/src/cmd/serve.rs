@@ -44,6 +44,34 @@ pub struct Args {
     /// cost fewer commits (on PostgreSQL each waits for the WAL to reach disk).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub ingest_chunk: u64,
+    /// Also store the minutes that sensors publish to this NATS server's JetStream
+    /// (`yamori sensor --nats`); hubs given the same server share the work (docs/SCALE-OUT.md).
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+    #[command(flatten)]
+    pub nats_auth: super::nats::NatsArgs,
+    /// Accept minutes only from these sensor ids (repeatable or comma-separated); others are
+    /// refused, counted and logged [default: any].
+    #[arg(
+        long = "accept-sensor",
+        value_name = "ID",
+        value_delimiter = ',',
+        requires = "nats"
+    )]
+    pub accept_sensors: Vec<String>,
+    /// Name of the durable JetStream consumer; hubs with the same name share the minutes.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "yamori-hubs",
+        requires = "nats"
+    )]
+    pub nats_durable: String,
+    /// How long a minute handed to a hub may stay unacknowledged before another hub gets it
+    /// (a hub that died), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "nats",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub nats_ack_wait: u64,
     /// How long a dashboard login lasts, in hours.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
     pub session_hours: u64,
@@ -100,7 +128,33 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         ingest_chunk: usize::try_from(a.ingest_chunk).unwrap_or(usize::MAX),
         ..HubConfig::default()
     };
-    let state = HubState::new(store, config).context("preparing hub state")?;
+    let consumer = match &a.nats {
+        None => None,
+        Some(url) => {
+            for id in &a.accept_sensors {
+                anyhow::ensure!(
+                    yamori_bus::message::valid_sensor_id(id),
+                    "--accept-sensor {id:?}: a sensor id is 1 to 64 letters, digits, '-' or '_'"
+                );
+            }
+            let mut settings = yamori_bus::consume::ConsumeSettings::new(
+                a.nats_auth
+                    .options(url, format!("yamori serve {}", a.listen)),
+            );
+            settings.durable = a.nats_durable.clone();
+            settings.ack_wait = Duration::from_secs(a.nats_ack_wait);
+            if !a.accept_sensors.is_empty() {
+                settings.accept = Some(a.accept_sensors.iter().cloned().collect());
+            }
+            eprintln!(
+                "storing sensors' minutes from {url} (consumer {})",
+                settings.durable
+            );
+            let sink = std::sync::Arc::new(yamori_hub::minutes::StoreSink(store.clone()));
+            Some(yamori_bus::consume::ConsumerHandle::start(settings, sink)?)
+        }
+    };
+    let state = HubState::new(store.clone(), config).context("preparing hub state")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     yamori_hub::serve::run_blocking(
         state,
@@ -114,5 +168,11 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             eprintln!("dashboard: {scheme}://{addr}/ (log in with a hub user: yamori user add)");
         },
     )?;
+    if let Some(c) = consumer {
+        c.stop()?;
+    }
+    // The store outlives the consumer's thread: its last reference is dropped here, outside
+    // any runtime (see yamori_hub::serve::run_blocking).
+    drop(store);
     Ok(ExitCode::SUCCESS)
 }

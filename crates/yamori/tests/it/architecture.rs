@@ -300,6 +300,33 @@ fn the_sensor_captures_without_the_store_the_hub_or_the_scanner() {
     );
 }
 
+/// ARCHITECTURE.md: the bus carries minutes between sensors and hubs; it knows the minute's
+/// counters (yamori-model) and NATS, not the capture, the analyzer, the store or the hub (the
+/// hub implements its sink, the binary feeds its publisher).
+#[test]
+fn the_bus_carries_minutes_without_capture_analysis_store_or_hub() {
+    let (graph, _) = normal_deps();
+    let bus = closure(&graph, "yamori-bus");
+    for crate_ in [
+        "yamori-sensor",
+        "yamori-telescope",
+        "yamori-store",
+        "yamori-hub",
+        "yamori-survey",
+    ] {
+        assert!(!bus.contains(crate_), "yamori-bus depends on {crate_}");
+    }
+    assert!(
+        bus.contains("async-nats"),
+        "NATS through the maintained client"
+    );
+    let sensor = closure(&graph, "yamori-sensor");
+    assert!(
+        !sensor.contains("yamori-bus"),
+        "the sensor hands minutes to the binary"
+    );
+}
+
 /// ARCHITECTURE.md: the decoy is a leaf beside the others: it depends on no other Yamori
 /// crate (its records are its own Cowrie-format JSON), and only the binary depends on it.
 #[test]

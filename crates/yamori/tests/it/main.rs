@@ -10,6 +10,7 @@ mod export_e2e;
 mod gateway_e2e;
 mod gateway_lab;
 mod house_rules;
+mod nats_e2e;
 mod notify_e2e;
 #[path = "../../../../tests/support/peers.rs"]
 mod peers;
