@@ -13,6 +13,7 @@
 
 mod dashboard;
 mod plain_map;
+mod scaleout;
 mod telescope;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ use clap::Parser;
 ///   yamori-bench telescope                       # 5 M packets / 5,000 sources and 20 M / 2 M sources
 ///   yamori-bench telescope --scenario small --runs 5 --json
 ///   yamori-bench dashboard --backend sqlite
+///   yamori-bench scale-out --sensors 8 --sources 100000
 ///   scripts/bench                                # every figure of docs/BENCHMARKS.md
 #[derive(Parser, Debug)]
 #[command(name = "yamori-bench", verbatim_doc_comment)]
@@ -53,6 +55,9 @@ pub enum What {
     /// The large telescope scenario's reference design (a plain `HashMap` of per-source
     /// structs), timed by `yamori-bench telescope`.
     PlainMap(plain_map::Args),
+    /// Scale-out: simulated sensors' minutes through NATS JetStream into PostgreSQL, against
+    /// the same minutes written straight into the store.
+    ScaleOut(scaleout::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         What::Telescope(t) => yamori_bin(cli.yamori).and_then(|y| telescope::run(&y, t)),
         What::Dashboard(d) => yamori_bin(cli.yamori).and_then(|y| dashboard::run(&y, d)),
         What::PlainMap(p) => plain_map::run(p),
+        What::ScaleOut(s) => yamori_bin(cli.yamori).and_then(|y| scaleout::run(&y, s)),
     };
     match res {
         Ok(code) => code,

@@ -182,28 +182,36 @@ async fn consume_until_error(
         .await
         .map_err(|e| cerr(e.to_string()))?;
     tracing::info!(consumer = %settings.durable, "consuming sensors' minutes");
+    // One continuous pull: the server pushes up to a batch ahead, and a minute is handled as
+    // soon as it arrives (a pull that waits to fill a batch would add its wait to every
+    // minute's lag when sensors are few).
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(settings.batch.max(1))
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await
+        .map_err(|e| cerr(e.to_string()))?;
     while !*stop.borrow() {
-        let mut batch = consumer
-            .batch()
-            .max_messages(settings.batch.max(1))
-            .expires(Duration::from_secs(1))
-            .messages()
-            .await
-            .map_err(|e| cerr(e.to_string()))?;
-        let mut delivered = Vec::new();
-        loop {
-            tokio::select! {
-                next = batch.next() => match next {
-                    Some(Ok(m)) => delivered.push(m),
-                    Some(Err(e)) => return Err(cerr(e.to_string())),
-                    None => break,
-                },
-                _ = stop.changed() => break,
+        let first = tokio::select! {
+            next = messages.next() => next,
+            _ = stop.changed() => break,
+        };
+        let mut delivered = match first {
+            Some(Ok(m)) => vec![m],
+            Some(Err(e)) => return Err(cerr(e.to_string())),
+            None => return Err(cerr("the server ended the pull".into())),
+        };
+        // What else has already arrived joins the batch (one store call, fewer commits).
+        while delivered.len() < settings.batch.max(1) {
+            match futures_util::FutureExt::now_or_never(messages.next()) {
+                Some(Some(Ok(m))) => delivered.push(m),
+                Some(Some(Err(e))) => return Err(cerr(e.to_string())),
+                Some(None) | None => break,
             }
         }
-        if !delivered.is_empty() {
-            handle(settings, sink, stats, delivered).await?;
-        }
+        handle(settings, sink, stats, delivered).await?;
     }
     Ok(())
 }
@@ -331,7 +339,15 @@ impl ConsumerHandle {
         let s = stats.clone();
         let thread = std::thread::Builder::new()
             .name("nats-consume".into())
-            .spawn(move || rt.block_on(run(settings, sink, s, stop_rx)))
+            .spawn(move || {
+                // This reference outlives the runtime, so the sink (a store whose PostgreSQL
+                // client closes with a blocking call) is never dropped on a runtime thread.
+                let keep = sink.clone();
+                let r = rt.block_on(run(settings, sink, s, stop_rx));
+                drop(rt);
+                drop(keep);
+                r
+            })
             .map_err(BusError::Runtime)?;
         Ok(ConsumerHandle {
             stats,
@@ -355,7 +371,12 @@ impl ConsumerHandle {
 }
 
 impl Drop for ConsumerHandle {
+    /// Stops and waits (the thread notices within a second), so that the sink is released
+    /// before whatever owns it goes.
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -12,9 +12,16 @@ pub const SCHEMA: &str = "yamori.sensor.minute/1";
 /// Subjects are `yamori.minutes.<sensor id>`: a NATS account can then allow each sensor to
 /// publish on its own subject only, and the hub checks that a message's sensor is its subject's.
 pub const SUBJECT_PREFIX: &str = "yamori.minutes";
-/// Largest message a hub accepts by default: NATS's own default `max_payload` (1 MiB), which a
-/// minute's report stays far below (a minute of 100,000 sources: docs/SCALE-OUT.md).
+/// Largest message a hub accepts by default: NATS's own default `max_payload` (1 MiB). Large
+/// minutes are sent gzip-compressed (see [`COMPRESS_ABOVE`]), about a tenth of their JSON.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// Messages whose JSON is larger than this are sent gzip-compressed: a darknet minute with
+/// thousands of scanners is megabytes of JSON, over NATS's default payload limit.
+pub const COMPRESS_ABOVE: usize = 16 << 10;
+/// Largest JSON a compressed message may expand to: a bound against a small message that
+/// inflates to gigabytes.
+pub const MAX_DECOMPRESSED_BYTES: usize = 64 << 20;
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Longest sensor id: the store's limit (ids name sensors in rows and message ids).
 pub const MAX_SENSOR_ID_LEN: usize = 64;
 
@@ -42,6 +49,8 @@ pub struct MinuteMessage {
 pub enum BadMessage {
     #[error("{size} bytes, over the limit of {limit}")]
     TooLarge { size: usize, limit: usize },
+    #[error("gzip-compressed message does not inflate: {0}")]
+    Gzip(String),
     #[error("not a minute message: {0}")]
     Json(String),
     #[error("schema {0:?}, expected {SCHEMA:?}")]
@@ -99,10 +108,28 @@ impl MinuteMessage {
         Ok(m)
     }
 
-    /// The JSON bytes published.
+    /// The message as JSON (what the message id of a partial minute digests).
     pub fn encode(&self) -> Vec<u8> {
         // A struct of strings, numbers and already-valid JSON cannot fail to serialise.
         serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The bytes published: the JSON, gzip-compressed when over [`COMPRESS_ABOVE`].
+    pub fn encode_wire(&self) -> Vec<u8> {
+        let json = self.encode();
+        if json.len() <= COMPRESS_ABOVE {
+            return json;
+        }
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 8),
+            flate2::Compression::fast(),
+        );
+        // Writing into a Vec cannot fail.
+        match gz.write_all(&json).and_then(|()| gz.finish()) {
+            Ok(bytes) => bytes,
+            Err(_) => json,
+        }
     }
 
     /// The subject this message is published on.
@@ -153,7 +180,7 @@ pub struct ReportSummary {
     pub darknet_packets: u64,
 }
 
-/// Check a received message: its size, its JSON, its schema, its sensor against the subject it
+/// Check a received message (plain or gzip-compressed JSON): its size, its JSON, its schema, its sensor against the subject it
 /// came on and against the sensors a hub accepts (`None`: any).
 pub fn decode(
     subject: &str,
@@ -167,8 +194,27 @@ pub fn decode(
             limit: max_bytes,
         });
     }
+    let inflated;
+    let json = if payload.starts_with(&GZIP_MAGIC) {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(payload)
+            .take(MAX_DECOMPRESSED_BYTES as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| BadMessage::Gzip(e.to_string()))?;
+        if out.len() > MAX_DECOMPRESSED_BYTES {
+            return Err(BadMessage::TooLarge {
+                size: out.len(),
+                limit: MAX_DECOMPRESSED_BYTES,
+            });
+        }
+        inflated = out;
+        &inflated[..]
+    } else {
+        payload
+    };
     let m: MinuteMessage =
-        serde_json::from_slice(payload).map_err(|e| BadMessage::Json(e.to_string()))?;
+        serde_json::from_slice(json).map_err(|e| BadMessage::Json(e.to_string()))?;
     m.check()?;
     if subject != m.subject() {
         return Err(BadMessage::Subject {

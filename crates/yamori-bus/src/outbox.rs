@@ -194,6 +194,15 @@ impl Outbox {
         }
     }
 
+    /// Rename a message that can never be sent to `<seq>.<ext>`, kept for inspection.
+    pub fn set_aside(&self, seq: u64, ext: &str) -> Result<(), OutboxError> {
+        let path = self.dir.join(format!("{seq:020}.msg"));
+        let len = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        fs::rename(&path, path.with_extension(ext)).map_err(io_err(&path))?;
+        self.forget(len);
+        Ok(())
+    }
+
     /// Remove an acknowledged message.
     pub fn remove(&self, seq: u64) -> Result<(), OutboxError> {
         let path = self.dir.join(format!("{seq:020}.msg"));

@@ -34,6 +34,9 @@ pub struct PublishStats {
     pub failures: AtomicU64,
     /// Minutes refused because the outbox was full.
     pub refused: AtomicU64,
+    /// Minutes set aside because they exceed the server's largest message (`.toolarge` files
+    /// in the outbox): they can never be sent, and must not hold up the ones after them.
+    pub set_aside: AtomicU64,
 }
 
 /// A running publisher: hand it minutes with [`PublisherHandle::submit`].
@@ -83,10 +86,10 @@ impl PublisherHandle {
     /// minute's sequence in the outbox. An error (outbox full, disk full) means this minute is
     /// not kept; the ones before it are.
     pub fn submit(&self, m: &MinuteMessage) -> Result<u64, OutboxError> {
-        let payload = m.encode();
+        let payload = m.encode_wire();
         let seq = self
             .outbox
-            .put(&m.subject(), &m.msg_id(&payload), &payload)
+            .put(&m.subject(), &m.msg_id(&m.encode()), &payload)
             .inspect_err(|_| {
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
             })?;
@@ -220,6 +223,18 @@ async fn send(
             break;
         }
         let Some(m) = outbox.read(seq)? else { continue };
+        let limit = js.client().server_info().max_payload;
+        if limit > 0 && m.payload.len() > limit {
+            tracing::error!(
+                outbox = %outbox.dir().display(),
+                "minute {} is {} bytes, over the NATS server's largest message ({limit}); set aside, not sent",
+                m.msg_id,
+                m.payload.len()
+            );
+            outbox.set_aside(seq, "toolarge")?;
+            stats.set_aside.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         let publish = PublishMessage::build()
             .message_id(&m.msg_id)
             .payload(bytes::Bytes::from(m.payload));

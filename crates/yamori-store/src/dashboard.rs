@@ -146,13 +146,13 @@ impl Store {
 pub(crate) fn index_analysis(c: &mut dyn Conn, id: &str, report_json: &str) -> Result<usize> {
     let batch = rows::index_report(id, report_json)?;
     // Table by table, each statement prepared once; rows keep their order within a table.
-    let mut per_table: Vec<Vec<Vec<Param>>> = vec![Vec::new(); batch.sqls.len()];
+    let mut per_table: Vec<Vec<Vec<Param>>> = vec![Vec::new(); batch.tables.len()];
     let n = batch.rows.len();
     for (table, params) in batch.rows {
         per_table[table].push(params);
     }
-    for (sql, rows) in batch.sqls.iter().zip(&per_table) {
-        c.execute_each("index analysis", sql, rows)?;
+    for ((table, cols), rows) in batch.tables.iter().zip(&per_table) {
+        c.insert_rows("index analysis", table, cols, rows)?;
     }
     Ok(n)
 }

@@ -136,3 +136,54 @@ fn bad_messages_are_refused_naming_what_is_wrong() {
     let err = decode(&subject, &good, DEFAULT_MAX_MESSAGE_BYTES, Some(&accept)).expect_err("x");
     assert_eq!(err, BadMessage::NotAccepted("s1".into()));
 }
+
+/// A minute with a report of `n` bytes of padding (a darknet minute with many scanners).
+fn large(n: usize) -> MinuteMessage {
+    let report = format!(
+        r#"{{"schema":"yamori.telescope.report/1","warnings":["{}"]}}"#,
+        "scanner ".repeat(n / 8)
+    );
+    MinuteMessage::new(
+        "s1",
+        600,
+        false,
+        SensorCounts::default(),
+        ReportSummary::default(),
+        report,
+    )
+    .expect("valid")
+}
+
+#[test]
+fn large_minutes_travel_compressed_and_arrive_whole() {
+    let m = large(3 << 20);
+    let wire = m.encode_wire();
+    assert_eq!(&wire[..2], &[0x1f, 0x8b], "gzip");
+    assert!(
+        wire.len() < DEFAULT_MAX_MESSAGE_BYTES,
+        "{} bytes",
+        wire.len()
+    );
+    let back = decode(&m.subject(), &wire, DEFAULT_MAX_MESSAGE_BYTES, None).expect("decode");
+    assert_eq!(back.report.get(), m.report.get());
+    let small = minute("s1", 600, false);
+    assert_eq!(
+        small.encode_wire(),
+        small.encode(),
+        "small minutes travel as plain JSON"
+    );
+}
+
+#[test]
+fn compressed_messages_that_inflate_too_far_or_not_at_all_are_refused() {
+    let m = large(80 << 20);
+    let wire = m.encode_wire();
+    assert!(wire.len() < DEFAULT_MAX_MESSAGE_BYTES);
+    let err = decode(&m.subject(), &wire, DEFAULT_MAX_MESSAGE_BYTES, None).expect_err("bomb");
+    assert!(matches!(err, BadMessage::TooLarge { .. }), "{err}");
+    let mut broken = large(1 << 20).encode_wire();
+    broken.truncate(broken.len() / 2);
+    let err = decode(&subject_for("s1"), &broken, DEFAULT_MAX_MESSAGE_BYTES, None)
+        .expect_err("truncated");
+    assert!(matches!(err, BadMessage::Gzip(_)), "{err}");
+}

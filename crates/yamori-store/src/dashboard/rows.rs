@@ -9,8 +9,9 @@ use crate::{Result, StoreError};
 
 /// INSERT statements (one per table) and the rows to run them with.
 pub(crate) struct IndexBatch {
-    pub sqls: Vec<String>,
-    /// (index into `sqls`, parameters).
+    /// The tables rows go to, with their columns.
+    pub tables: &'static [(&'static str, &'static [&'static str])],
+    /// (index into `tables`, parameters).
     pub rows: Vec<(usize, Vec<Param>)>,
 }
 
@@ -85,15 +86,6 @@ const FACETS: usize = 2;
 const SOURCES: usize = 3;
 const ATTACKS: usize = 4;
 
-fn insert_sql(table: &str, cols: &[&str]) -> String {
-    let marks: Vec<String> = (1..=cols.len()).map(|n| format!("?{n}")).collect();
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        cols.join(", "),
-        marks.join(", ")
-    )
-}
-
 /// Unix seconds of an RFC 3339 time of the report, naming the field when it is bad.
 fn secs(s: &str, field: &str) -> Result<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
@@ -110,7 +102,6 @@ pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<Index
     let report: Report = serde_json::from_str(report_json)
         .map_err(|e| StoreError::Corrupt(format!("report of analysis {analysis_id}: {e}")))?;
     let id = || Param::Text(analysis_id.to_string());
-    let sqls = TABLES.iter().map(|(t, cols)| insert_sql(t, cols)).collect();
     let mut rows: Vec<(usize, Vec<Param>)> = Vec::new();
 
     let first = match &report.first_packet {
@@ -231,5 +222,8 @@ pub(crate) fn index_report(analysis_id: &str, report_json: &str) -> Result<Index
             ],
         ));
     }
-    Ok(IndexBatch { sqls, rows })
+    Ok(IndexBatch {
+        tables: &TABLES,
+        rows,
+    })
 }

@@ -196,6 +196,24 @@ pub(crate) trait Conn {
     }
     /// Run one statement once per parameter row, prepared once; rows changed in all.
     fn execute_each(&mut self, op: &'static str, sql: &str, rows: &[Vec<Param>]) -> Result<u64>;
+    /// Insert rows of `cols` into `table`, in order. SQLite runs one prepared statement per
+    /// row (no round trip to pay); PostgreSQL overrides this with multi-row `VALUES`, so that
+    /// thousands of index rows are a few statements, not thousands of round trips.
+    fn insert_rows(
+        &mut self,
+        op: &'static str,
+        table: &str,
+        cols: &[&str],
+        rows: &[Vec<Param>],
+    ) -> Result<u64> {
+        let marks: Vec<String> = (1..=cols.len()).map(|n| format!("?{n}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            cols.join(", "),
+            marks.join(", ")
+        );
+        self.execute_each(op, &sql, rows)
+    }
     /// Run several statements without parameters (DDL).
     fn execute_batch(&mut self, op: &'static str, sql: &str) -> Result<()>;
     /// PostgreSQL only: stream text cells, `width` to a row, through `copy_sql` (a `COPY … FROM

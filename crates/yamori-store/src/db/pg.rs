@@ -286,6 +286,61 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
         Ok(n)
     }
 
+    fn insert_rows(
+        &mut self,
+        op: &'static str,
+        table: &str,
+        cols: &[&str],
+        rows: &[Vec<Param>],
+    ) -> Result<u64> {
+        if rows.is_empty() || cols.is_empty() {
+            return Ok(0);
+        }
+        // At most 1,000 rows and 30,000 parameters per statement (PostgreSQL allows 65,535).
+        let per = (30_000 / cols.len()).clamp(1, 1_000);
+        let statement = |n: usize| {
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+            for r in 0..n {
+                sql.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..cols.len() {
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${}", r * cols.len() + c + 1));
+                }
+                sql.push(')');
+            }
+            sql
+        };
+        let mut prepared: Option<(usize, ::postgres::Statement)> = None;
+        let mut n = 0;
+        for chunk in rows.chunks(per) {
+            let st = match &prepared {
+                Some((len, st)) if *len == chunk.len() => st.clone(),
+                _ => {
+                    let st = self.0.prepare(&statement(chunk.len())).map_err(pg(op))?;
+                    prepared = Some((chunk.len(), st.clone()));
+                    st
+                }
+            };
+            for row in chunk {
+                if row.len() != cols.len() {
+                    return Err(StoreError::Other(format!(
+                        "{op}: a row of {} values for {} columns of {table}",
+                        row.len(),
+                        cols.len()
+                    )));
+                }
+            }
+            let params: Vec<&(dyn ToSql + Sync)> = chunk
+                .iter()
+                .flat_map(|r| r.iter().map(|p| p as &(dyn ToSql + Sync)))
+                .collect();
+            n += self.0.execute(&st, &params).map_err(pg(op))?;
+        }
+        Ok(n)
+    }
+
     fn execute_batch(&mut self, op: &'static str, sql: &str) -> Result<()> {
         self.0.batch_execute(sql).map_err(pg(op))
     }

@@ -301,6 +301,13 @@ fn every_minute_is_stored_once_through_kills_and_an_outage() {
         outbox
             .put("yamori.minutes.s1", "wrong-subject", &p)
             .expect("put");
+        // Over the server's largest message (1 MiB): set aside, never blocking the rest.
+        let huge: Vec<u8> = (0..(1u32 << 20) + 4096)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        outbox
+            .put("yamori.minutes.s1", "too-large", &huge)
+            .expect("put");
         let intruder = minute("x9", 0);
         let p = intruder.encode();
         outbox
@@ -330,6 +337,19 @@ fn every_minute_is_stored_once_through_kills_and_an_outage() {
             >= 1,
         "the replayed minute must be recognised by JetStream as a duplicate"
     );
+    assert_eq!(
+        s1.stats()
+            .set_aside
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the message over NATS's limit is set aside"
+    );
+    let aside = std::fs::read_dir(&box1)
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".toolarge"))
+        .count();
+    assert_eq!(aside, 1, "kept in the outbox for inspection");
     // Each stored minute has its analysis (a replaced minute leaves none behind).
     let minutes = store.sensor_minutes("s1").expect("rows");
     for m in &minutes {
