@@ -11,7 +11,8 @@
 //! counts, and the per-minute series (one minute each). The replay is 45 s of a realistic
 //! darknet (about 1,500 packets from a few hundred sources, 20 scanners, 2 attacks); the
 //! kernel's ring drops, the interface's drops and the packets the sensor could not analyse
-//! must all be zero.
+//! must all be zero. A second sensor on the same interface publishes its minutes to NATS
+//! JetStream, and the minute a `yamori serve --nats` hub stores from it must be the same.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -212,6 +213,11 @@ fn lab_missing() -> Option<String> {
     if tool("tcpreplay").is_none() {
         return Some("tcpreplay is not installed (Debian package tcpreplay; scripts/setup)".into());
     }
+    if !Path::new("/usr/sbin/nats-server").exists() {
+        return Some(
+            "nats-server is not installed (Debian package nats-server; scripts/setup)".into(),
+        );
+    }
     let probe = format!(
         "yasprobe-{}-{:?}",
         std::process::id(),
@@ -282,6 +288,27 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
         ],
         &["--sensor-id", "lab", "--minutes", "1"],
     );
+    // Beside it on the same interface, a sensor that publishes its minutes to NATS JetStream,
+    // and a hub that stores them: both, and the nats-server, inside the namespace (its own
+    // loopback), the hub on a SQLite file of its own.
+    let scale_out = ScaleOut::start(&veth, dir.path(), &config);
+    let (mut nats_sensor, _nats_err) = start_sensor(
+        &veth,
+        &[
+            "--data-dir".as_ref(),
+            scale_out.sensor_data.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &[
+            "--sensor-id",
+            "lab-nats",
+            "--minutes",
+            "1",
+            "--nats",
+            &scale_out.url,
+        ],
+    );
     let started = now().as_secs();
 
     sleep_into_next_minute(1);
@@ -314,6 +341,11 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
     std::io::Read::read_to_string(sensor.0.stdout.as_mut().expect("stdout"), &mut out)
         .expect("stdout");
     assert!(status.success(), "sensor: {status}\n{rest}\n{out}");
+    let nats_status = nats_sensor
+        .0
+        .wait()
+        .expect("the NATS sensor exits after its minute");
+    assert!(nats_status.success(), "sensor --nats: {nats_status}");
     // Two JSON lines: the partial start minute and the replay's.
     let lines: Vec<Value> = out
         .lines()
@@ -373,7 +405,108 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
         )),
         "{first} in the minute of {replay_minute}"
     );
+
+    // The minutes that went through NATS are the same minutes, stored by the hub.
+    let hub = scale_out.wait_for_minutes("lab-nats", 2);
+    let via = hub.sensor_minutes("lab-nats").expect("minutes");
+    assert_eq!(via[1].minute_s, m.minute_s);
+    assert_eq!(via[1].counts.captured, c.captured, "{via:#?}");
+    let report = hub
+        .get_analysis(&via[1].analysis_id)
+        .expect("get")
+        .expect("the hub stored the minute's analysis");
+    let via_nats: Value = serde_json::from_str(&report.report_json).expect("report json");
+    assert_eq!(timeless(&via_nats), timeless(&want));
+    drop(scale_out);
     drop(veth);
+}
+
+/// A nats-server and a `yamori serve --nats` hub inside the test's namespace.
+struct ScaleOut {
+    url: String,
+    sensor_data: std::path::PathBuf,
+    hub_db: std::path::PathBuf,
+    _nats: Reaper,
+    _hub: Reaper,
+}
+
+impl ScaleOut {
+    fn start(veth: &Veth, dir: &Path, config: &Path) -> ScaleOut {
+        sh(&[
+            "ip", "netns", "exec", &veth.ns, "ip", "link", "set", "lo", "up",
+        ])
+        .expect("lo up");
+        let store_dir = dir.join("jetstream");
+        let nats = Command::new("ip")
+            .args(["netns", "exec", &veth.ns, "/usr/sbin/nats-server"])
+            .args(["-a", "127.0.0.1", "-p", "4222", "-js", "-sd"])
+            .arg(&store_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server in the namespace");
+        let nats = Reaper(nats);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &veth.ns,
+            "bash",
+            "-c",
+            "exec 3<>/dev/tcp/127.0.0.1/4222",
+        ])
+        .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nats-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let url = "nats://127.0.0.1:4222".to_string();
+        let hub_data = dir.join("hub");
+        let hub_db = hub_data.join("hub.sqlite");
+        let hub = Command::new("ip")
+            .args(["netns", "exec", &veth.ns])
+            .arg(env!("CARGO_BIN_EXE_yamori"))
+            .arg("--data-dir")
+            .arg(&hub_data)
+            .arg("--config")
+            .arg(config)
+            .arg("--database")
+            .arg(&hub_db)
+            .args(["serve", "--listen", "127.0.0.1:0", "--danger-plain-http"])
+            .args(["--nats", &url, "--accept-sensor", "lab-nats"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("yamori serve --nats in the namespace");
+        ScaleOut {
+            url,
+            sensor_data: dir.join("nats-sensor"),
+            hub_db,
+            _nats: nats,
+            _hub: Reaper(hub),
+        }
+    }
+
+    /// The hub's store once it holds `n` minutes of `sensor` (at most 30 s).
+    fn wait_for_minutes(&self, sensor: &str, n: usize) -> yamori_store::Store {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(store) = yamori_store::Store::open_sqlite(&self.hub_db) {
+                if store.sensor_minutes(sensor).is_ok_and(|m| m.len() >= n) {
+                    return store;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hub did not store {n} minutes of {sensor} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
 }
 
 #[test]
