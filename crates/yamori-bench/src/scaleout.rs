@@ -6,8 +6,8 @@
 //!
 //! - Capacity: `--sensors` × `--minutes` minutes queued at once; minutes stored per second of
 //!   wall time, from the first publish to the last commit. Anchor, in the same run: the same
-//!   minutes written straight into the store (`Store::put_sensor_minute`, one thread), the
-//!   rate a hub could not beat with one store connection.
+//!   minutes written straight into the store through the hub's own sink (`StoreSink`, one
+//!   thread, no NATS), the rate a hub could not beat with one store connection.
 //! - Lag: minutes published at `--rate` per second for `--paced-secs`; milliseconds from
 //!   JetStream storing a minute to the hub committing it (p50, p99), and whether the hub kept up.
 //!
@@ -19,12 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use yamori_bus::consume::{ConsumeSettings, ConsumerHandle};
+use yamori_bus::consume::{ConsumeSettings, ConsumerHandle, MinuteSink};
 use yamori_bus::outbox::Outbox;
 use yamori_bus::publish::{PublishSettings, PublisherHandle, DEFAULT_IN_FLIGHT};
 use yamori_bus::{MinuteMessage, NatsOptions, ReportSummary, StreamSettings};
 use yamori_model::sensor::SensorCounts;
-use yamori_store::sensor::NewSensorMinute;
 use yamori_store::Store;
 
 #[derive(clap::Args, Debug)]
@@ -224,21 +223,16 @@ pub fn run(yamori: &std::path::Path, a: Args) -> anyhow::Result<std::process::Ex
 
     // Anchor: the same minutes straight into the store.
     let direct_db = PgDb::create(&a.pg)?;
-    let store = Store::connect_postgres(&direct_db.url)?;
+    let store = Arc::new(Store::connect_postgres(&direct_db.url)?);
+    let direct = yamori_hub::minutes::StoreSink(store.clone());
     let t = Instant::now();
     for m in &messages {
-        store.put_sensor_minute(&NewSensorMinute {
-            sensor_id: m.sensor_id.clone(),
-            minute_s: m.minute_s,
-            partial: false,
-            report_json: m.report.get().to_string(),
-            first_packet: m.first_packet.clone(),
-            last_packet: m.last_packet.clone(),
-            darknet_packets: m.darknet_packets,
-            counts: m.counts,
-        })?;
+        direct
+            .store(std::slice::from_ref(m))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let direct_rate = total as f64 / t.elapsed().as_secs_f64();
+    drop(direct);
     drop(store);
     drop(direct_db);
 
