@@ -146,7 +146,9 @@ async fn run(
     let mut stop_deadline: Option<Instant> = None;
     let warned = AtomicBool::new(false);
     loop {
-        if *stop.borrow() && stop_deadline.is_none() {
+        // Marked as seen, so that `stop.changed()` below waits for a change instead of
+        // returning at once on every pass after the stop.
+        if *stop.borrow_and_update() && stop_deadline.is_none() {
             stop_deadline = Some(Instant::now() + STOP_DRAIN);
         }
         let pending = outbox.pending()?;
@@ -156,6 +158,7 @@ async fn run(
             }
         }
         if pending.is_empty() {
+            // Not stopping (a stop with nothing pending left the loop above).
             tokio::select! {
                 _ = wake.notified() => {}
                 _ = stop.changed() => {}
@@ -186,9 +189,15 @@ async fn run(
                         "cannot publish ({e}); minutes wait in the outbox and are sent when NATS answers"
                     );
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = stop.changed() => {}
+                if stop_deadline.is_some() {
+                    // Draining before a stop: short pauses until the deadline. (`changed()`
+                    // would return at once here: the stop is seen, or its sender is gone.)
+                    tokio::time::sleep(backoff.min(Duration::from_millis(500))).await;
+                } else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.changed() => {}
+                    }
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
