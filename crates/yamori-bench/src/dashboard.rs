@@ -403,16 +403,11 @@ pub fn run(yamori: &std::path::Path, a: Args) -> anyhow::Result<std::process::Ex
         measure("sqlite", Arc::new(store), &a, &mut timings)?;
     }
     if a.backend != Backend::Sqlite {
-        let name = format!("yamori_bench_{:016x}", rand::random::<u64>());
-        let admin = format!("{}/postgres", a.pg.trim_end_matches('/'));
-        yamori_store::pg_execute_admin(&admin, &format!("CREATE DATABASE {name}"))
-            .with_context(|| format!("cannot create a database on {}", a.pg))?;
-        let url = format!("{}/{name}", a.pg.trim_end_matches('/'));
-        let r = yamori_store::Store::connect_postgres(&url)
+        let db = crate::pgdb::PgDb::create(&a.pg)?;
+        let r = yamori_store::Store::connect_postgres(&db.url)
             .map_err(anyhow::Error::from)
             .and_then(|s| measure("postgres", Arc::new(s), &a, &mut timings));
-        let _ =
-            yamori_store::pg_execute_admin(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+        drop(db);
         r?;
     }
     let demo = demo_startup(yamori, a.demo_runs)?;

@@ -12,6 +12,7 @@
 //! 30 %) and the anchors, timed in the same run, move with the machine as Yamori does.
 
 mod dashboard;
+mod pgdb;
 mod plain_map;
 mod scaleout;
 mod telescope;

@@ -26,6 +26,8 @@ use yamori_bus::{MinuteMessage, NatsOptions, ReportSummary, StreamSettings};
 use yamori_model::sensor::SensorCounts;
 use yamori_store::Store;
 
+use crate::pgdb::PgDb;
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Simulated sensors.
@@ -51,32 +53,6 @@ pub struct Args {
     pub nats_server: String,
     #[arg(long)]
     pub json: bool,
-}
-
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    fn create(pg: &str) -> anyhow::Result<PgDb> {
-        let name = format!("yamori_bench_{:016x}", rand::random::<u64>());
-        let admin = format!("{}/postgres", pg.trim_end_matches('/'));
-        yamori_store::pg_execute_admin(&admin, &format!("CREATE DATABASE {name}"))
-            .with_context(|| format!("cannot create a database on {pg}"))?;
-        let url = format!("{}/{name}", pg.trim_end_matches('/'));
-        Ok(PgDb { admin, name, url })
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let _ = yamori_store::pg_execute_admin(
-            &self.admin,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
 }
 
 /// The benchmark's nats-server: its process, its storage directory (removed on drop), its port.

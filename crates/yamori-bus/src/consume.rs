@@ -228,6 +228,7 @@ async fn handle(
     };
     let mut good = Vec::with_capacity(delivered.len());
     let mut minutes = Vec::with_capacity(delivered.len());
+    let mut published = Vec::with_capacity(delivered.len());
     for m in delivered {
         let info = m
             .info()
@@ -243,7 +244,8 @@ async fn handle(
                 if matches!(info, Some((_, d, _)) if d > 1) {
                     stats.redelivered.fetch_add(1, Ordering::Relaxed);
                 }
-                minutes.push((minute, info.map(|i| i.2)));
+                minutes.push(minute);
+                published.push(info.map(|i| i.2));
                 good.push(m);
             }
             Err(bad) => {
@@ -255,15 +257,23 @@ async fn handle(
     if good.is_empty() {
         return Ok(());
     }
-    let batch: Vec<MinuteMessage> = minutes.iter().map(|(m, _)| m.clone()).collect();
+    // The minutes go to the blocking thread and come back with its answer: a minute's
+    // report can be megabytes, so it is moved, not copied.
     let s = sink.clone();
-    let stored = tokio::task::spawn_blocking(move || s.store(&batch))
-        .await
-        .unwrap_or_else(|e| {
+    let stored = tokio::task::spawn_blocking(move || {
+        let r = s.store(&minutes);
+        (minutes, r)
+    })
+    .await;
+    let (minutes, stored) = match stored {
+        Ok(pair) => (pair.0, pair.1),
+        Err(e) => (
+            Vec::new(),
             Err(SinkError::Unavailable(format!(
                 "the store's thread failed: {e}"
-            )))
-        });
+            ))),
+        ),
+    };
     let (stored_n, refused) = match stored {
         Ok(()) => (good.len(), None),
         Err(SinkError::Refused { index, reason }) => (index.min(good.len()), Some(reason)),
@@ -288,7 +298,7 @@ async fn handle(
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let now_s = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    for (m, published) in &minutes[..stored_n] {
+    for (m, published) in minutes.iter().zip(&published).take(stored_n) {
         let lag = published.map(|p| {
             let ns = i128::try_from(now.as_nanos()).unwrap_or(i128::MAX) - p.unix_timestamp_nanos();
             u64::try_from((ns / 1_000_000).max(0)).unwrap_or(0)

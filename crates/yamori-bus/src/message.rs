@@ -116,20 +116,7 @@ impl MinuteMessage {
 
     /// The bytes published: the JSON, gzip-compressed when over [`COMPRESS_ABOVE`].
     pub fn encode_wire(&self) -> Vec<u8> {
-        let json = self.encode();
-        if json.len() <= COMPRESS_ABOVE {
-            return json;
-        }
-        use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(json.len() / 8),
-            flate2::Compression::fast(),
-        );
-        // Writing into a Vec cannot fail.
-        match gz.write_all(&json).and_then(|()| gz.finish()) {
-            Ok(bytes) => bytes,
-            Err(_) => json,
-        }
+        wire(self.encode())
     }
 
     /// The subject this message is published on.
@@ -169,6 +156,25 @@ impl MinuteMessage {
             return Err(BadMessage::Report);
         }
         Ok(())
+    }
+}
+
+/// The bytes published for a message's JSON ([`MinuteMessage::encode`]): the JSON itself, or
+/// gzip of it when over [`COMPRESS_ABOVE`]. Takes the JSON so that a caller that also needs
+/// it (for the message id) serialises once.
+pub fn wire(json: Vec<u8>) -> Vec<u8> {
+    if json.len() <= COMPRESS_ABOVE {
+        return json;
+    }
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(json.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    match gz.write_all(&json).and_then(|()| gz.finish()) {
+        Ok(bytes) => bytes,
+        Err(_) => json,
     }
 }
 

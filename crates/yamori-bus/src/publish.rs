@@ -86,10 +86,12 @@ impl PublisherHandle {
     /// minute's sequence in the outbox. An error (outbox full, disk full) means this minute is
     /// not kept; the ones before it are.
     pub fn submit(&self, m: &MinuteMessage) -> Result<u64, OutboxError> {
-        let payload = m.encode_wire();
+        let json = m.encode();
+        let msg_id = m.msg_id(&json);
+        let payload = crate::message::wire(json);
         let seq = self
             .outbox
-            .put(&m.subject(), &m.msg_id(&m.encode()), &payload)
+            .put(&m.subject(), &msg_id, &payload)
             .inspect_err(|_| {
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
             })?;
