@@ -118,7 +118,7 @@ count() { local n; n=$(grep -c "$1" "$2" 2>/dev/null) || true; echo "${n:-0}"; }
 printf '%-7s %-7s %8s %9s %s\n' proto tool seconds attempts found
 for proto in ${PROTOS:-telnet ssh ftp}; do
     case $proto in telnet) port=23 ;; ssh) port=22 ;; ftp) port=21 ;; esac
-    ys=(); hs=(); hjs=()
+    ys=(); hs=(); hjs=(); yls=()
     for r in $(seq "$runs"); do
         settle "$port"
         ssh_before=$(count "Failed password" "$work/sshd.log")
@@ -147,12 +147,25 @@ for proto in ${PROTOS:-telnet ssh ftp}; do
             *)   h_attempts=$(grep -o '[0-9]* login tries' "$work/h.out" | head -1 | cut -d' ' -f1)
                  y_daemon="-" ;;
         esac
-        printf '%-7s %-7s %8.2f %9s %s\n' "$proto" yamori "${ys[-1]}" "$y_attempts (daemon: $y_daemon refused)" "${y_found:-none}"
+        y_lanes=$(for f in login_lanes login_connections login_retries; do
+            printf '%s=%s ' "${f#login_}" "$( (grep -o "\"$f\": \"[0-9]*\"" "$work/y.json" || true) | grep -o '[0-9]*' || echo 0)"
+        done)
+        printf '%-7s %-7s %8.2f %9s %s\n' "$proto" yamori "${ys[-1]}" "$y_attempts (daemon: $y_daemon refused; $y_lanes)" "${y_found:-none}"
         printf '%-7s %-7s %8.2f %9s %s\n' "$proto" hydra "${hs[-1]}" "${h_attempts:-?}" "${h_found:-none}"
         if [ "$proto" = ftp ]; then
             # The survey also reports whether anonymous login works (it waits for that reply,
             # which a server with anonymous login off gives only after its failure delay);
-            # hydra does that job with a second run. Timed together: the same findings.
+            # hydra does that job with a second run. Timed together: the same findings. And
+            # the survey without that check (--no-anonymous) against hydra's list run alone.
+            settle "$port"
+            t0=$(now)
+            ip netns exec "$cli" "$lab" survey "$work/scope.txt" "$port" "$work/yl.json" 500 3 \
+                connect "${LOGIN_PARALLEL:-16}" no-anonymous 2> "$work/yl.err"
+            t1=$(now)
+            yls+=("$(echo "$t1 - $t0" | bc)")
+            yl_found=$( (grep -o '"username": "[^"]*"' "$work/yl.json" || true) | head -1 | cut -d'"' -f4)
+            yl_attempts=$( (grep -o '"login_attempts": "[0-9]*"' "$work/yl.json" || true) | grep -o '[0-9]*' || true)
+            printf '%-7s %-7s %8.2f %9s %s\n' "$proto" "yamori-list" "${yls[-1]}" "$yl_attempts" "${yl_found:-none}"
             settle "$port"
             t0=$(now)
             timeout "${HYDRA_TIMEOUT:-300}" ip netns exec "$cli" hydra -l anonymous \
@@ -165,6 +178,11 @@ for proto in ${PROTOS:-telnet ssh ftp}; do
     done
     ym=$(printf '%s\n' "${ys[@]}" | median); hm=$(printf '%s\n' "${hs[@]}" | median)
     printf '== %s: yamori median %.2f s, hydra median %.2f s, ratio %.2f\n' "$proto" "$ym" "$hm" "$(echo "$ym / $hm" | bc -l)"
+    if [ "${#yls[@]}" -gt 0 ]; then
+        ylm=$(printf '%s\n' "${yls[@]}" | median)
+        printf '== %s, the list alone (yamori --no-anonymous, hydra -C): yamori median %.2f s, ratio %.2f\n' \
+            "$proto" "$ylm" "$(echo "$ylm / $hm" | bc -l)"
+    fi
     if [ "${#hjs[@]}" -gt 0 ]; then
         hjm=$(printf '%s\n' "${hjs[@]}" | median)
         printf '== %s, same job (anonymous login + list): hydra median %.2f s, ratio %.2f\n' \

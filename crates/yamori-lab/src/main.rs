@@ -2,7 +2,7 @@
 //! (tests/lab/README.md). Not an end-user tool.
 //!
 //!   yamori-lab emulate IP=KIND:PORT[:ARGS…]…   serve until killed; prints `ready` when bound
-//!   yamori-lab survey SCOPE_FILE PORTS OUT_FILE [RATE] [TIMEOUT_SECS] [connect|syn] [LOGIN_PARALLEL]
+//!   yamori-lab survey SCOPE_FILE PORTS OUT_FILE [RATE] [TIMEOUT_SECS] [connect|syn] [LOGIN_PARALLEL] [anonymous|no-anonymous]
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let out = match args.first().map(String::as_str) {
         Some("emulate") => emulate(&args[1..]),
         Some("survey") => survey(&args[1..]),
-        _ => Err("usage: yamori-lab emulate IP=KIND:PORT[:ARGS]… | yamori-lab survey SCOPE PORTS OUT [RATE] [TIMEOUT] [connect|syn] [LOGIN_PARALLEL]".into()),
+        _ => Err("usage: yamori-lab emulate IP=KIND:PORT[:ARGS]… | yamori-lab survey SCOPE PORTS OUT [RATE] [TIMEOUT] [connect|syn] [LOGIN_PARALLEL] [anonymous|no-anonymous]".into()),
     };
     match out {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,6 +89,11 @@ fn survey(a: &[String]) -> Result<(), String> {
         .map_or(Ok(yamori_survey::engine::DEFAULT_LOGIN_PARALLEL), |n| {
             n.parse().map_err(|_| "bad LOGIN_PARALLEL")
         })?;
+    let ftp_anonymous = match rest.get(4).map(String::as_str) {
+        None | Some("anonymous") => true,
+        Some("no-anonymous") => false,
+        Some(other) => return Err(format!("bad {other:?}: anonymous or no-anonymous")),
+    };
     let cfg = SurveyConfig {
         scope: Scope::load(scope.as_ref(), None).map_err(|e| e.to_string())?,
         ports: ports::parse(port_list)?,
@@ -102,6 +107,7 @@ fn survey(a: &[String]) -> Result<(), String> {
         login_parallel,
         learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).map_err(|e| e.to_string())?,
+        ftp_anonymous,
         rules: Rules::builtin().map_err(|e| e.to_string())?,
         contact: "lab@example.org".into(),
         discovery,

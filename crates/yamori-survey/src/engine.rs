@@ -76,6 +76,10 @@ pub struct SurveyConfig {
     pub learned: Learned,
     /// Credentials to try; empty = no login attempts.
     pub credentials: Vec<Credential>,
+    /// Whether an FTP server is also asked for an anonymous login (`ftp_anonymous`). A server
+    /// with anonymous login off answers only after its failure delay (about 3 s on vsftpd), so
+    /// a survey after the credential list alone may leave it out.
+    pub ftp_anonymous: bool,
     pub rules: Rules,
     /// Contact shown in the User-Agent (e-mail or URL).
     pub contact: String,
@@ -134,6 +138,7 @@ pub async fn survey(cfg: SurveyConfig) -> Result<(SurveyResult, Stats), SurveyEr
         contact: cfg.contact.clone(),
         tls: crate::proto::tls::danger_accept_any_certificate()?,
         credentials: Arc::new(cfg.credentials.clone()),
+        ftp_anonymous: cfg.ftp_anonymous,
         rules: Arc::new(cfg.rules.clone()),
         prompt_wait: cfg.prompt_wait,
         reply_wait: cfg.reply_wait,

@@ -1,6 +1,6 @@
 //! FTP: the greeting, an anonymous login (reported on its own, `ftp_anonymous`: an open
-//! anonymous server is not a weak password), then `USER`/`PASS` with the credential list and
-//! `QUIT`. Nothing else is ever sent: no listing, no transfer.
+//! anonymous server is not a weak password; left out with `--no-anonymous`), then
+//! `USER`/`PASS` with the credential list and `QUIT`. Nothing else is ever sent: no listing, no transfer.
 //!
 //! The anonymous password is the survey's contact: by convention it is the caller's e-mail
 //! address, so it is the protocol's place for it.
@@ -172,38 +172,52 @@ pub(super) async fn probe(
         return Ok(());
     }
     // The anonymous login (on the greeting connection) and the credential lanes (on their
-    // own connections) run at once: each refusal costs the server's failure delay.
+    // own connections) run at once: each refusal costs the server's failure delay. Without the
+    // anonymous check the greeting connection carries the lanes' first attempts.
     let ftp = Arc::new(Ftp {
         ctx: ctx.clone(),
         addr,
         deadline,
     });
+    let (greeting_conn, first) = if ctx.ftp_anonymous {
+        (Some(s), None)
+    } else {
+        (None, Some(s))
+    };
+    let anonymous = async {
+        match greeting_conn {
+            Some(s) => Some(login(ctx, s, "anonymous", &ctx.contact).await),
+            None => None,
+        }
+    };
     let (anonymous, mut t) = tokio::join!(
-        login(ctx, s, "anonymous", &ctx.contact),
+        anonymous,
         lanes::run(
             ftp,
             ctx.credentials.clone(),
             ctx.login_lanes,
             ctx.credentials.len().min(MAX_ATTEMPTS_PER_SERVICE),
             deadline,
-            None,
+            first,
             &mut svc.evidence,
         )
     );
-    let anonymous = match anonymous? {
-        Outcome::Success => "true".to_string(),
-        Outcome::Refused(s) => {
-            if let Some(s) = s {
-                s.quit(ctx).await;
+    if let Some(anonymous) = anonymous {
+        let anonymous = match anonymous? {
+            Outcome::Success => "true".to_string(),
+            Outcome::Refused(s) => {
+                if let Some(s) = s {
+                    s.quit(ctx).await;
+                }
+                "false".to_string()
             }
-            "false".to_string()
-        }
-        Outcome::Closed => "unknown: no reply to USER".to_string(),
-        Outcome::Stop(why) => format!("unknown: {why}"),
-    };
-    svc.fields.insert("ftp_anonymous".into(), anonymous);
-    // The greeting connection.
-    t.connections += 1;
+            Outcome::Closed => "unknown: no reply to USER".to_string(),
+            Outcome::Stop(why) => format!("unknown: {why}"),
+        };
+        svc.fields.insert("ftp_anonymous".into(), anonymous);
+        // The greeting connection (the lanes counted it when it carried their first pair).
+        t.connections += 1;
+    }
     // No control attempt with a random password here, unlike telnet: 230 is the server's own
     // statement, and a server that makes it for any password is weak in itself.
     if let Some(c) = t.success.and_then(|i| ctx.credentials.get(i)) {

@@ -12,12 +12,15 @@
 //!   the checks too.
 //!
 //! The lanes start few and grow, like TCP's slow start: [`START_LANES`] connections at first,
-//! one more after each refusal, up to the configured most. A daemon that sheds a connection
-//! (refused, reset, cut off in the key exchange) or drops one right after a password stops
-//! the growth for the rest of the service's checks. (Refusal times are no signal: a daemon
-//! that closes a connection at its `MaxAuthTries` answers at once, PAM after seconds.) A device with a
-//! weak pair early in the list is found in the first batch; one with none gets the list at
-//! the pace it shows it can take.
+//! one more after each refusal, up to the configured most. A new connection the daemon sheds
+//! (refused, reset, cut off in the key exchange) is tried again by its lane after a back-off,
+//! and no lane is added while one waits to retry: sshd's `MaxStartups` sheds new connections
+//! at random once ten are unauthenticated, and a retry soon after usually gets through. A lane shed [`MAX_RETRIES`] times in a row has found the
+//! daemon's limit: it hands its pair to another lane and leaves, and the lanes grow no more;
+//! so does a daemon that drops a connection right after a password (strain, not policy).
+//! (Refusal times are no signal: a daemon that closes a connection at its `MaxAuthTries`
+//! answers at once, PAM after seconds.) A device with a weak pair early in the list is found
+//! in the first batch; one with none gets the list at the pace it shows it can take.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,10 +39,11 @@ use crate::net::ProbeError;
 /// stop (a daemon that drops every attempt teaches nothing more after that).
 pub(super) const MAX_SILENT_DROPS: usize = 3;
 
-/// Times the last lane tries a pair again after a network error (a connection refused or reset,
-/// a key exchange cut off) before it gives up: a daemon busy with other clients sheds new
-/// connections for a while (sshd's `MaxStartups` drops them at random), and giving up at the
-/// first one would lose the pair and every pair after it.
+/// Times a lane tries a pair again after a network error (a connection refused or reset, a key
+/// exchange cut off) before it gives up (the last lane) or hands the pair to another lane and
+/// leaves: a daemon busy with other clients sheds new connections for a while (sshd's
+/// `MaxStartups` drops them at random), and giving up at the first one would lose the pair and
+/// every pair after it, or a lane the daemon would have taken.
 pub(super) const MAX_RETRIES: u32 = 3;
 /// Login connections a service's checks start with (fewer when the configured most is lower).
 pub(super) const START_LANES: usize = 4;
@@ -110,9 +114,9 @@ pub(super) struct Tally {
     pub(super) stopped: Option<String>,
     /// The longest time a refusal took: a later run can set its reply wait from it.
     pub(super) slowest_refusal: Duration,
-    /// Pairs tried again after a dropped connection: handed to another lane (the lane that
-    /// met it steps down), or by the last lane itself after a back-off ([`MAX_RETRIES`] times
-    /// per pair at most).
+    /// Pairs tried again after a dropped connection: by the lane itself after a back-off
+    /// ([`MAX_RETRIES`] times in a row at most), then handed to another lane (the lane that
+    /// met it steps down).
     pub(super) retries: u32,
     /// The most login connections that were open at once (lanes started).
     pub(super) lanes: usize,
@@ -141,6 +145,8 @@ struct Shared {
     no_more: AtomicBool,
     /// Set when the daemon showed strain: no more lanes are added.
     congested: AtomicBool,
+    /// Lanes waiting to try a shed connection again: no lane is added meanwhile.
+    retrying: AtomicUsize,
     /// One message per refusal: the runner may add a lane.
     grow: tokio::sync::mpsc::Sender<()>,
 }
@@ -242,6 +248,7 @@ pub(super) async fn run<A: Attempts>(
         halt,
         no_more: AtomicBool::new(false),
         congested: AtomicBool::new(false),
+        retrying: AtomicUsize::new(0),
         grow,
     });
     let max_lanes = max_lanes.max(1);
@@ -273,6 +280,7 @@ pub(super) async fn run<A: Attempts>(
                 if opened < max_lanes
                     && shared.pairs_left()
                     && !shared.congested.load(Ordering::Relaxed)
+                    && shared.retrying.load(Ordering::Relaxed) == 0
                     && !shared.no_more.load(Ordering::Relaxed)
                     && !*shared.halt.borrow()
                 {
@@ -350,25 +358,31 @@ async fn lane<A: Attempts>(
                 _ = halt.wait_for(|h| *h) => None,
             };
             match step {
-                Some(Err(e)) if e.is_transient() && shared.step_down(i) => {
-                    // Another lane tries the pair; this connection is one too many.
-                    shared.congested.store(true, Ordering::Relaxed);
-                    t.retries += 1;
-                    out = true;
-                    break None;
-                }
                 Some(Err(e)) if retries < MAX_RETRIES && e.is_transient() => {
-                    shared.congested.store(true, Ordering::Relaxed);
+                    // Shed: this lane tries the pair again after a back-off.
                     let wait = RETRY_BACKOFF * 2u32.pow(retries);
                     retries += 1;
                     t.retries += 1;
                     if Instant::now() + wait >= deadline {
                         break Some(Err(e));
                     }
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = halt.wait_for(|h| *h) => break None,
+                    shared.retrying.fetch_add(1, Ordering::Relaxed);
+                    let halted = tokio::select! {
+                        _ = tokio::time::sleep(wait) => false,
+                        _ = halt.wait_for(|h| *h) => true,
+                    };
+                    shared.retrying.fetch_sub(1, Ordering::Relaxed);
+                    if halted {
+                        break None;
                     }
+                }
+                Some(Err(e)) if e.is_transient() && shared.step_down(i) => {
+                    // Shed every time: the daemon's limit. Another lane tries the pair; this
+                    // connection is one too many.
+                    shared.congested.store(true, Ordering::Relaxed);
+                    t.retries += 1;
+                    out = true;
+                    break None;
                 }
                 other => break other,
             }
@@ -514,12 +528,120 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_dropped_connection_stops_the_growth() {
+    async fn a_shed_connection_is_retried_by_its_lane_and_the_growth_resumes() {
         let t = run_with(strong(0, 1), 16, 40).await;
-        assert_eq!(t.lanes, START_LANES, "{t:?}");
-        assert_eq!(t.retries, 1);
-        assert_eq!(t.tried, 41, "every pair, the dropped one twice");
-        assert_eq!(t.stopped, None, "another lane took the pair over");
+        assert_eq!(t.retries, 1, "{t:?}");
+        assert_eq!(t.tried, 41, "every pair, the shed one twice");
+        assert_eq!(t.stopped, None);
+        // Paused for a round, not for good.
+        assert_eq!(t.lanes, 16, "{t:?}");
+    }
+
+    /// Refuses every pair after `delay`, but sheds an attempt while `cap` are in flight (a
+    /// hard limit on connections, as dropbear's per-address one), and the first attempt of
+    /// every `every`-th pair (random early drops, as sshd's `MaxStartups`).
+    struct Shedding {
+        cap: usize,
+        every: usize,
+        delay: Duration,
+        in_flight: AtomicUsize,
+        shed: AtomicUsize,
+        last_shed: std::sync::Mutex<Option<Instant>>,
+        refused: std::sync::Mutex<Vec<usize>>,
+        dropped_once: std::sync::Mutex<std::collections::HashSet<usize>>,
+    }
+
+    impl Shedding {
+        fn new(cap: usize, every: usize) -> Self {
+            Shedding {
+                cap,
+                every,
+                delay: Duration::from_secs(2),
+                in_flight: AtomicUsize::new(0),
+                shed: AtomicUsize::new(0),
+                last_shed: Default::default(),
+                refused: Default::default(),
+                dropped_once: Default::default(),
+            }
+        }
+    }
+
+    impl Attempts for Shedding {
+        type Session = ();
+
+        async fn attempt(&self, lane: &mut Lane<()>, c: &Credential) -> Result<Step, ProbeError> {
+            lane.connections += 1;
+            let i: usize = c.password.parse().expect("test pair");
+            let random_drop = i.is_multiple_of(self.every)
+                && self.dropped_once.lock().expect("test lock").insert(i);
+            if random_drop || self.in_flight.load(Ordering::Relaxed) >= self.cap {
+                self.shed.fetch_add(1, Ordering::Relaxed);
+                *self.last_shed.lock().expect("test lock") = Some(Instant::now());
+                return Err(ProbeError::Closed { what: "test" });
+            }
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+            lane.tried += 1;
+            tokio::time::sleep(self.delay).await;
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            self.refused.lock().expect("test lock").push(i);
+            Ok(Step::Refused { took: self.delay })
+        }
+
+        async fn close(&self, _session: ()) {}
+    }
+
+    async fn run_shedding(daemon: Arc<Shedding>, n: usize) -> Tally {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut evidence = Vec::new();
+        run(daemon, pairs(n), 16, n, deadline, None, &mut evidence).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn random_drops_do_not_keep_the_lanes_from_growing() {
+        let daemon = Arc::new(Shedding::new(usize::MAX, 5));
+        let t = run_shedding(daemon.clone(), 80).await;
+        let mut refused = daemon.refused.lock().expect("test lock").clone();
+        refused.sort_unstable();
+        assert_eq!(
+            refused,
+            (0..80).collect::<Vec<_>>(),
+            "each pair refused once"
+        );
+        assert_eq!(t.retries, 16, "one retry per dropped pair: {t:?}");
+        assert_eq!(t.stopped, None);
+        assert_eq!(t.lanes, 16, "{t:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_limit_caps_the_lanes_and_no_pair_is_lost() {
+        let cap = 6;
+        let daemon = Arc::new(Shedding::new(cap, usize::MAX));
+        let started = Instant::now();
+        let t = run_shedding(daemon.clone(), 60).await;
+        let took = started.elapsed();
+        let mut refused = daemon.refused.lock().expect("test lock").clone();
+        refused.sort_unstable();
+        assert_eq!(
+            refused,
+            (0..60).collect::<Vec<_>>(),
+            "each pair refused once"
+        );
+        assert_eq!(t.stopped, None, "{t:?}");
+        assert_eq!(t.tried, 60);
+        // The lanes over the limit (one round's growth at most) knock MAX_RETRIES + 1 times
+        // and leave; after that the daemon sees no connection it must shed.
+        assert!(t.lanes > cap && t.lanes <= cap + START_LANES, "{t:?}");
+        let last_shed = daemon
+            .last_shed
+            .lock()
+            .expect("test lock")
+            .expect("some shed");
+        assert!(
+            last_shed - started < Duration::from_secs(8) && took >= Duration::from_secs(20),
+            "last shed {:?} into a run of {took:?}",
+            last_shed - started
+        );
+        assert!(t.retries > MAX_RETRIES, "{t:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -35,6 +35,8 @@ pub struct Ctx {
     pub tls: Arc<rustls::ClientConfig>,
     /// Credentials to try (empty with `--no-creds`).
     pub credentials: Arc<Vec<Credential>>,
+    /// Whether FTP servers are asked for an anonymous login too.
+    pub ftp_anonymous: bool,
     pub rules: Arc<Rules>,
     /// Longest wait for a service's first prompt (a slow first byte); the host budget bounds
     /// it too.

@@ -23,6 +23,7 @@ pub fn config(scope: &str, ports_list: &str) -> SurveyConfig {
         login_parallel: yamori_survey::engine::DEFAULT_LOGIN_PARALLEL,
         learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials parse"),
+        ftp_anonymous: true,
         rules: Rules::builtin().expect("built-in rules load"),
         contact: "lab@example.org".into(),
         discovery: yamori_survey::Discovery::Connect,

@@ -124,6 +124,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         } else {
             creds::parse_builtin(creds::BUILTIN)?
         },
+        // An owner wants to know that a NAS or camera serves files to anyone.
+        ftp_anonymous: true,
         rules: Rules::builtin()?,
         // Who is checking: the owner, from this machine.
         contact: format!("self-check from {hostname}"),

@@ -57,8 +57,10 @@ pub struct Args {
     pub login_wait: f64,
     /// The most login connections to one telnet, SSH or FTP service at once. Each refusal
     /// costs the device's failure delay, so more connections finish sooner; but small devices
-    /// take only a few, so the checks start with 4 and open one more after each refusal, and
-    /// none after the device drops a connection.
+    /// take only a few, so the checks start with 4 and open one more after each refusal. A new
+    /// connection the device drops is tried again after a back-off (no connection is added
+    /// meanwhile); one dropped 4 times in a row marks the device's limit, and no more are
+    /// added.
     #[arg(long, default_value_t = yamori_survey::engine::DEFAULT_LOGIN_PARALLEL)]
     pub login_parallel: usize,
     /// An earlier result of this survey (`--out` file): each telnet, SSH or FTP service it saw
@@ -72,6 +74,11 @@ pub struct Args {
     /// Do not try any credentials.
     #[arg(long)]
     pub no_creds: bool,
+    /// Do not ask FTP servers for an anonymous login. By default the survey reports whether a
+    /// server takes one (`ftp_anonymous`), and a server with anonymous login off answers only
+    /// after its failure delay (about 3 s on vsftpd), however early the list finds a pair.
+    #[arg(long)]
+    pub no_anonymous: bool,
     /// Contact (e-mail or URL) announced in the HTTP User-Agent; required for a real run.
     #[arg(long)]
     pub contact: Option<String>,
@@ -220,6 +227,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         login_parallel: a.login_parallel.clamp(1, 16),
         learned,
         credentials,
+        ftp_anonymous: !a.no_anonymous,
         rules,
         contact,
         discovery: match a.discovery {

@@ -101,3 +101,33 @@ fn vsftpd_without_anonymous_says_so() {
     assert!(svc.weak_credential.is_none(), "{:#?}", svc.fields);
     assert_eq!(svc.fields["login_attempts"], "2", "{:#?}", svc.fields);
 }
+
+#[test]
+fn without_the_anonymous_check_no_anonymous_login_is_sent() {
+    // A server that would take it: the survey still must not ask.
+    let Some(lab) = start_vsftpd(true) else {
+        return;
+    };
+    let mut cfg = default_config("21");
+    cfg.ftp_anonymous = false;
+    let (result, _) = lab.survey(cfg).expect("survey");
+    let svc = service(&result.hosts, 21);
+    let log = protocol_log(&lab);
+    assert!(
+        !svc.fields.contains_key("ftp_anonymous"),
+        "{:#?}",
+        svc.fields
+    );
+    assert!(!log.contains("USER anonymous"), "{log}");
+    let weak = svc
+        .weak_credential
+        .as_ref()
+        .unwrap_or_else(|| panic!("admin:admin not found: {:#?}\n{log}", svc.fields));
+    assert_eq!(weak.username, "admin");
+    // The greeting connection carried the first pair: four lanes, four connections at most
+    // until a refusal adds one.
+    let connections: usize = svc.fields["login_connections"]
+        .parse()
+        .expect("connection count");
+    assert!((1..=8).contains(&connections), "{:#?}", svc.fields);
+}

@@ -29,6 +29,7 @@ fn default_config(port_list: &str) -> SurveyConfig {
         login_parallel: engine::DEFAULT_LOGIN_PARALLEL,
         learned: Default::default(),
         credentials: creds::parse_builtin(creds::BUILTIN).expect("built-in credentials"),
+        ftp_anonymous: true,
         rules: Rules::builtin().expect("rules"),
         contact: "lab@example.org".into(),
         discovery: yamori_survey::Discovery::Connect,
