@@ -11,6 +11,7 @@
 pub mod block;
 pub mod bpf;
 pub mod minute;
+pub mod raw;
 mod sys;
 
 use std::io;
@@ -82,6 +83,8 @@ pub enum SensorError {
     Privileges(#[source] io::Error),
     #[error("cannot handle SIGINT/SIGTERM: {0}")]
     Signals(#[source] io::Error),
+    #[error(transparent)]
+    Raw(#[from] raw::RawError),
 }
 
 /// What to capture.
@@ -91,6 +94,8 @@ pub struct SensorConfig {
     /// The analysis rules; `darknets` also makes the kernel filter.
     pub analysis: Config,
     pub geometry: Geometry,
+    /// Keep the darknet's frames in rotating pcap files too (`raw`).
+    pub raw: Option<raw::RawConfig>,
 }
 
 /// One finished minute.
@@ -103,6 +108,8 @@ pub struct Minute {
     pub counters: Counters,
     /// The minute ended early (the sensor stopped or lost its interface).
     pub partial: bool,
+    /// The raw capture's first failure since the previous minute (the analysis goes on).
+    pub raw_error: Option<String>,
 }
 
 /// An open sensor: the ring is bound and filtering; nothing is analysed until [`Sensor::run`].
@@ -117,6 +124,7 @@ pub struct Sensor {
     counting_s: u64,
     /// Counters of minutes that have ended by the clock, waiting for their minute's result.
     snapshots: Vec<Snapshot>,
+    raw: Option<raw::RawCapture>,
 }
 
 /// The kernel's and the interface's counters over one minute by the clock.
@@ -154,6 +162,8 @@ impl Sensor {
     /// Open the ring on `cfg.interface` with the darknet filter attached.
     pub fn open(cfg: SensorConfig) -> Result<Sensor, SensorError> {
         let filter = bpf::darknet_filter(&cfg.analysis.darknets)?;
+        // Before the ring: a directory that cannot be written stops the sensor at once.
+        let raw = cfg.raw.clone().map(raw::RawCapture::open).transpose()?;
         let ifindex = sys::interface_index(&cfg.interface)
             .ok_or_else(|| SensorError::NoSuchInterface(cfg.interface.clone()))?;
         let ring = sys::Ring::open(ifindex, &filter, cfg.geometry).map_err(|e| {
@@ -179,6 +189,7 @@ impl Sensor {
             rx_dropped: rx_dropped(&cfg.interface),
             counting_s: now - now % 60,
             snapshots: Vec::new(),
+            raw,
             windows: minute::Windows::new(cfg.analysis, now),
             interface: cfg.interface,
             ifindex,
@@ -277,6 +288,9 @@ impl Sensor {
             return ControlFlow::Break(());
         }
         self.snapshot(true);
+        if let Some(r) = self.raw.as_mut() {
+            r.flush();
+        }
         let last = std::mem::replace(
             &mut self.windows,
             minute::Windows::new(Config::default(), 0),
@@ -317,7 +331,13 @@ impl Sensor {
             return false;
         };
         let windows = &mut self.windows;
-        block::frames(block.data, |f| windows.observe(&f, closed));
+        let raw = &mut self.raw;
+        block::frames(block.data, |f| {
+            if let Some(r) = raw.as_mut() {
+                r.write(&f);
+            }
+            windows.observe(&f, closed)
+        });
         true
     }
 
@@ -345,6 +365,10 @@ impl Sensor {
             return ControlFlow::Continue(());
         }
         self.snapshot(false);
+        // The minutes' frames are on disk before the minutes are handed over.
+        if let Some(r) = self.raw.as_mut() {
+            r.flush();
+        }
         for c in closed.drain(..) {
             let m = self.finish(c, false);
             on_minute(m)?;
@@ -377,6 +401,7 @@ impl Sensor {
             report,
             counters,
             partial,
+            raw_error: self.raw.as_mut().and_then(raw::RawCapture::take_error),
         }
     }
 }

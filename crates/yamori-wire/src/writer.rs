@@ -33,6 +33,13 @@ impl<W: Write> PcapWriter<W> {
 
     /// Append one record; `frame` longer than the snap length is cut (orig_len keeps the truth).
     pub fn write(&mut self, ts_ns: u64, frame: &[u8]) -> io::Result<()> {
+        let orig_len = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+        self.write_cut(ts_ns, frame, orig_len)
+    }
+
+    /// Append a frame that was already cut by its capture: `orig_len` is its length on the
+    /// wire (at least `frame.len()`).
+    pub fn write_cut(&mut self, ts_ns: u64, frame: &[u8], orig_len: u32) -> io::Result<()> {
         let secs = (ts_ns / 1_000_000_000) as u32;
         let frac = if self.nanos {
             (ts_ns % 1_000_000_000) as u32
@@ -40,7 +47,7 @@ impl<W: Write> PcapWriter<W> {
             ((ts_ns % 1_000_000_000) / 1_000) as u32
         };
         let caplen = frame.len().min(self.snaplen as usize);
-        let orig_len = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+        let orig_len = orig_len.max(u32::try_from(frame.len()).unwrap_or(u32::MAX));
         let mut hdr = [0u8; 16];
         hdr[0..4].copy_from_slice(&secs.to_le_bytes());
         hdr[4..8].copy_from_slice(&frac.to_le_bytes());
@@ -48,6 +55,11 @@ impl<W: Write> PcapWriter<W> {
         hdr[12..16].copy_from_slice(&orig_len.to_le_bytes());
         self.out.write_all(&hdr)?;
         self.out.write_all(&frame[..caplen])
+    }
+
+    /// The underlying writer (to flush it without closing).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// Flush and return the underlying writer.

@@ -35,10 +35,14 @@ use yamori_store::sensor::NewSensorMinute;
 /// removed once JetStream acknowledged it, so NATS being away or the sensor being killed
 /// loses no written minute (docs/SCALE-OUT.md).
 ///
+/// With --pcap-dir, the darknet's frames are also kept in hourly pcap files, within a size and
+/// an age cap, for `yamori analyze` to read again.
+///
 /// Examples:
 ///   sudo yamori sensor --interface eth1 --darknet 198.51.100.0/24
 ///   yamori sensor --interface eth1 --darknet 198.51.100.0/24,2001:db8:1::/48 --sensor-id tokyo-1 --json
 ///   yamori sensor --interface eth1 --darknet 198.51.100.0/24 --sensor-id tokyo-1 --nats nats://hub:4222
+///   yamori sensor --interface eth1 --darknet 198.51.100.0/24 --pcap-dir /var/lib/yamori/pcap --pcap-total-mib 51200
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -70,6 +74,35 @@ pub struct Args {
     /// counted) so that the ones kept stay whole.
     #[arg(long, value_name = "MIB", default_value_t = 256, requires = "nats")]
     pub outbox_max_mib: u64,
+    /// Also keep the darknet's frames in pcap files here, one per hour (UTC) named
+    /// <sensor-id>-<YYYYMMDD>T<HH>Z-<NNN>.pcap, so that any minute can be analysed again with
+    /// `yamori analyze`. Each file is flushed as its minutes are written.
+    #[arg(long, value_name = "DIR")]
+    pub pcap_dir: Option<std::path::PathBuf>,
+    /// Largest pcap file, in MiB: a bigger hour continues in the next file (NNN + 1).
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = 1024,
+        requires = "pcap_dir"
+    )]
+    pub pcap_file_mib: u64,
+    /// Most space for this sensor's pcap files, in MiB: the oldest files are removed first.
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = 10240,
+        requires = "pcap_dir"
+    )]
+    pub pcap_total_mib: u64,
+    /// Remove pcap files whose last packet is older than this many hours.
+    #[arg(
+        long,
+        value_name = "HOURS",
+        default_value_t = 168,
+        requires = "pcap_dir"
+    )]
+    pub pcap_max_age_hours: u64,
 }
 
 /// Where finished minutes go.
@@ -165,6 +198,16 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         interface: a.interface.clone(),
         analysis: cfg,
         geometry: yamori_sensor::DEFAULT_GEOMETRY,
+        raw: a
+            .pcap_dir
+            .as_ref()
+            .map(|dir| yamori_sensor::raw::RawConfig {
+                dir: dir.clone(),
+                prefix: sensor_id.clone(),
+                max_file_bytes: a.pcap_file_mib.max(1) << 20,
+                max_total_bytes: a.pcap_total_mib.max(1) << 20,
+                max_age: std::time::Duration::from_secs(a.pcap_max_age_hours.saturating_mul(3600)),
+            }),
     })?;
     let dropped = sensor.drop_privileges()?;
     tracing::info!(
@@ -193,6 +236,9 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     let stop = yamori_sensor::stop_on_signals()?;
     let result = sensor.run(stop, |m: Minute| {
         let partial = m.partial || m.start_s == first;
+        if let Some(e) = &m.raw_error {
+            tracing::warn!(error = %e, "raw capture: frames not kept (the analysis goes on)");
+        }
         match deliver(&sink, &sensor_id, &m, partial) {
             Ok(done) => {
                 let mut out = stdout.lock();

@@ -273,6 +273,8 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
     );
 
     let veth = Veth::new().expect("veth pair in a namespace");
+    // The sensor also keeps the frames it captured, for `yamori analyze` to read again.
+    let pcap_dir = dir.path().join("pcap");
     // The sensor must start in the minute before the replay's (see the module doc): not in a
     // minute's last seconds.
     if now().as_secs() % 60 >= 50 {
@@ -286,7 +288,14 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
             "--config".as_ref(),
             config.as_os_str(),
         ],
-        &["--sensor-id", "lab", "--minutes", "1"],
+        &[
+            "--sensor-id",
+            "lab",
+            "--minutes",
+            "1",
+            "--pcap-dir",
+            pcap_dir.to_str().expect("utf-8 path"),
+        ],
     );
     // Beside it on the same interface, a sensor that publishes its minutes to NATS JetStream,
     // and a hub that stores them: both, and the nats-server, inside the namespace (its own
@@ -405,6 +414,41 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
         )),
         "{first} in the minute of {replay_minute}"
     );
+
+    // The raw capture holds the minute's frames: `yamori analyze` of it finds what the live
+    // minute found.
+    let mut raw: Vec<std::path::PathBuf> = std::fs::read_dir(&pcap_dir)
+        .expect("the pcap directory")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    raw.sort();
+    assert!(
+        !raw.is_empty()
+            && raw.iter().all(|p| {
+                let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                n.starts_with("lab-") && n.ends_with("-000.pcap")
+            }),
+        "hourly files named after the sensor: {raw:?}"
+    );
+    let again = run_ok(
+        yamori()
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "-q",
+                "analyze",
+                "--no-store",
+                "--json",
+                "--darknet",
+                DARKNET,
+            ])
+            .args(&raw),
+        0,
+    );
+    let again: Value = serde_json::from_slice(&again.stdout).expect("analyze json");
+    assert_eq!(timeless(&again), timeless(&want), "re-analysis of {raw:?}");
 
     // The minutes that went through NATS are the same minutes, stored by the hub.
     let hub = scale_out.wait_for_minutes("lab-nats", 2);
@@ -529,6 +573,39 @@ fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_inte
         msg.contains("no network interface named \"yamori-nonexistent0\""),
         "{msg}"
     );
+
+    // A raw capture directory that cannot be made (under a file): refused before capturing,
+    // naming the directory; a sensor id that would name files elsewhere, likewise.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"not a directory").expect("file");
+    let under_file = file.join("pcap");
+    let out = run_ok(
+        &mut sensor(&[
+            "--interface",
+            "lo",
+            "--pcap-dir",
+            under_file.to_str().expect("utf-8 path"),
+        ]),
+        1,
+    );
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("raw capture directory") && msg.contains(&*under_file.to_string_lossy()),
+        "{msg}"
+    );
+    let out = run_ok(
+        &mut sensor(&[
+            "--interface",
+            "lo",
+            "--sensor-id",
+            "../up",
+            "--pcap-dir",
+            dir.path().join("pcap").to_str().expect("utf-8 path"),
+        ]),
+        1,
+    );
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(msg.contains("sensor id \"../up\""), "{msg}");
 
     // Without CAP_NET_RAW (an unprivileged user, no capabilities): the message says what to do.
     std::fs::create_dir_all(&data).expect("data dir");
