@@ -15,6 +15,9 @@
 # the interface's rx_dropped and the packets it could not analyse), the kernel's input-queue
 # (backlog) drops during the replay (system-wide, /proc/net/softnet_stat: frames the veth could
 # not hand over, which no capture tool sees or counts), and tcpreplay's achieved rate.
+#
+# RAW=1 keeps the frames too: tcpdump writes them to a file (`-w FILE`), the sensor to its
+# rotating pcap files (`--pcap-dir`); the bytes each wrote are reported.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 packets="${1:-1000000}"
@@ -70,7 +73,11 @@ replay() {
 printf '%-8s %-8s %10s %10s %10s %10s %10s %12s\n' rate tool offered captured dropped if_drops backlog achieved_pps
 IFS=, read -ra list <<< "$rates"
 for rate in "${list[@]}"; do
-    ip netns exec "$ns" tcpdump -n -i "$in" -B 65536 -w /dev/null "dst net $darknet" \
+    td_out=/dev/null; sensor_raw=()
+    if [ -n "${RAW:-}" ]; then
+        td_out="$work/tcpdump.pcap"; sensor_raw=(--pcap-dir "$work/pcap")
+    fi
+    ip netns exec "$ns" tcpdump -n -i "$in" -B 65536 -w "$td_out" "dst net $darknet" \
         2> "$work/tcpdump.err" &
     td=$!
     wait_for "$work/tcpdump.err" "listening on"
@@ -81,10 +88,13 @@ for rate in "${list[@]}"; do
     dropped=$(awk '/packets dropped by kernel/ {print $1}' "$work/tcpdump.err")
     printf '%-8s %-8s %10s %10s %10s %10s %10s %12s\n' "$rate" tcpdump "$offered" "$captured" \
         "$dropped" - "$backlog" "$achieved"
+    if [ -n "${RAW:-}" ]; then
+        echo "  (tcpdump wrote $(stat -c %s "$td_out") bytes)"; rm -f "$td_out"
+    fi
 
     rm -rf "$work/data"
     ip netns exec "$ns" "$yamori" --data-dir "$work/data" sensor --interface "$in" \
-        --darknet "$darknet" --sensor-id "bench" --json > "$work/sensor.jsonl" \
+        --darknet "$darknet" --sensor-id "bench" --json "${sensor_raw[@]}" > "$work/sensor.jsonl" \
         2> "$work/sensor.err" &
     se=$!
     wait_for "$work/sensor.err" "capturing on"
@@ -101,4 +111,8 @@ EOF
     printf '%-8s %-8s %10s %10s %10s %10s %10s %12s\n' "$rate" sensor "$offered" "$captured" \
         "$dropped" "$if_drops" "$backlog" "$achieved"
     [ "$unanalysed" = 0 ] || echo "  (sensor: $unanalysed packets not analysed)"
+    if [ -n "${RAW:-}" ]; then
+        echo "  (sensor wrote $(cat "$work"/pcap/*.pcap | wc -c) bytes in $(ls "$work/pcap" | wc -l) file(s))"
+        rm -rf "$work/pcap"
+    fi
 done
