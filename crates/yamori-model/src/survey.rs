@@ -102,7 +102,8 @@ pub struct Service {
     ///   prompt), `telnet_negotiations`, `telnet_malformed`;
     /// - SSH `ssh_version`, `ssh_software`, the server's offer `ssh_kex`, `ssh_host_keys`,
     ///   `ssh_ciphers`, `ssh_macs` (comma-separated), `ssh_auth_methods`, `ssh_login_method`;
-    /// - FTP `ftp_code`, `ftp_text`, `ftp_anonymous` (`true`/`false`: anonymous login allowed);
+    /// - FTP `ftp_code`, `ftp_text`, `ftp_anonymous` (`true`/`false`: anonymous login allowed;
+    ///   absent when the survey was told not to ask, `--no-anonymous`);
     /// - RTSP `status`, `rtsp_server`, `rtsp_public`;
     /// - MQTT: `mqtt_connack` (`0 (accepted)`), `mqtt_anonymous` (`true`/`false`);
     /// - CoAP `coap_code`, `coap_links`; SSDP `ssdp_server`, `ssdp_location`, `ssdp_st`,

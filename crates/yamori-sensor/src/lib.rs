@@ -197,9 +197,14 @@ impl Sensor {
         })
     }
 
-    /// Give up every capability now that the socket is open (see `sys::drop_capabilities`).
+    /// Give up every capability now that the socket is open (see `sys::drop_capabilities`),
+    /// then check that the raw capture's directory can still be written.
     pub fn drop_privileges(&self) -> Result<Dropped, SensorError> {
-        sys::drop_capabilities().map_err(SensorError::Privileges)
+        let dropped = sys::drop_capabilities().map_err(SensorError::Privileges)?;
+        if let Some(raw) = &self.raw {
+            raw.check_writable()?;
+        }
+        Ok(dropped)
     }
 
     /// Unix seconds of the first minute the sensor will report (it started during it).

@@ -67,6 +67,10 @@ pub struct RawCapture {
     error: Option<String>,
     /// Frames not written because of a failure.
     lost: u64,
+    /// Frames written to the open file since its last flush.
+    unflushed: u64,
+    /// Nothing is written until the next flush (a failure this minute).
+    suspended: bool,
 }
 
 fn hour_of(ts_ns: u64) -> u64 {
@@ -99,7 +103,8 @@ impl RawCapture {
             dir: cfg.dir.clone(),
             source,
         })?;
-        // A directory that cannot be listed or written fails here, before any capture.
+        // A directory that cannot be listed fails here, before any capture (writing is checked
+        // after privileges are given up: `check_writable`).
         fs::read_dir(&cfg.dir).map_err(|source| RawError {
             dir: cfg.dir.clone(),
             source,
@@ -109,6 +114,8 @@ impl RawCapture {
             open: None,
             error: None,
             lost: 0,
+            unflushed: 0,
+            suspended: false,
         };
         raw.prune();
         Ok(raw)
@@ -127,29 +134,29 @@ impl RawCapture {
         )
     }
 
-    /// Appends one frame, opening or rotating files as its time and size ask.
+    /// Appends one frame, opening or rotating files as its time and size ask. A frame of an
+    /// earlier hour than the open file's (late in the ring) goes into the open file: files
+    /// only move forward.
     pub fn write(&mut self, f: &Frame<'_>) {
+        if self.suspended {
+            self.lost += 1;
+            return;
+        }
         let hour_s = hour_of(f.ts_ns);
         let record = RECORD_HEADER + f.data.len() as u64;
-        let rotate = match &self.open {
-            None => true,
-            Some(o) => {
-                o.hour_s != hour_s
-                    || (o.bytes + record > self.cfg.max_file_bytes && o.bytes > FILE_HEADER)
+        let next = match &self.open {
+            None => Some((hour_s, self.next_seq(hour_s))),
+            Some(o) if hour_s > o.hour_s => Some((hour_s, self.next_seq(hour_s))),
+            Some(o) if o.bytes + record > self.cfg.max_file_bytes && o.bytes > FILE_HEADER => {
+                Some((o.hour_s, o.seq + 1))
             }
+            Some(_) => None,
         };
-        if rotate {
-            let seq = match &self.open {
-                Some(o) if o.hour_s == hour_s => o.seq + 1,
-                _ => self.next_seq(hour_s),
-            };
+        if let Some((hour_s, seq)) = next {
             self.close_file();
             if let Err(e) = self.open_file(hour_s, seq) {
-                self.fail(format!(
-                    "opening a raw capture file in {}: {e}",
-                    self.cfg.dir.display()
-                ));
-                self.lost += 1;
+                let dir = self.cfg.dir.display().to_string();
+                self.suspend(format!("opening a raw capture file in {dir}: {e}"), 1);
                 return;
             }
             self.prune();
@@ -159,32 +166,56 @@ impl RawCapture {
             return;
         };
         match o.out.write_cut(f.ts_ns, f.data, f.wire_len) {
-            Ok(()) => o.bytes += record,
+            Ok(()) => {
+                o.bytes += record;
+                self.unflushed += 1;
+            }
             Err(e) => {
                 let path = o.path.display().to_string();
                 self.open = None;
-                self.fail(format!("writing {path}: {e}"));
-                self.lost += 1;
+                self.suspend(format!("writing {path}: {e}"), 1);
             }
         }
     }
 
-    /// Pushes what was written to the file (at each minute handed over).
+    /// Pushes what was written to the file (at each minute handed over), and after a failure
+    /// lets the next frame try again: one attempt per minute, not one per frame.
     pub fn flush(&mut self) {
+        if self.suspended {
+            self.suspended = false;
+            return;
+        }
         if let Some(o) = self.open.as_mut() {
-            if let Err(e) = io::Write::flush(o.out.get_mut()) {
-                let path = o.path.display().to_string();
-                self.open = None;
-                self.fail(format!("writing {path}: {e}"));
+            match io::Write::flush(o.out.get_mut()) {
+                Ok(()) => self.unflushed = 0,
+                Err(e) => {
+                    let path = o.path.display().to_string();
+                    self.open = None;
+                    self.suspend(format!("writing {path}: {e}"), 0);
+                }
             }
         }
+    }
+
+    /// After a failure: keeps the first error, counts the frames of the file that may not
+    /// have reached the disk (those written since its last flush) and `more`, and writes
+    /// nothing until the next minute's flush.
+    fn suspend(&mut self, e: String, more: u64) {
+        self.fail(e);
+        self.lost += std::mem::take(&mut self.unflushed) + more;
+        self.suspended = true;
     }
 
     /// The first failure since the last call, with the frames lost since then.
     pub fn take_error(&mut self) -> Option<String> {
-        let e = self.error.take()?;
         let lost = std::mem::take(&mut self.lost);
-        Some(format!("{e} ({lost} frames not written)"))
+        match self.error.take() {
+            Some(e) => Some(format!("{e} ({lost} frames not written)")),
+            None if lost > 0 => Some(format!(
+                "{lost} more frames not written while the raw capture waited to try again"
+            )),
+            None => None,
+        }
     }
 
     /// Flushes and closes the open file.
@@ -202,8 +233,12 @@ impl RawCapture {
     fn close_file(&mut self) {
         if let Some(o) = self.open.take() {
             let path = o.path.display().to_string();
-            if let Err(e) = o.out.into_inner() {
-                self.fail(format!("writing {path}: {e}"));
+            match o.out.into_inner() {
+                Ok(_) => self.unflushed = 0,
+                Err(e) => {
+                    self.fail(format!("writing {path}: {e}"));
+                    self.lost += std::mem::take(&mut self.unflushed);
+                }
             }
         }
     }
@@ -229,19 +264,20 @@ impl RawCapture {
         Ok(())
     }
 
-    /// The first sequence number of an hour not taken by a file already there (a restart
-    /// within the hour continues after the earlier run's files).
+    /// The number after the highest of an hour's files already there (a restart within the
+    /// hour continues after the earlier run's files, even when the caps removed its first).
     fn next_seq(&self, hour_s: u64) -> u32 {
-        let mut seq = 0;
-        while self
-            .cfg
-            .dir
-            .join(Self::file_name(&self.cfg.prefix, hour_s, seq))
-            .exists()
-        {
-            seq += 1;
-        }
-        seq
+        let hour = Self::file_name(&self.cfg.prefix, hour_s, 0);
+        let hour = &hour[..hour.len() - "000.pcap".len()];
+        self.files()
+            .iter()
+            .filter_map(|f| {
+                let name = f.0.file_name()?.to_str()?;
+                let seq = name.strip_prefix(hour)?.strip_suffix(".pcap")?;
+                seq.parse::<u32>().ok()
+            })
+            .max()
+            .map_or(0, |m| m.saturating_add(1))
     }
 
     /// This sensor's files, oldest first: (path, size, last write).
@@ -268,7 +304,18 @@ impl RawCapture {
                 })
             })
             .collect();
-        files.sort_by(|a, b| a.0.cmp(&b.0));
+        // By hour, then by number (which may grow past three digits).
+        files.sort_by_cached_key(|f| {
+            let name = f.0.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            let rest = &name[head.len().min(name.len())..];
+            let hour = rest.get(..11).unwrap_or("").to_string();
+            let seq: u64 = rest
+                .get(13..rest.len().saturating_sub(5))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            (hour, seq)
+        });
         files
     }
 
@@ -299,6 +346,23 @@ impl RawCapture {
                 }
             }
         }
+    }
+
+    /// Checks that a file can be made in the directory now (call after giving up privileges:
+    /// root without `CAP_DAC_OVERRIDE` may no longer write another user's directory).
+    pub fn check_writable(&self) -> Result<(), RawError> {
+        let probe = self.cfg.dir.join(format!(".{}-probe", self.cfg.prefix));
+        let made = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&probe)
+            .map(drop);
+        let _ = fs::remove_file(&probe);
+        made.map_err(|source| RawError {
+            dir: self.cfg.dir.clone(),
+            source,
+        })
     }
 
     /// The file being written, if any.
@@ -477,11 +541,82 @@ mod tests {
             "{e}"
         );
         assert_eq!(raw.take_error(), None, "reported once");
-        // Back: the next packet opens a file again.
+        // Back, but nothing is tried again before the next minute: one attempt per minute.
         fs::create_dir_all(dir.path()).expect("recreate");
-        raw.write(&frame(HOUR + 3602, b"again"));
+        raw.write(&frame(HOUR + 3602, b"still waiting"));
+        assert!(names(dir.path()).is_empty());
+        let e = raw.take_error().expect("the frames of the wait");
+        assert!(e.contains("1 more frames"), "{e}");
+        raw.flush();
+        raw.write(&frame(HOUR + 3603, b"again"));
         assert_eq!(raw.close(), None);
         assert_eq!(names(dir.path()), ["lab-20251206T07Z-000.pcap"]);
+    }
+
+    #[test]
+    fn a_late_frame_stays_in_the_open_file_and_numbers_continue_after_the_highest() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut raw = RawCapture::open(cfg(dir.path())).expect("open");
+        raw.write(&frame(HOUR + 3599, b"06"));
+        raw.write(&frame(HOUR + 3600, b"07"));
+        raw.write(&frame(HOUR + 3599, b"late 06"));
+        raw.write(&frame(HOUR + 3601, b"07 again"));
+        raw.close();
+        assert_eq!(
+            names(dir.path()),
+            ["lab-20251206T06Z-000.pcap", "lab-20251206T07Z-000.pcap"]
+        );
+        assert_eq!(
+            records(&dir.path().join("lab-20251206T07Z-000.pcap")).len(),
+            3
+        );
+        // The caps removed an hour's first file; a restart in that hour takes the number after
+        // the highest, so names keep their order.
+        fs::remove_file(dir.path().join("lab-20251206T07Z-000.pcap")).expect("remove");
+        fs::write(dir.path().join("lab-20251206T07Z-004.pcap"), b"").expect("write");
+        let mut raw = RawCapture::open(cfg(dir.path())).expect("reopen");
+        raw.write(&frame(HOUR + 3700, b"07 restarted"));
+        assert_eq!(
+            raw.current().and_then(Path::file_name),
+            Some(std::ffi::OsStr::new("lab-20251206T07Z-005.pcap"))
+        );
+        raw.close();
+    }
+
+    #[test]
+    fn numbers_past_three_digits_sort_after_the_others() {
+        let dir = tempfile::tempdir().expect("dir");
+        for n in ["lab-20251206T06Z-999.pcap", "lab-20251206T06Z-1000.pcap"] {
+            fs::write(dir.path().join(n), b"").expect("write");
+        }
+        let raw = RawCapture::open(cfg(dir.path())).expect("open");
+        let order: Vec<String> = raw
+            .files()
+            .iter()
+            .map(|f| {
+                f.0.file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            order,
+            ["lab-20251206T06Z-999.pcap", "lab-20251206T06Z-1000.pcap"]
+        );
+        assert_eq!(raw.next_seq(HOUR), 1001);
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_written_is_found_before_capture() {
+        let dir = tempfile::tempdir().expect("dir");
+        let raw = RawCapture::open(cfg(dir.path())).expect("open");
+        assert!(raw.check_writable().is_ok());
+        assert!(names(dir.path()).is_empty(), "the probe is removed");
+        // Taken away after opening: the check sees it.
+        fs::remove_dir_all(dir.path()).expect("remove");
+        let e = raw.check_writable().expect_err("refused");
+        assert!(e.to_string().contains("raw capture directory"), "{e}");
     }
 
     #[test]

@@ -15,12 +15,13 @@
 //! one more after each refusal, up to the configured most. A new connection the daemon sheds
 //! (refused, reset, cut off in the key exchange) is tried again by its lane after a back-off,
 //! and no lane is added while one waits to retry: sshd's `MaxStartups` sheds new connections
-//! at random once ten are unauthenticated, and a retry soon after usually gets through. A lane shed [`MAX_RETRIES`] times in a row has found the
-//! daemon's limit: it hands its pair to another lane and leaves, and the lanes grow no more;
-//! so does a daemon that drops a connection right after a password (strain, not policy).
-//! (Refusal times are no signal: a daemon that closes a connection at its `MaxAuthTries`
-//! answers at once, PAM after seconds.) A device with a weak pair early in the list is found
-//! in the first batch; one with none gets the list at the pace it shows it can take.
+//! at random once ten are unauthenticated, and a retry soon after usually gets through. A lane
+//! still shed after [`MAX_RETRIES`] retries has found the daemon's limit: it hands its pair to
+//! another lane and leaves, and the lanes grow no more; so does a daemon that drops a
+//! connection right after a password (strain, not policy). (Refusal times are no signal: a
+//! daemon that closes a connection at its `MaxAuthTries` answers at once, PAM after seconds.)
+//! A device with a weak pair early in the list is found in the first batch; one with none gets
+//! the list at the pace it shows it can take.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -161,9 +162,6 @@ impl Shared {
         self.pool().alive += 1;
     }
 
-    /// The next pair for a lane: a handed-back one first, then the list's next. `None` when
-    /// there are none left, and the lane is then counted out in the same step, so a pair
-    /// handed back meanwhile always finds a lane still counted in.
     /// The next pair for a lane: a handed-back one first, then one for `user` (the user the
     /// lane's connection is bound to) among the next [`SAME_USER_LOOKAHEAD`], else the list's
     /// next. `None` counts the lane out: nothing is left.
@@ -361,18 +359,20 @@ async fn lane<A: Attempts>(
                 Some(Err(e)) if retries < MAX_RETRIES && e.is_transient() => {
                     // Shed: this lane tries the pair again after a back-off.
                     let wait = RETRY_BACKOFF * 2u32.pow(retries);
+                    if Instant::now() + wait >= deadline {
+                        t.stopped = Some("per-host time budget exhausted".into());
+                        break None;
+                    }
                     retries += 1;
                     t.retries += 1;
-                    if Instant::now() + wait >= deadline {
-                        break Some(Err(e));
-                    }
                     shared.retrying.fetch_add(1, Ordering::Relaxed);
                     let halted = tokio::select! {
                         _ = tokio::time::sleep(wait) => false,
                         _ = halt.wait_for(|h| *h) => true,
                     };
                     shared.retrying.fetch_sub(1, Ordering::Relaxed);
-                    if halted {
+                    // Another lane may have stopped the checks meanwhile.
+                    if halted || shared.no_more.load(Ordering::Relaxed) {
                         break None;
                     }
                 }

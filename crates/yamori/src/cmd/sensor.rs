@@ -194,6 +194,23 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         (Sink::Nats(_), Some(url)) => format!("publishing every minute to {url}"),
         (Sink::Nats(_), None) => String::new(),
     };
+    let mib = |n: u64, what: &str| {
+        n.max(1)
+            .checked_mul(1 << 20)
+            .with_context(|| format!("{what} {n} MiB is too large"))
+    };
+    let (pcap_file, pcap_total) = (
+        mib(a.pcap_file_mib, "--pcap-file-mib")?,
+        mib(a.pcap_total_mib, "--pcap-total-mib")?,
+    );
+    anyhow::ensure!(
+        a.pcap_dir.is_none() || pcap_total >= pcap_file,
+        "--pcap-total-mib {} is below --pcap-file-mib {}: the total must hold at least one \
+         whole file (e.g. --pcap-file-mib {})",
+        a.pcap_total_mib,
+        a.pcap_file_mib,
+        a.pcap_total_mib.max(1)
+    );
     let sensor = Sensor::open(SensorConfig {
         interface: a.interface.clone(),
         analysis: cfg,
@@ -204,8 +221,8 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             .map(|dir| yamori_sensor::raw::RawConfig {
                 dir: dir.clone(),
                 prefix: sensor_id.clone(),
-                max_file_bytes: a.pcap_file_mib.max(1) << 20,
-                max_total_bytes: a.pcap_total_mib.max(1) << 20,
+                max_file_bytes: pcap_file,
+                max_total_bytes: pcap_total,
                 max_age: std::time::Duration::from_secs(a.pcap_max_age_hours.saturating_mul(3600)),
             }),
     })?;
