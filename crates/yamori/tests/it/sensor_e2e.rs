@@ -209,6 +209,28 @@ fn timeless(r: &Value) -> Value {
     })
 }
 
+/// `yamori analyze --json` of the files, with the test's data directory and rules.
+fn analyze_json(data: &Path, config: &Path, files: &[std::path::PathBuf]) -> Value {
+    let out = run_ok(
+        yamori()
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--config")
+            .arg(config)
+            .args([
+                "-q",
+                "analyze",
+                "--no-store",
+                "--json",
+                "--darknet",
+                DARKNET,
+            ])
+            .args(files),
+        0,
+    );
+    serde_json::from_slice(&out.stdout).expect("analyze json")
+}
+
 fn lab_missing() -> Option<String> {
     if tool("tcpreplay").is_none() {
         return Some("tcpreplay is not installed (Debian package tcpreplay; scripts/setup)".into());
@@ -247,24 +269,7 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
     let pcap = dir.path().join("cut.pcap");
     cut(&full, &pcap, REPLAY_SECS);
 
-    let want = run_ok(
-        yamori()
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--config")
-            .arg(&config)
-            .args([
-                "-q",
-                "analyze",
-                "--no-store",
-                "--json",
-                "--darknet",
-                DARKNET,
-            ])
-            .arg(&pcap),
-        0,
-    );
-    let want: Value = serde_json::from_slice(&want.stdout).expect("analyze json");
+    let want = analyze_json(&data, &config, std::slice::from_ref(&pcap));
     assert!(
         want["scanners"].as_array().is_some_and(|s| !s.is_empty())
             && want["attacks"].as_array().is_some_and(|a| !a.is_empty()),
@@ -430,24 +435,7 @@ fn live_minute_equals_offline_analysis_of_the_replayed_capture() {
             }),
         "hourly files named after the sensor: {raw:?}"
     );
-    let again = run_ok(
-        yamori()
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--config")
-            .arg(&config)
-            .args([
-                "-q",
-                "analyze",
-                "--no-store",
-                "--json",
-                "--darknet",
-                DARKNET,
-            ])
-            .args(&raw),
-        0,
-    );
-    let again: Value = serde_json::from_slice(&again.stdout).expect("analyze json");
+    let again = analyze_json(&data, &config, &raw);
     assert_eq!(timeless(&again), timeless(&want), "re-analysis of {raw:?}");
 
     // The minutes that went through NATS are the same minutes, stored by the hub.
