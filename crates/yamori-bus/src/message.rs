@@ -22,8 +22,7 @@ pub const COMPRESS_ABOVE: usize = 16 << 10;
 /// inflates to gigabytes.
 pub const MAX_DECOMPRESSED_BYTES: usize = 64 << 20;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-/// Longest sensor id: the store's limit (ids name sensors in rows and message ids).
-pub const MAX_SENSOR_ID_LEN: usize = 64;
+pub use yamori_model::sensor::MAX_SENSOR_ID_LEN;
 
 /// One minute of one sensor, as published.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,7 +54,7 @@ pub enum BadMessage {
     Json(String),
     #[error("schema {0:?}, expected {SCHEMA:?}")]
     Schema(String),
-    #[error("sensor_id {0:?}: use 1 to {MAX_SENSOR_ID_LEN} letters, digits, '-', '_' or '.'")]
+    #[error("sensor_id {0:?}: use 1 to {MAX_SENSOR_ID_LEN} letters, digits, '-' or '_'")]
     SensorId(String),
     #[error("sensor_id {sensor_id:?} published on subject {subject:?}, which is not its own")]
     Subject { sensor_id: String, subject: String },
@@ -67,13 +66,10 @@ pub enum BadMessage {
     Report,
 }
 
-/// True for the sensor ids the store and the subjects accept.
+/// True for the sensor ids the store and the subjects accept: the store's, without `.` (a
+/// subject's token separator).
 pub fn valid_sensor_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_SENSOR_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    yamori_model::sensor::valid_sensor_id(id) && !id.contains('.')
 }
 
 /// The subject a sensor publishes on.

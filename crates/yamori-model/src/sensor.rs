@@ -3,6 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Longest sensor id accepted: ids name sensors in tables, message ids and file names.
+pub const MAX_SENSOR_ID_LEN: usize = 64;
+
+/// True for the sensor ids the store accepts: 1 to [`MAX_SENSOR_ID_LEN`] letters, digits, `-`,
+/// `_` or `.` (no `/`, so an id is also safe as the start of a file name).
+pub fn valid_sensor_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_SENSOR_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// One minute's capture counters. Drops are counted where they happen (the kernel's ring, the
 /// interface), so a minute says how much of the darknet's traffic it missed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

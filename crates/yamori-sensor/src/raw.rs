@@ -31,7 +31,7 @@ const RECORD_HEADER: u64 = 16;
 #[derive(Debug, Clone)]
 pub struct RawConfig {
     pub dir: PathBuf,
-    /// Names the files (the sensor id): letters, digits, `-`, `_`, `.`.
+    /// Names the files: the sensor id (`yamori_model::sensor::valid_sensor_id`).
     pub prefix: String,
     /// A file is continued in a new one past this many bytes.
     pub max_file_bytes: u64,
@@ -81,20 +81,16 @@ fn hour_of(ts_ns: u64) -> u64 {
 impl RawCapture {
     /// Creates the directory if needed and applies the caps to what an earlier run left.
     pub fn open(cfg: RawConfig) -> Result<RawCapture, RawError> {
-        let prefix_ok = !cfg.prefix.is_empty()
-            && cfg
-                .prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !prefix_ok {
+        if !yamori_model::sensor::valid_sensor_id(&cfg.prefix) {
             return Err(RawError {
                 dir: cfg.dir.clone(),
                 source: io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
-                        "files cannot be named after sensor id {:?}: use letters, digits, \
-                         '-', '_' or '.'",
-                        cfg.prefix
+                        "files cannot be named after sensor id {:?}: use 1 to {} letters, \
+                         digits, '-', '_' or '.'",
+                        cfg.prefix,
+                        yamori_model::sensor::MAX_SENSOR_ID_LEN
                     ),
                 ),
             });

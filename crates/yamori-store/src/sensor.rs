@@ -30,8 +30,7 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE sensor_minutes (
      );
      CREATE INDEX sensor_minutes_minute ON sensor_minutes(minute_s);"];
 
-/// Longest sensor id accepted: ids name sensors in tables and message ids, not documents.
-pub const MAX_SENSOR_ID_LEN: usize = 64;
+pub use yamori_model::sensor::MAX_SENSOR_ID_LEN;
 
 /// A minute's counters beside its analysis: the sensor's own type.
 pub use yamori_model::sensor::SensorCounts as MinuteCounts;
@@ -79,12 +78,7 @@ fn rfc3339_minute(minute_s: i64) -> Result<String> {
 }
 
 fn check(m: &NewSensorMinute) -> Result<()> {
-    let id_ok = !m.sensor_id.is_empty()
-        && m.sensor_id.len() <= MAX_SENSOR_ID_LEN
-        && m.sensor_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !id_ok {
+    if !yamori_model::sensor::valid_sensor_id(&m.sensor_id) {
         return Err(StoreError::Other(format!(
             "sensor id {:?}: use 1 to {MAX_SENSOR_ID_LEN} letters, digits, '-', '_' or '.'",
             m.sensor_id
