@@ -30,6 +30,7 @@ pub mod decoy;
 pub mod ids;
 pub mod markings;
 pub mod model;
+pub mod observables;
 mod producer;
 pub mod sharing;
 pub mod survey;

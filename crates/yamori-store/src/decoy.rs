@@ -11,7 +11,8 @@ use crate::db::Param;
 use crate::{Result, Store};
 
 /// Migrations of the `decoy` domain; never edit a released entry.
-pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE decoy_events (
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE decoy_events (
         seq {serial},
         session TEXT NOT NULL,
         eventid TEXT NOT NULL,
@@ -20,7 +21,10 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE decoy_events (
         url TEXT,
         record TEXT NOT NULL);
      CREATE INDEX decoy_events_session ON decoy_events(session, seq);
-     CREATE INDEX decoy_events_url ON decoy_events(url);"];
+     CREATE INDEX decoy_events_url ON decoy_events(url);",
+    // 2: what the decoy saw of one address (the correlation's "seen by").
+    "CREATE INDEX decoy_events_src ON decoy_events(src_ip);",
+];
 
 /// One record to store.
 #[derive(Debug, Clone, PartialEq, Eq)]

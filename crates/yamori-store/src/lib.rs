@@ -7,12 +7,13 @@
 //! was given and indexes the few fields that queries need. It knows nothing of pcap or HTTP.
 //!
 //! Schema migrations are versioned per *domain* (`analysis`, `taxii`, `dashboard`, `survey`,
-//! `vulndb`, `sessions`, `alerts`, `decoy`, `sensor`) in the table `yamori_migrations(domain, version)`, so
+//! `vulndb`, `sessions`, `alerts`, `decoy`, `sensor`, `correlation`) in the table `yamori_migrations(domain, version)`, so
 //! features can add tables independently; a released step is never edited.
 
 pub mod accounts;
 pub mod alerts;
 pub mod analysis;
+pub mod correlation;
 pub mod dashboard;
 mod db;
 pub mod decoy;

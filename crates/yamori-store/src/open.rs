@@ -95,6 +95,9 @@ impl Store {
         store.db.migrate("alerts", crate::alerts::MIGRATIONS)?;
         store.db.migrate("decoy", crate::decoy::MIGRATIONS)?;
         store.db.migrate("sensor", crate::sensor::MIGRATIONS)?;
+        store
+            .db
+            .migrate("correlation", crate::correlation::MIGRATIONS)?;
         store.index_unindexed()?;
         store.migrate_kv_sessions()?;
         Ok(store)

@@ -5,6 +5,7 @@ mod validate;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
+use yamori_store::correlation::{BacklogObject, IndexValue};
 use yamori_store::taxii::{
     taxii_now, version_key, AddOutcome, Collection, NewObject, StatusDetail, TaxiiStatus,
 };
@@ -48,7 +49,24 @@ pub fn prepare_object(raw: &str) -> Result<NewObject, StatusDetail> {
         version_key: key,
         version,
         body: raw.to_string(),
+        created_by: field("created_by_ref"),
+        values: index_values(&v),
     })
+}
+
+/// The values correlation indexes for an object (`yamori_intel::observables`). Values the
+/// object names beyond the index's per-object cap, or of kinds it does not index, are left
+/// out of the index only: the object is stored as received either way.
+fn index_values(v: &Value) -> Vec<IndexValue> {
+    yamori_intel::observables::of_object(v)
+        .values
+        .into_iter()
+        .map(|o| IndexValue {
+            kind: o.kind.as_str(),
+            key: o.key,
+            value: o.value,
+        })
+        .collect()
 }
 
 /// A fresh status with every object pending, failures from preparation already recorded.
@@ -209,6 +227,46 @@ pub fn publish_local(
         created,
         status,
     })
+}
+
+/// Objects per page of the correlation backfill.
+const BACKFILL_PAGE: u32 = 1000;
+
+/// Indexes for correlation the objects stored before the index existed (a database from an
+/// earlier Yamori), a page per transaction, and returns how many it read. Safe to run from
+/// several hubs at once and to interrupt: each page is indexed once, the position is kept in
+/// the store. Objects that no longer parse are skipped (they name no value the index could
+/// hold), never lost: the object itself is not touched.
+pub fn backfill_correlation(store: &Store) -> yamori_store::Result<u64> {
+    let mut read = 0u64;
+    loop {
+        let page = store.correlation_backlog(BACKFILL_PAGE)?;
+        let Some(last) = page.last().map(|b| b.seq) else {
+            return Ok(read);
+        };
+        read += page.len() as u64;
+        let items: Vec<(BacklogObject, NewObject)> = page
+            .into_iter()
+            .filter_map(|b| {
+                let v: Value = serde_json::from_str(&b.body).ok()?;
+                let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+                let o = NewObject {
+                    id: field("id")?,
+                    kind: field("type").unwrap_or_default(),
+                    version_key: String::new(),
+                    version: String::new(),
+                    spec_version: String::new(),
+                    body: String::new(),
+                    created_by: field("created_by_ref"),
+                    values: index_values(&v),
+                };
+                Some((b, o))
+            })
+            .collect();
+        if !store.correlation_backfill(&items, last)? {
+            return Ok(read);
+        }
+    }
 }
 
 /// After a crash, statuses with pending objects will never finish: mark those objects failed

@@ -55,6 +55,32 @@ enum Tok<'a> {
 
 /// Checks a pattern's syntax.
 pub fn check(pattern: &str) -> Result<(), PatternError> {
+    parse(pattern, false).map(drop)
+}
+
+/// One string a pattern says a property equals (`=`, `==`, one member of `IN (…)`) or lies in
+/// (`ISSUBSET`): what correlation indexes. Negated comparisons (`NOT`, `!=`, `<>`) and the
+/// other operators (`LIKE`, `MATCHES`, ordering) name no value an object has, so they are
+/// not reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedValue<'a> {
+    /// The object type before the colon, e.g. `ipv4-addr`.
+    pub object_type: &'a str,
+    /// The property path after it, components joined by `.` without quotes or list
+    /// indices, e.g. `value` or `hashes.SHA-256`.
+    pub path: String,
+    /// `ISSUBSET`: the value is a range the property lies in.
+    pub subset: bool,
+    pub value: Cow<'a, str>,
+}
+
+/// Checks a pattern's syntax like [`check`] and returns the values it names (see
+/// [`NamedValue`]), in pattern order.
+pub fn named_values(pattern: &str) -> Result<Vec<NamedValue<'_>>, PatternError> {
+    parse(pattern, true)
+}
+
+fn parse(pattern: &str, collect: bool) -> Result<Vec<NamedValue<'_>>, PatternError> {
     if pattern.len() > MAX_PATTERN_BYTES {
         return Err(err(0, format!("longer than {MAX_PATTERN_BYTES} bytes")));
     }
@@ -64,10 +90,11 @@ pub fn check(pattern: &str) -> Result<(), PatternError> {
         pos: 0,
         end: pattern.len(),
         depth: 0,
+        named: collect.then(Vec::new),
     };
     p.observation_expressions()?;
     match p.tokens.get(p.pos) {
-        None => Ok(()),
+        None => Ok(p.named.unwrap_or_default()),
         Some((offset, tok)) => Err(err(
             *offset,
             format!("unexpected {tok:?} after the pattern"),
@@ -210,6 +237,8 @@ struct Parser<'a> {
     pos: usize,
     end: usize,
     depth: usize,
+    /// The values named so far, when the caller asked for them.
+    named: Option<Vec<NamedValue<'a>>>,
 }
 
 #[derive(PartialEq, Clone, Copy)]
@@ -362,23 +391,28 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.object_path()?;
         } else {
-            self.object_path()?;
-            if self.is_word("NOT") {
+            let path = self.object_path()?;
+            let negated = self.is_word("NOT");
+            if negated {
                 self.pos += 1;
             }
             let at = self.offset();
-            match self.peek().cloned() {
-                Some(Tok::Op("=" | "==" | "!=" | "<>")) => {
+            let first = self.pos + 1;
+            let (names, subset) = match self.peek().cloned() {
+                Some(Tok::Op(op @ ("=" | "==" | "!=" | "<>"))) => {
                     self.pos += 1;
                     self.literal(true)?;
+                    (op == "=" || op == "==", false)
                 }
                 Some(Tok::Op(_)) => {
                     self.pos += 1;
                     self.literal(false)?;
+                    (false, false)
                 }
                 Some(Tok::Word("IN")) => {
                     self.pos += 1;
                     self.set_literal()?;
+                    (true, false)
                 }
                 Some(Tok::Word(w))
                     if ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"].contains(&w) =>
@@ -388,16 +422,66 @@ impl<'a> Parser<'a> {
                         Some(Tok::Str(_)) => self.pos += 1,
                         _ => return Err(err(self.offset(), format!("{w} takes a quoted string"))),
                     }
+                    (w == "ISSUBSET", w == "ISSUBSET")
                 }
                 _ => return Err(err(at, "expected a comparison operator".into())),
+            };
+            if names && !negated && self.named.is_some() {
+                self.record(path, first, subset);
             }
         }
         self.depth -= 1;
         Ok(())
     }
 
-    /// `type:prop(.prop|.'quoted'|[n]|[*])*`.
-    fn object_path(&mut self) -> Result<(), PatternError> {
+    /// Records the string literals in tokens `first..self.pos` as values of the object path
+    /// in tokens `path`.
+    fn record(&mut self, path: std::ops::Range<usize>, first: usize, subset: bool) {
+        let Some(Tok::Word(object_type)) = self.tokens.get(path.start).map(|(_, t)| t) else {
+            return;
+        };
+        let mut text = String::new();
+        // Skips the type and the colon; keeps names, drops `.`, `[`, indices and `]`.
+        for (_, t) in self
+            .tokens
+            .get(path.start + 2..path.end)
+            .unwrap_or_default()
+        {
+            let part = match t {
+                Tok::Word(w) => *w,
+                Tok::Str(q) => q.as_ref(),
+                _ => continue,
+            };
+            if !text.is_empty() {
+                text.push('.');
+            }
+            text.push_str(part);
+        }
+        let values: Vec<Cow<'a, str>> = self
+            .tokens
+            .get(first..self.pos)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(_, t)| match t {
+                Tok::Str(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(named) = self.named.as_mut() {
+            for value in values {
+                named.push(NamedValue {
+                    object_type,
+                    path: text.clone(),
+                    subset,
+                    value,
+                });
+            }
+        }
+    }
+
+    /// `type:prop(.prop|.'quoted'|[n]|[*])*`; returns the tokens it spans.
+    fn object_path(&mut self) -> Result<std::ops::Range<usize>, PatternError> {
+        let start = self.pos;
         let at = self.offset();
         match self.peek() {
             Some(Tok::Word(t)) if crate::validate::common::is_type_name(t) => self.pos += 1,
@@ -433,7 +517,7 @@ impl<'a> Parser<'a> {
                 }
                 self.expect_punct(']')?;
             } else {
-                return Ok(());
+                return Ok(start..self.pos);
             }
         }
     }
@@ -510,6 +594,43 @@ mod tests {
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
+    }
+
+    #[test]
+    fn names_the_values_a_pattern_asks_for() {
+        let named = named_values(
+            "[ipv4-addr:value = '198.51.100.7' OR ipv4-addr:value ISSUBSET '203.0.113.0/24'] \
+             AND [file:hashes.'SHA-256' == 'ab' AND file:size > 10] \
+             OR [domain-name:value IN ('a.example', 'b.example', 3)] \
+             AND [url:value != 'http://no.example/' AND url:value NOT = 'http://nor.example/'] \
+             AND [network-traffic:src_ref[0].value = 'it''s']",
+        );
+        assert!(named.is_err(), "'' is not an escape");
+        let named = named_values(
+            "[ipv4-addr:value = '198.51.100.7' OR ipv4-addr:value ISSUBSET '203.0.113.0/24'] \
+             AND [file:hashes.'SHA-256' == 'ab' AND file:size > 10] \
+             OR [domain-name:value IN ('a.example', 'b.example', 3)] \
+             AND [url:value != 'http://no.example/' AND url:value NOT = 'http://nor.example/'] \
+             AND [url:value LIKE 'http://%' AND network-traffic:src_ref[0].value = 'it\\'s']",
+        )
+        .unwrap();
+        let got: Vec<(&str, &str, bool, &str)> = named
+            .iter()
+            .map(|n| (n.object_type, n.path.as_str(), n.subset, n.value.as_ref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ipv4-addr", "value", false, "198.51.100.7"),
+                ("ipv4-addr", "value", true, "203.0.113.0/24"),
+                ("file", "hashes.SHA-256", false, "ab"),
+                ("domain-name", "value", false, "a.example"),
+                ("domain-name", "value", false, "b.example"),
+                ("network-traffic", "src_ref.value", false, "it's"),
+            ]
+        );
+        assert_eq!(check("[ipv4-addr:value = '1.2.3.4']"), Ok(()));
+        assert!(named_values("[ipv4-addr:value = ]").is_err());
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub struct NewObject {
     pub spec_version: String,
     /// The object's JSON text exactly as received.
     pub body: String,
+    /// Its `created_by_ref`, for the correlation index.
+    pub created_by: Option<String>,
+    /// The values it names, indexed for correlation when it is added (see
+    /// [`crate::correlation`]); empty for objects that name none.
+    pub values: Vec<crate::correlation::IndexValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

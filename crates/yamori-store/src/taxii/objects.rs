@@ -333,6 +333,13 @@ impl Store {
                     AddOutcome::Conflict
                 });
             }
+            let fresh: Vec<(&NewObject, &str)> = objects
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, out)| **out == AddOutcome::Added)
+                .map(|(o, _)| (o, date_added.as_str()))
+                .collect();
+            crate::correlation::index_added(c, collection_id, &fresh)?;
             if let Some(s) = status(&outcomes) {
                 super::status::put(c, &s)?;
             }
@@ -414,6 +421,7 @@ impl Store {
             let deleted = c.execute("delete object", &sql, &params)?;
             if deleted > 0 {
                 super::exports::bump_revision(c, collection_id)?;
+                crate::correlation::forget_if_gone(c, collection_id, object_id)?;
             }
             Ok(deleted)
         })

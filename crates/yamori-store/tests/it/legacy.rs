@@ -55,6 +55,8 @@ fn a_sqlite_file_of_the_earlier_schema_keeps_all_its_data() {
         let mut objs = objects(&s);
         objs.sort();
         assert_eq!(objs.iter().map(|(_, n)| n).sum::<usize>(), 1690, "{objs:?}");
+        // Every object predates the correlation index: all are its backlog.
+        assert_eq!(s.correlation_backlog(100_000).expect("backlog").len(), 1690);
         let users: Vec<String> = s
             .taxii_users()
             .expect("users")
@@ -92,6 +94,7 @@ fn a_postgresql_database_of_the_earlier_schema_keeps_all_its_data() {
     {
         let s = Store::connect_postgres(&db.url).expect("open the earlier schema");
         assert_eq!(objects(&s), [("telescope".to_string(), 1669)]);
+        assert_eq!(s.correlation_backlog(100_000).expect("backlog").len(), 1669);
         assert_eq!(s.taxii_users().expect("users").len(), 1);
         assert!(s
             .taxii_user("demo")

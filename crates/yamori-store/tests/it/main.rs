@@ -6,6 +6,7 @@ mod alerts;
 mod analysis;
 mod backends;
 mod compare;
+mod correlation;
 mod dashboard;
 mod decoy;
 mod legacy;

@@ -29,6 +29,8 @@ pub fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
         version_key: version_key(modified).expect("timestamp"),
         version: modified.into(),
         spec_version: "2.1".into(),
+        created_by: None,
+        values: Vec::new(),
     }
 }
 

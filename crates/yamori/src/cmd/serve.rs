@@ -101,6 +101,20 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    {
+        // Objects stored before the correlation index existed are indexed while the hub
+        // serves; lookups say nothing of them until it is done.
+        let store = store.clone();
+        std::thread::spawn(
+            move || match yamori_hub::ingest::backfill_correlation(&store) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(objects = n, "correlation index caught up"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "correlation backfill stopped; it resumes at the next start")
+                }
+            },
+        );
+    }
     let tls = if a.danger_plain_http {
         None
     } else {

@@ -1,0 +1,552 @@
+//! The correlation index: which stored STIX objects name which values (addresses, prefixes,
+//! domains, URLs, hashes), across every collection, written in the transaction that adds the
+//! objects, so the index never names an object that is not stored.
+//!
+//! The store does not read STIX: the caller (the hub's ingest, through `yamori-intel`) hands
+//! each object's values in, already canonical, with a *key* whose byte order puts related
+//! values together (see `yamori_intel::observables`). A lookup is a list of exact keys and one
+//! key range.
+//!
+//! Two tables: `intel_values`, one row per value with the number of reports (object versions)
+//! naming it and when the first and last arrived; `intel_refs`, one row per value and object.
+//! Correlating every report with every other is quadratic in popular values (MISP's
+//! correlation of a value in 100,000 events), so a value keeps rows for its first
+//! [`MAX_REFS_PER_VALUE`] reports and only counts the rest.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::db::{Conn, Param, Row};
+use crate::taxii::NewObject;
+use crate::{Result, Store};
+
+/// Reports of one value that get an index row; later ones only raise its count. A value
+/// named by more objects than this (a resolver, a CDN, a popular scanner) tells an analyst
+/// "everyone sees it", which the count says; listing every report would make its lookups and
+/// every insert touching it grow without bound.
+pub const MAX_REFS_PER_VALUE: u64 = 1000;
+
+/// Rows per multi-row statement: 8 parameters a row stays below both engines' limits.
+const CHUNK: usize = 500;
+
+/// Migrations of the `correlation` domain; never edit a released entry. Keys are `{bytes}`
+/// so their order is byte order on both engines (the key ranges rely on it).
+pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_values (
+        kind TEXT NOT NULL,
+        key {bytes} NOT NULL,
+        value TEXT NOT NULL,
+        reports {int} NOT NULL,
+        first_added {bytes} NOT NULL,
+        last_added {bytes} NOT NULL,
+        PRIMARY KEY (kind, key));
+     CREATE TABLE intel_refs (
+        kind TEXT NOT NULL,
+        key {bytes} NOT NULL,
+        collection_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        object_type TEXT NOT NULL,
+        created_by TEXT,
+        first_added {bytes} NOT NULL,
+        last_added {bytes} NOT NULL,
+        PRIMARY KEY (kind, key, collection_id, object_id));
+     CREATE INDEX intel_refs_object ON intel_refs(collection_id, object_id);
+     INSERT INTO yamori_kv (key, value)
+        SELECT 'correlation.backfill_through', CAST(MAX(seq) AS TEXT) FROM taxii_objects
+        HAVING COUNT(*) > 0;"];
+
+/// Key/value entries of the backfill: the last object (by `seq`) stored before the index
+/// existed, and the last one indexed since. Both go when the backfill is done.
+const BACKFILL_THROUGH: &str = "correlation.backfill_through";
+const BACKFILL_DONE: &str = "correlation.backfill_done";
+
+/// An object stored before the correlation index existed, for the caller to extract its
+/// values and hand back to [`Store::correlation_backfill`].
+#[derive(Debug, Clone)]
+pub struct BacklogObject {
+    pub seq: i64,
+    pub collection_id: String,
+    pub date_added: String,
+    pub body: String,
+}
+
+/// One value an object names, as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexValue {
+    /// `ipv4`, `ipv6`, `domain`, `url`, `email`, `md5`, `sha1`, `sha256`, `sha512`.
+    pub kind: &'static str,
+    /// The sort key (see the module docs).
+    pub key: String,
+    /// The canonical text shown to people.
+    pub value: String,
+}
+
+/// A lookup: the values of one kind with one of the `exact` keys or a key in `within`
+/// (inclusive), and their reports in the `collections` given (all when `None`).
+#[derive(Debug, Clone)]
+pub struct Lookup<'a> {
+    pub kind: &'a str,
+    pub exact: &'a [String],
+    pub within: Option<(&'a str, &'a str)>,
+    pub collections: Option<&'a [String]>,
+    /// At most this many values and this many reports.
+    pub limit: u32,
+}
+
+/// A value in the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRow {
+    pub kind: String,
+    pub key: String,
+    pub value: String,
+    /// Object versions that named it, in every collection (deletions aside).
+    pub reports: u64,
+    pub first_added: String,
+    pub last_added: String,
+}
+
+impl ValueRow {
+    /// Whether later reports of this value were counted without an index row.
+    pub fn capped(&self) -> bool {
+        self.reports > MAX_REFS_PER_VALUE
+    }
+}
+
+/// One object naming a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefRow {
+    pub kind: String,
+    pub key: String,
+    pub value: String,
+    pub collection_id: String,
+    /// The collection's alias, else its title.
+    pub collection: String,
+    pub object_id: String,
+    pub object_type: String,
+    pub created_by: Option<String>,
+    /// When the first and the latest version of the object naming it were added.
+    pub first_added: String,
+    pub last_added: String,
+}
+
+/// What our own sensors saw of one address.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SensorSeen {
+    /// Per live sensor (its id) and for offline analyses (`None`): analyses that saw it as a
+    /// source, first and last packet (Unix seconds), packets, whether any called it a scanner.
+    pub telescope: Vec<TelescopeSeen>,
+    /// The decoy's records from the address: sessions, records, first and last timestamp.
+    pub decoy: Option<DecoySeen>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelescopeSeen {
+    pub sensor: Option<String>,
+    pub analyses: u64,
+    pub first_s: i64,
+    pub last_s: i64,
+    pub packets: u64,
+    pub scanner: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecoySeen {
+    pub sessions: u64,
+    pub records: u64,
+    pub first: String,
+    pub last: String,
+}
+
+/// Index the values of objects added to one collection, each with its date_added, within
+/// the transaction that adds them (or, for objects stored before the index existed, in
+/// [`Store::correlation_backfill`]).
+pub(crate) fn index_added(
+    c: &mut dyn Conn,
+    collection_id: &str,
+    added: &[(&NewObject, &str)],
+) -> Result<()> {
+    // Per value, its reports in this request in order; (value, object) pairs once each (two
+    // versions of one object in a request are one row, and one statement may not update a
+    // row twice on PostgreSQL).
+    type Reports<'a> = (&'a str, u64, Vec<(&'a NewObject, &'a str)>);
+    let mut by_value: BTreeMap<(&str, &str), Reports<'_>> = BTreeMap::new();
+    let mut pairs: HashSet<(&str, &str, &str)> = HashSet::new();
+    for (o, added) in added {
+        for v in &o.values {
+            let e = by_value.entry((v.kind, v.key.as_str())).or_insert((
+                v.value.as_str(),
+                0,
+                Vec::new(),
+            ));
+            e.1 += 1;
+            if pairs.insert((v.kind, v.key.as_str(), o.id.as_str())) {
+                e.2.push((o, added));
+            }
+        }
+    }
+    if by_value.is_empty() {
+        return Ok(());
+    }
+    let entries: Vec<_> = by_value.into_iter().collect();
+    let mut reports_after: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for chunk in entries.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 6);
+        for (i, ((kind, key), (value, n, objects))) in chunk.iter().enumerate() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(?{},?{},?{},?{},?{},?{})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+            let first = objects.iter().map(|(_, d)| *d).min().unwrap_or_default();
+            let last = objects.iter().map(|(_, d)| *d).max().unwrap_or_default();
+            params.extend([
+                Param::text(kind),
+                Param::text(key),
+                Param::text(value),
+                Param::count(*n),
+                Param::text(first),
+                Param::text(last),
+            ]);
+        }
+        // Earliest and latest, not the new one: a backfill adds older reports later.
+        sql.push_str(
+            " ON CONFLICT (kind, key) DO UPDATE SET \
+             reports = intel_values.reports + excluded.reports, \
+             first_added = CASE WHEN excluded.first_added < intel_values.first_added \
+                 THEN excluded.first_added ELSE intel_values.first_added END, \
+             last_added = CASE WHEN excluded.last_added > intel_values.last_added \
+                 THEN excluded.last_added ELSE intel_values.last_added END \
+             RETURNING kind, key, reports",
+        );
+        for r in c.query("count values", &sql, &params)? {
+            reports_after.insert((r.str(0)?, r.str(1)?), r.u64(2)?);
+        }
+    }
+    let mut refs: Vec<(&str, &str, &NewObject, &str)> = Vec::new();
+    for ((kind, key), (_, n, objects)) in &entries {
+        let after = reports_after
+            .get(&(kind.to_string(), key.to_string()))
+            .copied()
+            .unwrap_or(*n);
+        let room = MAX_REFS_PER_VALUE.saturating_sub(after.saturating_sub(*n));
+        for (o, d) in objects
+            .iter()
+            .take(usize::try_from(room).unwrap_or(usize::MAX))
+        {
+            refs.push((kind, key, o, d));
+        }
+    }
+    for chunk in refs.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO intel_refs (kind, key, collection_id, object_id, object_type, \
+             created_by, first_added, last_added) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 7);
+        for (i, (kind, key, o, date_added)) in chunk.iter().enumerate() {
+            let b = i * 7;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(?{},?{},?{},?{},?{},?{},?{},?{})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 7
+            ));
+            params.extend([
+                Param::text(kind),
+                Param::text(key),
+                Param::text(collection_id),
+                Param::text(&o.id),
+                Param::text(&o.kind),
+                Param::OptText(o.created_by.clone()),
+                Param::text(date_added),
+            ]);
+        }
+        sql.push_str(
+            " ON CONFLICT (kind, key, collection_id, object_id) DO UPDATE SET \
+             first_added = CASE WHEN excluded.first_added < intel_refs.first_added \
+                 THEN excluded.first_added ELSE intel_refs.first_added END, \
+             last_added = CASE WHEN excluded.last_added > intel_refs.last_added \
+                 THEN excluded.last_added ELSE intel_refs.last_added END",
+        );
+        c.execute("index references", &sql, &params)?;
+    }
+    Ok(())
+}
+
+/// After versions of an object were deleted: its references go once no version is left.
+pub(crate) fn forget_if_gone(c: &mut dyn Conn, collection_id: &str, object_id: &str) -> Result<()> {
+    c.execute(
+        "forget references",
+        "DELETE FROM intel_refs WHERE collection_id = ?1 AND object_id = ?2 AND NOT EXISTS
+            (SELECT 1 FROM taxii_objects WHERE collection_id = ?1 AND object_id = ?2)",
+        &[Param::text(collection_id), Param::text(object_id)],
+    )?;
+    Ok(())
+}
+
+/// `WHERE` clause over `{p}kind` and `{p}key` for a lookup, its parameters appended.
+fn key_filter(q: &Lookup<'_>, p: &str, params: &mut Vec<Param>) -> String {
+    params.push(Param::text(q.kind));
+    let mut alts = Vec::new();
+    if !q.exact.is_empty() {
+        let marks: Vec<String> = q
+            .exact
+            .iter()
+            .map(|k| {
+                params.push(Param::text(k));
+                format!("?{}", params.len())
+            })
+            .collect();
+        alts.push(format!("{p}key IN ({})", marks.join(",")));
+    }
+    if let Some((lo, hi)) = q.within {
+        params.push(Param::text(lo));
+        params.push(Param::text(hi));
+        alts.push(format!(
+            "({p}key >= ?{} AND {p}key <= ?{})",
+            params.len() - 1,
+            params.len()
+        ));
+    }
+    if alts.is_empty() {
+        alts.push("1 = 0".into());
+    }
+    format!("{p}kind = ?1 AND ({})", alts.join(" OR "))
+}
+
+fn value_row(r: &Row) -> Result<ValueRow> {
+    Ok(ValueRow {
+        kind: r.str(0)?,
+        key: r.str(1)?,
+        value: r.str(2)?,
+        reports: r.u64(3)?,
+        first_added: r.str(4)?,
+        last_added: r.str(5)?,
+    })
+}
+
+impl Store {
+    /// The next `limit` objects stored before the correlation index existed and not indexed
+    /// yet, oldest first; empty when there are none (a database created with the index, or a
+    /// finished backfill).
+    pub fn correlation_backlog(&self, limit: u32) -> Result<Vec<BacklogObject>> {
+        self.db.read(|c| {
+            let through = crate::taxii::objects::kv_get(c, BACKFILL_THROUGH)?;
+            let Some(through) = through.and_then(|t| t.parse::<i64>().ok()) else {
+                return Ok(Vec::new());
+            };
+            let done = crate::taxii::objects::kv_get(c, BACKFILL_DONE)?
+                .and_then(|t| t.parse::<i64>().ok())
+                .unwrap_or(0);
+            c.query(
+                "read backlog",
+                "SELECT seq, collection_id, date_added, body FROM taxii_objects
+                 WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+                &[
+                    Param::Int(done),
+                    Param::Int(through),
+                    Param::Int(i64::from(limit)),
+                ],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(BacklogObject {
+                    seq: r.i64(0)?,
+                    collection_id: r.str(1)?,
+                    date_added: r.str(2)?,
+                    body: r.str(3)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// Index objects of the backlog (with their values, as the caller extracted them) and
+    /// record that everything up to `through_seq` is done, in one transaction; the last
+    /// page ends the backfill. Returns whether objects remain.
+    pub fn correlation_backfill(
+        &self,
+        objects: &[(BacklogObject, NewObject)],
+        through_seq: i64,
+    ) -> Result<bool> {
+        self.db.write(|c| {
+            // Several hubs on one PostgreSQL database may run the backfill at once: the
+            // position is read under a row lock, and a page another hub has indexed is not
+            // indexed (counted) again.
+            let sql = match c.engine() {
+                crate::Engine::Postgres => "SELECT value FROM yamori_kv WHERE key = ?1 FOR UPDATE",
+                crate::Engine::Sqlite => "SELECT value FROM yamori_kv WHERE key = ?1",
+            };
+            let Some(through) = c
+                .query_opt("lock backfill", sql, &[Param::text(BACKFILL_THROUGH)])?
+                .and_then(|r| r.str(0).ok())
+                .and_then(|t| t.parse::<i64>().ok())
+            else {
+                return Ok(false);
+            };
+            let done = crate::taxii::objects::kv_get(c, BACKFILL_DONE)?
+                .and_then(|t| t.parse::<i64>().ok())
+                .unwrap_or(0);
+            if objects.iter().any(|(b, _)| b.seq <= done) {
+                return Ok(true);
+            }
+            let mut by_collection: BTreeMap<&str, Vec<(&NewObject, &str)>> = BTreeMap::new();
+            for (b, o) in objects {
+                by_collection
+                    .entry(b.collection_id.as_str())
+                    .or_default()
+                    .push((o, b.date_added.as_str()));
+            }
+            for (collection, items) in &by_collection {
+                index_added(c, collection, items)?;
+            }
+            if through_seq >= through {
+                c.execute(
+                    "end backfill",
+                    "DELETE FROM yamori_kv WHERE key = ?1 OR key = ?2",
+                    &[Param::text(BACKFILL_THROUGH), Param::text(BACKFILL_DONE)],
+                )?;
+                Ok(false)
+            } else {
+                crate::taxii::objects::kv_set(c, BACKFILL_DONE, &through_seq.to_string())?;
+                Ok(true)
+            }
+        })
+    }
+
+    /// The indexed values matching a lookup (by key), and the objects naming them in the
+    /// lookup's collections, newest first.
+    pub fn correlation_lookup(&self, q: &Lookup<'_>) -> Result<(Vec<ValueRow>, Vec<RefRow>)> {
+        self.db.read(|c| {
+            let mut params = Vec::new();
+            let filter = key_filter(q, "", &mut params);
+            params.push(Param::Int(i64::from(q.limit)));
+            let values = c
+                .query(
+                    "look up values",
+                    &format!(
+                        "SELECT kind, key, value, reports, first_added, last_added
+                         FROM intel_values WHERE {filter} ORDER BY key LIMIT ?{}",
+                        params.len()
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(value_row)
+                .collect::<Result<Vec<_>>>()?;
+            let mut params = Vec::new();
+            let mut filter = key_filter(q, "r.", &mut params);
+            if let Some(cols) = q.collections {
+                if cols.is_empty() {
+                    return Ok((values, Vec::new()));
+                }
+                let marks: Vec<String> = cols
+                    .iter()
+                    .map(|id| {
+                        params.push(Param::text(id));
+                        format!("?{}", params.len())
+                    })
+                    .collect();
+                filter.push_str(&format!(" AND r.collection_id IN ({})", marks.join(",")));
+            }
+            params.push(Param::Int(i64::from(q.limit)));
+            let refs = c
+                .query(
+                    "look up references",
+                    &format!(
+                        "SELECT r.kind, r.key, v.value, r.collection_id,
+                                COALESCE(c.alias, c.title), r.object_id, r.object_type,
+                                r.created_by, r.first_added, r.last_added
+                         FROM intel_refs r
+                         JOIN intel_values v ON v.kind = r.kind AND v.key = r.key
+                         JOIN taxii_collections c ON c.id = r.collection_id
+                         WHERE {filter}
+                         ORDER BY r.last_added DESC, r.object_id LIMIT ?{}",
+                        params.len()
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(RefRow {
+                        kind: r.str(0)?,
+                        key: r.str(1)?,
+                        value: r.str(2)?,
+                        collection_id: r.str(3)?,
+                        collection: r.str(4)?,
+                        object_id: r.str(5)?,
+                        object_type: r.str(6)?,
+                        created_by: r.opt_str(7)?,
+                        first_added: r.str(8)?,
+                        last_added: r.str(9)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((values, refs))
+        })
+    }
+
+    /// What the telescope (live sensors and offline analyses) and the decoy saw of one
+    /// address, as written in their records (`address` in the form they store: the
+    /// address's standard text).
+    pub fn correlation_sensor_seen(&self, address: &str) -> Result<SensorSeen> {
+        self.db.read(|c| {
+            let telescope = c
+                .query(
+                    "telescope sources of an address",
+                    "SELECT m.sensor_id, COUNT(DISTINCT s.analysis_id), MIN(s.first_s),
+                            MAX(s.last_s), CAST(SUM(s.packets) AS BIGINT), MAX(s.scanner)
+                     FROM tel_sources s
+                     LEFT JOIN sensor_minutes m ON m.analysis_id = s.analysis_id
+                     WHERE s.address = ?1
+                     GROUP BY m.sensor_id ORDER BY m.sensor_id",
+                    &[Param::text(address)],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(TelescopeSeen {
+                        sensor: r.opt_str(0)?,
+                        analyses: r.u64(1)?,
+                        first_s: r.i64(2)?,
+                        last_s: r.i64(3)?,
+                        packets: r.u64(4)?,
+                        scanner: r.i64(5)? != 0,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let decoy = c
+                .query_opt(
+                    "decoy records of an address",
+                    "SELECT COUNT(DISTINCT session), COUNT(*), MIN(ts), MAX(ts)
+                     FROM decoy_events WHERE src_ip = ?1 HAVING COUNT(*) > 0",
+                    &[Param::text(address)],
+                )?
+                .map(|r| {
+                    Ok::<_, crate::StoreError>(DecoySeen {
+                        sessions: r.u64(0)?,
+                        records: r.u64(1)?,
+                        first: r.str(2)?,
+                        last: r.str(3)?,
+                    })
+                })
+                .transpose()?;
+            Ok(SensorSeen { telescope, decoy })
+        })
+    }
+}

@@ -1,0 +1,269 @@
+//! The correlation index on both engines: written with the objects, counted past the per-value
+//! cap, looked up by exact keys and key ranges, filtered by collection, forgotten with the
+//! object, and filled in for objects stored before it existed.
+
+use yamori_store::correlation::{IndexValue, Lookup, MAX_REFS_PER_VALUE};
+use yamori_store::decoy::NewDecoyEvent;
+use yamori_store::taxii::{AddOutcome, Collection, NewObject, VersionFilter};
+use yamori_store::Store;
+
+use crate::backends::{same_on_each, stamp};
+use crate::taxii::{obj, setup, C};
+
+const D: &str = "99999999-2222-4333-8444-555555555555";
+
+/// Keys as `yamori_intel::observables` writes them (the store treats them as opaque bytes).
+fn v4(value: &str, key: &str) -> IndexValue {
+    IndexValue {
+        kind: "ipv4",
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+const ADDR: (&str, &str) = ("198.51.100.7", "c6336407/032");
+const NET: (&str, &str) = ("198.51.100.0/24", "c6336400/024");
+const OTHER: (&str, &str) = ("198.51.100.200", "c63364c8/032");
+
+fn named(n: u32, modified: &str, by: Option<&str>, values: &[(&str, &str)]) -> NewObject {
+    let mut o = obj(n, "indicator", modified);
+    o.created_by = by.map(str::to_owned);
+    o.values = values.iter().map(|(v, k)| v4(v, k)).collect();
+    o
+}
+
+fn both(s: &Store) {
+    setup(s);
+    s.taxii_put_collection(&Collection {
+        id: D.into(),
+        api_root: "api1".into(),
+        alias: None,
+        title: "Peer feed".into(),
+        description: None,
+    })
+    .expect("collection");
+}
+
+fn lookup<'a>(
+    kind: &'a str,
+    exact: &'a [String],
+    within: Option<(&'a str, &'a str)>,
+) -> Lookup<'a> {
+    Lookup {
+        kind,
+        exact,
+        within,
+        collections: None,
+        limit: 100,
+    }
+}
+
+#[test]
+fn values_and_their_reports_are_indexed_with_the_objects_alike_on_both_engines() {
+    let got = same_on_each(|s| {
+        both(s);
+        let t1 = "2026-12-01T00:00:00.000Z";
+        let t2 = "2026-12-02T00:00:00.000Z";
+        let out = s
+            .taxii_add_objects(
+                C,
+                &[
+                    named(1, t1, None, &[ADDR, NET]),
+                    named(2, t1, None, &[OTHER]),
+                ],
+                &mut |_| None,
+            )
+            .expect("add");
+        assert_eq!(out, [AddOutcome::Added, AddOutcome::Added]);
+        let by = Some("identity--00000000-0000-4000-8000-000000000001");
+        s.taxii_add_objects(D, &[named(3, t1, by, &[ADDR])], &mut |_| None)
+            .expect("add");
+        // A new version of object 1 is a report more; the same version again is not.
+        s.taxii_add_objects(
+            C,
+            &[
+                named(1, t2, None, &[ADDR]),
+                named(1, t1, None, &[ADDR, NET]),
+            ],
+            &mut |_| None,
+        )
+        .expect("add");
+        let exact = vec![
+            ADDR.1.to_string(),
+            NET.1.to_string(),
+            "00000000/000".to_string(),
+        ];
+        let (values, refs) = s
+            .correlation_lookup(&lookup("ipv4", &exact, None))
+            .expect("lookup");
+        let values: Vec<_> = values
+            .into_iter()
+            .map(|v| (v.capped(), v))
+            .map(|(c, v)| {
+                (
+                    v.value,
+                    v.reports,
+                    c,
+                    stamp(&v.first_added),
+                    stamp(&v.last_added),
+                )
+            })
+            .collect();
+        let refs: Vec<_> = refs
+            .into_iter()
+            .map(|r| (r.value, r.collection, r.object_id, r.created_by))
+            .collect();
+        // The /24 finds the three values inside it by their key range; a collection filter
+        // keeps the reports of that collection only.
+        let (_, inside) = s
+            .correlation_lookup(&lookup("ipv4", &[], Some(("c6336400/", "c63364ff/~"))))
+            .expect("range");
+        let only_d = [D.to_string()];
+        let mut q = lookup("ipv4", &exact, None);
+        q.collections = Some(&only_d);
+        let (_, in_d) = s.correlation_lookup(&q).expect("filtered");
+        let none: [String; 0] = [];
+        q.collections = Some(&none);
+        let (_, in_nothing) = s.correlation_lookup(&q).expect("no collections");
+        (values, refs, inside.len(), in_d.len(), in_nothing.len())
+    });
+    let id = |n: u32| format!("indicator--00000000-0000-4000-8000-{n:012}");
+    assert_eq!(
+        got.0,
+        [
+            (
+                "198.51.100.0/24".to_string(),
+                1,
+                false,
+                stamp("2026-12-01T00:00:00.000000Z"),
+                stamp("2026-12-01T00:00:00.000000Z")
+            ),
+            (
+                "198.51.100.7".to_string(),
+                3,
+                false,
+                stamp("2026-12-01T00:00:00.000000Z"),
+                stamp("2026-12-01T00:00:00.000000Z")
+            ),
+        ]
+    );
+    // Newest report first: object 1's second version came last.
+    assert_eq!(
+        got.1[0],
+        ("198.51.100.7".into(), "telescope".into(), id(1), None)
+    );
+    assert!(got.1.contains(&(
+        "198.51.100.7".into(),
+        "Peer feed".into(),
+        id(3),
+        Some("identity--00000000-0000-4000-8000-000000000001".into())
+    )));
+    assert!(got
+        .1
+        .contains(&("198.51.100.0/24".into(), "telescope".into(), id(1), None)));
+    assert_eq!(got.1.len(), 3);
+    assert_eq!((got.2, got.3, got.4), (4, 1, 0));
+}
+
+#[test]
+fn a_popular_value_is_counted_past_the_cap_without_more_rows() {
+    let got = same_on_each(|s| {
+        both(s);
+        let t = "2026-12-01T00:00:00.000Z";
+        let objects: Vec<NewObject> = (0..MAX_REFS_PER_VALUE as u32 + 7)
+            .map(|n| named(n, t, None, &[ADDR]))
+            .collect();
+        let (a, b) = objects.split_at(600);
+        s.taxii_add_objects(C, a, &mut |_| None).expect("add");
+        s.taxii_add_objects(C, b, &mut |_| None).expect("add");
+        let exact = [ADDR.1.to_string()];
+        let mut q = lookup("ipv4", &exact, None);
+        q.limit = 5000;
+        let (values, refs) = s.correlation_lookup(&q).expect("lookup");
+        (values[0].reports, values[0].capped(), refs.len())
+    });
+    assert_eq!(
+        got,
+        (MAX_REFS_PER_VALUE + 7, true, MAX_REFS_PER_VALUE as usize)
+    );
+}
+
+#[test]
+fn deleted_objects_leave_the_index_and_old_objects_are_backfilled() {
+    let got = same_on_each(|s| {
+        both(s);
+        let t1 = "2026-12-01T00:00:00.000Z";
+        let t2 = "2026-12-02T00:00:00.000Z";
+        s.taxii_add_objects(
+            C,
+            &[
+                named(1, t1, None, &[ADDR]),
+                named(1, t2, None, &[ADDR]),
+                named(2, t1, None, &[ADDR]),
+            ],
+            &mut |_| None,
+        )
+        .expect("add");
+        let exact = [ADDR.1.to_string()];
+        let count = |s: &Store| {
+            s.correlation_lookup(&lookup("ipv4", &exact, None))
+                .expect("lookup")
+                .1
+                .len()
+        };
+        let all = count(s);
+        // One version of object 1 gone: it still names the value.
+        let id1 = "indicator--00000000-0000-4000-8000-000000000001";
+        let mut first = VersionFilter::default();
+        first.first = true;
+        s.taxii_delete_object(C, id1, &first, &[]).expect("delete");
+        let one_version_left = count(s);
+        s.taxii_delete_object(C, id1, &VersionFilter::all(), &[])
+            .expect("delete");
+        let gone = count(s);
+        // Without a backfill position there is no backlog.
+        let backlog = s.correlation_backlog(10).expect("backlog").len();
+        (all, one_version_left, gone, backlog)
+    });
+    assert_eq!(got, (2, 2, 1, 0));
+}
+
+#[test]
+fn the_sensors_seen_by_an_address_include_the_decoy() {
+    let got = same_on_each(|s| {
+        let ev = |session: &str, ts: &str| NewDecoyEvent {
+            session: session.into(),
+            eventid: "cowrie.login.failed".into(),
+            src_ip: "203.0.113.9".into(),
+            timestamp: ts.into(),
+            url: None,
+            record: "{}".into(),
+        };
+        s.decoy_add_events(&[
+            ev("s1", "2026-12-01T00:00:00Z"),
+            ev("s1", "2026-12-01T00:00:05Z"),
+            ev("s2", "2026-12-02T00:00:00Z"),
+        ])
+        .expect("decoy");
+        let seen = s.correlation_sensor_seen("203.0.113.9").expect("seen");
+        let nothing = s.correlation_sensor_seen("203.0.113.10").expect("seen");
+        (
+            seen.telescope.len(),
+            seen.decoy.map(|d| (d.sessions, d.records, d.first, d.last)),
+            nothing.decoy,
+        )
+    });
+    assert_eq!(
+        got,
+        (
+            0,
+            Some((
+                2,
+                3,
+                "2026-12-01T00:00:00Z".into(),
+                "2026-12-02T00:00:00Z".into()
+            )),
+            None
+        )
+    );
+}
