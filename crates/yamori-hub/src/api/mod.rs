@@ -6,6 +6,7 @@
 
 mod intel;
 mod lists;
+mod observable;
 mod overview;
 /// Public for the fuzz target (`fuzz/fuzz_targets/query_params.rs`); not a stable API.
 #[doc(hidden)]
@@ -41,6 +42,7 @@ pub(crate) fn routes() -> Router<HubState> {
         .route("/api/v1/attacks", get(lists::attacks))
         .route("/api/v1/survey", get(intel::survey))
         .route("/api/v1/intel", get(intel::intel))
+        .route("/api/v1/observable", get(observable::observable))
         .route(
             "/api/v1/openapi.yaml",
             get(|| async {

@@ -329,3 +329,67 @@ pub struct IntelPeer {
     pub collection: String,
     pub position: String,
 }
+
+/// `Observable`: `GET /api/v1/observable`.
+#[derive(Debug, Serialize)]
+pub struct ObservableView {
+    pub value: String,
+    pub kind: &'static str,
+    pub values: Vec<ObservableValue>,
+    pub reports: Vec<ObservableReport>,
+    pub truncated: bool,
+    pub seen_by: Option<ObservableSeenBy>,
+    pub index_complete: bool,
+}
+
+/// `Observable.values[]`.
+#[derive(Debug, Serialize)]
+pub struct ObservableValue {
+    pub value: String,
+    pub relation: &'static str,
+    pub reports: Option<u64>,
+    pub capped: bool,
+    pub first_added: String,
+    pub last_added: String,
+}
+
+/// `Observable.reports[]`.
+#[derive(Debug, Serialize)]
+pub struct ObservableReport {
+    pub value: String,
+    pub relation: &'static str,
+    pub collection: String,
+    pub collection_id: String,
+    pub object_id: String,
+    pub object_type: String,
+    pub created_by: Option<String>,
+    pub first_added: String,
+    pub last_added: String,
+}
+
+/// `Observable.seen_by`.
+#[derive(Debug, Serialize)]
+pub struct ObservableSeenBy {
+    pub telescope: Vec<ObservableTelescopeSeen>,
+    pub decoy: Option<ObservableDecoySeen>,
+}
+
+/// `Observable.seen_by.telescope[]`.
+#[derive(Debug, Serialize)]
+pub struct ObservableTelescopeSeen {
+    pub sensor: Option<String>,
+    pub analyses: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub packets: u64,
+    pub scanner: bool,
+}
+
+/// `Observable.seen_by.decoy`.
+#[derive(Debug, Serialize)]
+pub struct ObservableDecoySeen {
+    pub sessions: u64,
+    pub records: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}

@@ -2,6 +2,7 @@
 
 mod api;
 mod common;
+mod correlation;
 mod early_answers;
 mod endpoints;
 mod feeds;

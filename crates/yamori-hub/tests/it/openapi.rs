@@ -399,7 +399,41 @@ async fn seeded(dir: &std::path::Path) -> Hub {
         )
         .expect("grant");
     h.store.put_survey(&survey_json()).expect("store survey");
+    // Alice reads every collection: she is given the correlation's counts.
+    for id in [SURVEY_COLLECTION, crate::common::OTHER] {
+        let g = Grant {
+            collection_id: id.into(),
+            can_read: true,
+            can_write: false,
+        };
+        h.store.taxii_set_grant("alice", &g).expect("grant");
+    }
+    // A live sensor's minute and the decoy saw 198.51.100.2 too (the observable's `seen_by`).
+    let minute = report(20, true);
+    h.store
+        .put_sensor_minute(&yamori_store::sensor::NewSensorMinute {
+            sensor_id: "tokyo-1".into(),
+            minute_s: 1_795_132_800,
+            partial: false,
+            report_json: serde_json::to_string(&minute).expect("json"),
+            first_packet: minute.first_packet.clone(),
+            last_packet: minute.last_packet.clone(),
+            darknet_packets: 1,
+            counts: Default::default(),
+        })
+        .expect("sensor minute");
+    h.store
+        .decoy_add_events(&[yamori_store::decoy::NewDecoyEvent {
+            session: "s1".into(),
+            eventid: "cowrie.login.failed".into(),
+            src_ip: "198.51.100.2".into(),
+            timestamp: "2026-11-20T00:00:00Z".into(),
+            url: None,
+            record: "{}".into(),
+        }])
+        .expect("decoy");
     let mut ind = indicator(2, "2024-01-01T00:00:00.000Z");
+    ind["created_by_ref"] = json!("identity--00000000-0000-4000-8000-000000000042");
     ind["confidence"] = json!(80);
     ind["valid_until"] = json!("2027-01-01T00:00:00Z");
     let sighting = json!({
@@ -616,8 +650,37 @@ fn cases(h: &Hub, me_cookie: &str, logout_cookie: &str) -> Vec<Case> {
     let intel = "/api/v1/intel";
     v.push(case("get", intel, 200, intel, bob()));
     v.push(case("get", intel, 400, &format!("{intel}?limit=x"), bob()));
+    let observable = "/api/v1/observable";
+    for uri in [
+        "?value=198.51.100.2",
+        "?value=198.51.100.0/24&limit=5",
+        "?value=x.example",
+    ] {
+        v.push(case(
+            "get",
+            observable,
+            200,
+            &format!("{observable}{uri}"),
+            bob(),
+        ));
+    }
+    v.push(case(
+        "get",
+        observable,
+        200,
+        &format!("{observable}?value=198.51.100.2"),
+        Auth::Bearer(h.alice.clone()),
+    ));
+    v.push(case("get", observable, 400, observable, bob()));
+    v.push(case(
+        "get",
+        observable,
+        400,
+        &format!("{observable}?value=not%20a%20value"),
+        bob(),
+    ));
     // Credentials: none, and a throttled user name, on every endpoint that needs them.
-    for p in [overview, sources, attacks, survey, intel] {
+    for p in [overview, sources, attacks, survey, intel, observable] {
         v.push(case("get", p, 401, p, Auth::None));
         v.push(case("get", p, 429, p, throttled()));
     }

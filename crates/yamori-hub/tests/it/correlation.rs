@@ -1,0 +1,218 @@
+//! Correlation through the hub: objects posted over TAXII (and published locally into another
+//! collection) are indexed as they are stored; `GET /api/v1/observable` finds an address by
+//! itself, by a prefix around it and inside a prefix, names who reported it, hides what the
+//! caller may not read, and a database from before the index is filled in by the backfill.
+
+use serde_json::{json, Value};
+use yamori_store::accounts::Grant;
+use yamori_store::Store;
+
+use crate::common::{get, hub, indicator, post, OTHER};
+
+fn pattern_indicator(n: u32, pattern: &str, by: Option<&str>) -> Value {
+    let mut i = indicator(n, "2026-12-01T00:00:00.000Z");
+    i["pattern"] = json!(pattern);
+    if let Some(by) = by {
+        i["created_by_ref"] = json!(by);
+    }
+    i
+}
+
+async fn observable(h: &crate::common::Hub, value: &str, token: &str) -> Value {
+    let r = get(&h.app, &format!("/api/v1/observable?value={value}"), token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+}
+
+fn reports(v: &Value) -> Vec<(String, String, String)> {
+    v["reports"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .map(|r| {
+            (
+                r["value"].as_str().unwrap_or("").to_string(),
+                r["relation"].as_str().unwrap_or("").to_string(),
+                r["collection"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_is_found_by_itself_its_prefixes_and_inside_a_prefix() {
+    let h = hub();
+    let peer = "identity--00000000-0000-4000-8000-0000000000aa";
+    let status = post(
+        &h.app,
+        &h.alice,
+        vec![
+            pattern_indicator(1, "[ipv4-addr:value = '203.0.113.5']", Some(peer)),
+            pattern_indicator(2, "[ipv4-addr:value ISSUBSET '203.0.113.0/24']", None),
+            pattern_indicator(3, "[url:value = 'http://203.0.113.5/bins/x.arm']", None),
+            pattern_indicator(4, "[ipv4-addr:value = '198.51.100.1']", None),
+        ],
+    )
+    .await;
+    assert_eq!(status["success_count"], 4, "{status}");
+    // The same address in a collection bob may not read.
+    yamori_hub::ingest::add_objects(
+        h.store.as_ref(),
+        "api1",
+        OTHER,
+        "test",
+        &[pattern_indicator(
+            5,
+            "[ipv4-addr:value = '203.0.113.5']",
+            None,
+        )],
+    )
+    .expect("add");
+
+    let v = observable(&h, "203.0.113.5", &h.bob).await;
+    assert_eq!(
+        (v["value"].as_str(), v["kind"].as_str()),
+        (Some("203.0.113.5"), Some("ipv4"))
+    );
+    let mut got = reports(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "203.0.113.0/24".into(),
+                "contains".into(),
+                "telescope".into()
+            ),
+            ("203.0.113.5".into(), "equal".into(), "telescope".into()),
+            ("203.0.113.5".into(), "equal".into(), "telescope".into()),
+        ],
+        "the secret collection's report is hidden from bob"
+    );
+    let by: Vec<&str> = v["reports"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .filter_map(|r| r["created_by"].as_str())
+        .collect();
+    assert_eq!(by, [peer]);
+    // Bob does not read every collection: no counts.
+    assert!(v["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .all(|x| x["reports"].is_null()));
+    assert_eq!(v["seen_by"]["telescope"], json!([]));
+    assert_eq!(v["index_complete"], true);
+
+    // Alice, given the other collection too, reads everything: she sees all four reports and
+    // the counts (the address: indicators 1, 3 by the URL's host, and 5).
+    for id in [OTHER] {
+        let g = Grant {
+            collection_id: id.into(),
+            can_read: true,
+            can_write: false,
+        };
+        h.store.taxii_set_grant("alice", &g).expect("grant");
+    }
+    let v = observable(&h, "203.0.113.5", &h.alice).await;
+    assert_eq!(reports(&v).len(), 4);
+    let counts: Vec<(String, u64)> = v["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|x| {
+            (
+                x["value"].as_str().unwrap_or("").into(),
+                x["reports"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("203.0.113.0/24".into(), 1), ("203.0.113.5".into(), 3)]
+    );
+
+    // A prefix finds what lies inside it, not the address outside.
+    let v = observable(&h, "203.0.113.0/25", &h.bob).await;
+    let mut got = reports(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "203.0.113.0/24".into(),
+                "contains".into(),
+                "telescope".into()
+            ),
+            ("203.0.113.5".into(), "within".into(), "telescope".into()),
+            ("203.0.113.5".into(), "within".into(), "telescope".into()),
+        ]
+    );
+    assert!(v["seen_by"].is_null(), "only single addresses have sensors");
+    // The URL by itself.
+    let v = observable(&h, "http://203.0.113.5/bins/x.arm", &h.bob).await;
+    assert_eq!(reports(&v).len(), 1);
+    // Bad values are refused with what is expected.
+    let r = get(&h.app, "/api/v1/observable?value=not%20a%20value", &h.bob).await;
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains("domain name"), "{}", r.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_before_the_index_is_backfilled() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("yamori.sqlite");
+    let gz = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../yamori-store/tests/fixtures/v1.sqlite.gz"),
+    )
+    .expect("fixture");
+    let mut db = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut db)
+        .expect("gzip");
+    std::fs::write(&path, db).expect("write");
+    let store = Store::open_sqlite(&path).expect("open");
+    assert_eq!(
+        store.correlation_backlog(10_000).expect("backlog").len(),
+        1690
+    );
+    let read = yamori_hub::ingest::backfill_correlation(&store).expect("backfill");
+    assert_eq!(read, 1690);
+    assert!(store.correlation_backlog(10).expect("backlog").is_empty());
+    // Again: nothing left, nothing counted twice.
+    assert_eq!(
+        yamori_hub::ingest::backfill_correlation(&store).expect("again"),
+        0
+    );
+    // A telescope indicator of the fixture is now found by its address.
+    let sample = store
+        .taxii_collections("api1")
+        .expect("collections")
+        .into_iter()
+        .find_map(|c| {
+            let mut q = yamori_store::taxii::ObjectQuery::new(&c.id, 50);
+            q.types = vec!["indicator".into()];
+            store.taxii_query(&q).ok()?.objects.into_iter().next()
+        })
+        .expect("an indicator in the fixture");
+    let body: Value = serde_json::from_str(sample.body.as_deref().unwrap_or("")).expect("json");
+    let pattern = body["pattern"].as_str().expect("pattern");
+    let address = pattern.split('\'').nth(1).expect("a quoted value");
+    let keys = yamori_intel::observables::Observable::guess(address)
+        .expect("value")
+        .lookup_keys();
+    let (values, _) = store
+        .correlation_lookup(&yamori_store::correlation::Lookup {
+            kind: "ipv4",
+            exact: &keys.exact,
+            within: None,
+            collections: None,
+            limit: 10,
+        })
+        .expect("lookup");
+    assert_eq!(values.len(), 1, "{address} from {pattern}");
+    assert!(values[0].reports >= 1);
+}
