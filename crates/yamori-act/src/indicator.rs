@@ -60,6 +60,8 @@ pub struct Indicator<'a> {
     pub name: Field<'a>,
     pub pattern: Field<'a>,
     pub pattern_type: Field<'a>,
+    /// `created_by_ref`: the source a scorer weighs by its trust.
+    pub created_by: Field<'a>,
 }
 
 impl<'a> Indicator<'a> {
@@ -90,6 +92,7 @@ enum Key {
     Name,
     Pattern,
     PatternType,
+    CreatedBy,
     Other,
 }
 
@@ -115,6 +118,7 @@ impl<'de> Deserialize<'de> for Key {
                     "name" => Key::Name,
                     "pattern" => Key::Pattern,
                     "pattern_type" => Key::PatternType,
+                    "created_by_ref" => Key::CreatedBy,
                     _ => Key::Other,
                 })
             }
@@ -259,6 +263,7 @@ impl<'de> Visitor<'de> for IndicatorVisitor {
                 Key::Name => &mut o.name,
                 Key::Pattern => &mut o.pattern,
                 Key::PatternType => &mut o.pattern_type,
+                Key::CreatedBy => &mut o.created_by,
             };
             *slot = map.next_value()?;
         }

@@ -23,6 +23,7 @@ pub mod observable;
 pub mod parallel;
 pub mod pattern;
 pub mod ranges;
+pub mod score;
 pub mod select;
 pub mod tlp;
 pub mod write;

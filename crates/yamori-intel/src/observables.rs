@@ -467,7 +467,6 @@ pub fn of_object(obj: &Value) -> Extracted {
         }
         _ => {}
     }
-    drop(add);
     found.sort();
     found.dedup();
     let left_out = found.len().saturating_sub(MAX_VALUES_PER_OBJECT);

@@ -184,6 +184,18 @@ impl Store {
         self.db.write(|c| kv::kv_set(c, key, value))
     }
 
+    /// Removes `key`; whether it was there.
+    pub fn kv_delete(&self, key: &str) -> Result<bool> {
+        self.db.write(|c| {
+            c.execute(
+                "delete kv",
+                "DELETE FROM yamori_kv WHERE key = ?1",
+                &[Param::text(key)],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
     /// Adds one to the count kept under `key` (1 when missing) in one statement, so
     /// concurrent writers lose no change (read it with [`Store::kv_count`]).
     pub fn kv_count_up(&self, key: &str) -> Result<()> {

@@ -225,6 +225,36 @@ impl Trust {
     }
 }
 
+/// The operator's trust per source (a STIX identity id, as in `created_by_ref`), with the
+/// trust of every source not listed and of objects that name no source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTrust {
+    /// Sources not listed, and objects without `created_by_ref`.
+    pub default: Trust,
+    pub by_source: std::collections::HashMap<String, Trust>,
+}
+
+impl SourceTrust {
+    /// Trust [`SourceTrust::DEFAULT`] everyone until the operator says otherwise.
+    pub const DEFAULT: Trust = Trust(50);
+
+    pub fn of(&self, source: Option<&str>) -> Trust {
+        source
+            .and_then(|s| self.by_source.get(s))
+            .copied()
+            .unwrap_or(self.default)
+    }
+}
+
+impl Default for SourceTrust {
+    fn default() -> Self {
+        SourceTrust {
+            default: SourceTrust::DEFAULT,
+            by_source: Default::default(),
+        }
+    }
+}
+
 /// A trust value above 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("trust must be within 0..=100, got {0}")]

@@ -19,6 +19,6 @@ pub mod kanon;
 pub mod warninglist;
 
 pub use cryptopan::CryptoPan;
-pub use decay::{base_score, score_indicator, DecayModel, Report, Scored, Trust};
+pub use decay::{base_score, score_indicator, DecayModel, Report, Scored, SourceTrust, Trust};
 pub use kanon::{Anonymity, Generalisation, HostRecord};
 pub use warninglist::{ListError, ListId, Match, Relation, WarningList, Warninglists};

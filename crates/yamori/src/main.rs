@@ -102,6 +102,9 @@ pub enum Command {
     /// Import MISP warninglists (known scanners, cloud ranges, resolvers) and check values against them.
     #[command(subcommand)]
     Warninglist(cmd::warninglist::Command),
+    /// How far to believe each source of shared intel (0–100), for decayed scores.
+    #[command(subcommand)]
+    Trust(cmd::trust::Command),
 }
 
 fn main() -> ExitCode {
@@ -138,5 +141,6 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Demo(a) => cmd::demo::run(global, a),
         Command::Geo(c) => cmd::geo::run(global, c),
         Command::Warninglist(c) => cmd::warninglist::run(global, c),
+        Command::Trust(c) => cmd::trust::run(global, c),
     }
 }

@@ -613,7 +613,7 @@ mod tests {
              AND [url:value != 'http://no.example/' AND url:value NOT = 'http://nor.example/'] \
              AND [url:value LIKE 'http://%' AND network-traffic:src_ref[0].value = 'it\\'s']",
         )
-        .unwrap();
+        .expect("valid");
         let got: Vec<(&str, &str, bool, &str)> = named
             .iter()
             .map(|n| (n.object_type, n.path.as_str(), n.subset, n.value.as_ref()))

@@ -214,8 +214,10 @@ fn deleted_objects_leave_the_index_and_old_objects_are_backfilled() {
         let all = count(s);
         // One version of object 1 gone: it still names the value.
         let id1 = "indicator--00000000-0000-4000-8000-000000000001";
-        let mut first = VersionFilter::default();
-        first.first = true;
+        let first = VersionFilter {
+            first: true,
+            ..VersionFilter::default()
+        };
         s.taxii_delete_object(C, id1, &first, &[]).expect("delete");
         let one_version_left = count(s);
         s.taxii_delete_object(C, id1, &VersionFilter::all(), &[])

@@ -20,6 +20,12 @@ use yamori_act::{ConfidenceScore, Criteria, Format, Options, Request, Summary, T
 use super::{open_store, EXIT_PARTIAL};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoreArg {
+    Confidence,
+    Decay,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormatArg {
     /// `nft -f` input: table `yamori_<name>`, sets `yamori_<name>_v4`/`_v6` with timeouts.
     Nftables,
@@ -75,10 +81,19 @@ pub struct Args {
     /// Output file (`-`: stdout), or directory for suricata and misp-feed.
     #[arg(short, long, default_value = "-")]
     pub out: PathBuf,
-    /// Leave out indicators scoring below this (0–100; today the indicator's confidence).
+    /// Leave out indicators scoring below this (0–100; the score is chosen by --score).
     /// With 0, indicators without a score are kept.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub min_score: u8,
+    /// What --min-score compares with: `confidence` (the indicator's own STIX confidence) or
+    /// `decay` (confidence × the trust in its source, `yamori trust`, decayed since its last
+    /// modification or sighting by --decay-model; docs/TRUST.md).
+    #[arg(long, value_enum, default_value = "confidence")]
+    pub score: ScoreArg,
+    /// The decay model for --score decay: nids (τ 120 days, δ 2, threshold 30), phishing,
+    /// vishing, ip, url or fallback (docs/TRUST.md, "Default models").
+    #[arg(long, default_value = "nids")]
+    pub decay_model: String,
     /// The most permissive marking exported: clear, green, amber, amber+strict or red.
     /// Indicators marked more restrictively are left out; unmarked ones count as amber.
     #[arg(long, default_value = "amber+strict", value_parser = parse_tlp)]
@@ -192,9 +207,28 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         },
         options: opts,
     };
+    let decay;
+    let scorer: &dyn yamori_act::Scorer = match a.score {
+        ScoreArg::Confidence => &ConfidenceScore,
+        ScoreArg::Decay => {
+            let model = yamori_trust::DecayModel::named(&a.decay_model).with_context(|| {
+                format!(
+                    "no decay model {:?}: use nids, phishing, vishing, ip, url or fallback",
+                    a.decay_model
+                )
+            })?;
+            decay = yamori_act::score::DecayScore {
+                model,
+                trust: crate::cmd::trust::load(&store)?,
+                now: request.options.now,
+                sightings: crate::cmd::trust::sightings(&store, &collection.id)?,
+            };
+            &decay
+        }
+    };
     let started = std::time::Instant::now();
     let export = request
-        .read(&ConfidenceScore, |push| {
+        .read(scorer, |push| {
             store.taxii_each_latest_indicator(&collection.id, push)
         })
         .with_context(|| format!("reading collection {:?}", a.collection))?;

@@ -20,6 +20,7 @@ pub mod sensor;
 pub mod serve;
 pub mod survey;
 pub mod sync;
+pub mod trust;
 pub mod user;
 pub mod vulndb;
 pub mod warninglist;

@@ -199,3 +199,116 @@ fn warninglisted_values_are_left_out_and_counted() {
     );
     assert!(!out.exists());
 }
+
+/// `--score decay`: confidence × the trust in the source (`yamori trust`), decaying from the
+/// last modification or sighting (MISP's NIDS model by default), against `--min-score`.
+#[test]
+fn decayed_scores_weigh_sources_and_fade_until_a_sighting() {
+    let trusted = "identity--00000000-0000-4000-8000-0000000000a1";
+    let stranger = "identity--00000000-0000-4000-8000-0000000000b2";
+    let by = |n: u32, source: &str, last: u8| {
+        let mut i = indicator(n, &format!("[ipv4-addr:value = '198.51.100.{last}']"), 80);
+        i["created_by_ref"] = serde_json::json!(source);
+        i["valid_until"] = serde_json::json!("2027-12-31T00:00:00Z");
+        i
+    };
+    let sighting = serde_json::json!({
+        "type": "sighting", "spec_version": "2.1",
+        "id": "sighting--00000000-0000-4000-8000-000000000003",
+        "created": "2027-01-19T00:00:00.000Z", "modified": "2027-01-19T00:00:00.000Z",
+        "sighting_of_ref": "indicator--00000000-0000-4000-8000-000000000003",
+        "first_seen": "2027-01-18T00:00:00Z", "last_seen": "2027-01-19T00:00:00Z", "count": 4,
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = publish(
+        dir.path(),
+        vec![
+            by(1, trusted, 1),
+            by(2, stranger, 2),
+            by(3, trusted, 3),
+            sighting,
+        ],
+    );
+    let trust = |args: &[&str], code: i32| {
+        run_ok(
+            yamori()
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("trust")
+                .args(args),
+            code,
+        )
+    };
+    trust(&["set", trusted, "100"], 0);
+    let err = trust(&["set", "peer-a", "100"], 1);
+    assert!(String::from_utf8_lossy(&err.stderr).contains("not a STIX identity id"));
+    trust(&["set", trusted, "101"], 2);
+    let list: serde_json::Value =
+        serde_json::from_slice(&trust(&["list", "--json"], 0).stdout).expect("json");
+    assert_eq!(
+        list,
+        serde_json::json!({"default": 50, "sources": [{"source": trusted, "trust": 100}]})
+    );
+    let listed = |now: &str| -> Vec<String> {
+        let out = run_ok(
+            yamori().arg("--data-dir").arg(&data).args([
+                "export",
+                "--format",
+                "txt",
+                "--score",
+                "decay",
+                "--min-score",
+                "50",
+                "--now",
+                now,
+            ]),
+            0,
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    // Ten days on: 80 · (1 − √(10/120)) = 56 for the trusted source; the stranger's base is
+    // 80 · 50 / 100 = 40, below 50 from the start.
+    assert_eq!(
+        listed("2026-12-01T00:00:00Z"),
+        ["198.51.100.1", "198.51.100.3"]
+    );
+    // Sixty days on: 23 — expired; the sighted indicator restarted its clock a day ago (72).
+    assert_eq!(listed("2027-01-20T00:00:00Z"), ["198.51.100.3"]);
+    // Confidence alone keeps all three.
+    let out = run_ok(
+        yamori().arg("--data-dir").arg(&data).args([
+            "export",
+            "--format",
+            "txt",
+            "--min-score",
+            "50",
+            "--now",
+            "2027-01-20T00:00:00Z",
+        ]),
+        0,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count(),
+        3
+    );
+    let bad = run_ok(
+        yamori().arg("--data-dir").arg(&data).args([
+            "export",
+            "--format",
+            "txt",
+            "--score",
+            "decay",
+            "--decay-model",
+            "nope",
+        ]),
+        1,
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no decay model \"nope\""));
+}

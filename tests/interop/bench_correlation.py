@@ -1,0 +1,156 @@
+"""Correlation benchmark: what the correlation index costs the hub's ingest, and how fast
+"everything about one address" answers under concurrent clients.
+
+  ingest  : N indicators from S sources (created_by_ref), envelopes of 1,000 over HTTPS,
+            into a fresh hub per run; the same objects into a hub built without the index
+            (--baseline-bin, e.g. the release binary of the commit before it), runs
+            alternating; medians and the ratio with / without
+  lookups : C clients (threads, one keep-alive session each) × R requests of
+            GET /api/v1/observable?value=<a random reported address>, on the last hub with
+            the index (N stored); p50 / p99 latency and req/s; every answer must name the
+            address's S reports
+
+Every source reports each value once: value k (k = i // S) is an address (`=`), a URL on
+that address, a /24 around it (`ISSUBSET`) or a domain name, in turn, so lookups meet
+addresses, prefixes and URL hosts. Values are only strings in STIX objects: nothing is sent
+to them.
+
+Usage: .venv/bin/python tests/interop/bench_correlation.py --yamori-bin target/release/yamori \
+           --baseline-bin /tmp/before/yamori [--objects 1000000] [--sources 5] [--runs 3] \
+           [--clients 32] [--requests-per-client 50]
+"""
+import argparse
+import json
+import os
+import pathlib
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import bench_hub  # noqa: E402  (ingest, Target, yamori_target)
+
+SOURCES = 5
+
+
+def address(k):
+    # 100.64.0.0/10 holds 4 M addresses: room for every k of a 1 M-object run.
+    return f"100.{64 + ((k >> 16) & 63)}.{(k >> 8) & 255}.{k & 255}"
+
+
+def indicator(i):
+    k = i // SOURCES
+    a = address(k)
+    kind = k % 4
+    if kind == 0:
+        pattern = f"[ipv4-addr:value = '{a}']"
+    elif kind == 1:
+        pattern = f"[url:value = 'http://{a}/bins/x.{i % 7}']"
+    elif kind == 2:
+        pattern = f"[ipv4-addr:value ISSUBSET '{a.rsplit('.', 1)[0]}.0/24']"
+    else:
+        pattern = f"[domain-name:value = 'h{k}.example']"
+    return {
+        "type": "indicator", "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-{i:012x}",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "created_by_ref": f"identity--00000000-0000-4000-8000-{i % SOURCES:012x}",
+        "name": f"value {k} from source {i % SOURCES}", "pattern": pattern,
+        "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z",
+        "indicator_types": ["malicious-activity"],
+    }
+
+
+def lookups(t, objects, clients, per_client):
+    """Latency of GET /api/v1/observable for random addresses reported with `=`."""
+    api = t.coll.split("api1/collections/")[0] + "api/v1/observable"
+    values = objects // SOURCES
+    lat, errors = [], []
+    lock = threading.Lock()
+
+    def one(seed):
+        rnd = random.Random(seed)
+        s = t.session()
+        s.headers["Accept"] = "application/json"
+        mine = []
+        for _ in range(per_client):
+            k = rnd.randrange(0, values // 4) * 4  # kind 0: the address itself
+            a = address(k)
+            start = time.perf_counter()
+            r = s.get(api, params={"value": a}, timeout=120)
+            mine.append(time.perf_counter() - start)
+            ok = r.status_code == 200 and sum(1 for x in r.json()["reports"]
+                                              if x["value"] == a) == SOURCES
+            if not ok:
+                with lock:
+                    errors.append((a, r.status_code, r.text[:200]))
+        with lock:
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(clients)]
+    start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - start
+    if errors:
+        print(f"lookups: {len(errors)} wrong answers, first: {errors[0]}", file=sys.stderr)
+    lat.sort()
+    q = statistics.quantiles(lat, n=100)
+    return {"p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000, "req_s": len(lat) / wall,
+            "errors": len(errors)}
+
+
+def main():
+    global SOURCES
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--yamori-bin", required=True, help="the build with the correlation index")
+    ap.add_argument("--baseline-bin", required=True, help="a build without it")
+    ap.add_argument("--objects", type=int, default=1_000_000)
+    ap.add_argument("--sources", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--requests-per-client", type=int, default=50)
+    args = ap.parse_args()
+    SOURCES = args.sources
+    bench_hub.indicator = indicator
+    rates = {"with": [], "without": []}
+    lookup = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            for name, binary in (("without", args.baseline_bin), ("with", args.yamori_bin)):
+                os.environ["YAMORI_BIN"] = binary
+                h, t = bench_hub.yamori_target(tmp, f"{name}-{run}")
+                try:
+                    secs, _ = bench_hub.ingest(t, args.objects)
+                    rates[name].append(args.objects / secs)
+                    print(json.dumps({"run": run, "hub": name, "objects": args.objects,
+                                      "ingest_s": round(secs, 2),
+                                      "obj_s": round(args.objects / secs)}), flush=True)
+                    if name == "with" and run == args.runs - 1:
+                        lookup = lookups(t, args.objects, args.clients, args.requests_per_client)
+                        print(json.dumps({"lookups": lookup}), flush=True)
+                finally:
+                    h.stop()
+                    # A million objects take ~1 GB per hub: keep one at a time.
+                    shutil.rmtree(pathlib.Path(tmp) / f"{name}-{run}", ignore_errors=True)
+    w, wo = statistics.median(rates["with"]), statistics.median(rates["without"])
+    pairs = [a / b for a, b in zip(rates["with"], rates["without"])]
+    print(f"\n| hub | ingest objects/s, median (runs) |\n|---|---|")
+    print(f"| with correlation | {w:,.0f} ({'; '.join(f'{r:,.0f}' for r in rates['with'])}) |")
+    print(f"| without (baseline) | {wo:,.0f} ({'; '.join(f'{r:,.0f}' for r in rates['without'])}) |")
+    print(f"\nratio with / without: {w / wo:.2f} (per pair: {', '.join(f'{p:.2f}' for p in pairs)})"
+          f"; slowdown {100 * (1 - w / wo):.1f} % (goal: at most 20 %)")
+    if lookup:
+        print(f"lookups, {args.clients} clients: p50 {lookup['p50_ms']:.1f} ms, p99 "
+              f"{lookup['p99_ms']:.1f} ms, {lookup['req_s']:.0f} req/s, {lookup['errors']} wrong")
+    return 1 if lookup and lookup["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
