@@ -33,6 +33,7 @@ pub mod model;
 pub mod observables;
 mod producer;
 pub mod sharing;
+pub mod sightings;
 pub mod survey;
 pub mod telescope;
 pub mod timestamp;

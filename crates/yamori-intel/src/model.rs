@@ -81,6 +81,8 @@ pub struct Sighting {
     pub last_seen: String,
     pub count: u64,
     pub sighting_of_ref: String,
+    /// STIX lists are never empty: left out when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub observed_data_refs: Vec<String>,
     pub where_sighted_refs: Vec<String>,
 }

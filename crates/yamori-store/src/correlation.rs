@@ -341,7 +341,100 @@ fn value_row(r: &Row) -> Result<ValueRow> {
     })
 }
 
+/// An indicator whose address one of our sensors saw (see
+/// [`Store::correlation_seen_indicators`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenIndicatorRow {
+    pub object_id: String,
+    pub collection_id: String,
+    /// The address, as both the index and the sensor's records write it.
+    pub value: String,
+    /// `telescope` or `decoy`.
+    pub sensor: &'static str,
+    /// First and last time seen, RFC 3339.
+    pub first: String,
+    pub last: String,
+    /// Packets (telescope) or records (decoy).
+    pub count: u64,
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 impl Store {
+    /// Indicators naming a single address (not a prefix) that the telescope or the decoy saw,
+    /// in collections other than `exclude` (our own), one row per indicator, address and
+    /// sensor. A join of the index with the sensors' own address indexes: the index writes an
+    /// address in the standard text form, as the sensors' records do.
+    pub fn correlation_seen_indicators(&self, exclude: &[String]) -> Result<Vec<SeenIndicatorRow>> {
+        self.db.read(|c| {
+            let mut params = Vec::new();
+            let mut filter = String::new();
+            if !exclude.is_empty() {
+                let marks: Vec<String> = exclude
+                    .iter()
+                    .map(|id| {
+                        params.push(Param::text(id));
+                        format!("?{}", params.len())
+                    })
+                    .collect();
+                filter = format!(" AND r.collection_id NOT IN ({})", marks.join(","));
+            }
+            let head = "SELECT r.object_id, r.collection_id, v.value";
+            let from = "FROM intel_refs r JOIN intel_values v ON v.kind = r.kind AND v.key = r.key";
+            let indicators = format!(
+                "WHERE r.kind IN ('ipv4', 'ipv6') AND r.object_type = 'indicator'{filter}
+                 GROUP BY r.object_id, r.collection_id, v.value
+                 ORDER BY r.object_id, r.collection_id, v.value"
+            );
+            let mut rows = Vec::new();
+            for r in c.query(
+                "indicators the telescope saw",
+                &format!(
+                    "{head}, MIN(s.first_s), MAX(s.last_s), CAST(SUM(s.packets) AS BIGINT)
+                     {from} JOIN tel_sources s ON s.address = v.value {indicators}"
+                ),
+                &params,
+            )? {
+                rows.push(SeenIndicatorRow {
+                    object_id: r.str(0)?,
+                    collection_id: r.str(1)?,
+                    value: r.str(2)?,
+                    sensor: "telescope",
+                    first: rfc3339(r.i64(3)?),
+                    last: rfc3339(r.i64(4)?),
+                    count: r.u64(5)?,
+                });
+            }
+            for r in c.query(
+                "indicators the decoy saw",
+                &format!(
+                    "{head}, MIN(d.ts), MAX(d.ts), COUNT(*)
+                     {from} JOIN decoy_events d ON d.src_ip = v.value {indicators}"
+                ),
+                &params,
+            )? {
+                rows.push(SeenIndicatorRow {
+                    object_id: r.str(0)?,
+                    collection_id: r.str(1)?,
+                    value: r.str(2)?,
+                    sensor: "decoy",
+                    first: r.str(3)?,
+                    last: r.str(4)?,
+                    count: r.u64(5)?,
+                });
+            }
+            Ok(rows)
+        })
+    }
+
     /// The next `limit` objects stored before the correlation index existed and not indexed
     /// yet, oldest first; empty when there are none (a database created with the index, or a
     /// finished backfill).

@@ -102,6 +102,8 @@ pub enum Command {
     /// Import MISP warninglists (known scanners, cloud ranges, resolvers) and check values against them.
     #[command(subcommand)]
     Warninglist(cmd::warninglist::Command),
+    /// Sightings of other organisations' indicators that our telescope or decoy confirmed.
+    Sightings(cmd::sightings::Args),
     /// How far to believe each source of shared intel (0–100), for decayed scores.
     #[command(subcommand)]
     Trust(cmd::trust::Command),
@@ -142,5 +144,6 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Geo(c) => cmd::geo::run(global, c),
         Command::Warninglist(c) => cmd::warninglist::run(global, c),
         Command::Trust(c) => cmd::trust::run(global, c),
+        Command::Sightings(a) => cmd::sightings::run(global, &a),
     }
 }

@@ -247,16 +247,51 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
             ev("s2", "2026-12-02T00:00:00Z"),
         ])
         .expect("decoy");
+        // The telescope saw 192.0.2.1 (100 packets) on two days.
+        crate::dashboard::put(s, "a", &crate::dashboard::report(20, 100));
+        crate::dashboard::put(s, "b", &crate::dashboard::report(21, 50));
+        both(s);
+        let t = "2026-12-01T00:00:00.000Z";
+        let addr = |id: &str, v: &str, k: &str| {
+            let mut o = named(0, t, None, &[(v, k)]);
+            o.id = format!("indicator--00000000-0000-4000-8000-0000000000{id}");
+            o
+        };
+        let prefix = named(9, t, None, &[("192.0.2.0/24", "c0000200/024")]);
+        s.taxii_add_objects(
+            D,
+            &[
+                addr("d1", "203.0.113.9", "cb007109/032"),
+                addr("d2", "192.0.2.1", "c0000201/032"),
+                prefix,
+            ],
+            &mut |_| None,
+        )
+        .expect("add");
+        s.taxii_add_objects(C, &[addr("c1", "192.0.2.1", "c0000201/032")], &mut |_| None)
+            .expect("add");
+        let indicators: Vec<_> = s
+            .correlation_seen_indicators(&[C.to_string()])
+            .expect("seen indicators")
+            .into_iter()
+            .map(|r| (r.object_id, r.value, r.sensor, r.first, r.last, r.count))
+            .collect();
         let seen = s.correlation_sensor_seen("203.0.113.9").expect("seen");
         let nothing = s.correlation_sensor_seen("203.0.113.10").expect("seen");
+        let bot = s.correlation_sensor_seen("192.0.2.1").expect("seen");
         (
             seen.telescope.len(),
             seen.decoy.map(|d| (d.sessions, d.records, d.first, d.last)),
             nothing.decoy,
+            bot.telescope
+                .into_iter()
+                .map(|t| (t.sensor, t.analyses, t.packets, t.scanner))
+                .collect::<Vec<_>>(),
+            indicators,
         )
     });
     assert_eq!(
-        got,
+        (got.0, got.1.clone(), got.2.clone(), got.3.clone()),
         (
             0,
             Some((
@@ -265,7 +300,31 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
                 "2026-12-01T00:00:00Z".into(),
                 "2026-12-02T00:00:00Z".into()
             )),
-            None
+            None,
+            vec![(None, 2, 150, true)]
         )
+    );
+    // Our own collection's indicator and the prefix are not among the peer's seen ones.
+    let d = |n: &str| format!("indicator--00000000-0000-4000-8000-0000000000{n}");
+    assert_eq!(
+        got.4,
+        [
+            (
+                d("d2"),
+                "192.0.2.1".into(),
+                "telescope",
+                "2026-11-20T00:00:00Z".into(),
+                "2026-11-21T00:00:59Z".into(),
+                150
+            ),
+            (
+                d("d1"),
+                "203.0.113.9".into(),
+                "decoy",
+                "2026-12-01T00:00:00Z".into(),
+                "2026-12-02T00:00:00Z".into(),
+                3
+            ),
+        ]
     );
 }

@@ -221,7 +221,19 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                 model,
                 trust: crate::cmd::trust::load(&store)?,
                 now: request.options.now,
-                sightings: crate::cmd::trust::sightings(&store, &collection.id)?,
+                sightings: {
+                    // Ours and the peers' sightings (`yamori sightings`, `sync pull`) land
+                    // in the `sightings` collection, beside those in the exported one.
+                    let mut ids = vec![collection.id.as_str()];
+                    let sightings = store.taxii_collection(
+                        &a.api_root,
+                        crate::cmd::sightings::SIGHTINGS_COLLECTION,
+                    )?;
+                    if let Some(c) = &sightings {
+                        ids.push(&c.id);
+                    }
+                    crate::cmd::trust::sightings(&store, &ids)?
+                },
             };
             &decay
         }

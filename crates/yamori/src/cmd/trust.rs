@@ -113,11 +113,12 @@ pub fn load(store: &Store) -> anyhow::Result<SourceTrust> {
     Ok(t)
 }
 
-/// The latest sighting time of each indicator sighted in a collection (`sighting_of_ref` →
-/// `last_seen`, else `modified`): a sighting restarts an indicator's decay.
+/// The latest sighting time of each indicator sighted in the collections `collection_ids`
+/// (`sighting_of_ref` → `last_seen`, else `modified`): a sighting restarts an indicator's
+/// decay.
 pub fn sightings(
     store: &Store,
-    collection_id: &str,
+    collection_ids: &[&str],
 ) -> anyhow::Result<HashMap<String, OffsetDateTime>> {
     #[derive(serde::Deserialize)]
     struct Sighting {
@@ -126,19 +127,21 @@ pub fn sightings(
         modified: Option<String>,
     }
     let mut latest: HashMap<String, OffsetDateTime> = HashMap::new();
-    store.taxii_each_latest_object(collection_id, &["sighting"], 1000, &mut |body| {
-        let Ok(s) = serde_json::from_str::<Sighting>(body) else {
-            return Ok(());
-        };
-        let when = s
-            .last_seen
-            .or(s.modified)
-            .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
-        if let (Some(id), Some(when)) = (s.sighting_of_ref, when) {
-            let e = latest.entry(id).or_insert(when);
-            *e = (*e).max(when);
-        }
-        Ok(())
-    })?;
+    for collection_id in collection_ids {
+        store.taxii_each_latest_object(collection_id, &["sighting"], 1000, &mut |body| {
+            let Ok(s) = serde_json::from_str::<Sighting>(body) else {
+                return Ok(());
+            };
+            let when = s
+                .last_seen
+                .or(s.modified)
+                .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+            if let (Some(id), Some(when)) = (s.sighting_of_ref, when) {
+                let e = latest.entry(id).or_insert(when);
+                *e = (*e).max(when);
+            }
+            Ok(())
+        })?;
+    }
     Ok(latest)
 }

@@ -19,5 +19,6 @@ mod support;
 mod survey_e2e;
 mod telescope_bad_input;
 mod telescope_e2e;
+mod trust_e2e;
 mod user_e2e;
 mod warninglist_e2e;
