@@ -186,7 +186,7 @@ fn a_partner_indicator_is_sighted_scored_decayed_and_its_sighting_pushed_back() 
     assert!(last_seen.starts_with("2026-11-20T00:0"), "{last_seen}");
     assert!(last_packet.starts_with("2026-11-20T00:0"), "{last_packet}");
     // The clock restarted at the sighting: 80 · (1 − √(1/120)) = 72.
-    assert_eq!(listed(&ours, "2026-11-21T00:00:00Z"), [seen.clone()]);
+    assert_eq!(listed(&ours, "2026-11-21T00:00:00Z"), [seen]);
     // Sixty days on: 80 · (1 − √(60/120)) = 23, below the threshold: dropped.
     assert_eq!(listed(&ours, "2027-01-19T00:00:00Z"), Vec::<String>::new());
     // Again over the same data: the same sighting, nothing new.
