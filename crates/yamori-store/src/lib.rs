@@ -23,6 +23,7 @@ pub mod sensor;
 pub mod sessions;
 pub mod survey;
 pub mod taxii;
+pub mod trust;
 pub mod vulndb;
 
 pub use analysis::{AnalysisMeta, FileDigest, NewAnalysis, PutOutcome, StoredAnalysis};

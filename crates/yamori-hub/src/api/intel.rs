@@ -38,6 +38,31 @@ struct SightingDoc {
     last_seen: Option<String>,
 }
 
+/// The decayed score of the dashboard: MISP's NIDS model, the stored trust per source, the
+/// sightings in the caller's readable collections, now.
+fn decay_scorer(
+    s: &yamori_store::Store,
+    readable: &[String],
+) -> ApiResult<yamori_act::score::DecayScore> {
+    let table = s.trust_table()?;
+    let mut trust = yamori_trust::SourceTrust::default();
+    if let Some(d) = table.default.and_then(|d| yamori_trust::Trust::new(d).ok()) {
+        trust.default = d;
+    }
+    for (source, t) in table.sources {
+        if let Ok(t) = yamori_trust::Trust::new(t) {
+            trust.by_source.insert(source, t);
+        }
+    }
+    let ids: Vec<&str> = readable.iter().map(String::as_str).collect();
+    Ok(yamori_act::score::DecayScore {
+        model: yamori_trust::DecayModel::default(),
+        trust,
+        now: time::OffsetDateTime::now_utc(),
+        sightings: s.latest_sightings(&ids)?,
+    })
+}
+
 pub async fn intel(
     State(state): State<HubState>,
     headers: HeaderMap,
@@ -67,12 +92,17 @@ pub async fn intel(
                     }
                 }
                 let readable = ident.readable();
+                let scorer = decay_scorer(s, &readable)?;
                 let indicators = s
                     .dash_recent_objects(&readable, "indicator", limit)?
                     .into_iter()
                     .map(|(collection, body)| {
                         let d: IndicatorDoc = serde_json::from_str(&body).unwrap_or_default();
+                        let score = yamori_act::Indicator::parse(&body)
+                            .ok()
+                            .and_then(|i| yamori_act::Scorer::score(&scorer, &i));
                         IntelIndicator {
+                            score,
                             id: d.id,
                             collection,
                             name: d.name,

@@ -300,6 +300,7 @@ pub struct IntelIndicator {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     pub confidence: Option<i64>,
+    pub score: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
     pub valid_until: Option<String>,

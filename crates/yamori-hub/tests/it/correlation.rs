@@ -214,3 +214,40 @@ async fn a_database_from_before_the_index_is_backfilled() {
     assert_eq!(values.len(), 1, "{address} from {pattern}");
     assert!(values[0].reports >= 1);
 }
+
+/// The intel page's indicators carry their decayed score: confidence × the stored trust in
+/// their source, decayed by the NIDS model since their modification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indicators_are_shown_with_their_decayed_score() {
+    let h = hub();
+    let trusted = "identity--00000000-0000-4000-8000-0000000000a1";
+    h.store.trust_set(trusted, 100).expect("trust");
+    let month_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(30))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("time");
+    let with = |n: u32, by: &str| {
+        let mut i = pattern_indicator(n, "[ipv4-addr:value = '203.0.113.5']", Some(by));
+        i["modified"] = json!(month_ago);
+        i["created"] = json!(month_ago);
+        i["confidence"] = json!(80);
+        i
+    };
+    let other = "identity--00000000-0000-4000-8000-0000000000b2";
+    let status = post(&h.app, &h.alice, vec![with(1, trusted), with(2, other)]).await;
+    assert_eq!(status["success_count"], 2, "{status}");
+    let r = get(&h.app, "/api/v1/intel", &h.bob).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    let score = |n: u32| {
+        v["indicators"]
+            .as_array()
+            .expect("indicators")
+            .iter()
+            .find(|i| i["id"] == format!("indicator--00000000-0000-4000-8000-{n:012}"))
+            .and_then(|i| i["score"].as_u64())
+            .expect("a score")
+    };
+    // 80 · (1 − √(30/120)) = 40 at full trust; the default trust (50) halves the base.
+    assert!((39..=40).contains(&score(1)), "{}", score(1));
+    assert!((19..=20).contains(&score(2)), "{}", score(2));
+}

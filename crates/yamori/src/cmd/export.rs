@@ -232,7 +232,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                     if let Some(c) = &sightings {
                         ids.push(&c.id);
                     }
-                    crate::cmd::trust::sightings(&store, &ids)?
+                    store.latest_sightings(&ids)?
                 },
             };
             &decay

@@ -1,18 +1,11 @@
 //! `yamori trust`: the operator's trust in each source of shared intel, kept in the store's
 //! key/value area (`trust.source.<identity id>`, `trust.default`), and what scorers read of
 //! it. STIX carries no trust in producers, so it lives here (docs/TRUST.md §1).
-use std::collections::HashMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use yamori_store::Store;
 use yamori_trust::{SourceTrust, Trust};
-
-const SOURCE_PREFIX: &str = "trust.source.";
-const DEFAULT_KEY: &str = "trust.default";
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -45,17 +38,17 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Set { source, trust } => {
             check_source(&source)?;
-            store.kv_set(&format!("{SOURCE_PREFIX}{source}"), &trust.to_string())?;
+            store.trust_set(&source, trust)?;
             println!("{source}: trust {trust}");
         }
         Command::Unset { source } => {
-            if !store.kv_delete(&format!("{SOURCE_PREFIX}{source}"))? {
+            if !store.trust_unset(&source)? {
                 anyhow::bail!("{source} has no trust of its own (see `yamori trust list`)");
             }
             println!("{source}: default trust again");
         }
         Command::Default { trust } => {
-            store.kv_set(DEFAULT_KEY, &trust.to_string())?;
+            store.trust_set_default(trust)?;
             println!("default trust {trust}");
         }
         Command::List { json } => {
@@ -95,53 +88,13 @@ fn check_source(source: &str) -> anyhow::Result<()> {
 
 /// The stored trust table (defaults where nothing is stored).
 pub fn load(store: &Store) -> anyhow::Result<SourceTrust> {
-    let parse = |key: &str, v: &str| -> anyhow::Result<Trust> {
-        let n: u8 = v
-            .parse()
-            .with_context(|| format!("stored trust {key} = {v:?} is not 0–100"))?;
-        Trust::new(n).with_context(|| format!("stored trust {key}"))
-    };
+    let table = store.trust_table()?;
     let mut t = SourceTrust::default();
-    if let Some(v) = store.kv_get(DEFAULT_KEY)? {
-        t.default = parse(DEFAULT_KEY, &v)?;
+    if let Some(d) = table.default {
+        t.default = Trust::new(d)?;
     }
-    for (k, v) in store.kv_prefixed(SOURCE_PREFIX)? {
-        let trust = parse(&k, &v)?;
-        t.by_source
-            .insert(k[SOURCE_PREFIX.len()..].to_string(), trust);
+    for (source, trust) in table.sources {
+        t.by_source.insert(source, Trust::new(trust)?);
     }
     Ok(t)
-}
-
-/// The latest sighting time of each indicator sighted in the collections `collection_ids`
-/// (`sighting_of_ref` → `last_seen`, else `modified`): a sighting restarts an indicator's
-/// decay.
-pub fn sightings(
-    store: &Store,
-    collection_ids: &[&str],
-) -> anyhow::Result<HashMap<String, OffsetDateTime>> {
-    #[derive(serde::Deserialize)]
-    struct Sighting {
-        sighting_of_ref: Option<String>,
-        last_seen: Option<String>,
-        modified: Option<String>,
-    }
-    let mut latest: HashMap<String, OffsetDateTime> = HashMap::new();
-    for collection_id in collection_ids {
-        store.taxii_each_latest_object(collection_id, &["sighting"], 1000, &mut |body| {
-            let Ok(s) = serde_json::from_str::<Sighting>(body) else {
-                return Ok(());
-            };
-            let when = s
-                .last_seen
-                .or(s.modified)
-                .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
-            if let (Some(id), Some(when)) = (s.sighting_of_ref, when) {
-                let e = latest.entry(id).or_insert(when);
-                *e = (*e).max(when);
-            }
-            Ok(())
-        })?;
-    }
-    Ok(latest)
 }
