@@ -92,9 +92,16 @@ impl FeedParams {
                         .ok_or_else(|| bad("expected 0 to 100".into()))?;
                 }
                 "max_tlp" => {
-                    p.max_tlp = Tlp::parse(&value).ok_or_else(|| {
-                        bad("expected clear, green, amber, amber+strict or red".into())
-                    })?;
+                    p.max_tlp = Tlp::parse(&value)
+                        .ok_or_else(|| bad("expected clear, green, amber, amber+strict".into()))?;
+                    // TLP:RED is for the named recipients only: a feed is fetched by any
+                    // account that reads the collection, so it never serves RED.
+                    if p.max_tlp == Tlp::Red {
+                        return Err(bad(
+                            "a feed never serves TLP:RED; the most it serves is amber+strict"
+                                .into(),
+                        ));
+                    }
                 }
                 "max_age" => p.max_age = Some(yamori_act::parse_age(&value).map_err(bad)?),
                 "type" => {

@@ -231,6 +231,7 @@ async fn access_is_taxiis_and_bad_parameters_are_named() {
             "unknown parameter \"min_scor\"",
         ),
         ("/feeds/telescope/txt?max_tlp=purple", "max_tlp"),
+        ("/feeds/telescope/txt?max_tlp=red", "never serves TLP:RED"),
         ("/feeds/telescope/txt?now=soon", "now"),
     ] {
         let r = fetch(&h.app, uri, Some(&h.bob), &[]).await;
