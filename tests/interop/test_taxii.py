@@ -240,7 +240,22 @@ def test_sync_pull_and_push_between_yamori_hubs(hub, make_hub):
     # partners there, so push into telescope instead.
     pc.add_objects(envelope(indicators(3, 900)), wait_for_completion=True, poll_interval=0.2)
     peer.stop()
+    # The objects carry no TLP marking: without a sharing policy they count as TLP:AMBER,
+    # which goes to no peer, so nothing is sent.
     r = peer.cli("sync", "push", hub.api_root, "--collection", "mirror", "--to", "telescope", *common)
+    assert "pushed 0 objects" in r.stdout and "48 withheld" in r.stdout, r.stdout
+    assert "TLP:AMBER is shared only with the peers the policy lists" in r.stdout, r.stdout
+    # A policy that lets the hub have unmarked objects as GREEN; a policy's collection list
+    # is enforced.
+    (peer.data_dir / "sharing.toml").write_text(
+        f'[peers.hub]\nurl = "{hub.api_root}"\ncollections = ["other"]\n[peers.hub.tlp]\nunmarked = "green"\n')
+    r = peer.cli("sync", "push", hub.api_root, "--collection", "mirror", "--to", "telescope", *common,
+                 check=False)
+    assert r.returncode == 1 and "does not allow collection" in r.stderr, r.stderr
+    (peer.data_dir / "sharing.toml").write_text(
+        f'[peers.hub]\nurl = "{hub.api_root}"\n[peers.hub.tlp]\nunmarked = "green"\n')
+    r = peer.cli("sync", "push", hub.api_root, "--collection", "mirror", "--to", "telescope", "--full",
+                 *common)
     assert "pushed 48 objects" in r.stdout, r.stdout  # first push sends everything (45 are duplicates)
     r = peer.cli("sync", "push", hub.api_root, "--collection", "mirror", "--to", "telescope", *common)
     assert "pushed 0 objects" in r.stdout, r.stdout

@@ -154,6 +154,71 @@ impl TlpPolicy {
     }
 }
 
+/// What may go to one peer: the `[peers.<name>]` table of the sharing policy file
+/// (`sharing.toml` in the data directory; docs/TRUST.md §5).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerPolicy {
+    /// The peer's API root URL, as `yamori sync push` is given it.
+    pub url: String,
+    /// The local collections (aliases or ids) that may be pushed to it; absent: any.
+    #[serde(default)]
+    pub collections: Option<Vec<String>>,
+    #[serde(default)]
+    pub tlp: PeerTlp,
+}
+
+/// The TLP levels one peer receives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerTlp {
+    #[serde(default = "yes")]
+    pub share_clear: bool,
+    #[serde(default = "yes")]
+    pub share_green: bool,
+    /// The peer may receive TLP:AMBER.
+    #[serde(default)]
+    pub amber: bool,
+    /// The peer may receive TLP:AMBER+STRICT (separate from `amber`).
+    #[serde(default)]
+    pub amber_strict: bool,
+    /// The level an object without a TLP marking counts as (default AMBER).
+    #[serde(default = "amber", with = "tlp_name")]
+    pub unmarked: Tlp2,
+}
+
+impl Default for PeerTlp {
+    fn default() -> Self {
+        PeerTlp {
+            share_clear: true,
+            share_green: true,
+            amber: false,
+            amber_strict: false,
+            unmarked: Tlp2::Amber,
+        }
+    }
+}
+
+impl PeerTlp {
+    /// The rules for the peer named `peer`.
+    pub fn policy(&self, peer: &str) -> TlpPolicy {
+        let only = |yes: bool| {
+            if yes {
+                BTreeSet::from([peer.to_string()])
+            } else {
+                BTreeSet::new()
+            }
+        };
+        TlpPolicy {
+            share_clear: self.share_clear,
+            share_green: self.share_green,
+            amber_peers: only(self.amber),
+            amber_strict_peers: only(self.amber_strict),
+            unmarked: self.unmarked,
+        }
+    }
+}
+
 /// `unmarked` in configuration: `"amber"`, `"TLP:GREEN"`, `"amber+strict"`, …
 mod tlp_name {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -137,3 +137,46 @@ fn policy_configuration() {
     assert!(e.contains("unknown TLP level \"white\""), "{e}");
     assert_eq!(TlpPolicy::default().unmarked, Tlp2::Amber);
 }
+
+/// A peer's table of the sharing policy file: its switches become the rules for that peer,
+/// RED stays closed whatever it says, unknown keys are refused.
+#[test]
+fn a_peer_policy_opens_only_what_it_names() {
+    use yamori_intel::sharing::PeerPolicy;
+    let p: PeerPolicy = serde_json::from_value(json!({
+        "url": "https://peer.example/api1/",
+        "tlp": {"amber": true, "share_green": false, "unmarked": "clear"}
+    }))
+    .expect("policy");
+    let rules = p.tlp.policy("peer-a");
+    assert_eq!(
+        rules.check(&indicator(&[Tlp2::Amber.id()]), "peer-a"),
+        Ok(())
+    );
+    assert!(rules
+        .check(&indicator(&[Tlp2::AmberStrict.id()]), "peer-a")
+        .is_err());
+    assert_eq!(
+        rules.check(&indicator(&[Tlp2::Green.id()]), "peer-a"),
+        Err(Withheld::LevelOff("TLP:GREEN"))
+    );
+    assert_eq!(
+        rules.check(&indicator(&[Tlp2::Red.id()]), "peer-a"),
+        Err(Withheld::Red)
+    );
+    assert_eq!(
+        rules.check(&indicator(&[]), "peer-a"),
+        Ok(()),
+        "unmarked as CLEAR"
+    );
+    // The defaults: CLEAR and GREEN only; unmarked counts as AMBER.
+    let d: PeerPolicy = serde_json::from_value(json!({"url": "u"})).expect("policy");
+    let rules = d.tlp.policy("peer-a");
+    assert!(rules.check(&indicator(&[]), "peer-a").is_err());
+    assert_eq!(
+        rules.check(&indicator(&[Tlp2::Green.id()]), "peer-a"),
+        Ok(())
+    );
+    let typo = serde_json::from_value::<PeerPolicy>(json!({"url": "u", "tlp": {"ambr": true}}));
+    assert!(typo.is_err());
+}

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod publish;
 pub mod sensor;
 pub mod serve;
+pub mod sharing;
 pub mod sightings;
 pub mod survey;
 pub mod sync;

@@ -97,6 +97,12 @@ pub enum Command {
         /// Remote collection (id, alias or title); default: the local name.
         #[arg(long)]
         to: Option<String>,
+        /// The sharing policy file (default: <data-dir>/sharing.toml when it exists). Only
+        /// what the peer's policy allows is sent: TLP:RED never; AMBER and AMBER+STRICT only
+        /// when its policy says so; objects without a marking count as AMBER unless it says
+        /// otherwise. Without a policy for the peer, CLEAR and GREEN only.
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
     },
 }
 
@@ -134,7 +140,8 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             peer,
             collection,
             to,
-        } => push(g, &peer, &collection, to.as_deref()),
+            policy,
+        } => push(g, &peer, &collection, to.as_deref(), policy.as_deref()),
     }
 }
 
@@ -207,15 +214,58 @@ fn pull(
     })
 }
 
+/// A peer no policy names: CLEAR and GREEN only, unmarked objects counted as AMBER.
+fn no_policy(url: &str) -> yamori_intel::sharing::PeerPolicy {
+    yamori_intel::sharing::PeerPolicy {
+        url: url.to_string(),
+        collections: None,
+        tlp: Default::default(),
+    }
+}
+
 fn push(
     g: &crate::GlobalArgs,
     peer: &Peer,
     local_name: &str,
     to: Option<&str>,
+    policy_file: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(g)?;
     let cl = peer.auth.client()?;
     let local = local_collection(store.as_ref(), &peer.local_api_root, local_name, false)?;
+    let (peer_name, policy) = match super::sharing::path(&g.data_dir, policy_file) {
+        Some(path) => match super::sharing::for_url(&path, &peer.url)? {
+            Some(found) => found,
+            None => {
+                eprintln!(
+                    "{} has no policy for {}: only TLP:CLEAR and TLP:GREEN objects are sent",
+                    path.display(),
+                    peer.url
+                );
+                (peer.url.clone(), no_policy(&peer.url))
+            }
+        },
+        None => {
+            eprintln!(
+                "no sharing policy (<data-dir>/sharing.toml or --policy): only TLP:CLEAR and \
+                 TLP:GREEN objects are sent to {}",
+                peer.url
+            );
+            (peer.url.clone(), no_policy(&peer.url))
+        }
+    };
+    if let Some(allowed) = &policy.collections {
+        let named = |n: &String| *n == local.id || Some(n.as_str()) == local.alias.as_deref();
+        if !allowed.iter().any(named) {
+            anyhow::bail!(
+                "the sharing policy of {peer_name} does not allow collection {local_name:?} \
+                 (it allows: {})",
+                allowed.join(", ")
+            );
+        }
+    }
+    let tlp = policy.tlp.policy(&peer_name);
+    let mut withheld: std::collections::BTreeMap<String, u64> = Default::default();
     let info = cl.find_collection(&peer.url, to.unwrap_or(local_name))?;
     if !info.can_write {
         anyhow::bail!("no write access to {} on {}", info.id, peer.url);
@@ -231,19 +281,26 @@ fn push(
         let Some(last) = page.objects.last().cloned() else {
             break;
         };
-        let bodies: Vec<Box<serde_json::value::RawValue>> = page
-            .objects
-            .iter()
-            .filter_map(|o| o.body.clone())
-            .filter_map(|b| serde_json::value::RawValue::from_string(b).ok())
-            .collect();
-        let refs: Vec<&serde_json::value::RawValue> = bodies.iter().map(AsRef::as_ref).collect();
-        let st = cl
-            .post_objects(&url, &refs)
-            .with_context(|| format!("posting to {url}"))?;
-        let st = cl.wait_status(&peer.url, st, STATUS_WAIT)?;
-        ok += st.success_count;
-        failed += st.failure_count;
+        let mut bodies: Vec<Box<serde_json::value::RawValue>> = Vec::new();
+        for body in page.objects.iter().filter_map(|o| o.body.clone()) {
+            let verdict = serde_json::from_str::<serde_json::Value>(&body)
+                .map_err(|e| format!("not JSON: {e}"))
+                .and_then(|v| tlp.check(&v, &peer_name).map_err(|w| w.to_string()));
+            match verdict {
+                Ok(()) => bodies.extend(serde_json::value::RawValue::from_string(body).ok()),
+                Err(why) => *withheld.entry(why).or_default() += 1,
+            }
+        }
+        if !bodies.is_empty() {
+            let refs: Vec<&serde_json::value::RawValue> =
+                bodies.iter().map(AsRef::as_ref).collect();
+            let st = cl
+                .post_objects(&url, &refs)
+                .with_context(|| format!("posting to {url}"))?;
+            let st = cl.wait_status(&peer.url, st, STATUS_WAIT)?;
+            ok += st.success_count;
+            failed += st.failure_count;
+        }
         // Only advance once the peer has finished with this page.
         store.kv_set(&key, &last.date_added)?;
         q.after = Some(last.cursor());
@@ -251,7 +308,11 @@ fn push(
             break;
         }
     }
-    println!("pushed {ok} objects to {url} ({failed} refused by the peer)");
+    let held: u64 = withheld.values().sum();
+    println!("pushed {ok} objects to {url} ({failed} refused by the peer, {held} withheld by the sharing policy)");
+    for (why, n) in &withheld {
+        println!("  withheld {n}: {why}");
+    }
     Ok(if failed > 0 {
         ExitCode::from(super::EXIT_PARTIAL)
     } else {
