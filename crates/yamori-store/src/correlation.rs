@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::db::{Conn, Param, Row};
+use crate::db::{Conn, Engine, Param, Row};
 use crate::taxii::NewObject;
 use crate::{Result, Store};
 
@@ -37,7 +37,7 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_values (
         reports {int} NOT NULL,
         first_added {bytes} NOT NULL,
         last_added {bytes} NOT NULL,
-        PRIMARY KEY (kind, key));
+        PRIMARY KEY (kind, key)){without_rowid};
      CREATE TABLE intel_refs (
         kind TEXT NOT NULL,
         key {bytes} NOT NULL,
@@ -47,8 +47,7 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_values (
         created_by TEXT,
         first_added {bytes} NOT NULL,
         last_added {bytes} NOT NULL,
-        PRIMARY KEY (kind, key, collection_id, object_id));
-     CREATE INDEX intel_refs_object ON intel_refs(collection_id, object_id);
+        PRIMARY KEY (kind, key, collection_id, object_id)){without_rowid};
      INSERT INTO yamori_kv (key, value)
         SELECT 'correlation.backfill_through', CAST(MAX(seq) AS TEXT) FROM taxii_objects
         HAVING COUNT(*) > 0;"];
@@ -86,6 +85,9 @@ pub struct Lookup<'a> {
     pub kind: &'a str,
     pub exact: &'a [String],
     pub within: Option<(&'a str, &'a str)>,
+    /// The key of the value asked about: its own reports come before those of related
+    /// values, so a popular prefix around an address does not crowd them out of the limit.
+    pub own_key: Option<&'a str>,
     pub collections: Option<&'a [String]>,
     /// At most this many values and this many reports.
     pub limit: u32,
@@ -186,26 +188,17 @@ pub(crate) fn index_added(
         return Ok(());
     }
     let entries: Vec<_> = by_value.into_iter().collect();
+    // SQLite: one prepared single-row statement per row (no round trip to save, and one SQL
+    // text that stays in the statement cache, where a multi-row text of each request's size
+    // was compiled again every time); PostgreSQL: multi-row statements of up to CHUNK rows.
+    let chunk = match c.engine() {
+        Engine::Sqlite => 1,
+        Engine::Postgres => CHUNK,
+    };
     let mut reports_after: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for chunk in entries.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) VALUES ",
-        );
-        let mut params = Vec::with_capacity(chunk.len() * 6);
-        for (i, ((kind, key), (value, n, objects))) in chunk.iter().enumerate() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(?{},?{},?{},?{},?{},?{})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
+    for part in entries.chunks(chunk) {
+        let mut params = Vec::with_capacity(part.len() * 6);
+        for ((kind, key), (value, n, objects)) in part {
             let first = objects.iter().map(|(_, d)| *d).min().unwrap_or_default();
             let last = objects.iter().map(|(_, d)| *d).max().unwrap_or_default();
             params.extend([
@@ -217,57 +210,22 @@ pub(crate) fn index_added(
                 Param::text(last),
             ]);
         }
-        // Earliest and latest, not the new one: a backfill adds older reports later.
-        sql.push_str(
-            " ON CONFLICT (kind, key) DO UPDATE SET \
-             reports = intel_values.reports + excluded.reports, \
-             first_added = CASE WHEN excluded.first_added < intel_values.first_added \
-                 THEN excluded.first_added ELSE intel_values.first_added END, \
-             last_added = CASE WHEN excluded.last_added > intel_values.last_added \
-                 THEN excluded.last_added ELSE intel_values.last_added END \
-             RETURNING kind, key, reports",
-        );
-        for r in c.query("count values", &sql, &params)? {
+        for r in c.query("count values", &values_sql(part.len()), &params)? {
             reports_after.insert((r.str(0)?, r.str(1)?), r.u64(2)?);
         }
     }
-    let mut refs: Vec<(&str, &str, &NewObject, &str)> = Vec::new();
+    let mut refs: Vec<Vec<Param>> = Vec::new();
     for ((kind, key), (_, n, objects)) in &entries {
         let after = reports_after
             .get(&(kind.to_string(), key.to_string()))
             .copied()
             .unwrap_or(*n);
         let room = MAX_REFS_PER_VALUE.saturating_sub(after.saturating_sub(*n));
-        for (o, d) in objects
+        for (o, date_added) in objects
             .iter()
             .take(usize::try_from(room).unwrap_or(usize::MAX))
         {
-            refs.push((kind, key, o, d));
-        }
-    }
-    for chunk in refs.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO intel_refs (kind, key, collection_id, object_id, object_type, \
-             created_by, first_added, last_added) VALUES ",
-        );
-        let mut params = Vec::with_capacity(chunk.len() * 7);
-        for (i, (kind, key, o, date_added)) in chunk.iter().enumerate() {
-            let b = i * 7;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(?{},?{},?{},?{},?{},?{},?{},?{})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 7
-            ));
-            params.extend([
+            refs.push(vec![
                 Param::text(kind),
                 Param::text(key),
                 Param::text(collection_id),
@@ -277,19 +235,76 @@ pub(crate) fn index_added(
                 Param::text(date_added),
             ]);
         }
-        sql.push_str(
-            " ON CONFLICT (kind, key, collection_id, object_id) DO UPDATE SET \
-             first_added = CASE WHEN excluded.first_added < intel_refs.first_added \
-                 THEN excluded.first_added ELSE intel_refs.first_added END, \
-             last_added = CASE WHEN excluded.last_added > intel_refs.last_added \
-                 THEN excluded.last_added ELSE intel_refs.last_added END",
-        );
-        c.execute("index references", &sql, &params)?;
+    }
+    match c.engine() {
+        Engine::Sqlite => {
+            c.execute_each("index references", &refs_sql(1), &refs)?;
+        }
+        Engine::Postgres => {
+            for part in refs.chunks(CHUNK) {
+                let params: Vec<Param> = part.iter().flatten().cloned().collect();
+                c.execute("index references", &refs_sql(part.len()), &params)?;
+            }
+        }
     }
     Ok(())
 }
 
+/// `(?1,…,?w),(…)…`: `rows` rows of `width` placeholders, the last one repeated `repeat_last`
+/// times more (the first and last time take the same value).
+fn placeholders(rows: usize, width: usize, repeat_last: bool) -> String {
+    let mut sql = String::new();
+    for i in 0..rows {
+        let b = i * width;
+        sql.push_str(if i > 0 { ",(" } else { "(" });
+        for k in 1..=width {
+            if k > 1 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("?{}", b + k));
+        }
+        if repeat_last {
+            sql.push_str(&format!(",?{}", b + width));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Upsert `rows` values (6 parameters a row), returning each one's count.
+fn values_sql(rows: usize) -> String {
+    // Earliest and latest, not the new one: a backfill adds older reports later.
+    format!(
+        "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) VALUES {} \
+         ON CONFLICT (kind, key) DO UPDATE SET \
+         reports = intel_values.reports + excluded.reports, \
+         first_added = CASE WHEN excluded.first_added < intel_values.first_added \
+             THEN excluded.first_added ELSE intel_values.first_added END, \
+         last_added = CASE WHEN excluded.last_added > intel_values.last_added \
+             THEN excluded.last_added ELSE intel_values.last_added END \
+         RETURNING kind, key, reports",
+        placeholders(rows, 6, false)
+    )
+}
+
+/// Insert or refresh `rows` references (7 parameters a row; the date is first and last).
+fn refs_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO intel_refs (kind, key, collection_id, object_id, object_type, \
+         created_by, first_added, last_added) VALUES {} \
+         ON CONFLICT (kind, key, collection_id, object_id) DO UPDATE SET \
+         first_added = CASE WHEN excluded.first_added < intel_refs.first_added \
+             THEN excluded.first_added ELSE intel_refs.first_added END, \
+         last_added = CASE WHEN excluded.last_added > intel_refs.last_added \
+             THEN excluded.last_added ELSE intel_refs.last_added END",
+        placeholders(rows, 7, true)
+    )
+}
+
 /// After versions of an object were deleted: its references go once no version is left.
+/// `intel_refs` has no index by object: it would be a third b-tree written on every ingest
+/// (the index's whole cost is in ingest), for a TAXII DELETE that removes one object at a
+/// time and is rare; the delete reads the table instead.
 pub(crate) fn forget_if_gone(c: &mut dyn Conn, collection_id: &str, object_id: &str) -> Result<()> {
     c.execute(
         "forget references",
@@ -298,36 +313,6 @@ pub(crate) fn forget_if_gone(c: &mut dyn Conn, collection_id: &str, object_id: &
         &[Param::text(collection_id), Param::text(object_id)],
     )?;
     Ok(())
-}
-
-/// `WHERE` clause over `{p}kind` and `{p}key` for a lookup, its parameters appended.
-fn key_filter(q: &Lookup<'_>, p: &str, params: &mut Vec<Param>) -> String {
-    params.push(Param::text(q.kind));
-    let mut alts = Vec::new();
-    if !q.exact.is_empty() {
-        let marks: Vec<String> = q
-            .exact
-            .iter()
-            .map(|k| {
-                params.push(Param::text(k));
-                format!("?{}", params.len())
-            })
-            .collect();
-        alts.push(format!("{p}key IN ({})", marks.join(",")));
-    }
-    if let Some((lo, hi)) = q.within {
-        params.push(Param::text(lo));
-        params.push(Param::text(hi));
-        alts.push(format!(
-            "({p}key >= ?{} AND {p}key <= ?{})",
-            params.len() - 1,
-            params.len()
-        ));
-    }
-    if alts.is_empty() {
-        alts.push("1 = 0".into());
-    }
-    format!("{p}kind = ?1 AND ({})", alts.join(" OR "))
 }
 
 fn value_row(r: &Row) -> Result<ValueRow> {
@@ -525,26 +510,71 @@ impl Store {
 
     /// The indexed values matching a lookup (by key), and the objects naming them in the
     /// lookup's collections, newest first.
+    ///
+    /// Two statements that each walk the primary keys: the values (the exact keys, and the
+    /// first `limit` keys of the range, as a union: with the two joined by `OR` in one
+    /// condition both engines read every value of the kind), then the references of exactly
+    /// those values.
     pub fn correlation_lookup(&self, q: &Lookup<'_>) -> Result<(Vec<ValueRow>, Vec<RefRow>)> {
         self.db.read(|c| {
-            let mut params = Vec::new();
-            let filter = key_filter(q, "", &mut params);
-            params.push(Param::Int(i64::from(q.limit)));
+            let mut params = vec![Param::text(q.kind), Param::Int(i64::from(q.limit))];
+            let cols = "kind, key, value, reports, first_added, last_added";
+            let mut parts = Vec::new();
+            if !q.exact.is_empty() {
+                let marks: Vec<String> = q
+                    .exact
+                    .iter()
+                    .map(|k| {
+                        params.push(Param::text(k));
+                        format!("?{}", params.len())
+                    })
+                    .collect();
+                parts.push(format!(
+                    "SELECT {cols} FROM intel_values WHERE kind = ?1 AND key IN ({})",
+                    marks.join(",")
+                ));
+            }
+            if let Some((lo, hi)) = q.within {
+                params.push(Param::text(lo));
+                params.push(Param::text(hi));
+                parts.push(format!(
+                    "SELECT * FROM (SELECT {cols} FROM intel_values
+                        WHERE kind = ?1 AND key >= ?{} AND key <= ?{} ORDER BY key LIMIT ?2) w",
+                    params.len() - 1,
+                    params.len()
+                ));
+            }
+            if parts.is_empty() {
+                return Ok((Vec::new(), Vec::new()));
+            }
             let values = c
                 .query(
                     "look up values",
                     &format!(
-                        "SELECT kind, key, value, reports, first_added, last_added
-                         FROM intel_values WHERE {filter} ORDER BY key LIMIT ?{}",
-                        params.len()
+                        "SELECT {cols} FROM ({}) u ORDER BY key LIMIT ?2",
+                        parts.join(" UNION ")
                     ),
                     &params,
                 )?
                 .iter()
                 .map(value_row)
                 .collect::<Result<Vec<_>>>()?;
-            let mut params = Vec::new();
-            let mut filter = key_filter(q, "r.", &mut params);
+            if values.is_empty() {
+                return Ok((values, Vec::new()));
+            }
+            let mut params = vec![
+                Param::text(q.kind),
+                Param::Int(i64::from(q.limit)),
+                Param::text(q.own_key.unwrap_or("")),
+            ];
+            let keys: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    params.push(Param::text(&v.key));
+                    format!("?{}", params.len())
+                })
+                .collect();
+            let mut filter = format!("r.kind = ?1 AND r.key IN ({})", keys.join(","));
             if let Some(cols) = q.collections {
                 if cols.is_empty() {
                     return Ok((values, Vec::new()));
@@ -558,7 +588,6 @@ impl Store {
                     .collect();
                 filter.push_str(&format!(" AND r.collection_id IN ({})", marks.join(",")));
             }
-            params.push(Param::Int(i64::from(q.limit)));
             let refs = c
                 .query(
                     "look up references",
@@ -570,8 +599,8 @@ impl Store {
                          JOIN intel_values v ON v.kind = r.kind AND v.key = r.key
                          JOIN taxii_collections c ON c.id = r.collection_id
                          WHERE {filter}
-                         ORDER BY r.last_added DESC, r.object_id LIMIT ?{}",
-                        params.len()
+                         ORDER BY CASE WHEN r.key = ?3 THEN 0 ELSE 1 END,
+                                  r.last_added DESC, r.object_id LIMIT ?2"
                     ),
                     &params,
                 )?

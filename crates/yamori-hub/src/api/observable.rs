@@ -49,6 +49,7 @@ pub async fn observable(
                     kind: asked.kind.as_str(),
                     exact: &keys.exact,
                     within: keys.within.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                    own_key: Some(&asked.key),
                     collections: Some(&readable),
                     limit,
                 };

@@ -207,6 +207,7 @@ async fn a_database_from_before_the_index_is_backfilled() {
             kind: "ipv4",
             exact: &keys.exact,
             within: None,
+            own_key: None,
             collections: None,
             limit: 10,
         })

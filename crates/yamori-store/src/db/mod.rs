@@ -397,7 +397,7 @@ pub(crate) fn ddl(engine: Engine, sql: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let pairs: [(&str, &str, &str); 6] = [
+    let pairs: [(&str, &str, &str); 7] = [
         ("{int}", "INTEGER", "BIGINT"),
         ("{real}", "REAL", "DOUBLE PRECISION"),
         ("{bool}", "INTEGER", "BOOLEAN"),
@@ -408,6 +408,9 @@ pub(crate) fn ddl(engine: Engine, sql: &str) -> String {
         ),
         ("{serial}", "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"),
         ("{bytes}", "TEXT", "TEXT COLLATE \"C\""),
+        // SQLite: the table is its primary key's b-tree (one b-tree to write, not two).
+        // PostgreSQL has no such option; its heap plus index is the same on either side.
+        ("{without_rowid}", " WITHOUT ROWID", ""),
     ];
     let mut out = sql;
     for (token, lite, pg) in pairs {
@@ -478,6 +481,15 @@ mod tests {
             ddl(Engine::Postgres, s),
             "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, n BIGINT, f DOUBLE PRECISION, \
              b BOOLEAN, k TEXT COLLATE \"C\")"
+        );
+        let s = "CREATE TABLE t (k TEXT PRIMARY KEY){without_rowid};";
+        assert_eq!(
+            ddl(Engine::Sqlite, s),
+            "CREATE TABLE t (k TEXT PRIMARY KEY) WITHOUT ROWID;"
+        );
+        assert_eq!(
+            ddl(Engine::Postgres, s),
+            "CREATE TABLE t (k TEXT PRIMARY KEY);"
         );
     }
 

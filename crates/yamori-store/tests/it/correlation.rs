@@ -53,6 +53,7 @@ fn lookup<'a>(
         kind,
         exact,
         within,
+        own_key: None,
         collections: None,
         limit: 100,
     }
