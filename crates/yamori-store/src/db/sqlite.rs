@@ -64,6 +64,9 @@ impl SqliteDb {
              PRAGMA busy_timeout=5000;",
         )
         .map_err(db("configure"))?;
+        // Bulk ingest runs multi-row statements of a few sizes beside the usual ones; rusqlite's
+        // default cache of 16 statements evicted them, compiling each again per request.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(MIGRATIONS_TABLE)
             .map_err(db("create migrations table"))?;
         Ok(Self {
