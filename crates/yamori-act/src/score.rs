@@ -59,8 +59,11 @@ impl DecayScore {
 
 impl Scorer for DecayScore {
     fn score(&self, indicator: &Indicator) -> Option<u8> {
-        // Rounded down: an indicator shown as 30 is not below a threshold of 30.
-        self.scored(indicator).map(|s| s.score.floor() as u8)
+        // Rounded down: an indicator shown as 30 is not below a threshold of 30. The epsilon
+        // keeps an exact score that floating point lands just under (45 · 100 / 100 =
+        // 44.999…) at its value.
+        self.scored(indicator)
+            .map(|s| (s.score + 1e-9).floor().clamp(0.0, 100.0) as u8)
     }
 }
 
@@ -103,6 +106,11 @@ mod tests {
         // No confidence: the model's default base score (80) at the default trust.
         let bare = r#"{"id": "indicator--c", "modified": "2026-01-31T00:00:00Z"}"#;
         assert_eq!(score(&s, bare), Some(40));
+        // Exact products stay whole: 45 at full trust, fresh, is 45 (not 44.999… → 44).
+        let s = scorer("2026-01-01T00:00:00Z");
+        let exact = r#"{"id": "indicator--e", "modified": "2026-01-01T00:00:00Z",
+            "confidence": 45, "created_by_ref": "identity--peer"}"#;
+        assert_eq!(score(&s, exact), Some(45));
         // A sighting restarts the clock.
         let s = scorer("2026-03-01T00:00:00Z");
         let sighted = r#"{"id": "indicator--sighted", "modified": "2026-01-01T00:00:00Z",

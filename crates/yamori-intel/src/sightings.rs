@@ -93,6 +93,36 @@ pub fn sightings_bundle(
     })
 }
 
+/// Makes a freshly written sighting a proper next version of the one already stored with its
+/// id: `created` stays the stored one (STIX keeps it across versions), and when anything else
+/// differs while `modified` would not move forward (older data analysed later raised the
+/// count or moved `first_seen` back), `modified` becomes 1 ms after the stored one, or `now`
+/// if later. An identical result stays identical, so storing it again is a duplicate.
+pub fn as_next_version(
+    new: &mut serde_json::Value,
+    stored: &serde_json::Value,
+    now: OffsetDateTime,
+) {
+    if let Some(created) = stored.get("created") {
+        new["created"] = created.clone();
+    }
+    if new == stored {
+        return;
+    }
+    let parse = |v: &serde_json::Value| {
+        v.as_str().and_then(|t| {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+    };
+    let (Some(mine), Some(theirs)) = (parse(&new["modified"]), parse(&stored["modified"])) else {
+        return;
+    };
+    if mine <= theirs {
+        let next = (theirs + time::Duration::milliseconds(1)).max(now);
+        new["modified"] = serde_json::Value::String(format_millis(next));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +162,27 @@ mod tests {
         for o in &a.objects {
             assert_eq!(crate::validate_object(o), Ok(()), "{o}");
         }
+    }
+
+    #[test]
+    fn a_changed_sighting_with_the_same_last_time_is_a_later_version() {
+        let stored = serde_json::json!({"id": "sighting--x", "created": "2026-12-01T00:00:00.000Z",
+            "modified": "2026-12-01T00:05:00.000Z", "count": 3});
+        let now = t("2026-12-07T00:00:00Z");
+        // Same data: unchanged, so a duplicate when stored.
+        let mut same = stored.clone();
+        as_next_version(&mut same, &stored, now);
+        assert_eq!(same, stored);
+        // Older data raised the count and moved first_seen (created) back.
+        let mut more = serde_json::json!({"id": "sighting--x", "created": "2026-11-30T00:00:00.000Z",
+            "modified": "2026-12-01T00:05:00.000Z", "count": 5});
+        as_next_version(&mut more, &stored, now);
+        assert_eq!(more["created"], stored["created"]);
+        assert_eq!(more["modified"], "2026-12-07T00:00:00.000Z");
+        // Newer data moves modified forward by itself.
+        let mut newer = serde_json::json!({"id": "sighting--x", "created": "2026-12-01T00:00:00.000Z",
+            "modified": "2026-12-02T00:00:00.000Z", "count": 9});
+        as_next_version(&mut newer, &stored, now);
+        assert_eq!(newer["modified"], "2026-12-02T00:00:00.000Z");
     }
 }

@@ -445,15 +445,25 @@ impl Store {
         })
     }
 
-    /// Index objects of the backlog (with their values, as the caller extracted them) and
-    /// record that everything up to `through_seq` is done, in one transaction; the last
-    /// page ends the backfill. Returns whether objects remain.
+    /// Index objects of the backlog page `first_seq..=through_seq` (with their values, as the
+    /// caller extracted them) and record that everything up to `through_seq` is done, in one
+    /// transaction; the last page ends the backfill. Returns whether objects remain.
     pub fn correlation_backfill(
         &self,
         objects: &[(BacklogObject, NewObject)],
+        first_seq: i64,
         through_seq: i64,
     ) -> Result<bool> {
         self.db.write(|c| {
+            // Ingest's lock: an envelope and a backfill page both update value rows, in
+            // orders that could deadlock on PostgreSQL. SQLite's write transaction is one.
+            if c.engine() == crate::Engine::Postgres {
+                c.execute(
+                    "insert lock",
+                    "SELECT pg_advisory_xact_lock(?1)",
+                    &[Param::Int(crate::taxii::objects::INSERT_LOCK)],
+                )?;
+            }
             // Several hubs on one PostgreSQL database may run the backfill at once: the
             // position is read under a row lock, and a page another hub has indexed is not
             // indexed (counted) again.
@@ -471,11 +481,33 @@ impl Store {
             let done = crate::taxii::objects::kv_get(c, BACKFILL_DONE)?
                 .and_then(|t| t.parse::<i64>().ok())
                 .unwrap_or(0);
-            if objects.iter().any(|(b, _)| b.seq <= done) {
+            if first_seq <= done {
+                // Another hub indexed this page since it was read.
                 return Ok(true);
             }
+            // Objects deleted since the page was read are not indexed (the index never names
+            // an object that is not stored).
+            let mut stored = std::collections::HashSet::new();
+            for part in objects.chunks(CHUNK) {
+                let marks: Vec<String> = (1..=part.len()).map(|n| format!("?{n}")).collect();
+                let params: Vec<Param> = part.iter().map(|(b, _)| Param::Int(b.seq)).collect();
+                for r in c.query(
+                    "still stored",
+                    &format!(
+                        "SELECT seq FROM taxii_objects WHERE seq IN ({})",
+                        marks.join(",")
+                    ),
+                    &params,
+                )? {
+                    stored.insert(r.i64(0)?);
+                }
+            }
+            let objects: Vec<&(BacklogObject, NewObject)> = objects
+                .iter()
+                .filter(|(b, _)| stored.contains(&b.seq))
+                .collect();
             let mut by_collection: BTreeMap<&str, Vec<(&NewObject, &str)>> = BTreeMap::new();
-            for (b, o) in objects {
+            for (b, o) in objects.iter().copied() {
                 by_collection
                     .entry(b.collection_id.as_str())
                     .or_default()

@@ -63,21 +63,31 @@ pub async fn observable(
                         })
                         .as_str()
                 };
-                // A value's count spans every collection: only a caller who reads them all
-                // sees it, and others see only the values their readable reports name.
+                // A value's count and times span every collection: only a caller who reads
+                // them all sees them; others see the values their readable reports name, with
+                // the times of those reports.
+                let truncated = refs.len() >= limit as usize || values.len() >= limit as usize;
                 let values = values
                     .into_iter()
-                    .filter(|v| every || refs.iter().any(|r| r.key == v.key))
-                    .map(|v| ObservableValue {
-                        relation: relation(&v.key, &v.value),
-                        reports: every.then_some(v.reports),
-                        capped: every && v.capped(),
-                        first_added: v.first_added,
-                        last_added: v.last_added,
-                        value: v.value,
+                    .filter_map(|v| {
+                        let (first_added, last_added) = if every {
+                            (v.first_added.clone(), v.last_added.clone())
+                        } else {
+                            let mine = refs.iter().filter(|r| r.key == v.key);
+                            let first = mine.clone().map(|r| r.first_added.clone()).min()?;
+                            let last = mine.map(|r| r.last_added.clone()).max()?;
+                            (first, last)
+                        };
+                        Some(ObservableValue {
+                            relation: relation(&v.key, &v.value),
+                            reports: every.then_some(v.reports),
+                            capped: every && v.capped(),
+                            first_added,
+                            last_added,
+                            value: v.value,
+                        })
                     })
                     .collect();
-                let truncated = refs.len() >= limit as usize;
                 let reports = refs
                     .into_iter()
                     .map(|r| ObservableReport {

@@ -241,7 +241,8 @@ pub fn backfill_correlation(store: &Store) -> yamori_store::Result<u64> {
     let mut read = 0u64;
     loop {
         let page = store.correlation_backlog(BACKFILL_PAGE)?;
-        let Some(last) = page.last().map(|b| b.seq) else {
+        let (Some(first), Some(last)) = (page.first().map(|b| b.seq), page.last().map(|b| b.seq))
+        else {
             return Ok(read);
         };
         read += page.len() as u64;
@@ -263,7 +264,7 @@ pub fn backfill_correlation(store: &Store) -> yamori_store::Result<u64> {
                 Some((b, o))
             })
             .collect();
-        if !store.correlation_backfill(&items, last)? {
+        if !store.correlation_backfill(&items, first, last)? {
             return Ok(read);
         }
     }

@@ -43,19 +43,7 @@ fn reports(v: &Value) -> Vec<(String, String, String)> {
 async fn an_address_is_found_by_itself_its_prefixes_and_inside_a_prefix() {
     let h = hub();
     let peer = "identity--00000000-0000-4000-8000-0000000000aa";
-    let status = post(
-        &h.app,
-        &h.alice,
-        vec![
-            pattern_indicator(1, "[ipv4-addr:value = '203.0.113.5']", Some(peer)),
-            pattern_indicator(2, "[ipv4-addr:value ISSUBSET '203.0.113.0/24']", None),
-            pattern_indicator(3, "[url:value = 'http://203.0.113.5/bins/x.arm']", None),
-            pattern_indicator(4, "[ipv4-addr:value = '198.51.100.1']", None),
-        ],
-    )
-    .await;
-    assert_eq!(status["success_count"], 4, "{status}");
-    // The same address in a collection bob may not read.
+    // The same address, earlier, in a collection bob may not read.
     yamori_hub::ingest::add_objects(
         h.store.as_ref(),
         "api1",
@@ -68,6 +56,18 @@ async fn an_address_is_found_by_itself_its_prefixes_and_inside_a_prefix() {
         )],
     )
     .expect("add");
+    let status = post(
+        &h.app,
+        &h.alice,
+        vec![
+            pattern_indicator(1, "[ipv4-addr:value = '203.0.113.5']", Some(peer)),
+            pattern_indicator(2, "[ipv4-addr:value ISSUBSET '203.0.113.0/24']", None),
+            pattern_indicator(3, "[url:value = 'http://203.0.113.5/bins/x.arm']", None),
+            pattern_indicator(4, "[ipv4-addr:value = '198.51.100.1']", None),
+        ],
+    )
+    .await;
+    assert_eq!(status["success_count"], 4, "{status}");
 
     let v = observable(&h, "203.0.113.5", &h.bob).await;
     assert_eq!(
@@ -96,12 +96,23 @@ async fn an_address_is_found_by_itself_its_prefixes_and_inside_a_prefix() {
         .filter_map(|r| r["created_by"].as_str())
         .collect();
     assert_eq!(by, [peer]);
-    // Bob does not read every collection: no counts.
-    assert!(v["values"]
-        .as_array()
-        .expect("values")
+    // Bob does not read every collection: no counts, and the times of his reports only (the
+    // secret collection's report came first).
+    let values = v["values"].as_array().expect("values");
+    assert!(values.iter().all(|x| x["reports"].is_null()));
+    let own = values
         .iter()
-        .all(|x| x["reports"].is_null()));
+        .find(|x| x["value"] == "203.0.113.5")
+        .expect("the address");
+    let earliest = v["reports"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .filter(|r| r["value"] == "203.0.113.5")
+        .filter_map(|r| r["first_added"].as_str())
+        .min()
+        .expect("reports of the address");
+    assert_eq!(own["first_added"].as_str(), Some(earliest));
     assert_eq!(v["seen_by"]["telescope"], json!([]));
     assert_eq!(v["index_complete"], true);
 

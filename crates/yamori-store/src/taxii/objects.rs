@@ -15,7 +15,7 @@ const LAST_ADDED_KEY: &str = "taxii.last_date_added";
 /// Advisory lock key serialising object inserts on PostgreSQL, so date_added values become
 /// visible in increasing order (otherwise a reader could see T2 committed before T1 and skip T1
 /// with `added_after`). SQLite gets the same from `BEGIN IMMEDIATE`.
-const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
+pub(crate) const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
 
 /// Objects per multi-row INSERT: 8 parameters a row stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters a statement, and one statement a chunk is what makes bulk

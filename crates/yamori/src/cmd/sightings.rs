@@ -71,7 +71,12 @@ pub fn run(g: &crate::GlobalArgs, a: &Args) -> anyhow::Result<ExitCode> {
     // One sighting per indicator and sensor kind, over every address of the indicator.
     let mut merged: BTreeMap<(String, &'static str), (OffsetDateTime, OffsetDateTime, u64)> =
         BTreeMap::new();
+    // One indicator pulled into two collections is one sighting, counted once.
+    let mut once = std::collections::HashSet::new();
     for r in &rows {
+        if !once.insert((r.object_id.as_str(), r.value.as_str(), r.sensor)) {
+            continue;
+        }
         let parse = |t: &str| {
             OffsetDateTime::parse(t, &Rfc3339)
                 .with_context(|| format!("{} record time {t:?} of {}", r.sensor, r.value))
@@ -102,7 +107,7 @@ pub fn run(g: &crate::GlobalArgs, a: &Args) -> anyhow::Result<ExitCode> {
         name: a.org.clone(),
         contact_information: a.contact.clone(),
     };
-    let bundle = sightings_bundle(
+    let mut bundle = sightings_bundle(
         &seen,
         &org,
         &Options {
@@ -110,6 +115,27 @@ pub fn run(g: &crate::GlobalArgs, a: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .context("writing the sightings as STIX")?;
+    // A sighting stored before becomes its next version (created kept, modified moved on when
+    // the content changed), never a conflicting copy of the same version.
+    if let Some(c) = store.taxii_collection(&a.api_root, SIGHTINGS_COLLECTION)? {
+        let now = OffsetDateTime::now_utc();
+        for o in bundle.objects.iter_mut() {
+            let Some(id) = o.get("id").and_then(|v| v.as_str()).map(str::to_owned) else {
+                continue;
+            };
+            if !id.starts_with("sighting--") {
+                continue;
+            }
+            let mut q = yamori_store::taxii::ObjectQuery::new(&c.id, 1);
+            q.ids = vec![id];
+            if let Some(stored) = store.taxii_query(&q)?.objects.first() {
+                let stored: serde_json::Value =
+                    serde_json::from_str(stored.body.as_deref().unwrap_or("null"))
+                        .unwrap_or_default();
+                yamori_intel::sightings::as_next_version(o, &stored, now);
+            }
+        }
+    }
     let (mut added, mut unchanged) = (0u64, 0u64);
     if !a.dry_run && !seen.is_empty() {
         let done = yamori_hub::ingest::publish_local(
