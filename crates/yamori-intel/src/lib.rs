@@ -26,6 +26,7 @@
 //! are UUIDv5 in our own namespace on purpose (deterministic re-publication, allowed by spec
 //! §2.9). Every other check, errors and warnings, must pass.
 
+pub mod anonymise;
 pub mod decoy;
 pub mod ids;
 pub mod markings;

@@ -166,6 +166,75 @@ pub struct PeerPolicy {
     pub collections: Option<Vec<String>>,
     #[serde(default)]
     pub tlp: PeerTlp,
+    /// How victims' and surveyed hosts' addresses leave (absent: as they are).
+    #[serde(default)]
+    pub anonymise: Option<PeerAnonymise>,
+}
+
+/// The `[peers.<name>.anonymise]` table: what becomes of the addresses a push would share
+/// that the organisation's indicators do not name ([`crate::anonymise`]), and the least
+/// k-anonymity those host records must have (docs/TRUST.md §3–§5).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerAnonymise {
+    pub scheme: AddressScheme,
+    /// The sharing group whose key pseudonymises the addresses and re-keys the ids
+    /// (`<data-dir>/keys/<group>.key`); every peer of a group sees the same pseudonyms.
+    pub group: String,
+    /// The least k the shared host records must have at the generalisation below (default
+    /// 1: measured and reported, never refused).
+    #[serde(default = "one")]
+    pub min_k: usize,
+    /// The prefix length IPv4 hosts are grouped by when k is measured, and what `generalise`
+    /// shares (default 24).
+    #[serde(default = "v4_prefix")]
+    pub prefix_v4: u8,
+    /// The same for IPv6 (default 48).
+    #[serde(default = "v6_prefix")]
+    pub prefix_v6: u8,
+    /// Whether a host's autonomous system is part of its class (needs an ASN database).
+    #[serde(default)]
+    pub keep_asn: bool,
+    /// What a push does when k is below `min_k` (default: refuse).
+    #[serde(default)]
+    pub below_k: BelowK,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn v4_prefix() -> u8 {
+    24
+}
+
+fn v6_prefix() -> u8 {
+    48
+}
+
+/// What an address leaves as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddressScheme {
+    /// Crypto-PAn pseudonym (prefix-preserving).
+    Cryptopan,
+    /// ipcrypt-pfx pseudonym (prefix-preserving).
+    IpcryptPfx,
+    /// The real prefix at the policy's generalisation (`203.0.113.0/24`).
+    Generalise,
+    /// Not at all.
+    Remove,
+}
+
+/// What a push does when the host records' k is below the policy's minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BelowK {
+    /// Send nothing and say which classes are too small.
+    #[default]
+    Refuse,
+    /// Withhold the hosts of the classes below the minimum (suppression), send the rest.
+    Suppress,
 }
 
 /// The TLP levels one peer receives.

@@ -107,6 +107,9 @@ pub enum Command {
     /// How far to believe each source of shared intel (0–100), for decayed scores.
     #[command(subcommand)]
     Trust(cmd::trust::Command),
+    /// Keys of sharing groups, for anonymised `sync push` (docs/TRUST.md §5).
+    #[command(subcommand)]
+    Sharing(cmd::sharing::Command),
 }
 
 fn main() -> ExitCode {
@@ -144,6 +147,7 @@ pub fn dispatch(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitCod
         Command::Geo(c) => cmd::geo::run(global, c),
         Command::Warninglist(c) => cmd::warninglist::run(global, c),
         Command::Trust(c) => cmd::trust::run(global, c),
+        Command::Sharing(c) => cmd::sharing::run(global, c),
         Command::Sightings(a) => cmd::sightings::run(global, &a),
     }
 }

@@ -5,6 +5,7 @@
 //! 3 partial success: some input was bad (e.g. a truncated capture), the rest was processed.
 
 pub mod analyze;
+pub mod anonymise;
 pub mod check;
 pub mod decoy;
 pub mod demo;

@@ -50,3 +50,142 @@ pub fn for_url(path: &Path, url: &str) -> anyhow::Result<Option<(String, PeerPol
     })?;
     Ok(file.peers.into_iter().find(|(_, p)| same_url(&p.url, url)))
 }
+
+/// `yamori sharing`: the keys of sharing groups.
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Keys that pseudonymise addresses and re-key ids for one sharing group
+    /// (`<data-dir>/keys/<group>.key`, 32 random bytes, readable by this user only).
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create the group's key (refuses to replace one: see `rotate`).
+    ///
+    /// Example:
+    ///   yamori sharing key new --group kanto-isac
+    New {
+        #[arg(long)]
+        group: String,
+    },
+    /// Replace the group's key. The old one is kept beside it as
+    /// `<group>.key.retired-<time>` so data shared under it can still be reversed; every
+    /// pseudonym and re-keyed id the group sees changes: tell its members.
+    Rotate {
+        #[arg(long)]
+        group: String,
+    },
+    /// Print where the group's key is (never the key).
+    Path {
+        #[arg(long)]
+        group: String,
+    },
+}
+
+pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<std::process::ExitCode> {
+    let Command::Key(k) = c;
+    match k {
+        KeyCommand::New { group } => {
+            let path = key_path(&g.data_dir, &group)?;
+            if path.exists() {
+                anyhow::bail!(
+                    "{} exists: the group has a key (`yamori sharing key rotate --group {group}` \
+                     replaces it)",
+                    path.display()
+                );
+            }
+            write_key(&path)?;
+            println!("created {}", path.display());
+        }
+        KeyCommand::Rotate { group } => {
+            let path = key_path(&g.data_dir, &group)?;
+            if path.exists() {
+                let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+                let retired = path.with_extension(format!("key.retired-{stamp}"));
+                std::fs::rename(&path, &retired)
+                    .with_context(|| format!("moving {} aside", path.display()))?;
+                println!("retired {}", retired.display());
+            }
+            write_key(&path)?;
+            println!("created {}", path.display());
+        }
+        KeyCommand::Path { group } => println!("{}", key_path(&g.data_dir, &group)?.display()),
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `<data-dir>/keys/<group>.key`; a group name is letters, digits, `-`, `_` and `.`.
+pub fn key_path(data_dir: &Path, group: &str) -> anyhow::Result<PathBuf> {
+    let ok = !group.is_empty()
+        && !group.starts_with('.')
+        && group
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !ok {
+        anyhow::bail!("sharing group {group:?}: use letters, digits, '-', '_' and '.' (not first)");
+    }
+    Ok(data_dir.join("keys").join(format!("{group}.key")))
+}
+
+fn write_key(path: &Path) -> anyhow::Result<()> {
+    use rand::TryRngCore;
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut key = [0u8; yamori_trust::cryptopan::KEY_LEN];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut key)
+        .context("reading the operating system's random generator")?;
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "{}", hex::encode(key)).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The group's 32-byte key: the file holds 64 hex digits (what `sharing key new` writes) or
+/// the 32 raw bytes. A key others can read is refused, as ssh refuses such a private key.
+pub fn load_key(data_dir: &Path, group: &str) -> anyhow::Result<[u8; 32]> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = key_path(data_dir, group)?;
+    let meta = std::fs::metadata(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "no key for sharing group {group:?} at {} ({e}): create one with \
+             `yamori sharing key new --group {group}`; nothing was sent",
+            path.display()
+        )
+    })?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        anyhow::bail!(
+            "{}: the key is readable by other users (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            meta.permissions().mode() & 0o777,
+            path.display()
+        );
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::str::from_utf8(&bytes).map(str::trim).unwrap_or("");
+    let key = match hex::decode(text) {
+        Ok(k) if k.len() == 32 => k,
+        _ if bytes.len() == 32 => bytes,
+        _ => anyhow::bail!(
+            "{}: a sharing key is 64 hex digits or 32 bytes (this file has {} bytes)",
+            path.display(),
+            bytes.len()
+        ),
+    };
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&key);
+    Ok(out)
+}

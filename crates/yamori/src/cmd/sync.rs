@@ -103,6 +103,14 @@ pub enum Command {
         /// otherwise. Without a policy for the peer, CLEAR and GREEN only.
         #[arg(long)]
         policy: Option<std::path::PathBuf>,
+        /// An ASN database (MaxMind/DB-IP ASN MMDB, ip2asn or pfx2as TSV) for a policy whose
+        /// k-anonymity groups hosts by autonomous system (`keep_asn = true`).
+        #[arg(long)]
+        asn: Option<PathBuf>,
+        /// Say what would be sent, withheld and how anonymous it is; send nothing and keep
+        /// the push position.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -141,7 +149,19 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             collection,
             to,
             policy,
-        } => push(g, &peer, &collection, to.as_deref(), policy.as_deref()),
+            asn,
+            dry_run,
+        } => push(
+            g,
+            &peer,
+            &PushArgs {
+                local_name: &collection,
+                to: to.as_deref(),
+                policy_file: policy.as_deref(),
+                asn: asn.as_deref(),
+                dry_run,
+            },
+        ),
     }
 }
 
@@ -220,16 +240,20 @@ fn no_policy(url: &str) -> yamori_intel::sharing::PeerPolicy {
         url: url.to_string(),
         collections: None,
         tlp: Default::default(),
+        anonymise: None,
     }
 }
 
-fn push(
-    g: &crate::GlobalArgs,
-    peer: &Peer,
-    local_name: &str,
-    to: Option<&str>,
-    policy_file: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
+struct PushArgs<'a> {
+    local_name: &'a str,
+    to: Option<&'a str>,
+    policy_file: Option<&'a std::path::Path>,
+    asn: Option<&'a std::path::Path>,
+    dry_run: bool,
+}
+
+fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<ExitCode> {
+    let (local_name, to, policy_file) = (a.local_name, a.to, a.policy_file);
     let store = open_store(g)?;
     let cl = peer.auth.client()?;
     let local = local_collection(store.as_ref(), &peer.local_api_root, local_name, false)?;
@@ -274,24 +298,72 @@ fn push(
     let mut q = ObjectQuery::new(&local.id, PAGE);
     q.versions = VersionFilter::all();
     q.added_after = if peer.full { None } else { store.kv_get(&key)? };
+    let mut anonymiser = match &policy.anonymise {
+        Some(p) => {
+            let asn = a
+                .asn
+                .map(yamori_enrich::AsnDb::open)
+                .transpose()
+                .context("opening --asn")?;
+            let shareable = |v: &serde_json::Value| tlp.check(v, &peer_name).is_ok();
+            let (anon, report) = super::anonymise::PushAnonymiser::prepare(
+                store.as_ref(),
+                &g.data_dir,
+                p,
+                &q,
+                asn.as_ref(),
+                &shareable,
+            )?;
+            println!("{report}");
+            Some(anon)
+        }
+        None => None,
+    };
     let url = collection_url(&peer.url, &info.id);
-    let (mut ok, mut failed) = (0u64, 0u64);
+    let (mut ok, mut failed, mut would_send) = (0u64, 0u64, 0u64);
     loop {
         let page = store.taxii_query(&q)?;
         let Some(last) = page.objects.last().cloned() else {
             break;
         };
-        let mut bodies: Vec<Box<serde_json::value::RawValue>> = Vec::new();
+        let mut allowed: Vec<(String, serde_json::Value)> = Vec::new();
         for body in page.objects.iter().filter_map(|o| o.body.clone()) {
             let verdict = serde_json::from_str::<serde_json::Value>(&body)
                 .map_err(|e| format!("not JSON: {e}"))
-                .and_then(|v| tlp.check(&v, &peer_name).map_err(|w| w.to_string()));
+                .and_then(|v| match tlp.check(&v, &peer_name) {
+                    Ok(()) => Ok(v),
+                    Err(w) => Err(w.to_string()),
+                });
             match verdict {
-                Ok(()) => bodies.extend(serde_json::value::RawValue::from_string(body).ok()),
+                Ok(v) => allowed.push((body, v)),
                 Err(why) => *withheld.entry(why).or_default() += 1,
             }
         }
-        if !bodies.is_empty() {
+        let mut bodies: Vec<Box<serde_json::value::RawValue>> = Vec::new();
+        match anonymiser.as_mut() {
+            None => bodies.extend(
+                allowed
+                    .into_iter()
+                    .filter_map(|(body, _)| serde_json::value::RawValue::from_string(body).ok()),
+            ),
+            Some(anon) => {
+                let values: Vec<serde_json::Value> = allowed.into_iter().map(|(_, v)| v).collect();
+                anon.resolve(store.as_ref(), &values)?;
+                for v in &values {
+                    match anon.rewrite(v) {
+                        yamori_intel::anonymise::Rewritten::Shared(out) => {
+                            bodies.extend(serde_json::value::to_raw_value(&out).ok())
+                        }
+                        yamori_intel::anonymise::Rewritten::Withheld(why) => {
+                            *withheld.entry(format!("anonymisation: {why}")).or_default() += 1
+                        }
+                    }
+                }
+            }
+        }
+        if a.dry_run {
+            would_send += bodies.len() as u64;
+        } else if !bodies.is_empty() {
             let refs: Vec<&serde_json::value::RawValue> =
                 bodies.iter().map(AsRef::as_ref).collect();
             let st = cl
@@ -302,14 +374,20 @@ fn push(
             failed += st.failure_count;
         }
         // Only advance once the peer has finished with this page.
-        store.kv_set(&key, &last.date_added)?;
+        if !a.dry_run {
+            store.kv_set(&key, &last.date_added)?;
+        }
         q.after = Some(last.cursor());
         if !page.more {
             break;
         }
     }
     let held: u64 = withheld.values().sum();
-    println!("pushed {ok} objects to {url} ({failed} refused by the peer, {held} withheld by the sharing policy)");
+    if a.dry_run {
+        println!("would push {would_send} objects to {url} ({held} withheld by the sharing policy); nothing was sent");
+    } else {
+        println!("pushed {ok} objects to {url} ({failed} refused by the peer, {held} withheld by the sharing policy)");
+    }
     for (why, n) in &withheld {
         println!("  withheld {n}: {why}");
     }

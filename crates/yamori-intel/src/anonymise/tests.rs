@@ -1,0 +1,243 @@
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::*;
+use crate::ids::value_sco_id;
+
+const ORG: &str = "identity--00000000-0000-4000-8000-0000000000aa";
+const T: &str = "2026-11-01T00:00:00.000Z";
+
+fn sco(value: &str) -> Value {
+    let t = if value.contains(':') {
+        "ipv6-addr"
+    } else {
+        "ipv4-addr"
+    };
+    json!({"type": t, "spec_version": "2.1", "id": value_sco_id(t, value).unwrap(), "value": value})
+}
+
+/// A scanner (indicator, its SCO, observed-data, sighting) and a backscatter victim
+/// (SCO, observed-data, note), and a surveyed camera (infrastructure, relationship), as the
+/// telescope and survey conversions write them.
+fn objects() -> Vec<Value> {
+    let scanner = sco("198.51.100.7");
+    let victim = sco("203.0.113.9");
+    let camera = sco("192.0.2.44");
+    let od_scan = json!({"type": "observed-data", "spec_version": "2.1",
+        "id": "observed-data--00000000-0000-4000-8000-000000000001", "created": T, "modified": T,
+        "created_by_ref": ORG, "first_observed": T, "last_observed": T, "number_observed": 3,
+        "object_refs": [scanner["id"]]});
+    let od_victim = json!({"type": "observed-data", "spec_version": "2.1",
+        "id": "observed-data--00000000-0000-4000-8000-000000000002", "created": T, "modified": T,
+        "created_by_ref": ORG, "first_observed": T, "last_observed": T, "number_observed": 1,
+        "object_refs": [victim["id"]]});
+    vec![
+        scanner.clone(),
+        json!({"type": "indicator", "spec_version": "2.1",
+            "id": "indicator--00000000-0000-4000-8000-000000000003", "created": T, "modified": T,
+            "created_by_ref": ORG, "pattern": "[ipv4-addr:value = '198.51.100.7']",
+            "pattern_type": "stix", "valid_from": T, "name": "scanner 198.51.100.7",
+            "description": "also seen near 203.0.113.9"}),
+        od_scan.clone(),
+        json!({"type": "sighting", "spec_version": "2.1",
+            "id": "sighting--00000000-0000-4000-8000-000000000004", "created": T, "modified": T,
+            "sighting_of_ref": "indicator--00000000-0000-4000-8000-000000000003",
+            "observed_data_refs": [od_scan["id"]], "where_sighted_refs": [ORG], "count": 3}),
+        victim.clone(),
+        od_victim.clone(),
+        json!({"type": "note", "spec_version": "2.1",
+            "id": "note--00000000-0000-4000-8000-000000000005", "created": T, "modified": T,
+            "created_by_ref": ORG, "abstract": "DDoS backscatter from victim 203.0.113.9",
+            "content": "203.0.113.9 appears to be under attack; 203.0.113.0/24 too.",
+            "object_refs": [od_victim["id"], victim["id"]]}),
+        camera.clone(),
+        json!({"type": "infrastructure", "spec_version": "2.1",
+            "id": "infrastructure--00000000-0000-4000-8000-000000000006", "created": T,
+            "modified": T, "created_by_ref": ORG, "name": "Hikvision camera at 192.0.2.44:80",
+            "infrastructure_types": ["unknown"]}),
+        json!({"type": "relationship", "spec_version": "2.1",
+            "id": "relationship--00000000-0000-4000-8000-000000000007", "created": T,
+            "modified": T, "relationship_type": "consists-of",
+            "source_ref": "infrastructure--00000000-0000-4000-8000-000000000006",
+            "target_ref": camera["id"]}),
+    ]
+}
+
+fn keep_of(objs: &[Value]) -> HashSet<IpNet> {
+    objs.iter().flat_map(indicator_addresses).collect()
+}
+
+fn sco_values(objs: &[Value]) -> HashMap<String, IpNet> {
+    objs.iter()
+        .filter_map(|o| Some((o["id"].as_str()?.to_string(), address_value(o)?)))
+        .collect()
+}
+
+/// A stand-in prefix-preserving map for the tests: flips the first octet's low bit and the
+/// last octet (the real schemes are tested in yamori-trust).
+fn toy(net: IpNet) -> Option<IpNet> {
+    let IpAddr::V4(a) = net.addr() else {
+        return None;
+    };
+    let o = a.octets();
+    let b = std::net::Ipv4Addr::new(o[0] ^ 1, o[1], o[2], o[3] ^ 0x5a);
+    IpNet::new(IpAddr::V4(b), net.prefix_len())
+        .ok()
+        .map(|n| n.trunc())
+}
+
+fn run(map: &dyn Fn(IpNet) -> Option<IpNet>) -> (Vec<Value>, Vec<&'static str>) {
+    let objs = objects();
+    let keep = keep_of(&objs);
+    let values = sco_values(&objs);
+    let a = Anonymiser {
+        keep: &keep,
+        map,
+        id_namespace: Uuid::from_u128(7),
+    };
+    let mut shared = Vec::new();
+    let mut withheld = Vec::new();
+    for o in &objs {
+        match a.rewrite(o, &values) {
+            Rewritten::Shared(v) => shared.push(v),
+            Rewritten::Withheld(why) => withheld.push(why),
+        }
+    }
+    (shared, withheld)
+}
+
+#[test]
+fn victims_are_pseudonymised_and_indicators_kept() {
+    let (shared, withheld) = run(&toy);
+    assert!(withheld.is_empty(), "{withheld:?}");
+    let text = serde_json::to_string(&shared).unwrap();
+    for secret in ["203.0.113.9", "192.0.2.44", "203.0.113.0/24"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    // The victim's pseudonym under the toy map, and its SCO id follows the new value.
+    assert!(text.contains("202.0.113.83"), "{text}");
+    let victim = shared
+        .iter()
+        .find(|o| o["value"] == "202.0.113.83")
+        .unwrap();
+    assert_eq!(
+        victim["id"],
+        value_sco_id("ipv4-addr", "202.0.113.83").unwrap()
+    );
+    // The prefix in text maps to the pseudonym's prefix, written canonically.
+    assert!(text.contains("202.0.113.0/24"), "{text}");
+    assert!(
+        text.contains("Hikvision camera at 193.0.2.118:80"),
+        "{text}"
+    );
+    // The scanner's indicator, SCO and pattern are as they were.
+    let originals = objects();
+    assert_eq!(shared[0], originals[0]);
+    let ind = shared.iter().find(|o| o["type"] == "indicator").unwrap();
+    assert_eq!(ind["pattern"], originals[1]["pattern"]);
+    assert_eq!(ind["id"], originals[1]["id"]);
+    assert_eq!(ind["description"], "also seen near 202.0.113.83");
+    // Every object is valid STIX, and every reference inside the shared set resolves.
+    let ids: BTreeSet<&str> = shared.iter().filter_map(|o| o["id"].as_str()).collect();
+    for o in &shared {
+        assert!(crate::validate_object(o).is_ok(), "{o}");
+        for r in Anonymiser::address_refs(o) {
+            assert!(ids.contains(r.as_str()), "dangling {r} in {o}");
+        }
+    }
+    let note = shared.iter().find(|o| o["type"] == "note").unwrap();
+    for r in note["object_refs"].as_array().unwrap() {
+        assert!(ids.contains(r.as_str().unwrap()), "note refers to {r}");
+    }
+    let rel = shared.iter().find(|o| o["type"] == "relationship").unwrap();
+    assert!(ids.contains(rel["source_ref"].as_str().unwrap()));
+    assert!(ids.contains(rel["target_ref"].as_str().unwrap()));
+    // Sightings keep pointing at the indicator; their own ids are re-keyed.
+    let s = shared.iter().find(|o| o["type"] == "sighting").unwrap();
+    assert_eq!(s["sighting_of_ref"], originals[1]["id"]);
+    assert_ne!(s["id"], originals[3]["id"]);
+    assert_eq!(s["where_sighted_refs"][0], ORG);
+}
+
+#[test]
+fn the_same_input_gives_the_same_output_and_another_key_other_ids() {
+    let (a, _) = run(&toy);
+    let (b, _) = run(&toy);
+    assert_eq!(a, b);
+    let objs = objects();
+    let keep = keep_of(&objs);
+    let other = Anonymiser {
+        keep: &keep,
+        map: &toy,
+        id_namespace: Uuid::from_u128(8),
+    };
+    let Rewritten::Shared(note) = other.rewrite(&objs[6], &sco_values(&objs)) else {
+        panic!()
+    };
+    let first = a.iter().find(|o| o["type"] == "note").unwrap();
+    assert_ne!(note["id"], first["id"]);
+    assert_eq!(note["content"], first["content"]);
+}
+
+#[test]
+fn withheld_addresses_take_their_objects_and_references_with_them() {
+    let (shared, withheld) = run(&|_| None);
+    let text = serde_json::to_string(&shared).unwrap();
+    for secret in ["203.0.113.9", "192.0.2.44", "203.0.113.0"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    // The victim's and camera's SCOs, the observed-data naming only the victim, and the
+    // relationship to the camera's SCO are not shared.
+    assert_eq!(withheld.len(), 4, "{withheld:?}");
+    let note = shared.iter().find(|o| o["type"] == "note").unwrap();
+    assert_eq!(note["object_refs"].as_array().unwrap().len(), 1, "{note}");
+    assert!(note["abstract"].as_str().unwrap().ends_with(WITHHELD_TEXT));
+    let infra = shared
+        .iter()
+        .find(|o| o["type"] == "infrastructure")
+        .unwrap();
+    assert_eq!(infra["name"], "Hikvision camera at [address withheld]:80");
+    for o in &shared {
+        assert!(crate::validate_object(o).is_ok(), "{o}");
+    }
+    // The scanner stays.
+    assert!(text.contains("198.51.100.7"));
+}
+
+#[test]
+fn hosts_in_counts_victims_not_indicators_nor_prefixes() {
+    let objs = objects();
+    let keep = keep_of(&objs);
+    let a = Anonymiser {
+        keep: &keep,
+        map: &toy,
+        id_namespace: Uuid::nil(),
+    };
+    let mut hosts = BTreeSet::new();
+    for o in &objs {
+        a.hosts_in(o, &mut hosts);
+    }
+    let got: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+    assert_eq!(got, ["192.0.2.44", "203.0.113.9"]);
+}
+
+#[test]
+fn unresolved_address_references_are_rekeyed_not_left_guessable() {
+    let objs = objects();
+    let keep = keep_of(&objs);
+    let a = Anonymiser {
+        keep: &keep,
+        map: &toy,
+        id_namespace: Uuid::from_u128(7),
+    };
+    let Rewritten::Shared(od) = a.rewrite(&objs[5], &HashMap::new()) else {
+        panic!()
+    };
+    let victim_id = objs[4]["id"].as_str().unwrap();
+    assert_ne!(od["object_refs"][0], victim_id);
+    assert_eq!(od["object_refs"][0], a.rekey(victim_id));
+}
