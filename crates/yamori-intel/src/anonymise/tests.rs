@@ -17,7 +17,7 @@ fn sco(value: &str) -> Value {
     } else {
         "ipv4-addr"
     };
-    json!({"type": t, "spec_version": "2.1", "id": value_sco_id(t, value).unwrap(), "value": value})
+    json!({"type": t, "spec_version": "2.1", "id": value_sco_id(t, value).expect("the fixture has it"), "value": value})
 }
 
 /// A scanner (indicator, its SCO, observed-data, sighting) and a backscatter victim
@@ -114,7 +114,7 @@ fn run(map: &dyn Fn(IpNet) -> Option<IpNet>) -> (Vec<Value>, Vec<&'static str>) 
 fn victims_are_pseudonymised_and_indicators_kept() {
     let (shared, withheld) = run(&toy);
     assert!(withheld.is_empty(), "{withheld:?}");
-    let text = serde_json::to_string(&shared).unwrap();
+    let text = serde_json::to_string(&shared).expect("the fixture has it");
     for secret in ["203.0.113.9", "192.0.2.44", "203.0.113.0/24"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
@@ -123,10 +123,10 @@ fn victims_are_pseudonymised_and_indicators_kept() {
     let victim = shared
         .iter()
         .find(|o| o["value"] == "202.0.113.83")
-        .unwrap();
+        .expect("the fixture has it");
     assert_eq!(
         victim["id"],
-        value_sco_id("ipv4-addr", "202.0.113.83").unwrap()
+        value_sco_id("ipv4-addr", "202.0.113.83").expect("the fixture has it")
     );
     // The prefix in text maps to the pseudonym's prefix, written canonically.
     assert!(text.contains("202.0.113.0/24"), "{text}");
@@ -137,7 +137,10 @@ fn victims_are_pseudonymised_and_indicators_kept() {
     // The scanner's indicator, SCO and pattern are as they were.
     let originals = objects();
     assert_eq!(shared[0], originals[0]);
-    let ind = shared.iter().find(|o| o["type"] == "indicator").unwrap();
+    let ind = shared
+        .iter()
+        .find(|o| o["type"] == "indicator")
+        .expect("the fixture has it");
     assert_eq!(ind["pattern"], originals[1]["pattern"]);
     assert_eq!(ind["id"], originals[1]["id"]);
     assert_eq!(ind["description"], "also seen near 202.0.113.83");
@@ -149,15 +152,27 @@ fn victims_are_pseudonymised_and_indicators_kept() {
             assert!(ids.contains(r.as_str()), "dangling {r} in {o}");
         }
     }
-    let note = shared.iter().find(|o| o["type"] == "note").unwrap();
-    for r in note["object_refs"].as_array().unwrap() {
-        assert!(ids.contains(r.as_str().unwrap()), "note refers to {r}");
+    let note = shared
+        .iter()
+        .find(|o| o["type"] == "note")
+        .expect("the fixture has it");
+    for r in note["object_refs"].as_array().expect("the fixture has it") {
+        assert!(
+            ids.contains(r.as_str().expect("the fixture has it")),
+            "note refers to {r}"
+        );
     }
-    let rel = shared.iter().find(|o| o["type"] == "relationship").unwrap();
-    assert!(ids.contains(rel["source_ref"].as_str().unwrap()));
-    assert!(ids.contains(rel["target_ref"].as_str().unwrap()));
+    let rel = shared
+        .iter()
+        .find(|o| o["type"] == "relationship")
+        .expect("the fixture has it");
+    assert!(ids.contains(rel["source_ref"].as_str().expect("the fixture has it")));
+    assert!(ids.contains(rel["target_ref"].as_str().expect("the fixture has it")));
     // Sightings keep pointing at the indicator; their own ids are re-keyed.
-    let s = shared.iter().find(|o| o["type"] == "sighting").unwrap();
+    let s = shared
+        .iter()
+        .find(|o| o["type"] == "sighting")
+        .expect("the fixture has it");
     assert_eq!(s["sighting_of_ref"], originals[1]["id"]);
     assert_ne!(s["id"], originals[3]["id"]);
     assert_eq!(s["where_sighted_refs"][0], ORG);
@@ -178,7 +193,10 @@ fn the_same_input_gives_the_same_output_and_another_key_other_ids() {
     let Rewritten::Shared(note) = other.rewrite(&objs[6], &sco_values(&objs)) else {
         panic!()
     };
-    let first = a.iter().find(|o| o["type"] == "note").unwrap();
+    let first = a
+        .iter()
+        .find(|o| o["type"] == "note")
+        .expect("the fixture has it");
     assert_ne!(note["id"], first["id"]);
     assert_eq!(note["content"], first["content"]);
 }
@@ -186,20 +204,33 @@ fn the_same_input_gives_the_same_output_and_another_key_other_ids() {
 #[test]
 fn withheld_addresses_take_their_objects_and_references_with_them() {
     let (shared, withheld) = run(&|_| None);
-    let text = serde_json::to_string(&shared).unwrap();
+    let text = serde_json::to_string(&shared).expect("the fixture has it");
     for secret in ["203.0.113.9", "192.0.2.44", "203.0.113.0"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     // The victim's and camera's SCOs, the observed-data naming only the victim, and the
     // relationship to the camera's SCO are not shared.
     assert_eq!(withheld.len(), 4, "{withheld:?}");
-    let note = shared.iter().find(|o| o["type"] == "note").unwrap();
-    assert_eq!(note["object_refs"].as_array().unwrap().len(), 1, "{note}");
-    assert!(note["abstract"].as_str().unwrap().ends_with(WITHHELD_TEXT));
+    let note = shared
+        .iter()
+        .find(|o| o["type"] == "note")
+        .expect("the fixture has it");
+    assert_eq!(
+        note["object_refs"]
+            .as_array()
+            .expect("the fixture has it")
+            .len(),
+        1,
+        "{note}"
+    );
+    assert!(note["abstract"]
+        .as_str()
+        .expect("the fixture has it")
+        .ends_with(WITHHELD_TEXT));
     let infra = shared
         .iter()
         .find(|o| o["type"] == "infrastructure")
-        .unwrap();
+        .expect("the fixture has it");
     assert_eq!(infra["name"], "Hikvision camera at [address withheld]:80");
     for o in &shared {
         assert!(crate::validate_object(o).is_ok(), "{o}");
@@ -237,7 +268,7 @@ fn unresolved_address_references_are_rekeyed_not_left_guessable() {
     let Rewritten::Shared(od) = a.rewrite(&objs[5], &HashMap::new()) else {
         panic!()
     };
-    let victim_id = objs[4]["id"].as_str().unwrap();
+    let victim_id = objs[4]["id"].as_str().expect("the fixture has it");
     assert_ne!(od["object_refs"][0], victim_id);
     assert_eq!(od["object_refs"][0], a.rekey(victim_id));
 }

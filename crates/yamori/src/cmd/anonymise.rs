@@ -296,21 +296,23 @@ mod tests {
     #[test]
     fn generalise_cuts_to_the_policy_prefix_and_never_widens_a_prefix() {
         let p: PeerAnonymise =
-            toml::from_str("scheme = \"generalise\"\ngroup = \"g\"\nprefix_v4 = 24").unwrap();
-        let map = scheme_map(&p, &[3; 32]).unwrap();
-        let host: IpNet = "203.0.113.9/32".parse().unwrap();
-        assert_eq!(map(host).unwrap().to_string(), "203.0.113.0/24");
-        let wide: IpNet = "203.0.0.0/16".parse().unwrap();
-        assert_eq!(map(wide).unwrap().to_string(), "203.0.0.0/16");
+            toml::from_str("scheme = \"generalise\"\ngroup = \"g\"\nprefix_v4 = 24")
+                .expect("a valid policy");
+        let map = scheme_map(&p, &[3; 32]).expect("a map");
+        let host: IpNet = "203.0.113.9/32".parse().expect("a prefix");
+        assert_eq!(map(host).expect("mapped").to_string(), "203.0.113.0/24");
+        let wide: IpNet = "203.0.0.0/16".parse().expect("a prefix");
+        assert_eq!(map(wide).expect("mapped").to_string(), "203.0.0.0/16");
     }
 
     #[test]
     fn cryptopan_keeps_prefixes_shared() {
-        let p: PeerAnonymise = toml::from_str("scheme = \"cryptopan\"\ngroup = \"g\"").unwrap();
-        let map = scheme_map(&p, &[9; 32]).unwrap();
-        let a = map("203.0.113.9/32".parse().unwrap()).unwrap();
-        let b = map("203.0.113.200/32".parse().unwrap()).unwrap();
-        let net = map("203.0.113.0/24".parse().unwrap()).unwrap();
+        let p: PeerAnonymise =
+            toml::from_str("scheme = \"cryptopan\"\ngroup = \"g\"").expect("a valid policy");
+        let map = scheme_map(&p, &[9; 32]).expect("a map");
+        let a = map("203.0.113.9/32".parse().expect("a prefix")).expect("mapped");
+        let b = map("203.0.113.200/32".parse().expect("a prefix")).expect("mapped");
+        let net = map("203.0.113.0/24".parse().expect("a prefix")).expect("mapped");
         assert!(
             net.contains(&a.addr()) && net.contains(&b.addr()),
             "{a} {b} {net}"
