@@ -238,6 +238,21 @@ impl SourceTrust {
     /// Trust [`SourceTrust::DEFAULT`] everyone until the operator says otherwise.
     pub const DEFAULT: Trust = Trust(50);
 
+    /// From stored values (0–100): the default, when set, and each listed source.
+    pub fn from_values(
+        default: Option<u8>,
+        sources: impl IntoIterator<Item = (String, u8)>,
+    ) -> Result<SourceTrust, TrustError> {
+        let mut t = SourceTrust::default();
+        if let Some(d) = default {
+            t.default = Trust::new(d)?;
+        }
+        for (source, value) in sources {
+            t.by_source.insert(source, Trust::new(value)?);
+        }
+        Ok(t)
+    }
+
     pub fn of(&self, source: Option<&str>) -> Trust {
         source
             .and_then(|s| self.by_source.get(s))

@@ -11,7 +11,7 @@ use super::types::{
     Intel, IntelCollection, IntelIndicator, IntelPeer, IntelSighting, Survey, SurveyCount,
     SurveyDevice, SurveySummary, SurveyVulnerability,
 };
-use super::{caller, ok, ApiResult};
+use super::{caller, ok, ApiError, ApiResult};
 use crate::app::HubState;
 
 /// What the intel page shows of a stored STIX indicator.
@@ -45,15 +45,8 @@ fn decay_scorer(
     readable: &[String],
 ) -> ApiResult<yamori_act::score::DecayScore> {
     let table = s.trust_table()?;
-    let mut trust = yamori_trust::SourceTrust::default();
-    if let Some(d) = table.default.and_then(|d| yamori_trust::Trust::new(d).ok()) {
-        trust.default = d;
-    }
-    for (source, t) in table.sources {
-        if let Ok(t) = yamori_trust::Trust::new(t) {
-            trust.by_source.insert(source, t);
-        }
-    }
+    let trust = yamori_trust::SourceTrust::from_values(table.default, table.sources)
+        .map_err(<ApiError as crate::app::HandlerError>::internal)?;
     let ids: Vec<&str> = readable.iter().map(String::as_str).collect();
     Ok(yamori_act::score::DecayScore {
         model: yamori_trust::DecayModel::default(),

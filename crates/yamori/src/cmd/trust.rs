@@ -89,12 +89,5 @@ fn check_source(source: &str) -> anyhow::Result<()> {
 /// The stored trust table (defaults where nothing is stored).
 pub fn load(store: &Store) -> anyhow::Result<SourceTrust> {
     let table = store.trust_table()?;
-    let mut t = SourceTrust::default();
-    if let Some(d) = table.default {
-        t.default = Trust::new(d)?;
-    }
-    for (source, trust) in table.sources {
-        t.by_source.insert(source, Trust::new(trust)?);
-    }
-    Ok(t)
+    Ok(SourceTrust::from_values(table.default, table.sources)?)
 }
