@@ -232,6 +232,54 @@ test('numbers on the pages equal the API', { skip }, async () => {
   await ctx.close();
 });
 
+test('a source page and the intel lookup show who reported an address and which sensor saw it; indicators show their score', { skip }, async () => {
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  errors.length = 0;
+  const scanner = (await api(page, '/api/v1/overview?top=10')).body.top_sources.find((x) => x.scanner);
+  const seen = (await api(page, `/api/v1/observable?value=${scanner.address}&limit=100`)).body;
+  assert.ok(seen.reports.length >= 1, 'the demo published the scanner as an indicator');
+  assert.ok(seen.seen_by.telescope.length >= 1, 'the telescope saw the scanner');
+  const rowsIn = (scope) =>
+    page.$$eval(`${scope} tr[data-testid=report-row]`, (trs) => trs.map((tr) => [tr.dataset.id, tr.dataset.relation]));
+  const wanted = seen.reports.map((r) => [r.object_id, r.relation]);
+
+  await visit(page, demo, `/source/${scanner.address}`, '[data-testid=source-seen-by] [data-testid=observable]');
+  assert.deepEqual(await rowsIn('[data-testid=source-seen-by]'), wanted);
+  const sensors = await page.$$eval('[data-testid=source-seen-by] tr[data-testid=seen-row]', (trs) =>
+    trs.map((tr) => [tr.dataset.kind, tr.dataset.sensor, Number(tr.querySelector('td[data-field=packets]').dataset.value ?? -1)]),
+  );
+  const telescope = seen.seen_by.telescope.map((s) => ['telescope', s.sensor ?? '', s.packets]);
+  assert.deepEqual(sensors.filter((s) => s[0] === 'telescope'), telescope);
+  assert.equal(sensors.some((s) => s[0] === 'decoy'), seen.seen_by.decoy != null);
+  await page.screenshot({ path: path.join(shots, 'source-seen-by.png'), fullPage: true });
+
+  const intel = (await api(page, '/api/v1/intel')).body;
+  assert.ok(intel.indicators.some((i) => typeof i.score === 'number'), 'the API scores indicators');
+  await visit(page, demo, '/intel', 'tr[data-testid=indicator-row]');
+  const scores = await page.$$eval('tr[data-testid=indicator-row]', (trs) =>
+    trs.map((tr) => {
+      const v = tr.querySelector('td[data-field=score]').dataset.value;
+      return v === undefined ? null : Number(v);
+    }),
+  );
+  assert.deepEqual(scores, intel.indicators.map((i) => i.score ?? null));
+  await page.fill('form[data-testid=observable-form] input[name=value]', scanner.address);
+  await page.click('form[data-testid=observable-form] button[type=submit]');
+  await page.waitForSelector('[data-testid=observable-result] [data-testid=observable]');
+  assert.deepEqual(await rowsIn('[data-testid=observable-result]'), wanted);
+  // A value that is not an observable: the API's 400 shows in the lookup, not as a crash.
+  await page.fill('form[data-testid=observable-form] input[name=value]', 'not a value !');
+  await page.click('form[data-testid=observable-form] button[type=submit]');
+  await page.waitForSelector('[data-testid=observable-result] [data-testid=error]');
+  await page.screenshot({ path: path.join(shots, 'intel-lookup.png'), fullPage: true });
+  // The 400 above is the browser reporting a refused request, on purpose.
+  assert.deepEqual(errors.filter((e) => !e.includes('400')), []);
+  await ctx.close();
+});
+
 test("the map puts the generator's known sources inside their countries", { skip }, async () => {
   const { ctx, page, errors } = await open(demo);
   await page.goto(demo.base);

@@ -195,9 +195,35 @@ export interface IntelIndicator {
   name?: string | null;
   pattern?: string;
   confidence?: number | null;
+  /** Confidence × the source's trust, decayed by age and sightings (docs/TRUST.md §1). */
+  score?: number | null;
   valid_from?: string;
   valid_until?: string | null;
   modified?: string;
+}
+
+/** `GET /api/v1/observable`: who reported a value and which of our sensors saw it. */
+export interface Observable {
+  value: string;
+  kind: string;
+  values: Array<{ value: string; relation: string; reports: number | null; capped: boolean; first_added: string; last_added: string }>;
+  reports: Array<{
+    value: string;
+    relation: string;
+    collection: string;
+    collection_id: string;
+    object_id: string;
+    object_type: string;
+    created_by: string | null;
+    first_added: string;
+    last_added: string;
+  }>;
+  truncated: boolean;
+  seen_by: {
+    telescope: Array<{ sensor: string | null; analyses: number; first_seen: string; last_seen: string; packets: number; scanner: boolean }>;
+    decoy: { sessions: number; records: number; first_seen: string; last_seen: string } | null;
+  } | null;
+  index_complete: boolean;
 }
 
 export interface IntelSighting {
@@ -335,4 +361,6 @@ export const api = {
     request<Page<Attack>>('/attacks', { query: { ...rangeQuery(r), ...f }, signal }),
   survey: (signal?: AbortSignal) => request<Survey>('/survey', { signal }),
   intel: (signal?: AbortSignal) => request<Intel>('/intel', { signal }),
+  observable: (value: string, signal?: AbortSignal) =>
+    request<Observable>('/observable', { query: { value, limit: 100 }, signal }),
 };

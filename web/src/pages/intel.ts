@@ -1,8 +1,9 @@
 import { api } from '../api';
-import { cell, empty, guard, h, loading, numCell, pageTitle, section, table } from '../dom';
+import { cell, empty, errorBox, guard, h, loading, numCell, pageTitle, section, table } from '../dom';
 import { getLang, t } from '../i18n';
 import { formatInt, formatTime } from '../format';
 import type { PageContext } from '../page';
+import { observableView } from '../seenby';
 
 const yesNo = (b: boolean) => (b ? t('common.yes') : t('common.no'));
 
@@ -45,7 +46,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
       intel.indicators.length === 0
         ? empty(t('common.empty'))
         : table(
-            [t('stix.name'), t('stix.pattern'), { text: t('stix.confidence'), num: true }, t('stix.validFrom'), t('stix.validUntil'), t('common.collection'), t('stix.modified')],
+            [t('stix.name'), t('stix.pattern'), { text: t('stix.confidence'), num: true }, { text: t('stix.score'), num: true }, t('stix.validFrom'), t('stix.validUntil'), t('common.collection'), t('stix.modified')],
             intel.indicators.map((i) =>
               h(
                 'tr',
@@ -53,6 +54,7 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
                 cell('name', i.name ?? ''),
                 cell('pattern', h('code', { class: 'pattern' }, i.pattern ?? '')),
                 numCell('confidence', i.confidence ?? null, i.confidence != null ? String(i.confidence) : t('common.dash')),
+                numCell('score', i.score ?? null, i.score != null ? String(i.score) : t('common.dash')),
                 cell('valid_from', formatTime(i.valid_from)),
                 cell('valid_until', formatTime(i.valid_until)),
                 collectionCell(i.collection),
@@ -100,7 +102,32 @@ export async function renderIntel(ctx: PageContext): Promise<void> {
             ),
           ),
     );
-    for (const p of [collections, indicators, sightings, peers]) p.classList.add('wide');
-    root.append(collections, indicators, sightings, peers);
+    for (const p of [lookup(ctx), collections, indicators, sightings, peers]) {
+      p.classList.add('wide');
+      root.append(p);
+    }
   });
+}
+
+/** A value looked up in the correlation index: who reported it, which of our sensors saw it. */
+function lookup(ctx: PageContext): HTMLElement {
+  const input = h('input', { type: 'search', name: 'value', required: true, 'aria-label': t('seen.lookupLabel'), placeholder: t('seen.lookupLabel'), size: 40 });
+  const result = h('div', { 'data-testid': 'observable-result', 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { 'data-testid': 'observable-form', class: 'lookup' },
+    input,
+    h('button', { type: 'submit' }, t('seen.lookupButton')),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const value = input.value.trim();
+    if (!value) return;
+    result.replaceChildren(loading());
+    api.observable(value, ctx.signal).then(
+      (o) => result.replaceChildren(observableView(o)),
+      (e: unknown) => result.replaceChildren(errorBox(e)),
+    );
+  });
+  return section(t('seen.lookup'), form, result);
 }

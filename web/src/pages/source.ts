@@ -1,5 +1,5 @@
 import { api, ApiError, type SourceDetail } from '../api';
-import { cell, empty, guard, h, link, loading, numCell, pageTitle, section, table } from '../dom';
+import { cell, empty, errorBox, guard, h, link, loading, numCell, pageTitle, section, table } from '../dom';
 import { getLang, t } from '../i18n';
 import { countryLabel } from '../i18n/countries';
 import { formatBytes, formatInt, formatTime } from '../format';
@@ -7,6 +7,7 @@ import { formatRoute } from '../router';
 import { rangeToQuery } from '../range';
 import type { PageContext } from '../page';
 import { kindText, toolText } from '../labels';
+import { observableView } from '../seenby';
 
 /** A term/definition pair of the summary list; `value` may carry data-testid and data-value. */
 function fact(label: string, value: HTMLElement | string): HTMLElement[] {
@@ -128,6 +129,11 @@ export async function renderSource(ctx: PageContext): Promise<void> {
   );
   await guard(root, async () => {
     let s: SourceDetail;
+    // Asked at once; a failure shows in its own section, not instead of the page.
+    const seen = api.observable(address, ctx.signal).then(
+      (o) => observableView(o),
+      (e: unknown) => errorBox(e),
+    );
     try {
       s = await api.source(address, ctx.signal);
     } catch (e) {
@@ -152,7 +158,9 @@ export async function renderSource(ctx: PageContext): Promise<void> {
     const tl = section(t('source.timeline'), timeline(s));
     const ind = section(t('source.indicators'), indicators(s));
     const sig = section(t('source.sightings'), sightings(s));
-    for (const p of [tl, ind, sig]) p.classList.add('wide');
-    root.append(grid, tl, ind, sig, h('p', {}, link(formatRoute('sources', rangeToQuery(ctx.range)), t('source.back'))));
+    const by = section(t('source.seenBy'), await seen);
+    by.setAttribute('data-testid', 'source-seen-by');
+    for (const p of [tl, ind, sig, by]) p.classList.add('wide');
+    root.append(grid, tl, ind, sig, by, h('p', {}, link(formatRoute('sources', rangeToQuery(ctx.range)), t('source.back'))));
   });
 }
