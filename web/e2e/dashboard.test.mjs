@@ -4,7 +4,7 @@
 // Screenshots of every page go to $YAMORI_SCREENSHOTS (default target/screenshots).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -391,6 +391,48 @@ test('without a GeoIP database sources are listed without a map position and the
   await page.screenshot({ path: path.join(shots, 'overview-nogeo.png'), fullPage: true });
   // Without a survey the survey page says why instead of showing an empty table.
   await visit(page, nogeo, '/survey', '[data-testid=survey-unavailable]');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+// Last: it imports a warninglist into the demo's store, which the tests above do not expect.
+test('a scanner on an imported list of research scanners is labelled benign, with the list named', { skip }, async () => {
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  errors.length = 0;
+  const sources = (await api(page, '/api/v1/sources?scanners=true&limit=50')).body.items;
+  const [listed, other] = sources;
+  assert.ok(listed && other, 'the demo has two scanners');
+  assert.equal(listed.benign_scanner, false);
+  const file = path.join(demo.dir, 'research-scanners.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'Example research scanners',
+      version: 1,
+      description: 'Address ranges an example research project uses for Internet-wide scanning',
+      type: 'cidr',
+      list: [`${listed.address}/32`],
+      matching_attributes: ['ip-src'],
+    }),
+  );
+  execFileSync(bin, ['--data-dir', demo.dir, '-q', 'warninglist', 'import', file]);
+  const detail = (await api(page, `/api/v1/sources/${listed.address}`)).body;
+  assert.equal(detail.benign_scanner, true);
+  assert.deepEqual(detail.warninglists, ['Example research scanners']);
+  const again = (await api(page, '/api/v1/sources?scanners=true&limit=50')).body.items;
+  assert.deepEqual(again.filter((x) => x.benign_scanner).map((x) => x.address), [listed.address]);
+
+  await visit(page, demo, `/source/${listed.address}`, '[data-testid=benign-scanner]');
+  assert.equal(await page.getAttribute('[data-testid=benign-scanner]', 'title'), 'Example research scanners');
+  await page.screenshot({ path: path.join(shots, 'source-benign.png'), fullPage: true });
+  await visit(page, demo, '/sources?scanners=true', 'tr[data-testid=source-row]');
+  const badged = await page.$$eval('tr[data-testid=source-row]', (trs) =>
+    trs.filter((tr) => tr.querySelector('[data-testid=benign-scanner]')).map((tr) => tr.dataset.address),
+  );
+  assert.deepEqual(badged, [listed.address]);
   assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -49,6 +49,10 @@ export interface Source {
   as_org?: string | null;
   latitude?: number | null;
   longitude?: number | null;
+  /** Imported warninglists holding the address (absent when none). */
+  warninglists?: string[];
+  /** A scanner a list of (research) scanners holds. */
+  benign_scanner?: boolean;
 }
 
 export interface TimelineEntry {

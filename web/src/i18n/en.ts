@@ -158,6 +158,8 @@ export const en = {
   'seen.lookup': 'Look up a value',
   'seen.lookupLabel': 'Address, prefix, domain, URL or hash',
   'seen.lookupButton': 'Look up',
+  'listed.benignScanner': 'benign scanner',
+  'listed.listed': 'warninglisted',
 
   'stix.pattern': 'Pattern',
   'stix.confidence': 'Confidence',

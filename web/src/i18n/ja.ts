@@ -159,6 +159,8 @@ export const ja: Record<MessageKey, string> = {
   'seen.lookup': '値の照会',
   'seen.lookupLabel': 'アドレス・プレフィックス・ドメイン・URL・ハッシュ',
   'seen.lookupButton': '照会',
+  'listed.benignScanner': '無害なスキャナー',
+  'listed.listed': 'warninglist 掲載',
 
   'stix.pattern': 'パターン',
   'stix.confidence': '信頼度',

@@ -1,7 +1,7 @@
 import { api, TOOLS, type Attack, type Overview, type PortCount, type Source } from '../api';
 import { cell, empty, guard, h, link, loading, numCell, pageTitle, section, table } from '../dom';
 import { getLang, t, type MessageKey } from '../i18n';
-import { kindText, toolText } from '../labels';
+import { kindBadges, toolText } from '../labels';
 import { countryLabel } from '../i18n/countries';
 import { formatBytes, formatInt, formatRate, formatTime } from '../format';
 import { formatRoute } from '../router';
@@ -46,7 +46,7 @@ function topSources(sources: Source[], carry: Record<string, string | undefined>
         cell('address', link(formatRoute('source', carry, s.address), s.address)),
         numCell('packets', s.packets, formatInt(s.packets, lang)),
         cell('country', countryLabel(s.country, lang)),
-        cell('kind', h('span', { class: `kind kind-${s.kind}` }, kindText(s.kind))),
+        cell('kind', kindBadges(s)),
       ),
     ),
   );

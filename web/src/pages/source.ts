@@ -6,7 +6,7 @@ import { formatBytes, formatInt, formatTime } from '../format';
 import { formatRoute } from '../router';
 import { rangeToQuery } from '../range';
 import type { PageContext } from '../page';
-import { kindText, toolText } from '../labels';
+import { kindBadges, toolText } from '../labels';
 import { observableView } from '../seenby';
 
 /** A term/definition pair of the summary list; `value` may carry data-testid and data-value. */
@@ -27,7 +27,7 @@ function summary(s: SourceDetail): HTMLElement {
     ...fact(t('common.scanner'), s.scanner ? t('common.yes') : t('common.no')),
     ...fact(t('source.scan'), s.scan ?? t('common.dash')),
     ...fact(t('common.tool'), toolText(s.tool)),
-    ...fact(t('common.kind'), h('span', { class: `kind kind-${s.kind}` }, kindText(s.kind))),
+    ...fact(t('common.kind'), kindBadges(s)),
     ...fact(t('sources.destinations'), h('span', { 'data-value': s.destinations ?? '' }, formatInt(s.destinations, lang))),
     ...fact(t('sources.ports'), h('span', { 'data-value': s.destination_ports ?? '' }, formatInt(s.destination_ports, lang))),
     ...fact(t('source.synProbes'), h('span', { 'data-value': s.syn_probes }, formatInt(s.syn_probes, lang))),

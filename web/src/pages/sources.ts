@@ -6,7 +6,7 @@ import { formatBytes, formatInt, formatTime } from '../format';
 import { formatRoute } from '../router';
 import { rangeToQuery } from '../range';
 import { apiRange, type PageContext } from '../page';
-import { kindText, toolText } from '../labels';
+import { kindBadges, toolText } from '../labels';
 
 const PAGE_SIZE = 50;
 
@@ -66,7 +66,7 @@ export function sourceRow(s: Source, carry: Record<string, string | undefined>):
     numCell('destination_ports', s.destination_ports, formatInt(s.destination_ports, lang)),
     cell('scanner', s.scanner ? t('common.yes') : t('common.no')),
     cell('tool', toolText(s.tool)),
-    cell('kind', h('span', { class: `kind kind-${s.kind}` }, kindText(s.kind))),
+    cell('kind', kindBadges(s)),
     cell('first_seen', formatTime(s.first_seen)),
     cell('last_seen', formatTime(s.last_seen)),
   );

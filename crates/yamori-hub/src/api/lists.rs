@@ -68,6 +68,7 @@ pub async fn sources(
             None => None,
         };
         let scanners_only = p.bool("scanners")?;
+        let cache = state.warninglists.clone();
         let body = state.blocking(move |s| -> ApiResult<_> {
             let (from, to) = p.range(s.dash_bounds()?)?;
             let f = SourceFilter {
@@ -79,7 +80,12 @@ pub async fn sources(
                 located_only: false,
             };
             let rows = s.dash_sources(&f, after, limit)?;
-            Ok(page(&rows, limit, |r| (r.packets as i64, r.id), source_of))
+            let mut body = page(&rows, limit, |r| (r.packets as i64, r.id), source_of);
+            let lists = cache.current(s)?;
+            for item in &mut body.items {
+                super::listed::label(item, &lists);
+            }
+            Ok(body)
         })
         .await?;
         ok(&body)
@@ -101,6 +107,7 @@ pub async fn source(
             ))
         })?;
         let readable = ident.readable();
+        let cache = state.warninglists.clone();
         let body = state
             .blocking(move |s| -> ApiResult<_> {
                 let rows = s.dash_source(&ip.to_string())?;
@@ -130,8 +137,11 @@ pub async fn source(
                         );
                     }
                 }
+                let mut source = source_of(m);
+                let lists = cache.current(s)?;
+                super::listed::label(&mut source, &lists);
                 Ok(SourceDetail {
-                    source: source_of(m),
+                    source,
                     top_ports: port_counts(&newest.top_ports),
                     fingerprint_matches: newest.fingerprint_matches,
                     syn_probes: newest.syn_probes,

@@ -5,6 +5,7 @@
 //! [`types`], which mirror the spec's schemas.
 
 mod intel;
+pub(crate) mod listed;
 mod lists;
 mod observable;
 mod overview;

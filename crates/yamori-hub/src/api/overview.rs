@@ -29,7 +29,17 @@ pub async fn overview(
         caller(&state, &headers).await?;
         let p = Params::parse(q.as_deref(), &["from", "to", "top"])?;
         let top = p.int("top", 10, 1, 100)?;
-        let body = state.blocking(move |s| build(s, &p, top)).await?;
+        let cache = state.warninglists.clone();
+        let body = state
+            .blocking(move |s| {
+                let mut o = build(s, &p, top)?;
+                let lists = cache.current(s)?;
+                for source in &mut o.top_sources {
+                    super::listed::label(source, &lists);
+                }
+                Ok::<_, super::ApiError>(o)
+            })
+            .await?;
         ok(&body)
     }
     .await;

@@ -105,6 +105,9 @@ pub fn source(r: &SourceRow) -> Source {
         as_org: d.as_org,
         latitude: r.latitude,
         longitude: r.longitude,
+        // Set by `listed::label` once the warninglists are read.
+        warninglists: Vec::new(),
+        benign_scanner: false,
     }
 }
 

@@ -66,6 +66,11 @@ pub struct Source {
     pub as_org: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// The imported warninglists that hold the address (docs/TRUST.md §2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warninglists: Vec<String>,
+    /// A scanner whose address a list of scanners holds (research scanners: Censys, …).
+    pub benign_scanner: bool,
 }
 
 /// `SourceDetail`: a [`Source`] (`allOf`) with what the newest analysis says of it, one

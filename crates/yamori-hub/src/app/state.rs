@@ -17,6 +17,8 @@ pub struct HubState {
     pub next_key: Arc<[u8; 32]>,
     /// Generated feeds ([`crate::feeds`]), shared by every request.
     pub feeds: Arc<crate::feeds::FeedCache>,
+    /// The imported warninglists that label the dashboard's sources.
+    pub warninglists: Arc<crate::api::listed::ListCache>,
 }
 
 impl HubState {
@@ -36,6 +38,7 @@ impl HubState {
         Ok(Self {
             auth: Arc::new(Authenticator::new(store.clone())),
             feeds: Arc::new(crate::feeds::FeedCache::new(config.feed_ttl)),
+            warninglists: Arc::default(),
             store,
             config: Arc::new(config),
             next_key: Arc::new(next_key),

@@ -73,7 +73,10 @@ fn report() -> Report {
 }
 
 fn with_data(h: &Hub) {
-    let r = report();
+    with_report(h, &report());
+}
+
+fn with_report(h: &Hub, r: &Report) {
     h.store
         .put_analysis(&NewAnalysis {
             files: vec![FileDigest {
@@ -251,6 +254,99 @@ async fn overview_numbers_add_up() {
         late["totals"]["packets"].as_u64(),
         Some((20..30).sum::<u64>() + 10)
     );
+}
+
+/// Stores a MISP warninglist as `yamori warninglist import` does.
+fn import_list(h: &Hub, name: &str, description: &str, entries: &[&str]) {
+    let list = json!({"name": name, "version": 1, "description": description, "type": "cidr",
+        "list": entries, "matching_attributes": ["ip-src"]});
+    h.store
+        .kv_set(
+            &format!("{}{name}", yamori_trust::warninglist::STORE_KEY_PREFIX),
+            &list.to_string(),
+        )
+        .expect("store the list");
+    h.store
+        .kv_count_up(yamori_trust::warninglist::STORE_IMPORTS_KEY)
+        .expect("count the import");
+}
+
+#[tokio::test]
+async fn warninglisted_sources_are_labelled_and_research_scanners_benign() {
+    let h = hub();
+    let mut r = report();
+    // 198.51.100.120 and .119 (the two busiest) are scanners.
+    for s in &mut r.top_sources[118..] {
+        s.scan = Some(yamori_model::telescope::ScanKind::Horizontal);
+    }
+    r.scanners = r.top_sources[118..].to_vec();
+    with_report(&h, &r);
+    let label = |j: &Value, addr: &str| -> (Vec<String>, bool) {
+        let items = j["items"].as_array().or(j["top_sources"].as_array());
+        let s = items
+            .expect("sources")
+            .iter()
+            .find(|s| s["address"] == addr)
+            .unwrap_or_else(|| panic!("{addr} listed"))
+            .clone();
+        let lists = s["warninglists"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            lists,
+            s["benign_scanner"].as_bool().expect("benign_scanner"),
+        )
+    };
+    let before = api(&h, "/api/v1/sources?limit=500", &h.bob).await.json();
+    assert_eq!(label(&before, "198.51.100.120"), (vec![], false));
+
+    import_list(
+        &h,
+        "Example research scanning",
+        "Ranges used for scanning",
+        &["198.51.100.120/32", "198.51.100.7/32"],
+    );
+    import_list(
+        &h,
+        "Cloud ranges",
+        "A provider's address ranges",
+        &["198.51.100.0/25"],
+    );
+    let after = api(&h, "/api/v1/sources?limit=500", &h.bob).await.json();
+    let both = vec![
+        "Cloud ranges".to_string(),
+        "Example research scanning".to_string(),
+    ];
+    let sorted = |(mut l, b): (Vec<String>, bool)| {
+        l.sort();
+        (l, b)
+    };
+    // A scanner on a list of scanners is benign; on a cloud list alone it is only listed.
+    assert_eq!(
+        sorted(label(&after, "198.51.100.120")),
+        (both.clone(), true)
+    );
+    assert_eq!(
+        label(&after, "198.51.100.119"),
+        (vec!["Cloud ranges".to_string()], false)
+    );
+    // Not a scanner: listed, never benign.
+    assert_eq!(sorted(label(&after, "198.51.100.7")), (both, false));
+    assert_eq!(
+        label(&after, "198.51.100.1"),
+        (vec!["Cloud ranges".to_string()], false)
+    );
+    let o = api(&h, "/api/v1/overview?top=3", &h.bob).await.json();
+    assert!(label(&o, "198.51.100.120").1);
+    let d = api(&h, "/api/v1/sources/198.51.100.120", &h.bob)
+        .await
+        .json();
+    assert_eq!(d["benign_scanner"], true);
 }
 
 #[tokio::test]

@@ -448,6 +448,22 @@ async fn seeded(dir: &std::path::Path) -> Hub {
     h.store
         .kv_set("geo.attribution", "Example geolocation data")
         .expect("kv");
+    // A list of research scanners holding two sources: `warninglists` and `benign_scanner`.
+    let list = serde_json::json!({"name": "Example research scanning", "version": 1,
+        "description": "Ranges used for scanning", "type": "cidr",
+        "list": ["198.51.100.2/31", "198.51.100.12/32", "192.0.2.102/31"]});
+    h.store
+        .kv_set(
+            &format!(
+                "{}Example research scanning",
+                yamori_trust::warninglist::STORE_KEY_PREFIX
+            ),
+            &list.to_string(),
+        )
+        .expect("kv");
+    h.store
+        .kv_count_up(yamori_trust::warninglist::STORE_IMPORTS_KEY)
+        .expect("kv");
     h.store
         .kv_set(
             &format!("sync.pull|https://peer.example.net/taxii2/|{SURVEY_COLLECTION}"),

@@ -55,6 +55,17 @@ pub struct ListInfo {
     pub entries: usize,
 }
 
+impl ListInfo {
+    /// Whether the list names scanners (an address list whose name or description says
+    /// "scan", as MISP's `*-scanning` lists of research scanners do: "Censys IP Ranges Used
+    /// for Scanning"): a scanner the telescope sees in it is a known, benign one.
+    pub fn lists_scanners(&self) -> bool {
+        self.kind == ListKind::Cidr
+            && (self.name.to_ascii_lowercase().contains("scan")
+                || self.description.to_ascii_lowercase().contains("scan"))
+    }
+}
+
 /// One list matching a value, with the entry that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
