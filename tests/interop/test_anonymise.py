@@ -133,7 +133,8 @@ def test_k_anonymity_is_measured_refused_and_suppressed(make_hub, tmp_path):
 
         policy(ours, peer, scheme="generalise", group="isac", min_k=2, below_k="suppress")
         r = push(ours, peer, token)
-        assert "k = 1 (minimum 2); 1 hosts in 1 classes below the minimum withheld" in r.stdout, r.stdout
+        assert ("5 host records grouped by /24 (IPv6 /48): k = 2 (minimum 2); "
+                "1 hosts in 1 classes below the minimum withheld (k was 1)") in r.stdout, r.stdout
         got = peer_objects(peer, "alice", token, "inbox")
         names = sorted(o["name"] for o in got)
         assert names == ["camera at 192.0.2.0/24:80"] * 3 + ["camera at 198.51.100.0/24:80"] * 2 \

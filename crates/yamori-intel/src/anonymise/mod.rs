@@ -20,15 +20,26 @@
 //!   sharing group's key. The rule needs only the id, so an object and every reference to it
 //!   get the same new id in any push, and versions of one object stay versions of one object.
 //!
-//! Withheld addresses: an SCO whose value is withheld is not shared; a reference to it is
-//! dropped from a `_refs` list, and an object whose `_ref`, or whose whole `_refs` list, named
-//! only withheld addresses is not shared; in text the address becomes `[address withheld]`.
+//! The same rules apply at every depth: embedded objects (observed-data's `objects`,
+//! extensions), their ids and references, and the keys of dictionaries.
+//!
+//! Withheld addresses: an SCO whose value is withheld is not shared (nor is an object that
+//! embeds one); a reference to it is dropped from a `_refs` list, and an object whose `_ref`,
+//! or whose whole `_refs` list, named only withheld addresses is not shared; in text the
+//! address becomes `[address withheld]`. An object is not shared either when a reference is
+//! not a string, or when a reference was dropped from a list that its granular markings
+//! select by position.
+//!
+//! Each rewritten object comes with the hosts it shares (in any form the map gave them), so
+//! the caller measures the k-anonymity of exactly what is sent.
 //!
 //! Pure: no keys (the caller's map does the cryptography), no I/O.
 
 pub mod text;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde_json::{Map, Value};
@@ -56,7 +67,6 @@ pub const STABLE_TYPES: &[&str] = &[
 
 /// Properties whose strings are never searched for addresses.
 const NOT_TEXT: &[&str] = &[
-    "id",
     "type",
     "spec_version",
     "created",
@@ -68,6 +78,7 @@ const NOT_TEXT: &[&str] = &[
     "cpe",
     "swid",
     "hashes",
+    "serial_number",
     "granular_markings",
 ];
 
@@ -82,10 +93,24 @@ fn id_type(id: &str) -> &str {
     id.split_once("--").map_or("", |(t, _)| t)
 }
 
+/// A STIX id (`type--uuid`), as opposed to a local reference ("0") of a 2.0-style embedded
+/// object.
+fn is_id(s: &str) -> bool {
+    s.contains("--")
+}
+
+/// One object as it may be shared, and the hosts it shares (in whatever form the map gave
+/// them): the records whose k-anonymity is measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    pub object: Value,
+    pub hosts: Vec<IpAddr>,
+}
+
 /// The outcome of rewriting one object.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rewritten {
-    Shared(Value),
+    Shared(Shared),
     /// Not shared, and why.
     Withheld(&'static str),
 }
@@ -93,26 +118,52 @@ pub enum Rewritten {
 /// How one sharing group's objects are rewritten.
 pub struct Anonymiser<'a> {
     /// Addresses and prefixes shared as they are: those named by the organisation's
-    /// indicators (hosts as /32 or /128).
-    pub keep: &'a HashSet<IpNet>,
+    /// indicators (hosts as /32 or /128, prefixes without host bits).
+    keep: &'a HashSet<IpNet>,
     /// What each other address or prefix becomes; `None` withholds it.
-    pub map: &'a dyn Fn(IpNet) -> Option<IpNet>,
+    map: &'a dyn Fn(IpNet) -> Option<IpNet>,
     /// The namespace of re-keyed ids (derived from the group's key).
-    pub id_namespace: Uuid,
+    id_namespace: Uuid,
+    /// Hosts the object being rewritten shares.
+    hosts: RefCell<Vec<IpAddr>>,
 }
 
-impl Anonymiser<'_> {
-    fn kept(&self, net: IpNet) -> bool {
-        self.keep.contains(&net.trunc())
+/// What rewriting one object found: why it cannot be shared, and whether a reference was
+/// dropped from a list.
+struct Walk<'s> {
+    sco_values: &'s HashMap<String, IpNet>,
+    dropped_ref: bool,
+}
+
+impl<'a> Anonymiser<'a> {
+    pub fn new(
+        keep: &'a HashSet<IpNet>,
+        map: &'a dyn Fn(IpNet) -> Option<IpNet>,
+        id_namespace: Uuid,
+    ) -> Self {
+        Anonymiser {
+            keep,
+            map,
+            id_namespace,
+            hosts: RefCell::new(Vec::new()),
+        }
     }
 
-    /// What `net` is shared as: itself when kept, else the map's answer.
+    fn kept(&self, net: IpNet) -> bool {
+        self.keep.contains(&net)
+    }
+
+    /// What `net` is shared as: itself when kept, else the map's answer (a host shared in any
+    /// form is noted).
     fn shared_as(&self, net: IpNet) -> Option<IpNet> {
         if self.kept(net) {
-            Some(net)
-        } else {
-            (self.map)(net)
+            return Some(net);
         }
+        let out = (self.map)(net);
+        if out.is_some() && net.prefix_len() == text::full_len(net.addr()) {
+            self.hosts.borrow_mut().push(net.addr());
+        }
+        out
     }
 
     /// The re-keyed form of `id` (for types outside [`STABLE_TYPES`]).
@@ -121,33 +172,11 @@ impl Anonymiser<'_> {
         format!("{t}--{}", Uuid::new_v5(&self.id_namespace, id.as_bytes()))
     }
 
-    /// The addresses (hosts, not prefixes) `obj` names that are not kept: the host records a
-    /// push shares, whose k-anonymity is measured.
-    pub fn hosts_in(&self, obj: &Value, out: &mut BTreeSet<std::net::IpAddr>) {
-        let mut note = |net: IpNet| {
-            if net.prefix_len() == text::full_len(net.addr()) && !self.kept(net) {
-                out.insert(net.addr());
-            }
-        };
-        if let Some(net) = address_value(obj) {
-            note(net);
-        }
-        visit_text(obj, &mut |s: &str| {
-            for f in text::addresses(s) {
-                note(f.net);
-            }
-        });
-    }
-
-    /// The address SCO ids `obj` refers to: the caller resolves their values (the SCOs'
-    /// `value`s, from this push or the store) before [`Anonymiser::rewrite`].
+    /// The address SCO ids `obj` refers to, at any depth: the caller resolves their values
+    /// (the SCOs' `value`s, from this push or the store) before [`Anonymiser::rewrite`].
     pub fn address_refs(obj: &Value) -> Vec<String> {
         let mut ids = Vec::new();
-        for_each_ref(obj, &mut |id| {
-            if is_address_type(id_type(id)) {
-                ids.push(id.to_string());
-            }
-        });
+        collect_refs(obj, &mut ids);
         ids
     }
 
@@ -167,173 +196,190 @@ impl Anonymiser<'_> {
         Some(self.rekey(id))
     }
 
-    /// `obj` as it may be shared.
+    /// `obj` as it may be shared, with the hosts it shares.
     pub fn rewrite(&self, obj: &Value, sco_values: &HashMap<String, IpNet>) -> Rewritten {
+        self.hosts.borrow_mut().clear();
         let Some(map) = obj.as_object() else {
             return Rewritten::Withheld("not a JSON object");
         };
-        let mut out = Map::with_capacity(map.len());
+        let mut walk = Walk {
+            sco_values,
+            dropped_ref: false,
+        };
+        match self.rewrite_map(map, &mut walk) {
+            Ok(out) => {
+                if walk.dropped_ref && map.contains_key("granular_markings") {
+                    // Its selectors count list positions that are no longer there.
+                    return Rewritten::Withheld(
+                        "granular markings would point at other references",
+                    );
+                }
+                let mut hosts = std::mem::take(&mut *self.hosts.borrow_mut());
+                hosts.sort();
+                hosts.dedup();
+                Rewritten::Shared(Shared {
+                    object: Value::Object(out),
+                    hosts,
+                })
+            }
+            Err(why) => Rewritten::Withheld(why),
+        }
+    }
+
+    /// One object, top-level or embedded, rewritten by the same rules at every depth.
+    fn rewrite_map(
+        &self,
+        map: &Map<String, Value>,
+        walk: &mut Walk<'_>,
+    ) -> Result<Map<String, Value>, &'static str> {
         let own_type = map.get("type").and_then(Value::as_str).unwrap_or("");
+        let address = if is_address_type(own_type) {
+            map.get("value")
+                .and_then(Value::as_str)
+                .and_then(text::parse_net)
+        } else {
+            None
+        };
+        let mut out = Map::with_capacity(map.len());
         for (key, value) in map {
-            let new = if key == "id" {
-                let Some(id) = value.as_str() else {
-                    return Rewritten::Withheld("id is not a string");
-                };
-                if is_address_type(own_type) {
-                    match address_value(obj) {
-                        Some(net) => match self.shared_as(net) {
-                            Some(new) => Value::from(
-                                value_sco_id(own_type, &text::display(new))
-                                    .unwrap_or_else(|| self.rekey(id)),
-                            ),
-                            None => return Rewritten::Withheld("a withheld address"),
-                        },
-                        None => Value::from(self.rekey(id)),
-                    }
+            let new = if key == "id" && value.as_str().is_some_and(is_id) {
+                let id = value.as_str().unwrap_or_default();
+                if let Some(net) = address {
+                    let new = self.shared_as(net).ok_or("a withheld address")?;
+                    Value::from(
+                        value_sco_id(own_type, &text::display(new))
+                            .unwrap_or_else(|| self.rekey(id)),
+                    )
                 } else if STABLE_TYPES.contains(&own_type) {
                     value.clone()
                 } else {
                     Value::from(self.rekey(id))
                 }
-            } else if key == "value" && is_address_type(own_type) {
-                match address_value(obj).map(|net| self.shared_as(net)) {
-                    Some(Some(new)) => Value::from(text::display(new)),
-                    Some(None) => return Rewritten::Withheld("a withheld address"),
-                    // Not an address after all: text like any other.
-                    None => self.rewrite_text_in(value),
-                }
+            } else if key == "value" && address.is_some() {
+                let net = address.ok_or("a withheld address")?;
+                let new = self.shared_as(net).ok_or("a withheld address")?;
+                Value::from(text::display(new))
             } else if key.ends_with("_ref") {
                 match value.as_str() {
-                    Some(id) => match self.new_ref(id, sco_values) {
-                        Some(new) => Value::from(new),
-                        None => return Rewritten::Withheld("refers to a withheld address"),
-                    },
-                    None => value.clone(),
+                    Some(id) if is_id(id) => Value::from(
+                        self.new_ref(id, walk.sco_values)
+                            .ok_or("refers to a withheld address")?,
+                    ),
+                    Some(_) => value.clone(),
+                    None => return Err("a reference that is not a string"),
                 }
             } else if key.ends_with("_refs") {
-                match value.as_array() {
-                    Some(ids) => {
-                        let kept: Vec<Value> = ids
-                            .iter()
-                            .filter_map(|v| match v.as_str() {
-                                Some(id) => self.new_ref(id, sco_values).map(Value::from),
-                                None => Some(v.clone()),
-                            })
-                            .collect();
-                        if kept.is_empty() && !ids.is_empty() {
-                            return Rewritten::Withheld("refers only to withheld addresses");
-                        }
-                        Value::Array(kept)
+                let ids = value
+                    .as_array()
+                    .ok_or("a reference list that is not a list")?;
+                let mut kept = Vec::with_capacity(ids.len());
+                for v in ids {
+                    match v.as_str() {
+                        Some(id) if is_id(id) => match self.new_ref(id, walk.sco_values) {
+                            Some(new) => kept.push(Value::from(new)),
+                            None => walk.dropped_ref = true,
+                        },
+                        Some(_) => kept.push(v.clone()),
+                        None => return Err("a reference that is not a string"),
                     }
-                    None => value.clone(),
                 }
+                if kept.is_empty() && !ids.is_empty() {
+                    return Err("refers only to withheld addresses");
+                }
+                Value::Array(kept)
             } else if NOT_TEXT.contains(&key.as_str()) {
                 value.clone()
             } else {
-                self.rewrite_text_in(value)
+                self.rewrite_value(value, walk)?
             };
-            out.insert(key.clone(), new);
+            let key = self.rewrite_text(key).unwrap_or_else(|| key.clone());
+            out.insert(key, new);
         }
-        Rewritten::Shared(Value::Object(out))
+        Ok(out)
     }
 
-    fn rewrite_text_in(&self, value: &Value) -> Value {
-        match value {
-            Value::String(s) => {
-                let new = text::replace(s, |net| {
-                    if self.kept(net) {
-                        return None;
-                    }
-                    Some(match (self.map)(net) {
-                        Some(n) => text::display(n),
-                        None => WITHHELD_TEXT.to_string(),
-                    })
-                });
-                new.map_or_else(|| value.clone(), Value::from)
-            }
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|v| self.rewrite_text_in(v)).collect())
-            }
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let v = if NOT_TEXT.contains(&k.as_str()) {
-                            v.clone()
-                        } else {
-                            self.rewrite_text_in(v)
-                        };
-                        (k.clone(), v)
-                    })
-                    .collect(),
+    fn rewrite_value(&self, value: &Value, walk: &mut Walk<'_>) -> Result<Value, &'static str> {
+        Ok(match value {
+            Value::String(s) => self
+                .rewrite_text(s)
+                .map_or_else(|| value.clone(), Value::from),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.rewrite_value(v, walk))
+                    .collect::<Result<_, _>>()?,
             ),
+            Value::Object(map) => Value::Object(self.rewrite_map(map, walk)?),
             _ => value.clone(),
-        }
+        })
+    }
+
+    fn rewrite_text(&self, s: &str) -> Option<String> {
+        text::replace(s, |net| {
+            if self.kept(net) {
+                return None;
+            }
+            Some(match self.shared_as(net) {
+                Some(n) => text::display(n),
+                None => WITHHELD_TEXT.to_string(),
+            })
+        })
     }
 }
 
-/// The address (or prefix) of an `ipv4-addr` / `ipv6-addr` SCO.
+/// The address (or prefix) of an `ipv4-addr` / `ipv6-addr` SCO, canonical.
 pub fn address_value(obj: &Value) -> Option<IpNet> {
     let t = obj.get("type")?.as_str()?;
     if !is_address_type(t) {
         return None;
     }
-    parse_net(obj.get("value")?.as_str()?)
+    text::parse_net(obj.get("value")?.as_str()?)
 }
 
-/// An address ("192.0.2.1", a /32) or a prefix ("192.0.2.0/24").
-fn parse_net(text: &str) -> Option<IpNet> {
-    text.parse::<IpNet>()
-        .ok()
-        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from))
-}
-
-/// Calls `f` with every string of `obj` outside [`NOT_TEXT`] and the reference properties.
-fn visit_text(obj: &Value, f: &mut dyn FnMut(&str)) {
-    match obj {
-        Value::String(s) => f(s),
-        Value::Array(items) => items.iter().for_each(|v| visit_text(v, f)),
+/// Every reference to an address SCO in `v` (any `*_ref` / `*_refs`, at any depth).
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
         Value::Object(map) => {
             for (k, v) in map {
-                let skip = NOT_TEXT.contains(&k.as_str())
-                    || k.ends_with("_ref")
-                    || k.ends_with("_refs")
-                    || (k == "value" && address_value(obj).is_some());
-                if !skip {
-                    visit_text(v, f);
+                if k.ends_with("_ref") || k.ends_with("_refs") {
+                    let ids = v
+                        .as_str()
+                        .into_iter()
+                        .chain(v.as_array().into_iter().flatten().filter_map(Value::as_str));
+                    out.extend(
+                        ids.filter(|id| is_address_type(id_type(id)))
+                            .map(String::from),
+                    );
+                } else {
+                    collect_refs(v, out);
                 }
             }
         }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
         _ => {}
     }
 }
 
-/// Calls `f` with every top-level reference (`*_ref`, `*_refs`) of `obj`.
-fn for_each_ref(obj: &Value, f: &mut dyn FnMut(&str)) {
-    let Some(map) = obj.as_object() else { return };
-    for (k, v) in map {
-        if k.ends_with("_ref") {
-            if let Some(id) = v.as_str() {
-                f(id);
-            }
-        } else if k.ends_with("_refs") {
-            for id in v.as_array().into_iter().flatten().filter_map(Value::as_str) {
-                f(id);
-            }
-        }
-    }
-}
-
-/// The addresses and prefixes an indicator's pattern names (for the `keep` set).
+/// The addresses and prefixes an indicator shares as they are: those its pattern names (the
+/// grammar's comparisons), and every address written in the pattern (negations, other
+/// pattern languages), so that no address appears in clear in the pattern and pseudonymised
+/// elsewhere in the same push.
 pub fn indicator_addresses(obj: &Value) -> Vec<IpNet> {
     if obj.get("type").and_then(Value::as_str) != Some("indicator") {
         return Vec::new();
     }
-    crate::observables::of_object(obj)
+    let named = crate::observables::of_object(obj)
         .values
-        .iter()
-        .filter_map(|o| parse_net(&o.value))
-        .map(|n| n.trunc())
-        .collect()
+        .into_iter()
+        .filter_map(|o| text::parse_net(&o.value));
+    let written = obj
+        .get("pattern")
+        .and_then(Value::as_str)
+        .map(text::addresses)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| f.net);
+    named.chain(written).collect()
 }
 
 #[cfg(test)]

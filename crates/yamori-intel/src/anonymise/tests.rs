@@ -94,16 +94,12 @@ fn run(map: &dyn Fn(IpNet) -> Option<IpNet>) -> (Vec<Value>, Vec<&'static str>) 
     let objs = objects();
     let keep = keep_of(&objs);
     let values = sco_values(&objs);
-    let a = Anonymiser {
-        keep: &keep,
-        map,
-        id_namespace: Uuid::from_u128(7),
-    };
+    let a = Anonymiser::new(&keep, map, Uuid::from_u128(7));
     let mut shared = Vec::new();
     let mut withheld = Vec::new();
     for o in &objs {
         match a.rewrite(o, &values) {
-            Rewritten::Shared(v) => shared.push(v),
+            Rewritten::Shared(v) => shared.push(v.object),
             Rewritten::Withheld(why) => withheld.push(why),
         }
     }
@@ -185,12 +181,10 @@ fn the_same_input_gives_the_same_output_and_another_key_other_ids() {
     assert_eq!(a, b);
     let objs = objects();
     let keep = keep_of(&objs);
-    let other = Anonymiser {
-        keep: &keep,
-        map: &toy,
-        id_namespace: Uuid::from_u128(8),
-    };
-    let Rewritten::Shared(note) = other.rewrite(&objs[6], &sco_values(&objs)) else {
+    let other = Anonymiser::new(&keep, &toy, Uuid::from_u128(8));
+    let Rewritten::Shared(Shared { object: note, .. }) =
+        other.rewrite(&objs[6], &sco_values(&objs))
+    else {
         panic!()
     };
     let first = a
@@ -240,32 +234,105 @@ fn withheld_addresses_take_their_objects_and_references_with_them() {
 }
 
 #[test]
-fn hosts_in_counts_victims_not_indicators_nor_prefixes() {
+fn shared_hosts_are_victims_not_indicators_nor_prefixes() {
     let objs = objects();
     let keep = keep_of(&objs);
-    let a = Anonymiser {
-        keep: &keep,
-        map: &toy,
-        id_namespace: Uuid::nil(),
-    };
+    let values = sco_values(&objs);
+    let a = Anonymiser::new(&keep, &toy, Uuid::nil());
     let mut hosts = BTreeSet::new();
     for o in &objs {
-        a.hosts_in(o, &mut hosts);
+        if let Rewritten::Shared(s) = a.rewrite(o, &values) {
+            hosts.extend(s.hosts);
+        }
     }
     let got: Vec<String> = hosts.iter().map(ToString::to_string).collect();
     assert_eq!(got, ["192.0.2.44", "203.0.113.9"]);
+    // Withheld everywhere: no host is shared.
+    let none = Anonymiser::new(&keep, &|_| None, Uuid::nil());
+    for o in &objs {
+        if let Rewritten::Shared(s) = none.rewrite(o, &values) {
+            assert!(s.hosts.is_empty(), "{o}");
+        }
+    }
+}
+
+#[test]
+fn embedded_objects_keys_and_extensions_are_rewritten_too() {
+    let victim_id = value_sco_id("ipv4-addr", "203.0.113.9").expect("an id");
+    let od = json!({"type": "observed-data", "spec_version": "2.1",
+        "id": "observed-data--00000000-0000-4000-8000-000000000009", "created": T, "modified": T,
+        "first_observed": T, "last_observed": T, "number_observed": 1,
+        "objects": {"0": {"type": "ipv4-addr", "id": victim_id, "value": "203.0.113.9"},
+                    "1": {"type": "network-traffic", "src_ref": "0", "protocols": ["tcp"]}},
+        "extensions": {"x-example-ext": {"victim_ref": victim_id}},
+        "x_ports": {"203.0.113.9": [80]}});
+    let keep = HashSet::new();
+    let a = Anonymiser::new(&keep, &toy, Uuid::nil());
+    let Rewritten::Shared(s) = a.rewrite(&od, &HashMap::new()) else {
+        panic!()
+    };
+    let text = s.object.to_string();
+    assert!(
+        !text.contains("203.0.113.9") && !text.contains(&victim_id),
+        "{text}"
+    );
+    assert_eq!(s.object["objects"]["1"]["src_ref"], "0");
+    assert_eq!(
+        s.object["objects"]["0"]["id"],
+        value_sco_id("ipv4-addr", "202.0.113.83").expect("an id")
+    );
+    assert_eq!(
+        s.hosts,
+        ["203.0.113.9".parse::<IpAddr>().expect("an address")]
+    );
+    // Withheld: the observed-data embeds the host, so it is not shared at all.
+    let none = Anonymiser::new(&keep, &|_| None, Uuid::nil());
+    assert!(matches!(
+        none.rewrite(&od, &HashMap::new()),
+        Rewritten::Withheld(_)
+    ));
+    // A reference that is not a string is not passed on.
+    let bad = json!({"type": "note", "id": "note--00000000-0000-4000-8000-000000000001",
+        "object_refs": [{"value": "203.0.113.9"}]});
+    assert!(matches!(
+        a.rewrite(&bad, &HashMap::new()),
+        Rewritten::Withheld(_)
+    ));
+}
+
+#[test]
+fn a_kept_prefix_does_not_keep_a_host_written_with_its_length() {
+    let keep: HashSet<IpNet> = ["203.0.113.0/24".parse().expect("a prefix")].into();
+    let a = Anonymiser::new(&keep, &toy, Uuid::nil());
+    let note = json!({"type": "note", "id": "note--00000000-0000-4000-8000-000000000001",
+        "content": "203.0.113.0/24 holds 203.0.113.9/24",
+        "object_refs": ["indicator--00000000-0000-4000-8000-000000000003"]});
+    let Rewritten::Shared(s) = a.rewrite(&note, &HashMap::new()) else {
+        panic!()
+    };
+    assert_eq!(s.object["content"], "203.0.113.0/24 holds 202.0.113.0/24");
+}
+
+#[test]
+fn dropping_a_reference_that_granular_markings_select_withholds_the_object() {
+    let objs = objects();
+    let keep = keep_of(&objs);
+    let mut note = objs[6].clone();
+    note["granular_markings"] = json!([{"selectors": ["object_refs.[1]"],
+        "marking_ref": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"}]);
+    let a = Anonymiser::new(&keep, &|_| None, Uuid::nil());
+    assert!(matches!(
+        a.rewrite(&note, &sco_values(&objs)),
+        Rewritten::Withheld(_)
+    ));
 }
 
 #[test]
 fn unresolved_address_references_are_rekeyed_not_left_guessable() {
     let objs = objects();
     let keep = keep_of(&objs);
-    let a = Anonymiser {
-        keep: &keep,
-        map: &toy,
-        id_namespace: Uuid::from_u128(7),
-    };
-    let Rewritten::Shared(od) = a.rewrite(&objs[5], &HashMap::new()) else {
+    let a = Anonymiser::new(&keep, &toy, Uuid::from_u128(7));
+    let Rewritten::Shared(Shared { object: od, .. }) = a.rewrite(&objs[5], &HashMap::new()) else {
         panic!()
     };
     let victim_id = objs[4]["id"].as_str().expect("the fixture has it");

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use yamori_enrich::AsnDb;
 use yamori_intel::anonymise::{address_value, indicator_addresses, Anonymiser, Rewritten};
 use yamori_intel::sharing::{AddressScheme, BelowK, PeerAnonymise};
-use yamori_store::taxii::{ObjectQuery, VersionFilter};
+use yamori_store::taxii::ObjectQuery;
 use yamori_store::Store;
 use yamori_trust::kanon::{Anonymity, ClassKey, Generalisation, HostRecord};
 
@@ -27,10 +27,14 @@ pub struct PushAnonymiser {
     keep: HashSet<IpNet>,
     map: AddressMap,
     id_namespace: uuid::Uuid,
-    /// Address SCO id → its value, for the references objects make (None: not in the store).
+    /// Address SCO id → its value, for the references objects make.
     sco_values: HashMap<String, IpNet>,
+    /// Referenced ids found nowhere (or not shareable with this peer): re-keyed.
     unresolved: HashSet<String>,
     collection_id: String,
+    /// The last object (store sequence) measured: later ones were not, and wait for the
+    /// next push.
+    pub through_seq: Option<i64>,
 }
 
 /// The k-anonymity of one push's host records (docs/TRUST.md §4).
@@ -39,10 +43,12 @@ pub struct AnonymityReport {
     pub k: Option<usize>,
     pub min_k: usize,
     pub generalisation: Generalisation,
-    /// Classes below the minimum and their sizes.
-    pub below: Vec<(ClassKey, usize)>,
-    /// Hosts withheld because their class is below the minimum (`below_k = "suppress"`).
+    /// Hosts withheld because their class was below the minimum (`below_k = "suppress"`), and
+    /// the number of those classes.
     pub suppressed: usize,
+    pub suppressed_classes: usize,
+    /// k before any host was withheld.
+    pub k_before: Option<usize>,
 }
 
 impl std::fmt::Display for AnonymityReport {
@@ -62,9 +68,10 @@ impl std::fmt::Display for AnonymityReport {
         if self.suppressed > 0 {
             write!(
                 f,
-                "; {} hosts in {} classes below the minimum withheld",
+                "; {} hosts in {} classes below the minimum withheld (k was {})",
                 self.suppressed,
-                self.below.len()
+                self.suppressed_classes,
+                self.k_before.map_or("none".to_string(), |k| k.to_string())
             )?;
         }
         Ok(())
@@ -82,6 +89,24 @@ fn id_namespace(key: &[u8; 32]) -> uuid::Uuid {
     uuid::Uuid::from_bytes(bytes)
 }
 
+/// Refuses prefix lengths a family does not have, and a `generalise` that would share hosts.
+fn check_policy(p: &PeerAnonymise) -> anyhow::Result<()> {
+    if p.prefix_v4 > 32 || p.prefix_v6 > 128 {
+        anyhow::bail!(
+            "sharing policy: prefix_v4 = {} / prefix_v6 = {}: IPv4 prefixes are 0–32 bits, IPv6 0–128",
+            p.prefix_v4,
+            p.prefix_v6
+        );
+    }
+    if p.scheme == AddressScheme::Generalise && (p.prefix_v4 == 32 || p.prefix_v6 == 128) {
+        anyhow::bail!(
+            "sharing policy: scheme = \"generalise\" with a full-length prefix would share hosts \
+             as they are; use a shorter prefix (e.g. prefix_v4 = 24)"
+        );
+    }
+    Ok(())
+}
+
 fn scheme_map(p: &PeerAnonymise, key: &[u8; 32]) -> anyhow::Result<AddressMap> {
     let with_len = |addr: IpAddr, len: u8| IpNet::new(addr, len).ok().map(|n| n.trunc());
     Ok(match p.scheme {
@@ -95,7 +120,7 @@ fn scheme_map(p: &PeerAnonymise, key: &[u8; 32]) -> anyhow::Result<AddressMap> {
             Box::new(move |n| with_len(pfx.anonymize(n.addr()), n.prefix_len()))
         }
         AddressScheme::Generalise => {
-            let (v4, v6) = (p.prefix_v4.min(32), p.prefix_v6.min(128));
+            let (v4, v6) = (p.prefix_v4, p.prefix_v6);
             Box::new(move |n| {
                 let cut = if n.addr().is_ipv4() { v4 } else { v6 };
                 with_len(n.addr(), n.prefix_len().min(cut))
@@ -105,27 +130,42 @@ fn scheme_map(p: &PeerAnonymise, key: &[u8; 32]) -> anyhow::Result<AddressMap> {
     })
 }
 
-/// Reads a collection's pages (all versions, after `added_after`) and calls `f` on each body.
-fn each_object(store: &Store, mut q: ObjectQuery, mut f: impl FnMut(&Value)) -> anyhow::Result<()> {
+/// Calls `f` with each page's objects (parsed, with their store sequence) of `q`, all pages,
+/// up to `through_seq` when given.
+fn each_page(
+    store: &Store,
+    mut q: ObjectQuery,
+    through_seq: Option<i64>,
+    mut f: impl FnMut(Vec<(i64, Value)>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     loop {
         let page = store.taxii_query(&q)?;
-        for body in page.objects.iter().filter_map(|o| o.body.as_deref()) {
-            if let Ok(v) = serde_json::from_str::<Value>(body) {
-                f(&v);
-            }
-        }
+        let objects: Vec<(i64, Value)> = page
+            .objects
+            .iter()
+            .filter(|o| through_seq.is_none_or(|t| o.seq <= t))
+            .filter_map(|o| Some((o.seq, serde_json::from_str(o.body.as_deref()?).ok()?)))
+            .collect();
+        let beyond = through_seq.is_some_and(|t| page.objects.iter().any(|o| o.seq > t));
+        f(objects)?;
         match page.objects.last() {
-            Some(last) if page.more => q.after = Some(last.cursor()),
+            Some(last) if page.more && !beyond => q.after = Some(last.cursor()),
             _ => return Ok(()),
         }
     }
 }
 
+/// The most rounds of suppression before a push gives up (each round withholds at least one
+/// host, and what it withholds can shrink other classes).
+const MAX_ROUNDS: usize = 16;
+
 impl PushAnonymiser {
     /// Prepares a push of the objects `pending` selects (the push's own query) that pass
-    /// `shareable`: loads the group key, collects the collection's indicator addresses, and
-    /// measures the host records' k. Refuses (an error, nothing sent) when k is below the
-    /// policy's minimum and the policy says refuse.
+    /// `shareable`: loads the group key, collects the addresses the collection's shareable
+    /// indicators name, and measures the k of the hosts the rewritten objects share — the
+    /// objects as they will be sent. Below the policy's minimum it refuses (an error, nothing
+    /// sent) or withholds the hosts of the small classes and measures again until none is
+    /// left.
     pub fn prepare(
         store: &Store,
         data_dir: &Path,
@@ -134,6 +174,7 @@ impl PushAnonymiser {
         asn: Option<&AsnDb>,
         shareable: &dyn Fn(&Value) -> bool,
     ) -> anyhow::Result<(PushAnonymiser, AnonymityReport)> {
+        check_policy(policy)?;
         let key = super::sharing::load_key(data_dir, &policy.group)?;
         if policy.keep_asn && asn.is_none() {
             anyhow::bail!(
@@ -141,47 +182,95 @@ impl PushAnonymiser {
                  with --asn FILE"
             );
         }
+        // The latest version of each indicator this peer receives, unless revoked: an address
+        // only an older, revoked or withheld indicator named is a host like any other.
         let mut keep = HashSet::new();
         let mut indicators = ObjectQuery::new(&pending.collection_id, 1000);
         indicators.types = vec!["indicator".into()];
-        indicators.versions = VersionFilter::all();
-        each_object(store, indicators, |o| keep.extend(indicator_addresses(o)))?;
-
-        let measuring = Anonymiser {
-            keep: &keep,
-            map: &|n| Some(n),
-            id_namespace: uuid::Uuid::nil(),
-        };
-        let mut hosts: BTreeSet<IpAddr> = BTreeSet::new();
-        each_object(store, pending.clone(), |o| {
-            if shareable(o) {
-                measuring.hosts_in(o, &mut hosts);
+        each_page(store, indicators, None, |page| {
+            for (_, o) in page {
+                let revoked = o.get("revoked").and_then(Value::as_bool) == Some(true);
+                if !revoked && shareable(&o) {
+                    keep.extend(indicator_addresses(&o));
+                }
             }
+            Ok(())
+        })?;
+        let mut through_seq: Option<i64> = None;
+        each_page(store, pending.clone(), None, |page| {
+            through_seq = page.iter().map(|(seq, _)| *seq).chain(through_seq).max();
+            Ok(())
         })?;
         let generalisation = Generalisation {
-            v4_prefix: policy.prefix_v4.min(32),
-            v6_prefix: policy.prefix_v6.min(128),
+            v4_prefix: policy.prefix_v4,
+            v6_prefix: policy.prefix_v6,
             keep_asn: policy.keep_asn,
         };
-        let records: Vec<HostRecord> = hosts
-            .iter()
-            .map(|&addr| HostRecord {
-                addr,
-                asn: asn.and_then(|db| db.lookup(addr)).map(|(n, _)| n),
-            })
-            .collect();
-        let measured = Anonymity::measure(&records, &generalisation);
-        let below = measured.below(policy.min_k);
-        let mut report = AnonymityReport {
-            hosts: records.len(),
-            k: measured.k,
-            min_k: policy.min_k,
-            generalisation,
-            below: below.clone(),
-            suppressed: 0,
+        let record = |addr: IpAddr| HostRecord {
+            addr,
+            asn: asn.and_then(|db| db.lookup(addr)).map(|(n, _)| n),
         };
-        let mut suppressed: Vec<IpAddr> = Vec::new();
-        if !below.is_empty() {
+        let id_namespace = id_namespace(&key);
+        let mut suppressed: HashSet<IpAddr> = HashSet::new();
+        let mut suppressed_classes: HashSet<ClassKey> = HashSet::new();
+        let mut k_before = None;
+        for round in 0..MAX_ROUNDS {
+            let scheme = scheme_map(policy, &key)?;
+            let withheld = suppressed.clone();
+            let map: AddressMap = if withheld.is_empty() {
+                scheme
+            } else {
+                // A prefix that holds a withheld host is withheld too: it would name the class.
+                Box::new(move |n: IpNet| {
+                    if withheld.iter().any(|h| n.contains(h)) {
+                        None
+                    } else {
+                        scheme(n)
+                    }
+                })
+            };
+            let mut anon = PushAnonymiser {
+                keep: keep.clone(),
+                map,
+                id_namespace,
+                sco_values: HashMap::new(),
+                unresolved: HashSet::new(),
+                collection_id: pending.collection_id.clone(),
+                through_seq,
+            };
+            let mut hosts: BTreeSet<IpAddr> = BTreeSet::new();
+            each_page(store, pending.clone(), through_seq, |page| {
+                let objects: Vec<Value> = page
+                    .into_iter()
+                    .map(|(_, o)| o)
+                    .filter(|o| shareable(o))
+                    .collect();
+                anon.resolve(store, &objects, shareable)?;
+                for o in &objects {
+                    if let Rewritten::Shared(s) = anon.rewrite(o) {
+                        hosts.extend(s.hosts);
+                    }
+                }
+                Ok(())
+            })?;
+            let records: Vec<HostRecord> = hosts.iter().map(|&a| record(a)).collect();
+            let measured = Anonymity::measure(&records, &generalisation);
+            let below = measured.below(policy.min_k);
+            if round == 0 {
+                k_before = measured.k;
+            }
+            let report = AnonymityReport {
+                hosts: records.len(),
+                k: measured.k,
+                min_k: policy.min_k,
+                generalisation,
+                suppressed: suppressed.len(),
+                suppressed_classes: suppressed_classes.len(),
+                k_before,
+            };
+            if below.is_empty() {
+                return Ok((anon, report));
+            }
             if policy.below_k == BelowK::Refuse {
                 let classes: Vec<String> = below
                     .iter()
@@ -201,42 +290,30 @@ impl PushAnonymiser {
                 );
             }
             let small: HashSet<ClassKey> = below.iter().map(|(c, _)| *c).collect();
-            suppressed = records
-                .iter()
-                .filter(|r| small.contains(&generalisation.class_of(r)))
-                .map(|r| r.addr)
-                .collect();
-            report.suppressed = suppressed.len();
-        }
-        let scheme = scheme_map(policy, &key)?;
-        let map: AddressMap = if suppressed.is_empty() {
-            scheme
-        } else {
-            // A prefix that holds a withheld host is withheld too: it would name the class.
-            Box::new(move |n: IpNet| {
-                if suppressed.iter().any(|h| n.contains(h)) {
-                    None
-                } else {
-                    scheme(n)
+            for r in &records {
+                let class = generalisation.class_of(r);
+                if small.contains(&class) {
+                    suppressed.insert(r.addr);
+                    suppressed_classes.insert(class);
                 }
-            })
-        };
-        Ok((
-            PushAnonymiser {
-                keep,
-                map,
-                id_namespace: id_namespace(&key),
-                sco_values: HashMap::new(),
-                unresolved: HashSet::new(),
-                collection_id: pending.collection_id.clone(),
-            },
-            report,
-        ))
+            }
+        }
+        anyhow::bail!(
+            "withholding the hosts of small classes did not reach k = {} in {MAX_ROUNDS} rounds; \
+             nothing was sent (share coarser prefixes)",
+            policy.min_k
+        )
     }
 
     /// Looks up the values of the address SCOs `objects` refer to that are not among them
-    /// (in this collection of the store); what is found nowhere gets a re-keyed reference.
-    pub fn resolve(&mut self, store: &Store, objects: &[Value]) -> anyhow::Result<()> {
+    /// (in this collection of the store, and shareable with this peer); what is found nowhere
+    /// gets a re-keyed reference.
+    pub fn resolve(
+        &mut self,
+        store: &Store,
+        objects: &[Value],
+        shareable: &dyn Fn(&Value) -> bool,
+    ) -> anyhow::Result<()> {
         for o in objects {
             if let (Some(id), Some(net)) = (o.get("id").and_then(Value::as_str), address_value(o)) {
                 self.sco_values.insert(id.to_string(), net);
@@ -257,6 +334,9 @@ impl PushAnonymiser {
                 let Ok(v) = serde_json::from_str::<Value>(body) else {
                     continue;
                 };
+                if !shareable(&v) {
+                    continue;
+                }
                 if let (Some(id), Some(net)) =
                     (v.get("id").and_then(Value::as_str), address_value(&v))
                 {
@@ -274,12 +354,7 @@ impl PushAnonymiser {
 
     /// One object as it is sent.
     pub fn rewrite(&self, object: &Value) -> Rewritten {
-        Anonymiser {
-            keep: &self.keep,
-            map: &*self.map,
-            id_namespace: self.id_namespace,
-        }
-        .rewrite(object, &self.sco_values)
+        Anonymiser::new(&self.keep, &*self.map, self.id_namespace).rewrite(object, &self.sco_values)
     }
 }
 
@@ -303,6 +378,20 @@ mod tests {
         assert_eq!(map(host).expect("mapped").to_string(), "203.0.113.0/24");
         let wide: IpNet = "203.0.0.0/16".parse().expect("a prefix");
         assert_eq!(map(wide).expect("mapped").to_string(), "203.0.0.0/16");
+    }
+
+    #[test]
+    fn policies_that_would_share_hosts_or_name_impossible_prefixes_are_refused() {
+        let p = |t: &str| -> PeerAnonymise { toml::from_str(t).expect("a valid policy") };
+        assert!(check_policy(&p("scheme = \"cryptopan\"\ngroup = \"g\"")).is_ok());
+        assert!(check_policy(&p("scheme = \"cryptopan\"\ngroup = \"g\"\nprefix_v4 = 33")).is_err());
+        assert!(
+            check_policy(&p("scheme = \"cryptopan\"\ngroup = \"g\"\nprefix_v6 = 200")).is_err()
+        );
+        assert!(
+            check_policy(&p("scheme = \"generalise\"\ngroup = \"g\"\nprefix_v4 = 32")).is_err()
+        );
+        assert!(check_policy(&p("scheme = \"generalise\"\ngroup = \"g\"\nprefix_v4 = 16")).is_ok());
     }
 
     #[test]

@@ -102,9 +102,12 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<std::process::Ex
         KeyCommand::Rotate { group } => {
             let path = key_path(&g.data_dir, &group)?;
             if path.exists() {
-                let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+                let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
                 let retired = path.with_extension(format!("key.retired-{stamp}"));
-                std::fs::rename(&path, &retired)
+                // A link, not a rename: it fails instead of replacing a retired key of the
+                // same name, so no key data shared under it can be reversed with is lost.
+                std::fs::hard_link(&path, &retired)
+                    .and_then(|()| std::fs::remove_file(&path))
                     .with_context(|| format!("moving {} aside", path.display()))?;
                 println!("retired {}", retired.display());
             }
@@ -132,7 +135,7 @@ pub fn key_path(data_dir: &Path, group: &str) -> anyhow::Result<PathBuf> {
 fn write_key(path: &Path) -> anyhow::Result<()> {
     use rand::TryRngCore;
     use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let mut key = [0u8; yamori_trust::cryptopan::KEY_LEN];
     rand::rngs::OsRng
         .try_fill_bytes(&mut key)
@@ -143,6 +146,9 @@ fn write_key(path: &Path) -> anyhow::Result<()> {
             .mode(0o700)
             .create(dir)
             .with_context(|| format!("creating {}", dir.display()))?;
+        // An existing directory too: the keys' names say which groups exist.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
     }
     let mut f = std::fs::OpenOptions::new()
         .write(true)

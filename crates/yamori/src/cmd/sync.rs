@@ -323,11 +323,20 @@ fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<
     let (mut ok, mut failed, mut would_send) = (0u64, 0u64, 0u64);
     loop {
         let page = store.taxii_query(&q)?;
-        let Some(last) = page.objects.last().cloned() else {
+        // An anonymised push sends only what it measured; later objects wait for the next.
+        let bound = anonymiser.as_ref().map(|a| a.through_seq);
+        let measured = |seq: i64| bound.is_none_or(|t| t.is_some_and(|t| seq <= t));
+        let upto = page
+            .objects
+            .iter()
+            .position(|o| !measured(o.seq))
+            .unwrap_or(page.objects.len());
+        let (objects, beyond) = (&page.objects[..upto], upto < page.objects.len());
+        let Some(last) = objects.last().cloned() else {
             break;
         };
         let mut allowed: Vec<(String, serde_json::Value)> = Vec::new();
-        for body in page.objects.iter().filter_map(|o| o.body.clone()) {
+        for body in objects.iter().filter_map(|o| o.body.clone()) {
             let verdict = serde_json::from_str::<serde_json::Value>(&body)
                 .map_err(|e| format!("not JSON: {e}"))
                 .and_then(|v| match tlp.check(&v, &peer_name) {
@@ -348,11 +357,12 @@ fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<
             ),
             Some(anon) => {
                 let values: Vec<serde_json::Value> = allowed.into_iter().map(|(_, v)| v).collect();
-                anon.resolve(store.as_ref(), &values)?;
+                let shareable = |v: &serde_json::Value| tlp.check(v, &peer_name).is_ok();
+                anon.resolve(store.as_ref(), &values, &shareable)?;
                 for v in &values {
                     match anon.rewrite(v) {
                         yamori_intel::anonymise::Rewritten::Shared(out) => {
-                            bodies.extend(serde_json::value::to_raw_value(&out).ok())
+                            bodies.extend(serde_json::value::to_raw_value(&out.object).ok())
                         }
                         yamori_intel::anonymise::Rewritten::Withheld(why) => {
                             *withheld.entry(format!("anonymisation: {why}")).or_default() += 1
@@ -378,7 +388,7 @@ fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<
             store.kv_set(&key, &last.date_added)?;
         }
         q.after = Some(last.cursor());
-        if !page.more {
+        if !page.more || beyond {
             break;
         }
     }
