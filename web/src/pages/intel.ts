@@ -119,14 +119,17 @@ function lookup(ctx: PageContext): HTMLElement {
     input,
     h('button', { type: 'submit' }, t('seen.lookupButton')),
   );
+  // Only the latest lookup's answer is shown, whichever arrives last.
+  let asked = 0;
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const value = input.value.trim();
     if (!value) return;
+    const n = ++asked;
     result.replaceChildren(loading());
     api.observable(value, ctx.signal).then(
-      (o) => result.replaceChildren(observableView(o)),
-      (e: unknown) => result.replaceChildren(errorBox(e)),
+      (o) => n === asked && result.replaceChildren(observableView(o)),
+      (e: unknown) => n === asked && result.replaceChildren(errorBox(e)),
     );
   });
   return section(t('seen.lookup'), form, result);

@@ -129,10 +129,15 @@ export async function renderSource(ctx: PageContext): Promise<void> {
   );
   await guard(root, async () => {
     let s: SourceDetail;
-    // Asked at once; a failure shows in its own section, not instead of the page.
-    const seen = api.observable(address, ctx.signal).then(
-      (o) => observableView(o),
-      (e: unknown) => errorBox(e),
+    // Asked at once and shown when it comes, also for an address the telescope never saw
+    // (shared intel may still name it); a failure shows in its own section only.
+    const pending = h('p', { class: 'loading', 'aria-live': 'polite' }, t('common.loading'));
+    const by = section(t('source.seenBy'), pending);
+    by.setAttribute('data-testid', 'source-seen-by');
+    by.classList.add('wide');
+    void api.observable(address, ctx.signal).then(
+      (o) => pending.replaceWith(observableView(o)),
+      (e: unknown) => pending.replaceWith(errorBox(e)),
     );
     try {
       s = await api.source(address, ctx.signal);
@@ -141,6 +146,7 @@ export async function renderSource(ctx: PageContext): Promise<void> {
         root.querySelector('[data-testid=loading]')?.remove();
         root.append(
           h('p', { class: 'notice', 'data-testid': 'not-found' }, t('source.notFound')),
+          by,
           h('p', {}, link(formatRoute('sources', rangeToQuery(ctx.range)), t('source.back'))),
         );
         return;
@@ -158,9 +164,7 @@ export async function renderSource(ctx: PageContext): Promise<void> {
     const tl = section(t('source.timeline'), timeline(s));
     const ind = section(t('source.indicators'), indicators(s));
     const sig = section(t('source.sightings'), sightings(s));
-    const by = section(t('source.seenBy'), await seen);
-    by.setAttribute('data-testid', 'source-seen-by');
-    for (const p of [tl, ind, sig, by]) p.classList.add('wide');
+    for (const p of [tl, ind, sig]) p.classList.add('wide');
     root.append(grid, tl, ind, sig, by, h('p', {}, link(formatRoute('sources', rangeToQuery(ctx.range)), t('source.back'))));
   });
 }

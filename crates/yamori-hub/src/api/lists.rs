@@ -81,7 +81,7 @@ pub async fn sources(
             };
             let rows = s.dash_sources(&f, after, limit)?;
             let mut body = page(&rows, limit, |r| (r.packets as i64, r.id), source_of);
-            let lists = cache.current(s)?;
+            let lists = cache.current(s)?.unwrap_or_default();
             for item in &mut body.items {
                 super::listed::label(item, &lists);
             }
@@ -138,7 +138,7 @@ pub async fn source(
                     }
                 }
                 let mut source = source_of(m);
-                let lists = cache.current(s)?;
+                let lists = cache.current(s)?.unwrap_or_default();
                 super::listed::label(&mut source, &lists);
                 Ok(SourceDetail {
                     source,

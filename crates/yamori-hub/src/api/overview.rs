@@ -33,7 +33,7 @@ pub async fn overview(
         let body = state
             .blocking(move |s| {
                 let mut o = build(s, &p, top)?;
-                let lists = cache.current(s)?;
+                let lists = cache.current(s)?.unwrap_or_default();
                 for source in &mut o.top_sources {
                     super::listed::label(source, &lists);
                 }

@@ -10,10 +10,12 @@
 
 mod config;
 mod error;
+mod lists;
 mod router;
 mod state;
 
 pub use config::HubConfig;
 pub(crate) use error::HandlerError;
+pub use lists::ListCache;
 pub use router::app;
 pub use state::HubState;

@@ -18,7 +18,7 @@ pub struct HubState {
     /// Generated feeds ([`crate::feeds`]), shared by every request.
     pub feeds: Arc<crate::feeds::FeedCache>,
     /// The imported warninglists that label the dashboard's sources.
-    pub warninglists: Arc<crate::api::listed::ListCache>,
+    pub warninglists: Arc<super::ListCache>,
 }
 
 impl HubState {

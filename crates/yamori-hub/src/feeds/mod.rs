@@ -34,7 +34,7 @@ use axum::routing::get;
 use axum::Router;
 use time::OffsetDateTime;
 use yamori_act::{ConfidenceScore, Format};
-use yamori_trust::warninglist::{self, Warninglists};
+use yamori_trust::warninglist;
 
 use crate::app::HubState;
 pub use cache::FeedCache;
@@ -137,18 +137,16 @@ async fn serve(
     let key = p.key(&c.id, collection, format);
     let request = p.request(format, collection.to_string(), OffsetDateTime::now_utc());
     let store = st.store.clone();
+    let lists = st.warninglists.clone();
     let cid = c.id.clone();
     let generate = move || -> Generated {
         let mut request = request;
         request.check().map_err(|e| e.to_string())?;
         // Every imported warninglist applies, as for `yamori export` by default.
-        let stored = store
-            .kv_prefixed(warninglist::STORE_KEY_PREFIX)
-            .map_err(|e| format!("reading the warninglists: {e}"))?;
-        let lists = warninglist::from_stored(stored)
-            .and_then(Warninglists::new)
-            .map_err(|e| format!("reading the warninglists: {e}"))?;
-        request.criteria.warninglists = (!lists.lists().is_empty()).then(|| Arc::new(lists));
+        let lists = lists
+            .current(&store)
+            .map_err(|e| format!("reading the warninglists: {e}"))??;
+        request.criteria.warninglists = (!lists.lists().is_empty()).then_some(lists);
         let export = request
             .read(&ConfidenceScore, |push| {
                 store.taxii_each_latest_indicator(&cid, push)

@@ -65,22 +65,32 @@ pub const STABLE_TYPES: &[&str] = &[
     "location",
 ];
 
-/// Properties whose strings are never searched for addresses.
+/// Properties whose strings are never searched for addresses, on any object: the spec's
+/// fixed vocabulary and timestamps, hashes (hex), markings.
 const NOT_TEXT: &[&str] = &[
     "type",
     "spec_version",
     "created",
     "modified",
-    "pattern",
-    "pattern_type",
-    "pattern_version",
-    "version",
-    "cpe",
-    "swid",
     "hashes",
-    "serial_number",
     "granular_markings",
 ];
+
+/// Properties left as they are on one type of object: an indicator's pattern (shared as its
+/// producer wrote it; its addresses are kept, [`indicator_addresses`]), a software's version
+/// and identifiers, a certificate's serial number.
+const NOT_TEXT_OF: &[(&str, &[&str])] = &[
+    ("indicator", &["pattern", "pattern_type", "pattern_version"]),
+    ("software", &["version", "cpe", "swid"]),
+    ("x509-certificate", &["serial_number", "version"]),
+];
+
+fn not_text(object_type: &str, key: &str) -> bool {
+    NOT_TEXT.contains(&key)
+        || NOT_TEXT_OF
+            .iter()
+            .any(|(t, keys)| *t == object_type && keys.contains(&key))
+}
 
 /// What replaces text where an address is withheld.
 pub const WITHHELD_TEXT: &str = "[address withheld]";
@@ -190,7 +200,7 @@ impl<'a> Anonymiser<'a> {
         if is_address_type(t) {
             if let Some(value) = sco_values.get(id) {
                 let new = self.shared_as(*value)?;
-                return value_sco_id(t, &text::display(new));
+                return value_sco_id(t, &value_text(t, new));
             }
         }
         Some(self.rekey(id))
@@ -247,7 +257,7 @@ impl<'a> Anonymiser<'a> {
                 if let Some(net) = address {
                     let new = self.shared_as(net).ok_or("a withheld address")?;
                     Value::from(
-                        value_sco_id(own_type, &text::display(new))
+                        value_sco_id(own_type, &value_text(own_type, new))
                             .unwrap_or_else(|| self.rekey(id)),
                     )
                 } else if STABLE_TYPES.contains(&own_type) {
@@ -258,14 +268,18 @@ impl<'a> Anonymiser<'a> {
             } else if key == "value" && address.is_some() {
                 let net = address.ok_or("a withheld address")?;
                 let new = self.shared_as(net).ok_or("a withheld address")?;
-                Value::from(text::display(new))
+                Value::from(value_text(own_type, new))
             } else if key.ends_with("_ref") {
                 match value.as_str() {
                     Some(id) if is_id(id) => Value::from(
                         self.new_ref(id, walk.sco_values)
                             .ok_or("refers to a withheld address")?,
                     ),
-                    Some(_) => value.clone(),
+                    // A local reference ("0") of an embedded object, or whatever else a
+                    // producer put there: text like any other.
+                    Some(other) => self
+                        .rewrite_text(other)
+                        .map_or_else(|| value.clone(), Value::from),
                     None => return Err("a reference that is not a string"),
                 }
             } else if key.ends_with("_refs") {
@@ -279,7 +293,10 @@ impl<'a> Anonymiser<'a> {
                             Some(new) => kept.push(Value::from(new)),
                             None => walk.dropped_ref = true,
                         },
-                        Some(_) => kept.push(v.clone()),
+                        Some(other) => kept.push(
+                            self.rewrite_text(other)
+                                .map_or_else(|| v.clone(), Value::from),
+                        ),
                         None => return Err("a reference that is not a string"),
                     }
                 }
@@ -287,13 +304,16 @@ impl<'a> Anonymiser<'a> {
                     return Err("refers only to withheld addresses");
                 }
                 Value::Array(kept)
-            } else if NOT_TEXT.contains(&key.as_str()) {
+            } else if not_text(own_type, key) {
                 value.clone()
             } else {
                 self.rewrite_value(value, walk)?
             };
             let key = self.rewrite_text(key).unwrap_or_else(|| key.clone());
-            out.insert(key, new);
+            if out.insert(key, new).is_some() {
+                // Two keys naming addresses that map to one: one entry would be lost.
+                return Err("two dictionary keys would become one");
+            }
         }
         Ok(out)
     }
@@ -324,6 +344,18 @@ impl<'a> Anonymiser<'a> {
                 None => WITHHELD_TEXT.to_string(),
             })
         })
+    }
+}
+
+/// How an address SCO of `object_type` writes `net`: an `ipv6-addr` keeps an IPv4-mapped
+/// address in IPv6 form (its value must be IPv6).
+fn value_text(object_type: &str, net: IpNet) -> String {
+    match (object_type, net.addr()) {
+        ("ipv6-addr", IpAddr::V4(a)) => {
+            let mapped = IpNet::new(IpAddr::V6(a.to_ipv6_mapped()), net.prefix_len() + 96);
+            mapped.map_or_else(|_| text::display(net), text::display)
+        }
+        _ => text::display(net),
     }
 }
 

@@ -339,3 +339,58 @@ fn unresolved_address_references_are_rekeyed_not_left_guessable() {
     assert_ne!(od["object_refs"][0], victim_id);
     assert_eq!(od["object_refs"][0], a.rekey(victim_id));
 }
+
+#[test]
+fn properties_left_alone_are_left_alone_only_where_they_mean_it() {
+    let keep = HashSet::new();
+    let a = Anonymiser::new(&keep, &toy, Uuid::nil());
+    let obj = json!({"type": "note", "id": "note--00000000-0000-4000-8000-000000000001",
+        "x_victim_ref": "203.0.113.9", "x_hosts_refs": ["203.0.113.10"],
+        "x_ext": {"pattern": "203.0.113.11", "version": "203.0.113.12"},
+        "object_refs": ["indicator--00000000-0000-4000-8000-000000000003"]});
+    let Rewritten::Shared(s) = a.rewrite(&obj, &HashMap::new()) else {
+        panic!()
+    };
+    let text = s.object.to_string();
+    for secret in [
+        "203.0.113.9",
+        "203.0.113.10",
+        "203.0.113.11",
+        "203.0.113.12",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert_eq!(s.hosts.len(), 4);
+    // A software's version is not an address, whatever it looks like.
+    let sw = json!({"type": "software", "id": "software--00000000-0000-4000-8000-000000000002",
+        "name": "firmware", "version": "5.4.0.1"});
+    let Rewritten::Shared(s) = a.rewrite(&sw, &HashMap::new()) else {
+        panic!()
+    };
+    assert_eq!(s.object["version"], "5.4.0.1");
+}
+
+#[test]
+fn an_ipv4_mapped_ipv6_sco_stays_ipv6_and_colliding_keys_withhold() {
+    let keep = HashSet::new();
+    let a = Anonymiser::new(&keep, &toy, Uuid::nil());
+    let mapped = json!({"type": "ipv6-addr", "spec_version": "2.1",
+        "id": value_sco_id("ipv6-addr", "::ffff:203.0.113.9").expect("an id"),
+        "value": "::ffff:203.0.113.9"});
+    let Rewritten::Shared(s) = a.rewrite(&mapped, &HashMap::new()) else {
+        panic!()
+    };
+    assert_eq!(s.object["value"], "::ffff:202.0.113.83");
+    assert_eq!(
+        s.object["id"],
+        value_sco_id("ipv6-addr", "::ffff:202.0.113.83").expect("an id")
+    );
+    assert!(crate::validate_object(&s.object).is_ok(), "{}", s.object);
+    let two = json!({"type": "note", "id": "note--00000000-0000-4000-8000-000000000001",
+        "x_ports": {"203.0.113.9": [80], "203.000.113.009": [443]},
+        "object_refs": ["indicator--00000000-0000-4000-8000-000000000003"]});
+    assert!(matches!(
+        a.rewrite(&two, &HashMap::new()),
+        Rewritten::Withheld(_)
+    ));
+}

@@ -96,6 +96,13 @@ fn prefix_after(text: &[u8], at: usize, addr: IpAddr) -> Option<(u8, usize)> {
     if digits == 0 || digits > 3 {
         return None;
     }
+    // "8.8.8.8/8.8.4.4" is two addresses, not a /8.
+    if text
+        .get(at + 1 + digits)
+        .is_some_and(|b| *b == b'.' || *b == b':' || b.is_ascii_alphanumeric())
+    {
+        return None;
+    }
     let len: u8 = std::str::from_utf8(&text[at + 1..at + 1 + digits])
         .ok()?
         .parse()
@@ -139,129 +146,128 @@ fn mac_like(s: &str) -> bool {
     (groups.len() == 6 || groups.len() == 8) && groups.iter().all(|g| g.len() == 2)
 }
 
+/// An IPv6 address at the start of `t` ("2001:db8::1", "2001:db8::1.443" with tcpdump's port,
+/// a trailing full stop or colon), and its length.
+fn ipv6_at(t: &str) -> Option<(Ipv6Addr, usize)> {
+    let without_port = t
+        .trim_end_matches(['.', ':'])
+        .rsplit_once('.')
+        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(a, _)| a);
+    [
+        Some(t),
+        Some(t.trim_end_matches('.')),
+        Some(t.trim_end_matches(['.', ':'])),
+        without_port,
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|c| {
+        let plausible =
+            c.matches(':').count() >= 2 && c.bytes().any(|b| b.is_ascii_digit()) && !mac_like(c);
+        plausible
+            .then(|| c.parse::<Ipv6Addr>().ok())
+            .flatten()
+            .map(|a| (a, c.len()))
+    })
+}
+
 fn ipv6_pass(text: &str, found: &mut Vec<Found>) {
     let bytes = text.as_bytes();
     let addr_char = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
     for (start, end) in runs(bytes, addr_char) {
-        // A run that starts inside a word ("Note::") is not an address.
-        if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
-            continue;
-        }
         let run = &text[start..end];
-        let candidate = [
-            run,
-            run.trim_end_matches('.'),
-            run.trim_end_matches(['.', ':']),
-        ]
-        .into_iter()
-        .find(|t| {
-            t.matches(':').count() >= 2
-                && t.bytes().any(|b| b.is_ascii_hexdigit())
-                && !mac_like(t)
-                && t.parse::<Ipv6Addr>().is_ok()
-        });
-        if let Some(t) = candidate {
-            let addr = t.parse::<Ipv6Addr>().map(IpAddr::V6);
-            if let Some(f) = addr
-                .ok()
-                .and_then(|a| with_prefix(bytes, a, start, start + t.len()))
-            {
-                found.push(f);
+        // The run itself, else what follows one of its colons ("addr:2001:db8::5").
+        let starts = std::iter::once(0).chain(
+            run.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b':')
+                .map(|(i, _)| i + 1),
+        );
+        for at in starts {
+            // No address is longer than 45 characters (51 with tcpdump's port): a long run of
+            // colons costs linear time, not quadratic.
+            let window = &run[at..run.len().min(at + 64)];
+            if let Some((a, len)) = ipv6_at(window) {
+                found.extend(with_prefix(
+                    bytes,
+                    IpAddr::V6(a),
+                    start + at,
+                    start + at + len,
+                ));
+                break;
             }
         }
     }
 }
 
-fn overlaps(found: &[Found], span: &Range<usize>) -> bool {
-    found
-        .iter()
-        .any(|f| f.span.start < span.end && span.start < f.span.end)
-}
-
-/// Windows of four valid parts in a run of `sep`-separated numbers: (start, end) of each,
-/// non-overlapping, from the left (or only the last window, for `last_only`).
-fn quads(run: &str, sep: char, last_only: bool) -> Vec<(usize, usize, Ipv4Addr)> {
-    let mut parts: Vec<(usize, &str)> = Vec::new();
-    let mut at = 0;
-    for p in run.split(sep) {
-        parts.push((at, p));
-        at += p.len() + 1;
-    }
-    let valid = |i: usize| -> Option<(usize, usize, Ipv4Addr)> {
-        let w = parts.get(i..i + 4)?;
+/// The address in a run of `sep`-separated numbers, and whether it is the whole run. Four valid
+/// parts are an address. A longer run is taken whole, so that no part of any address in it is
+/// left: five dotted parts as tcpdump's address and port (the first four, else the last four),
+/// other runs (an SNMP index, a host name holding two addresses) as their last valid four.
+fn quads(run: &str, sep: char) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = run.split(sep).collect();
+    let valid = |w: &[&str]| -> Option<Ipv4Addr> {
         let mut octets = [0u8; 4];
-        for (o, (_, p)) in octets.iter_mut().zip(w) {
+        for (o, p) in octets.iter_mut().zip(w) {
             *o = octet(p)?;
         }
-        let (s, _) = w[0];
-        let (e, last) = w[3];
-        Some((s, e + last.len(), Ipv4Addr::from(octets)))
+        Some(Ipv4Addr::from(octets))
     };
-    if last_only {
-        return (0..parts.len().saturating_sub(3))
-            .rev()
-            .find_map(valid)
-            .into_iter()
-            .collect();
+    match parts.len() {
+        0..=3 => None,
+        4 => valid(&parts),
+        5 if sep == '.' => valid(&parts[..4]).or_else(|| valid(&parts[1..])),
+        n => (0..=n - 4).rev().find_map(|i| valid(&parts[i..i + 4])),
     }
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i + 4 <= parts.len() {
-        match valid(i) {
-            Some(q) => {
-                out.push(q);
-                i += 4;
-            }
-            None => i += 1,
-        }
-    }
-    out
 }
 
-fn ipv4_pass(text: &str, found: &mut Vec<Found>) {
+fn quad_pass(text: &str, sep: u8, found: &mut Vec<Found>) {
     let bytes = text.as_bytes();
-    let mut new = Vec::new();
-    for (start, end) in runs(bytes, |b| b.is_ascii_digit() || b == b'.') {
-        for (s, e, a) in quads(&text[start..end], '.', false) {
-            let span = start + s..start + e;
-            if overlaps(found, &span) {
-                continue;
-            }
-            new.extend(with_prefix(bytes, IpAddr::V4(a), span.start, span.end));
-        }
-    }
-    found.extend(new);
-}
-
-fn dashed_pass(text: &str, found: &mut Vec<Found>) {
-    let bytes = text.as_bytes();
-    let mut new = Vec::new();
-    for (start, end) in runs(bytes, |b| b.is_ascii_digit() || b == b'-') {
-        for (s, e, a) in quads(&text[start..end], '-', true) {
-            let span = start + s..start + e;
-            if overlaps(found, &span) {
-                continue;
-            }
-            if let Ok(net) = IpNet::new(IpAddr::V4(a), 32) {
-                new.push(Found {
-                    span,
-                    net,
-                    dashed: true,
-                });
+    for (start, end) in runs(bytes, |b| b.is_ascii_digit() || b == sep) {
+        // Leading and trailing separators ("...1.2.3.4.", "-1-2-3-4") are not parts.
+        let mut start = start;
+        // In a host name the number glued to a word is the word's ("ec2-203-0-113-9").
+        if sep == b'-' && start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+            match text[start..end].find('-') {
+                Some(dash) => start += dash,
+                None => continue,
             }
         }
+        let run = &text[start..end];
+        let lead = run.len() - run.trim_start_matches(sep as char).len();
+        let inner = run.trim_matches(sep as char);
+        let Some(a) = quads(inner, sep as char) else {
+            continue;
+        };
+        let (s, e) = (start + lead, start + lead + inner.len());
+        if sep == b'.' {
+            found.extend(with_prefix(bytes, IpAddr::V4(a), s, e));
+        } else if let Ok(net) = IpNet::new(IpAddr::V4(a), 32) {
+            found.push(Found {
+                span: s..e,
+                net,
+                dashed: true,
+            });
+        }
     }
-    found.extend(new);
 }
 
-/// Every address written in `text`, in order.
+/// Every address written in `text`, in order, none overlapping another (the earlier and
+/// longer is kept: an IPv6 address with a dotted IPv4 tail is one address).
 pub fn addresses(text: &str) -> Vec<Found> {
     let mut found = Vec::new();
     ipv6_pass(text, &mut found);
-    ipv4_pass(text, &mut found);
-    dashed_pass(text, &mut found);
-    found.sort_by_key(|f| f.span.start);
-    found
+    quad_pass(text, b'.', &mut found);
+    quad_pass(text, b'-', &mut found);
+    found.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
+    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        if kept.last().is_none_or(|k| f.span.start >= k.span.end) {
+            kept.push(f);
+        }
+    }
+    kept
 }
 
 /// How a network is written: a host as its address, a prefix as `network/len`.
@@ -280,6 +286,9 @@ pub fn replace(text: &str, mut replace: impl FnMut(IpNet) -> Option<String>) -> 
     let mut last = 0;
     let mut changed = false;
     for f in addresses(text) {
+        if f.span.start < last {
+            continue;
+        }
         if let Some(new) = replace(f.net) {
             out.push_str(&text[last..f.span.start]);
             if f.dashed {
@@ -345,6 +354,24 @@ mod tests {
             ("ec2-203-0-113-9.compute.example", &["203.0.113.9"]),
             ("mapped ::ffff:192.0.2.1 here", &["192.0.2.1"]),
             ("firmware 5.4.0.1", &["5.4.0.1"]),
+            (
+                "DNS 8.8.8.8/8.8.4.4 and 10.0.0.1/10.0.0.2",
+                &["8.8.8.8", "8.8.4.4", "10.0.0.1", "10.0.0.2"],
+            ),
+            ("1.2.3.4/24::1", &["1.2.3.4", "24::1"]),
+            (
+                "addr:2001:db8::5 g2001:db8::6",
+                &["2001:db8::5", "2001:db8::6"],
+            ),
+            (
+                "IP6 2001:db8::1.443 > 2001:db8::2.80:",
+                &["2001:db8::1", "2001:db8::2"],
+            ),
+            ("oid 1.3.6.1.2.1.4.20.1.1.203.0.113.9", &["203.0.113.9"]),
+            (
+                "2.203.0.113.9 203-0-113-9-198-51-100-7",
+                &["2.203.0.113", "198.51.100.7"],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(nets(text), *want, "{text}");
@@ -375,5 +402,28 @@ mod tests {
         });
         assert_eq!(out.as_deref(), Some("ec2-10-1-2-3.compute.example"));
         assert_eq!(replace("no address", |_| Some("x".into())), None);
+        // A run holding more than one address is replaced whole: nothing of either is left.
+        let out = replace("oid 1.3.6.1.2.1.4.20.1.1.203.0.113.9 end", |_| {
+            Some("10.1.2.3".into())
+        });
+        assert_eq!(out.as_deref(), Some("oid 10.1.2.3 end"));
+        let out = replace("2.203.0.113.9", |_| Some("10.1.2.3".into()));
+        assert_eq!(out.as_deref(), Some("10.1.2.3"));
+    }
+
+    #[test]
+    fn never_panics_and_never_overlaps() {
+        for text in [
+            "DNS 8.8.8.8/8.8.4.4",
+            "1.1.1.1/1.0.0.1",
+            "é1.2.3.4日::ffff:1.2.3.4/8.1",
+            "1.2.3.4/32.5",
+        ] {
+            let found = addresses(text);
+            for w in found.windows(2) {
+                assert!(w[0].span.end <= w[1].span.start, "{text}: {found:?}");
+            }
+            let _ = replace(text, |_| Some("x".into()));
+        }
     }
 }

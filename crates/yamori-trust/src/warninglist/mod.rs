@@ -90,19 +90,26 @@ pub struct Warninglists {
     regexes: Vec<(ListId, RegexSet)>,
 }
 
-impl Warninglists {
-    /// Indexes `lists`; list ids are their positions. Fails only for a `regex` list whose
-    /// patterns the `regex` crate cannot compile (PCRE look-around, back-references) or that
-    /// exceed [`MAX_REGEX_SIZE`]; the error names the list and the pattern.
-    pub fn new(lists: impl IntoIterator<Item = WarningList>) -> Result<Warninglists, ListError> {
-        let mut all = Warninglists {
+impl Default for Warninglists {
+    /// No lists: nothing matches.
+    fn default() -> Self {
+        Warninglists {
             lists: Vec::new(),
             networks: PrefixSet::new(std::iter::empty()),
             hostnames: HashMap::new(),
             strings: HashMap::new(),
             substrings: Vec::new(),
             regexes: Vec::new(),
-        };
+        }
+    }
+}
+
+impl Warninglists {
+    /// Indexes `lists`; list ids are their positions. Fails only for a `regex` list whose
+    /// patterns the `regex` crate cannot compile (PCRE look-around, back-references) or that
+    /// exceed [`MAX_REGEX_SIZE`]; the error names the list and the pattern.
+    pub fn new(lists: impl IntoIterator<Item = WarningList>) -> Result<Warninglists, ListError> {
+        let mut all = Warninglists::default();
         let mut networks = Vec::new();
         for list in lists {
             all.add(list, &mut networks)?;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use yamori_enrich::AsnDb;
 use yamori_intel::anonymise::{address_value, indicator_addresses, Anonymiser, Rewritten};
 use yamori_intel::sharing::{AddressScheme, BelowK, PeerAnonymise};
-use yamori_store::taxii::ObjectQuery;
+use yamori_store::taxii::{ObjectQuery, VersionFilter};
 use yamori_store::Store;
 use yamori_trust::kanon::{Anonymity, ClassKey, Generalisation, HostRecord};
 
@@ -155,6 +155,14 @@ fn each_page(
     }
 }
 
+fn full_len(addr: IpAddr) -> u8 {
+    if addr.is_ipv4() {
+        32
+    } else {
+        128
+    }
+}
+
 /// The most rounds of suppression before a push gives up (each round withholds at least one
 /// host, and what it withholds can shrink other classes).
 const MAX_ROUNDS: usize = 16;
@@ -182,25 +190,40 @@ impl PushAnonymiser {
                  with --asn FILE"
             );
         }
-        // The latest version of each indicator this peer receives, unless revoked: an address
-        // only an older, revoked or withheld indicator named is a host like any other.
+        // The last object measured: what arrives later waits for the next push (read without
+        // the bodies).
+        let mut through_seq: Option<i64> = None;
+        let mut seqs = pending.clone();
+        seqs.with_body = false;
+        loop {
+            let page = store.taxii_query(&seqs)?;
+            through_seq = page.objects.iter().map(|o| o.seq).chain(through_seq).max();
+            match page.objects.last() {
+                Some(last) if page.more => seqs.after = Some(last.cursor()),
+                _ => break,
+            }
+        }
+        // Every version of every indicator this peer receives (sent now or before; revoked
+        // ones too: their patterns go as they are), up to the same point: an address shared
+        // in clear in a pattern is never also pseudonymised, which would hand the peer the
+        // pair.
         let mut keep = HashSet::new();
         let mut indicators = ObjectQuery::new(&pending.collection_id, 1000);
         indicators.types = vec!["indicator".into()];
-        each_page(store, indicators, None, |page| {
-            for (_, o) in page {
-                let revoked = o.get("revoked").and_then(Value::as_bool) == Some(true);
-                if !revoked && shareable(&o) {
-                    keep.extend(indicator_addresses(&o));
+        indicators.versions = VersionFilter::all();
+        each_page(
+            store,
+            indicators,
+            Some(through_seq.unwrap_or(i64::MIN)),
+            |page| {
+                for (_, o) in page {
+                    if shareable(&o) {
+                        keep.extend(indicator_addresses(&o));
+                    }
                 }
-            }
-            Ok(())
-        })?;
-        let mut through_seq: Option<i64> = None;
-        each_page(store, pending.clone(), None, |page| {
-            through_seq = page.iter().map(|(seq, _)| *seq).chain(through_seq).max();
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         let generalisation = Generalisation {
             v4_prefix: policy.prefix_v4,
             v6_prefix: policy.prefix_v6,
@@ -222,7 +245,12 @@ impl PushAnonymiser {
             } else {
                 // A prefix that holds a withheld host is withheld too: it would name the class.
                 Box::new(move |n: IpNet| {
-                    if withheld.iter().any(|h| n.contains(h)) {
+                    let held = if n.prefix_len() == full_len(n.addr()) {
+                        withheld.contains(&n.addr())
+                    } else {
+                        withheld.iter().any(|h| n.contains(h))
+                    };
+                    if held {
                         None
                     } else {
                         scheme(n)
@@ -239,7 +267,9 @@ impl PushAnonymiser {
                 through_seq,
             };
             let mut hosts: BTreeSet<IpAddr> = BTreeSet::new();
-            each_page(store, pending.clone(), through_seq, |page| {
+            // Nothing pending: nothing to measure (and nothing that arrives now is sent).
+            let bound = Some(through_seq.unwrap_or(i64::MIN));
+            each_page(store, pending.clone(), bound, |page| {
                 let objects: Vec<Value> = page
                     .into_iter()
                     .map(|(_, o)| o)
