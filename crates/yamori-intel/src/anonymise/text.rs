@@ -28,7 +28,8 @@ pub struct Found {
     pub dashed: bool,
 }
 
-pub(crate) fn full_len(addr: IpAddr) -> u8 {
+/// The length of a host prefix of `addr`'s family: 32 or 128.
+pub fn full_len(addr: IpAddr) -> u8 {
     if addr.is_ipv4() {
         32
     } else {

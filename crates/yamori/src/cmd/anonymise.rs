@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use yamori_enrich::AsnDb;
+use yamori_intel::anonymise::text::full_len;
 use yamori_intel::anonymise::{address_value, indicator_addresses, Anonymiser, Rewritten};
 use yamori_intel::sharing::{AddressScheme, BelowK, PeerAnonymise};
 use yamori_store::taxii::{ObjectQuery, VersionFilter};
@@ -152,14 +153,6 @@ fn each_page(
             Some(last) if page.more && !beyond => q.after = Some(last.cursor()),
             _ => return Ok(()),
         }
-    }
-}
-
-fn full_len(addr: IpAddr) -> u8 {
-    if addr.is_ipv4() {
-        32
-    } else {
-        128
     }
 }
 
@@ -345,9 +338,7 @@ impl PushAnonymiser {
         shareable: &dyn Fn(&Value) -> bool,
     ) -> anyhow::Result<()> {
         for o in objects {
-            if let (Some(id), Some(net)) = (o.get("id").and_then(Value::as_str), address_value(o)) {
-                self.sco_values.insert(id.to_string(), net);
-            }
+            self.note_sco(o);
         }
         let missing: BTreeSet<String> = objects
             .iter()
@@ -364,13 +355,8 @@ impl PushAnonymiser {
                 let Ok(v) = serde_json::from_str::<Value>(body) else {
                     continue;
                 };
-                if !shareable(&v) {
-                    continue;
-                }
-                if let (Some(id), Some(net)) =
-                    (v.get("id").and_then(Value::as_str), address_value(&v))
-                {
-                    self.sco_values.insert(id.to_string(), net);
+                if shareable(&v) {
+                    self.note_sco(&v);
                 }
             }
             for id in chunk {
@@ -380,6 +366,13 @@ impl PushAnonymiser {
             }
         }
         Ok(())
+    }
+
+    /// Remembers the value of `o` when it is an address SCO.
+    fn note_sco(&mut self, o: &Value) {
+        if let (Some(id), Some(net)) = (o.get("id").and_then(Value::as_str), address_value(o)) {
+            self.sco_values.insert(id.to_string(), net);
+        }
     }
 
     /// One object as it is sent.

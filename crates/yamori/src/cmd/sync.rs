@@ -298,6 +298,7 @@ fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<
     let mut q = ObjectQuery::new(&local.id, PAGE);
     q.versions = VersionFilter::all();
     q.added_after = if peer.full { None } else { store.kv_get(&key)? };
+    let shareable = |v: &serde_json::Value| tlp.check(v, &peer_name).is_ok();
     let mut anonymiser = match &policy.anonymise {
         Some(p) => {
             let asn = a
@@ -305,7 +306,6 @@ fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<
                 .map(yamori_enrich::AsnDb::open)
                 .transpose()
                 .context("opening --asn")?;
-            let shareable = |v: &serde_json::Value| tlp.check(v, &peer_name).is_ok();
             let (anon, report) = super::anonymise::PushAnonymiser::prepare(
                 store.as_ref(),
                 &g.data_dir,
@@ -357,7 +357,6 @@ fn push(g: &crate::GlobalArgs, peer: &Peer, a: &PushArgs<'_>) -> anyhow::Result<
             ),
             Some(anon) => {
                 let values: Vec<serde_json::Value> = allowed.into_iter().map(|(_, v)| v).collect();
-                let shareable = |v: &serde_json::Value| tlp.check(v, &peer_name).is_ok();
                 anon.resolve(store.as_ref(), &values, &shareable)?;
                 for v in &values {
                     match anon.rewrite(v) {
