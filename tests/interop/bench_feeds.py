@@ -122,7 +122,8 @@ def main():
     data, db = d / "data", d / "feeds.sqlite"
     seed(a.yamori_bin, db, a.indicators)
     token = subprocess.run([a.yamori_bin, "-q", "--data-dir", str(data), "--database", str(db),
-                            "user", "add", "bench", "--collection", "telescope:r"],
+                            "user", "add", "bench", "--collection", "telescope:r",
+                            "--tlp", "amber+strict"],
                            capture_output=True, text=True, check=True).stdout.strip()
     hub, base = start_hub(a.yamori_bin, data, db)
     nginx = None

@@ -54,10 +54,14 @@ class Hub:
             raise AssertionError(f"{cmd} failed ({r.returncode}): {r.stderr}")
         return r
 
-    def user(self, name, *specs):
+    def user(self, name, *specs, tlp="amber+strict"):
+        """A user with a token; cleared for everything but RED unless `tlp` says otherwise
+        (None: the default clearance)."""
         args = ["user", "add", name, *self._db_args()]
         for s in specs:
             args += ["--collection", s]
+        if tlp is not None:
+            args += ["--tlp", tlp]
         return self.cli(*args).stdout.strip()
 
     def start(self, *extra):

@@ -41,7 +41,7 @@ def telescope(h, user, password):
 def small(make_hub):
     h = make_hub("small")
     h.tokens = {"alice": h.user("alice", "telescope:rw")}
-    h.cli("user", "add", "bob", "--collection", "telescope:r", "--password-stdin",
+    h.cli("user", "add", "bob", "--collection", "telescope:r", "--tlp", "amber+strict", "--password-stdin",
           stdin="bob-password\n")
     h.start("--max-content-length", str(LIMIT))
     return h

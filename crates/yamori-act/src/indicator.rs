@@ -49,8 +49,9 @@ pub struct Indicator<'a> {
     /// The `type` member.
     pub kind: Field<'a>,
     pub revoked: Field<'a>,
-    /// The most restrictive TLP marking among `object_marking_refs` (`None`: the member is
-    /// missing, not an array, or names no TLP marking).
+    /// The most restrictive TLP marking among `object_marking_refs` and the `marking_ref`s of
+    /// `granular_markings` (`None`: neither names a TLP marking). A granular marking counts
+    /// for the whole indicator: an export shares it whole.
     pub marking: Option<Tlp>,
     pub created: Field<'a>,
     pub modified: Field<'a>,
@@ -84,6 +85,7 @@ enum Key {
     Kind,
     Revoked,
     Markings,
+    Granular,
     Created,
     Modified,
     ValidFrom,
@@ -110,6 +112,7 @@ impl<'de> Deserialize<'de> for Key {
                     "type" => Key::Kind,
                     "revoked" => Key::Revoked,
                     "object_marking_refs" => Key::Markings,
+                    "granular_markings" => Key::Granular,
                     "created" => Key::Created,
                     "modified" => Key::Modified,
                     "valid_from" => Key::ValidFrom,
@@ -235,6 +238,15 @@ impl<'de> Deserialize<'de> for Indicator<'de> {
 
 struct IndicatorVisitor;
 
+/// The most restrictive TLP marking among the `marking_ref`s of a `granular_markings` value.
+fn granular_tlp(v: &serde_json::Value) -> Option<Tlp> {
+    v.as_array()?
+        .iter()
+        .filter_map(|g| g.get("marking_ref")?.as_str())
+        .filter_map(Tlp::of_marking_id)
+        .max()
+}
+
 impl<'de> Visitor<'de> for IndicatorVisitor {
     type Value = Indicator<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -242,10 +254,16 @@ impl<'de> Visitor<'de> for IndicatorVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Indicator<'de>, A::Error> {
         let mut o = Indicator::default();
+        let mut granular = None;
         while let Some(key) = map.next_key::<Key>()? {
             let slot = match key {
                 Key::Markings => {
                     o.marking = map.next_value::<Markings>()?.0;
+                    continue;
+                }
+                Key::Granular => {
+                    // Rare, and nested: read as a value rather than with a visitor of its own.
+                    granular = granular_tlp(&map.next_value::<serde_json::Value>()?);
                     continue;
                 }
                 Key::Other => {
@@ -267,6 +285,7 @@ impl<'de> Visitor<'de> for IndicatorVisitor {
             };
             *slot = map.next_value()?;
         }
+        o.marking = o.marking.max(granular);
         Ok(o)
     }
     // Text that is JSON but not an object has none of the members.
@@ -321,6 +340,21 @@ mod tests {
             Some("[ipv4-addr:value = '198.51.100.1']")
         );
         assert_eq!(o.body, body);
+    }
+
+    #[test]
+    fn granular_markings_count_for_the_whole_indicator() {
+        let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+        let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+        let both = format!(
+            r#"{{"granular_markings": [{{"selectors": ["pattern"], "marking_ref": "{amber}"}}, 7],
+                "object_marking_refs": ["{green}"]}}"#
+        );
+        assert_eq!(Indicator::parse(&both).expect("JSON").tlp(), Tlp::Amber);
+        let only = format!(r#"{{"granular_markings": [{{"marking_ref": "{green}"}}]}}"#);
+        assert_eq!(Indicator::parse(&only).expect("JSON").tlp(), Tlp::Green);
+        let odd = r#"{"granular_markings": {"marking_ref": 3}}"#;
+        assert_eq!(Indicator::parse(odd).expect("JSON").tlp(), Tlp::UNMARKED);
     }
 
     #[test]

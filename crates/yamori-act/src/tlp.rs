@@ -68,7 +68,7 @@ impl Tlp {
             .and_then(|t| Tlp::parse(t.level))
     }
 
-    fn from_tlp2(t: Tlp2) -> Tlp {
+    pub fn from_tlp2(t: Tlp2) -> Tlp {
         match t {
             Tlp2::Clear => Tlp::Clear,
             Tlp2::Green => Tlp::Green,

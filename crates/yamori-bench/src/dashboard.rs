@@ -262,6 +262,7 @@ fn measure(name: &str, store: Arc<Store>, a: &Args, out: &mut Vec<Timing>) -> an
         name: "bench".into(),
         password_hash: None,
     })?;
+    store.taxii_set_user_tlp("bench", Some("amber+strict"))?;
     let token =
         yamori_hub::auth::issue_token(store.as_ref(), "bench").map_err(anyhow::Error::msg)?;
     let config = yamori_hub::HubConfig {

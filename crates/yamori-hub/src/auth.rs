@@ -19,6 +19,8 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Salt
 use argon2::{Argon2, PasswordVerifier};
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use yamori_intel::markings::Tlp2;
+use yamori_intel::sharing::{admits, parse_clearance, readable_at, DEFAULT_CLEARANCE};
 use yamori_store::accounts::Grant;
 use yamori_store::Store;
 
@@ -36,15 +38,45 @@ const MAX_AUTH_HEADER: usize = 4096;
 pub struct Identity {
     pub user: String,
     grants: HashMap<String, (bool, bool)>,
+    /// The highest TLP level the caller may read (docs/TRUST.md §5): what TAXII, the feeds
+    /// and the API serve them is filtered by it.
+    pub clearance: Tlp2,
 }
 
 impl Identity {
-    pub fn new(user: String, grants: Vec<Grant>) -> Self {
+    /// `clearance` as stored for the user (`None`: [`DEFAULT_CLEARANCE`]). A stored value
+    /// that is not a clearance reads as TLP:CLEAR, the least, and is logged.
+    pub fn new(user: String, grants: Vec<Grant>, clearance: Option<&str>) -> Self {
         let grants = grants
             .into_iter()
             .map(|g| (g.collection_id, (g.can_read, g.can_write)))
             .collect();
-        Self { user, grants }
+        let clearance = match clearance.map(parse_clearance) {
+            None => DEFAULT_CLEARANCE,
+            Some(Ok(level)) => level,
+            Some(Err(e)) => {
+                tracing::warn!(
+                    user,
+                    "stored TLP clearance unusable ({e}); reading as TLP:CLEAR"
+                );
+                Tlp2::Clear
+            }
+        };
+        Self {
+            user,
+            grants,
+            clearance,
+        }
+    }
+
+    /// Whether the caller's clearance lets them read `object` ([`readable_at`]).
+    pub fn may_read(&self, object: &serde_json::Value) -> bool {
+        readable_at(object, self.clearance)
+    }
+
+    /// Whether the caller's clearance admits data at `level` ([`admits`]).
+    pub fn cleared_for(&self, level: Tlp2) -> bool {
+        admits(self.clearance, level)
     }
     /// Ids of the collections the caller may read.
     pub fn readable(&self) -> Vec<String> {
@@ -202,7 +234,8 @@ impl Authenticator {
             }
         };
         let grants = self.store.taxii_grants(&user)?;
-        Ok(Identity::new(user, grants))
+        let clearance = self.store.taxii_user_tlp(&user)?;
+        Ok(Identity::new(user, grants, clearance.as_deref()))
     }
 
     /// The user a credential (by the SHA-256 of its header) was verified for, if less than

@@ -154,6 +154,50 @@ impl TlpPolicy {
     }
 }
 
+/// The clearance of a hub account that has none set: TLP:CLEAR and TLP:GREEN (docs/TRUST.md
+/// §5). Unmarked objects count as TLP:AMBER, so they too need an account cleared for AMBER.
+pub const DEFAULT_CLEARANCE: Tlp2 = Tlp2::Green;
+
+/// A hub account's clearance from its name (`clear`, `green`, `amber`, `amber+strict`, `TLP:`
+/// prefix optional; TLP 1.0's `white` as `clear`): the highest level it may read. RED is nobody's clearance: the hub never
+/// serves it.
+pub fn parse_clearance(text: &str) -> Result<Tlp2, String> {
+    let text = text.trim();
+    let white = text.eq_ignore_ascii_case("white") || text.eq_ignore_ascii_case("tlp:white");
+    match Tlp2::parse(text).or(white.then_some(Tlp2::Clear)) {
+        Some(Tlp2::Red) => Err(
+            "TLP:RED is never served, so it is no clearance; the highest \
+                                is amber+strict"
+                .into(),
+        ),
+        Some(t) => Ok(t),
+        None => Err(format!(
+            "{text:?} is not a TLP level; use clear, green, amber or amber+strict"
+        )),
+    }
+}
+
+/// Whether a hub account cleared up to `clearance` may read `object` (TAXII, feeds, the API):
+/// the object's most restrictive TLP marking ([`object_tlp`]), or TLP:AMBER when it has none,
+/// must not be above the clearance, and TLP:RED is read by nobody. A clearance of AMBER+STRICT
+/// includes AMBER (an account is one reader, where a push policy lists its peers per level).
+/// Marking definitions are always readable, as they are always shareable.
+pub fn readable_at(object: &Value, clearance: Tlp2) -> bool {
+    let level = match object_tlp(object) {
+        Some(level) => level,
+        None if object.get("type").and_then(Value::as_str) == Some("marking-definition") => {
+            return true
+        }
+        None => Tlp2::Amber,
+    };
+    admits(clearance, level)
+}
+
+/// Whether a clearance admits data at `level`: not RED, and not above the clearance.
+pub fn admits(clearance: Tlp2, level: Tlp2) -> bool {
+    level != Tlp2::Red && rank(level) <= rank(clearance)
+}
+
 /// What may go to one peer: the `[peers.<name>]` table of the sharing policy file
 /// (`sharing.toml` in the data directory; docs/TRUST.md §5).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

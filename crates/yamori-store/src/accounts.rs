@@ -136,6 +136,36 @@ impl Store {
         })
     }
 
+    /// Set the highest TLP level `user` may read (a level name, see `taxii_users.max_tlp`);
+    /// `None` returns them to the default. False if there is no such user.
+    pub fn taxii_set_user_tlp(&self, user: &str, max_tlp: Option<&str>) -> Result<bool> {
+        self.db.write(|c| {
+            c.execute(
+                "set user tlp",
+                "UPDATE taxii_users SET max_tlp = ?2 WHERE name = ?1",
+                &[
+                    Param::text(user),
+                    Param::OptText(max_tlp.map(str::to_owned)),
+                ],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    /// The highest TLP level `user` may read, as set; `None` for the default or no such user.
+    pub fn taxii_user_tlp(&self, user: &str) -> Result<Option<String>> {
+        self.db.read(|c| {
+            c.query_opt(
+                "get user tlp",
+                "SELECT max_tlp FROM taxii_users WHERE name = ?1",
+                &[Param::text(user)],
+            )?
+            .map(|r| r.opt_str(0))
+            .transpose()
+            .map(Option::flatten)
+        })
+    }
+
     pub fn taxii_set_grant(&self, user: &str, g: &Grant) -> Result<()> {
         self.db.write(|c| {
             c.execute(

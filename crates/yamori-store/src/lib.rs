@@ -21,6 +21,7 @@ mod open;
 pub mod quarantine;
 pub mod sensor;
 pub mod sessions;
+pub mod sightings;
 pub mod survey;
 pub mod taxii;
 pub mod trust;

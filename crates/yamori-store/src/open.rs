@@ -98,6 +98,9 @@ impl Store {
         store
             .db
             .migrate("correlation", crate::correlation::MIGRATIONS)?;
+        store
+            .db
+            .migrate("sightings", crate::sightings::MIGRATIONS)?;
         store.index_unindexed()?;
         store.migrate_kv_sessions()?;
         Ok(store)

@@ -86,9 +86,15 @@ pub async fn intel(
                 }
                 let readable = ident.readable();
                 let scorer = decay_scorer(s, &readable)?;
+                // Only what the caller's TLP clearance admits (docs/TRUST.md §5); a page
+                // may then hold fewer than `limit`.
+                let cleared = |(_, body): &(String, String)| {
+                    serde_json::from_str(body).is_ok_and(|v| ident.may_read(&v))
+                };
                 let indicators = s
                     .dash_recent_objects(&readable, "indicator", limit)?
                     .into_iter()
+                    .filter(cleared)
                     .map(|(collection, body)| {
                         let d: IndicatorDoc = serde_json::from_str(&body).unwrap_or_default();
                         let score = yamori_act::Indicator::parse(&body)
@@ -110,6 +116,7 @@ pub async fn intel(
                 let sightings = s
                     .dash_recent_objects(&readable, "sighting", limit)?
                     .into_iter()
+                    .filter(cleared)
                     .map(|(collection, body)| {
                         let d: SightingDoc = serde_json::from_str(&body).unwrap_or_default();
                         IntelSighting {
@@ -186,6 +193,13 @@ pub async fn survey(
                     if let Some(c) = s.taxii_collection(root, "survey")? {
                         allowed |= ident.access(&c.id).0;
                     }
+                }
+                if allowed && !ident.cleared_for(yamori_intel::markings::Tlp2::Amber) {
+                    return Ok(unavailable(
+                        "Survey findings are TLP:AMBER and your account's TLP clearance is \
+                         below it; ask an administrator for \
+                         `yamori user grant <you> --tlp amber`.",
+                    ));
                 }
                 if !allowed {
                     return Ok(unavailable(

@@ -53,7 +53,13 @@ pub async fn observable(
                     collections: Some(&readable),
                     limit,
                 };
-                let (values, refs) = s.correlation_lookup(&lookup)?;
+                let (values, mut refs) = s.correlation_lookup(&lookup)?;
+                let truncated = refs.len() >= limit as usize || values.len() >= limit as usize;
+                // Reports of objects above the caller's TLP clearance are left out, and so
+                // are the counts over every collection, which would include them.
+                every &= ident.cleared_for(yamori_intel::markings::Tlp2::AmberStrict);
+                let cleared = cleared_objects(s, &ident, &refs)?;
+                refs.retain(|r| cleared.contains(&(r.collection_id.clone(), r.object_id.clone())));
                 let relation = |key: &str, value: &str| {
                     asked
                         .relation_of(&Observable {
@@ -66,7 +72,6 @@ pub async fn observable(
                 // A value's count and times span every collection: only a caller who reads
                 // them all sees them; others see the values their readable reports name, with
                 // the times of those reports.
-                let truncated = refs.len() >= limit as usize || values.len() >= limit as usize;
                 let values = values
                     .into_iter()
                     .filter_map(|v| {
@@ -146,4 +151,39 @@ pub async fn observable(
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())
+}
+
+/// The (collection id, object id) pairs among `refs` whose newest version the caller's TLP
+/// clearance admits; one query per collection, for at most the lookup's limit of objects.
+fn cleared_objects(
+    s: &yamori_store::Store,
+    ident: &crate::auth::Identity,
+    refs: &[yamori_store::correlation::RefRow],
+) -> ApiResult<std::collections::HashSet<(String, String)>> {
+    let mut by_collection: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for r in refs {
+        by_collection
+            .entry(r.collection_id.as_str())
+            .or_default()
+            .push(r.object_id.clone());
+    }
+    let mut cleared = std::collections::HashSet::new();
+    for (cid, mut ids) in by_collection {
+        ids.sort();
+        ids.dedup();
+        let mut q =
+            yamori_store::taxii::ObjectQuery::new(cid, ids.len().try_into().unwrap_or(u32::MAX));
+        q.ids = ids;
+        for o in s.taxii_query(&q)?.objects {
+            let readable = o
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok())
+                .is_some_and(|v| ident.may_read(&v));
+            if readable {
+                cleared.insert((cid.to_string(), o.id));
+            }
+        }
+    }
+    Ok(cleared)
 }

@@ -174,7 +174,8 @@ pub(super) async fn from_cookie(state: &HubState, headers: &HeaderMap) -> ApiRes
                 ));
             };
             let grants = s.taxii_grants(&sess.user)?;
-            Ok(Identity::new(sess.user, grants))
+            let clearance = s.taxii_user_tlp(&sess.user)?;
+            Ok(Identity::new(sess.user, grants, clearance.as_deref()))
         })
         .await
 }

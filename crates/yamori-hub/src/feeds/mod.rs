@@ -5,7 +5,9 @@
 //! `GET /feeds/{collection}/{format}/{file}` (the files of `suricata` and `misp-feed`), with
 //! the options of `yamori export` as query parameters ([`params`]). Access is TAXII's: HTTP
 //! Basic or a bearer token; read permission on the collection; 404 for a collection that does
-//! not exist or that the caller may neither read nor write, 403 for write-only access.
+//! not exist or that the caller may neither read nor write, 403 for write-only access. A feed
+//! holds only indicators within the caller's TLP clearance (`max_tlp` can lower it, never
+//! raise it).
 //!
 //! The bytes are those of `yamori export` with the same options (the same
 //! [`yamori_act::Request`] over the same store walk), generated off the request path and kept
@@ -33,7 +35,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use time::OffsetDateTime;
-use yamori_act::{ConfidenceScore, Format};
+use yamori_act::{ConfidenceScore, Format, Tlp};
 use yamori_trust::warninglist;
 
 use crate::app::HubState;
@@ -88,7 +90,10 @@ async fn serve(
         ))
     })?;
     let default_root = st.config.api_roots.first().map_or("api1", String::as_str);
-    let p = FeedParams::parse(query.as_deref(), default_root)?;
+    let mut p = FeedParams::parse(query.as_deref(), default_root)?;
+    // A feed never goes above the caller's clearance (docs/TRUST.md §5), whatever `max_tlp`
+    // asks; the cache key below carries the level actually served.
+    p.max_tlp = p.max_tlp.min(Tlp::from_tlp2(ident.clearance));
     if !st.config.api_roots.contains(&p.api_root) {
         return Err(FeedError::not_found("no such API root"));
     }

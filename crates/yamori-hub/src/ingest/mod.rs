@@ -51,7 +51,18 @@ pub fn prepare_object(raw: &str) -> Result<NewObject, StatusDetail> {
         body: raw.to_string(),
         created_by: field("created_by_ref"),
         values: index_values(&v),
+        sighting_of: sighting_of(&v),
     })
+}
+
+/// A sighting's `sighting_of_ref` (validation has checked that a sighting has one).
+fn sighting_of(v: &Value) -> Option<String> {
+    if v.get("type").and_then(Value::as_str) != Some("sighting") {
+        return None;
+    }
+    v.get("sighting_of_ref")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// The values correlation indexes for an object (`yamori_intel::observables`). Values the
@@ -154,6 +165,7 @@ fn settle(status: &mut TaxiiStatus, part: &[NewObject], outcomes: &[AddOutcome])
             AddOutcome::Conflict => status.failures.push(d(Some(
                 "a different object with this id and version is already stored",
             ))),
+            AddOutcome::Refused(reason) => status.failures.push(d(Some(reason))),
         }
     }
 }
@@ -260,11 +272,44 @@ pub fn backfill_correlation(store: &Store) -> yamori_store::Result<u64> {
                     body: String::new(),
                     created_by: field("created_by_ref"),
                     values: index_values(&v),
+                    sighting_of: None,
                 };
                 Some((b, o))
             })
             .collect();
         if !store.correlation_backfill(&items, first, last)? {
+            return Ok(read);
+        }
+    }
+}
+
+/// Counts for their bound ([`yamori_store::sightings`]) the sightings stored before the
+/// counts existed, a page per transaction, and returns how many it read. Safe to run from
+/// several hubs at once and to interrupt, as [`backfill_correlation`]. A sighting that no
+/// longer parses is left uncounted, never touched.
+pub fn backfill_sightings(store: &Store) -> yamori_store::Result<u64> {
+    let mut read = 0u64;
+    loop {
+        let page = store.sightings_backlog(BACKFILL_PAGE)?;
+        let (Some(first), Some(last)) = (page.first().map(|b| b.seq), page.last().map(|b| b.seq))
+        else {
+            return Ok(read);
+        };
+        read += page.len() as u64;
+        let items: Vec<_> = page
+            .into_iter()
+            .filter_map(|b| {
+                let v: Value = serde_json::from_str(&b.body).ok()?;
+                let of = sighting_of(&v)?;
+                let source = v
+                    .get("created_by_ref")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                Some((b, of, source))
+            })
+            .collect();
+        if !store.sightings_backfill(&items, first, last)? {
             return Ok(read);
         }
     }

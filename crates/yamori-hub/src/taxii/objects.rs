@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 use serde_json::value::RawValue;
-use yamori_store::taxii::{ObjectQuery, Page, VersionFilter};
+use yamori_store::taxii::{Cursor, ObjectQuery, Page, StoredObject, VersionFilter};
 
 use super::error::{TaxiiError, TaxiiResult};
 use super::params::{self, Endpoint, Params};
@@ -27,13 +27,20 @@ struct Scope<'a> {
     with_body: bool,
 }
 
-/// Run a filtered, paged query for a readable collection.
-async fn page(
-    st: &HubState,
-    ident: &Identity,
-    p: &Params,
-    scope: Scope<'_>,
-) -> TaxiiResult<(Page, String)> {
+/// One page as the caller may read it.
+struct Read {
+    /// The objects of the page the caller's TLP clearance admits.
+    page: Page,
+    /// Where the next page starts: after the last object read, whether or not the caller may
+    /// see it, so a page of withheld objects still moves the client on.
+    resume: Option<Cursor>,
+    /// What a `next` token is bound to.
+    binding: String,
+}
+
+/// Run a filtered, paged query for a readable collection, keeping the objects the caller's
+/// TLP clearance admits (docs/TRUST.md §5; every version is checked on its own).
+async fn page(st: &HubState, ident: &Identity, p: &Params, scope: Scope<'_>) -> TaxiiResult<Read> {
     let Scope {
         path,
         cid,
@@ -63,11 +70,28 @@ async fn page(
     q.versions = p.versions.clone().unwrap_or(default_versions);
     q.added_after = p.added_after.clone();
     q.after = after;
-    q.with_body = with_body;
-    let page = st
+    // The marking is in the body: read it even where the response does not carry it.
+    q.with_body = true;
+    let mut page = st
         .blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_query(&q)?) })
         .await?;
-    Ok((page, binding))
+    let resume = page.objects.last().map(StoredObject::cursor);
+    page.objects.retain(|o| {
+        o.body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .is_some_and(|v| ident.may_read(&v))
+    });
+    if !with_body {
+        for o in &mut page.objects {
+            o.body = None;
+        }
+    }
+    Ok(Read {
+        page,
+        resume,
+        binding,
+    })
 }
 
 /// Resolve a readable collection: 404 without any access, 403 with write-only access.
@@ -86,17 +110,12 @@ async fn readable(
 }
 
 /// A page as a TAXII response: `more`/`next` plus the date-added headers.
-fn paged_response(
-    st: &HubState,
-    binding: &str,
-    page: &Page,
-    key: &str,
-    items: Vec<String>,
-) -> Response {
+fn paged_response(st: &HubState, read: &Read, key: &str, items: Vec<String>) -> Response {
+    let page = &read.page;
     let mut body = String::with_capacity(items.iter().map(String::len).sum::<usize>() + 200);
     body.push_str(&format!("{{\"more\":{}", page.more));
-    if let (true, Some(last)) = (page.more, page.objects.last()) {
-        let token = next::seal(&st.next_key, binding, &last.cursor());
+    if let (true, Some(last)) = (page.more, &read.resume) {
+        let token = next::seal(&st.next_key, &read.binding, last);
         body.push_str(&format!(",\"next\":{}", json!(token)));
     }
     if !items.is_empty() {
@@ -134,8 +153,9 @@ pub async fn manifest(
         default_versions: VersionFilter::last(),
         with_body: false,
     };
-    let (page, binding) = page(&st, &ident, &p, scope).await?;
-    let items = page
+    let read = page(&st, &ident, &p, scope).await?;
+    let items = read
+        .page
         .objects
         .iter()
         .map(|o| {
@@ -144,7 +164,7 @@ pub async fn manifest(
             .to_string()
         })
         .collect();
-    Ok(paged_response(&st, &binding, &page, "objects", items))
+    Ok(paged_response(&st, &read, "objects", items))
 }
 
 pub async fn get_objects(
@@ -162,9 +182,14 @@ pub async fn get_objects(
         default_versions: VersionFilter::last(),
         with_body: true,
     };
-    let (page, binding) = page(&st, &ident, &p, scope).await?;
-    let items = page.objects.iter().filter_map(|o| o.body.clone()).collect();
-    Ok(paged_response(&st, &binding, &page, "objects", items))
+    let read = page(&st, &ident, &p, scope).await?;
+    let items = read
+        .page
+        .objects
+        .iter()
+        .filter_map(|o| o.body.clone())
+        .collect();
+    Ok(paged_response(&st, &read, "objects", items))
 }
 
 pub async fn get_object(
@@ -182,12 +207,17 @@ pub async fn get_object(
         default_versions: VersionFilter::last(),
         with_body: true,
     };
-    let (page, binding) = page(&st, &ident, &p, scope).await?;
-    if page.objects.is_empty() && p.next.is_none() {
+    let read = page(&st, &ident, &p, scope).await?;
+    if read.page.objects.is_empty() && p.next.is_none() {
         return Err(TaxiiError::not_found("no such object"));
     }
-    let items = page.objects.iter().filter_map(|o| o.body.clone()).collect();
-    Ok(paged_response(&st, &binding, &page, "objects", items))
+    let items = read
+        .page
+        .objects
+        .iter()
+        .filter_map(|o| o.body.clone())
+        .collect();
+    Ok(paged_response(&st, &read, "objects", items))
 }
 
 pub async fn versions(
@@ -205,16 +235,17 @@ pub async fn versions(
         default_versions: VersionFilter::all(),
         with_body: false,
     };
-    let (page, binding) = page(&st, &ident, &p, scope).await?;
-    if page.objects.is_empty() && p.next.is_none() {
+    let read = page(&st, &ident, &p, scope).await?;
+    if read.page.objects.is_empty() && p.next.is_none() {
         return Err(TaxiiError::not_found("no such object"));
     }
-    let items = page
+    let items = read
+        .page
         .objects
         .iter()
         .map(|o| json!(o.version).to_string())
         .collect();
-    Ok(paged_response(&st, &binding, &page, "versions", items))
+    Ok(paged_response(&st, &read, "versions", items))
 }
 
 pub async fn delete_object(

@@ -56,6 +56,10 @@ pub fn hub_on(store: Store, config: HubConfig) -> Hub {
                 ),
             })
             .expect("user");
+        // Cleared for everything but RED: the TLP tests make their own readers.
+        store
+            .taxii_set_user_tlp(name, Some("amber+strict"))
+            .expect("clearance");
         if r || w {
             store
                 .taxii_set_grant(

@@ -247,3 +247,48 @@ fn publish_local_creates_the_collection_once_and_settles_each_object() {
         .expect("query");
     assert_eq!(page.objects.len(), 2);
 }
+
+#[tokio::test]
+async fn a_flood_of_sightings_of_one_indicator_is_bounded_with_the_reason() {
+    let h = hub_with(HubConfig {
+        ingest_wait: Duration::from_secs(120),
+        ..HubConfig::default()
+    });
+    let of = "indicator--00000000-0000-4000-8000-000000000001";
+    let peer = "identity--00000000-0000-4000-8000-0000000000ee";
+    let sighting = |n: u64, modified: &str| {
+        json!({"type": "sighting", "spec_version": "2.1",
+               "id": format!("sighting--00000000-0000-4000-8000-{n:012}"),
+               "created": "2026-01-01T00:00:00.000Z", "modified": modified,
+               "created_by_ref": peer, "sighting_of_ref": of, "count": 1})
+    };
+    let max = yamori_store::sightings::MAX_SIGHTINGS_PER_SOURCE;
+    let t = "2026-01-01T00:00:00.000Z";
+    // The allowance and 200 more in two envelopes, then a new version of a stored one.
+    let first: Vec<_> = (0..800).map(|n| sighting(n, t)).collect();
+    let st = post(&h.app, &h.alice, first).await;
+    assert_eq!(st["success_count"], 800, "{st}");
+    let second: Vec<_> = (800..max + 200).map(|n| sighting(n, t)).collect();
+    let st = post(&h.app, &h.alice, second).await;
+    assert_eq!(st["status"], "complete", "{st}");
+    assert_eq!(st["success_count"], 200, "{st}");
+    assert_eq!(st["failure_count"], 200, "{st}");
+    let failure = &st["failures"][0];
+    assert_eq!(
+        failure["id"],
+        format!("sighting--00000000-0000-4000-8000-{max:012}")
+    );
+    let message = failure["message"].as_str().expect("message");
+    assert!(
+        message.contains(peer) && message.contains(of) && message.contains("new version"),
+        "{message}"
+    );
+    let update = vec![sighting(3, "2026-02-01T00:00:00.000Z")];
+    assert_eq!(post(&h.app, &h.alice, update).await["success_count"], 1);
+    // What was accepted is all there.
+    let mut q = yamori_store::taxii::ObjectQuery::new(COLL, 5000);
+    q.types = vec!["sighting".into()];
+    q.versions = yamori_store::taxii::VersionFilter::all();
+    let stored = h.store.taxii_query(&q).expect("query").objects.len() as u64;
+    assert_eq!(stored, max + 1);
+}

@@ -13,4 +13,5 @@ mod openapi;
 mod paging;
 mod refusals;
 mod survey_api;
+mod tlp;
 mod tls_client;

@@ -97,6 +97,20 @@ async fn survey_is_unavailable_then_lists_and_pages_devices() {
         .expect("reason")
         .contains("may not read"));
     assert_eq!(refused["devices"], json!([]));
+    // A reader of the collection below TLP:AMBER does not get the findings either.
+    h.store
+        .taxii_set_user_tlp("bob", Some("green"))
+        .expect("tlp");
+    let green = get(&h.app, "/api/v1/survey", &h.bob).await.json();
+    assert_eq!(green["available"], false, "{green}");
+    assert!(green["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("--tlp amber"));
+    assert_eq!(green["devices"], json!([]));
+    h.store
+        .taxii_set_user_tlp("bob", Some("amber"))
+        .expect("tlp");
     let first = get(&h.app, "/api/v1/survey?limit=7", &h.bob).await.json();
     assert_eq!(first["available"], true);
     let summary = &first["summary"];

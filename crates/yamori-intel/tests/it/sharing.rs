@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 use yamori_intel::markings::{Tlp2, TLP1_AMBER, TLP1_RED, TLP1_WHITE};
-use yamori_intel::sharing::{object_tlp, tlp_of_marking, TlpPolicy, Withheld};
+use yamori_intel::sharing::{
+    object_tlp, parse_clearance, readable_at, tlp_of_marking, TlpPolicy, Withheld,
+    DEFAULT_CLEARANCE,
+};
 
 fn indicator(markings: &[&str]) -> Value {
     json!({
@@ -179,4 +182,52 @@ fn a_peer_policy_opens_only_what_it_names() {
     );
     let typo = serde_json::from_value::<PeerPolicy>(json!({"url": "u", "tlp": {"ambr": true}}));
     assert!(typo.is_err());
+}
+
+#[test]
+fn an_account_reads_up_to_its_clearance_and_never_red() {
+    let unmarked = indicator(&[]);
+    let strict_granular = {
+        let mut o = indicator(&[Tlp2::Green.id()]);
+        o["granular_markings"] =
+            json!([{"marking_ref": Tlp2::AmberStrict.id(), "selectors": ["pattern"]}]);
+        o
+    };
+    let cases: [(&Value, [bool; 4]); 8] = [
+        // clearance:                              clear  green  amber  amber+strict
+        (&indicator(&[Tlp2::Clear.id()]), [true, true, true, true]),
+        (&indicator(&[TLP1_WHITE.id]), [true, true, true, true]),
+        (&indicator(&[Tlp2::Green.id()]), [false, true, true, true]),
+        (&indicator(&[Tlp2::Amber.id()]), [false, false, true, true]),
+        (&unmarked, [false, false, true, true]),
+        (
+            &indicator(&[Tlp2::AmberStrict.id()]),
+            [false, false, false, true],
+        ),
+        (&strict_granular, [false, false, false, true]),
+        (&indicator(&[Tlp2::Red.id()]), [false; 4]),
+    ];
+    let levels = [Tlp2::Clear, Tlp2::Green, Tlp2::Amber, Tlp2::AmberStrict];
+    for (object, expected) in cases {
+        for (level, want) in levels.iter().zip(expected) {
+            assert_eq!(
+                readable_at(object, *level),
+                want,
+                "{:?} at {level:?}",
+                object["object_marking_refs"]
+            );
+        }
+    }
+    // A marking definition carries no data: always readable, so bundles stay complete.
+    assert!(readable_at(&Tlp2::Amber.object(), Tlp2::Clear));
+    assert_eq!(DEFAULT_CLEARANCE, Tlp2::Green);
+    assert_eq!(parse_clearance("TLP:AMBER+STRICT"), Ok(Tlp2::AmberStrict));
+    assert_eq!(parse_clearance("green"), Ok(Tlp2::Green));
+    assert!(parse_clearance("red")
+        .expect_err("red")
+        .contains("never served"));
+    assert_eq!(parse_clearance("white"), Ok(Tlp2::Clear));
+    assert!(parse_clearance("purple")
+        .expect_err("purple")
+        .contains("not a TLP level"));
 }

@@ -48,6 +48,9 @@ pub struct NewObject {
     /// The values it names, indexed for correlation when it is added (see
     /// [`crate::correlation`]); empty for objects that name none.
     pub values: Vec<crate::correlation::IndexValue>,
+    /// For a sighting, its `sighting_of_ref`: new sightings are counted per indicator and
+    /// source, and bounded ([`crate::sightings`]). `None` for every other object.
+    pub sighting_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +60,8 @@ pub enum AddOutcome {
     Duplicate,
     /// The same id and version was stored before with different content; the stored one stays.
     Conflict,
+    /// Not stored, for the reason given (a bound such as [`crate::sightings`]'s).
+    Refused(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -420,6 +425,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "{pg} ALTER TABLE taxii_objects DROP CONSTRAINT IF EXISTS taxii_objects_collection_id_fkey;
      {pg} ALTER TABLE taxii_objects ALTER COLUMN collection_id TYPE TEXT COLLATE \"C\",
      {pg}     ALTER COLUMN object_id TYPE TEXT COLLATE \"C\", ALTER COLUMN kind TYPE TEXT COLLATE \"C\";",
+    // 4: the highest TLP level an account may read (`clear`, `green`, `amber`,
+    // `amber+strict`); NULL means the documented default (docs/TRUST.md §5).
+    "ALTER TABLE taxii_users ADD COLUMN max_tlp TEXT;",
 ];
 
 /// Refresh PostgreSQL's planner statistics after at least this many stored objects (see

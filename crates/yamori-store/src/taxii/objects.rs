@@ -294,19 +294,38 @@ impl Store {
             lock_collection(c, collection_id)?;
             let date_added = next_date_added(kv_get(c, LAST_ADDED_KEY)?.as_deref());
             kv_set(c, LAST_ADDED_KEY, &date_added)?;
-            let mut added = HashSet::with_capacity(objects.len());
-            if c.engine() == Engine::Postgres && objects.len() >= COPY_FROM {
-                insert_copied(c, collection_id, &date_added, objects, &mut added)?;
+            let admission = crate::sightings::admit(c, collection_id, objects)?;
+            // Cloned only when the bound refuses some (rare): the others are stored.
+            let kept: Vec<NewObject>;
+            let admitted: &[NewObject] = if admission.any_refused() {
+                kept = objects
+                    .iter()
+                    .zip(&admission.refused)
+                    .filter(|(_, r)| r.is_none())
+                    .map(|(o, _)| o.clone())
+                    .collect();
+                &kept
             } else {
-                for chunk in objects.chunks(INSERT_CHUNK) {
+                objects
+            };
+            let mut added = HashSet::with_capacity(objects.len());
+            if c.engine() == Engine::Postgres && admitted.len() >= COPY_FROM {
+                insert_copied(c, collection_id, &date_added, admitted, &mut added)?;
+            } else {
+                for chunk in admitted.chunks(INSERT_CHUNK) {
                     insert_chunk(c, collection_id, &date_added, chunk, &mut added)?;
                 }
             }
             if !added.is_empty() {
                 super::exports::bump_revision(c, collection_id)?;
             }
+            crate::sightings::count_admitted(c, collection_id, &admission)?;
             let mut outcomes = Vec::with_capacity(objects.len());
-            for o in objects {
+            for (o, refused) in objects.iter().zip(admission.refused) {
+                if let Some(reason) = refused {
+                    outcomes.push(AddOutcome::Refused(reason));
+                    continue;
+                }
                 // `remove`: a second copy of one id and version in the same request was not
                 // the one inserted; it is compared with the first below.
                 if added.remove(&(o.id.clone(), o.version_key.clone())) {

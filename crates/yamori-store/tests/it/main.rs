@@ -13,6 +13,7 @@ mod legacy;
 mod quarantine;
 mod sensor;
 mod sessions;
+mod sightings;
 mod survey;
 mod taxii;
 mod vulndb;

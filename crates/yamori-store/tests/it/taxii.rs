@@ -31,6 +31,7 @@ pub fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
         spec_version: "2.1".into(),
         created_by: None,
         values: Vec::new(),
+        sighting_of: None,
     }
 }
 
@@ -360,6 +361,21 @@ fn statuses_users_grants_kv() {
             }]
         );
         assert_eq!(s.taxii_users().expect("users").len(), 1);
+        // A TLP clearance: unset by default, kept when the password changes, unset again.
+        assert_eq!(s.taxii_user_tlp("alice").expect("tlp"), None);
+        assert!(s.taxii_set_user_tlp("alice", Some("amber")).expect("set"));
+        assert!(!s.taxii_set_user_tlp("nobody", Some("amber")).expect("set"));
+        s.taxii_put_user(&User {
+            name: "alice".into(),
+            password_hash: Some("h".into()),
+        })
+        .expect("user");
+        assert_eq!(
+            s.taxii_user_tlp("alice").expect("tlp").as_deref(),
+            Some("amber")
+        );
+        assert!(s.taxii_set_user_tlp("alice", None).expect("unset"));
+        assert_eq!(s.taxii_user_tlp("alice").expect("tlp"), None);
         assert_eq!(s.kv_get("k").expect("kv"), None);
         s.kv_set("k", "1").expect("kv");
         s.kv_set("k", "2").expect("kv");

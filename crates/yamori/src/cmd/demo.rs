@@ -259,10 +259,14 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         )?;
     }
     eprintln!("\nA read-only demo user for the hub (the token is shown once):");
+    // The demo's own organisation reads its own findings: survey results are TLP:AMBER and
+    // the telescope's are unmarked (which counts as AMBER).
     let mut user = vec![
         "user".into(),
         "add".into(),
         "demo".into(),
+        "--tlp".into(),
+        "amber+strict".into(),
         "--collection".into(),
         "telescope:r".into(),
     ];

@@ -3,6 +3,8 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use yamori_intel::markings::Tlp2;
+use yamori_intel::sharing::{parse_clearance, DEFAULT_CLEARANCE};
 use yamori_store::accounts::{Grant, User};
 use yamori_store::taxii::Collection;
 use yamori_store::Store;
@@ -21,12 +23,21 @@ pub enum Command {
         /// Also set a password for HTTP Basic, read from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+        /// The highest TLP level the user may read over TAXII, the feeds and the dashboard:
+        /// clear, green (the default for a new user), amber or amber+strict. Objects without
+        /// a TLP marking count as amber. TLP:RED is never served. Give your own
+        /// organisation's people and gateways amber+strict; a partner what you agreed.
+        #[arg(long, value_parser = parse_tlp)]
+        tlp: Option<Tlp2>,
     },
-    /// Add or change grants of an existing user.
+    /// Add or change grants, or the TLP clearance, of an existing user.
     Grant {
         name: String,
-        #[arg(long = "collection", required = true)]
+        #[arg(long = "collection", required_unless_present = "tlp")]
         collections: Vec<String>,
+        /// Change the user's TLP clearance (see `user add --tlp`).
+        #[arg(long, value_parser = parse_tlp)]
+        tlp: Option<Tlp2>,
     },
     /// Issue another token for an existing user (printed once).
     Token { name: String },
@@ -44,6 +55,17 @@ pub enum Command {
     },
     /// Remove a user with all their tokens, grants and dashboard sessions.
     Remove { name: String },
+}
+
+fn parse_tlp(s: &str) -> Result<Tlp2, String> {
+    parse_clearance(s)
+}
+
+/// Store a clearance for `user` and say what it lets them read.
+fn set_clearance(store: &Store, user: &str, tlp: Tlp2) -> anyhow::Result<()> {
+    store.taxii_set_user_tlp(user, Some(tlp.level()))?;
+    eprintln!("{user} may read up to {} (TLP:RED never)", tlp.name());
+    Ok(())
 }
 
 /// The id part of `ymr_<id>_<secret>`, or the argument itself when it is already an id.
@@ -130,6 +152,7 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
             name,
             collections,
             password_stdin,
+            tlp,
         } => {
             if name.is_empty() || name.contains(':') || name.len() > 100 {
                 anyhow::bail!("user name must be 1 to 100 characters without ':'");
@@ -154,17 +177,32 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
                 password_hash,
             })?;
             apply_grants(store.as_ref(), &name, &collections)?;
+            match tlp {
+                Some(t) => set_clearance(store.as_ref(), &name, t)?,
+                None if store.taxii_user_tlp(&name)?.is_none() => eprintln!(
+                    "{name} may read TLP:CLEAR and TLP:GREEN only (not unmarked objects); \
+                     for your own organisation's accounts, add --tlp amber+strict"
+                ),
+                None => {}
+            }
             let token =
                 yamori_hub::auth::issue_token(store.as_ref(), &name).map_err(anyhow::Error::msg)?;
             eprintln!("token for {name} (shown once; stored only as a hash):");
             println!("{token}");
         }
-        Command::Grant { name, collections } => {
+        Command::Grant {
+            name,
+            collections,
+            tlp,
+        } => {
             let store = open_store(g)?;
             store
                 .taxii_user(&name)?
                 .with_context(|| format!("no user {name:?}"))?;
             apply_grants(store.as_ref(), &name, &collections)?;
+            if let Some(t) = tlp {
+                set_clearance(store.as_ref(), &name, t)?;
+            }
         }
         Command::Token { name } => {
             let store = open_store(g)?;
@@ -210,7 +248,10 @@ pub fn run(g: &crate::GlobalArgs, c: Command) -> anyhow::Result<ExitCode> {
                         format!("{}:{p}", g.collection_id)
                     })
                     .collect();
-                println!("{}\t{}", u.name, grants.join(" "));
+                let tlp = store
+                    .taxii_user_tlp(&u.name)?
+                    .unwrap_or_else(|| format!("{} (default)", DEFAULT_CLEARANCE.level()));
+                println!("{}\ttlp:{tlp}\t{}", u.name, grants.join(" "));
             }
         }
     }

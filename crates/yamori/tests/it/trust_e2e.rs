@@ -121,6 +121,10 @@ fn a_partner_indicator_is_sighted_scored_decayed_and_its_sighting_pushed_back() 
                 "blocklist:r",
                 "--collection",
                 "inbox:w",
+                // The partner's indicator is unmarked: it counts as TLP:AMBER, and the
+                // partner has cleared us for it.
+                "--tlp",
+                "amber",
             ],
         )
         .stdout,

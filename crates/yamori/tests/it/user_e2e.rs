@@ -16,7 +16,8 @@ fn tokens_are_revoked_and_users_removed() {
             String::from_utf8_lossy(&out.stderr).to_string(),
         )
     };
-    let (first, _) = user(&["add", "bob", "--collection", "telescope:r"], 0);
+    let (first, err) = user(&["add", "bob", "--collection", "telescope:r"], 0);
+    assert!(err.contains("TLP:CLEAR and TLP:GREEN only"), "{err}");
     let (second, _) = user(&["token", "bob"], 0);
     assert!(first.starts_with("ymr_") && second.starts_with("ymr_"));
     let store = || yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("db");
@@ -28,6 +29,24 @@ fn tokens_are_revoked_and_users_removed() {
     assert!(err.contains("no such token"), "{err}");
     user(&["revoke", "bob"], 0);
     assert!(store().taxii_tokens_of("bob").expect("tokens").is_empty());
+
+    // The TLP clearance: set, shown, refused for RED, changed by `grant`.
+    let (_, err) = user(&["grant", "bob", "--tlp", "amber"], 0);
+    assert!(err.contains("up to TLP:AMBER"), "{err}");
+    assert_eq!(
+        store().taxii_user_tlp("bob").expect("tlp").as_deref(),
+        Some("amber")
+    );
+    let (list, _) = user(&["list"], 0);
+    assert!(list.starts_with("bob\ttlp:amber\t"), "{list}");
+    let (_, err) = user(&["grant", "bob", "--tlp", "red"], 2);
+    assert!(err.contains("never served"), "{err}");
+    let (_, err) = user(&["grant", "bob"], 2);
+    assert!(err.contains("--collection"), "{err}");
+    assert_eq!(
+        store().taxii_user_tlp("bob").expect("tlp").as_deref(),
+        Some("amber")
+    );
 
     user(&["remove", "bob"], 0);
     assert!(store().taxii_user("bob").expect("user").is_none());
