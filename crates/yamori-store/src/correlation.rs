@@ -333,7 +333,7 @@ pub struct SeenIndicatorRow {
     pub count: u64,
 }
 
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
@@ -344,10 +344,12 @@ fn rfc3339(unix: i64) -> String {
 }
 
 impl Store {
-    /// Indicators naming a single address (not a prefix) that the telescope or the decoy saw,
-    /// in collections other than `exclude` (our own), one row per indicator, address and
-    /// sensor. A join of the index with the sensors' own address indexes: the index writes an
-    /// address in the standard text form, as the sensors' records do.
+    /// Indicators naming an address or a prefix that the telescope or the decoy saw (for a
+    /// prefix: an address inside it), in collections other than `exclude` (our own), one row
+    /// per indicator, value and sensor; the telescope's rows first, each sensor's in order of
+    /// indicator, collection and value. Single addresses are a join of the index with the
+    /// sensors' own address indexes (the index writes an address in the standard text form, as
+    /// the sensors' records do); prefixes are matched in [`crate::seen_within`].
     pub fn correlation_seen_indicators(&self, exclude: &[String]) -> Result<Vec<SeenIndicatorRow>> {
         self.db.read(|c| {
             let mut params = Vec::new();
@@ -406,6 +408,21 @@ impl Store {
                     count: r.u64(5)?,
                 });
             }
+            rows.extend(crate::seen_within::seen_within(c, &filter, &params)?);
+            rows.sort_by(|a, b| {
+                (
+                    a.sensor != "telescope",
+                    &a.object_id,
+                    &a.collection_id,
+                    &a.value,
+                )
+                    .cmp(&(
+                        b.sensor != "telescope",
+                        &b.object_id,
+                        &b.collection_id,
+                        &b.value,
+                    ))
+            });
             Ok(rows)
         })
     }

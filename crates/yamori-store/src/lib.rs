@@ -19,6 +19,7 @@ mod db;
 pub mod decoy;
 mod open;
 pub mod quarantine;
+mod seen_within;
 pub mod sensor;
 pub mod sessions;
 pub mod sightings;

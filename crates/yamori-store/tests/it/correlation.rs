@@ -259,12 +259,16 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
             o
         };
         let prefix = named(9, t, None, &[("192.0.2.0/24", "c0000200/024")]);
+        let decoy_prefix = named(8, t, None, &[("203.0.113.0/25", "cb007100/025")]);
+        let unseen = named(7, t, None, &[("10.0.0.0/8", "0a000000/008")]);
         s.taxii_add_objects(
             D,
             &[
                 addr("d1", "203.0.113.9", "cb007109/032"),
                 addr("d2", "192.0.2.1", "c0000201/032"),
                 prefix,
+                decoy_prefix,
+                unseen,
             ],
             &mut |_| None,
         )
@@ -305,11 +309,20 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
             vec![(None, 2, 150, true)]
         )
     );
-    // Our own collection's indicator and the prefix are not among the peer's seen ones.
+    // Our own collection's indicator is not among the peer's seen ones; the peer's prefix
+    // is, by the address inside it.
     let d = |n: &str| format!("indicator--00000000-0000-4000-8000-0000000000{n}");
     assert_eq!(
         got.4,
         [
+            (
+                d("09"),
+                "192.0.2.0/24".into(),
+                "telescope",
+                "2026-11-20T00:00:00Z".into(),
+                "2026-11-21T00:00:59Z".into(),
+                150
+            ),
             (
                 d("d2"),
                 "192.0.2.1".into(),
@@ -317,6 +330,14 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
                 "2026-11-20T00:00:00Z".into(),
                 "2026-11-21T00:00:59Z".into(),
                 150
+            ),
+            (
+                d("08"),
+                "203.0.113.0/25".into(),
+                "decoy",
+                "2026-12-01T00:00:00Z".into(),
+                "2026-12-02T00:00:00Z".into(),
+                3
             ),
             (
                 d("d1"),
