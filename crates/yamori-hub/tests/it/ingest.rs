@@ -292,3 +292,56 @@ async fn a_flood_of_sightings_of_one_indicator_is_bounded_with_the_reason() {
     let stored = h.store.taxii_query(&q).expect("query").objects.len() as u64;
     assert_eq!(stored, max + 1);
 }
+
+#[tokio::test]
+async fn circular_and_dangling_references_are_stored_as_received() {
+    // Nothing in the hub follows references, so cycles cannot make it loop and references to
+    // objects it never received are kept as sent: STIX allows both (a bundle is not closed).
+    let h = hub();
+    let id = |t: &str, n: u32| format!("{t}--00000000-0000-4000-8000-{n:012}");
+    let t = "2026-01-01T00:00:00.000Z";
+    let grouping = |n: u32, refs: Vec<String>| {
+        json!({"type": "grouping", "spec_version": "2.1", "id": id("grouping", n),
+               "created": t, "modified": t, "context": "suspicious-activity",
+               "object_refs": refs})
+    };
+    let objects = vec![
+        // A cycle of two, and one that contains itself.
+        grouping(1, vec![id("grouping", 2)]),
+        grouping(2, vec![id("grouping", 1)]),
+        grouping(3, vec![id("grouping", 3)]),
+        // A relationship from an object to itself, and one between objects never sent.
+        json!({"type": "relationship", "spec_version": "2.1", "id": id("relationship", 4),
+               "created": t, "modified": t, "relationship_type": "related-to",
+               "source_ref": id("grouping", 3), "target_ref": id("grouping", 3)}),
+        json!({"type": "relationship", "spec_version": "2.1", "id": id("relationship", 5),
+               "created": t, "modified": t, "relationship_type": "communicates-with",
+               "source_ref": id("malware", 99), "target_ref": id("ipv4-addr", 98),
+               "created_by_ref": id("identity", 97)}),
+        // A sighting of an indicator the hub does not hold, where no identity is known.
+        json!({"type": "sighting", "spec_version": "2.1", "id": id("sighting", 6),
+               "created": t, "modified": t, "sighting_of_ref": id("indicator", 96),
+               "where_sighted_refs": [id("identity", 95)], "observed_data_refs": [id("observed-data", 94)]}),
+        indicator(7, t),
+    ];
+    let st = post(&h.app, &h.alice, objects.clone()).await;
+    assert_eq!(st["success_count"], 7, "{st}");
+    assert_eq!(st["failure_count"], 0, "{st}");
+    // Read back as sent, and the other paths that read objects still answer.
+    let got = get(&h.app, &objects_url(COLL), &h.bob).await.json();
+    let mut ids: Vec<&str> = got["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    ids.sort();
+    let mut sent: Vec<&str> = objects.iter().filter_map(|o| o["id"].as_str()).collect();
+    sent.sort();
+    assert_eq!(ids, sent);
+    let feed = get(&h.app, "/feeds/telescope/stix", &h.bob).await;
+    assert_eq!(feed.status, StatusCode::OK, "{}", feed.text);
+    let seen = get(&h.app, "/api/v1/observable?value=198.51.100.7", &h.bob).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+    assert_eq!(get(&h.app, "/api/v1/intel", &h.bob).await.status, StatusCode::OK);
+}
