@@ -95,3 +95,25 @@ def test_each_reader_gets_what_its_clearance_admits(make_hub, backend, tmp_path)
             got = {int(line.rsplit(".", 1)[1]) for line in r.text.splitlines()
                    if line.startswith("198.51.100.")}
             assert got == want, (clearance, params, r.text)
+
+
+def test_sync_pull_goes_on_past_pages_it_may_not_read(make_hub, tmp_path):
+    """A page of a thousand RED objects comes back empty with `more` and `next`; a second
+    Yamori hub's `sync pull` follows it to the GREEN ones behind."""
+    hub = make_hub("hub")
+    red = [dict(o, id=f"indicator--00000000-0000-4000-8001-{n:012x}",
+                object_marking_refs=[TLP["red"]])
+           for n, o in enumerate([bundle()["objects"][0]] * 1000)]
+    green = [dict(bundle()["objects"][1], id=f"indicator--00000000-0000-4000-8002-{n:012x}")
+             for n in range(2)]
+    for n, objects in enumerate((red, green), start=1):
+        path = tmp_path / f"part{n}.json"
+        path.write_text(json.dumps({"type": "bundle", "id": f"bundle--00000000-0000-4000-8000-{n:012x}",
+                                    "objects": objects}))
+        hub.cli("publish", str(path), "--local", "--collection", "telescope")
+    token = hub.user("green", "telescope:r", tlp="green")
+    hub.start()
+    peer = make_hub("peer")
+    r = peer.cli("sync", "pull", hub.api_root, "--collection", "telescope", "--into", "mirror",
+                 "--token", token, "--ca-cert", hub.cert)
+    assert "pulled 2 objects" in r.stdout, r.stdout

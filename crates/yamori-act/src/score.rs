@@ -1,10 +1,13 @@
 //! The decayed, source-weighted score behind `--score decay`: the trust layer's model
 //! (`yamori_trust::score_indicator`, MISP's polynomial decay) applied to one stored indicator.
 //!
-//! One indicator is one report: its `confidence` (or the model's default base score) weighed
-//! by the trust the operator places in its `created_by_ref`, decaying from its `modified`
-//! time (else `created`, else `valid_from`) or from the latest sighting of it, whichever is
-//! later. The time is an input, so an export stays a function of its inputs.
+//! An indicator is its own report: its `confidence` (or the model's default base score)
+//! weighed by the trust the operator places in its `created_by_ref`, decaying from its
+//! `modified` time (else `created`, else `valid_from`) or from the latest sighting of it,
+//! whichever is later. Indicators of *other* sources naming the same value corroborate it
+//! ([`corroboration`]): their reports join its own in the base score's noisy OR, and the
+//! latest of them restarts its clock. The time is an input, so an export stays a function of
+//! its inputs.
 
 use std::collections::HashMap;
 
@@ -23,6 +26,115 @@ pub struct DecayScore {
     pub trust: SourceTrust,
     pub now: OffsetDateTime,
     pub sightings: HashMap<String, OffsetDateTime>,
+    /// Other sources' reports per indicator id ([`corroboration`]); empty: none counted.
+    pub corroboration: HashMap<String, Vec<Report>>,
+}
+
+/// What one source reported of one value: its highest confidence and latest time.
+#[derive(Clone, Copy)]
+struct SourceReport {
+    confidence: Option<u8>,
+    reported_at: OffsetDateTime,
+}
+
+impl SourceReport {
+    fn merge(&mut self, other: SourceReport) {
+        self.confidence = self.confidence.max(other.confidence);
+        self.reported_at = self.reported_at.max(other.reported_at);
+    }
+}
+
+/// The reports that corroborate each indicator, keyed by its id: for every value it names,
+/// the indicators of *other* sources naming that value, one report per source (its highest
+/// confidence, its latest time, the trust in it). `rows` are (value key, indicator JSON)
+/// grouped by key, as `Store::correlation_shared_values` reads them (its kind and key). Revoked indicators, and
+/// those without a time, corroborate nothing; a source never corroborates itself, however
+/// many objects it sent.
+pub fn corroboration<'a, K: PartialEq>(
+    rows: impl IntoIterator<Item = (K, &'a str)>,
+    trust: &SourceTrust,
+) -> HashMap<String, Vec<Report>> {
+    // Per indicator: the other sources' reports, merged over its values.
+    let mut by_indicator: HashMap<String, HashMap<String, SourceReport>> = HashMap::new();
+    let mut flush = |group: &mut Vec<(String, String, Option<SourceReport>)>| {
+        let mut sources: HashMap<&str, SourceReport> = HashMap::new();
+        for (_, source, report) in group.iter() {
+            if let Some(r) = report {
+                sources
+                    .entry(source.as_str())
+                    .and_modify(|e| e.merge(*r))
+                    .or_insert(*r);
+            }
+        }
+        for (id, own, _) in group.iter() {
+            let mine = by_indicator.entry(id.clone()).or_default();
+            for (source, r) in sources.iter().filter(|(s, _)| **s != own.as_str()) {
+                mine.entry((*source).to_string())
+                    .and_modify(|e| e.merge(*r))
+                    .or_insert(*r);
+            }
+        }
+        group.clear();
+    };
+    let mut key: Option<K> = None;
+    let mut group = Vec::new();
+    for (value_key, body) in rows {
+        if key.as_ref() != Some(&value_key) {
+            flush(&mut group);
+            key = Some(value_key);
+        }
+        let Ok(i) = Indicator::parse(body) else {
+            continue;
+        };
+        let Some(id) = i.id.as_str() else {
+            continue;
+        };
+        let source = i.created_by.as_str().unwrap_or_default().to_string();
+        let report = (i.revoked != Field::Bool(true))
+            .then(|| reported_at(&i))
+            .flatten()
+            .map(|reported_at| SourceReport {
+                confidence: confidence(&i),
+                reported_at,
+            });
+        group.push((id.to_string(), source, report));
+    }
+    flush(&mut group);
+    by_indicator
+        .into_iter()
+        .filter(|(_, sources)| !sources.is_empty())
+        .map(|(id, sources)| {
+            let mut reports: Vec<(String, Report)> = sources
+                .into_iter()
+                .map(|(source, r)| {
+                    let report = Report {
+                        confidence: r.confidence,
+                        trust: trust.of((!source.is_empty()).then_some(source.as_str())),
+                        reported_at: r.reported_at,
+                    };
+                    (source, report)
+                })
+                .collect();
+            // A stable order: the base is a product, but its floating point is not exact.
+            reports.sort_by(|a, b| a.0.cmp(&b.0));
+            (id, reports.into_iter().map(|(_, r)| r).collect())
+        })
+        .collect()
+}
+
+/// When an indicator was reported: `modified`, else `created`, else `valid_from`.
+fn reported_at(i: &Indicator<'_>) -> Option<OffsetDateTime> {
+    time_of(&i.modified)
+        .or_else(|| time_of(&i.created))
+        .or_else(|| time_of(&i.valid_from))
+}
+
+/// Its `confidence`, when it is a whole number (above 100 counts as 100).
+fn confidence(i: &Indicator<'_>) -> Option<u8> {
+    match i.confidence {
+        Field::Uint(c) => u8::try_from(c.min(100)).ok(),
+        _ => None,
+    }
 }
 
 fn time_of(f: &Field<'_>) -> Option<OffsetDateTime> {
@@ -34,18 +146,19 @@ impl DecayScore {
     /// The full result for one indicator (base, decayed score, expiry), or `None` when it has
     /// no time to decay from.
     pub fn scored(&self, indicator: &Indicator<'_>) -> Option<yamori_trust::Scored> {
-        let reported_at = time_of(&indicator.modified)
-            .or_else(|| time_of(&indicator.created))
-            .or_else(|| time_of(&indicator.valid_from))?;
-        let confidence = match indicator.confidence {
-            Field::Uint(c) => u8::try_from(c.min(100)).ok(),
-            _ => None,
-        };
         let report = Report {
-            confidence,
+            confidence: confidence(indicator),
             trust: self.trust.of(indicator.created_by.as_str()),
-            reported_at,
+            reported_at: reported_at(indicator)?,
         };
+        let mut reports = vec![report];
+        if let Some(others) = indicator
+            .id
+            .as_str()
+            .and_then(|id| self.corroboration.get(id))
+        {
+            reports.extend_from_slice(others);
+        }
         let sighted: Vec<OffsetDateTime> = indicator
             .id
             .as_str()
@@ -53,7 +166,7 @@ impl DecayScore {
             .copied()
             .into_iter()
             .collect();
-        Some(score_indicator(&self.model, &[report], &sighted, self.now))
+        Some(score_indicator(&self.model, &reports, &sighted, self.now))
     }
 }
 
@@ -85,6 +198,7 @@ mod tests {
                 "indicator--sighted".to_string(),
                 OffsetDateTime::parse("2026-03-01T00:00:00Z", &Rfc3339).expect("time"),
             )]),
+            corroboration: HashMap::new(),
         }
     }
 
@@ -123,5 +237,51 @@ mod tests {
             score(&s, r#"{"id": "indicator--d", "confidence": 80}"#),
             None
         );
+    }
+
+    #[test]
+    fn other_sources_naming_a_value_corroborate_and_refresh_it() {
+        let mut s = scorer("2026-01-01T00:00:00Z");
+        // Two sources at full trust, confidence 50 each, fresh: 100 · (1 − ½ · ½) = 75.
+        s.trust.by_source.insert(
+            "identity--other".into(),
+            yamori_trust::Trust::new(100).expect("t"),
+        );
+        let a = r#"{"id": "indicator--a", "type": "indicator", "modified": "2026-01-01T00:00:00Z",
+            "confidence": 50, "created_by_ref": "identity--peer"}"#;
+        let a2 = r#"{"id": "indicator--a2", "type": "indicator", "modified": "2025-06-01T00:00:00Z",
+            "confidence": 90, "created_by_ref": "identity--peer"}"#;
+        let b = r#"{"id": "indicator--b", "type": "indicator", "modified": "2026-01-01T00:00:00Z",
+            "confidence": 50, "created_by_ref": "identity--other"}"#;
+        let revoked = r#"{"id": "indicator--r", "type": "indicator", "revoked": true,
+            "modified": "2026-01-01T00:00:00Z", "confidence": 100, "created_by_ref": "identity--x"}"#;
+        let rows = [
+            ("k1", a),
+            ("k1", a2),
+            ("k1", b),
+            ("k1", revoked),
+            ("k2", "not json"),
+        ];
+        s.corroboration = corroboration(rows, &s.trust);
+        assert_eq!(score(&s, a), Some(75));
+        // b is corroborated by peer once, at peer's best: 1 − ½ · (1 − 0.9) = 95.
+        assert_eq!(score(&s, b), Some(95));
+        // A source does not corroborate itself; a revoked indicator corroborates nothing.
+        assert_eq!(s.corroboration["indicator--a"].len(), 1);
+        assert!(
+            !s.corroboration.contains_key("indicator--b")
+                || s.corroboration["indicator--b"].len() == 1
+        );
+        assert_eq!(s.corroboration["indicator--r"].len(), 2);
+        // A newer report by another source restarts the clock of an old one.
+        let s30 = DecayScore {
+            now: OffsetDateTime::parse("2026-01-31T00:00:00Z", &Rfc3339).expect("time"),
+            ..s.clone()
+        };
+        let alone = DecayScore {
+            corroboration: HashMap::new(),
+            ..s30.clone()
+        };
+        assert!(score(&s30, a2) > score(&alone, a2));
     }
 }

@@ -312,7 +312,9 @@ impl TaxiiClient {
             if page.date_added_last.is_some() {
                 last = page.date_added_last.clone();
             }
-            if !page.more || page.objects.is_empty() {
+            // Empty with more to come: the server withheld a page (a TLP clearance); its
+            // `next` goes on past it.
+            if !page.more || (page.objects.is_empty() && page.next.is_none()) {
                 return Ok(last);
             }
             match &page.next {

@@ -22,6 +22,7 @@ pub mod quarantine;
 mod seen_within;
 pub mod sensor;
 pub mod sessions;
+pub mod shared_values;
 pub mod sightings;
 pub mod survey;
 pub mod taxii;

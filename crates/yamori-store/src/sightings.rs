@@ -1,13 +1,16 @@
 //! A bound on incoming sightings: per collection, indicator and source (`created_by_ref`),
-//! at most [`MAX_SIGHTINGS_PER_SOURCE`] distinct sighting objects are stored; further new
-//! ones are refused, each with the reason, in the transaction that would have added them.
+//! at most [`MAX_SIGHTINGS_PER_SOURCE`] distinct sighting objects are stored, and per
+//! collection and indicator at most [`MAX_SIGHTINGS_PER_INDICATOR`] over all sources; further
+//! new ones are refused, each with the reason, in the transaction that would have added them.
 //!
 //! A sighting says "seen again"; one source seeing one indicator a million times is one
 //! sighting with `count: 1000000`, or a few new versions of it, not a million objects. A peer
-//! that sends a million (by mistake or to flood the hub) would otherwise fill the disk and
-//! every walk over sightings. New versions of a sighting already stored are always accepted:
-//! they are how a source reports more. Nothing stored is touched; a refused object is
-//! reported in the TAXII status as a failure, so the sender knows.
+//! that sends a million for one indicator (by mistake, or naming a new source in each) would
+//! otherwise grow the store and every walk over sightings without bound. The bound is on one
+//! indicator: a sender that makes up indicators as well is limited by its write permission
+//! and the request size, not here. New versions of a sighting already stored are always
+//! accepted: they are how a source reports more. Nothing stored is touched; a refused object
+//! is reported in the TAXII status as a failure, so the sender knows.
 //!
 //! The store does not read STIX: the caller hands in each sighting's `sighting_of_ref`
 //! ([`crate::taxii::NewObject::sighting_of`]). Sightings stored before this table existed are
@@ -24,6 +27,10 @@ use crate::{Result, Store};
 /// Distinct sighting objects one source may have stored about one indicator in one
 /// collection.
 pub const MAX_SIGHTINGS_PER_SOURCE: u64 = 1000;
+
+/// Distinct sighting objects all sources together may have stored about one indicator in one
+/// collection (a sender naming a new source in each sighting meets this one).
+pub const MAX_SIGHTINGS_PER_INDICATOR: u64 = 10_000;
 
 /// Ids per `IN (...)` list.
 const CHUNK: usize = 500;
@@ -132,6 +139,10 @@ pub(crate) fn admit(
     indicators.sort_unstable();
     indicators.dedup();
     let mut have = counts(c, collection_id, &indicators)?;
+    let mut totals: HashMap<String, u64> = HashMap::new();
+    for ((indicator, _), n) in &have {
+        *totals.entry(indicator.clone()).or_insert(0) += n;
+    }
     for (i, o) in objects.iter().enumerate() {
         let Some(of) = o.sighting_of.as_deref() else {
             continue;
@@ -140,6 +151,7 @@ pub(crate) fn admit(
             continue;
         }
         let key = (of.to_string(), source_of(o).to_string());
+        let total = totals.entry(of.to_string()).or_insert(0);
         let n = have.entry(key.clone()).or_insert(0);
         if *n >= MAX_SIGHTINGS_PER_SOURCE {
             let who = match source_of(o) {
@@ -153,7 +165,16 @@ pub(crate) fn admit(
             ));
             continue;
         }
+        if *total >= MAX_SIGHTINGS_PER_INDICATOR {
+            refused[i] = Some(format!(
+                "refused: {of} already has {MAX_SIGHTINGS_PER_INDICATOR} sightings in this \
+                 collection, the most all sources together may have of one indicator; report \
+                 more as new versions of stored ones"
+            ));
+            continue;
+        }
         *n += 1;
+        *total += 1;
         *new.entry(key).or_insert(0) += 1;
         // A second copy of the same new id in this request is that sighting again.
         known.insert(o.id.clone());
@@ -269,8 +290,9 @@ impl Store {
 
     /// Count the backlog page `first_seq..=through_seq` (each sighting with the indicator and
     /// source the caller read from it) and record that everything up to `through_seq` is
-    /// done, in one transaction; the last page ends the backfill. A sighting counts once, at
-    /// its first stored version. Returns whether sightings remain.
+    /// done, in one transaction; the last page ends the backfill (a caller whose page came
+    /// back short passes `i64::MAX`: nothing is left). A sighting counts once, at its first
+    /// stored version. Returns whether sightings remain.
     pub fn sightings_backfill(
         &self,
         items: &[(BacklogSighting, String, String)],

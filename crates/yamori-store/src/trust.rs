@@ -60,10 +60,11 @@ impl Store {
 
     /// The latest time each indicator was sighted in the given collections: a sighting's
     /// `last_seen`, else its `modified`, by `sighting_of_ref` (sightings whose times do not
-    /// parse are passed over).
+    /// parse are passed over, and so are those `keep` refuses: it sees each one's JSON text).
     pub fn latest_sightings(
         &self,
         collection_ids: &[&str],
+        keep: &dyn Fn(&str) -> bool,
     ) -> Result<HashMap<String, time::OffsetDateTime>> {
         #[derive(serde::Deserialize)]
         struct Sighting {
@@ -74,6 +75,9 @@ impl Store {
         let mut latest: HashMap<String, time::OffsetDateTime> = HashMap::new();
         for id in collection_ids {
             self.taxii_each_latest_object(id, &["sighting"], 1000, &mut |body| {
+                if !keep(body) {
+                    return Ok(());
+                }
                 let Ok(s) = serde_json::from_str::<Sighting>(body) else {
                     return Ok(());
                 };

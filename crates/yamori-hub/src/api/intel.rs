@@ -13,6 +13,7 @@ use super::types::{
 };
 use super::{caller, ok, ApiError, ApiResult};
 use crate::app::HubState;
+use crate::auth::Identity;
 
 /// What the intel page shows of a stored STIX indicator.
 #[derive(Default, Deserialize)]
@@ -39,20 +40,32 @@ struct SightingDoc {
 }
 
 /// The decayed score of the dashboard: MISP's NIDS model, the stored trust per source, the
-/// sightings in the caller's readable collections, now.
+/// sightings and the corroborating indicators in the caller's readable collections that
+/// their TLP clearance admits, now.
 fn decay_scorer(
     s: &yamori_store::Store,
-    readable: &[String],
+    ident: &Identity,
 ) -> ApiResult<yamori_act::score::DecayScore> {
     let table = s.trust_table()?;
     let trust = yamori_trust::SourceTrust::from_values(table.default, table.sources)
         .map_err(<ApiError as crate::app::HandlerError>::internal)?;
+    let readable = ident.readable();
     let ids: Vec<&str> = readable.iter().map(String::as_str).collect();
+    let cleared = |body: &str| serde_json::from_str(body).is_ok_and(|v| ident.may_read(&v));
+    let shared = s.correlation_shared_values(Some(&readable))?;
+    let corroboration = yamori_act::score::corroboration(
+        shared
+            .iter()
+            .filter(|r| cleared(&r.body))
+            .map(|r| ((r.kind.as_str(), r.key.as_str()), r.body.as_str())),
+        &trust,
+    );
     Ok(yamori_act::score::DecayScore {
         model: yamori_trust::DecayModel::default(),
         trust,
+        corroboration,
         now: time::OffsetDateTime::now_utc(),
-        sightings: s.latest_sightings(&ids)?,
+        sightings: s.latest_sightings(&ids, &cleared)?,
     })
 }
 
@@ -85,7 +98,7 @@ pub async fn intel(
                     }
                 }
                 let readable = ident.readable();
-                let scorer = decay_scorer(s, &readable)?;
+                let scorer = decay_scorer(s, &ident)?;
                 // Only what the caller's TLP clearance admits (docs/TRUST.md §5); a page
                 // may then hold fewer than `limit`.
                 let cleared = |(_, body): &(String, String)| {

@@ -122,10 +122,17 @@ pub async fn source(
                 let newest = SourceDoc::of(m);
                 // Indicators carry the address quoted in their pattern: `[ipv4-addr:value = 'a']`.
                 let needle = format!("'{ip}'");
+                // Only what the caller's TLP clearance admits (docs/TRUST.md §5), and only
+                // the sightings of indicators they may see.
+                let cleared = |b: &String| {
+                    serde_json::from_str::<Value>(b)
+                        .ok()
+                        .filter(|v| ident.may_read(v))
+                };
                 let indicators: Vec<Value> = s
                     .dash_objects_mentioning(&readable, "indicator", &needle, 20)?
                     .iter()
-                    .filter_map(|b| serde_json::from_str(b).ok())
+                    .filter_map(cleared)
                     .collect();
                 let mut sightings: Vec<Value> = Vec::new();
                 for i in &indicators {
@@ -133,7 +140,7 @@ pub async fn source(
                         sightings.extend(
                             s.dash_objects_mentioning(&readable, "sighting", id, 20)?
                                 .iter()
-                                .filter_map(|b| serde_json::from_str::<Value>(b).ok()),
+                                .filter_map(cleared),
                         );
                     }
                 }

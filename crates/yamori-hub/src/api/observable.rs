@@ -55,11 +55,14 @@ pub async fn observable(
                 };
                 let (values, mut refs) = s.correlation_lookup(&lookup)?;
                 let truncated = refs.len() >= limit as usize || values.len() >= limit as usize;
-                // Reports of objects above the caller's TLP clearance are left out, and so
-                // are the counts over every collection, which would include them.
-                every &= ident.cleared_for(yamori_intel::markings::Tlp2::AmberStrict);
+                // Reports of objects above the caller's TLP clearance are left out. When any
+                // is, so are the counts over every collection, which include them: values
+                // are then described by the reports left, and a value only withheld objects
+                // name is not shown.
                 let cleared = cleared_objects(s, &ident, &refs)?;
+                let before = refs.len();
                 refs.retain(|r| cleared.contains(&(r.collection_id.clone(), r.object_id.clone())));
+                every &= refs.len() == before;
                 let relation = |key: &str, value: &str| {
                     asked
                         .relation_of(&Observable {

@@ -296,6 +296,12 @@ pub fn backfill_sightings(store: &Store) -> yamori_store::Result<u64> {
             return Ok(read);
         };
         read += page.len() as u64;
+        // A short page is the last: the rest of the backlog may have been deleted.
+        let through = if page.len() < BACKFILL_PAGE as usize {
+            i64::MAX
+        } else {
+            last
+        };
         let items: Vec<_> = page
             .into_iter()
             .filter_map(|b| {
@@ -309,7 +315,7 @@ pub fn backfill_sightings(store: &Store) -> yamori_store::Result<u64> {
                 Some((b, of, source))
             })
             .collect();
-        if !store.sightings_backfill(&items, first, last)? {
+        if !store.sightings_backfill(&items, first, through)? {
             return Ok(read);
         }
     }

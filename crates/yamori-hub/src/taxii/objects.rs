@@ -16,6 +16,10 @@ use crate::app::HubState;
 use crate::auth::Identity;
 use crate::{ingest, STIX_MEDIA_TYPE};
 
+/// Versions of one object a DELETE checks against the caller's clearance; an object with
+/// more matching versions is not deleted (it answers as missing).
+const DELETE_CHECK_LIMIT: u32 = 10_000;
+
 /// What a paged request reads.
 struct Scope<'a> {
     /// Endpoint and collection (and object), part of what a `next` token is bound to.
@@ -208,7 +212,8 @@ pub async fn get_object(
         with_body: true,
     };
     let read = page(&st, &ident, &p, scope).await?;
-    if read.page.objects.is_empty() && p.next.is_none() {
+    // A first page of withheld versions with more to come is an empty page, not a 404.
+    if read.page.objects.is_empty() && !read.page.more && p.next.is_none() {
         return Err(TaxiiError::not_found("no such object"));
     }
     let items = read
@@ -236,7 +241,8 @@ pub async fn versions(
         with_body: false,
     };
     let read = page(&st, &ident, &p, scope).await?;
-    if read.page.objects.is_empty() && p.next.is_none() {
+    // A first page of withheld versions with more to come is an empty page, not a 404.
+    if read.page.objects.is_empty() && !read.page.more && p.next.is_none() {
         return Err(TaxiiError::not_found("no such object"));
     }
     let items = read
@@ -267,6 +273,23 @@ pub async fn delete_object(
     let specs = p.spec_versions;
     let n = st
         .blocking(move |s| -> TaxiiResult<_> {
+            // Versions above the caller's clearance are not theirs to delete, nor to learn of:
+            // when any matching version is withheld, the object answers as missing.
+            let mut q = ObjectQuery::new(&c.id, DELETE_CHECK_LIMIT);
+            q.ids = vec![oid.clone()];
+            q.versions = versions.clone();
+            q.spec_versions = specs.clone();
+            let matching = s.taxii_query(&q)?;
+            let withheld = matching.more
+                || matching.objects.iter().any(|o| {
+                    !o.body
+                        .as_deref()
+                        .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                        .is_some_and(|v| ident.may_read(&v))
+                });
+            if withheld {
+                return Ok(0);
+            }
             Ok(s.taxii_delete_object(&c.id, &oid, &versions, &specs)?)
         })
         .await?;

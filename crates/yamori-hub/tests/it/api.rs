@@ -461,6 +461,30 @@ async fn source_detail_shows_readable_indicators_only() {
         api(&h, "/api/v1/intel", &h.dave).await.json()["indicators"],
         json!([])
     );
+
+    // TLP (docs/TRUST.md §5): a RED indicator goes to nobody; the unmarked one (AMBER) and its
+    // sighting not to a reader cleared for GREEN.
+    let mut red = indicator(8, "2024-01-01T00:00:00.000Z");
+    red["object_marking_refs"] = json!([yamori_intel::markings::Tlp2::Red.id()]);
+    let sighting = json!({"type": "sighting", "spec_version": "2.1",
+        "id": "sighting--00000000-0000-4000-8000-000000000007",
+        "created": "2024-01-02T00:00:00.000Z", "modified": "2024-01-02T00:00:00.000Z",
+        "sighting_of_ref": "indicator--00000000-0000-4000-8000-000000000007"});
+    post(&h.app, &h.alice, vec![red, sighting]).await;
+    let red = api(&h, "/api/v1/sources/198.51.100.8", &h.bob).await.json();
+    assert_eq!(red["indicators"], json!([]), "{red}");
+    let seven = api(&h, "/api/v1/sources/198.51.100.7", &h.bob).await.json();
+    assert_eq!(
+        seven["sightings"].as_array().expect("s").len(),
+        1,
+        "{seven}"
+    );
+    h.store
+        .taxii_set_user_tlp("bob", Some("green"))
+        .expect("tlp");
+    let green = api(&h, "/api/v1/sources/198.51.100.7", &h.bob).await.json();
+    assert_eq!(green["indicators"], json!([]), "{green}");
+    assert_eq!(green["sightings"], json!([]), "{green}");
 }
 
 #[tokio::test]

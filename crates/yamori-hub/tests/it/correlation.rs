@@ -237,16 +237,22 @@ async fn indicators_are_shown_with_their_decayed_score() {
     let month_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(30))
         .format(&time::format_description::well_known::Rfc3339)
         .expect("time");
-    let with = |n: u32, by: &str| {
-        let mut i = pattern_indicator(n, "[ipv4-addr:value = '203.0.113.5']", Some(by));
+    let with = |n: u32, by: &str, last: u8| {
+        let pattern = format!("[ipv4-addr:value = '203.0.113.{last}']");
+        let mut i = pattern_indicator(n, &pattern, Some(by));
         i["modified"] = json!(month_ago);
         i["created"] = json!(month_ago);
         i["confidence"] = json!(80);
         i
     };
     let other = "identity--00000000-0000-4000-8000-0000000000b2";
-    let status = post(&h.app, &h.alice, vec![with(1, trusted), with(2, other)]).await;
-    assert_eq!(status["success_count"], 2, "{status}");
+    let status = post(
+        &h.app,
+        &h.alice,
+        vec![with(1, trusted, 5), with(2, other, 6), with(3, other, 7)],
+    )
+    .await;
+    assert_eq!(status["success_count"], 3, "{status}");
     let r = get(&h.app, "/api/v1/intel", &h.bob).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let v = r.json();
@@ -262,4 +268,21 @@ async fn indicators_are_shown_with_their_decayed_score() {
     // 80 · (1 − √(30/120)) = 40 at full trust; the default trust (50) halves the base.
     assert!((39..=40).contains(&score(1)), "{}", score(1));
     assert!((19..=20).contains(&score(2)), "{}", score(2));
+    // The other source also names 203.0.113.5, in another object: the two corroborate
+    // (docs/TRUST.md §1), each base 100 · (1 − 0.2 · 0.6) = 88, a month on 44.
+    let status = post(&h.app, &h.alice, vec![with(4, other, 5)]).await;
+    assert_eq!(status["success_count"], 1, "{status}");
+    let v = get(&h.app, "/api/v1/intel", &h.bob).await.json();
+    let score = |n: u32| {
+        v["indicators"]
+            .as_array()
+            .expect("indicators")
+            .iter()
+            .find(|i| i["id"] == format!("indicator--00000000-0000-4000-8000-{n:012}"))
+            .and_then(|i| i["score"].as_u64())
+            .expect("a score")
+    };
+    assert!((43..=44).contains(&score(1)), "{}", score(1));
+    assert!((43..=44).contains(&score(4)), "{}", score(4));
+    assert!((19..=20).contains(&score(3)), "{}", score(3));
 }

@@ -343,5 +343,8 @@ async fn circular_and_dangling_references_are_stored_as_received() {
     assert_eq!(feed.status, StatusCode::OK, "{}", feed.text);
     let seen = get(&h.app, "/api/v1/observable?value=198.51.100.7", &h.bob).await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
-    assert_eq!(get(&h.app, "/api/v1/intel", &h.bob).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&h.app, "/api/v1/intel", &h.bob).await.status,
+        StatusCode::OK
+    );
 }

@@ -1,7 +1,7 @@
 //! TLP clearances (docs/TRUST.md §5): TAXII, the feeds and the API serve a reader only the
 //! objects at or below their clearance; unmarked objects count as AMBER; RED goes to nobody.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::Value;
 use yamori_intel::markings::Tlp2;
 
@@ -187,4 +187,126 @@ async fn a_page_of_withheld_objects_still_leads_to_the_next_page() {
     }
     assert_eq!(seen, [13]);
     assert_eq!(pages, 7);
+}
+
+/// A reader of both collections (so "seen by" may give totals over every collection), or a
+/// reader and writer of the telescope collection, with `clearance`.
+fn account(h: &Hub, name: &str, clearance: &str, grants: &[(&str, bool, bool)]) -> String {
+    h.store
+        .taxii_put_user(&yamori_store::accounts::User {
+            name: name.into(),
+            password_hash: None,
+        })
+        .expect("user");
+    for (collection, r, w) in grants {
+        h.store
+            .taxii_set_grant(
+                name,
+                &yamori_store::accounts::Grant {
+                    collection_id: (*collection).into(),
+                    can_read: *r,
+                    can_write: *w,
+                },
+            )
+            .expect("grant");
+    }
+    h.store
+        .taxii_set_user_tlp(name, Some(clearance))
+        .expect("tlp");
+    yamori_hub::auth::issue_token(h.store.as_ref(), name).expect("token")
+}
+
+#[tokio::test]
+async fn seen_by_totals_never_count_what_the_reader_may_not_see() {
+    let h = hub();
+    post(&h.app, &h.alice, marked()).await;
+    let all = account(
+        &h,
+        "all",
+        "amber+strict",
+        &[(COLL, true, false), (OTHER, true, false)],
+    );
+    // 198.51.100.5 is named by the RED indicator only: not listed at all.
+    let red = get(&h.app, "/api/v1/observable?value=198.51.100.5", &all).await;
+    assert_eq!(red.status, StatusCode::OK, "{}", red.text);
+    let red = red.json();
+    assert_eq!(red["values"], serde_json::json!([]), "{red}");
+    assert_eq!(red["reports"], serde_json::json!([]), "{red}");
+    // 198.51.100.1 (CLEAR): everything found is readable, so the totals are given.
+    let clear = get(&h.app, "/api/v1/observable?value=198.51.100.1", &all)
+        .await
+        .json();
+    assert_eq!(clear["values"][0]["reports"], 1, "{clear}");
+}
+
+#[tokio::test]
+async fn a_withheld_object_can_be_neither_deleted_nor_told_apart_from_a_missing_one() {
+    let h = hub();
+    post(&h.app, &h.alice, marked()).await;
+    let writer = account(&h, "writer", "green", &[(COLL, true, true)]);
+    let url = |n: u32| {
+        format!(
+            "{}indicator--00000000-0000-4000-8000-{n:012}/",
+            objects_url(COLL)
+        )
+    };
+    let delete = |n: u32| {
+        let (app, writer, url) = (h.app.clone(), writer.clone(), url(n));
+        async move { call(&app, Method::DELETE, &url, &writer, String::new()).await }
+    };
+    // AMBER (3): 404 as for a missing object (99), and still there.
+    assert_eq!(delete(3).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(delete(99).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&h.app, &url(3), &h.alice).await.status, StatusCode::OK);
+    // GREEN (2): deleted.
+    assert_eq!(delete(2).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&h.app, &url(2), &h.alice).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn versions_behind_a_withheld_first_page_are_still_reached() {
+    let h = hub();
+    // Version 1 is RED, version 2 GREEN.
+    let mut v1 = indicator(1, "2024-01-01T00:00:00.000Z");
+    v1["object_marking_refs"] = serde_json::json!([Tlp2::Red.id()]);
+    let mut v2 = indicator(1, "2024-01-02T00:00:00.000Z");
+    v2["object_marking_refs"] = serde_json::json!([Tlp2::Green.id()]);
+    post(&h.app, &h.alice, vec![v1]).await;
+    post(&h.app, &h.alice, vec![v2]).await;
+    let token = reader(&h, "reader", None);
+    let id = "indicator--00000000-0000-4000-8000-000000000001";
+    for (endpoint, query) in [("versions/", "limit=1"), ("", "limit=1&match[version]=all")] {
+        let base = format!("{}{id}/{endpoint}", objects_url(COLL));
+        let first = get(&h.app, &format!("{base}?{query}"), &token).await;
+        assert_eq!(first.status, StatusCode::OK, "{endpoint}: {}", first.text);
+        let first = first.json();
+        assert_eq!(first["more"], true, "{first}");
+        let next = first["next"].as_str().expect("next");
+        let second = get(&h.app, &format!("{base}?{query}&next={next}"), &token)
+            .await
+            .json();
+        let text = second.to_string();
+        assert!(
+            text.contains("2024-01-02T00:00:00.000Z"),
+            "{endpoint}: {text}"
+        );
+        let versions: Vec<&str> = match second.get("versions") {
+            Some(v) => v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .collect(),
+            None => second["objects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["modified"].as_str())
+                .collect(),
+        };
+        assert_eq!(versions, ["2024-01-02T00:00:00.000Z"], "{endpoint}: {text}");
+    }
 }

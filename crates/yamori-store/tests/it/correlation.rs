@@ -350,3 +350,49 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
         ]
     );
 }
+
+#[test]
+fn values_that_two_sources_name_are_read_with_each_indicators_latest_body() {
+    let got = same_on_each(|s| {
+        both(s);
+        let (a, b) = (Some("identity--a"), Some("identity--b"));
+        let t1 = "2026-01-01T00:00:00.000Z";
+        let t2 = "2026-01-02T00:00:00.000Z";
+        s.taxii_add_objects(
+            C,
+            &[
+                named(1, t1, a, &[ADDR]),
+                named(1, t2, a, &[ADDR]), // a second version: its body is the one read
+                named(2, t1, a, &[OTHER]),
+                named(3, t1, a, &[NET]),
+            ],
+            &mut |_| None,
+        )
+        .expect("add");
+        s.taxii_add_objects(
+            D,
+            &[named(4, t1, b, &[ADDR]), named(5, t1, a, &[OTHER])],
+            &mut |_| None,
+        )
+        .expect("add");
+        let rows = |c: Option<&[String]>| -> Vec<(String, String, String, bool)> {
+            s.correlation_shared_values(c)
+                .expect("shared")
+                .into_iter()
+                .map(|r| (r.key, r.object_id, r.collection_id, r.body.contains(t2)))
+                .collect()
+        };
+        (rows(None), rows(Some(&[C.to_string()])))
+    });
+    let id = |n: u32| format!("indicator--00000000-0000-4000-8000-{n:012}");
+    // Only ADDR has two sources (OTHER has two objects of one source, NET one object).
+    assert_eq!(
+        got.0,
+        vec![
+            (ADDR.1.to_string(), id(1), C.to_string(), true),
+            (ADDR.1.to_string(), id(4), D.to_string(), false),
+        ]
+    );
+    // Within C alone, no value has two sources.
+    assert_eq!(got.1, vec![]);
+}

@@ -172,3 +172,50 @@ fn a_database_from_before_the_counts_is_backfilled_once() {
     check(&s);
     drop(s);
 }
+
+#[test]
+fn sources_together_are_bounded_per_indicator_also_on_the_bulk_path() {
+    use yamori_store::sightings::MAX_SIGHTINGS_PER_INDICATOR;
+    each(|s| {
+        setup(s);
+        let total = u32::try_from(MAX_SIGHTINGS_PER_INDICATOR).expect("small");
+        // A new source in every sighting: each source stays far below its own allowance.
+        let source = |n: u32| format!("identity--00000000-0000-4000-8000-{n:012}");
+        let flood: Vec<NewObject> = (0..total)
+            .map(|n| sighting(n, OF, Some(&source(n)), T1))
+            .collect();
+        for part in flood.chunks(2500) {
+            assert!(add(s, part).iter().all(|o| *o == AddOutcome::Added));
+        }
+        // One request large enough for PostgreSQL's COPY path: indicators and refused
+        // sightings interleaved, outcomes in order, the indicators stored.
+        let mixed: Vec<NewObject> = (0..100u32)
+            .map(|n| {
+                if n % 2 == 0 {
+                    obj(n, "indicator", T1)
+                } else {
+                    sighting(total + n, OF, Some(&source(total + n)), T1)
+                }
+            })
+            .collect();
+        let out = add(s, &mixed);
+        for (n, o) in out.iter().enumerate() {
+            if n % 2 == 0 {
+                assert_eq!(*o, AddOutcome::Added, "{n}");
+            } else {
+                assert!(
+                    matches!(o, AddOutcome::Refused(r) if r.contains("all sources together")),
+                    "{n}: {o:?}"
+                );
+            }
+        }
+        let mut q = yamori_store::taxii::ObjectQuery::new(C, 1000);
+        q.types = vec!["indicator".into()];
+        assert_eq!(s.taxii_query(&q).expect("query").objects.len(), 50);
+        // Another indicator is not affected.
+        assert_eq!(
+            add(s, &[sighting(total + 500, OTHER, Some(A), T1)]),
+            vec![AddOutcome::Added]
+        );
+    });
+}

@@ -217,9 +217,19 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                     a.decay_model
                 )
             })?;
+            let trust = crate::cmd::trust::load(&store)?;
+            // Every collection's indicators of other sources corroborate (docs/TRUST.md §1).
+            let shared = store.correlation_shared_values(None)?;
+            let corroboration = yamori_act::score::corroboration(
+                shared
+                    .iter()
+                    .map(|r| ((r.kind.as_str(), r.key.as_str()), r.body.as_str())),
+                &trust,
+            );
             decay = yamori_act::score::DecayScore {
                 model,
-                trust: crate::cmd::trust::load(&store)?,
+                trust,
+                corroboration,
                 now: request.options.now,
                 sightings: {
                     // Ours and the peers' sightings (`yamori sightings`, `sync pull`) land
@@ -232,7 +242,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                     if let Some(c) = &sightings {
                         ids.push(&c.id);
                     }
-                    store.latest_sightings(&ids)?
+                    store.latest_sightings(&ids, &|_| true)?
                 },
             };
             &decay

@@ -210,7 +210,9 @@ fn pull(
             // Saved after every stored page: an interrupted pull resumes where it stopped.
             store.kv_set(&key, l)?;
         }
-        if !page.more || page.objects.is_empty() {
+        // A page may be empty with more to come: the peer withheld what this account may not
+        // read (a TLP clearance) and its `next` goes on past them.
+        if !page.more || (page.objects.is_empty() && page.next.is_none()) {
             break;
         }
         match page.next {

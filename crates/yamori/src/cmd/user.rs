@@ -28,16 +28,17 @@ pub enum Command {
         /// a TLP marking count as amber. TLP:RED is never served. Give your own
         /// organisation's people and gateways amber+strict; a partner what you agreed.
         #[arg(long, value_parser = parse_tlp)]
-        tlp: Option<Tlp2>,
+        tlp: Option<Clearance>,
     },
     /// Add or change grants, or the TLP clearance, of an existing user.
     Grant {
         name: String,
         #[arg(long = "collection", required_unless_present = "tlp")]
         collections: Vec<String>,
-        /// Change the user's TLP clearance (see `user add --tlp`).
+        /// Change the user's TLP clearance (see `user add --tlp`); `default` returns them to
+        /// the default (green).
         #[arg(long, value_parser = parse_tlp)]
-        tlp: Option<Tlp2>,
+        tlp: Option<Clearance>,
     },
     /// Issue another token for an existing user (printed once).
     Token { name: String },
@@ -57,14 +58,29 @@ pub enum Command {
     Remove { name: String },
 }
 
-fn parse_tlp(s: &str) -> Result<Tlp2, String> {
-    parse_clearance(s)
+/// A clearance to set: a level, or back to the default.
+#[derive(Debug, Clone, Copy)]
+pub enum Clearance {
+    Default,
+    Level(Tlp2),
+}
+
+fn parse_tlp(s: &str) -> Result<Clearance, String> {
+    if s.trim().eq_ignore_ascii_case("default") {
+        return Ok(Clearance::Default);
+    }
+    parse_clearance(s).map(Clearance::Level)
 }
 
 /// Store a clearance for `user` and say what it lets them read.
-fn set_clearance(store: &Store, user: &str, tlp: Tlp2) -> anyhow::Result<()> {
-    store.taxii_set_user_tlp(user, Some(tlp.level()))?;
-    eprintln!("{user} may read up to {} (TLP:RED never)", tlp.name());
+fn set_clearance(store: &Store, user: &str, tlp: Clearance) -> anyhow::Result<()> {
+    let level = match tlp {
+        Clearance::Default => DEFAULT_CLEARANCE,
+        Clearance::Level(t) => t,
+    };
+    let stored = matches!(tlp, Clearance::Level(_)).then(|| level.level());
+    store.taxii_set_user_tlp(user, stored)?;
+    eprintln!("{user} may read up to {} (TLP:RED never)", level.name());
     Ok(())
 }
 

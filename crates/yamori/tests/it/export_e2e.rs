@@ -298,6 +298,30 @@ fn decayed_scores_weigh_sources_and_fade_until_a_sighting() {
             .count(),
         3
     );
+    // Corroboration: the trusted source names the stranger's address too, in another
+    // collection. The stranger's base becomes 100 · (1 − 0.6 · 0.2) = 88, and ten days on
+    // 88 · (1 − √(10/120)) = 62: listed.
+    let partner = by(4, trusted, 2);
+    let bundle = dir.path().join("partner.json");
+    std::fs::write(
+        &bundle,
+        serde_json::json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+                           "objects": [partner]})
+        .to_string(),
+    )
+    .expect("bundle");
+    run_ok(
+        yamori()
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["publish", "--local", "--collection", "partners"])
+            .arg(&bundle),
+        0,
+    );
+    assert_eq!(
+        listed("2026-12-01T00:00:00Z"),
+        ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+    );
     let bad = run_ok(
         yamori().arg("--data-dir").arg(&data).args([
             "export",

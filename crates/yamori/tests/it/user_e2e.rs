@@ -47,6 +47,9 @@ fn tokens_are_revoked_and_users_removed() {
         store().taxii_user_tlp("bob").expect("tlp").as_deref(),
         Some("amber")
     );
+    let (_, err) = user(&["grant", "bob", "--tlp", "default"], 0);
+    assert!(err.contains("up to TLP:GREEN"), "{err}");
+    assert_eq!(store().taxii_user_tlp("bob").expect("tlp"), None);
 
     user(&["remove", "bob"], 0);
     assert!(store().taxii_user("bob").expect("user").is_none());
