@@ -17,7 +17,10 @@ to them.
 
 Usage: .venv/bin/python tests/interop/bench_correlation.py --yamori-bin target/release/yamori \
            --baseline-bin /tmp/before/yamori [--objects 1000000] [--sources 5] [--runs 3] \
-           [--clients 32] [--requests-per-client 50]
+           [--clients 32] [--requests-per-client 50] [--postgres]
+
+--postgres: each hub on a fresh PostgreSQL database (127.0.0.1:5432, dropped after its run)
+instead of a SQLite file.
 """
 import argparse
 import json
@@ -26,13 +29,16 @@ import pathlib
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import bench_hub  # noqa: E402  (ingest, Target, yamori_target)
+import conftest  # noqa: E402  (PG_ADMIN)
 
 SOURCES = 5
 
@@ -116,6 +122,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--requests-per-client", type=int, default=50)
+    ap.add_argument("--postgres", action="store_true", help="hubs on PostgreSQL, not SQLite")
     args = ap.parse_args()
     SOURCES = args.sources
     bench_hub.indicator = indicator
@@ -125,7 +132,15 @@ def main():
         for run in range(args.runs):
             for name, binary in (("without", args.baseline_bin), ("with", args.yamori_bin)):
                 os.environ["YAMORI_BIN"] = binary
-                h, t = bench_hub.yamori_target(tmp, f"{name}-{run}")
+                db = None
+                if args.postgres:
+                    db = "yamori_bench_" + uuid.uuid4().hex[:12]
+                    subprocess.run(conftest.PG_ADMIN + [f"CREATE DATABASE {db}"], check=True,
+                                   capture_output=True)
+                url = db and f"postgres://postgres@127.0.0.1:5432/{db}"
+                # The baseline predates TLP clearances (`user add --tlp`).
+                tlp = "amber+strict" if name == "with" else None
+                h, t = bench_hub.yamori_target(tmp, f"{name}-{run}", url, tlp)
                 try:
                     secs, _ = bench_hub.ingest(t, args.objects)
                     rates[name].append(args.objects / secs)
@@ -139,6 +154,9 @@ def main():
                     h.stop()
                     # A million objects take ~1 GB per hub: keep one at a time.
                     shutil.rmtree(pathlib.Path(tmp) / f"{name}-{run}", ignore_errors=True)
+                    if db:
+                        subprocess.run(conftest.PG_ADMIN + [f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
+                                       capture_output=True)
     w, wo = statistics.median(rates["with"]), statistics.median(rates["without"])
     pairs = [a / b for a, b in zip(rates["with"], rates["without"])]
     print(f"\n| hub | ingest objects/s, median (runs) |\n|---|---|")

@@ -148,9 +148,11 @@ def bench(t, objects, clients, per_client, block=None):
 SERVE_ARGS = []
 
 
-def yamori_target(tmp, name, database=None):
+def yamori_target(tmp, name, database=None, tlp="amber+strict"):
+    """A started hub with a user `bench` (read and write, TLP clearance `tlp`; None for a
+    build from before clearances)."""
     h = conftest.Hub(pathlib.Path(tmp) / name, database)
-    tok = h.user("bench", "bench:rw")
+    tok = h.user("bench", "bench:rw", tlp=tlp)
     h.start(*SERVE_ARGS)
     cid = requests.get(h.api_root + "collections/bench/", auth=("bench", tok), verify=h.cert,
                        headers={"Accept": TAXII}).json()["id"]

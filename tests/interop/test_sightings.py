@@ -32,23 +32,27 @@ def test_sightings_are_valid_and_round_trip(make_hub, backend, tmp_path):
     net = seen.rsplit(".", 1)[0] + ".0/24"
     prefix = dict(indicator, id="indicator--00000000-0000-4000-8000-0000000000bb",
                   pattern=f"[ipv4-addr:value ISSUBSET '{net}']")
+    # And one that names both: the address inside its prefix counts once.
+    both = dict(indicator, id="indicator--00000000-0000-4000-8000-0000000000cc",
+                pattern=f"[ipv4-addr:value = '{seen}' OR ipv4-addr:value ISSUBSET '{net}']")
     bundle = tmp_path / "partner.json"
     bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
-                                  "objects": [indicator, prefix]}))
+                                  "objects": [indicator, prefix, both]}))
     h.cli("publish", *h._db_args(), "--local", "--collection", "partner-feed", str(bundle))
     out = json.loads(h.cli("sightings", *h._db_args(), "--org", "Example CSIRT", "--json").stdout)
-    assert out["stored"] == 2, out
+    assert out["stored"] == 3, out
     token = h.user("reader", "sightings:r")
     h.start()
     root = Server(h.url + "taxii2/", user="reader", password=token, verify=h.cert).api_roots[0]
     coll = next(c for c in root.collections if c.alias == "sightings")
     got = coll.get_objects(limit=1000)["objects"]
     sightings = {o["sighting_of_ref"]: o for o in got if o["type"] == "sighting"}
-    assert set(sightings) == {indicator["id"], prefix["id"]}, got
+    assert set(sightings) == {indicator["id"], prefix["id"], both["id"]}, got
     s = sightings[indicator["id"]]
     # The prefix's sighting counts the address's packets and those of its neighbours.
     assert sightings[prefix["id"]]["count"] >= s["count"] >= 1
     assert sightings[prefix["id"]]["first_seen"] <= s["first_seen"]
+    assert sightings[both["id"]]["count"] == sightings[prefix["id"]]["count"]
     identity = next(o for o in got if o["type"] == "identity")
     assert s["where_sighted_refs"] == [identity["id"]]
     # 103 (uuid-check) is off: our ids are UUIDv5 on purpose (see yamori_intel's docs).

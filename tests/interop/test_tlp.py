@@ -98,8 +98,8 @@ def test_each_reader_gets_what_its_clearance_admits(make_hub, backend, tmp_path)
 
 
 def test_sync_pull_goes_on_past_pages_it_may_not_read(make_hub, tmp_path):
-    """A page of a thousand RED objects comes back empty with `more` and `next`; a second
-    Yamori hub's `sync pull` follows it to the GREEN ones behind."""
+    """Behind a thousand RED objects (a whole page), a second Yamori hub's `sync pull` still
+    gets the GREEN ones."""
     hub = make_hub("hub")
     red = [dict(o, id=f"indicator--00000000-0000-4000-8001-{n:012x}",
                 object_marking_refs=[TLP["red"]])

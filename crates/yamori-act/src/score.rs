@@ -38,22 +38,44 @@ struct SourceReport {
 }
 
 impl SourceReport {
-    fn merge(&mut self, other: SourceReport) {
-        self.confidence = self.confidence.max(other.confidence);
+    /// Keeps the higher confidence (no confidence counting as `default`, the model's base
+    /// score, as the score does) and the later time.
+    fn merge(&mut self, other: SourceReport, default: f64) {
+        let effective = |c: Option<u8>| c.map_or(default, f64::from);
+        if effective(other.confidence) > effective(self.confidence) {
+            self.confidence = other.confidence;
+        }
         self.reported_at = self.reported_at.max(other.reported_at);
     }
 }
 
+/// Whether `body`'s latest version still names the value (`kind`, `key`): the index keeps the
+/// values of every version, and a value a later version dropped corroborates nothing.
+fn still_names(body: &str, kind: &str, key: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| {
+        yamori_intel::observables::of_object(&v)
+            .values
+            .iter()
+            .any(|o| o.kind.as_str() == kind && o.key == key)
+    })
+}
+
 /// The reports that corroborate each indicator, keyed by its id: for every value it names,
 /// the indicators of *other* sources naming that value, one report per source (its highest
-/// confidence, its latest time, the trust in it). `rows` are (value key, indicator JSON)
-/// grouped by key, as `Store::correlation_shared_values` reads them (its kind and key). Revoked indicators, and
-/// those without a time, corroborate nothing; a source never corroborates itself, however
-/// many objects it sent.
-pub fn corroboration<'a, K: PartialEq>(
-    rows: impl IntoIterator<Item = (K, &'a str)>,
+/// confidence, its latest time, the trust in it). `rows` are ((kind, key), indicator JSON)
+/// grouped by value, as `Store::correlation_shared_values` reads them.
+///
+/// Nothing corroborates that is revoked, expired at `now` (`valid_until`), without a time,
+/// from a source trusted 0, or whose latest version no longer names the value; a time after
+/// `now` counts as `now`, so a source's clock cannot hold other sources' indicators fresh. A
+/// source never corroborates itself, however many objects it sent.
+pub fn corroboration<'a>(
+    rows: impl IntoIterator<Item = ((&'a str, &'a str), &'a str)>,
+    model: &DecayModel,
     trust: &SourceTrust,
+    now: OffsetDateTime,
 ) -> HashMap<String, Vec<Report>> {
+    let default = model.default_base_score;
     // Per indicator: the other sources' reports, merged over its values.
     let mut by_indicator: HashMap<String, HashMap<String, SourceReport>> = HashMap::new();
     let mut flush = |group: &mut Vec<(String, String, Option<SourceReport>)>| {
@@ -62,7 +84,7 @@ pub fn corroboration<'a, K: PartialEq>(
             if let Some(r) = report {
                 sources
                     .entry(source.as_str())
-                    .and_modify(|e| e.merge(*r))
+                    .and_modify(|e| e.merge(*r, default))
                     .or_insert(*r);
             }
         }
@@ -70,18 +92,18 @@ pub fn corroboration<'a, K: PartialEq>(
             let mine = by_indicator.entry(id.clone()).or_default();
             for (source, r) in sources.iter().filter(|(s, _)| **s != own.as_str()) {
                 mine.entry((*source).to_string())
-                    .and_modify(|e| e.merge(*r))
+                    .and_modify(|e| e.merge(*r, default))
                     .or_insert(*r);
             }
         }
         group.clear();
     };
-    let mut key: Option<K> = None;
+    let mut value: Option<(&str, &str)> = None;
     let mut group = Vec::new();
-    for (value_key, body) in rows {
-        if key.as_ref() != Some(&value_key) {
+    for ((kind, key), body) in rows {
+        if value != Some((kind, key)) {
             flush(&mut group);
-            key = Some(value_key);
+            value = Some((kind, key));
         }
         let Ok(i) = Indicator::parse(body) else {
             continue;
@@ -89,13 +111,18 @@ pub fn corroboration<'a, K: PartialEq>(
         let Some(id) = i.id.as_str() else {
             continue;
         };
+        if !still_names(body, kind, key) {
+            continue;
+        }
         let source = i.created_by.as_str().unwrap_or_default().to_string();
-        let report = (i.revoked != Field::Bool(true))
+        let expired = time_of(&i.valid_until).is_some_and(|until| until <= now);
+        let distrusted = trust.of(i.created_by.as_str()).get() == 0;
+        let report = (i.revoked != Field::Bool(true) && !expired && !distrusted)
             .then(|| reported_at(&i))
             .flatten()
             .map(|reported_at| SourceReport {
                 confidence: confidence(&i),
-                reported_at,
+                reported_at: reported_at.min(now),
             });
         group.push((id.to_string(), source, report));
     }
@@ -242,38 +269,53 @@ mod tests {
     #[test]
     fn other_sources_naming_a_value_corroborate_and_refresh_it() {
         let mut s = scorer("2026-01-01T00:00:00Z");
+        for (source, t) in [("identity--other", 100), ("identity--zero", 0)] {
+            s.trust
+                .by_source
+                .insert(source.into(), yamori_trust::Trust::new(t).expect("t"));
+        }
+        // Indicators of 198.51.100.7 (index key c6336407/032).
+        let ind = |id: &str, by: &str, modified: &str, confidence: u8, extra: &str| {
+            format!(
+                r#"{{"id": "indicator--{id}", "type": "indicator", "modified": "{modified}",
+                "confidence": {confidence}, "created_by_ref": "{by}", "pattern_type": "stix",
+                "pattern": "[ipv4-addr:value = '198.51.100.7']"{extra}}}"#
+            )
+        };
+        let t = "2026-01-01T00:00:00Z";
+        let a = ind("a", "identity--peer", t, 50, "");
+        let a2 = ind("a2", "identity--peer", "2025-06-01T00:00:00Z", 90, "");
+        let b = ind("b", "identity--other", t, 50, "");
+        let revoked = ind("r", "identity--x", t, 100, r#", "revoked": true"#);
+        let expired = ind(
+            "e",
+            "identity--y",
+            t,
+            100,
+            r#", "valid_until": "2025-12-31T00:00:00Z""#,
+        );
+        let untrusted = ind("z", "identity--zero", "2099-01-01T00:00:00Z", 100, "");
+        let moved = ind("m", "identity--w", t, 100, "").replace("198.51.100.7", "198.51.100.8");
+        let key = ("ipv4", "c6336407/032");
+        let rows = [&a, &a2, &b, &revoked, &expired, &untrusted, &moved];
+        s.corroboration = corroboration(
+            rows.iter().map(|b| (key, b.as_str())),
+            &s.model,
+            &s.trust,
+            s.now,
+        );
         // Two sources at full trust, confidence 50 each, fresh: 100 · (1 − ½ · ½) = 75.
-        s.trust.by_source.insert(
-            "identity--other".into(),
-            yamori_trust::Trust::new(100).expect("t"),
-        );
-        let a = r#"{"id": "indicator--a", "type": "indicator", "modified": "2026-01-01T00:00:00Z",
-            "confidence": 50, "created_by_ref": "identity--peer"}"#;
-        let a2 = r#"{"id": "indicator--a2", "type": "indicator", "modified": "2025-06-01T00:00:00Z",
-            "confidence": 90, "created_by_ref": "identity--peer"}"#;
-        let b = r#"{"id": "indicator--b", "type": "indicator", "modified": "2026-01-01T00:00:00Z",
-            "confidence": 50, "created_by_ref": "identity--other"}"#;
-        let revoked = r#"{"id": "indicator--r", "type": "indicator", "revoked": true,
-            "modified": "2026-01-01T00:00:00Z", "confidence": 100, "created_by_ref": "identity--x"}"#;
-        let rows = [
-            ("k1", a),
-            ("k1", a2),
-            ("k1", b),
-            ("k1", revoked),
-            ("k2", "not json"),
-        ];
-        s.corroboration = corroboration(rows, &s.trust);
-        assert_eq!(score(&s, a), Some(75));
+        assert_eq!(score(&s, &a), Some(75));
         // b is corroborated by peer once, at peer's best: 1 − ½ · (1 − 0.9) = 95.
-        assert_eq!(score(&s, b), Some(95));
-        // A source does not corroborate itself; a revoked indicator corroborates nothing.
+        assert_eq!(score(&s, &b), Some(95));
+        // A source does not corroborate itself; revoked, expired, trusted-0 and moved-on
+        // indicators corroborate nothing (but are corroborated).
         assert_eq!(s.corroboration["indicator--a"].len(), 1);
-        assert!(
-            !s.corroboration.contains_key("indicator--b")
-                || s.corroboration["indicator--b"].len() == 1
-        );
+        assert_eq!(s.corroboration["indicator--b"].len(), 1);
         assert_eq!(s.corroboration["indicator--r"].len(), 2);
-        // A newer report by another source restarts the clock of an old one.
+        assert!(!s.corroboration.contains_key("indicator--m"));
+        // A newer report by another source restarts the clock of an old one; a report from
+        // the future counts as now, not later.
         let s30 = DecayScore {
             now: OffsetDateTime::parse("2026-01-31T00:00:00Z", &Rfc3339).expect("time"),
             ..s.clone()
@@ -282,6 +324,9 @@ mod tests {
             corroboration: HashMap::new(),
             ..s30.clone()
         };
-        assert!(score(&s30, a2) > score(&alone, a2));
+        assert!(score(&s30, &a2) > score(&alone, &a2));
+        assert!(s.corroboration["indicator--a"]
+            .iter()
+            .all(|r| r.reported_at <= s.now));
     }
 }

@@ -43,6 +43,36 @@ pub enum ClientError {
 
 type Result<T> = std::result::Result<T, ClientError>;
 
+/// Pages in a row without objects that a reader follows before it gives up: a server may
+/// answer a page it withheld (a TLP clearance) as empty with `more` and `next`, but not
+/// without end.
+pub const MAX_EMPTY_PAGES: u32 = 1000;
+
+/// Watches a paged read for a server that answers empty pages without end. (A repeated
+/// `next` is no sign of that: medallion keeps one token for a whole paging session.)
+#[derive(Debug, Default)]
+pub struct PageGuard {
+    empty_in_a_row: u32,
+}
+
+impl PageGuard {
+    /// Call with each page before following its `next`; an error says why to stop.
+    pub fn check(&mut self, page: &ObjectsPage) -> std::result::Result<(), String> {
+        if page.objects.is_empty() {
+            self.empty_in_a_row += 1;
+            if self.empty_in_a_row > MAX_EMPTY_PAGES {
+                return Err(format!(
+                    "{MAX_EMPTY_PAGES} pages in a row without objects, each with more to come; \
+                     stopped (the position stays at the last object read)"
+                ));
+            }
+        } else {
+            self.empty_in_a_row = 0;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Auth {
     None,
@@ -303,9 +333,14 @@ impl TaxiiClient {
             ..GetQuery::default()
         };
         let mut last = added_after;
+        let mut guard = PageGuard::default();
         loop {
             let page = self.get_objects(collection, &q)?;
             each_page(&page).map_err(|detail| ClientError::Protocol {
+                url: collection.to_string(),
+                detail,
+            })?;
+            guard.check(&page).map_err(|detail| ClientError::Protocol {
                 url: collection.to_string(),
                 detail,
             })?;
@@ -432,4 +467,39 @@ fn load_ca(p: &Path) -> Result<reqwest::Certificate> {
     };
     let pem = std::fs::read(p).map_err(|e| err(e.to_string()))?;
     reqwest::Certificate::from_pem(&pem).map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(objects: usize, next: Option<&str>) -> ObjectsPage {
+        ObjectsPage {
+            objects: (0..objects)
+                .map(|_| RawValue::from_string("{}".into()).expect("json"))
+                .collect(),
+            more: true,
+            next: next.map(str::to_owned),
+            date_added_first: None,
+            date_added_last: None,
+        }
+    }
+
+    #[test]
+    fn a_reader_follows_empty_pages_but_not_without_end() {
+        let mut g = PageGuard::default();
+        for n in 0..MAX_EMPTY_PAGES {
+            g.check(&page(0, Some(&n.to_string())))
+                .expect("empty pages may come");
+        }
+        let stop = g.check(&page(0, Some("last"))).expect_err("one too many");
+        assert!(stop.contains("in a row"), "{stop}");
+        // Objects reset the count; one token for every page is a server's choice.
+        let mut g = PageGuard::default();
+        for _ in 0..MAX_EMPTY_PAGES {
+            g.check(&page(0, Some("a"))).expect("empty");
+        }
+        g.check(&page(1, Some("a"))).expect("objects");
+        g.check(&page(0, Some("a"))).expect("empty again");
+    }
 }

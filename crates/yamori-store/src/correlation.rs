@@ -322,7 +322,8 @@ fn value_row(r: &Row) -> Result<ValueRow> {
 pub struct SeenIndicatorRow {
     pub object_id: String,
     pub collection_id: String,
-    /// The address, as both the index and the sensor's records write it.
+    /// The address (for an indicator naming a prefix, an address inside it that the sensor
+    /// saw), as both the index and the sensor's records write it.
     pub value: String,
     /// `telescope` or `decoy`.
     pub sensor: &'static str,
@@ -346,8 +347,9 @@ pub(crate) fn rfc3339(unix: i64) -> String {
 impl Store {
     /// Indicators naming an address or a prefix that the telescope or the decoy saw (for a
     /// prefix: an address inside it), in collections other than `exclude` (our own), one row
-    /// per indicator, value and sensor; the telescope's rows first, each sensor's in order of
-    /// indicator, collection and value. Single addresses are a join of the index with the
+    /// per indicator, address and sensor; the telescope's rows first, each sensor's in order
+    /// of indicator, collection and address. An address an indicator names twice (itself and
+    /// a prefix around it) has a row for each: count it once. Single addresses are a join of the index with the
     /// sensors' own address indexes (the index writes an address in the standard text form, as
     /// the sensors' records do); prefixes are matched in [`crate::seen_within`].
     pub fn correlation_seen_indicators(&self, exclude: &[String]) -> Result<Vec<SeenIndicatorRow>> {

@@ -4,8 +4,13 @@
 //! The sensors' records keep addresses as text, which neither engine orders by number, so
 //! the containment test runs here: each distinct address a sensor saw, with its first and
 //! last time and its count, parsed and sorted once, then one binary search per prefix. This
-//! reads every distinct address of the telescope and the decoy, and does so only when some
-//! indicator names a prefix.
+//! reads every distinct address of the telescope and the decoy (about 40 bytes each in
+//! memory), and does so only when some indicator names a prefix.
+//!
+//! A prefix gives one row per address inside it that a sensor saw, written as the address
+//! (as the exact join writes its rows): an indicator that names an address and a prefix
+//! around it, or two overlapping prefixes, meets the same address twice, and the caller
+//! counts it once.
 
 use std::net::IpAddr;
 
@@ -13,12 +18,28 @@ use crate::correlation::SeenIndicatorRow;
 use crate::db::{Conn, Param};
 use crate::Result;
 
-/// What one sensor saw of one address: first and last time (as the sensor's query writes
-/// them, comparable as text within one sensor), and packets or records.
+/// When a sensor saw an address: Unix seconds (telescope), or RFC 3339 text (the decoy's
+/// records), turned into text only for the rows returned.
+enum When {
+    Unix(i64),
+    Text(String),
+}
+
+impl When {
+    fn text(&self) -> String {
+        match self {
+            When::Unix(t) => crate::correlation::rfc3339(*t),
+            When::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// What one sensor saw of one address: its first and last time, and packets or records.
 struct Seen {
     key: u128,
-    first: String,
-    last: String,
+    ip: IpAddr,
+    first: When,
+    last: When,
     count: u64,
 }
 
@@ -63,15 +84,13 @@ fn load(
             continue;
         };
         let (first, last) = if times_are_unix {
-            (
-                crate::correlation::rfc3339(r.i64(1)?),
-                crate::correlation::rfc3339(r.i64(2)?),
-            )
+            (When::Unix(r.i64(1)?), When::Unix(r.i64(2)?))
         } else {
-            (r.str(1)?, r.str(2)?)
+            (When::Text(r.str(1)?), When::Text(r.str(2)?))
         };
         out[usize::from(ip.is_ipv6())].push(Seen {
             key: number(ip),
+            ip,
             first,
             last,
             count: r.u64(3)?,
@@ -85,7 +104,7 @@ fn load(
 
 /// Rows for the indicators (outside the excluded collections: `filter` and `params`, as the
 /// exact join writes them) that name a prefix holding an address the telescope or the decoy
-/// saw: one per indicator, prefix and sensor, over every address inside.
+/// saw: one per indicator, address inside and sensor.
 pub(crate) fn seen_within(
     c: &mut dyn Conn,
     filter: &str,
@@ -136,27 +155,15 @@ pub(crate) fn seen_within(
             };
             let family = &families[usize::from(v6)];
             let start = family.partition_point(|s| s.key < lo);
-            let inside = family[start..].iter().take_while(|s| s.key <= hi);
-            let mut seen: Option<(String, String, u64)> = None;
-            for s in inside {
-                let e = seen.get_or_insert_with(|| (s.first.clone(), s.last.clone(), 0));
-                if s.first < e.0 {
-                    e.0.clone_from(&s.first);
-                }
-                if s.last > e.1 {
-                    e.1.clone_from(&s.last);
-                }
-                e.2 = e.2.saturating_add(s.count);
-            }
-            if let Some((first, last, count)) = seen {
+            for s in family[start..].iter().take_while(|s| s.key <= hi) {
                 rows.push(SeenIndicatorRow {
                     object_id: p.str(0)?,
                     collection_id: p.str(1)?,
-                    value,
+                    value: s.ip.to_string(),
                     sensor,
-                    first,
-                    last,
-                    count,
+                    first: s.first.text(),
+                    last: s.last.text(),
+                    count: s.count,
                 });
             }
         }

@@ -1,6 +1,8 @@
 //! Values that indicators of more than one source name: what corroboration in scores reads
-//! (docs/TRUST.md §1, "The base score"). From the correlation index, so the cost follows the
-//! shared values, not the number of indicators.
+//! (docs/TRUST.md §1, "Corroboration"). From the correlation index: for every value, one pass
+//! over the indicators' index rows grouped by value, then the latest bodies of the indicators
+//! of shared values only; for a few given values (the dashboard's page), one primary-key
+//! search per value.
 
 use crate::db::Param;
 use crate::{Result, Store};
@@ -27,6 +29,26 @@ impl Store {
         &self,
         collections: Option<&[String]>,
     ) -> Result<Vec<SharedValueRow>> {
+        self.shared_rows(collections, None)
+    }
+
+    /// As [`Store::correlation_shared_values`], for the values (kind, key) given only.
+    pub fn correlation_shared_values_of(
+        &self,
+        collections: Option<&[String]>,
+        values: &[(String, String)],
+    ) -> Result<Vec<SharedValueRow>> {
+        let mut values = values.to_vec();
+        values.sort();
+        values.dedup();
+        self.shared_rows(collections, Some(&values))
+    }
+
+    fn shared_rows(
+        &self,
+        collections: Option<&[String]>,
+        values: Option<&[(String, String)]>,
+    ) -> Result<Vec<SharedValueRow>> {
         self.db.read(|c| {
             let mut params = Vec::new();
             let filter = |alias: &str, params: &mut Vec<Param>| match collections {
@@ -46,6 +68,45 @@ impl Store {
                     }
                 }
             };
+            if let Some(values) = values {
+                // One search of the primary key per value; shared when two sources name it.
+                let filter = filter("r", &mut params);
+                let sql = format!(
+                    "SELECT r.kind, r.key, r.object_id, r.collection_id,
+                            COALESCE(r.created_by, ''), o.body
+                     FROM intel_refs r
+                     JOIN taxii_objects o
+                       ON o.collection_id = r.collection_id AND o.object_id = r.object_id
+                      AND o.version_key = (SELECT MAX(m.version_key) FROM taxii_objects m
+                           WHERE m.collection_id = r.collection_id
+                             AND m.object_id = r.object_id)
+                     WHERE r.kind = ?{k} AND r.key = ?{v} AND r.object_type = 'indicator'{filter}
+                     ORDER BY r.object_id, r.collection_id",
+                    k = params.len() + 1,
+                    v = params.len() + 2,
+                );
+                let mut out = Vec::new();
+                for (kind, key) in values {
+                    let mut p = params.clone();
+                    p.extend([Param::text(kind), Param::text(key)]);
+                    let rows = c.query("shared value", &sql, &p)?;
+                    let sources: std::collections::HashSet<String> =
+                        rows.iter().map(|r| r.str(4)).collect::<Result<_>>()?;
+                    if sources.len() < 2 {
+                        continue;
+                    }
+                    for r in &rows {
+                        out.push(SharedValueRow {
+                            kind: r.str(0)?,
+                            key: r.str(1)?,
+                            object_id: r.str(2)?,
+                            collection_id: r.str(3)?,
+                            body: r.str(5)?,
+                        });
+                    }
+                }
+                return Ok(out);
+            }
             let inner = filter("i", &mut params);
             let outer = filter("r", &mut params);
             let sql = format!(

@@ -39,12 +39,13 @@ struct SightingDoc {
     last_seen: Option<String>,
 }
 
-/// The decayed score of the dashboard: MISP's NIDS model, the stored trust per source, the
-/// sightings and the corroborating indicators in the caller's readable collections that
-/// their TLP clearance admits, now.
+/// The decayed score of the dashboard for the indicators `bodies`: MISP's NIDS model, the
+/// stored trust per source, the sightings and the corroborating indicators (of the values
+/// these name) in the caller's readable collections that their TLP clearance admits, now.
 fn decay_scorer(
     s: &yamori_store::Store,
     ident: &Identity,
+    bodies: &[(String, String)],
 ) -> ApiResult<yamori_act::score::DecayScore> {
     let table = s.trust_table()?;
     let trust = yamori_trust::SourceTrust::from_values(table.default, table.sources)
@@ -52,19 +53,29 @@ fn decay_scorer(
     let readable = ident.readable();
     let ids: Vec<&str> = readable.iter().map(String::as_str).collect();
     let cleared = |body: &str| serde_json::from_str(body).is_ok_and(|v| ident.may_read(&v));
-    let shared = s.correlation_shared_values(Some(&readable))?;
+    let values: Vec<(String, String)> = bodies
+        .iter()
+        .filter_map(|(_, body)| serde_json::from_str::<serde_json::Value>(body).ok())
+        .flat_map(|v| yamori_intel::observables::of_object(&v).values)
+        .map(|o| (o.kind.as_str().to_string(), o.key))
+        .collect();
+    let shared = s.correlation_shared_values_of(Some(&readable), &values)?;
+    let model = yamori_trust::DecayModel::default();
+    let now = time::OffsetDateTime::now_utc();
     let corroboration = yamori_act::score::corroboration(
         shared
             .iter()
             .filter(|r| cleared(&r.body))
             .map(|r| ((r.kind.as_str(), r.key.as_str()), r.body.as_str())),
+        &model,
         &trust,
+        now,
     );
     Ok(yamori_act::score::DecayScore {
-        model: yamori_trust::DecayModel::default(),
+        model,
         trust,
         corroboration,
-        now: time::OffsetDateTime::now_utc(),
+        now,
         sightings: s.latest_sightings(&ids, &cleared)?,
     })
 }
@@ -98,16 +109,19 @@ pub async fn intel(
                     }
                 }
                 let readable = ident.readable();
-                let scorer = decay_scorer(s, &ident)?;
                 // Only what the caller's TLP clearance admits (docs/TRUST.md §5); a page
                 // may then hold fewer than `limit`.
                 let cleared = |(_, body): &(String, String)| {
                     serde_json::from_str(body).is_ok_and(|v| ident.may_read(&v))
                 };
-                let indicators = s
+                let shown: Vec<(String, String)> = s
                     .dash_recent_objects(&readable, "indicator", limit)?
                     .into_iter()
                     .filter(cleared)
+                    .collect();
+                let scorer = decay_scorer(s, &ident, &shown)?;
+                let indicators = shown
+                    .into_iter()
                     .map(|(collection, body)| {
                         let d: IndicatorDoc = serde_json::from_str(&body).unwrap_or_default();
                         let score = yamori_act::Indicator::parse(&body)

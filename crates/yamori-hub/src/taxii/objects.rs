@@ -16,9 +16,9 @@ use crate::app::HubState;
 use crate::auth::Identity;
 use crate::{ingest, STIX_MEDIA_TYPE};
 
-/// Versions of one object a DELETE checks against the caller's clearance; an object with
-/// more matching versions is not deleted (it answers as missing).
-const DELETE_CHECK_LIMIT: u32 = 10_000;
+/// Objects a page request reads past when all it found was withheld, before it answers an
+/// empty page with `more` and `next`.
+const WITHHELD_SCAN: u32 = 10_000;
 
 /// What a paged request reads.
 struct Scope<'a> {
@@ -76,16 +76,31 @@ async fn page(st: &HubState, ident: &Identity, p: &Params, scope: Scope<'_>) -> 
     q.after = after;
     // The marking is in the body: read it even where the response does not carry it.
     q.with_body = true;
-    let mut page = st
-        .blocking(move |s| -> TaxiiResult<_> { Ok(s.taxii_query(&q)?) })
+    let reader = ident.clone();
+    let (mut page, resume) = st
+        .blocking(move |s| -> TaxiiResult<_> {
+            // A page of withheld objects is read past, up to a bound, so that one object
+            // with withheld versions answers like a missing one and clients rarely meet an
+            // empty page with more to come.
+            let mut scanned = 0u32;
+            loop {
+                let mut page = s.taxii_query(&q)?;
+                scanned =
+                    scanned.saturating_add(u32::try_from(page.objects.len()).unwrap_or(u32::MAX));
+                let resume = page.objects.last().map(StoredObject::cursor);
+                page.objects.retain(|o| {
+                    o.body
+                        .as_deref()
+                        .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                        .is_some_and(|v| reader.may_read(&v))
+                });
+                if !page.objects.is_empty() || !page.more || scanned >= WITHHELD_SCAN {
+                    return Ok((page, resume));
+                }
+                q.after = resume;
+            }
+        })
         .await?;
-    let resume = page.objects.last().map(StoredObject::cursor);
-    page.objects.retain(|o| {
-        o.body
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-            .is_some_and(|v| ident.may_read(&v))
-    });
     if !with_body {
         for o in &mut page.objects {
             o.body = None;
@@ -275,22 +290,10 @@ pub async fn delete_object(
         .blocking(move |s| -> TaxiiResult<_> {
             // Versions above the caller's clearance are not theirs to delete, nor to learn of:
             // when any matching version is withheld, the object answers as missing.
-            let mut q = ObjectQuery::new(&c.id, DELETE_CHECK_LIMIT);
-            q.ids = vec![oid.clone()];
-            q.versions = versions.clone();
-            q.spec_versions = specs.clone();
-            let matching = s.taxii_query(&q)?;
-            let withheld = matching.more
-                || matching.objects.iter().any(|o| {
-                    !o.body
-                        .as_deref()
-                        .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-                        .is_some_and(|v| ident.may_read(&v))
-                });
-            if withheld {
-                return Ok(0);
-            }
-            Ok(s.taxii_delete_object(&c.id, &oid, &versions, &specs)?)
+            let admit = |body: &str| {
+                serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| ident.may_read(&v))
+            };
+            Ok(s.taxii_delete_object_admitted(&c.id, &oid, &versions, &specs, &admit)?)
         })
         .await?;
     if n == 0 {

@@ -151,8 +151,10 @@ async fn each_reader_gets_what_its_clearance_admits_on_taxii_feeds_and_the_api()
     }
 }
 
+/// Pages of withheld objects are read past on the server: the reader gets the GREEN object
+/// on the first request, with no page of nothing before it.
 #[tokio::test]
-async fn a_page_of_withheld_objects_still_leads_to_the_next_page() {
+async fn pages_of_withheld_objects_are_read_past() {
     let h = hub();
     // Twelve RED indicators, then one GREEN one, read two at a time.
     let mut objects: Vec<Value> = (1..=12u32)
@@ -186,7 +188,7 @@ async fn a_page_of_withheld_objects_still_leads_to_the_next_page() {
         assert!(pages < 20, "paging does not end");
     }
     assert_eq!(seen, [13]);
-    assert_eq!(pages, 7);
+    assert_eq!(pages, 1);
 }
 
 /// A reader of both collections (so "seen by" may give totals over every collection), or a
@@ -266,6 +268,8 @@ async fn a_withheld_object_can_be_neither_deleted_nor_told_apart_from_a_missing_
     );
 }
 
+/// A withheld first version does not hide a readable later one, and the object does not
+/// answer with an empty page that tells it exists.
 #[tokio::test]
 async fn versions_behind_a_withheld_first_page_are_still_reached() {
     let h = hub();
@@ -282,12 +286,8 @@ async fn versions_behind_a_withheld_first_page_are_still_reached() {
         let base = format!("{}{id}/{endpoint}", objects_url(COLL));
         let first = get(&h.app, &format!("{base}?{query}"), &token).await;
         assert_eq!(first.status, StatusCode::OK, "{endpoint}: {}", first.text);
-        let first = first.json();
-        assert_eq!(first["more"], true, "{first}");
-        let next = first["next"].as_str().expect("next");
-        let second = get(&h.app, &format!("{base}?{query}&next={next}"), &token)
-            .await
-            .json();
+        let second = first.json();
+        assert_eq!(second["more"], false, "{second}");
         let text = second.to_string();
         assert!(
             text.contains("2024-01-02T00:00:00.000Z"),

@@ -285,14 +285,28 @@ pub(crate) fn build_delete(
     versions: &VersionFilter,
     spec_versions: &[String],
 ) -> (String, Vec<Param>) {
+    let (matching, params) = build_matching(collection_id, object_id, versions, spec_versions);
+    (
+        format!("DELETE FROM taxii_objects WHERE seq IN (SELECT o.seq {matching})"),
+        params,
+    )
+}
+
+/// `FROM taxii_objects o WHERE …`: the versions of one object a DELETE with these filters
+/// removes.
+pub(crate) fn build_matching(
+    collection_id: &str,
+    object_id: &str,
+    versions: &VersionFilter,
+    spec_versions: &[String],
+) -> (String, Vec<Param>) {
     let ph = |n: usize| format!("?{n}");
     let mut params = vec![
         Param::Text(collection_id.to_string()),
         Param::Text(object_id.to_string()),
     ];
     let mut sql = format!(
-        "DELETE FROM taxii_objects WHERE seq IN (SELECT o.seq FROM taxii_objects o \
-         WHERE o.collection_id = {} AND o.object_id = {}",
+        "FROM taxii_objects o WHERE o.collection_id = {} AND o.object_id = {}",
         ph(1),
         ph(2)
     );
@@ -307,7 +321,6 @@ pub(crate) fn build_delete(
             .collect();
         sql.push_str(&format!(" AND o.spec_version IN ({})", marks.join(",")));
     }
-    sql.push(')');
     (sql, params)
 }
 

@@ -435,8 +435,40 @@ impl Store {
         versions: &VersionFilter,
         spec_versions: &[String],
     ) -> Result<u64> {
+        self.taxii_delete_object_admitted(
+            collection_id,
+            object_id,
+            versions,
+            spec_versions,
+            &|_| true,
+        )
+    }
+
+    /// As [`Store::taxii_delete_object`], but only when `admit` accepts the JSON text of every
+    /// version the filters match; otherwise nothing is deleted and 0 returned. Checked and
+    /// deleted in one transaction, so a version added meanwhile is checked too.
+    pub fn taxii_delete_object_admitted(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        versions: &VersionFilter,
+        spec_versions: &[String],
+        admit: &dyn Fn(&str) -> bool,
+    ) -> Result<u64> {
+        let (matching, match_params) =
+            super::build_matching(collection_id, object_id, versions, spec_versions);
         let (sql, params) = build_delete(collection_id, object_id, versions, spec_versions);
         self.db.write(|c| {
+            let bodies = c.query(
+                "check before delete",
+                &format!("SELECT o.body {matching}"),
+                &match_params,
+            )?;
+            for r in &bodies {
+                if !admit(&r.str(0)?) {
+                    return Ok(0);
+                }
+            }
             let deleted = c.execute("delete object", &sql, &params)?;
             if deleted > 0 {
                 super::exports::bump_revision(c, collection_id)?;

@@ -317,7 +317,7 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
         [
             (
                 d("09"),
-                "192.0.2.0/24".into(),
+                "192.0.2.1".into(),
                 "telescope",
                 "2026-11-20T00:00:00Z".into(),
                 "2026-11-21T00:00:59Z".into(),
@@ -333,7 +333,7 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
             ),
             (
                 d("08"),
-                "203.0.113.0/25".into(),
+                "203.0.113.9".into(),
                 "decoy",
                 "2026-12-01T00:00:00Z".into(),
                 "2026-12-02T00:00:00Z".into(),
@@ -382,7 +382,20 @@ fn values_that_two_sources_name_are_read_with_each_indicators_latest_body() {
                 .map(|r| (r.key, r.object_id, r.collection_id, r.body.contains(t2)))
                 .collect()
         };
-        (rows(None), rows(Some(&[C.to_string()])))
+        let of: Vec<_> = s
+            .correlation_shared_values_of(
+                None,
+                &[
+                    ("ipv4".into(), OTHER.1.into()),
+                    ("ipv4".into(), ADDR.1.into()),
+                    ("ipv4".into(), ADDR.1.into()),
+                ],
+            )
+            .expect("shared of")
+            .into_iter()
+            .map(|r| (r.key, r.object_id, r.collection_id, r.body.contains(t2)))
+            .collect();
+        (rows(None), rows(Some(&[C.to_string()])), of)
     });
     let id = |n: u32| format!("indicator--00000000-0000-4000-8000-{n:012}");
     // Only ADDR has two sources (OTHER has two objects of one source, NET one object).
@@ -395,4 +408,6 @@ fn values_that_two_sources_name_are_read_with_each_indicators_latest_body() {
     );
     // Within C alone, no value has two sources.
     assert_eq!(got.1, vec![]);
+    // The same for the values asked about (each once; OTHER has one source).
+    assert_eq!(got.2, got.0);
 }

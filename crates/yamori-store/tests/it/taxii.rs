@@ -223,6 +223,13 @@ fn version_filters_and_delete() {
                 .expect("delete"),
             0
         );
+        // A version the check refuses (the newest) stops the whole deletion.
+        let refuse_newest = |body: &str| !body.contains(v[2]);
+        assert_eq!(
+            s.taxii_delete_object_admitted(C, id1, &VersionFilter::all(), &[], &refuse_newest)
+                .expect("delete"),
+            0
+        );
         assert_eq!(
             s.taxii_delete_object(C, id1, &VersionFilter::all(), &[])
                 .expect("delete"),

@@ -224,7 +224,9 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                 shared
                     .iter()
                     .map(|r| ((r.kind.as_str(), r.key.as_str()), r.body.as_str())),
+                &model,
                 &trust,
+                request.options.now,
             );
             decay = yamori_act::score::DecayScore {
                 model,

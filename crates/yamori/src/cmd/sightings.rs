@@ -24,8 +24,9 @@ pub const SIGHTINGS_COLLECTION: &str = "sightings";
   yamori sync push https://partner.example/taxii2/ --collection sightings --to inbox
 
 Running again over the same data stores nothing new (the same sightings, the same ids); over
-more data, new versions of the same sightings. Indicators naming prefixes are not matched yet:
-only single addresses.")]
+more data, new versions of the same sightings. An indicator naming a prefix is sighted by the
+addresses inside it that a sensor saw; an address it names twice (itself and a prefix around
+it) counts once.")]
 pub struct Args {
     /// Our organisation (the STIX identity the sightings are made by and where they were seen).
     #[arg(long, env = "YAMORI_ORG")]
@@ -71,7 +72,8 @@ pub fn run(g: &crate::GlobalArgs, a: &Args) -> anyhow::Result<ExitCode> {
     // One sighting per indicator and sensor kind, over every address of the indicator.
     let mut merged: BTreeMap<(String, &'static str), (OffsetDateTime, OffsetDateTime, u64)> =
         BTreeMap::new();
-    // One indicator pulled into two collections is one sighting, counted once.
+    // One indicator pulled into two collections is one sighting, counted once; so is an
+    // address it names both itself and through a prefix around it (one row each).
     let mut once = std::collections::HashSet::new();
     for r in &rows {
         if !once.insert((r.object_id.as_str(), r.value.as_str(), r.sensor)) {

@@ -191,6 +191,7 @@ fn pull(
         next: None,
     };
     let mut position = since;
+    let mut guard = yamori_hub::client::PageGuard::default();
     loop {
         let page = cl
             .get_objects(&url, &q)
@@ -215,6 +216,9 @@ fn pull(
         if !page.more || (page.objects.is_empty() && page.next.is_none()) {
             break;
         }
+        guard
+            .check(&page)
+            .map_err(|e| anyhow::anyhow!("reading {url}: {e}"))?;
         match page.next {
             Some(n) => q.next = Some(n),
             None => {
