@@ -158,7 +158,7 @@ pub async fn observable(
 }
 
 /// The (collection id, object id) pairs among `refs` whose newest version the caller's TLP
-/// clearance admits; one query per collection, for at most the lookup's limit of objects.
+/// clearance admits; one index search per object, for at most the lookup's limit of them.
 fn cleared_objects(
     s: &yamori_store::Store,
     ident: &crate::auth::Identity,
@@ -175,17 +175,9 @@ fn cleared_objects(
     for (cid, mut ids) in by_collection {
         ids.sort();
         ids.dedup();
-        let mut q =
-            yamori_store::taxii::ObjectQuery::new(cid, ids.len().try_into().unwrap_or(u32::MAX));
-        q.ids = ids;
-        for o in s.taxii_query(&q)?.objects {
-            let readable = o
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str(b).ok())
-                .is_some_and(|v| ident.may_read(&v));
-            if readable {
-                cleared.insert((cid.to_string(), o.id));
+        for (id, body) in s.taxii_latest_bodies(cid, &ids)? {
+            if serde_json::from_str(&body).is_ok_and(|v| ident.may_read(&v)) {
+                cleared.insert((cid.to_string(), id));
             }
         }
     }

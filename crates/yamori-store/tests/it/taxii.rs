@@ -238,6 +238,18 @@ fn version_filters_and_delete() {
         let mut q = ObjectQuery::new(C, 10);
         q.versions = VersionFilter::all();
         assert_eq!(ids(s, &q).len(), 1);
+        // The latest body by id: the malware's only version; nothing for a deleted or
+        // unknown id.
+        let malware = "malware--00000000-0000-4000-8000-000000000002".to_string();
+        let bodies = s
+            .taxii_latest_bodies(C, &[id1.to_string(), malware.clone(), "x--1".into()])
+            .expect("bodies");
+        assert_eq!(bodies.len(), 1);
+        assert_eq!(bodies[0].0, malware);
+        assert!(bodies[0].1.contains(v[0]), "{}", bodies[0].1);
+        add(s, &[obj(2, "malware", v[2])]);
+        let bodies = s.taxii_latest_bodies(C, &[malware]).expect("bodies");
+        assert!(bodies[0].1.contains(v[2]), "{}", bodies[0].1);
     });
 }
 
