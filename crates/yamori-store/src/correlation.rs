@@ -54,8 +54,10 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_values (
 
 /// Key/value entries of the backfill: the last object (by `seq`) stored before the index
 /// existed, and the last one indexed since. Both go when the backfill is done.
-const BACKFILL_THROUGH: &str = "correlation.backfill_through";
-const BACKFILL_DONE: &str = "correlation.backfill_done";
+const BACKFILL: crate::backfill::Marks = crate::backfill::Marks {
+    through: "correlation.backfill_through",
+    done: "correlation.backfill_done",
+};
 
 /// An object stored before the correlation index existed, for the caller to extract its
 /// values and hand back to [`Store::correlation_backfill`].
@@ -434,13 +436,9 @@ impl Store {
     /// finished backfill).
     pub fn correlation_backlog(&self, limit: u32) -> Result<Vec<BacklogObject>> {
         self.db.read(|c| {
-            let through = crate::taxii::objects::kv_get(c, BACKFILL_THROUGH)?;
-            let Some(through) = through.and_then(|t| t.parse::<i64>().ok()) else {
+            let Some((done, through)) = BACKFILL.read(c)? else {
                 return Ok(Vec::new());
             };
-            let done = crate::taxii::objects::kv_get(c, BACKFILL_DONE)?
-                .and_then(|t| t.parse::<i64>().ok())
-                .unwrap_or(0);
             c.query(
                 "read backlog",
                 "SELECT seq, collection_id, date_added, body FROM taxii_objects
@@ -474,32 +472,9 @@ impl Store {
         through_seq: i64,
     ) -> Result<bool> {
         self.db.write(|c| {
-            // Ingest's lock: an envelope and a backfill page both update value rows, in
-            // orders that could deadlock on PostgreSQL. SQLite's write transaction is one.
-            if c.engine() == crate::Engine::Postgres {
-                c.execute(
-                    "insert lock",
-                    "SELECT pg_advisory_xact_lock(?1)",
-                    &[Param::Int(crate::taxii::objects::INSERT_LOCK)],
-                )?;
-            }
-            // Several hubs on one PostgreSQL database may run the backfill at once: the
-            // position is read under a row lock, and a page another hub has indexed is not
-            // indexed (counted) again.
-            let sql = match c.engine() {
-                crate::Engine::Postgres => "SELECT value FROM yamori_kv WHERE key = ?1 FOR UPDATE",
-                crate::Engine::Sqlite => "SELECT value FROM yamori_kv WHERE key = ?1",
-            };
-            let Some(through) = c
-                .query_opt("lock backfill", sql, &[Param::text(BACKFILL_THROUGH)])?
-                .and_then(|r| r.str(0).ok())
-                .and_then(|t| t.parse::<i64>().ok())
-            else {
+            let Some((done, through)) = BACKFILL.lock(c)? else {
                 return Ok(false);
             };
-            let done = crate::taxii::objects::kv_get(c, BACKFILL_DONE)?
-                .and_then(|t| t.parse::<i64>().ok())
-                .unwrap_or(0);
             if first_seq <= done {
                 // Another hub indexed this page since it was read.
                 return Ok(true);
@@ -535,17 +510,7 @@ impl Store {
             for (collection, items) in &by_collection {
                 index_added(c, collection, items)?;
             }
-            if through_seq >= through {
-                c.execute(
-                    "end backfill",
-                    "DELETE FROM yamori_kv WHERE key = ?1 OR key = ?2",
-                    &[Param::text(BACKFILL_THROUGH), Param::text(BACKFILL_DONE)],
-                )?;
-                Ok(false)
-            } else {
-                crate::taxii::objects::kv_set(c, BACKFILL_DONE, &through_seq.to_string())?;
-                Ok(true)
-            }
+            BACKFILL.advance(c, through_seq, through)
         })
     }
 

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod analysis;
+mod backfill;
 pub mod correlation;
 pub mod dashboard;
 mod db;

@@ -20,7 +20,6 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::db::{Conn, Param};
-use crate::taxii::objects::{kv_get, kv_set};
 use crate::taxii::NewObject;
 use crate::{Result, Store};
 
@@ -37,8 +36,10 @@ const CHUNK: usize = 500;
 
 /// The last sighting (by `seq`) stored before the counts existed, and the last one counted
 /// since by the backfill. Both go when the backfill is done.
-const BACKFILL_THROUGH: &str = "sightings.backfill_through";
-const BACKFILL_DONE: &str = "sightings.backfill_done";
+const BACKFILL: crate::backfill::Marks = crate::backfill::Marks {
+    through: "sightings.backfill_through",
+    done: "sightings.backfill_done",
+};
 
 /// Migrations of the `sightings` domain; never edit a released entry.
 pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_sightings (
@@ -258,13 +259,9 @@ impl Store {
     /// the backfill is done.
     pub fn sightings_backlog(&self, limit: u32) -> Result<Vec<BacklogSighting>> {
         self.db.read(|c| {
-            let Some(through) = kv_get(c, BACKFILL_THROUGH)?.and_then(|t| t.parse::<i64>().ok())
-            else {
+            let Some((done, through)) = BACKFILL.read(c)? else {
                 return Ok(Vec::new());
             };
-            let done = kv_get(c, BACKFILL_DONE)?
-                .and_then(|t| t.parse::<i64>().ok())
-                .unwrap_or(0);
             c.query(
                 "read sighting backlog",
                 "SELECT seq, collection_id, object_id, body FROM taxii_objects
@@ -300,22 +297,9 @@ impl Store {
         through_seq: i64,
     ) -> Result<bool> {
         self.db.write(|c| {
-            // One backfill at a time, as for ingest's counts (several hubs may share a
-            // PostgreSQL database).
-            if c.engine() == crate::Engine::Postgres {
-                c.execute(
-                    "insert lock",
-                    "SELECT pg_advisory_xact_lock(?1)",
-                    &[Param::Int(crate::taxii::objects::INSERT_LOCK)],
-                )?;
-            }
-            let Some(through) = kv_get(c, BACKFILL_THROUGH)?.and_then(|t| t.parse::<i64>().ok())
-            else {
+            let Some((done, through)) = BACKFILL.lock(c)? else {
                 return Ok(false);
             };
-            let done = kv_get(c, BACKFILL_DONE)?
-                .and_then(|t| t.parse::<i64>().ok())
-                .unwrap_or(0);
             if first_seq <= done {
                 // Another hub counted this page since it was read.
                 return Ok(true);
@@ -335,18 +319,7 @@ impl Store {
                     bump(c, &b.collection_id, indicator, source, 1)?;
                 }
             }
-            if through_seq >= through {
-                for key in [BACKFILL_THROUGH, BACKFILL_DONE] {
-                    c.execute(
-                        "end backfill",
-                        "DELETE FROM yamori_kv WHERE key = ?1",
-                        &[Param::text(key)],
-                    )?;
-                }
-                return Ok(false);
-            }
-            kv_set(c, BACKFILL_DONE, &through_seq.to_string())?;
-            Ok(true)
+            BACKFILL.advance(c, through_seq, through)
         })
     }
 }

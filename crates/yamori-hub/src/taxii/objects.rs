@@ -128,6 +128,15 @@ async fn readable(
     Ok((ident, c.id))
 }
 
+/// The JSON texts of a page's objects, for an envelope.
+fn bodies(read: &Read) -> Vec<String> {
+    read.page
+        .objects
+        .iter()
+        .filter_map(|o| o.body.clone())
+        .collect()
+}
+
 /// A page as a TAXII response: `more`/`next` plus the date-added headers.
 fn paged_response(st: &HubState, read: &Read, key: &str, items: Vec<String>) -> Response {
     let page = &read.page;
@@ -202,13 +211,7 @@ pub async fn get_objects(
         with_body: true,
     };
     let read = page(&st, &ident, &p, scope).await?;
-    let items = read
-        .page
-        .objects
-        .iter()
-        .filter_map(|o| o.body.clone())
-        .collect();
-    Ok(paged_response(&st, &read, "objects", items))
+    Ok(paged_response(&st, &read, "objects", bodies(&read)))
 }
 
 pub async fn get_object(
@@ -231,13 +234,7 @@ pub async fn get_object(
     if read.page.objects.is_empty() && !read.page.more && p.next.is_none() {
         return Err(TaxiiError::not_found("no such object"));
     }
-    let items = read
-        .page
-        .objects
-        .iter()
-        .filter_map(|o| o.body.clone())
-        .collect();
-    Ok(paged_response(&st, &read, "objects", items))
+    Ok(paged_response(&st, &read, "objects", bodies(&read)))
 }
 
 pub async fn versions(

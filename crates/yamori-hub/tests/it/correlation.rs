@@ -227,6 +227,17 @@ async fn a_database_from_before_the_index_is_backfilled() {
     assert!(values[0].reports >= 1);
 }
 
+/// The score `/api/v1/intel` gives indicator `n`.
+fn score_of(intel: &Value, n: u32) -> u64 {
+    intel["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|i| i["id"] == format!("indicator--00000000-0000-4000-8000-{n:012}"))
+        .and_then(|i| i["score"].as_u64())
+        .expect("a score")
+}
+
 /// The intel page's indicators carry their decayed score: confidence × the stored trust in
 /// their source, decayed by the NIDS model since their modification.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,15 +267,7 @@ async fn indicators_are_shown_with_their_decayed_score() {
     let r = get(&h.app, "/api/v1/intel", &h.bob).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let v = r.json();
-    let score = |n: u32| {
-        v["indicators"]
-            .as_array()
-            .expect("indicators")
-            .iter()
-            .find(|i| i["id"] == format!("indicator--00000000-0000-4000-8000-{n:012}"))
-            .and_then(|i| i["score"].as_u64())
-            .expect("a score")
-    };
+    let score = |n: u32| score_of(&v, n);
     // 80 · (1 − √(30/120)) = 40 at full trust; the default trust (50) halves the base.
     assert!((39..=40).contains(&score(1)), "{}", score(1));
     assert!((19..=20).contains(&score(2)), "{}", score(2));
@@ -273,15 +276,7 @@ async fn indicators_are_shown_with_their_decayed_score() {
     let status = post(&h.app, &h.alice, vec![with(4, other, 5)]).await;
     assert_eq!(status["success_count"], 1, "{status}");
     let v = get(&h.app, "/api/v1/intel", &h.bob).await.json();
-    let score = |n: u32| {
-        v["indicators"]
-            .as_array()
-            .expect("indicators")
-            .iter()
-            .find(|i| i["id"] == format!("indicator--00000000-0000-4000-8000-{n:012}"))
-            .and_then(|i| i["score"].as_u64())
-            .expect("a score")
-    };
+    let score = |n: u32| score_of(&v, n);
     assert!((43..=44).contains(&score(1)), "{}", score(1));
     assert!((43..=44).contains(&score(4)), "{}", score(4));
     assert!((19..=20).contains(&score(3)), "{}", score(3));

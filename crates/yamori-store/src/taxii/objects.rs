@@ -15,7 +15,20 @@ const LAST_ADDED_KEY: &str = "taxii.last_date_added";
 /// Advisory lock key serialising object inserts on PostgreSQL, so date_added values become
 /// visible in increasing order (otherwise a reader could see T2 committed before T1 and skip T1
 /// with `added_after`). SQLite gets the same from `BEGIN IMMEDIATE`.
-pub(crate) const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
+const INSERT_LOCK: i64 = 0x7461_7869_6969; // "taxiii"
+
+/// Takes [`INSERT_LOCK`] for the rest of the transaction on PostgreSQL (SQLite's write
+/// transaction is one already): adding objects, and the backfills that update the same rows.
+pub(crate) fn lock_inserts(c: &mut dyn Conn) -> Result<()> {
+    if c.engine() == Engine::Postgres {
+        c.execute(
+            "insert lock",
+            "SELECT pg_advisory_xact_lock(?1)",
+            &[Param::Int(INSERT_LOCK)],
+        )?;
+    }
+    Ok(())
+}
 
 /// Objects per multi-row INSERT: 8 parameters a row stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters a statement, and one statement a chunk is what makes bulk
@@ -284,13 +297,7 @@ impl Store {
         status: &mut dyn FnMut(&[AddOutcome]) -> Option<TaxiiStatus>,
     ) -> Result<Vec<AddOutcome>> {
         let outcomes = self.db.write(|c| {
-            if c.engine() == Engine::Postgres {
-                c.execute(
-                    "insert lock",
-                    "SELECT pg_advisory_xact_lock(?1)",
-                    &[Param::Int(INSERT_LOCK)],
-                )?;
-            }
+            lock_inserts(c)?;
             lock_collection(c, collection_id)?;
             let date_added = next_date_added(kv_get(c, LAST_ADDED_KEY)?.as_deref());
             kv_set(c, LAST_ADDED_KEY, &date_added)?;
