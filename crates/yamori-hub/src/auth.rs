@@ -74,6 +74,12 @@ impl Identity {
         readable_at(object, self.clearance)
     }
 
+    /// [`Identity::may_read`] for an object's stored JSON text; text that is not JSON is not
+    /// readable.
+    pub fn may_read_text(&self, body: &str) -> bool {
+        serde_json::from_str(body).is_ok_and(|v| self.may_read(&v))
+    }
+
     /// Whether the caller's clearance admits data at `level` ([`admits`]).
     pub fn cleared_for(&self, level: Tlp2) -> bool {
         admits(self.clearance, level)

@@ -52,7 +52,7 @@ fn decay_scorer(
         .map_err(<ApiError as crate::app::HandlerError>::internal)?;
     let readable = ident.readable();
     let ids: Vec<&str> = readable.iter().map(String::as_str).collect();
-    let cleared = |body: &str| serde_json::from_str(body).is_ok_and(|v| ident.may_read(&v));
+    let cleared = |body: &str| ident.may_read_text(body);
     let values: Vec<(String, String)> = bodies
         .iter()
         .filter_map(|(_, body)| serde_json::from_str::<serde_json::Value>(body).ok())
@@ -111,9 +111,7 @@ pub async fn intel(
                 let readable = ident.readable();
                 // Only what the caller's TLP clearance admits (docs/TRUST.md §5); a page
                 // may then hold fewer than `limit`.
-                let cleared = |(_, body): &(String, String)| {
-                    serde_json::from_str(body).is_ok_and(|v| ident.may_read(&v))
-                };
+                let cleared = |(_, body): &(String, String)| ident.may_read_text(body);
                 let shown: Vec<(String, String)> = s
                     .dash_recent_objects(&readable, "indicator", limit)?
                     .into_iter()

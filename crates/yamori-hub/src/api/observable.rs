@@ -176,7 +176,7 @@ fn cleared_objects(
         ids.sort();
         ids.dedup();
         for (id, body) in s.taxii_latest_bodies(cid, &ids)? {
-            if serde_json::from_str(&body).is_ok_and(|v| ident.may_read(&v)) {
+            if ident.may_read_text(&body) {
                 cleared.insert((cid.to_string(), id));
             }
         }

@@ -88,12 +88,8 @@ async fn page(st: &HubState, ident: &Identity, p: &Params, scope: Scope<'_>) -> 
                 scanned =
                     scanned.saturating_add(u32::try_from(page.objects.len()).unwrap_or(u32::MAX));
                 let resume = page.objects.last().map(StoredObject::cursor);
-                page.objects.retain(|o| {
-                    o.body
-                        .as_deref()
-                        .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-                        .is_some_and(|v| reader.may_read(&v))
-                });
+                page.objects
+                    .retain(|o| o.body.as_deref().is_some_and(|b| reader.may_read_text(b)));
                 if !page.objects.is_empty() || !page.more || scanned >= WITHHELD_SCAN {
                     return Ok((page, resume));
                 }
@@ -287,9 +283,7 @@ pub async fn delete_object(
         .blocking(move |s| -> TaxiiResult<_> {
             // Versions above the caller's clearance are not theirs to delete, nor to learn of:
             // when any matching version is withheld, the object answers as missing.
-            let admit = |body: &str| {
-                serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| ident.may_read(&v))
-            };
+            let admit = |body: &str| ident.may_read_text(body);
             Ok(s.taxii_delete_object_admitted(&c.id, &oid, &versions, &specs, &admit)?)
         })
         .await?;
