@@ -2,9 +2,11 @@
 "everything about one address" answers under concurrent clients.
 
   ingest  : N indicators from S sources (created_by_ref), envelopes of 1,000 over HTTPS,
-            into a fresh hub per run; the same objects into a hub built without the index
-            (--baseline-bin, e.g. the release binary of the commit before it), runs
-            alternating; medians and the ratio with / without
+            into a fresh hub per run; the same objects into the same code built without the
+            index (--baseline-bin: `cargo build --release -p yamori --features
+            bench-no-correlation`), and optionally into an older build from before the index
+            existed (--older-bin: it also lacks every later change to ingest, which its ratio
+            charges to the index); runs alternating; medians and the ratios
   lookups : C clients (threads, one keep-alive session each) × R requests of
             GET /api/v1/observable?value=<a random reported address>, on the last hub with
             the index (N stored); p50 / p99 latency and req/s; every answer must name the
@@ -16,8 +18,9 @@ addresses, prefixes and URL hosts. Values are only strings in STIX objects: noth
 to them.
 
 Usage: .venv/bin/python tests/interop/bench_correlation.py --yamori-bin target/release/yamori \
-           --baseline-bin /tmp/before/yamori [--objects 1000000] [--sources 5] [--runs 3] \
-           [--clients 32] [--requests-per-client 50] [--postgres]
+           --baseline-bin /tmp/nocorr/release/yamori [--older-bin /tmp/before/yamori] \
+           [--objects 1000000] [--sources 5] [--runs 3] [--clients 32] \
+           [--requests-per-client 50] [--postgres]
 
 --postgres: each hub on a fresh PostgreSQL database (127.0.0.1:5432, dropped after its run)
 instead of a SQLite file.
@@ -116,7 +119,9 @@ def main():
     global SOURCES
     ap = argparse.ArgumentParser()
     ap.add_argument("--yamori-bin", required=True, help="the build with the correlation index")
-    ap.add_argument("--baseline-bin", required=True, help="a build without it")
+    ap.add_argument("--baseline-bin", required=True,
+                    help="the same code built with --features bench-no-correlation")
+    ap.add_argument("--older-bin", help="a build from before the index (and TLP clearances)")
     ap.add_argument("--objects", type=int, default=1_000_000)
     ap.add_argument("--sources", type=int, default=5)
     ap.add_argument("--runs", type=int, default=3)
@@ -126,11 +131,15 @@ def main():
     args = ap.parse_args()
     SOURCES = args.sources
     bench_hub.indicator = indicator
-    rates = {"with": [], "without": []}
+    hubs = [("without", args.baseline_bin, "amber+strict"), ("with", args.yamori_bin, "amber+strict")]
+    if args.older_bin:
+        # Older builds predate TLP clearances (`user add --tlp`).
+        hubs.insert(0, ("older", args.older_bin, None))
+    rates = {name: [] for name, _, _ in hubs}
     lookup = None
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
-            for name, binary in (("without", args.baseline_bin), ("with", args.yamori_bin)):
+            for name, binary, tlp in hubs:
                 os.environ["YAMORI_BIN"] = binary
                 db = None
                 if args.postgres:
@@ -138,8 +147,6 @@ def main():
                     subprocess.run(conftest.PG_ADMIN + [f"CREATE DATABASE {db}"], check=True,
                                    capture_output=True)
                 url = db and f"postgres://postgres@127.0.0.1:5432/{db}"
-                # The baseline predates TLP clearances (`user add --tlp`).
-                tlp = "amber+strict" if name == "with" else None
                 h, t = bench_hub.yamori_target(tmp, f"{name}-{run}", url, tlp)
                 try:
                     secs, _ = bench_hub.ingest(t, args.objects)
@@ -161,9 +168,14 @@ def main():
     pairs = [a / b for a, b in zip(rates["with"], rates["without"])]
     print(f"\n| hub | ingest objects/s, median (runs) |\n|---|---|")
     print(f"| with correlation | {w:,.0f} ({'; '.join(f'{r:,.0f}' for r in rates['with'])}) |")
-    print(f"| without (baseline) | {wo:,.0f} ({'; '.join(f'{r:,.0f}' for r in rates['without'])}) |")
+    print(f"| same build without the index | {wo:,.0f} ({'; '.join(f'{r:,.0f}' for r in rates['without'])}) |")
+    if "older" in rates:
+        o = statistics.median(rates["older"])
+        print(f"| older build, before the index | {o:,.0f} ({'; '.join(f'{r:,.0f}' for r in rates['older'])}) |")
     print(f"\nratio with / without: {w / wo:.2f} (per pair: {', '.join(f'{p:.2f}' for p in pairs)})"
           f"; slowdown {100 * (1 - w / wo):.1f} % (goal: at most 20 %)")
+    if "older" in rates:
+        print(f"ratio with / older build: {w / o:.2f}")
     if lookup:
         print(f"lookups, {args.clients} clients: p50 {lookup['p50_ms']:.1f} ms, p99 "
               f"{lookup['p99_ms']:.1f} ms, {lookup['req_s']:.0f} req/s, {lookup['errors']} wrong")

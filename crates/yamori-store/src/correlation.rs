@@ -13,9 +13,9 @@
 //! correlation of a value in 100,000 events), so a value keeps rows for its first
 //! [`MAX_REFS_PER_VALUE`] reports and only counts the rest.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::db::{Conn, Param, Row};
+use crate::db::{Conn, Engine, Param, Row};
 use crate::taxii::NewObject;
 use crate::{Result, Store};
 
@@ -25,7 +25,11 @@ use crate::{Result, Store};
 /// every insert touching it grow without bound.
 pub const MAX_REFS_PER_VALUE: u64 = 1000;
 
-/// Rows per multi-row statement: 8 parameters a row stays below both engines' limits.
+/// Whether this build writes the index (always, except a benchmark's baseline build with the
+/// feature `bench-no-correlation`, which measures the index's cost against the same code).
+pub const INDEXED: bool = !cfg!(feature = "bench-no-correlation");
+
+/// Rows per multi-row statement on SQLite: 3,001 parameters at most, below its limit of 32,766.
 const CHUNK: usize = 500;
 
 /// Migrations of the `correlation` domain; never edit a released entry. Keys are `{bytes}`
@@ -167,6 +171,9 @@ pub(crate) fn index_added(
     collection_id: &str,
     added: &[(&NewObject, &str)],
 ) -> Result<()> {
+    if !INDEXED {
+        return Ok(());
+    }
     // Per value, its reports in this request in order; (value, object) pairs once each (two
     // versions of one object in a request are one row, and one statement may not update a
     // row twice on PostgreSQL).
@@ -190,106 +197,243 @@ pub(crate) fn index_added(
         return Ok(());
     }
     let entries: Vec<_> = by_value.into_iter().collect();
-    // Multi-row statements on both engines: on SQLite too they beat a prepared single-row
-    // statement per row (ingest of 1 M indicators 0.77 against 0.72 of the hub without the
-    // index, docs/BENCHMARKS.md); full chunks repeat one text, which the statement cache keeps.
-    let chunk = CHUNK;
-    let mut reports_after: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for part in entries.chunks(chunk) {
-        let mut params = Vec::with_capacity(part.len() * 6);
-        for ((kind, key), (value, n, objects)) in part {
+    let values: Vec<ValueIn<'_>> = entries
+        .iter()
+        .map(|((kind, key), (value, n, objects))| {
             let first = objects.iter().map(|(_, d)| *d).min().unwrap_or_default();
             let last = objects.iter().map(|(_, d)| *d).max().unwrap_or_default();
-            params.extend([
-                Param::text(kind),
-                Param::text(key),
-                Param::text(value),
-                Param::count(*n),
-                Param::text(first),
-                Param::text(last),
-            ]);
-        }
-        for r in c.query("count values", &values_sql(part.len()), &params)? {
-            reports_after.insert((r.str(0)?, r.str(1)?), r.u64(2)?);
-        }
+            (*kind, *key, *value, *n, first, last)
+        })
+        .collect();
+    let returned = upsert_values(c, &values)?;
+    let mut reports_after: HashMap<(&str, &str), u64> = HashMap::with_capacity(returned.len());
+    for r in &returned {
+        reports_after.insert((r.text(0)?, r.text(1)?), r.u64(2)?);
     }
-    let mut refs: Vec<Vec<Param>> = Vec::new();
+    let mut refs: Vec<RefIn<'_>> = Vec::with_capacity(entries.iter().map(|e| e.1 .2.len()).sum());
     for ((kind, key), (_, n, objects)) in &entries {
-        let after = reports_after
-            .get(&(kind.to_string(), key.to_string()))
-            .copied()
-            .unwrap_or(*n);
+        let after = reports_after.get(&(*kind, *key)).copied().unwrap_or(*n);
         let room = MAX_REFS_PER_VALUE.saturating_sub(after.saturating_sub(*n));
         for (o, date_added) in objects
             .iter()
             .take(usize::try_from(room).unwrap_or(usize::MAX))
         {
-            refs.push(vec![
-                Param::text(kind),
-                Param::text(key),
-                Param::text(collection_id),
-                Param::text(&o.id),
-                Param::text(&o.kind),
-                Param::OptText(o.created_by.clone()),
-                Param::text(date_added),
-            ]);
+            refs.push((
+                kind,
+                key,
+                &o.id,
+                &o.kind,
+                o.created_by.as_deref(),
+                date_added,
+            ));
         }
     }
-    for part in refs.chunks(CHUNK) {
-        let params: Vec<Param> = part.iter().flatten().cloned().collect();
-        c.execute("index references", &refs_sql(part.len()), &params)?;
+    insert_refs(c, collection_id, &refs)
+}
+
+/// A value's row: kind, key, value, reports in this request, first and last date added.
+type ValueIn<'a> = (&'a str, &'a str, &'a str, u64, &'a str, &'a str);
+/// A reference's row: kind, key, object, object type, creator, date added.
+type RefIn<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>, &'a str);
+
+/// Rows per statement on PostgreSQL, where a batch is a handful of array parameters.
+const PG_BATCH: usize = 10_000;
+
+/// The tail shared by both engines' upserts of values: earliest and latest, not the new one
+/// (a backfill adds older reports later).
+const VALUES_CONFLICT: &str = "ON CONFLICT (kind, key) DO UPDATE SET \
+     reports = intel_values.reports + excluded.reports, \
+     first_added = CASE WHEN excluded.first_added < intel_values.first_added \
+         THEN excluded.first_added ELSE intel_values.first_added END, \
+     last_added = CASE WHEN excluded.last_added > intel_values.last_added \
+         THEN excluded.last_added ELSE intel_values.last_added END \
+     RETURNING kind, key, reports";
+
+const REFS_CONFLICT: &str = "ON CONFLICT (kind, key, collection_id, object_id) DO UPDATE SET \
+     first_added = CASE WHEN excluded.first_added < intel_refs.first_added \
+         THEN excluded.first_added ELSE intel_refs.first_added END, \
+     last_added = CASE WHEN excluded.last_added > intel_refs.last_added \
+         THEN excluded.last_added ELSE intel_refs.last_added END";
+
+fn text_column<T>(rows: &[T], f: impl Fn(&T) -> &str) -> Param {
+    Param::TextArray(rows.iter().map(|r| Some(f(r).to_owned())).collect())
+}
+
+/// Upsert values, returning each one's count of reports (kind, key, reports).
+///
+/// SQLite: multi-row `VALUES` statements, which beat a prepared single-row statement per row
+/// there too (docs/BENCHMARKS.md); full chunks share one text, built once per process, which
+/// the statement cache keeps. PostgreSQL: `unnest` of one array per column, a short
+/// statement whatever the batch, where a multi-row `VALUES` of thousands of parameters is
+/// parsed and planned anew on every call.
+fn upsert_values(c: &mut dyn Conn, rows: &[ValueIn<'_>]) -> Result<Vec<Row>> {
+    let mut out = Vec::with_capacity(rows.len());
+    if c.engine() == Engine::Postgres {
+        let sql = format!(
+            "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) \
+             SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::bigint[], \
+             ?5::text[], ?6::text[]) {VALUES_CONFLICT}"
+        );
+        for part in rows.chunks(PG_BATCH) {
+            let params = [
+                text_column(part, |r| r.0),
+                text_column(part, |r| r.1),
+                text_column(part, |r| r.2),
+                Param::IntArray(
+                    part.iter()
+                        .map(|r| i64::try_from(r.3).unwrap_or(i64::MAX))
+                        .collect(),
+                ),
+                text_column(part, |r| r.4),
+                text_column(part, |r| r.5),
+            ];
+            out.extend(c.query("count values", &sql, &params)?);
+        }
+        return Ok(out);
+    }
+    let mut params = Vec::with_capacity(CHUNK.min(rows.len()) * VALUE_WIDTH);
+    for part in rows.chunks(CHUNK) {
+        params.clear();
+        for &(kind, key, value, n, first, last) in part {
+            params.extend([
+                Param::text(kind),
+                Param::text(key),
+                Param::text(value),
+                Param::count(n),
+                Param::text(first),
+                Param::text(last),
+            ]);
+        }
+        out.extend(c.query(
+            "count values",
+            &statement(Table::Values, part.len()),
+            &params,
+        )?);
+    }
+    Ok(out)
+}
+
+/// Insert or refresh references of one collection (see [`upsert_values`] for the engines'
+/// two forms). On SQLite the collection is one parameter (?1) for every row.
+fn insert_refs(c: &mut dyn Conn, collection_id: &str, rows: &[RefIn<'_>]) -> Result<()> {
+    if c.engine() == Engine::Postgres {
+        let sql = format!(
+            "INSERT INTO intel_refs (collection_id, kind, key, object_id, object_type, \
+             created_by, first_added, last_added) \
+             SELECT ?1::text, k, y, o, t, b, d, d FROM unnest(?2::text[], ?3::text[], \
+             ?4::text[], ?5::text[], ?6::text[], ?7::text[]) AS u(k, y, o, t, b, d) \
+             {REFS_CONFLICT}"
+        );
+        for part in rows.chunks(PG_BATCH) {
+            let params = [
+                Param::text(collection_id),
+                text_column(part, |r| r.0),
+                text_column(part, |r| r.1),
+                text_column(part, |r| r.2),
+                text_column(part, |r| r.3),
+                Param::TextArray(part.iter().map(|r| r.4.map(str::to_owned)).collect()),
+                text_column(part, |r| r.5),
+            ];
+            c.execute("index references", &sql, &params)?;
+        }
+        return Ok(());
+    }
+    let mut params = Vec::with_capacity(1 + CHUNK.min(rows.len()) * REF_WIDTH);
+    for part in rows.chunks(CHUNK) {
+        params.clear();
+        params.push(Param::text(collection_id));
+        for &(kind, key, object, object_type, created_by, date) in part {
+            params.extend([
+                Param::text(kind),
+                Param::text(key),
+                Param::text(object),
+                Param::text(object_type),
+                Param::OptText(created_by.map(str::to_owned)),
+                Param::text(date),
+            ]);
+        }
+        c.execute(
+            "index references",
+            &statement(Table::Refs, part.len()),
+            &params,
+        )?;
     }
     Ok(())
 }
 
-/// `(?1,…,?w),(…)…`: `rows` rows of `width` placeholders, the last one repeated `repeat_last`
-/// times more (the first and last time take the same value).
-fn placeholders(rows: usize, width: usize, repeat_last: bool) -> String {
-    let mut sql = String::new();
+/// Parameters per row of the values' upsert, and of the references' insert (after the
+/// shared collection), on SQLite.
+const VALUE_WIDTH: usize = 6;
+const REF_WIDTH: usize = 6;
+
+#[derive(Clone, Copy)]
+enum Table {
+    Values,
+    Refs,
+}
+
+/// SQLite's upsert of `rows` rows into a table; the text of a full chunk is built once.
+fn statement(table: Table, rows: usize) -> std::borrow::Cow<'static, str> {
+    static FULL: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let build = |rows| match table {
+        Table::Values => values_sql(rows),
+        Table::Refs => refs_sql(rows),
+    };
+    if rows == CHUNK {
+        std::borrow::Cow::Borrowed(FULL[table as usize].get_or_init(|| build(rows)).as_str())
+    } else {
+        std::borrow::Cow::Owned(build(rows))
+    }
+}
+
+/// `(?f,…,?f+w-1),(…)…`: `rows` rows of `width` placeholders numbered from `first`, each row
+/// starting with the `shared` placeholder text if given and ending with its last placeholder
+/// repeated if `repeat_last` (the first and last time take the same value).
+fn placeholders(
+    rows: usize,
+    width: usize,
+    first: usize,
+    shared: &str,
+    repeat_last: bool,
+) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(rows * width * 6);
     for i in 0..rows {
-        let b = i * width;
+        let b = first + i * width;
         sql.push_str(if i > 0 { ",(" } else { "(" });
-        for k in 1..=width {
-            if k > 1 {
+        sql.push_str(shared);
+        for k in 0..width {
+            if k > 0 || !shared.is_empty() {
                 sql.push(',');
             }
-            sql.push_str(&format!("?{}", b + k));
+            // Writing into a String cannot fail.
+            let _ = write!(sql, "?{}", b + k);
         }
         if repeat_last {
-            sql.push_str(&format!(",?{}", b + width));
+            let _ = write!(sql, ",?{}", b + width - 1);
         }
         sql.push(')');
     }
     sql
 }
 
-/// Upsert `rows` values (6 parameters a row), returning each one's count.
+/// SQLite's upsert of `rows` values (6 parameters a row), returning each one's count.
 fn values_sql(rows: usize) -> String {
-    // Earliest and latest, not the new one: a backfill adds older reports later.
     format!(
-        "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) VALUES {} \
-         ON CONFLICT (kind, key) DO UPDATE SET \
-         reports = intel_values.reports + excluded.reports, \
-         first_added = CASE WHEN excluded.first_added < intel_values.first_added \
-             THEN excluded.first_added ELSE intel_values.first_added END, \
-         last_added = CASE WHEN excluded.last_added > intel_values.last_added \
-             THEN excluded.last_added ELSE intel_values.last_added END \
-         RETURNING kind, key, reports",
-        placeholders(rows, 6, false)
+        "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) \
+         VALUES {} {VALUES_CONFLICT}",
+        placeholders(rows, VALUE_WIDTH, 1, "", false)
     )
 }
 
-/// Insert or refresh `rows` references (7 parameters a row; the date is first and last).
+/// SQLite's insert of `rows` references: the collection is ?1, then 6 parameters a row
+/// (kind, key, object, type, creator, date; the date is first and last).
 fn refs_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO intel_refs (kind, key, collection_id, object_id, object_type, \
-         created_by, first_added, last_added) VALUES {} \
-         ON CONFLICT (kind, key, collection_id, object_id) DO UPDATE SET \
-         first_added = CASE WHEN excluded.first_added < intel_refs.first_added \
-             THEN excluded.first_added ELSE intel_refs.first_added END, \
-         last_added = CASE WHEN excluded.last_added > intel_refs.last_added \
-             THEN excluded.last_added ELSE intel_refs.last_added END",
-        placeholders(rows, 7, true)
+        "INSERT INTO intel_refs (collection_id, kind, key, object_id, object_type, \
+         created_by, first_added, last_added) VALUES {} {REFS_CONFLICT}",
+        placeholders(rows, REF_WIDTH, 2, "?1", true)
     )
 }
 
@@ -676,5 +820,30 @@ impl Store {
                 .transpose()?;
             Ok(SensorSeen { telescope, decoy })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_statements_number_their_placeholders_row_by_row() {
+        let values = values_sql(2);
+        assert!(
+            values.contains("VALUES (?1,?2,?3,?4,?5,?6),(?7,?8,?9,?10,?11,?12) ON CONFLICT"),
+            "{values}"
+        );
+        // The collection (?1) in every row; each row's date twice (first and last added).
+        let refs = refs_sql(2);
+        assert!(
+            refs.contains(
+                "VALUES (?1,?2,?3,?4,?5,?6,?7,?7),(?1,?8,?9,?10,?11,?12,?13,?13) ON CONFLICT"
+            ),
+            "{refs}"
+        );
+        assert_eq!(statement(Table::Refs, CHUNK), refs_sql(CHUNK));
+        assert!(refs_sql(CHUNK).contains(&format!("?{}", 1 + CHUNK * REF_WIDTH)));
+        assert!(!refs_sql(CHUNK).contains(&format!("?{}", 2 + CHUNK * REF_WIDTH)));
     }
 }

@@ -103,6 +103,12 @@ impl Store {
             .migrate("sightings", crate::sightings::MIGRATIONS)?;
         store.index_unindexed()?;
         store.migrate_kv_sessions()?;
+        if !crate::correlation::INDEXED {
+            tracing::warn!(
+                "this build skips the correlation index (feature bench-no-correlation, for \
+                 benchmarks only): objects stored now are never correlated"
+            );
+        }
         Ok(store)
     }
 }

@@ -32,6 +32,10 @@ pub enum Param {
     OptText(Option<String>),
     OptInt(Option<i64>),
     OptReal(Option<f64>),
+    /// Arrays, for PostgreSQL's `unnest` of a batch of rows in one short statement (cast in
+    /// the SQL: `?1::text[]`); SQLite has no arrays and refuses them.
+    TextArray(Vec<Option<String>>),
+    IntArray(Vec<i64>),
 }
 
 impl Param {
@@ -87,8 +91,12 @@ impl Row {
             .ok_or_else(|| StoreError::Corrupt(format!("result row has no column {i}")))
     }
     pub fn str(&self, i: usize) -> Result<String> {
+        self.text(i).map(str::to_owned)
+    }
+    /// A text column, borrowed.
+    pub fn text(&self, i: usize) -> Result<&str> {
         match self.at(i)? {
-            Value::Text(s) => Ok(s.clone()),
+            Value::Text(s) => Ok(s),
             v => Err(StoreError::Corrupt(format!(
                 "column {i}: expected text, found {v:?}"
             ))),

@@ -192,6 +192,9 @@ impl ToSql for Param {
             Param::Bool(b) => int_to_sql(i64::from(*b), ty, out),
             Param::OptReal(Some(f)) => f.to_sql(ty, out),
             Param::OptText(None) | Param::OptInt(None) | Param::OptReal(None) => Ok(IsNull::Yes),
+            // Checked: an array bound where the server inferred a scalar is an error, not a panic.
+            Param::TextArray(v) => v.to_sql_checked(ty, out),
+            Param::IntArray(v) => v.to_sql_checked(ty, out),
         }
     }
 

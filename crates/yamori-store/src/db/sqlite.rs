@@ -61,9 +61,12 @@ impl SqliteDb {
     fn init(conn: Connection) -> Result<Self> {
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
-             PRAGMA busy_timeout=5000;",
+             PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536;",
         )
         .map_err(db("configure"))?;
+        // The writer's page cache is 64 MiB (SQLite's default: 2 MiB): inserts into the large
+        // b-trees of a big collection (objects, their indexes, the correlation index) then
+        // find the pages they walk in memory instead of reading them back from the file.
         // Bulk ingest runs multi-row statements of a few sizes beside the usual ones; rusqlite's
         // default cache of 16 statements evicted them, compiling each again per request.
         conn.set_prepared_statement_cache_capacity(64);
@@ -130,6 +133,11 @@ impl rusqlite::ToSql for Param {
             Param::OptReal(Some(f)) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*f)),
             Param::OptText(None) | Param::OptInt(None) | Param::OptReal(None) => {
                 ToSqlOutput::Owned(rusqlite::types::Value::Null)
+            }
+            Param::TextArray(_) | Param::IntArray(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "array parameters are for PostgreSQL only".into(),
+                ))
             }
         })
     }
