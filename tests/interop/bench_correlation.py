@@ -22,8 +22,8 @@ Usage: .venv/bin/python tests/interop/bench_correlation.py --yamori-bin target/r
            [--objects 1000000] [--sources 5] [--runs 3] [--clients 32] \
            [--requests-per-client 50] [--postgres]
 
---postgres: each hub on a fresh PostgreSQL database (127.0.0.1:5432, dropped after its run)
-instead of a SQLite file.
+--postgres: each hub on a fresh PostgreSQL database (127.0.0.1:5432, or --pg-port, dropped after
+its run) instead of a SQLite file.
 """
 import argparse
 import json
@@ -128,6 +128,9 @@ def main():
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--requests-per-client", type=int, default=50)
     ap.add_argument("--postgres", action="store_true", help="hubs on PostgreSQL, not SQLite")
+    ap.add_argument("--pg-port", type=int, default=5432,
+                    help="the PostgreSQL server on 127.0.0.1 (another one than the machine's, "
+                         "e.g. one with other settings)")
     args = ap.parse_args()
     SOURCES = args.sources
     bench_hub.indicator = indicator
@@ -136,6 +139,7 @@ def main():
         # Older builds predate TLP clearances (`user add --tlp`).
         hubs.insert(0, ("older", args.older_bin, None))
     rates = {name: [] for name, _, _ in hubs}
+    pg_admin = conftest.PG_ADMIN[:1] + ["-p", str(args.pg_port)] + conftest.PG_ADMIN[1:]
     lookup = None
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
@@ -144,9 +148,9 @@ def main():
                 db = None
                 if args.postgres:
                     db = "yamori_bench_" + uuid.uuid4().hex[:12]
-                    subprocess.run(conftest.PG_ADMIN + [f"CREATE DATABASE {db}"], check=True,
+                    subprocess.run(pg_admin + [f"CREATE DATABASE {db}"], check=True,
                                    capture_output=True)
-                url = db and f"postgres://postgres@127.0.0.1:5432/{db}"
+                url = db and f"postgres://postgres@127.0.0.1:{args.pg_port}/{db}"
                 h, t = bench_hub.yamori_target(tmp, f"{name}-{run}", url, tlp)
                 try:
                     secs, _ = bench_hub.ingest(t, args.objects)
@@ -162,7 +166,7 @@ def main():
                     # A million objects take ~1 GB per hub: keep one at a time.
                     shutil.rmtree(pathlib.Path(tmp) / f"{name}-{run}", ignore_errors=True)
                     if db:
-                        subprocess.run(conftest.PG_ADMIN + [f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
+                        subprocess.run(pg_admin + [f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
                                        capture_output=True)
     w, wo = statistics.median(rates["with"]), statistics.median(rates["without"])
     pairs = [a / b for a, b in zip(rates["with"], rates["without"])]

@@ -1,5 +1,7 @@
-//! The kernel filter: a classic BPF program equal to `dst net P1 or dst net P2 …` over
-//! Ethernet frames, so the kernel copies only darknet traffic into the ring.
+//! The kernel filters: a classic BPF program equal to `dst net P1 or dst net P2 …` over
+//! Ethernet frames, so the kernel copies only darknet traffic into the ring; and its
+//! complement for `--strict`, which passes unicast IP traffic for every other address
+//! ([`outside_filter`]).
 //!
 //! Built here rather than by libpcap's compiler: the program is a short, fixed shape (load the
 //! EtherType, then per prefix load the destination address word by word, mask, compare), it
@@ -88,13 +90,13 @@ fn words(net: &IpNet) -> Vec<(u32, u32)> {
     out
 }
 
-/// Instructions that accept the frame if its destination (at `dst_at`) is in `net`, and
-/// otherwise fall through to the instruction after them.
-fn prefix_block(net: &IpNet, dst_at: u32) -> Vec<Insn> {
+/// Instructions that end with `ret verdict` if the frame's destination (at `dst_at`) is in
+/// `net`, and otherwise fall through to the instruction after them.
+fn prefix_block(net: &IpNet, dst_at: u32, verdict: u32) -> Vec<Insn> {
     let words = words(net);
     if words.is_empty() {
         // A /0 matches every address of its family.
-        return vec![stmt(RET_K, ACCEPT_BYTES)];
+        return vec![stmt(RET_K, verdict)];
     }
     // Per word: load, (mask), compare; then the accepting `ret`.
     let per_word: Vec<usize> = words
@@ -117,28 +119,66 @@ fn prefix_block(net: &IpNet, dst_at: u32) -> Vec<Insn> {
             k: word,
         });
     }
-    out.push(stmt(RET_K, ACCEPT_BYTES));
+    out.push(stmt(RET_K, verdict));
     out
 }
 
 /// The program for `dst net P1 or dst net P2 …` over Ethernet frames.
 pub fn darknet_filter(prefixes: &[IpNet]) -> Result<Vec<Insn>, FilterError> {
+    check_prefixes(prefixes)?;
+    Ok(program(prefixes, ACCEPT_BYTES, &[], 0))
+}
+
+/// Bytes of a frame the `--strict` check keeps: the Ethernet, IP and transport headers, enough
+/// to name the packet in the error.
+pub const HEADER_BYTES: u32 = 128;
+
+/// Destinations that every link carries whatever it is for, which `--strict` does not count
+/// as traffic for other addresses: broadcast, multicast and link-local (ARP and the rest of
+/// the non-IP frames are not IP and pass neither filter).
+pub const LINK_CHATTER: [&str; 5] = [
+    "255.255.255.255/32",
+    "224.0.0.0/4",
+    "169.254.0.0/16",
+    "ff00::/8",
+    "fe80::/10",
+];
+
+/// The program for `--strict`: IPv4 and IPv6 frames whose destination is outside every
+/// prefix and is not [`LINK_CHATTER`], their first [`HEADER_BYTES`] bytes.
+pub fn outside_filter(prefixes: &[IpNet]) -> Result<Vec<Insn>, FilterError> {
+    check_prefixes(prefixes)?;
+    let chatter: Vec<IpNet> = LINK_CHATTER.iter().filter_map(|c| c.parse().ok()).collect();
+    Ok(program(prefixes, 0, &chatter, HEADER_BYTES))
+}
+
+fn check_prefixes(prefixes: &[IpNet]) -> Result<(), FilterError> {
     if prefixes.is_empty() {
         return Err(FilterError::NoPrefix);
     }
     if prefixes.len() > MAX_PREFIXES {
         return Err(FilterError::TooManyPrefixes(prefixes.len()));
     }
+    Ok(())
+}
+
+/// Over Ethernet frames: `ret on_match` for an IP destination in `prefixes`, `ret 0` for one
+/// in `also_dropped`, `ret otherwise` for any other IP destination, `ret 0` for non-IP frames.
+fn program(prefixes: &[IpNet], on_match: u32, also_dropped: &[IpNet], otherwise: u32) -> Vec<Insn> {
     let mut v4 = Vec::new();
     let mut v6 = Vec::new();
-    for p in prefixes {
+    let blocks = prefixes
+        .iter()
+        .map(|p| (p, on_match))
+        .chain(also_dropped.iter().map(|p| (p, 0)));
+    for (p, verdict) in blocks {
         match p {
-            IpNet::V4(_) => v4.extend(prefix_block(p, IPV4_DST_AT)),
-            IpNet::V6(_) => v6.extend(prefix_block(p, IPV6_DST_AT)),
+            IpNet::V4(_) => v4.extend(prefix_block(p, IPV4_DST_AT, verdict)),
+            IpNet::V6(_) => v6.extend(prefix_block(p, IPV6_DST_AT, verdict)),
         }
     }
-    v4.push(stmt(RET_K, 0));
-    v6.push(stmt(RET_K, 0));
+    v4.push(stmt(RET_K, otherwise));
+    v6.push(stmt(RET_K, otherwise));
     let mut prog = vec![
         stmt(LD_H_ABS, ETH_TYPE_AT),
         // IPv4: into the IPv4 section (the next instruction but one); else over it.
@@ -161,7 +201,7 @@ pub fn darknet_filter(prefixes: &[IpNet]) -> Result<Vec<Insn>, FilterError> {
     prog.push(stmt(RET_K, 0));
     prog.extend(v6);
     debug_assert!(prog.len() <= MAX_INSNS);
-    Ok(prog)
+    prog
 }
 
 /// Run `prog` over `frame` as the kernel's classic BPF interpreter does for the instructions

@@ -12,6 +12,7 @@ pub mod block;
 pub mod bpf;
 pub mod minute;
 pub mod raw;
+pub mod strict;
 mod sys;
 
 use std::io;
@@ -85,6 +86,35 @@ pub enum SensorError {
     Signals(#[source] io::Error),
     #[error(transparent)]
     Raw(#[from] raw::RawError),
+    #[error(
+        "--strict: {interface} carries traffic for addresses outside the darknet ({packets} \
+         packets in {seconds} s, the first {example}); capture on an interface that receives \
+         only the darknet's traffic, or leave out --strict to analyse the darknet's part of it"
+    )]
+    NotDarknetOnly {
+        interface: String,
+        packets: u64,
+        seconds: u64,
+        example: String,
+    },
+}
+
+/// The sensor's error for a ring that could not be opened on `interface`.
+fn open_error(interface: &str, e: sys::OpenError) -> SensorError {
+    match e.source.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => SensorError::Permission {
+            interface: interface.to_string(),
+            source: e.source,
+        },
+        Some(libc::ENODEV) | Some(libc::ENXIO) => {
+            SensorError::NoSuchInterface(interface.to_string())
+        }
+        _ => SensorError::Open {
+            interface: interface.to_string(),
+            step: e.step,
+            source: e.source,
+        },
+    }
 }
 
 /// What to capture.
@@ -96,6 +126,9 @@ pub struct SensorConfig {
     pub geometry: Geometry,
     /// Keep the darknet's frames in rotating pcap files too (`raw`).
     pub raw: Option<raw::RawConfig>,
+    /// Watch this long for traffic to other addresses first and refuse to go on if any
+    /// goes by (`strict`).
+    pub strict: Option<Duration>,
 }
 
 /// One finished minute.
@@ -166,25 +199,24 @@ impl Sensor {
         let raw = cfg.raw.clone().map(raw::RawCapture::open).transpose()?;
         let ifindex = sys::interface_index(&cfg.interface)
             .ok_or_else(|| SensorError::NoSuchInterface(cfg.interface.clone()))?;
-        let ring = sys::Ring::open(ifindex, &filter, cfg.geometry).map_err(|e| {
-            match e.source.raw_os_error() {
-                Some(libc::EPERM) | Some(libc::EACCES) => SensorError::Permission {
-                    interface: cfg.interface.clone(),
-                    source: e.source,
-                },
-                Some(libc::ENODEV) | Some(libc::ENXIO) => {
-                    SensorError::NoSuchInterface(cfg.interface.clone())
-                }
-                _ => SensorError::Open {
-                    interface: cfg.interface.clone(),
-                    step: e.step,
-                    source: e.source,
-                },
-            }
-        })?;
+        let ring = sys::Ring::open(ifindex, &filter, cfg.geometry)
+            .map_err(|e| open_error(&cfg.interface, e))?;
         // Counters from before the sensor started are not its minutes' drops.
         let _ = ring.stats();
+        // The sensor starts now: the darknet's frames of the strict check's seconds wait in
+        // the ring and belong to its first minute.
         let now = now_s();
+        if let Some(how_long) = cfg.strict {
+            let darknets = &cfg.analysis.darknets;
+            if let Some(f) = strict::watch(&cfg.interface, ifindex, darknets, how_long)? {
+                return Err(SensorError::NotDarknetOnly {
+                    interface: cfg.interface.clone(),
+                    packets: f.packets,
+                    seconds: how_long.as_secs(),
+                    example: f.example,
+                });
+            }
+        }
         Ok(Sensor {
             rx_dropped: rx_dropped(&cfg.interface),
             counting_s: now - now % 60,

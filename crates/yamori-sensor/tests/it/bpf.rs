@@ -1,6 +1,8 @@
 //! The darknet filter accepts exactly the frames addressed into its prefixes.
 
-use yamori_sensor::bpf::{darknet_filter, run, FilterError, ACCEPT_BYTES, MAX_PREFIXES};
+use yamori_sensor::bpf::{
+    darknet_filter, outside_filter, run, FilterError, ACCEPT_BYTES, HEADER_BYTES, MAX_PREFIXES,
+};
 
 use crate::frames::{ip, tcp_syn};
 
@@ -46,6 +48,49 @@ fn accepts_only_frames_to_the_darknet() {
             &frame[12..]
         );
     }
+}
+
+#[test]
+fn the_strict_filter_passes_unicast_ip_for_other_addresses_only() {
+    let darknets = nets(&["198.51.100.0/24", "2001:db8:1::/48"]);
+    let prog = outside_filter(&darknets).expect("filter");
+    let src4 = ip("192.0.2.7");
+    let src6 = ip("2001:db8:ffff::7");
+    let cases = [
+        (tcp_syn(src4, ip("198.51.100.9"), 23), false),
+        (tcp_syn(src4, ip("203.0.113.5"), 23), true),
+        (tcp_syn(ip("198.51.100.9"), ip("192.0.2.1"), 80), true),
+        (tcp_syn(src4, ip("255.255.255.255"), 67), false),
+        (tcp_syn(src4, ip("224.0.0.251"), 5353), false),
+        (tcp_syn(src4, ip("239.255.255.250"), 1900), false),
+        (tcp_syn(src4, ip("169.254.1.1"), 80), false),
+        (tcp_syn(src6, ip("2001:db8:1::1"), 22), false),
+        (tcp_syn(src6, ip("2001:db8:2::1"), 22), true),
+        (tcp_syn(src6, ip("ff02::1"), 22), false),
+        (tcp_syn(src6, ip("fe80::1"), 22), false),
+    ];
+    for (frame, want) in &cases {
+        assert_eq!(
+            run(&prog, frame),
+            if *want { HEADER_BYTES } else { 0 },
+            "frame to {:02x?}",
+            &frame[12..]
+        );
+    }
+    let mut arp = tcp_syn(src4, ip("203.0.113.5"), 23);
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    assert_eq!(run(&prog, &arp), 0, "ARP is link chatter too");
+    assert_eq!(outside_filter(&[]), Err(FilterError::NoPrefix));
+    // The most prefixes still fit the kernel's limit beside the link chatter.
+    let many: Vec<ipnet::IpNet> = (0..MAX_PREFIXES)
+        .map(|i| format!("2001:db8:{i:x}::/48").parse().expect("prefix"))
+        .collect();
+    let prog = outside_filter(&many).expect("filter");
+    assert!(
+        prog.len() <= yamori_sensor::bpf::MAX_INSNS,
+        "{}",
+        prog.len()
+    );
 }
 
 #[test]

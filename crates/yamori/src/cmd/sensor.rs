@@ -38,11 +38,18 @@ use yamori_store::sensor::NewSensorMinute;
 /// With --pcap-dir, the darknet's frames are also kept in hourly pcap files, within a size and
 /// an age cap, for `yamori analyze` to read again.
 ///
+/// With --strict, the sensor first watches the interface for --strict-seconds and refuses to
+/// start (status 1) if unicast IP traffic for any address outside the darknet goes by: a
+/// darknet interface carries nothing else (broadcast, multicast, link-local and non-IP frames
+/// such as ARP are not counted). Without it the sensor runs on any interface and analyses
+/// only the darknet's part of its traffic.
+///
 /// Examples:
 ///   sudo yamori sensor --interface eth1 --darknet 198.51.100.0/24
 ///   yamori sensor --interface eth1 --darknet 198.51.100.0/24,2001:db8:1::/48 --sensor-id tokyo-1 --json
 ///   yamori sensor --interface eth1 --darknet 198.51.100.0/24 --sensor-id tokyo-1 --nats nats://hub:4222
 ///   yamori sensor --interface eth1 --darknet 198.51.100.0/24 --pcap-dir /var/lib/yamori/pcap --pcap-total-mib 51200
+///   yamori sensor --interface eth1 --darknet 198.51.100.0/24 --strict
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -103,6 +110,19 @@ pub struct Args {
         requires = "pcap_dir"
     )]
     pub pcap_max_age_hours: u64,
+    /// Refuse to start on an interface that carries unicast IP traffic for addresses outside
+    /// the darknet (watched for --strict-seconds before the first minute).
+    #[arg(long)]
+    pub strict: bool,
+    /// How long --strict watches the interface, in seconds (1 to 3600).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        requires = "strict"
+    )]
+    pub strict_seconds: u64,
 }
 
 /// Where finished minutes go.
@@ -211,6 +231,12 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         a.pcap_file_mib,
         a.pcap_total_mib.max(1)
     );
+    if a.strict && !g.quiet {
+        eprintln!(
+            "--strict: watching {} for {} s for traffic to addresses outside the darknet",
+            a.interface, a.strict_seconds
+        );
+    }
     let sensor = Sensor::open(SensorConfig {
         interface: a.interface.clone(),
         analysis: cfg,
@@ -225,6 +251,9 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
                 max_total_bytes: pcap_total,
                 max_age: std::time::Duration::from_secs(a.pcap_max_age_hours.saturating_mul(3600)),
             }),
+        strict: a
+            .strict
+            .then(|| std::time::Duration::from_secs(a.strict_seconds)),
     })?;
     let dropped = sensor.drop_privileges()?;
     tracing::info!(

@@ -115,6 +115,11 @@ fn start_sensor(
     let mut err = BufReader::new(sensor.0.stderr.take().expect("stderr"));
     let mut line = String::new();
     err.read_line(&mut line).expect("sensor's first line");
+    if line.starts_with("--strict: watching") {
+        line.clear();
+        err.read_line(&mut line)
+            .expect("sensor's line after the strict check");
+    }
     assert!(line.starts_with("capturing on"), "sensor: {line}");
     (sensor, err)
 }
@@ -661,4 +666,140 @@ fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_inte
         "the minute in progress is kept: {minutes:#?}"
     );
     assert!(minutes[0].partial);
+}
+
+/// The frames of `src` addressed into `darknet`, as a pcap file at `dst` (a generated capture
+/// also holds traffic for other addresses, as a real link would).
+fn darknet_part(src: &Path, dst: &Path, darknet: &str) {
+    let net: ipnet::IpNet = darknet.parse().expect("darknet prefix");
+    let mut r = yamori_wire::CaptureReader::from_read(
+        "capture",
+        std::fs::File::open(src).expect("open capture"),
+    )
+    .expect("read capture");
+    let out = std::fs::File::create(dst).expect("create capture");
+    let mut w = yamori_wire::PcapWriter::new(out, yamori_wire::LinkType::ETHERNET, 65_535, false)
+        .expect("pcap writer");
+    let mut kept = 0;
+    while let Some(rec) = r.next_record().expect("record") {
+        let to_darknet = yamori_wire::decode(yamori_wire::LinkType::ETHERNET, 0, rec.data)
+            .is_ok_and(|p| net.contains(&std::net::IpAddr::from(p.dst)));
+        if to_darknet {
+            w.write(rec.ts_ns, rec.data).expect("write");
+            kept += 1;
+        }
+    }
+    w.into_inner().expect("flush");
+    assert!(kept > 100, "{kept} frames for the darknet");
+}
+
+/// Replays `pcap` into `veth`'s outer end, 200 packets a second over and over, until dropped.
+fn replay_forever(veth: &Veth, pcap: &Path) -> Reaper {
+    let child = Command::new("tcpreplay")
+        .args(["-q", "-i", &veth.outer, "--pps=200", "--loop=0"])
+        .arg(pcap)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn tcpreplay");
+    // Let the first packets go by before the sensor watches.
+    std::thread::sleep(Duration::from_millis(500));
+    Reaper(child)
+}
+
+#[test]
+fn strict_refuses_an_interface_with_traffic_for_other_addresses() {
+    if let Some(why) = lab_missing() {
+        peers::missing("the live sensor's --strict check", &why);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let (generated, _) = gen(dir.path(), DARKNET, 5, 3, "generated.pcap");
+    let darknet_only = dir.path().join("darknet-only.pcap");
+    darknet_part(&generated, &darknet_only, DARKNET);
+    // A second network's traffic: every destination is outside the sensor's darknet.
+    let (elsewhere, _) = gen(dir.path(), "203.0.113.0/24", 5, 4, "elsewhere.pcap");
+    let veth = Veth::new().expect("veth pair in a namespace");
+
+    // The darknet's own traffic passes the check; the sensor starts and captures it.
+    let replay = replay_forever(&veth, &darknet_only);
+    let (mut running, _err) = start_sensor(
+        &veth,
+        &["--data-dir".as_ref(), data.as_os_str()],
+        &[
+            "--sensor-id",
+            "strict-ok",
+            "--strict",
+            "--strict-seconds",
+            "2",
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    sh(&["kill", "-TERM", &running.0.id().to_string()]).expect("kill -TERM");
+    let status = running.0.wait().expect("sensor exits");
+    assert!(status.success(), "{status}");
+    drop(replay);
+    let store = yamori_store::Store::open_sqlite(&data.join("yamori.sqlite")).expect("store");
+    let minutes = store.sensor_minutes("strict-ok").expect("minutes");
+    let captured: u64 = minutes.iter().map(|m| m.counts.captured).sum();
+    assert!(
+        captured > 0,
+        "the darknet's packets of the check's seconds are analysed: {minutes:#?}"
+    );
+
+    // Traffic for other addresses: refused with status 1, naming the interface, the count
+    // and the first packet; nothing is stored for that sensor.
+    let replay = replay_forever(&veth, &elsewhere);
+    let out = run_ok(
+        Command::new("ip")
+            .args(["netns", "exec", &veth.ns])
+            .arg(env!("CARGO_BIN_EXE_yamori"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["sensor", "--interface", &veth.inner, "--darknet", DARKNET])
+            .args([
+                "--sensor-id",
+                "strict-refused",
+                "--strict",
+                "--strict-seconds",
+                "2",
+            ]),
+        1,
+    );
+    drop(replay);
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains(&format!(
+            "--strict: {} carries traffic for addresses outside the darknet",
+            veth.inner
+        )) && msg.contains("→ 203.0.113."),
+        "{msg}"
+    );
+    let packets: u64 = msg
+        .split(" packets in 2 s")
+        .next()
+        .and_then(|head| head.rsplit('(').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a packet count in: {msg}"));
+    assert!(packets >= 100, "about 200 packets a second for 2 s: {msg}");
+    assert!(store
+        .sensor_minutes("strict-refused")
+        .expect("minutes")
+        .is_empty());
+
+    // --strict-seconds alone is a usage error: it only says how long --strict watches.
+    let out = run_ok(
+        yamori()
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["sensor", "--interface", "lo", "--darknet", DARKNET])
+            .args(["--strict-seconds", "2"]),
+        2,
+    );
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("--strict"),
+        "--strict-seconds needs --strict: {msg}"
+    );
 }
