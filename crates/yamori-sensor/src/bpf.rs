@@ -35,7 +35,7 @@ pub const ACCEPT_BYTES: u32 = 0x0004_0000;
 /// The kernel refuses programs longer than this (`BPF_MAXINSNS`).
 pub const MAX_INSNS: usize = 4096;
 /// Prefixes in one filter. An operator's darknet is a handful of prefixes; an IPv6 prefix
-/// costs up to 13 instructions, so this keeps any program far below [`MAX_INSNS`].
+/// costs up to 10 instructions, so this keeps any program far below [`MAX_INSNS`].
 pub const MAX_PREFIXES: usize = 256;
 
 const ETH_TYPE_AT: u32 = 12;
@@ -205,7 +205,7 @@ fn program(prefixes: &[IpNet], on_match: u32, also_dropped: &[IpNet], otherwise:
 }
 
 /// Run `prog` over `frame` as the kernel's classic BPF interpreter does for the instructions
-/// [`darknet_filter`] emits: the bytes to keep (0 = drop). A load beyond the frame drops it,
+/// [`darknet_filter`] and [`outside_filter`] emit: the bytes to keep (0 = drop). A load beyond the frame drops it,
 /// as in the kernel. Used by the tests to check the program against known frames.
 pub fn run(prog: &[Insn], frame: &[u8]) -> u32 {
     let load = |at: u32, n: usize| -> Option<u32> {

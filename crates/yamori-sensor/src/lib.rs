@@ -158,6 +158,8 @@ pub struct Sensor {
     /// Counters of minutes that have ended by the clock, waiting for their minute's result.
     snapshots: Vec<Snapshot>,
     raw: Option<raw::RawCapture>,
+    /// Minutes that closed during the `--strict` check, handed over first by `run`.
+    pending: Vec<minute::Closed>,
 }
 
 /// The kernel's and the interface's counters over one minute by the clock.
@@ -203,21 +205,9 @@ impl Sensor {
             .map_err(|e| open_error(&cfg.interface, e))?;
         // Counters from before the sensor started are not its minutes' drops.
         let _ = ring.stats();
-        // The sensor starts now: the darknet's frames of the strict check's seconds wait in
-        // the ring and belong to its first minute.
         let now = now_s();
-        if let Some(how_long) = cfg.strict {
-            let darknets = &cfg.analysis.darknets;
-            if let Some(f) = strict::watch(&cfg.interface, ifindex, darknets, how_long)? {
-                return Err(SensorError::NotDarknetOnly {
-                    interface: cfg.interface.clone(),
-                    packets: f.packets,
-                    seconds: how_long.as_secs(),
-                    example: f.example,
-                });
-            }
-        }
-        Ok(Sensor {
+        let darknets = cfg.analysis.darknets.clone();
+        let mut sensor = Sensor {
             rx_dropped: rx_dropped(&cfg.interface),
             counting_s: now - now % 60,
             snapshots: Vec::new(),
@@ -226,7 +216,38 @@ impl Sensor {
             interface: cfg.interface,
             ifindex,
             ring,
-        })
+            pending: Vec::new(),
+        };
+        if let Some(how_long) = cfg.strict {
+            sensor.strict_check(&darknets, how_long)?;
+        }
+        Ok(sensor)
+    }
+
+    /// `--strict`: watch for traffic to other addresses for `how_long`, meanwhile capturing
+    /// the darknet as [`Sensor::run`] does (its minutes are handed over when `run` starts).
+    fn strict_check(
+        &mut self,
+        darknets: &[ipnet::IpNet],
+        how_long: Duration,
+    ) -> Result<(), SensorError> {
+        let interface = self.interface.clone();
+        let mut pending = std::mem::take(&mut self.pending);
+        let found = strict::watch(&interface, self.ifindex, darknets, how_long, || {
+            while self.read_block(&mut pending) {}
+            self.snapshot(false);
+            self.windows.tick(now_s(), &mut pending);
+        })?;
+        self.pending = pending;
+        match found {
+            None => Ok(()),
+            Some(f) => Err(SensorError::NotDarknetOnly {
+                interface,
+                packets: f.packets,
+                seconds: how_long.as_secs(),
+                example: f.example,
+            }),
+        }
     }
 
     /// Give up every capability now that the socket is open (see `sys::drop_capabilities`),
@@ -257,7 +278,10 @@ impl Sensor {
         stop: &AtomicBool,
         mut on_minute: impl FnMut(Minute) -> ControlFlow<()>,
     ) -> Result<(), SensorError> {
-        let mut closed = Vec::new();
+        let mut closed = std::mem::take(&mut self.pending);
+        if self.deliver(&mut closed, &mut on_minute).is_break() {
+            return Ok(());
+        }
         let mut checked = Instant::now();
         loop {
             if stop.load(Ordering::Relaxed) {

@@ -5,8 +5,13 @@
 //! on a production link, where its minutes would still count only the darknet's packets but
 //! the operator has put a capture where it does not belong.
 //!
-//! The check runs with the darknet ring already open, so the darknet's packets of those
-//! seconds wait in the ring and are analysed as usual.
+//! The check runs with the darknet ring already open, and the caller goes on reading it
+//! between two looks at the check's ring (`meanwhile`), so the darknet's packets of those
+//! seconds are analysed as usual.
+//!
+//! Counted: unicast IP frames for other addresses in either direction, so the host's own
+//! packets out of the interface too (a darknet's sensor sends nothing). Not counted:
+//! broadcast, multicast, link-local and frames that are not IP ([`bpf::LINK_CHATTER`]).
 
 use std::time::{Duration, Instant};
 
@@ -29,17 +34,18 @@ const GEOMETRY: Geometry = Geometry {
 pub struct Foreign {
     /// Packets seen (those the small ring dropped included).
     pub packets: u64,
-    /// The first one, as `source → destination (protocol)`.
+    /// The first one read, as `source → destination (protocol)`.
     pub example: String,
 }
 
-/// Watches `ifindex` for `how_long`; `Ok(None)` when no unicast IP traffic for an address
-/// outside `darknets` went by.
+/// Watches `ifindex` for `how_long`, calling `meanwhile` at least every 100 ms; `Ok(None)`
+/// when no unicast IP traffic for an address outside `darknets` went by.
 pub(crate) fn watch(
     interface: &str,
     ifindex: u32,
     darknets: &[IpNet],
     how_long: Duration,
+    mut meanwhile: impl FnMut(),
 ) -> Result<Option<Foreign>, SensorError> {
     let filter = bpf::outside_filter(darknets)?;
     let mut ring =
@@ -48,6 +54,7 @@ pub(crate) fn watch(
     let mut seen = 0u64;
     let mut example = None;
     loop {
+        meanwhile();
         while let Some(b) = ring.next_block() {
             block::frames(b.data, |f| {
                 seen += 1;
@@ -64,16 +71,27 @@ pub(crate) fn watch(
             .unwrap_or(i32::MAX)
             .clamp(1, 100);
         if let Readiness::Error(source) = ring.wait(ms) {
-            return Err(SensorError::Capture {
-                interface: interface.to_string(),
-                source,
-            });
+            match source.raw_os_error() {
+                // Down: it carries nothing now; the sensor waits for it as `run` does.
+                Some(libc::ENETDOWN) => {}
+                Some(libc::ENODEV) | Some(libc::ENXIO) => {
+                    return Err(SensorError::NoSuchInterface(interface.to_string()))
+                }
+                _ => {
+                    return Err(SensorError::Capture {
+                        interface: interface.to_string(),
+                        source,
+                    })
+                }
+            }
         }
     }
-    let dropped = ring.stats().map_or(0, |s| s.drops);
-    Ok(example.map(|example| Foreign {
-        packets: seen + dropped,
-        example,
+    // The kernel's count holds the frames it dropped and those of a block not yet handed
+    // over, which a last look would miss.
+    let packets = ring.stats().map_or(0, |s| s.packets).max(seen);
+    Ok((packets > 0).then(|| Foreign {
+        packets,
+        example: example.unwrap_or_else(|| "one was not read before the check ended".into()),
     }))
 }
 

@@ -81,9 +81,10 @@ fn the_strict_filter_passes_unicast_ip_for_other_addresses_only() {
     arp[12..14].copy_from_slice(&[0x08, 0x06]);
     assert_eq!(run(&prog, &arp), 0, "ARP is link chatter too");
     assert_eq!(outside_filter(&[]), Err(FilterError::NoPrefix));
-    // The most prefixes still fit the kernel's limit beside the link chatter.
+    // The most prefixes, each of the longest program (/97: three whole words and a masked
+    // one), still fit the kernel's limit beside the link chatter.
     let many: Vec<ipnet::IpNet> = (0..MAX_PREFIXES)
-        .map(|i| format!("2001:db8:{i:x}::/48").parse().expect("prefix"))
+        .map(|i| format!("2001:db8:{i:x}::/97").parse().expect("prefix"))
         .collect();
     let prog = outside_filter(&many).expect("filter");
     assert!(
