@@ -100,22 +100,53 @@ fn minute_of(r: &Row) -> Result<SensorMinute> {
         minute: r.str(2)?,
         partial: r.bool(3)?,
         analysis_id: r.str(4)?,
-        counts: MinuteCounts {
-            captured: r.u64(5)?,
-            captured_bytes: r.u64(6)?,
-            undecodable: r.u64(7)?,
-            late: r.u64(8)?,
-            kernel_packets: r.u64(9)?,
-            kernel_drops: r.u64(10)?,
-            kernel_freezes: r.u64(11)?,
-            interface_drops: r.u64(12)?,
-        },
+        counts: counts_at(r, 5)?,
     })
 }
+
+/// The eight counters in [`COUNTERS`] order, from column `at` on.
+fn counts_at(r: &Row, at: usize) -> Result<MinuteCounts> {
+    Ok(MinuteCounts {
+        captured: r.u64(at)?,
+        captured_bytes: r.u64(at + 1)?,
+        undecodable: r.u64(at + 2)?,
+        late: r.u64(at + 3)?,
+        kernel_packets: r.u64(at + 4)?,
+        kernel_drops: r.u64(at + 5)?,
+        kernel_freezes: r.u64(at + 6)?,
+        interface_drops: r.u64(at + 7)?,
+    })
+}
+
+const COUNTERS: [&str; 8] = [
+    "captured",
+    "captured_bytes",
+    "undecodable",
+    "late",
+    "kernel_packets",
+    "kernel_drops",
+    "kernel_freezes",
+    "interface_drops",
+];
 
 const COLUMNS: &str = "sensor_id, minute_s, minute, partial, analysis_id, captured, \
     captured_bytes, undecodable, late, kernel_packets, kernel_drops, kernel_freezes, \
     interface_drops";
+
+/// One sensor as the dashboard's health table shows it: its newest minute, and its counters
+/// summed over the recent minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensorHealth {
+    pub sensor_id: String,
+    /// Minutes stored, in all.
+    pub minutes: u64,
+    pub first_minute_s: i64,
+    /// The newest minute (its start, Unix seconds) and that minute itself.
+    pub last: SensorMinute,
+    /// Minutes stored since the `since` asked for, and their counters summed.
+    pub recent_minutes: u64,
+    pub recent: MinuteCounts,
+}
 
 impl Store {
     /// Store one minute of a sensor: its analysis (indexed for the dashboard) and its counters,
@@ -142,6 +173,50 @@ impl Store {
             replace_overlapping: false,
         };
         self.db.write(|c| put(c, m, &minute, &analysis))
+    }
+
+    /// Every sensor with a stored minute, by id: its newest minute, and the counters of its
+    /// minutes that start at `since_s` or later summed (the dashboard's health table).
+    pub fn sensor_health(&self, since_s: i64) -> Result<Vec<SensorHealth>> {
+        let recent: Vec<String> = COUNTERS
+            .iter()
+            .map(|c| format!("CAST(SUM(CASE WHEN minute_s >= ?1 THEN {c} ELSE 0 END) AS BIGINT)"))
+            .collect();
+        let sums = format!(
+            "SELECT sensor_id, COUNT(*), MIN(minute_s), \
+             CAST(SUM(CASE WHEN minute_s >= ?1 THEN 1 ELSE 0 END) AS BIGINT), {} \
+             FROM sensor_minutes GROUP BY sensor_id ORDER BY sensor_id",
+            recent.join(", ")
+        );
+        let newest = format!(
+            "SELECT {COLUMNS} FROM sensor_minutes m WHERE minute_s = \
+             (SELECT MAX(minute_s) FROM sensor_minutes n WHERE n.sensor_id = m.sensor_id) \
+             ORDER BY sensor_id"
+        );
+        self.db.read(|c| {
+            let sums = c.query("sum sensor minutes", &sums, &[Param::Int(since_s)])?;
+            let newest = c.query("newest sensor minutes", &newest, &[])?;
+            let mut last: std::collections::HashMap<String, SensorMinute> = newest
+                .iter()
+                .map(|r| minute_of(r).map(|m| (m.sensor_id.clone(), m)))
+                .collect::<Result<_>>()?;
+            sums.iter()
+                .map(|r| {
+                    let sensor_id = r.str(0)?;
+                    let last = last.remove(&sensor_id).ok_or_else(|| {
+                        StoreError::Other(format!("sensor {sensor_id}: no newest minute"))
+                    })?;
+                    Ok(SensorHealth {
+                        minutes: r.u64(1)?,
+                        first_minute_s: r.i64(2)?,
+                        recent_minutes: r.u64(3)?,
+                        recent: counts_at(r, 4)?,
+                        last,
+                        sensor_id,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// The stored minutes of `sensor_id`, oldest first.

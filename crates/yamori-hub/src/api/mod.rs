@@ -13,6 +13,7 @@ mod overview;
 #[doc(hidden)]
 pub mod params;
 mod rows;
+mod sensors;
 mod session;
 pub mod types;
 
@@ -44,6 +45,7 @@ pub(crate) fn routes() -> Router<HubState> {
         .route("/api/v1/survey", get(intel::survey))
         .route("/api/v1/intel", get(intel::intel))
         .route("/api/v1/observable", get(observable::observable))
+        .route("/api/v1/sensors", get(sensors::sensors))
         .route(
             "/api/v1/openapi.yaml",
             get(|| async {

@@ -399,3 +399,29 @@ pub struct ObservableDecoySeen {
     pub first_seen: String,
     pub last_seen: String,
 }
+
+/// `SensorCounts`: one minute's (or several minutes' summed) capture counters.
+pub type SensorCounts = yamori_model::sensor::SensorCounts;
+
+/// `Sensors`.
+#[derive(Debug, Serialize)]
+pub struct Sensors {
+    pub now: String,
+    pub window_minutes: u32,
+    pub sensors: Vec<SensorRow>,
+}
+
+/// An item of `Sensors.sensors`.
+#[derive(Debug, Serialize)]
+pub struct SensorRow {
+    pub sensor_id: String,
+    pub status: &'static str,
+    pub lag_seconds: u64,
+    pub minutes: u64,
+    pub first_minute: String,
+    pub last_minute: String,
+    pub last_partial: bool,
+    pub last: SensorCounts,
+    pub recent_minutes: u64,
+    pub recent: SensorCounts,
+}

@@ -12,6 +12,7 @@ mod login_throttle;
 mod openapi;
 mod paging;
 mod refusals;
+mod sensors;
 mod survey_api;
 mod tlp;
 mod tls_client;

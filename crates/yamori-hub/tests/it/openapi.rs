@@ -695,8 +695,26 @@ fn cases(h: &Hub, me_cookie: &str, logout_cookie: &str) -> Vec<Case> {
         &format!("{observable}?value=not%20a%20value"),
         bob(),
     ));
+    let sensors = "/api/v1/sensors";
+    v.push(case("get", sensors, 200, sensors, bob()));
+    v.push(case(
+        "get",
+        sensors,
+        200,
+        &format!("{sensors}?window=10080"),
+        bob(),
+    ));
+    v.push(case(
+        "get",
+        sensors,
+        400,
+        &format!("{sensors}?window=0"),
+        bob(),
+    ));
     // Credentials: none, and a throttled user name, on every endpoint that needs them.
-    for p in [overview, sources, attacks, survey, intel, observable] {
+    for p in [
+        overview, sources, attacks, survey, intel, observable, sensors,
+    ] {
         v.push(case("get", p, 401, p, Auth::None));
         v.push(case("get", p, 429, p, throttled()));
     }

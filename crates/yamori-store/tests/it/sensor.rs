@@ -108,3 +108,44 @@ fn bad_sensor_ids_and_minutes_are_refused() {
         s.sensor_minutes("s1").expect("list").len()
     });
 }
+
+#[test]
+fn health_has_each_sensors_newest_minute_and_recent_sums_alike_on_both_engines() {
+    let got = same_on_each(|s| {
+        assert!(s.sensor_health(T).expect("health").is_empty());
+        for (i, captured) in [100, 200, 300].into_iter().enumerate() {
+            let t = T + 60 * i as i64;
+            s.put_sensor_minute(&minute("tokyo-1", t, captured, i as u64))
+                .expect("put");
+        }
+        let mut late = minute("osaka-1", T + 600, 7, 0);
+        late.partial = true;
+        s.put_sensor_minute(&late).expect("put");
+        // Since the second minute: tokyo-1's last two minutes, osaka-1's one.
+        s.sensor_health(T + 60).expect("health")
+    });
+    let ids: Vec<&str> = got.iter().map(|h| h.sensor_id.as_str()).collect();
+    assert_eq!(ids, ["osaka-1", "tokyo-1"]);
+    let (osaka, tokyo) = (&got[0], &got[1]);
+    assert_eq!((osaka.minutes, osaka.recent_minutes), (1, 1));
+    assert!(osaka.last.partial);
+    assert_eq!(osaka.last.minute_s, T + 600);
+    assert_eq!(osaka.first_minute_s, T + 600);
+    assert_eq!((tokyo.minutes, tokyo.recent_minutes), (3, 2));
+    assert_eq!(tokyo.first_minute_s, T);
+    assert_eq!(tokyo.last.minute_s, T + 120);
+    assert_eq!(tokyo.last.counts.captured, 300);
+    assert_eq!(
+        tokyo.recent,
+        MinuteCounts {
+            captured: 500,
+            captured_bytes: 30_000,
+            undecodable: 2,
+            late: 4,
+            kernel_packets: 503,
+            kernel_drops: 3,
+            kernel_freezes: 2,
+            interface_drops: 6,
+        }
+    );
+}
