@@ -165,6 +165,7 @@ test('login is required, a wrong password is refused, then every page loads with
     ['/attacks', 'tr[data-testid=attack-row]', 'attacks'],
     ['/survey', '[data-testid=device-row]', 'survey'],
     ['/intel', '[data-testid=indicator-row]', 'intel'],
+    ['/sensors', '[data-testid=live-indicator]', 'sensors'],
   ];
   for (const [route, ready, name] of pages) {
     await visit(page, demo, route, ready);
@@ -433,6 +434,41 @@ test('a scanner on an imported list of research scanners is labelled benign, wit
     trs.filter((tr) => tr.querySelector('[data-testid=benign-scanner]')).map((tr) => tr.dataset.address),
   );
   assert.deepEqual(badged, [listed.address]);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a live sensor\'s minute appears on the open Sensors page without a reload', { skip }, async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('capturing on lo needs root (CAP_NET_RAW)');
+    return;
+  }
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  errors.length = 0;
+  await visit(page, demo, '/sensors', '[data-testid=live-indicator]');
+  assert.equal(await page.$$eval('tr[data-testid=sensor-row]', (rows) => rows.length), 0);
+  // A sensor on loopback (nothing there is for a TEST-NET darknet) for a moment; SIGTERM makes
+  // it write the minute it is in, into the demo's store.
+  const sensor = spawn(bin, ['--data-dir', demo.dir, '-q', 'sensor', '--interface', 'lo', '--darknet', '192.0.2.0/24', '--sensor-id', 'e2e-live'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  sensor.stderr.on('data', (d) => (log += d));
+  await new Promise((r) => setTimeout(r, 1500));
+  sensor.kill('SIGTERM');
+  const code = await new Promise((r) => sensor.on('exit', r));
+  assert.equal(code, 0, log);
+  // The page refreshes itself: the row appears within a refresh or two.
+  const row = 'tr[data-testid=sensor-row][data-sensor=e2e-live]';
+  await page.waitForSelector(row, { timeout: 30_000 });
+  assert.equal(await page.getAttribute(row, 'data-status'), 'live');
+  assert.match(await page.textContent('[data-testid=live-indicator]'), /Live: refreshed every 10 s/);
+  await page.screenshot({ path: path.join(shots, 'sensors-live.png'), fullPage: true });
+  const api_ = (await api(page, '/api/v1/sensors')).body;
+  assert.deepEqual(api_.sensors.map((s) => [s.sensor_id, s.last_partial]), [['e2e-live', true]]);
   assert.deepEqual(errors, []);
   await ctx.close();
 });

@@ -343,6 +343,38 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   return (await res.json()) as T;
 }
 
+/** A sensor minute's capture counters (or several minutes' summed). */
+export interface SensorCounts {
+  captured: number;
+  captured_bytes: number;
+  undecodable: number;
+  late: number;
+  kernel_packets: number;
+  kernel_drops: number;
+  kernel_freezes: number;
+  interface_drops: number;
+}
+
+export type SensorStatus = 'live' | 'late' | 'silent';
+
+/** `GET /api/v1/sensors`: each live sensor's health. */
+export interface Sensors {
+  now: string;
+  window_minutes: number;
+  sensors: Array<{
+    sensor_id: string;
+    status: SensorStatus;
+    lag_seconds: number;
+    minutes: number;
+    first_minute: string;
+    last_minute: string;
+    last_partial: boolean;
+    last: SensorCounts;
+    recent_minutes: number;
+    recent: SensorCounts;
+  }>;
+}
+
 // ---- Endpoints ----
 
 const rangeQuery = (r: TimeRange): Query => ({ from: r.from, to: r.to });
@@ -367,4 +399,6 @@ export const api = {
   intel: (signal?: AbortSignal) => request<Intel>('/intel', { signal }),
   observable: (value: string, signal?: AbortSignal) =>
     request<Observable>('/observable', { query: { value, limit: 100 }, signal }),
+  sensors: (windowMinutes: number, signal?: AbortSignal) =>
+    request<Sensors>('/sensors', { query: { window: windowMinutes }, signal }),
 };

@@ -19,6 +19,7 @@ const NAV: Array<{ page: PageName; key: MessageKey }> = [
   { page: 'attacks', key: 'nav.attacks' },
   { page: 'survey', key: 'nav.survey' },
   { page: 'intel', key: 'nav.intel' },
+  { page: 'sensors', key: 'nav.sensors' },
 ];
 
 /** Inline SVG of a gecko's silhouette-ish mark; no image request. */

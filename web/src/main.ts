@@ -14,6 +14,7 @@ import { renderSource } from './pages/source';
 import { renderAttacks } from './pages/attacks';
 import { renderSurvey } from './pages/survey';
 import { renderIntel } from './pages/intel';
+import { renderSensors } from './pages/sensors';
 import { renderLogin } from './pages/login';
 
 const pages: Record<PageName, (ctx: PageContext) => Promise<void>> = {
@@ -24,6 +25,7 @@ const pages: Record<PageName, (ctx: PageContext) => Promise<void>> = {
   attacks: renderAttacks,
   survey: renderSurvey,
   intel: renderIntel,
+  sensors: renderSensors,
   login: renderLogin,
 };
 

@@ -1,7 +1,7 @@
 // Hash routing: the binary serves one index.html, so the route lives after '#'
 // ("#/source/192.0.2.1?from=...&to=...") and needs no server-side rewrite rules.
 
-export type PageName = 'overview' | 'sources' | 'source' | 'attacks' | 'survey' | 'intel' | 'login';
+export type PageName = 'overview' | 'sources' | 'source' | 'attacks' | 'survey' | 'intel' | 'sensors' | 'login';
 
 export interface Route {
   page: PageName | 'notfound';
@@ -10,7 +10,7 @@ export interface Route {
   query: Record<string, string>;
 }
 
-const SIMPLE: readonly PageName[] = ['overview', 'sources', 'attacks', 'survey', 'intel', 'login'];
+const SIMPLE: readonly PageName[] = ['overview', 'sources', 'attacks', 'survey', 'intel', 'sensors', 'login'];
 
 export function parseQuery(qs: string): Record<string, string> {
   const out: Record<string, string> = {};

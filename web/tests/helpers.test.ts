@@ -62,3 +62,21 @@ describe('survey summaries', () => {
     expect(countBy(unknowns, (d) => d.vendor)).toEqual([['', 3]]);
   });
 });
+
+describe('sensors page helpers', () => {
+  it('writes lags as people read them', async () => {
+    const { lagText } = await import('../src/pages/sensors');
+    expect(lagText(0)).toBe('0 s');
+    expect(lagText(-3)).toBe('0 s');
+    expect(lagText(119)).toBe('119 s');
+    expect(lagText(120)).toBe('2 min');
+    expect(lagText(7199)).toBe('119 min');
+    expect(lagText(7200)).toBe('2 h');
+    expect(lagText(7500)).toBe('2 h 5 min');
+    expect(lagText(3 * 86400 + 5)).toBe('3 d');
+  });
+  it('counts frames not analysed', async () => {
+    const { notAnalysed } = await import('../src/pages/sensors');
+    expect(notAnalysed({ undecodable: 2, late: 3 })).toBe(5);
+  });
+});
