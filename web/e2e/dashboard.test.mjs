@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -438,7 +439,7 @@ test('a scanner on an imported list of research scanners is labelled benign, wit
   await ctx.close();
 });
 
-test('a live sensor\'s minute appears on the open Sensors page without a reload', { skip }, async (t) => {
+test('a live sensor\'s minute appears on the open Sensors page and moves the open overview, without a reload', { skip }, async (t) => {
   if (process.getuid?.() !== 0) {
     t.skip('capturing on lo needs root (CAP_NET_RAW)');
     return;
@@ -448,16 +449,27 @@ test('a live sensor\'s minute appears on the open Sensors page without a reload'
   await login(page, demo);
   await page.waitForSelector('[data-testid=total-packets]');
   errors.length = 0;
+  // A second page on the overview, its range the default (the last 24 hours of stored data,
+  // which end with the demo's capture, weeks ago).
+  const overview = await ctx.newPage();
+  overview.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  await visit(overview, demo, '/overview', '[data-testid=live-indicator]');
+  const today = new Date().toISOString().slice(0, 10);
+  assert.ok(!(await overview.textContent('[data-testid=range-shown]')).includes(today));
   await visit(page, demo, '/sensors', '[data-testid=live-indicator]');
   assert.equal(await page.$$eval('tr[data-testid=sensor-row]', (rows) => rows.length), 0);
-  // A sensor on loopback (nothing there is for a TEST-NET darknet) for a moment; SIGTERM makes
-  // it write the minute it is in, into the demo's store.
-  const sensor = spawn(bin, ['--data-dir', demo.dir, '-q', 'sensor', '--interface', 'lo', '--darknet', '192.0.2.0/24', '--sensor-id', 'e2e-live'], {
+  // A sensor on loopback whose darknet is one loopback address, sent a few datagrams there
+  // (nothing leaves the machine); SIGTERM makes it write the minute it is in into the demo's store.
+  const sensor = spawn(bin, ['--data-dir', demo.dir, '-q', 'sensor', '--interface', 'lo', '--darknet', '127.0.0.2/32', '--sensor-id', 'e2e-live'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
   sensor.stderr.on('data', (d) => (log += d));
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, 1000));
+  const udp = dgram.createSocket('udp4');
+  for (let i = 0; i < 5; i++) await new Promise((r) => udp.send(Buffer.from('yamori e2e'), 9, '127.0.0.2', r));
+  udp.close();
+  await new Promise((r) => setTimeout(r, 500));
   sensor.kill('SIGTERM');
   const code = await new Promise((r) => sensor.on('exit', r));
   assert.equal(code, 0, log);
@@ -469,6 +481,15 @@ test('a live sensor\'s minute appears on the open Sensors page without a reload'
   await page.screenshot({ path: path.join(shots, 'sensors-live.png'), fullPage: true });
   const api_ = (await api(page, '/api/v1/sensors')).body;
   assert.deepEqual(api_.sensors.map((s) => [s.sensor_id, s.last_partial]), [['e2e-live', true]]);
+  assert.ok(api_.sensors[0].recent.captured >= 5, JSON.stringify(api_.sensors[0]));
+  // The overview follows the data to the sensor's minute (today) within a check or two.
+  await overview.waitForFunction(
+    (day) => document.querySelector('[data-testid=range-shown]')?.textContent?.includes(day),
+    today,
+    { timeout: 40_000 },
+  );
+  await overview.waitForSelector('[data-testid=total-packets]');
+  await overview.screenshot({ path: path.join(shots, 'overview-live.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await ctx.close();
 });

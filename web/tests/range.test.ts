@@ -41,3 +41,27 @@ describe('range in the URL', () => {
     expect(rangeFromQuery(rangeToQuery({ preset: '1h', from: FROM, to: TO }) as Record<string, string>)).toEqual({ preset: '1h', from: FROM, to: TO });
   });
 });
+
+describe('following new data', () => {
+  it('moves a preset range with the data and leaves a custom one', async () => {
+    const { followRange } = await import('../src/follow');
+    const shown = '2026-11-01T01:00:00Z';
+    const fresh = { data_from: '2026-11-01T00:00:00Z', data_to: '2026-12-07T16:54:00Z' };
+    expect(followRange({ preset: '1h' }, shown, fresh)).toEqual({
+      preset: '1h',
+      from: '2026-12-07T15:54:00Z',
+      to: '2026-12-07T16:54:00Z',
+    });
+    expect(followRange({ preset: 'all' }, shown, fresh)).toEqual({
+      preset: 'all',
+      from: '2026-11-01T00:00:00Z',
+      to: '2026-12-07T16:54:00Z',
+    });
+    expect(followRange({ preset: 'custom', from: shown }, shown, fresh)).toBeNull();
+    expect(followRange({ preset: '24h' }, fresh.data_to, fresh)).toBeNull();
+    expect(followRange({ preset: '24h' }, '2026-12-08T00:00:00Z', fresh)).toBeNull();
+    expect(followRange({ preset: '24h' }, shown, { data_from: null, data_to: null })).toBeNull();
+    // The first data of an empty store is followed too.
+    expect(followRange({ preset: '1h' }, null, fresh)?.to).toBe('2026-12-07T16:54:00Z');
+  });
+});

@@ -86,6 +86,7 @@ export const en = {
   'overview.sources': 'Sources',
   'overview.scanners': 'Scanners',
   'overview.attacks': 'Attacks (DDoS)',
+  'overview.following': 'Live: follows new data, checked every {seconds} s',
   'overview.map': 'Where packets come from',
   'overview.mapLabel': 'World map of sources and packets per country',
   'overview.mapHelp': 'Drag to pan, scroll to zoom; click a bubble to open its source, a country to list its sources.',

@@ -87,6 +87,7 @@ export const ja: Record<MessageKey, string> = {
   'overview.sources': '送信元数',
   'overview.scanners': 'スキャナ数',
   'overview.attacks': '攻撃 (DDoS) 件数',
+  'overview.following': 'ライブ: 新しいデータに追従、{seconds} 秒ごとに確認',
   'overview.map': 'パケットの送信元',
   'overview.mapLabel': '送信元と国・地域別パケット数の世界地図',
   'overview.mapHelp': 'ドラッグで移動、スクロールで拡大縮小。円をクリックすると送信元の詳細、国・地域をクリックするとその送信元の一覧を開きます。',

@@ -1,9 +1,10 @@
-import { api, TOOLS, type Attack, type Overview, type PortCount, type Source } from '../api';
+import { api, isAbort, TOOLS, type Attack, type Overview, type PortCount, type Source } from '../api';
 import { cell, empty, guard, h, link, loading, numCell, pageTitle, section, table } from '../dom';
 import { getLang, t, type MessageKey } from '../i18n';
 import { kindBadges, toolText } from '../labels';
 import { countryLabel } from '../i18n/countries';
-import { formatBytes, formatInt, formatRate, formatTime } from '../format';
+import { formatBytes, formatInt, formatRate, formatTime, toRfc3339 } from '../format';
+import { FOLLOW_SECONDS, followRange } from '../follow';
 import { formatRoute } from '../router';
 import { rangeToQuery } from '../range';
 import { apiRange, type PageContext } from '../page';
@@ -93,12 +94,14 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
   await guard(root, async () => {
     const o = await api.overview(apiRange(ctx.range), 10, ctx.signal);
     ctx.noteDataBounds(o.range);
+    follow(ctx, o.range.data_to);
     const lang = getLang();
     const carry = rangeToQuery(ctx.range);
     root.querySelector('[data-testid=loading]')?.remove();
 
     root.append(
       h('p', { class: 'range-shown', 'data-testid': 'range-shown' }, t('range.showing', { from: formatTime(o.range.from), to: formatTime(o.range.to) })),
+      ...(ctx.range.preset === 'custom' ? [] : [h('p', { class: 'live', 'data-testid': 'live-indicator' }, `● ${t('overview.following', { seconds: FOLLOW_SECONDS })}`)]),
       h(
         'section',
         { class: 'cards', 'aria-label': t('overview.totals') },
@@ -164,4 +167,32 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
       location.hash = formatRoute('sources', { ...carry, country: iso });
     });
   });
+}
+
+/**
+ * While the page is open with a preset range, ask every FOLLOW_SECONDS whether the stored data
+ * grew (a tiny range: only the data's bounds matter) and, if so, move the range with it; the
+ * navigation draws the page anew and aborts this loop.
+ */
+function follow(ctx: PageContext, shownDataTo: string | null | undefined): void {
+  if (ctx.range.preset === 'custom') return;
+  const { signal } = ctx;
+  const tick = async () => {
+    if (signal.aborted) return;
+    try {
+      const now = Date.now();
+      const probe = await api.overview({ from: toRfc3339(now - 60_000), to: toRfc3339(now) }, 1, signal);
+      const next = followRange(ctx.range, shownDataTo, probe.range);
+      if (next && !signal.aborted) {
+        ctx.noteDataBounds(probe.range);
+        location.hash = formatRoute('overview', { ...ctx.route.query, ...rangeToQuery(next) });
+        return;
+      }
+    } catch (e) {
+      if (isAbort(e)) return;
+      // A failed check is tried again at the next tick; the page keeps what it shows.
+    }
+    if (!signal.aborted) setTimeout(() => void tick(), FOLLOW_SECONDS * 1000);
+  };
+  setTimeout(() => void tick(), FOLLOW_SECONDS * 1000);
 }
