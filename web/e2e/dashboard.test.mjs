@@ -441,7 +441,11 @@ test('a scanner on an imported list of research scanners is labelled benign, wit
 
 test('a live sensor\'s minute appears on the open Sensors page and moves the open overview, without a reload', { skip }, async (t) => {
   if (process.getuid?.() !== 0) {
-    t.skip('capturing on lo needs root (CAP_NET_RAW)');
+    // Like a missing Chromium: the suite fails, other runs skip and say so in the suite's list.
+    const line = 'web/e2e: the live sensor on the dashboard did not run: capturing on lo needs root (CAP_NET_RAW)';
+    if (process.env.YAMORI_SKIP_LOG) fs.appendFileSync(process.env.YAMORI_SKIP_LOG, `${line}\n`);
+    if (process.env.YAMORI_SUITE === '1') throw new Error(line);
+    t.skip(line);
     return;
   }
   const { ctx, page, errors } = await open(demo);
@@ -453,25 +457,33 @@ test('a live sensor\'s minute appears on the open Sensors page and moves the ope
   // which end with the demo's capture, weeks ago).
   const overview = await ctx.newPage();
   overview.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  await visit(overview, demo, '/overview', '[data-testid=live-indicator]');
+  await visit(overview, demo, '/overview', '.page-overview [data-testid=live-indicator]');
   const today = new Date().toISOString().slice(0, 10);
   assert.ok(!(await overview.textContent('[data-testid=range-shown]')).includes(today));
-  await visit(page, demo, '/sensors', '[data-testid=live-indicator]');
+  const history = await overview.evaluate(() => window.history.length);
+  await visit(page, demo, '/sensors', '.page-sensors [data-testid=live-indicator]');
   assert.equal(await page.$$eval('tr[data-testid=sensor-row]', (rows) => rows.length), 0);
   // A sensor on loopback whose darknet is one loopback address, sent a few datagrams there
   // (nothing leaves the machine); SIGTERM makes it write the minute it is in into the demo's store.
-  const sensor = spawn(bin, ['--data-dir', demo.dir, '-q', 'sensor', '--interface', 'lo', '--darknet', '127.0.0.2/32', '--sensor-id', 'e2e-live'], {
+  const sensor = spawn(bin, ['--data-dir', demo.dir, 'sensor', '--interface', 'lo', '--darknet', '127.0.0.2/32', '--sensor-id', 'e2e-live'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const exited = new Promise((r) => sensor.on('exit', r));
   let log = '';
   sensor.stderr.on('data', (d) => (log += d));
-  await new Promise((r) => setTimeout(r, 1000));
+  // Its ring is open once it says "capturing on".
+  const started = Date.now();
+  while (!log.includes('capturing on')) {
+    assert.equal(sensor.exitCode, null, `the sensor exited before capturing:\n${log}`);
+    assert.ok(Date.now() - started < 30_000, `the sensor did not start in 30 s:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const udp = dgram.createSocket('udp4');
   for (let i = 0; i < 5; i++) await new Promise((r) => udp.send(Buffer.from('yamori e2e'), 9, '127.0.0.2', r));
   udp.close();
   await new Promise((r) => setTimeout(r, 500));
   sensor.kill('SIGTERM');
-  const code = await new Promise((r) => sensor.on('exit', r));
+  const code = await exited;
   assert.equal(code, 0, log);
   // The page refreshes itself: the row appears within a refresh or two.
   const row = 'tr[data-testid=sensor-row][data-sensor=e2e-live]';
@@ -489,6 +501,7 @@ test('a live sensor\'s minute appears on the open Sensors page and moves the ope
     { timeout: 40_000 },
   );
   await overview.waitForSelector('[data-testid=total-packets]');
+  assert.equal(await overview.evaluate(() => window.history.length), history, 'following adds no history entry');
   await overview.screenshot({ path: path.join(shots, 'overview-live.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await ctx.close();

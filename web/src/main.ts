@@ -134,6 +134,10 @@ function render(moveFocus = false): void {
     loggedIn: (u) => {
       user = u;
     },
+    replaceRoute: (hash) => {
+      history.replaceState(null, '', hash);
+      render(false);
+    },
   };
   // After a navigation, screen readers and keyboards start at the new content.
   if (moveFocus) main.focus({ preventScroll: true });

@@ -14,6 +14,12 @@ export interface PageContext {
   noteDataBounds(r: Range): void;
   /** Called after a successful login so the header shows the user. */
   loggedIn(user: string): void;
+  /**
+   * Draws `hash` in place of the current route without a history entry and without moving
+   * focus: for a page that moves itself (the overview following new data), not for a user's
+   * navigation.
+   */
+  replaceRoute(hash: string): void;
 }
 
 /** from/to to send to the API for the current range. */

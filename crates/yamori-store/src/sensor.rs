@@ -200,22 +200,24 @@ impl Store {
                 .iter()
                 .map(|r| minute_of(r).map(|m| (m.sensor_id.clone(), m)))
                 .collect::<Result<_>>()?;
-            sums.iter()
-                .map(|r| {
-                    let sensor_id = r.str(0)?;
-                    let last = last.remove(&sensor_id).ok_or_else(|| {
-                        StoreError::Other(format!("sensor {sensor_id}: no newest minute"))
-                    })?;
-                    Ok(SensorHealth {
-                        minutes: r.u64(1)?,
-                        first_minute_s: r.i64(2)?,
-                        recent_minutes: r.u64(3)?,
-                        recent: counts_at(r, 4)?,
-                        last,
-                        sensor_id,
-                    })
-                })
-                .collect()
+            // The two reads are not one snapshot: a sensor whose minutes went between them
+            // (replaced by an overlapping analysis) is left out of this answer.
+            let mut out = Vec::with_capacity(sums.len());
+            for r in &sums {
+                let sensor_id = r.str(0)?;
+                let Some(last) = last.remove(&sensor_id) else {
+                    continue;
+                };
+                out.push(SensorHealth {
+                    minutes: r.u64(1)?,
+                    first_minute_s: r.i64(2)?,
+                    recent_minutes: r.u64(3)?,
+                    recent: counts_at(r, 4)?,
+                    last,
+                    sensor_id,
+                });
+            }
+            Ok(out)
         })
     }
 

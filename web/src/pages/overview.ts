@@ -172,7 +172,7 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
 /**
  * While the page is open with a preset range, ask every FOLLOW_SECONDS whether the stored data
  * grew (a tiny range: only the data's bounds matter) and, if so, move the range with it; the
- * navigation draws the page anew and aborts this loop.
+ * page is drawn anew in place, which aborts this loop.
  */
 function follow(ctx: PageContext, shownDataTo: string | null | undefined): void {
   if (ctx.range.preset === 'custom') return;
@@ -184,8 +184,8 @@ function follow(ctx: PageContext, shownDataTo: string | null | undefined): void 
       const probe = await api.overview({ from: toRfc3339(now - 60_000), to: toRfc3339(now) }, 1, signal);
       const next = followRange(ctx.range, shownDataTo, probe.range);
       if (next && !signal.aborted) {
-        ctx.noteDataBounds(probe.range);
-        location.hash = formatRoute('overview', { ...ctx.route.query, ...rangeToQuery(next) });
+        // In place: following the data adds no history entry and leaves the focus alone.
+        ctx.replaceRoute(formatRoute('overview', { ...ctx.route.query, ...rangeToQuery(next) }));
         return;
       }
     } catch (e) {

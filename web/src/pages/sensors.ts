@@ -2,7 +2,7 @@
 // in place while the page is open, so an operator sees a minute arrive and a sensor fall
 // silent without reloading.
 
-import { api, isAbort, type Sensors, type SensorStatus } from '../api';
+import { api, AuthRedirect, isAbort, type Sensors, type SensorStatus } from '../api';
 import { cell, empty, errorBox, guard, h, loading, numCell, pageTitle, table } from '../dom';
 import { getLang, t, type Lang } from '../i18n';
 import { formatInt, formatTime } from '../format';
@@ -105,7 +105,8 @@ export async function renderSensors(ctx: PageContext): Promise<void> {
         slot.querySelector('[data-testid=error]')?.remove();
         stamp(true);
       } catch (e) {
-        if (isAbort(e)) return;
+        // An ended session goes to the login page (the API's handler); nothing to show here.
+        if (isAbort(e) || e instanceof AuthRedirect) return;
         stamp(false);
         if (!slot.querySelector('[data-testid=error]')) slot.prepend(errorBox(e));
       }

@@ -27,7 +27,9 @@ pub async fn sensors(
         let p = Params::parse(q.as_deref(), &["window"])?;
         let window = p.int("window", 60, 1, 10_080)?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let since = now - now.rem_euclid(60) - 60 * i64::from(window - 1);
+        // The last `window` whole minutes, and the current one if a minute of it is stored
+        // already (a sensor stopped in it).
+        let since = now - now.rem_euclid(60) - 60 * i64::from(window);
         let health = state
             .blocking(move |s| -> ApiResult<_> { Ok(s.sensor_health(since)?) })
             .await?;

@@ -137,30 +137,44 @@ fn sleep_into_next_minute(secs: u64) {
     std::thread::sleep(next - t);
 }
 
-/// The first `secs` seconds of `src`, as a pcap file at `dst`.
-fn cut(src: &Path, dst: &Path, secs: u64) {
+/// The frames of `src` that `keep` takes, as a pcap file at `dst`, until it says stop (`None`);
+/// returns how many were written.
+fn copy_frames(src: &Path, dst: &Path, mut keep: impl FnMut(u64, &[u8]) -> Option<bool>) -> usize {
     let mut r = yamori_wire::CaptureReader::from_read(
         "capture",
         std::fs::File::open(src).expect("open capture"),
     )
     .expect("read capture");
-    let out = std::fs::File::create(dst).expect("create cut capture");
+    let out = std::fs::File::create(dst).expect("create capture");
     let mut w = yamori_wire::PcapWriter::new(out, yamori_wire::LinkType::ETHERNET, 65_535, false)
         .expect("pcap writer");
-    let mut first = None;
+    let mut kept = 0;
     while let Some(rec) = r.next_record().expect("record") {
-        let start = *first.get_or_insert(rec.ts_ns);
-        if rec.ts_ns - start >= secs * 1_000_000_000 {
-            break;
-        }
         assert_eq!(
             rec.data.len() as u32,
             rec.orig_len,
             "generated frames are whole"
         );
-        w.write(rec.ts_ns, rec.data).expect("write");
+        match keep(rec.ts_ns, rec.data) {
+            None => break,
+            Some(false) => {}
+            Some(true) => {
+                w.write(rec.ts_ns, rec.data).expect("write");
+                kept += 1;
+            }
+        }
     }
     w.into_inner().expect("flush");
+    kept
+}
+
+/// The first `secs` seconds of `src`, as a pcap file at `dst`.
+fn cut(src: &Path, dst: &Path, secs: u64) {
+    let mut first = None;
+    copy_frames(src, dst, |ts_ns, _| {
+        let start = *first.get_or_insert(ts_ns);
+        (ts_ns - start < secs * 1_000_000_000).then_some(true)
+    });
 }
 
 /// What of a report does not depend on when its packets were seen.
@@ -672,24 +686,12 @@ fn clear_errors_for_a_missing_interface_no_permission_a_stop_and_a_vanished_inte
 /// also holds traffic for other addresses, as a real link would).
 fn darknet_part(src: &Path, dst: &Path, darknet: &str) {
     let net: ipnet::IpNet = darknet.parse().expect("darknet prefix");
-    let mut r = yamori_wire::CaptureReader::from_read(
-        "capture",
-        std::fs::File::open(src).expect("open capture"),
-    )
-    .expect("read capture");
-    let out = std::fs::File::create(dst).expect("create capture");
-    let mut w = yamori_wire::PcapWriter::new(out, yamori_wire::LinkType::ETHERNET, 65_535, false)
-        .expect("pcap writer");
-    let mut kept = 0;
-    while let Some(rec) = r.next_record().expect("record") {
-        let to_darknet = yamori_wire::decode(yamori_wire::LinkType::ETHERNET, 0, rec.data)
-            .is_ok_and(|p| net.contains(&std::net::IpAddr::from(p.dst)));
-        if to_darknet {
-            w.write(rec.ts_ns, rec.data).expect("write");
-            kept += 1;
-        }
-    }
-    w.into_inner().expect("flush");
+    let kept = copy_frames(src, dst, |_, frame| {
+        Some(
+            yamori_wire::decode(yamori_wire::LinkType::ETHERNET, 0, frame)
+                .is_ok_and(|p| net.contains(&std::net::IpAddr::from(p.dst))),
+        )
+    });
     assert!(kept > 100, "{kept} frames for the darknet");
 }
 
