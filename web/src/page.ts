@@ -22,6 +22,19 @@ export interface PageContext {
   replaceRoute(hash: string): void;
 }
 
+/**
+ * Runs `step` every `seconds` while the page is open: until `signal` aborts (the user went
+ * elsewhere) or a step resolves to false. A step handles its own errors.
+ */
+export function everyWhileOpen(seconds: number, signal: AbortSignal, step: () => Promise<boolean>): void {
+  const tick = async () => {
+    if (signal.aborted) return;
+    const again = await step();
+    if (again && !signal.aborted) setTimeout(() => void tick(), seconds * 1000);
+  };
+  setTimeout(() => void tick(), seconds * 1000);
+}
+
 /** from/to to send to the API for the current range. */
 export function apiRange(r: RangeState): TimeRange {
   return { from: r.from, to: r.to };

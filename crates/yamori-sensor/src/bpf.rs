@@ -205,8 +205,9 @@ fn program(prefixes: &[IpNet], on_match: u32, also_dropped: &[IpNet], otherwise:
 }
 
 /// Run `prog` over `frame` as the kernel's classic BPF interpreter does for the instructions
-/// [`darknet_filter`] and [`outside_filter`] emit: the bytes to keep (0 = drop). A load beyond the frame drops it,
-/// as in the kernel. Used by the tests to check the program against known frames.
+/// [`darknet_filter`] and [`outside_filter`] emit: the bytes to keep (0 = drop). A load beyond
+/// the frame drops it, as in the kernel. Used by the tests to check the programs against known
+/// frames.
 pub fn run(prog: &[Insn], frame: &[u8]) -> u32 {
     let load = |at: u32, n: usize| -> Option<u32> {
         let at = at as usize;

@@ -7,7 +7,7 @@ import { formatBytes, formatInt, formatRate, formatTime, toRfc3339 } from '../fo
 import { FOLLOW_SECONDS, followRange } from '../follow';
 import { formatRoute } from '../router';
 import { rangeToQuery } from '../range';
-import { apiRange, type PageContext } from '../page';
+import { apiRange, everyWhileOpen, type PageContext } from '../page';
 import { mapLegend, renderMap } from '../map';
 import { renderSeries } from '../chart';
 
@@ -177,8 +177,7 @@ export async function renderOverview(ctx: PageContext): Promise<void> {
 function follow(ctx: PageContext, shownDataTo: string | null | undefined): void {
   if (ctx.range.preset === 'custom') return;
   const { signal } = ctx;
-  const tick = async () => {
-    if (signal.aborted) return;
+  everyWhileOpen(FOLLOW_SECONDS, signal, async () => {
     try {
       const now = Date.now();
       const probe = await api.overview({ from: toRfc3339(now - 60_000), to: toRfc3339(now) }, 1, signal);
@@ -186,13 +185,12 @@ function follow(ctx: PageContext, shownDataTo: string | null | undefined): void 
       if (next && !signal.aborted) {
         // In place: following the data adds no history entry and leaves the focus alone.
         ctx.replaceRoute(formatRoute('overview', { ...ctx.route.query, ...rangeToQuery(next) }));
-        return;
+        return false;
       }
     } catch (e) {
-      if (isAbort(e)) return;
+      if (isAbort(e)) return false;
       // A failed check is tried again at the next tick; the page keeps what it shows.
     }
-    if (!signal.aborted) setTimeout(() => void tick(), FOLLOW_SECONDS * 1000);
-  };
-  setTimeout(() => void tick(), FOLLOW_SECONDS * 1000);
+    return true;
+  });
 }

@@ -6,7 +6,7 @@ import { api, AuthRedirect, isAbort, type Sensors, type SensorStatus } from '../
 import { cell, empty, errorBox, guard, h, loading, numCell, pageTitle, table } from '../dom';
 import { getLang, t, type Lang } from '../i18n';
 import { formatInt, formatTime } from '../format';
-import type { PageContext } from '../page';
+import { everyWhileOpen, type PageContext } from '../page';
 
 /** Minutes summed in each sensor's recent counters. */
 const WINDOW_MINUTES = 60;
@@ -96,22 +96,19 @@ export async function renderSensors(ctx: PageContext): Promise<void> {
     };
     stamp(true);
     root.append(live, slot);
-    // Refresh until the user navigates away (the signal aborts): the table is replaced whole.
-    const tick = async () => {
-      if (signal.aborted) return;
+    // Refresh until the user navigates away: the table (and an earlier error) replaced whole.
+    everyWhileOpen(REFRESH_SECONDS, signal, async () => {
       try {
         const next = await api.sensors(WINDOW_MINUTES, signal);
         slot.replaceChildren(sensorsTable(next));
-        slot.querySelector('[data-testid=error]')?.remove();
         stamp(true);
       } catch (e) {
         // An ended session goes to the login page (the API's handler); nothing to show here.
-        if (isAbort(e) || e instanceof AuthRedirect) return;
+        if (isAbort(e) || e instanceof AuthRedirect) return false;
         stamp(false);
         if (!slot.querySelector('[data-testid=error]')) slot.prepend(errorBox(e));
       }
-      if (!signal.aborted) setTimeout(() => void tick(), REFRESH_SECONDS * 1000);
-    };
-    setTimeout(() => void tick(), REFRESH_SECONDS * 1000);
+      return true;
+    });
   });
 }
