@@ -1,5 +1,5 @@
 //! The position of a backfill: work over the objects stored before a table existed (the
-//! correlation index, the sightings' counts), a page per transaction, kept in `yamori_kv` as
+//! sightings' counts), a page per transaction, kept in `yamori_kv` as
 //! two numbers: `through`, the last object (`seq`) stored before the table existed (set by
 //! the table's migration), and `done`, the last one handled since. Both go when it ends.
 

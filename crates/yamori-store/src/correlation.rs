@@ -1,11 +1,18 @@
 //! The correlation index: which stored STIX objects name which values (addresses, prefixes,
-//! domains, URLs, hashes), across every collection, written in the transaction that adds the
-//! objects, so the index never names an object that is not stored.
+//! domains, URLs, hashes), across every collection.
 //!
-//! The store does not read STIX: the caller (the hub's ingest, through `yamori-intel`) hands
-//! each object's values in, already canonical, with a *key* whose byte order puts related
-//! values together (see `yamori_intel::observables`). A lookup is a list of exact keys and one
-//! key range.
+//! The index follows the objects table: an *indexer* reads the objects stored after the last
+//! one it indexed (by `seq`, which ingest's lock makes grow in commit order), has the caller
+//! extract their values, and writes their rows and its new position in one transaction
+//! ([`Store::correlation_catch_up`]). Ingest itself writes no index row, so an envelope's
+//! request does not wait for the index: the hub runs an indexer beside ingest, and every
+//! reader that must see the objects stored so far (a lookup, an export) catches up first.
+//! The index never names an object that is not stored: an object deleted before it is
+//! indexed is skipped, one deleted after leaves with its rows.
+//!
+//! The store does not read STIX: the caller (through `yamori-intel`) extracts each object's
+//! values, already canonical, with a *key* whose byte order puts related values together (see
+//! `yamori_intel::observables`). A lookup is a list of exact keys and one key range.
 //!
 //! Two tables: `intel_values`, one row per value with the number of reports (object versions)
 //! naming it and when the first and last arrived; `intel_refs`, one row per value and object.
@@ -16,7 +23,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::db::{Conn, Engine, Param, Row};
-use crate::taxii::NewObject;
+use crate::taxii::objects::{kv_get, kv_set};
 use crate::{Result, Store};
 
 /// Reports of one value that get an index row; later ones only raise its count. A value
@@ -34,7 +41,8 @@ const CHUNK: usize = 500;
 
 /// Migrations of the `correlation` domain; never edit a released entry. Keys are `{bytes}`
 /// so their order is byte order on both engines (the key ranges rely on it).
-pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_values (
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE intel_values (
         kind TEXT NOT NULL,
         key {bytes} NOT NULL,
         value TEXT NOT NULL,
@@ -54,23 +62,39 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE intel_values (
         PRIMARY KEY (kind, key, collection_id, object_id)){without_rowid};
      INSERT INTO yamori_kv (key, value)
         SELECT 'correlation.backfill_through', CAST(MAX(seq) AS TEXT) FROM taxii_objects
-        HAVING COUNT(*) > 0;"];
+        HAVING COUNT(*) > 0;",
+    // The index follows the objects table from here on (the module docs): it is built again
+    // from every stored object, the earlier backfill's position replaced by the indexer's.
+    "DELETE FROM intel_refs;
+     DELETE FROM intel_values;
+     DELETE FROM yamori_kv
+        WHERE key IN ('correlation.backfill_through', 'correlation.backfill_done');
+     INSERT INTO yamori_kv (key, value) VALUES ('correlation.indexed_through', '0');",
+];
 
-/// Key/value entries of the backfill: the last object (by `seq`) stored before the index
-/// existed, and the last one indexed since. Both go when the backfill is done.
-const BACKFILL: crate::backfill::Marks = crate::backfill::Marks {
-    through: "correlation.backfill_through",
-    done: "correlation.backfill_done",
-};
+/// The `yamori_kv` entry holding the indexer's position: the last object (by `seq`) indexed.
+const INDEXED_THROUGH: &str = "correlation.indexed_through";
 
-/// An object stored before the correlation index existed, for the caller to extract its
-/// values and hand back to [`Store::correlation_backfill`].
+/// A stored object not indexed yet, for the caller to extract its values (see
+/// [`Store::correlation_catch_up`]).
 #[derive(Debug, Clone)]
 pub struct BacklogObject {
     pub seq: i64,
     pub collection_id: String,
     pub date_added: String,
     pub body: String,
+}
+
+/// What the caller extracted from one stored object for the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    /// The object's id and type.
+    pub id: String,
+    pub kind: String,
+    /// Its `created_by_ref`.
+    pub created_by: Option<String>,
+    /// The values it names (none for most objects but indicators and observations).
+    pub values: Vec<IndexValue>,
 }
 
 /// One value an object names, as the index keeps it.
@@ -163,24 +187,19 @@ pub struct DecoySeen {
     pub last: String,
 }
 
-/// Index the values of objects added to one collection, each with its date_added, within
-/// the transaction that adds them (or, for objects stored before the index existed, in
-/// [`Store::correlation_backfill`]).
-pub(crate) fn index_added(
-    c: &mut dyn Conn,
-    collection_id: &str,
-    added: &[(&NewObject, &str)],
-) -> Result<()> {
+/// Index the values of objects of one collection, each with its date_added (see
+/// [`Store::correlation_index`]).
+fn index_added(c: &mut dyn Conn, collection_id: &str, added: &[(&Indexed, &str)]) -> Result<()> {
     if !INDEXED {
         return Ok(());
     }
-    // Per value, its reports in this request in order; (value, object) pairs once each (two
-    // versions of one object in a request are one row, and one statement may not update a
-    // row twice on PostgreSQL).
-    type Reports<'a> = (&'a str, u64, Vec<(&'a NewObject, &'a str)>);
+    // Per value, its reports in this page in order; (value, object) pairs once each, with
+    // the first and last date_added of the object's versions (several versions of one object
+    // in a page are one row, and one statement may not update a row twice on PostgreSQL).
+    type Reports<'a> = (&'a str, u64, Vec<(&'a Indexed, &'a str, &'a str)>);
     let mut by_value: BTreeMap<(&str, &str), Reports<'_>> = BTreeMap::new();
-    let mut pairs: HashSet<(&str, &str, &str)> = HashSet::new();
-    for (o, added) in added {
+    let mut pairs: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    for &(o, added) in added {
         for v in &o.values {
             let e = by_value.entry((v.kind, v.key.as_str())).or_insert((
                 v.value.as_str(),
@@ -188,8 +207,16 @@ pub(crate) fn index_added(
                 Vec::new(),
             ));
             e.1 += 1;
-            if pairs.insert((v.kind, v.key.as_str(), o.id.as_str())) {
-                e.2.push((o, added));
+            match pairs.entry((v.kind, v.key.as_str(), o.id.as_str())) {
+                std::collections::hash_map::Entry::Occupied(at) => {
+                    let r = &mut e.2[*at.get()];
+                    r.1 = r.1.min(added);
+                    r.2 = r.2.max(added);
+                }
+                std::collections::hash_map::Entry::Vacant(at) => {
+                    at.insert(e.2.len());
+                    e.2.push((o, added, added));
+                }
             }
         }
     }
@@ -200,8 +227,8 @@ pub(crate) fn index_added(
     let values: Vec<ValueIn<'_>> = entries
         .iter()
         .map(|((kind, key), (value, n, objects))| {
-            let first = objects.iter().map(|(_, d)| *d).min().unwrap_or_default();
-            let last = objects.iter().map(|(_, d)| *d).max().unwrap_or_default();
+            let first = objects.iter().map(|r| r.1).min().unwrap_or_default();
+            let last = objects.iter().map(|r| r.2).max().unwrap_or_default();
             (*kind, *key, *value, *n, first, last)
         })
         .collect();
@@ -214,7 +241,7 @@ pub(crate) fn index_added(
     for ((kind, key), (_, n, objects)) in &entries {
         let after = reports_after.get(&(*kind, *key)).copied().unwrap_or(*n);
         let room = MAX_REFS_PER_VALUE.saturating_sub(after.saturating_sub(*n));
-        for (o, date_added) in objects
+        for (o, first, last) in objects
             .iter()
             .take(usize::try_from(room).unwrap_or(usize::MAX))
         {
@@ -224,7 +251,8 @@ pub(crate) fn index_added(
                 &o.id,
                 &o.kind,
                 o.created_by.as_deref(),
-                date_added,
+                first,
+                last,
             ));
         }
     }
@@ -233,8 +261,16 @@ pub(crate) fn index_added(
 
 /// A value's row: kind, key, value, reports in this request, first and last date added.
 type ValueIn<'a> = (&'a str, &'a str, &'a str, u64, &'a str, &'a str);
-/// A reference's row: kind, key, object, object type, creator, date added.
-type RefIn<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>, &'a str);
+/// A reference's row: kind, key, object, object type, creator, first and last date added.
+type RefIn<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+);
 
 /// Rows per statement on PostgreSQL, where a batch is a handful of array parameters.
 const PG_BATCH: usize = 10_000;
@@ -320,8 +356,8 @@ fn insert_refs(c: &mut dyn Conn, collection_id: &str, rows: &[RefIn<'_>]) -> Res
         let sql = format!(
             "INSERT INTO intel_refs (collection_id, kind, key, object_id, object_type, \
              created_by, first_added, last_added) \
-             SELECT ?1::text, k, y, o, t, b, d, d FROM unnest(?2::text[], ?3::text[], \
-             ?4::text[], ?5::text[], ?6::text[], ?7::text[]) AS u(k, y, o, t, b, d) \
+             SELECT ?1::text, k, y, o, t, b, f, l FROM unnest(?2::text[], ?3::text[], \
+             ?4::text[], ?5::text[], ?6::text[], ?7::text[], ?8::text[]) AS u(k, y, o, t, b, f, l) \
              {REFS_CONFLICT}"
         );
         for part in rows.chunks(PG_BATCH) {
@@ -333,6 +369,7 @@ fn insert_refs(c: &mut dyn Conn, collection_id: &str, rows: &[RefIn<'_>]) -> Res
                 text_column(part, |r| r.3),
                 Param::TextArray(part.iter().map(|r| r.4.map(str::to_owned)).collect()),
                 text_column(part, |r| r.5),
+                text_column(part, |r| r.6),
             ];
             c.execute("index references", &sql, &params)?;
         }
@@ -342,14 +379,15 @@ fn insert_refs(c: &mut dyn Conn, collection_id: &str, rows: &[RefIn<'_>]) -> Res
     for part in rows.chunks(CHUNK) {
         params.clear();
         params.push(Param::text(collection_id));
-        for &(kind, key, object, object_type, created_by, date) in part {
+        for &(kind, key, object, object_type, created_by, first, last) in part {
             params.extend([
                 Param::text(kind),
                 Param::text(key),
                 Param::text(object),
                 Param::text(object_type),
                 Param::OptText(created_by.map(str::to_owned)),
-                Param::text(date),
+                Param::text(first),
+                Param::text(last),
             ]);
         }
         c.execute(
@@ -364,7 +402,7 @@ fn insert_refs(c: &mut dyn Conn, collection_id: &str, rows: &[RefIn<'_>]) -> Res
 /// Parameters per row of the values' upsert, and of the references' insert (after the
 /// shared collection), on SQLite.
 const VALUE_WIDTH: usize = 6;
-const REF_WIDTH: usize = 6;
+const REF_WIDTH: usize = 7;
 
 #[derive(Clone, Copy)]
 enum Table {
@@ -388,15 +426,8 @@ fn statement(table: Table, rows: usize) -> std::borrow::Cow<'static, str> {
 }
 
 /// `(?f,…,?f+w-1),(…)…`: `rows` rows of `width` placeholders numbered from `first`, each row
-/// starting with the `shared` placeholder text if given and ending with its last placeholder
-/// repeated if `repeat_last` (the first and last time take the same value).
-fn placeholders(
-    rows: usize,
-    width: usize,
-    first: usize,
-    shared: &str,
-    repeat_last: bool,
-) -> String {
+/// starting with the `shared` placeholder text if given.
+fn placeholders(rows: usize, width: usize, first: usize, shared: &str) -> String {
     use std::fmt::Write;
     let mut sql = String::with_capacity(rows * width * 6);
     for i in 0..rows {
@@ -410,9 +441,6 @@ fn placeholders(
             // Writing into a String cannot fail.
             let _ = write!(sql, "?{}", b + k);
         }
-        if repeat_last {
-            let _ = write!(sql, ",?{}", b + width - 1);
-        }
         sql.push(')');
     }
     sql
@@ -423,18 +451,38 @@ fn values_sql(rows: usize) -> String {
     format!(
         "INSERT INTO intel_values (kind, key, value, reports, first_added, last_added) \
          VALUES {} {VALUES_CONFLICT}",
-        placeholders(rows, VALUE_WIDTH, 1, "", false)
+        placeholders(rows, VALUE_WIDTH, 1, "")
     )
 }
 
-/// SQLite's insert of `rows` references: the collection is ?1, then 6 parameters a row
-/// (kind, key, object, type, creator, date; the date is first and last).
+/// SQLite's insert of `rows` references: the collection is ?1, then 7 parameters a row
+/// (kind, key, object, type, creator, first and last date added).
 fn refs_sql(rows: usize) -> String {
     format!(
         "INSERT INTO intel_refs (collection_id, kind, key, object_id, object_type, \
          created_by, first_added, last_added) VALUES {} {REFS_CONFLICT}",
-        placeholders(rows, REF_WIDTH, 2, "?1", true)
+        placeholders(rows, REF_WIDTH, 2, "?1")
     )
+}
+
+/// The indexer's position: the last object (by `seq`) indexed.
+fn indexed_through(c: &mut dyn Conn) -> Result<i64> {
+    Ok(kv_get(c, INDEXED_THROUGH)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// The indexer's position, locked until the transaction ends: on PostgreSQL, where several
+/// hubs index at once and a delete runs beside them, a row lock (SQLite has one writer).
+pub(crate) fn lock_position(c: &mut dyn Conn) -> Result<i64> {
+    if c.engine() == Engine::Postgres {
+        c.query_opt(
+            "lock index position",
+            "SELECT value FROM yamori_kv WHERE key = ?1 FOR UPDATE",
+            &[Param::text(INDEXED_THROUGH)],
+        )?;
+    }
+    indexed_through(c)
 }
 
 /// After versions of an object were deleted: its references go once no version is left.
@@ -575,23 +623,19 @@ impl Store {
         })
     }
 
-    /// The next `limit` objects stored before the correlation index existed and not indexed
-    /// yet, oldest first; empty when there are none (a database created with the index, or a
-    /// finished backfill).
+    /// The next `limit` stored objects the index has not read yet, oldest first; empty when
+    /// the index is complete (always, in a build without it).
     pub fn correlation_backlog(&self, limit: u32) -> Result<Vec<BacklogObject>> {
+        if !INDEXED {
+            return Ok(Vec::new());
+        }
         self.db.read(|c| {
-            let Some((done, through)) = BACKFILL.read(c)? else {
-                return Ok(Vec::new());
-            };
+            let done = indexed_through(c)?;
             c.query(
                 "read backlog",
                 "SELECT seq, collection_id, date_added, body FROM taxii_objects
-                 WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-                &[
-                    Param::Int(done),
-                    Param::Int(through),
-                    Param::Int(i64::from(limit)),
-                ],
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                &[Param::Int(done), Param::Int(i64::from(limit))],
             )?
             .iter()
             .map(|r| {
@@ -606,46 +650,37 @@ impl Store {
         })
     }
 
-    /// Index objects of the backlog page `first_seq..=through_seq` (with their values, as the
-    /// caller extracted them) and record that everything up to `through_seq` is done, in one
-    /// transaction; the last page ends the backfill. Returns whether objects remain.
-    pub fn correlation_backfill(
+    /// Index the backlog page `first_seq..=through_seq` (each object with what the caller
+    /// extracted; objects it could not read are left out) and move the indexer's position to
+    /// `through_seq`, in one transaction. Returns false, writing nothing, when another indexer
+    /// (another thread or hub) indexed part of the page since it was read.
+    pub fn correlation_index(
         &self,
-        objects: &[(BacklogObject, NewObject)],
+        objects: &[(BacklogObject, Indexed)],
         first_seq: i64,
         through_seq: i64,
     ) -> Result<bool> {
+        if !INDEXED {
+            return Ok(true);
+        }
         self.db.write(|c| {
-            let Some((done, through)) = BACKFILL.lock(c)? else {
-                return Ok(false);
-            };
+            let done = lock_position(c)?;
             if first_seq <= done {
-                // Another hub indexed this page since it was read.
-                return Ok(true);
+                return Ok(false);
             }
             // Objects deleted since the page was read are not indexed (the index never names
-            // an object that is not stored).
-            let mut stored = std::collections::HashSet::new();
-            for part in objects.chunks(CHUNK) {
-                let marks: Vec<String> = (1..=part.len()).map(|n| format!("?{n}")).collect();
-                let params: Vec<Param> = part.iter().map(|(b, _)| Param::Int(b.seq)).collect();
-                for r in c.query(
-                    "still stored",
-                    &format!(
-                        "SELECT seq FROM taxii_objects WHERE seq IN ({})",
-                        marks.join(",")
-                    ),
-                    &params,
-                )? {
-                    stored.insert(r.i64(0)?);
-                }
+            // an object that is not stored); a delete waits for the position's lock, so none
+            // goes between this check and the commit.
+            let mut stored = HashSet::new();
+            for r in c.query(
+                "still stored",
+                "SELECT seq FROM taxii_objects WHERE seq >= ?1 AND seq <= ?2",
+                &[Param::Int(first_seq), Param::Int(through_seq)],
+            )? {
+                stored.insert(r.i64(0)?);
             }
-            let objects: Vec<&(BacklogObject, NewObject)> = objects
-                .iter()
-                .filter(|(b, _)| stored.contains(&b.seq))
-                .collect();
-            let mut by_collection: BTreeMap<&str, Vec<(&NewObject, &str)>> = BTreeMap::new();
-            for (b, o) in objects.iter().copied() {
+            let mut by_collection: BTreeMap<&str, Vec<(&Indexed, &str)>> = BTreeMap::new();
+            for (b, o) in objects.iter().filter(|(b, _)| stored.contains(&b.seq)) {
                 by_collection
                     .entry(b.collection_id.as_str())
                     .or_default()
@@ -654,8 +689,43 @@ impl Store {
             for (collection, items) in &by_collection {
                 index_added(c, collection, items)?;
             }
-            BACKFILL.advance(c, through_seq, through)
+            kv_set(c, INDEXED_THROUGH, &through_seq.to_string())?;
+            Ok(true)
         })
+    }
+
+    /// Index the stored objects the index has not read yet, `page` objects a transaction,
+    /// until none is left or `most` (when given) were read, with `extract` reading each one's
+    /// values (`None`: it names none the index could hold; the object itself is untouched).
+    /// Returns how many objects this call indexed. Safe to run from several threads and hubs
+    /// at once: each object is indexed once.
+    pub fn correlation_catch_up(
+        &self,
+        page: u32,
+        most: Option<u64>,
+        extract: &mut dyn FnMut(&BacklogObject) -> Option<Indexed>,
+    ) -> Result<u64> {
+        let mut indexed = 0u64;
+        let mut read = 0u64;
+        loop {
+            if most.is_some_and(|m| read >= m) {
+                return Ok(indexed);
+            }
+            let backlog = self.correlation_backlog(page)?;
+            let (Some(first), Some(last)) = (backlog.first(), backlog.last()) else {
+                return Ok(indexed);
+            };
+            let (first, last) = (first.seq, last.seq);
+            let n = backlog.len() as u64;
+            read += n;
+            let items: Vec<(BacklogObject, Indexed)> = backlog
+                .into_iter()
+                .filter_map(|b| extract(&b).map(|o| (b, o)))
+                .collect();
+            if self.correlation_index(&items, first, last)? {
+                indexed += n;
+            }
+        }
     }
 
     /// The indexed values matching a lookup (by key), and the objects naming them in the
@@ -834,11 +904,11 @@ mod tests {
             values.contains("VALUES (?1,?2,?3,?4,?5,?6),(?7,?8,?9,?10,?11,?12) ON CONFLICT"),
             "{values}"
         );
-        // The collection (?1) in every row; each row's date twice (first and last added).
+        // The collection (?1) in every row.
         let refs = refs_sql(2);
         assert!(
             refs.contains(
-                "VALUES (?1,?2,?3,?4,?5,?6,?7,?7),(?1,?8,?9,?10,?11,?12,?13,?13) ON CONFLICT"
+                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8),(?1,?9,?10,?11,?12,?13,?14,?15) ON CONFLICT"
             ),
             "{refs}"
         );

@@ -44,6 +44,9 @@ pub async fn observable(
                         every &= ident.access(&c.id).0;
                     }
                 }
+                // Objects stored before this request are in the answer (module
+                // `yamori_store::correlation`: the index follows the objects).
+                crate::ingest::index_before_reading(s)?;
                 let keys = asked.lookup_keys();
                 let lookup = Lookup {
                     kind: asked.kind.as_str(),

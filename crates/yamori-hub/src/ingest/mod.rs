@@ -5,7 +5,7 @@ mod validate;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
-use yamori_store::correlation::{BacklogObject, IndexValue};
+use yamori_store::correlation::{BacklogObject, IndexValue, Indexed};
 use yamori_store::taxii::{
     taxii_now, version_key, AddOutcome, Collection, NewObject, StatusDetail, TaxiiStatus,
 };
@@ -50,7 +50,6 @@ pub fn prepare_object(raw: &str) -> Result<NewObject, StatusDetail> {
         version,
         body: raw.to_string(),
         created_by: field("created_by_ref"),
-        values: index_values(&v),
         sighting_of: sighting_of(&v),
     })
 }
@@ -244,51 +243,79 @@ pub fn publish_local(
     })
 }
 
-/// Objects per page of the correlation backfill.
+/// Objects per transaction of the correlation indexer: several envelopes' worth when it is
+/// behind, so values reported in many of them are upserted once.
+const INDEX_PAGE: u32 = 4000;
+
+/// Objects per page of the sightings' backfill.
 const BACKFILL_PAGE: u32 = 1000;
 
-/// Indexes for correlation the objects stored before the index existed (a database from an
-/// earlier Yamori), a page per transaction, and returns how many it read. Safe to run from
-/// several hubs at once and to interrupt: each page is indexed once, the position is kept in
-/// the store. Objects that no longer parse are skipped (they name no value the index could
-/// hold), never lost: the object itself is not touched.
-pub fn backfill_correlation(store: &Store) -> yamori_store::Result<u64> {
-    let mut read = 0u64;
+/// Indexes for correlation every stored object the index has not read yet (see
+/// [`yamori_store::correlation`]) and returns how many this call indexed. The hub runs it
+/// in a loop beside ingest; a reader that must see every object stored so far (a lookup, an
+/// export) runs it first. Safe to run from several threads and hubs at once. Objects that no
+/// longer parse are skipped (they name no value the index could hold), never lost: the object
+/// itself is not touched.
+pub fn index_correlation(store: &Store) -> yamori_store::Result<u64> {
+    store.correlation_catch_up(INDEX_PAGE, None, &mut indexed)
+}
+
+/// Objects a request indexes before it reads the index ([`index_before_reading`]): about a
+/// second's work.
+const INDEX_BEFORE_READING: u64 = 20_000;
+
+/// As [`index_correlation`], for a request about to read the index: the indexer's lag, which
+/// is a page or two, is indexed first, so the answer includes every object stored before it;
+/// a larger backlog (a database being indexed again after an upgrade) is left to the indexer
+/// after [`INDEX_BEFORE_READING`] objects, and the answer says it is incomplete.
+pub fn index_before_reading(store: &Store) -> yamori_store::Result<u64> {
+    store.correlation_catch_up(INDEX_PAGE, Some(INDEX_BEFORE_READING), &mut indexed)
+}
+
+/// How long the indexer sleeps once the index is complete, and after an error.
+const INDEXER_IDLE: std::time::Duration = std::time::Duration::from_millis(100);
+const INDEXER_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The hub's indexer: [`index_correlation`] for as long as the process runs. New objects are
+/// indexed within [`INDEXER_IDLE`] of their commit once it has caught up; when the store
+/// fails it says so once and tries again every [`INDEXER_RETRY`].
+pub fn run_indexer(store: &Store) {
+    let mut failing = false;
     loop {
-        let page = store.correlation_backlog(BACKFILL_PAGE)?;
-        let (Some(first), Some(last)) = (page.first().map(|b| b.seq), page.last().map(|b| b.seq))
-        else {
-            return Ok(read);
-        };
-        read += page.len() as u64;
-        let items: Vec<(BacklogObject, NewObject)> = page
-            .into_iter()
-            .filter_map(|b| {
-                let v: Value = serde_json::from_str(&b.body).ok()?;
-                let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-                let o = NewObject {
-                    id: field("id")?,
-                    kind: field("type").unwrap_or_default(),
-                    version_key: String::new(),
-                    version: String::new(),
-                    spec_version: String::new(),
-                    body: String::new(),
-                    created_by: field("created_by_ref"),
-                    values: index_values(&v),
-                    sighting_of: None,
-                };
-                Some((b, o))
-            })
-            .collect();
-        if !store.correlation_backfill(&items, first, last)? {
-            return Ok(read);
+        match index_correlation(store) {
+            Ok(n) => {
+                if failing || n >= 100_000 {
+                    tracing::info!(objects = n, "correlation index caught up");
+                }
+                failing = false;
+                std::thread::sleep(INDEXER_IDLE);
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "correlation indexer: the store failed; trying again every 5 s");
+                }
+                failing = true;
+                std::thread::sleep(INDEXER_RETRY);
+            }
         }
     }
 }
 
+/// What the index keeps of one stored object, read from its JSON text.
+fn indexed(b: &BacklogObject) -> Option<Indexed> {
+    let v: Value = serde_json::from_str(&b.body).ok()?;
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some(Indexed {
+        id: field("id")?,
+        kind: field("type").unwrap_or_default(),
+        created_by: field("created_by_ref"),
+        values: index_values(&v),
+    })
+}
+
 /// Counts for their bound ([`yamori_store::sightings`]) the sightings stored before the
 /// counts existed, a page per transaction, and returns how many it read. Safe to run from
-/// several hubs at once and to interrupt, as [`backfill_correlation`]. A sighting that no
+/// several hubs at once and to interrupt. A sighting that no
 /// longer parses is left uncounted, never touched.
 pub fn backfill_sightings(store: &Store) -> yamori_store::Result<u64> {
     let mut read = 0u64;

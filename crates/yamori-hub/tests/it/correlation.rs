@@ -169,7 +169,7 @@ async fn an_address_is_found_by_itself_its_prefixes_and_inside_a_prefix() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_from_before_the_index_is_backfilled() {
+async fn a_database_from_before_the_index_is_indexed() {
     use std::io::Read;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("yamori.sqlite");
@@ -188,12 +188,12 @@ async fn a_database_from_before_the_index_is_backfilled() {
         store.correlation_backlog(10_000).expect("backlog").len(),
         1690
     );
-    let read = yamori_hub::ingest::backfill_correlation(&store).expect("backfill");
+    let read = yamori_hub::ingest::index_correlation(&store).expect("index");
     assert_eq!(read, 1690);
     assert!(store.correlation_backlog(10).expect("backlog").is_empty());
     // Again: nothing left, nothing counted twice.
     assert_eq!(
-        yamori_hub::ingest::backfill_correlation(&store).expect("again"),
+        yamori_hub::ingest::index_correlation(&store).expect("again"),
         0
     );
     // A telescope indicator of the fixture is now found by its address.

@@ -43,11 +43,8 @@ pub struct NewObject {
     pub spec_version: String,
     /// The object's JSON text exactly as received.
     pub body: String,
-    /// Its `created_by_ref`, for the correlation index.
+    /// Its `created_by_ref`, which the bound on sightings counts by.
     pub created_by: Option<String>,
-    /// The values it names, indexed for correlation when it is added (see
-    /// [`crate::correlation`]); empty for objects that name none.
-    pub values: Vec<crate::correlation::IndexValue>,
     /// For a sighting, its `sighting_of_ref`: new sightings are counted per indicator and
     /// source, and bounded ([`crate::sightings`]). `None` for every other object.
     pub sighting_of: Option<String>,

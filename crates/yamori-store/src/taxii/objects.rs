@@ -359,13 +359,6 @@ impl Store {
                     AddOutcome::Conflict
                 });
             }
-            let fresh: Vec<(&NewObject, &str)> = objects
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, out)| **out == AddOutcome::Added)
-                .map(|(o, _)| (o, date_added.as_str()))
-                .collect();
-            crate::correlation::index_added(c, collection_id, &fresh)?;
             if let Some(s) = status(&outcomes) {
                 super::status::put(c, &s)?;
             }
@@ -493,6 +486,8 @@ impl Store {
             super::build_matching(collection_id, object_id, versions, spec_versions);
         let (sql, params) = build_delete(collection_id, object_id, versions, spec_versions);
         self.db.write(|c| {
+            // Before the index's indexer may check that objects it read are still stored.
+            crate::correlation::lock_position(c)?;
             let bodies = c.query(
                 "check before delete",
                 &format!("SELECT o.body {matching}"),

@@ -1,8 +1,8 @@
-//! The correlation index on both engines: written with the objects, counted past the per-value
-//! cap, looked up by exact keys and key ranges, filtered by collection, forgotten with the
-//! object, and filled in for objects stored before it existed.
+//! The correlation index on both engines: following the stored objects, counted past the
+//! per-value cap, looked up by exact keys and key ranges, filtered by collection, forgotten
+//! with the object, and never naming an object deleted before it was indexed.
 
-use yamori_store::correlation::{IndexValue, Lookup, MAX_REFS_PER_VALUE};
+use yamori_store::correlation::{BacklogObject, IndexValue, Indexed, Lookup, MAX_REFS_PER_VALUE};
 use yamori_store::decoy::NewDecoyEvent;
 use yamori_store::taxii::{AddOutcome, Collection, NewObject, VersionFilter};
 use yamori_store::Store;
@@ -26,10 +26,52 @@ const NET: (&str, &str) = ("198.51.100.0/24", "c6336400/024");
 const OTHER: (&str, &str) = ("198.51.100.200", "c63364c8/032");
 
 fn named(n: u32, modified: &str, by: Option<&str>, values: &[(&str, &str)]) -> NewObject {
-    let mut o = obj(n, "indicator", modified);
+    let o = obj(n, "indicator", modified);
+    named_id(&o.id, modified, by, values)
+}
+
+/// An indicator whose JSON text carries the values the index should hold, as (value, key)
+/// pairs in `x_values`: the store reads values from stored objects through an extractor
+/// ([`index`]), as the hub's reads them from patterns.
+fn named_id(id: &str, modified: &str, by: Option<&str>, values: &[(&str, &str)]) -> NewObject {
+    let mut o = obj(0, "indicator", modified);
+    o.id = id.to_string();
     o.created_by = by.map(str::to_owned);
-    o.values = values.iter().map(|(v, k)| v4(v, k)).collect();
+    o.body = serde_json::json!({
+        "type": "indicator",
+        "id": id,
+        "modified": modified,
+        "created_by_ref": by,
+        "x_values": values,
+    })
+    .to_string();
     o
+}
+
+/// The test's extractor: the values in `x_values`.
+fn extract(b: &BacklogObject) -> Option<Indexed> {
+    let v: serde_json::Value = serde_json::from_str(&b.body).ok()?;
+    let values = v["x_values"]
+        .as_array()
+        .map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|p| Some(v4(p[0].as_str()?, p[1].as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Indexed {
+        id: v["id"].as_str()?.to_string(),
+        kind: v["type"].as_str()?.to_string(),
+        created_by: v["created_by_ref"].as_str().map(str::to_owned),
+        values,
+    })
+}
+
+/// Bring the index up to every stored object, as the hub's indexer does; how many it read.
+fn index(s: &Store) -> u64 {
+    s.correlation_catch_up(1000, None, &mut extract)
+        .expect("index")
 }
 
 fn both(s: &Store) {
@@ -89,6 +131,9 @@ fn values_and_their_reports_are_indexed_with_the_objects_alike_on_both_engines()
             &mut |_| None,
         )
         .expect("add");
+        // Nothing is indexed until the indexer reads the objects: four rows, once.
+        let before = s.correlation_backlog(100).expect("backlog").len();
+        assert_eq!((before, index(s), index(s)), (4, 4, 0));
         let exact = vec![
             ADDR.1.to_string(),
             NET.1.to_string(),
@@ -175,8 +220,11 @@ fn a_popular_value_is_counted_past_the_cap_without_more_rows() {
             .map(|n| named(n, t, None, &[ADDR]))
             .collect();
         let (a, b) = objects.split_at(600);
+        // Two pages of the indexer: the second counts past the cap the first filled.
         s.taxii_add_objects(C, a, &mut |_| None).expect("add");
+        index(s);
         s.taxii_add_objects(C, b, &mut |_| None).expect("add");
+        index(s);
         let exact = [ADDR.1.to_string()];
         let mut q = lookup("ipv4", &exact, None);
         q.limit = 5000;
@@ -190,7 +238,7 @@ fn a_popular_value_is_counted_past_the_cap_without_more_rows() {
 }
 
 #[test]
-fn deleted_objects_leave_the_index_and_old_objects_are_backfilled() {
+fn deleted_objects_leave_the_index_and_are_never_indexed_after() {
     let got = same_on_each(|s| {
         both(s);
         let t1 = "2026-12-01T00:00:00.000Z";
@@ -205,6 +253,7 @@ fn deleted_objects_leave_the_index_and_old_objects_are_backfilled() {
             &mut |_| None,
         )
         .expect("add");
+        index(s);
         let exact = [ADDR.1.to_string()];
         let count = |s: &Store| {
             s.correlation_lookup(&lookup("ipv4", &exact, None))
@@ -214,21 +263,58 @@ fn deleted_objects_leave_the_index_and_old_objects_are_backfilled() {
         };
         let all = count(s);
         // One version of object 1 gone: it still names the value.
-        let id1 = "indicator--00000000-0000-4000-8000-000000000001";
+        let id = |n: u32| format!("indicator--00000000-0000-4000-8000-{n:012}");
         let first = VersionFilter {
             first: true,
             ..VersionFilter::default()
         };
-        s.taxii_delete_object(C, id1, &first, &[]).expect("delete");
+        s.taxii_delete_object(C, &id(1), &first, &[])
+            .expect("delete");
         let one_version_left = count(s);
-        s.taxii_delete_object(C, id1, &VersionFilter::all(), &[])
+        s.taxii_delete_object(C, &id(1), &VersionFilter::all(), &[])
             .expect("delete");
         let gone = count(s);
-        // Without a backfill position there is no backlog.
+        // Deleted before the indexer read it: never indexed.
+        s.taxii_add_objects(C, &[named(3, t1, None, &[ADDR])], &mut |_| None)
+            .expect("add");
+        s.taxii_delete_object(C, &id(3), &VersionFilter::all(), &[])
+            .expect("delete");
+        index(s);
+        let deleted_first = count(s);
+        // Deleted after the indexer read it, before it wrote: left out as well, and the
+        // position still moves past it.
+        s.taxii_add_objects(
+            C,
+            &[named(4, t1, None, &[ADDR]), named(5, t1, None, &[ADDR])],
+            &mut |_| None,
+        )
+        .expect("add");
+        let page = s.correlation_backlog(10).expect("backlog");
+        s.taxii_delete_object(C, &id(4), &VersionFilter::all(), &[])
+            .expect("delete");
+        let items: Vec<_> = page
+            .iter()
+            .map(|b| (b.clone(), extract(b).expect("extract")))
+            .collect();
+        let (lo, hi) = (page[0].seq, page[page.len() - 1].seq);
+        let wrote = s.correlation_index(&items, lo, hi).expect("index");
+        let read_then_deleted = count(s);
+        // A page another indexer has written is not written again.
+        let again = s.correlation_index(&items, lo, hi).expect("again");
         let backlog = s.correlation_backlog(10).expect("backlog").len();
-        (all, one_version_left, gone, backlog)
+        (
+            (all, one_version_left, gone, deleted_first),
+            (
+                page.len(),
+                wrote,
+                read_then_deleted,
+                again,
+                backlog,
+                count(s),
+            ),
+        )
     });
-    assert_eq!(got, (2, 2, 1, 0));
+    assert_eq!(got, ((2, 2, 1, 1), (2, true, 2, false, 0, 2)));
 }
 
 #[test]
@@ -254,9 +340,12 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
         both(s);
         let t = "2026-12-01T00:00:00.000Z";
         let addr = |id: &str, v: &str, k: &str| {
-            let mut o = named(0, t, None, &[(v, k)]);
-            o.id = format!("indicator--00000000-0000-4000-8000-0000000000{id}");
-            o
+            named_id(
+                &format!("indicator--00000000-0000-4000-8000-0000000000{id}"),
+                t,
+                None,
+                &[(v, k)],
+            )
         };
         let prefix = named(9, t, None, &[("192.0.2.0/24", "c0000200/024")]);
         let decoy_prefix = named(8, t, None, &[("203.0.113.0/25", "cb007100/025")]);
@@ -275,6 +364,7 @@ fn the_sensors_seen_by_an_address_include_the_decoy() {
         .expect("add");
         s.taxii_add_objects(C, &[addr("c1", "192.0.2.1", "c0000201/032")], &mut |_| None)
             .expect("add");
+        index(s);
         let indicators: Vec<_> = s
             .correlation_seen_indicators(&[C.to_string()])
             .expect("seen indicators")
@@ -375,6 +465,7 @@ fn values_that_two_sources_name_are_read_with_each_indicators_latest_body() {
             &mut |_| None,
         )
         .expect("add");
+        index(s);
         let rows = |c: Option<&[String]>| -> Vec<(String, String, String, bool)> {
             s.correlation_shared_values(c)
                 .expect("shared")

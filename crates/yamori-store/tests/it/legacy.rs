@@ -55,7 +55,7 @@ fn a_sqlite_file_of_the_earlier_schema_keeps_all_its_data() {
         let mut objs = objects(&s);
         objs.sort();
         assert_eq!(objs.iter().map(|(_, n)| n).sum::<usize>(), 1690, "{objs:?}");
-        // Every object predates the correlation index: all are its backlog.
+        // The index is built again from every object: all are its backlog.
         assert_eq!(s.correlation_backlog(100_000).expect("backlog").len(), 1690);
         let users: Vec<String> = s
             .taxii_users()

@@ -30,7 +30,6 @@ pub fn obj(n: u32, kind: &str, modified: &str) -> NewObject {
         version: modified.into(),
         spec_version: "2.1".into(),
         created_by: None,
-        values: Vec::new(),
         sighting_of: None,
     }
 }

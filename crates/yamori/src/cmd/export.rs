@@ -219,6 +219,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             })?;
             let trust = crate::cmd::trust::load(&store)?;
             // Every collection's indicators of other sources corroborate (docs/TRUST.md §1).
+            yamori_hub::ingest::index_correlation(&store)?;
             let shared = store.correlation_shared_values(None)?;
             let corroboration = yamori_act::score::corroboration(
                 shared

@@ -102,27 +102,24 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     {
-        // Objects stored before the correlation index existed are indexed while the hub
-        // serves; lookups say nothing of them until it is done.
+        // Sightings stored before their counts existed are counted while the hub serves
+        // (docs/TRUST.md §7); until then, a source's older sightings do not count against it.
         let store = store.clone();
-        // So are the sightings counted for their bound (docs/TRUST.md §7); until then, a
-        // source's older sightings do not count against it.
-        std::thread::spawn(move || {
-            match yamori_hub::ingest::backfill_correlation(&store) {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(objects = n, "correlation index caught up"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "correlation backfill stopped; it resumes at the next start")
-                }
-            }
-            match yamori_hub::ingest::backfill_sightings(&store) {
+        std::thread::spawn(
+            move || match yamori_hub::ingest::backfill_sightings(&store) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sightings = n, "sighting counts caught up"),
                 Err(e) => {
                     tracing::warn!(error = %e, "sighting count backfill stopped; it resumes at the next start")
                 }
-            }
-        });
+            },
+        );
+    }
+    {
+        // The correlation index follows the objects (docs/TRUST.md §6): this thread indexes
+        // what ingest stored, so an envelope's request does not wait for the index.
+        let store = store.clone();
+        std::thread::spawn(move || yamori_hub::ingest::run_indexer(&store));
     }
     let tls = if a.danger_plain_http {
         None

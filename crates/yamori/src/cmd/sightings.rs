@@ -68,6 +68,8 @@ pub fn run(g: &crate::GlobalArgs, a: &Args) -> anyhow::Result<ExitCode> {
             own.push(c.id);
         }
     }
+    // The index follows the objects: bring it up to every object stored so far.
+    yamori_hub::ingest::index_correlation(&store)?;
     let rows = store.correlation_seen_indicators(&own)?;
     // One sighting per indicator and sensor kind, over every address of the indicator.
     let mut merged: BTreeMap<(String, &'static str), (OffsetDateTime, OffsetDateTime, u64)> =

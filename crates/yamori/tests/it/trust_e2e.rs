@@ -157,7 +157,29 @@ fn a_partner_indicator_is_sighted_scored_decayed_and_its_sighting_pushed_back() 
             bundle.to_str().expect("path"),
         ],
     );
+    // `publish --local` stored the indicator without a hub, and so without indexing it; the
+    // hub's indexer thread indexes it with nobody asking (docs/TRUST.md §6).
+    let partner_store = Store::open_sqlite(&theirs.join("yamori.sqlite")).expect("partner store");
+    assert!(!partner_store
+        .correlation_backlog(1)
+        .expect("backlog")
+        .is_empty());
     let hub = Hub::start(&theirs);
+    let indexed = (0..100).any(|_| {
+        let empty = partner_store
+            .correlation_backlog(1)
+            .expect("backlog")
+            .is_empty();
+        if !empty {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        empty
+    });
+    assert!(
+        indexed,
+        "the hub's indexer did not index the published indicator in 10 s"
+    );
+    drop(partner_store);
     cli(
         &ours,
         &[
