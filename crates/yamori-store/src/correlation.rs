@@ -97,6 +97,17 @@ pub struct Indexed {
     pub values: Vec<IndexValue>,
 }
 
+/// What one call of [`Store::correlation_catch_up`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Objects this call indexed (pages another indexer wrote first are not counted).
+    pub indexed: u64,
+    /// Objects whose rows the store refused, left out of the index.
+    pub skipped: u64,
+    /// Whether no object waited for the index when the call ended.
+    pub complete: bool,
+}
+
 /// One value an object names, as the index keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexValue {
@@ -697,35 +708,104 @@ impl Store {
     /// Index the stored objects the index has not read yet, `page` objects a transaction,
     /// until none is left or `most` (when given) were read, with `extract` reading each one's
     /// values (`None`: it names none the index could hold; the object itself is untouched).
-    /// Returns how many objects this call indexed. Safe to run from several threads and hubs
-    /// at once: each object is indexed once.
+    /// With `most`, a backlog larger than that is left alone (a database being indexed again
+    /// after an upgrade is the indexer's work, not a request's). Safe to run from several
+    /// threads and hubs at once: each object is indexed once.
+    ///
+    /// A page the store refuses is written again object by object, and an object whose rows
+    /// it refuses is passed over (logged, counted in `skipped`): one value the engine cannot
+    /// hold must not stop the index for every later object.
     pub fn correlation_catch_up(
         &self,
         page: u32,
         most: Option<u64>,
         extract: &mut dyn FnMut(&BacklogObject) -> Option<Indexed>,
-    ) -> Result<u64> {
-        let mut indexed = 0u64;
+    ) -> Result<CatchUp> {
+        let mut out = CatchUp::default();
+        if let Some(m) = most {
+            if self.correlation_backlog_exceeds(m)? {
+                return Ok(out);
+            }
+        }
         let mut read = 0u64;
         loop {
-            if most.is_some_and(|m| read >= m) {
-                return Ok(indexed);
-            }
             let backlog = self.correlation_backlog(page)?;
             let (Some(first), Some(last)) = (backlog.first(), backlog.last()) else {
-                return Ok(indexed);
+                out.complete = true;
+                return Ok(out);
             };
+            if most.is_some_and(|m| read >= m) {
+                return Ok(out);
+            }
             let (first, last) = (first.seq, last.seq);
-            let n = backlog.len() as u64;
-            read += n;
+            let seqs: Vec<i64> = backlog.iter().map(|b| b.seq).collect();
+            read += seqs.len() as u64;
             let items: Vec<(BacklogObject, Indexed)> = backlog
                 .into_iter()
                 .filter_map(|b| extract(&b).map(|o| (b, o)))
                 .collect();
-            if self.correlation_index(&items, first, last)? {
-                indexed += n;
+            match self.correlation_index(&items, first, last) {
+                Ok(true) => out.indexed += seqs.len() as u64,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, first, last, "correlation index: a page was refused; writing it object by object");
+                    self.index_one_by_one(&seqs, &items, &mut out)?;
+                }
             }
         }
+    }
+
+    /// A refused page again, one object a transaction; an object refused alone is passed
+    /// over by moving the position past it. A store that fails for every write fails here
+    /// too, and the error is returned.
+    fn index_one_by_one(
+        &self,
+        seqs: &[i64],
+        items: &[(BacklogObject, Indexed)],
+        out: &mut CatchUp,
+    ) -> Result<()> {
+        let mut items = items.iter().peekable();
+        for &seq in seqs {
+            let mine: Vec<(BacklogObject, Indexed)> = items
+                .next_if(|(b, _)| b.seq == seq)
+                .cloned()
+                .into_iter()
+                .collect();
+            match self.correlation_index(&mine, seq, seq) {
+                Ok(true) => out.indexed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    if self.correlation_index(&[], seq, seq)? {
+                        tracing::warn!(error = %e, seq, "correlation index: an object's values were refused; it is left out of the index");
+                        out.skipped += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether more than `most` stored objects wait for the index (counting at most one more).
+    fn correlation_backlog_exceeds(&self, most: u64) -> Result<bool> {
+        if !INDEXED {
+            return Ok(false);
+        }
+        self.db.read(|c| {
+            let done = indexed_through(c)?;
+            let n = c
+                .query_opt(
+                    "count backlog",
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM taxii_objects WHERE seq > ?1 LIMIT ?2) b",
+                    &[
+                        Param::Int(done),
+                        Param::Int(i64::try_from(most.saturating_add(1)).unwrap_or(i64::MAX)),
+                    ],
+                )?
+                .map(|r| r.u64(0))
+                .transpose()?
+                .unwrap_or(0);
+            Ok(n > most)
+        })
     }
 
     /// The indexed values matching a lookup (by key), and the objects naming them in the

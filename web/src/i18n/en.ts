@@ -156,7 +156,7 @@ export const en = {
   'seen.firstAdded': 'First added',
   'seen.lastAdded': 'Last added',
   'seen.truncated': 'More reports than shown: the list stops at its limit.',
-  'seen.indexing': 'The index of older objects is still being built: reports may be missing.',
+  'seen.indexing': 'Some stored objects are not indexed yet (the index is being built): reports may be missing.',
   'seen.lookup': 'Look up a value',
   'seen.lookupLabel': 'Address, prefix, domain, URL or hash',
   'seen.lookupButton': 'Look up',

@@ -157,7 +157,7 @@ export const ja: Record<MessageKey, string> = {
   'seen.firstAdded': '初回追加',
   'seen.lastAdded': '最終追加',
   'seen.truncated': '表示件数の上限に達しました。ほかにも報告があります。',
-  'seen.indexing': '既存オブジェクトの索引を作成中です。報告が欠けている場合があります。',
+  'seen.indexing': '索引に未登録の保存済みオブジェクトがあります（索引を作成中）。報告が欠けている場合があります。',
   'seen.lookup': '値の照会',
   'seen.lookupLabel': 'アドレス・プレフィックス・ドメイン・URL・ハッシュ',
   'seen.lookupButton': '照会',

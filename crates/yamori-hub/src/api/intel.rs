@@ -59,7 +59,8 @@ fn decay_scorer(
         .flat_map(|v| yamori_intel::observables::of_object(&v).values)
         .map(|o| (o.kind.as_str().to_string(), o.key))
         .collect();
-    crate::ingest::index_before_reading(s)?;
+    // The scores use the index as it is when it cannot catch up (logged): behind, not wrong.
+    let _complete = crate::ingest::index_before_reading(s).is_complete();
     let shared = s.correlation_shared_values_of(Some(&readable), &values)?;
     let model = yamori_trust::DecayModel::default();
     let now = time::OffsetDateTime::now_utc();

@@ -46,7 +46,7 @@ pub async fn observable(
                 }
                 // Objects stored before this request are in the answer (module
                 // `yamori_store::correlation`: the index follows the objects).
-                crate::ingest::index_before_reading(s)?;
+                let index_complete = crate::ingest::index_before_reading(s).is_complete();
                 let keys = asked.lookup_keys();
                 let lookup = Lookup {
                     kind: asked.kind.as_str(),
@@ -150,7 +150,7 @@ pub async fn observable(
                     reports,
                     truncated,
                     seen_by,
-                    index_complete: s.correlation_backlog(1)?.is_empty(),
+                    index_complete,
                 })
             })
             .await?;

@@ -5,7 +5,7 @@ mod validate;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
-use yamori_store::correlation::{BacklogObject, IndexValue, Indexed};
+use yamori_store::correlation::{BacklogObject, CatchUp, IndexValue, Indexed};
 use yamori_store::taxii::{
     taxii_now, version_key, AddOutcome, Collection, NewObject, StatusDetail, TaxiiStatus,
 };
@@ -74,6 +74,9 @@ fn index_values(v: &Value) -> Vec<IndexValue> {
     yamori_intel::observables::of_object(v)
         .values
         .into_iter()
+        // A NUL character is valid in JSON text and in a STIX string, but PostgreSQL's text
+        // cannot hold it; no real address, domain, URL or hash has one.
+        .filter(|o| !o.value.contains('\0') && !o.key.contains('\0'))
         .map(|o| IndexValue {
             kind: o.kind.as_str(),
             key: o.key,
@@ -256,7 +259,7 @@ const BACKFILL_PAGE: u32 = 1000;
 /// export) runs it first. Safe to run from several threads and hubs at once. Objects that no
 /// longer parse are skipped (they name no value the index could hold), never lost: the object
 /// itself is not touched.
-pub fn index_correlation(store: &Store) -> yamori_store::Result<u64> {
+pub fn index_correlation(store: &Store) -> yamori_store::Result<CatchUp> {
     store.correlation_catch_up(INDEX_PAGE, None, &mut indexed)
 }
 
@@ -266,10 +269,29 @@ const INDEX_BEFORE_READING: u64 = 20_000;
 
 /// As [`index_correlation`], for a request about to read the index: the indexer's lag, which
 /// is a page or two, is indexed first, so the answer includes every object stored before it;
-/// a larger backlog (a database being indexed again after an upgrade) is left to the indexer
-/// after [`INDEX_BEFORE_READING`] objects, and the answer says it is incomplete.
-pub fn index_before_reading(store: &Store) -> yamori_store::Result<u64> {
-    store.correlation_catch_up(INDEX_PAGE, Some(INDEX_BEFORE_READING), &mut indexed)
+/// a backlog larger than [`INDEX_BEFORE_READING`] objects (a database being indexed again
+/// after an upgrade) is left to the indexer, and the answer says it is incomplete.
+pub fn index_before_reading(store: &Store) -> BeforeReading {
+    BeforeReading(store.correlation_catch_up(INDEX_PAGE, Some(INDEX_BEFORE_READING), &mut indexed))
+}
+
+/// What [`index_before_reading`] did, for the reader's answer.
+#[must_use]
+pub struct BeforeReading(yamori_store::Result<CatchUp>);
+
+impl BeforeReading {
+    /// Whether the index held every stored object. A store error is logged, not returned:
+    /// the reader answers from the index as it is (which is never wrong, only behind), and
+    /// says so.
+    pub fn is_complete(self) -> bool {
+        match self.0 {
+            Ok(done) => done.complete,
+            Err(e) => {
+                tracing::warn!(error = %e, "correlation index: catching up before a read failed; answering from the index as it is");
+                false
+            }
+        }
+    }
 }
 
 /// How long the indexer sleeps once the index is complete, and after an error.
@@ -283,9 +305,9 @@ pub fn run_indexer(store: &Store) {
     let mut failing = false;
     loop {
         match index_correlation(store) {
-            Ok(n) => {
-                if failing || n >= 100_000 {
-                    tracing::info!(objects = n, "correlation index caught up");
+            Ok(done) => {
+                if failing || done.indexed >= 100_000 {
+                    tracing::info!(objects = done.indexed, "correlation index caught up");
                 }
                 failing = false;
                 std::thread::sleep(INDEXER_IDLE);

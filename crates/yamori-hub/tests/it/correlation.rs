@@ -188,12 +188,14 @@ async fn a_database_from_before_the_index_is_indexed() {
         store.correlation_backlog(10_000).expect("backlog").len(),
         1690
     );
-    let read = yamori_hub::ingest::index_correlation(&store).expect("index");
-    assert_eq!(read, 1690);
+    let done = yamori_hub::ingest::index_correlation(&store).expect("index");
+    assert_eq!((done.indexed, done.skipped, done.complete), (1690, 0, true));
     assert!(store.correlation_backlog(10).expect("backlog").is_empty());
     // Again: nothing left, nothing counted twice.
     assert_eq!(
-        yamori_hub::ingest::index_correlation(&store).expect("again"),
+        yamori_hub::ingest::index_correlation(&store)
+            .expect("again")
+            .indexed,
         0
     );
     // A telescope indicator of the fixture is now found by its address.

@@ -2,7 +2,9 @@
 //! per-value cap, looked up by exact keys and key ranges, filtered by collection, forgotten
 //! with the object, and never naming an object deleted before it was indexed.
 
-use yamori_store::correlation::{BacklogObject, IndexValue, Indexed, Lookup, MAX_REFS_PER_VALUE};
+use yamori_store::correlation::{
+    BacklogObject, CatchUp, IndexValue, Indexed, Lookup, MAX_REFS_PER_VALUE,
+};
 use yamori_store::decoy::NewDecoyEvent;
 use yamori_store::taxii::{AddOutcome, Collection, NewObject, VersionFilter};
 use yamori_store::Store;
@@ -72,6 +74,7 @@ fn extract(b: &BacklogObject) -> Option<Indexed> {
 fn index(s: &Store) -> u64 {
     s.correlation_catch_up(1000, None, &mut extract)
         .expect("index")
+        .indexed
 }
 
 fn both(s: &Store) {
@@ -315,6 +318,71 @@ fn deleted_objects_leave_the_index_and_are_never_indexed_after() {
         )
     });
     assert_eq!(got, ((2, 2, 1, 1), (2, true, 2, false, 0, 2)));
+}
+
+#[test]
+fn a_reader_leaves_a_large_backlog_to_the_indexer() {
+    let got = same_on_each(|s| {
+        both(s);
+        let t = "2026-12-01T00:00:00.000Z";
+        let three: Vec<NewObject> = (1..=3).map(|n| named(n, t, None, &[ADDR])).collect();
+        s.taxii_add_objects(C, &three, &mut |_| None).expect("add");
+        let too_many = s
+            .correlation_catch_up(1000, Some(2), &mut extract)
+            .expect("bounded");
+        let enough = s
+            .correlation_catch_up(1000, Some(3), &mut extract)
+            .expect("bounded");
+        (too_many, enough)
+    });
+    assert_eq!(
+        got,
+        (
+            CatchUp::default(),
+            CatchUp {
+                indexed: 3,
+                skipped: 0,
+                complete: true
+            }
+        )
+    );
+}
+
+#[test]
+fn a_value_the_engine_refuses_is_left_out_without_stopping_the_index() {
+    // PostgreSQL's text cannot hold a NUL character (SQLite's can): the page is refused, then
+    // written object by object, and only the object naming that value is left out.
+    let pg = crate::backends::pg();
+    let s = pg.store.as_ref().expect("store");
+    both(s);
+    let t = "2026-12-01T00:00:00.000Z";
+    s.taxii_add_objects(
+        C,
+        &[
+            named(1, t, None, &[ADDR]),
+            named(2, t, None, &[("198.51.100.8\u{0}", "c6336408\u{0}/032")]),
+            named(3, t, None, &[OTHER]),
+        ],
+        &mut |_| None,
+    )
+    .expect("add");
+    let done = s
+        .correlation_catch_up(1000, None, &mut extract)
+        .expect("index");
+    assert_eq!(
+        done,
+        CatchUp {
+            indexed: 2,
+            skipped: 1,
+            complete: true
+        }
+    );
+    let exact = [ADDR.1.to_string(), OTHER.1.to_string()];
+    let (values, refs) = s
+        .correlation_lookup(&lookup("ipv4", &exact, None))
+        .expect("lookup");
+    assert_eq!((values.len(), refs.len()), (2, 2));
+    assert!(s.correlation_backlog(10).expect("backlog").is_empty());
 }
 
 #[test]
