@@ -713,8 +713,10 @@ impl Store {
     /// threads and hubs at once: each object is indexed once.
     ///
     /// A page the store refuses is written again object by object, and an object whose rows
-    /// it refuses is passed over (logged, counted in `skipped`): one value the engine cannot
-    /// hold must not stop the index for every later object.
+    /// the database refuses as data ([`crate::StoreError::refuses_data`]) is passed over
+    /// (logged, counted in `skipped`): one value the engine cannot hold must not stop the index
+    /// for every later object. Any other error (a lost connection, a full disk) is returned
+    /// with the position where it was, so nothing is passed over for it.
     pub fn correlation_catch_up(
         &self,
         page: u32,
@@ -723,7 +725,12 @@ impl Store {
     ) -> Result<CatchUp> {
         let mut out = CatchUp::default();
         if let Some(m) = most {
-            if self.correlation_backlog_exceeds(m)? {
+            let waiting = self.correlation_backlog_upto(m.saturating_add(1))?;
+            if waiting > m {
+                return Ok(out);
+            }
+            if waiting == 0 {
+                out.complete = true;
                 return Ok(out);
             }
         }
@@ -755,9 +762,8 @@ impl Store {
         }
     }
 
-    /// A refused page again, one object a transaction; an object refused alone is passed
-    /// over by moving the position past it. A store that fails for every write fails here
-    /// too, and the error is returned.
+    /// A refused page again, one object a transaction; an object whose data is refused alone
+    /// is passed over by moving the position past it. Any other error is returned.
     fn index_one_by_one(
         &self,
         seqs: &[i64],
@@ -774,21 +780,22 @@ impl Store {
             match self.correlation_index(&mine, seq, seq) {
                 Ok(true) => out.indexed += 1,
                 Ok(false) => {}
-                Err(e) => {
+                Err(e) if e.refuses_data() => {
                     if self.correlation_index(&[], seq, seq)? {
-                        tracing::warn!(error = %e, seq, "correlation index: an object's values were refused; it is left out of the index");
+                        tracing::warn!(error = %e, seq, "correlation index: the database refused an object's values; it is left out of the index");
                         out.skipped += 1;
                     }
                 }
+                Err(e) => return Err(e),
             }
         }
         Ok(())
     }
 
-    /// Whether more than `most` stored objects wait for the index (counting at most one more).
-    fn correlation_backlog_exceeds(&self, most: u64) -> Result<bool> {
+    /// How many stored objects wait for the index, counting up to `most`.
+    fn correlation_backlog_upto(&self, most: u64) -> Result<u64> {
         if !INDEXED {
-            return Ok(false);
+            return Ok(0);
         }
         self.db.read(|c| {
             let done = indexed_through(c)?;
@@ -798,13 +805,13 @@ impl Store {
                     "SELECT COUNT(*) FROM (SELECT 1 FROM taxii_objects WHERE seq > ?1 LIMIT ?2) b",
                     &[
                         Param::Int(done),
-                        Param::Int(i64::try_from(most.saturating_add(1)).unwrap_or(i64::MAX)),
+                        Param::Int(i64::try_from(most).unwrap_or(i64::MAX)),
                     ],
                 )?
                 .map(|r| r.u64(0))
                 .transpose()?
                 .unwrap_or(0);
-            Ok(n > most)
+            Ok(n)
         })
     }
 

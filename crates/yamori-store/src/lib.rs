@@ -63,6 +63,32 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the database refused the data of a statement (a value it cannot hold, too
+    /// long for an index, breaking a constraint), as opposed to failing to run it (a lost
+    /// connection, a full disk, a timeout, a missing table), which running it later may fix.
+    pub fn refuses_data(&self) -> bool {
+        match self {
+            // SQLSTATE classes 22 (data exception), 23 (integrity constraint violation) and
+            // 54 (program limit exceeded: an index row too large).
+            StoreError::Postgres { source, .. } => source
+                .code()
+                .is_some_and(|c| matches!(&c.code()[..2], "22" | "23" | "54")),
+            StoreError::Sqlite { source, .. } => match source {
+                rusqlite::Error::SqliteFailure(e, _) => matches!(
+                    e.code,
+                    rusqlite::ErrorCode::TooBig
+                        | rusqlite::ErrorCode::ConstraintViolation
+                        | rusqlite::ErrorCode::TypeMismatch
+                ),
+                rusqlite::Error::ToSqlConversionFailure(_) => true,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Everything Yamori persists, on either engine. Synchronous: async callers (the hub) call
 /// it from `spawn_blocking`, so no lock or connection is held across an `.await`.
 pub struct Store {

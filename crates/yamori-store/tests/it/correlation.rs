@@ -50,18 +50,15 @@ fn named_id(id: &str, modified: &str, by: Option<&str>, values: &[(&str, &str)])
     o
 }
 
-/// The test's extractor: the values in `x_values`.
+/// The test's extractor: the values in `x_values`; `None` (nothing to index) for an object
+/// without them.
 fn extract(b: &BacklogObject) -> Option<Indexed> {
     let v: serde_json::Value = serde_json::from_str(&b.body).ok()?;
     let values = v["x_values"]
-        .as_array()
-        .map(|pairs| {
-            pairs
-                .iter()
-                .filter_map(|p| Some(v4(p[0].as_str()?, p[1].as_str()?)))
-                .collect()
-        })
-        .unwrap_or_default();
+        .as_array()?
+        .iter()
+        .filter_map(|p| Some(v4(p[0].as_str()?, p[1].as_str()?)))
+        .collect();
     Some(Indexed {
         id: v["id"].as_str()?.to_string(),
         kind: v["type"].as_str()?.to_string(),
@@ -351,7 +348,8 @@ fn a_reader_leaves_a_large_backlog_to_the_indexer() {
 #[test]
 fn a_value_the_engine_refuses_is_left_out_without_stopping_the_index() {
     // PostgreSQL's text cannot hold a NUL character (SQLite's can): the page is refused, then
-    // written object by object, and only the object naming that value is left out.
+    // written object by object, and only the object naming that value is left out (an object
+    // naming nothing, between them, moves the position like the others).
     let pg = crate::backends::pg();
     let s = pg.store.as_ref().expect("store");
     both(s);
@@ -360,6 +358,7 @@ fn a_value_the_engine_refuses_is_left_out_without_stopping_the_index() {
         C,
         &[
             named(1, t, None, &[ADDR]),
+            obj(4, "identity", t),
             named(2, t, None, &[("198.51.100.8\u{0}", "c6336408\u{0}/032")]),
             named(3, t, None, &[OTHER]),
         ],
@@ -372,7 +371,7 @@ fn a_value_the_engine_refuses_is_left_out_without_stopping_the_index() {
     assert_eq!(
         done,
         CatchUp {
-            indexed: 2,
+            indexed: 3,
             skipped: 1,
             complete: true
         }
@@ -383,6 +382,24 @@ fn a_value_the_engine_refuses_is_left_out_without_stopping_the_index() {
         .expect("lookup");
     assert_eq!((values.len(), refs.len()), (2, 2));
     assert!(s.correlation_backlog(10).expect("backlog").is_empty());
+}
+
+#[test]
+fn an_error_that_is_not_about_the_data_passes_nothing_over() {
+    // The index's table gone (as a lost connection or a full disk, a failure of the database,
+    // not of a value): the catch-up fails and every object still waits.
+    let pg = crate::backends::pg();
+    let s = pg.store.as_ref().expect("store");
+    both(s);
+    let t = "2026-12-01T00:00:00.000Z";
+    let three: Vec<NewObject> = (1..=3).map(|n| named(n, t, None, &[ADDR])).collect();
+    s.taxii_add_objects(C, &three, &mut |_| None).expect("add");
+    yamori_store::pg_execute_admin(&pg.db.url, "DROP TABLE intel_refs").expect("drop");
+    let err = s
+        .correlation_catch_up(1000, None, &mut extract)
+        .expect_err("no table to write");
+    assert!(!err.refuses_data(), "{err}");
+    assert_eq!(s.correlation_backlog(10).expect("backlog").len(), 3);
 }
 
 #[test]
