@@ -201,9 +201,6 @@ pub struct DecoySeen {
 /// Index the values of objects of one collection, each with its date_added (see
 /// [`Store::correlation_index`]).
 fn index_added(c: &mut dyn Conn, collection_id: &str, added: &[(&Indexed, &str)]) -> Result<()> {
-    if !INDEXED {
-        return Ok(());
-    }
     // Per value, its reports in this page in order; (value, object) pairs once each, with
     // the first and last date_added of the object's versions (several versions of one object
     // in a page are one row, and one statement may not update a row twice on PostgreSQL).
@@ -497,9 +494,9 @@ pub(crate) fn lock_position(c: &mut dyn Conn) -> Result<i64> {
 }
 
 /// After versions of an object were deleted: its references go once no version is left.
-/// `intel_refs` has no index by object: it would be a third b-tree written on every ingest
-/// (the index's whole cost is in ingest), for a TAXII DELETE that removes one object at a
-/// time and is rare; the delete reads the table instead.
+/// `intel_refs` has no index by object: it would be a third b-tree written for every indexed
+/// object (the index's whole cost is in writing it), for a TAXII DELETE that removes one
+/// object at a time and is rare; the delete reads the table instead.
 pub(crate) fn forget_if_gone(c: &mut dyn Conn, collection_id: &str, object_id: &str) -> Result<()> {
     c.execute(
         "forget references",

@@ -68,9 +68,6 @@ fn sighting_of(v: &Value) -> Option<String> {
 /// object names beyond the index's per-object cap, or of kinds it does not index, are left
 /// out of the index only: the object is stored as received either way.
 fn index_values(v: &Value) -> Vec<IndexValue> {
-    if !yamori_store::correlation::INDEXED {
-        return Vec::new();
-    }
     yamori_intel::observables::of_object(v)
         .values
         .into_iter()
