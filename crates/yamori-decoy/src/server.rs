@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -316,7 +316,6 @@ async fn session(
     let deadline = tokio::time::Instant::from_std(start + limits.max_session_duration);
     let mut limited = false;
     let mut received: u64 = 0;
-    let mut buf = vec![0u8; READ_CHUNK];
     let mut send = open;
     loop {
         if !send.is_empty() {
@@ -324,22 +323,32 @@ async fn session(
             if !matches!(write.await, Ok(Ok(()))) {
                 break;
             }
-            send.clear();
+            send = Vec::new();
         }
-        let n = tokio::select! {
-            r = tokio::time::timeout(limits.idle_timeout, stream.read(&mut buf)) => match r {
-                Ok(Ok(n)) if n > 0 => n,
-                Ok(_) => break,
+        // Wait for bytes without holding a buffer: most sessions a decoy holds are bots
+        // that went quiet, and a read buffer each would be most of their memory.
+        tokio::select! {
+            r = tokio::time::timeout(limits.idle_timeout, stream.readable()) => match r {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
                 Err(_) => { limited = true; break }
             },
             _ = tokio::time::sleep_until(deadline) => { limited = true; break }
             _ = stop.changed() => break,
+        }
+        // The chunk lives on the stack only until the next await.
+        let mut chunk = [0u8; READ_CHUNK];
+        let n = match stream.try_read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => break,
         };
         // Bytes past the session's allowance are not read into the session at all.
         let room = limits.max_session_bytes.saturating_sub(received);
         let take = n.min(usize::try_from(room).unwrap_or(usize::MAX));
         received += take as u64;
-        let step = s.feed(&buf[..take]);
+        let step = s.feed(&chunk[..take]);
         for d in step.details {
             record(d);
         }
