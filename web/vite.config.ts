@@ -79,6 +79,14 @@ function fixtureApi(): Plugin {
       if (path === '/attacks') return send(res, 200, load('attacks'));
       if (path === '/survey') return send(res, 200, load(process.env.YAMORI_FIXTURE_SURVEY === 'unavailable' ? 'survey-unavailable' : 'survey'));
       if (path === '/intel') return send(res, 200, load('intel'));
+      // A one-hour window shows the decoy's empty state; every other window the same week.
+      if (path === '/decoy') return send(res, 200, load(url.searchParams.get('window') === '1' ? 'decoy-empty' : 'decoy'));
+      if (path.startsWith('/decoy/sessions/')) {
+        const id = path.slice('/decoy/sessions/'.length);
+        const session = JSON.parse(load('decoy-session')) as { session: string };
+        if (id === session.session) return send(res, 200, JSON.stringify(session));
+        return send(res, 404, JSON.stringify({ error: `no decoy records of session ${id}` }));
+      }
       return send(res, 404, JSON.stringify({ error: 'no such endpoint' }));
     })();
   }

@@ -282,6 +282,97 @@ test('a source page and the intel lookup show who reported an address and which 
   await ctx.close();
 });
 
+/** Polls `probe` until it returns something, for up to `ms`; fails with what `last` says. */
+async function eventually(probe, ms, last) {
+  const started = Date.now();
+  for (;;) {
+    const got = await probe();
+    if (got) return got;
+    if (Date.now() - started > ms) assert.fail(`not there after ${ms / 1000} s: ${last()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const TEST_NET_HOST = /^(203\.0\.113|198\.51\.100)\.\d{1,3}$/;
+
+/** The host a recorded download URL names (a bot may leave out the scheme: `wget 203.0.113.7/x`). */
+function urlHost(url) {
+  for (const u of [url, `http://${url}`]) {
+    try {
+      return new URL(u).hostname;
+    } catch {
+      // not a URL this way
+    }
+  }
+  return '';
+}
+
+test("the decoy page shows the demo attacker's logins, commands and URLs, and a session's transcript", { skip }, async () => {
+  const { ctx, page, errors } = await open(demo);
+  await page.goto(demo.base);
+  await login(page, demo);
+  await page.waitForSelector('[data-testid=total-packets]');
+  errors.length = 0;
+  assert.match((await page.getAttribute('[data-testid=nav-decoy]', 'href')) ?? '', /^#\/decoy(\?|$)/);
+  // The demo's attacker may still be at work when the dashboard answers: wait until the API
+  // (the page's own request: window 168 h, top 10) has what is asserted on the page below.
+  let answer;
+  const d = await eventually(
+    async () => {
+      answer = (await api(page, '/api/v1/decoy?window=168&top=10')).body;
+      const ready =
+        answer.sessions > 0 &&
+        answer.credentials?.some((c) => c.username === 'root' && c.password === 'xc3511') &&
+        answer.commands_top?.some((c) => c.input.includes('/bin/busybox')) &&
+        answer.urls?.some((u) => TEST_NET_HOST.test(urlHost(u.url))) &&
+        answer.attackers?.length > 0 &&
+        answer.recent_sessions?.some((s) => s.login && s.commands > 0);
+      return ready ? answer : null;
+    },
+    60_000,
+    () => JSON.stringify(answer),
+  );
+
+  await visit(page, demo, '/decoy', 'tr[data-testid=decoy-session-row]');
+  const sessions = await value(page, '[data-testid=decoy-total-sessions]');
+  assert.ok(sessions > 0 && sessions >= d.sessions, `sessions ${sessions}, the API said ${d.sessions}`);
+  await page.waitForSelector('[data-testid=decoy-timeseries] .uplot');
+  const cells = (row, fields) =>
+    page.$$eval(`tr[data-testid=${row}]`, (trs, fields) => trs.map((tr) => fields.map((f) => tr.querySelector(`td[data-field=${f}]`)?.textContent ?? '')), fields);
+  const pairs = await cells('decoy-credential-row', ['username', 'password']);
+  assert.ok(pairs.some(([u, p]) => u === 'root' && p === 'xc3511'), `credential rows: ${JSON.stringify(pairs)}`);
+  const commands = await cells('decoy-command-row', ['input']);
+  assert.ok(commands.some(([input]) => input.includes('/bin/busybox')), `command rows: ${JSON.stringify(commands)}`);
+  const urls = await cells('decoy-url-row', ['url', 'host']);
+  assert.ok(urls.some(([url]) => TEST_NET_HOST.test(urlHost(url))), `URL rows: ${JSON.stringify(urls)}`);
+  // Malware URLs are text: nothing in their table can be clicked.
+  assert.equal(await page.locator('[data-testid=decoy-urls-table] a').count(), 0);
+  const attackers = await page.$$eval('tr[data-testid=decoy-attacker-row] td[data-field=address] a', (as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(attackers.length >= 1, 'an attacker row');
+  assert.ok(attackers.every((href) => href.startsWith('#/source/')), `attacker links: ${attackers}`);
+  await page.screenshot({ path: path.join(shots, 'decoy.png'), fullPage: true });
+
+  // The first recent session that logged in and typed something: its transcript.
+  const row = page.locator('tr[data-testid=decoy-session-row][data-login]:not([data-commands="0"])').first();
+  const id = await row.getAttribute('data-session');
+  const pair = await row.getAttribute('data-login');
+  await row.locator('td[data-field=session] a').click();
+  await page.waitForSelector('tr[data-testid=decoy-event-row]');
+  assert.match(await page.evaluate(() => location.hash), new RegExp(`^#/decoy/${id}(\\?|$)`));
+  assert.equal(await page.textContent('[data-testid=decoy-session-id]'), id);
+  const lines = await page.$$eval('tr[data-testid=decoy-event-row]', (trs) => trs.map((tr) => [tr.dataset.eventid, tr.querySelector('td[data-field=line]').textContent]));
+  assert.ok(
+    lines.some(([e, line]) => e === 'cowrie.login.success' && line.startsWith(`login ${pair}`) && line.endsWith('✓')),
+    `a login line for ${pair}: ${JSON.stringify(lines)}`,
+  );
+  assert.ok(lines.some(([e, line]) => e === 'cowrie.command.input' && line.startsWith('$ ')), `a command line: ${JSON.stringify(lines)}`);
+  await page.screenshot({ path: path.join(shots, 'decoy-session.png'), fullPage: true });
+  await page.click('[data-testid=decoy-back]');
+  await page.waitForSelector('tr[data-testid=decoy-session-row]');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test("the map puts the generator's known sources inside their countries", { skip }, async () => {
   const { ctx, page, errors } = await open(demo);
   await page.goto(demo.base);

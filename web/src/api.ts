@@ -375,6 +375,85 @@ export interface Sensors {
   }>;
 }
 
+/** `GET /api/v1/decoy`: what the decoy (`yamori decoy`) recorded over the last `window_hours`. */
+export interface Decoy {
+  now: string;
+  since: string;
+  window_hours: number;
+  bucket_seconds: number;
+  sessions: number;
+  sources: number;
+  logins_succeeded: number;
+  logins_failed: number;
+  commands: number;
+  /** Download records that carry a URL (a URL named twice counts twice). */
+  downloads: number;
+  /** Only buckets with records, ascending. */
+  series: Array<{ t: string; sessions: number; logins: number; commands: number }>;
+  credentials: Array<{ username: string; password: string; attempts: number; succeeded: number }>;
+  commands_top: Array<{ input: string; count: number; sessions: number }>;
+  /** `host` is null when the URL names none. */
+  urls: Array<{ url: string; host: string | null; sessions: number; sources: number; first_seen: string; last_seen: string }>;
+  attackers: Array<{ src_ip: string; sessions: number; logins_succeeded: number; commands: number; downloads: number; first_seen: string; last_seen: string }>;
+  recent_sessions: DecoySessionRow[];
+}
+
+export interface DecoySessionRow {
+  session: string;
+  src_ip: string;
+  protocol: string;
+  start: string;
+  /** null while the session is open. */
+  end: string | null;
+  /** The pair that logged in; null when none did. */
+  login: { username: string; password: string } | null;
+  commands: number;
+  downloads: number;
+}
+
+/**
+ * One record as the decoy wrote it (docs/DECOY.md, "Records"). Every field but the event id
+ * may be missing from a record some other writer put in the store, and every string in it
+ * is the attacker's: shown as text only.
+ */
+export interface DecoyEvent {
+  eventid: string;
+  timestamp?: string;
+  session?: string;
+  src_ip?: string;
+  src_port?: number;
+  dst_ip?: string;
+  dst_port?: number;
+  protocol?: string;
+  message?: string;
+  username?: string;
+  password?: string;
+  input?: string;
+  url?: string;
+  destfile?: string;
+  shasum?: string;
+  size?: number;
+  duration_ms?: number;
+  method?: string;
+  uri?: string;
+  user_agent?: string;
+  exploit?: string;
+  client_id?: string;
+  level?: number;
+  topic?: string;
+  payload?: string;
+  [k: string]: unknown;
+}
+
+/**
+ * `GET /api/v1/decoy/sessions/{session}`: one session's records in the order they were
+ * written; a stored line that is not JSON comes as a string.
+ */
+export interface DecoySession {
+  session: string;
+  events: Array<DecoyEvent | string>;
+}
+
 // ---- Endpoints ----
 
 const rangeQuery = (r: TimeRange): Query => ({ from: r.from, to: r.to });
@@ -401,4 +480,8 @@ export const api = {
     request<Observable>('/observable', { query: { value, limit: 100 }, signal }),
   sensors: (windowMinutes: number, signal?: AbortSignal) =>
     request<Sensors>('/sensors', { query: { window: windowMinutes }, signal }),
+  decoy: (windowHours: number, top = 10, signal?: AbortSignal) =>
+    request<Decoy>('/decoy', { query: { window: windowHours, top }, signal }),
+  decoySession: (session: string, signal?: AbortSignal) =>
+    request<DecoySession>(`/decoy/sessions/${encodeURIComponent(session)}`, { signal }),
 };

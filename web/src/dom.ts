@@ -2,7 +2,8 @@
 // strings from the API (addresses, AS names, STIX patterns) can never inject markup.
 
 import { ApiError, AuthRedirect, isAbort } from './api';
-import { t } from './i18n';
+import { getLang, t, type MessageKey } from './i18n';
+import { formatInt } from './format';
 
 type Attrs = Record<string, string | number | boolean | undefined | null | EventListener>;
 export type Child = Node | string | number | null | undefined | false;
@@ -49,6 +50,17 @@ export function table(headers: Array<string | { text: string; num?: boolean }>, 
   const tbl = h('table', attrs, h('thead', {}, head), h('tbody', {}, ...rows));
   // The wrapper scrolls sideways on narrow screens instead of squeezing columns.
   return h('div', { class: 'table-wrap' }, tbl);
+}
+
+/** A total as a card: label, the number (raw in data-value) and an optional line under it. */
+export function card(testid: string, key: MessageKey, value: number, sub?: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'card' },
+    h('div', { class: 'card-label' }, t(key)),
+    h('div', { class: 'card-value', 'data-testid': testid, 'data-value': value }, formatInt(value, getLang())),
+    sub ? h('div', { class: 'card-sub' }, sub) : null,
+  );
 }
 
 export function section(title: string, ...children: Child[]): HTMLElement {

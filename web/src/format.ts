@@ -51,6 +51,17 @@ export function formatTime(v: string | number | null | undefined): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+/**
+ * A time to the millisecond ("2026-12-07 23:40:01.123Z"), for records seconds apart such as
+ * a decoy session's. Text that is not a time is returned as it is.
+ */
+export function formatTimeMs(v: string | null | undefined): string {
+  if (v === null || v === undefined || v === '') return '—';
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) return v;
+  return new Date(ms).toISOString().replace('T', ' ');
+}
+
 /** RFC 3339 UTC without milliseconds, the form the API documents. */
 export function toRfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

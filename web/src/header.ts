@@ -18,6 +18,7 @@ const NAV: Array<{ page: PageName; key: MessageKey }> = [
   { page: 'sources', key: 'nav.sources' },
   { page: 'attacks', key: 'nav.attacks' },
   { page: 'survey', key: 'nav.survey' },
+  { page: 'decoy', key: 'nav.decoy' },
   { page: 'intel', key: 'nav.intel' },
   { page: 'sensors', key: 'nav.sensors' },
 ];
@@ -44,7 +45,11 @@ function logo(): SVGSVGElement {
 
 export function renderHeader(route: Route, range: RangeState, user: string | undefined, on: HeaderHandlers): HTMLElement {
   const carry = rangeToQuery(range);
-  const current = route.page === 'source' ? 'sources' : route.page;
+  const current = route.page === 'source' ? 'sources' : route.page === 'decoy-session' ? 'decoy' : route.page;
+  // The period means nothing on the login page. The decoy's pages have their own window,
+  // counted back from now, not from the end of the stored telescope data as the period is:
+  // two selectors there would contradict each other.
+  const showPeriod = route.page !== 'login' && route.page !== 'decoy' && route.page !== 'decoy-session';
 
   const nav = h(
     'nav',
@@ -123,8 +128,7 @@ export function renderHeader(route: Route, range: RangeState, user: string | und
         logout,
       ),
     ),
-    // The period means nothing on the login page, so it is not shown there.
-    route.page === 'login'
+    !showPeriod
       ? null
       : h(
       'div',

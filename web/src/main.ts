@@ -3,7 +3,7 @@
 import './style.css';
 import { api, AuthRedirect, isAbort, setUnauthorizedHandler, type Range } from './api';
 import { getLang, initialLang, setLang, t } from './i18n';
-import { currentRouteText, formatRoute, parseRoute, type PageName, type Route } from './router';
+import { currentRouteText, formatRoute, parseRoute, routeParam, type PageName, type Route } from './router';
 import { computeRange, rangeFromQuery, rangeToQuery, type Preset, type RangeState } from './range';
 import { renderHeader } from './header';
 import { errorBox, h, pageTitle } from './dom';
@@ -13,6 +13,7 @@ import { renderSources } from './pages/sources';
 import { renderSource } from './pages/source';
 import { renderAttacks } from './pages/attacks';
 import { renderSurvey } from './pages/survey';
+import { renderDecoySession } from './pages/decoy-session';
 import { renderIntel } from './pages/intel';
 import { renderSensors } from './pages/sensors';
 import { renderLogin } from './pages/login';
@@ -24,6 +25,9 @@ const pages: Record<PageName, (ctx: PageContext) => Promise<void>> = {
   source: renderSource,
   attacks: renderAttacks,
   survey: renderSurvey,
+  // Its chart carries uPlot, like the overview.
+  decoy: (ctx) => import('./pages/decoy').then((m) => m.renderDecoy(ctx)),
+  'decoy-session': renderDecoySession,
   intel: renderIntel,
   sensors: renderSensors,
   login: renderLogin,
@@ -40,7 +44,7 @@ let controller: AbortController | undefined;
 function navigateWithRange(route: Route, range: RangeState): void {
   const { cursor: _cursor, page: _page, range: _r, from: _f, to: _t, ...keep } = route.query;
   const page = route.page === 'notfound' ? 'overview' : route.page;
-  location.hash = formatRoute(page, { ...keep, ...rangeToQuery(range) }, route.address);
+  location.hash = formatRoute(page, { ...keep, ...rangeToQuery(range) }, routeParam(route));
 }
 
 /** The presets count back from the data's end; fetch it once if no overview has told us yet. */

@@ -1,16 +1,23 @@
 // Hash routing: the binary serves one index.html, so the route lives after '#'
 // ("#/source/192.0.2.1?from=...&to=...") and needs no server-side rewrite rules.
 
-export type PageName = 'overview' | 'sources' | 'source' | 'attacks' | 'survey' | 'intel' | 'sensors' | 'login';
+export type PageName = 'overview' | 'sources' | 'source' | 'attacks' | 'survey' | 'decoy' | 'decoy-session' | 'intel' | 'sensors' | 'login';
 
 export interface Route {
   page: PageName | 'notfound';
   /** The address of `#/source/<address>` (decoded; IPv6 colons are fine). */
   address?: string;
+  /** The session of `#/decoy/<session>`. */
+  session?: string;
   query: Record<string, string>;
 }
 
-const SIMPLE: readonly PageName[] = ['overview', 'sources', 'attacks', 'survey', 'intel', 'sensors', 'login'];
+const SIMPLE: readonly PageName[] = ['overview', 'sources', 'attacks', 'survey', 'decoy', 'intel', 'sensors', 'login'];
+
+/** A decoy session id: 12 lowercase hex digits, as the decoy writes them. */
+export function isSessionId(v: string): boolean {
+  return /^[0-9a-f]{12}$/.test(v);
+}
 
 export function parseQuery(qs: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -36,19 +43,33 @@ export function parseRoute(hash: string): Route {
     }
     return { page: 'source', address, query };
   }
+  // Anything but a session id is not a page: the id goes into an API path as it is.
+  if (head === 'decoy' && rest.length === 1) {
+    const [session] = rest;
+    return session !== undefined && isSessionId(session) ? { page: 'decoy-session', session, query } : { page: 'notfound', query };
+  }
   if (rest.length === 0 && (SIMPLE as readonly string[]).includes(head ?? '')) {
     return { page: head as PageName, query };
   }
   return { page: 'notfound', query };
 }
 
-/** Builds a hash ("#/sources?country=JP"); empty and undefined query values are dropped. */
-export function formatRoute(page: PageName, query: Record<string, string | undefined> = {}, address?: string): string {
-  const path = page === 'source' ? `/source/${encodeURIComponent(address ?? '')}` : `/${page}`;
+/**
+ * Builds a hash ("#/sources?country=JP"); empty and undefined query values are dropped.
+ * `param` is the address of `source` or the session of `decoy-session`.
+ */
+export function formatRoute(page: PageName, query: Record<string, string | undefined> = {}, param?: string): string {
+  const path =
+    page === 'source' ? `/source/${encodeURIComponent(param ?? '')}` : page === 'decoy-session' ? `/decoy/${encodeURIComponent(param ?? '')}` : `/${page}`;
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
   const qs = params.toString();
   return `#${path}${qs ? `?${qs}` : ''}`;
+}
+
+/** What formatRoute needs to build `route` again: its address or session. */
+export function routeParam(route: Route): string | undefined {
+  return route.page === 'decoy-session' ? route.session : route.address;
 }
 
 /** The current route as text, for the login page's `next`. */

@@ -18,6 +18,7 @@ pub mod correlation;
 pub mod dashboard;
 mod db;
 pub mod decoy;
+pub mod decoy_activity;
 mod open;
 pub mod quarantine;
 mod seen_within;

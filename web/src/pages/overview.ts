@@ -1,6 +1,6 @@
 import { api, isAbort, TOOLS, type Attack, type Overview, type PortCount, type Source } from '../api';
-import { cell, empty, guard, h, link, loading, numCell, pageTitle, section, table } from '../dom';
-import { getLang, t, type MessageKey } from '../i18n';
+import { card, cell, empty, guard, h, link, loading, numCell, pageTitle, section, table } from '../dom';
+import { getLang, t } from '../i18n';
 import { kindBadges, toolText } from '../labels';
 import { countryLabel } from '../i18n/countries';
 import { formatBytes, formatInt, formatRate, formatTime, toRfc3339 } from '../format';
@@ -10,16 +10,6 @@ import { rangeToQuery } from '../range';
 import { apiRange, everyWhileOpen, type PageContext } from '../page';
 import { mapLegend, renderMap } from '../map';
 import { renderSeries } from '../chart';
-
-function card(testid: string, key: MessageKey, value: number, sub?: string): HTMLElement {
-  return h(
-    'div',
-    { class: 'card' },
-    h('div', { class: 'card-label' }, t(key)),
-    h('div', { class: 'card-value', 'data-testid': testid, 'data-value': value }, formatInt(value, getLang())),
-    sub ? h('div', { class: 'card-sub' }, sub) : null,
-  );
-}
 
 function portTable(kind: 'tcp' | 'udp', ports: PortCount[]): HTMLElement {
   if (ports.length === 0) return empty();

@@ -4,6 +4,7 @@
 //! handlers parse parameters, check who is asking and build the response types of
 //! [`types`], which mirror the spec's schemas.
 
+mod decoy;
 mod intel;
 pub(crate) mod listed;
 mod lists;
@@ -46,6 +47,8 @@ pub(crate) fn routes() -> Router<HubState> {
         .route("/api/v1/intel", get(intel::intel))
         .route("/api/v1/observable", get(observable::observable))
         .route("/api/v1/sensors", get(sensors::sensors))
+        .route("/api/v1/decoy", get(decoy::decoy))
+        .route("/api/v1/decoy/sessions/{session}", get(decoy::session))
         .route(
             "/api/v1/openapi.yaml",
             get(|| async {

@@ -425,3 +425,100 @@ pub struct SensorRow {
     pub recent_minutes: u64,
     pub recent: SensorCounts,
 }
+
+/// `Decoy`: what the decoy recorded over a window.
+#[derive(Debug, Serialize)]
+pub struct Decoy {
+    pub now: String,
+    pub since: String,
+    pub window_hours: u32,
+    pub bucket_seconds: u32,
+    pub sessions: u64,
+    pub sources: u64,
+    pub logins_succeeded: u64,
+    pub logins_failed: u64,
+    pub commands: u64,
+    pub downloads: u64,
+    pub series: Vec<DecoyHourRow>,
+    pub credentials: Vec<DecoyCredentialRow>,
+    pub commands_top: Vec<DecoyCommandRow>,
+    pub urls: Vec<DecoyUrlRow>,
+    pub attackers: Vec<DecoyAttackerRow>,
+    pub recent_sessions: Vec<DecoySessionRow>,
+}
+
+/// An item of `Decoy.series`: one hour.
+#[derive(Debug, Serialize)]
+pub struct DecoyHourRow {
+    pub t: String,
+    pub sessions: u64,
+    pub logins: u64,
+    pub commands: u64,
+}
+
+/// An item of `Decoy.credentials`.
+#[derive(Debug, Serialize)]
+pub struct DecoyCredentialRow {
+    pub username: String,
+    pub password: String,
+    pub attempts: u64,
+    pub succeeded: u64,
+}
+
+/// An item of `Decoy.commands_top`.
+#[derive(Debug, Serialize)]
+pub struct DecoyCommandRow {
+    pub input: String,
+    pub count: u64,
+    pub sessions: u64,
+}
+
+/// An item of `Decoy.urls`.
+#[derive(Debug, Serialize)]
+pub struct DecoyUrlRow {
+    pub url: String,
+    pub host: Option<String>,
+    pub sessions: u64,
+    pub sources: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// An item of `Decoy.attackers`.
+#[derive(Debug, Serialize)]
+pub struct DecoyAttackerRow {
+    pub src_ip: String,
+    pub sessions: u64,
+    pub logins_succeeded: u64,
+    pub commands: u64,
+    pub downloads: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// An item of `Decoy.recent_sessions`.
+#[derive(Debug, Serialize)]
+pub struct DecoySessionRow {
+    pub session: String,
+    pub src_ip: String,
+    pub protocol: String,
+    pub start: String,
+    pub end: Option<String>,
+    pub login: Option<DecoyLogin>,
+    pub commands: u64,
+    pub downloads: u64,
+}
+
+/// `Decoy.recent_sessions[].login`: the pair that logged in.
+#[derive(Debug, Serialize)]
+pub struct DecoyLogin {
+    pub username: String,
+    pub password: String,
+}
+
+/// `DecoySession`: one session's records as the decoy wrote them.
+#[derive(Debug, Serialize)]
+pub struct DecoySession {
+    pub session: String,
+    pub events: Vec<serde_json::Value>,
+}

@@ -470,7 +470,80 @@ async fn seeded(dir: &std::path::Path) -> Hub {
             "2026-11-20T00:00:00.000Z",
         )
         .expect("kv");
+    seed_decoy(&h.store);
     h
+}
+
+/// Two decoy sessions an hour ago (the decoy endpoint's window is relative to now): one
+/// closed with a login, a command and a download; one still open without a login.
+fn seed_decoy(store: &Store) {
+    use yamori_store::decoy::NewDecoyEvent;
+    let at = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let ts = |s: i64| {
+        let t = at + time::Duration::seconds(s);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000000Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    let rec = |session: &str, eventid: &str, s: i64, url: Option<&str>, extra: Value| {
+        let mut r = json!({
+            "eventid": eventid, "session": session, "src_ip": "198.51.100.9", "src_port": 40000,
+            "dst_ip": "192.0.2.1", "dst_port": 23, "protocol": "telnet", "sensor": "decoy",
+            "timestamp": ts(s), "message": "",
+        });
+        if let (Some(o), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        NewDecoyEvent {
+            session: session.into(),
+            eventid: eventid.into(),
+            src_ip: "198.51.100.9".into(),
+            timestamp: ts(s),
+            url: url.map(str::to_string),
+            record: r.to_string(),
+        }
+    };
+    let url = "http://203.0.113.7/bins/mirai.arm7";
+    store
+        .decoy_add_events(&[
+            rec("0123456789ab", "cowrie.session.connect", 0, None, json!({})),
+            rec(
+                "0123456789ab",
+                "cowrie.login.success",
+                1,
+                None,
+                json!({"username": "root", "password": "xc3511"}),
+            ),
+            rec(
+                "0123456789ab",
+                "cowrie.command.input",
+                2,
+                None,
+                json!({"input": "/bin/busybox ECCHI"}),
+            ),
+            rec(
+                "0123456789ab",
+                "cowrie.session.file_download",
+                3,
+                Some(url),
+                json!({"url": url, "destfile": "/tmp/.m"}),
+            ),
+            rec(
+                "0123456789ab",
+                "cowrie.session.closed",
+                4,
+                None,
+                json!({"duration_ms": 4000}),
+            ),
+            rec("ba9876543210", "cowrie.session.connect", 5, None, json!({})),
+        ])
+        .expect("decoy records");
 }
 
 // ---- Cases ----
@@ -711,9 +784,56 @@ fn cases(h: &Hub, me_cookie: &str, logout_cookie: &str) -> Vec<Case> {
         &format!("{sensors}?window=0"),
         bob(),
     ));
+    let decoy = "/api/v1/decoy";
+    v.push(case("get", decoy, 200, decoy, bob()));
+    v.push(case(
+        "get",
+        decoy,
+        200,
+        &format!("{decoy}?window=1&top=1"),
+        bob(),
+    ));
+    v.push(case("get", decoy, 400, &format!("{decoy}?window=0"), bob()));
+    v.push(case("get", decoy, 400, &format!("{decoy}?top=101"), bob()));
+    let session = "/api/v1/decoy/sessions/{session}";
+    v.push(case(
+        "get",
+        session,
+        200,
+        "/api/v1/decoy/sessions/0123456789ab",
+        bob(),
+    ));
+    v.push(case(
+        "get",
+        session,
+        404,
+        "/api/v1/decoy/sessions/ffffffffffff",
+        bob(),
+    ));
+    v.push(case(
+        "get",
+        session,
+        400,
+        "/api/v1/decoy/sessions/..%2Fetc",
+        bob(),
+    ));
+    v.push(case(
+        "get",
+        session,
+        401,
+        "/api/v1/decoy/sessions/0123456789ab",
+        Auth::None,
+    ));
+    v.push(case(
+        "get",
+        session,
+        429,
+        "/api/v1/decoy/sessions/0123456789ab",
+        throttled(),
+    ));
     // Credentials: none, and a throttled user name, on every endpoint that needs them.
     for p in [
-        overview, sources, attacks, survey, intel, observable, sensors,
+        overview, sources, attacks, survey, intel, observable, sensors, decoy,
     ] {
         v.push(case("get", p, 401, p, Auth::None));
         v.push(case("get", p, 429, p, throttled()));

@@ -166,6 +166,13 @@ impl RowRef<'_, '_> {
             ))),
         }
     }
+    /// Text, or `None` for NULL.
+    pub fn opt_text(&self, i: usize) -> Result<Option<&str>> {
+        match self.at(i)? {
+            Cell::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
     pub fn i64(&self, i: usize) -> Result<i64> {
         match self.at(i)? {
             Cell::Int(v) => Ok(*v),

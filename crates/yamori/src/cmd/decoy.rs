@@ -17,7 +17,7 @@ use yamori_store::Store;
 /// Records queued for the database. A burst larger than this while the database is slow
 /// is left out of the database (counted), never held against the sessions; the events file
 /// keeps every record.
-const STORE_QUEUE: usize = 10_000;
+pub(super) const STORE_QUEUE: usize = 10_000;
 
 /// Where `--org` publishes: the local hub's API root and collection.
 const PUBLISH_API_ROOT: &str = "api1";
@@ -244,7 +244,11 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
 
 /// Publish every download URL in the store, and its host, as STIX indicators into the local
 /// hub's `decoy` collection (created if missing); returns how many objects were stored.
-fn publish(g: &crate::GlobalArgs, org: &str, contact: Option<String>) -> anyhow::Result<u64> {
+pub(super) fn publish(
+    g: &crate::GlobalArgs,
+    org: &str,
+    contact: Option<String>,
+) -> anyhow::Result<u64> {
     let store = super::open_store(g)?;
     let mut downloads = Vec::new();
     for u in store.decoy_urls()? {
@@ -286,7 +290,10 @@ fn publish(g: &crate::GlobalArgs, org: &str, contact: Option<String>) -> anyhow:
 /// Drain the recorder's queue into the store, up to [`STORE_BATCH`] records a transaction,
 /// until the queue ends; returns how many were stored. After a database error the rest is
 /// drained and dropped (the events file has it) so the queue never blocks.
-fn store_records(store: &Store, queue: &std::sync::mpsc::Receiver<Event>) -> anyhow::Result<u64> {
+pub(super) fn store_records(
+    store: &Store,
+    queue: &std::sync::mpsc::Receiver<Event>,
+) -> anyhow::Result<u64> {
     let mut stored = 0;
     let mut failed: Option<anyhow::Error> = None;
     while let Ok(first) = queue.recv() {

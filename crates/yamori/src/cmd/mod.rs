@@ -9,6 +9,7 @@ pub mod anonymise;
 pub mod check;
 pub mod decoy;
 pub mod demo;
+mod demo_decoy;
 mod demo_lab;
 pub mod export;
 pub mod gateway;

@@ -48,10 +48,76 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     assert_eq!(inds, scanners, "one indicator per scanner");
     assert!(objects > inds);
 
-    // Again: the analysis is replaced and publishing adds no duplicates.
+    // The decoy: the scripted botnet's sessions from six loopback addresses, and the
+    // download URLs and their hosts as indicators in collection "decoy".
+    let decoy = decoy_numbers(&store);
+    assert_eq!(
+        decoy.0,
+        (9, 6, 7, 7, 7),
+        "sessions, sources, logins ok/failed, downloads"
+    );
+    assert_eq!(decoy.1[0], ("root".into(), "xc3511".into(), 2, 2));
+    let urls = decoy_indicators(&store);
+    assert_eq!(urls.len(), 7, "5 URLs and 2 hosts: {urls:?}");
+    assert!(urls
+        .iter()
+        .any(|p| p.contains("http://203.0.113.66/bins/mirai.arm7")));
+
+    // Again: the analysis is replaced and publishing adds no duplicates; the decoy's records
+    // are kept from both runs, its indicators are the same objects.
     demo();
     assert_eq!(store.list_analyses().expect("list").len(), 1);
     assert_eq!(indicators(&store), (objects, inds));
+    assert_eq!(decoy_numbers(&store).0 .0, 18);
+    assert_eq!(decoy_indicators(&store), urls);
+}
+
+/// The decoy page's figures: (sessions, sources, logins succeeded, failed, downloads) and
+/// the credential pairs tried, with attempts and successes.
+#[allow(clippy::type_complexity)]
+fn decoy_numbers(
+    store: &yamori_store::Store,
+) -> ((u64, u64, u64, u64, u64), Vec<(String, String, u64, u64)>) {
+    let a = store
+        .decoy_activity("2000-01-01T00:00:00Z", 100)
+        .expect("decoy activity");
+    (
+        (
+            a.sessions,
+            a.sources,
+            a.logins_succeeded,
+            a.logins_failed,
+            a.downloads,
+        ),
+        a.credentials
+            .into_iter()
+            .map(|c| (c.username, c.password, c.attempts, c.succeeded))
+            .collect(),
+    )
+}
+
+/// The patterns of the indicators in collection "decoy", sorted.
+fn decoy_indicators(store: &yamori_store::Store) -> Vec<String> {
+    let cols = store.taxii_collections("api1").expect("collections");
+    let c = cols
+        .iter()
+        .find(|c| c.alias.as_deref() == Some("decoy"))
+        .expect("decoy collection");
+    let mut q = ObjectQuery::new(&c.id, 100_000);
+    q.types = vec!["indicator".into()];
+    let mut patterns: Vec<String> = store
+        .taxii_query(&q)
+        .expect("query")
+        .objects
+        .iter()
+        .map(|o| {
+            let v: serde_json::Value =
+                serde_json::from_str(o.body.as_deref().expect("body")).expect("json");
+            v["pattern"].as_str().expect("pattern").to_string()
+        })
+        .collect();
+    patterns.sort();
+    patterns
 }
 
 /// What the dashboard shows of a store: totals, series, facets, the first sources, attacks,
@@ -89,6 +155,7 @@ fn dashboard_numbers(s: &yamori_store::Store) -> Vec<String> {
         format!("{:?}", s.dash_attack_count(0, i64::MAX).expect("attacks")),
         format!("{survey:?}"),
         format!("{:?}", indicators(s)),
+        format!("{:?}", decoy_numbers(s)),
     ]
 }
 
