@@ -7,6 +7,12 @@
 //!   `[domain-name:value = '…']`: the distribution server (often the C&C too), shared by the
 //!   URLs on it.
 //!
+//! And per malware family the sessions that named a URL give away (`decoy_family`: the
+//! loader's `/bin/busybox <TOKEN>` probe, the build's file name): a `malware` object
+//! (`is_family`), keyed by organisation and name only, so it is the same object as the
+//! telescope's Mirai and the two sensors' findings meet on it, and a `relationship` URL
+//! indicator —indicates→ malware.
+//!
 //! Valid from the first time a decoy saw the URL until [`VALID_DAYS`] after the last: loaders
 //! move their servers every few days to weeks. Ids derive from the organisation and the value,
 //! so a re-publication with a later sighting is a new version (later `modified`) of the same
@@ -17,10 +23,13 @@ use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::decoy_family::Family;
 use crate::ids::generated_id;
 use crate::model::{self, Bundle, Common};
 use crate::producer::Producer;
-use crate::telescope::{escape_pattern_string, ConvertError, Options, OrgIdentity};
+use crate::telescope::{
+    escape_pattern_string, ConvertError, Options, OrgIdentity, STATIC_OBJECTS_CREATED,
+};
 use crate::timestamp::format_millis;
 
 /// Days an indicator stays valid after the last sighting.
@@ -37,6 +46,8 @@ pub struct DecoyDownload {
     pub last_seen: OffsetDateTime,
     /// Sessions that named it.
     pub sessions: u64,
+    /// The malware families those sessions gave away (`decoy_family::recognise`).
+    pub families: Vec<&'static Family>,
 }
 
 /// The host of a URL as a STIX observable: (object type, value). `None` when the URL names
@@ -85,6 +96,32 @@ pub fn decoy_bundle(
         object_marking_refs: markings.clone(),
     };
     let mut objects = head;
+    // One malware object per family, before the relationships that point at it.
+    let mut families: Vec<&'static Family> = Vec::new();
+    for f in downloads.iter().flat_map(|d| d.families.iter().copied()) {
+        if !families.iter().any(|g| g.name == f.name) {
+            families.push(f);
+        }
+    }
+    let family_id = |name: &str| generated_id("malware", &format!("{org_key}\n{name}"));
+    for f in &families {
+        objects.push(model::to_value(&model::Malware {
+            common: Common {
+                id: family_id(f.name),
+                confidence: None,
+                ..common(
+                    "malware",
+                    "",
+                    STATIC_OBJECTS_CREATED,
+                    STATIC_OBJECTS_CREATED,
+                )
+            },
+            name: f.name,
+            description: f.description,
+            malware_types: vec!["bot", "worm"],
+            is_family: true,
+        }));
+    }
     // Hosts gather the window of every URL on them.
     let mut hosts: BTreeMap<(&'static str, String), (OffsetDateTime, OffsetDateTime, Vec<&str>)> =
         BTreeMap::new();
@@ -112,6 +149,20 @@ pub fn decoy_bundle(
             valid_from: format_millis(d.first_seen),
             valid_until: format_millis(d.last_seen + Duration::days(VALID_DAYS)),
         }));
+        let url_indicator = common("indicator", &format!("url {}", d.url), "", "").id;
+        for f in &d.families {
+            objects.push(model::to_value(&model::Relationship {
+                common: common(
+                    "relationship",
+                    &format!("url {} indicates {}", d.url, f.name),
+                    &format_millis(d.first_seen),
+                    &stamp,
+                ),
+                relationship_type: "indicates",
+                source_ref: url_indicator.clone(),
+                target_ref: family_id(f.name),
+            }));
+        }
         if let Some(host) = url_host(&d.url) {
             let e = hosts
                 .entry(host)
@@ -195,12 +246,14 @@ mod tests {
                 first_seen: at(1_800_000_000),
                 last_seen: at(1_800_000_100),
                 sessions: 2,
+                families: vec![],
             },
             DecoyDownload {
                 url: "http://198.51.100.7/bins/m'ips".into(),
                 first_seen: at(1_799_999_000),
                 last_seen: at(1_800_000_000),
                 sessions: 1,
+                families: vec![],
             },
         ];
         let b = decoy_bundle(&downloads, &org, &Options::default()).expect("converts");
@@ -244,5 +297,61 @@ mod tests {
             &Options::default()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_recognised_family_is_one_malware_object_shared_with_the_telescope() {
+        let org = OrgIdentity {
+            name: "Example ISP".into(),
+            contact_information: None,
+        };
+        let mirai = crate::decoy_family::recognise("http://198.51.100.7/bins/mirai.arm7", []);
+        let downloads = [
+            DecoyDownload {
+                url: "http://198.51.100.7/bins/mirai.arm7".into(),
+                first_seen: at(1_800_000_000),
+                last_seen: at(1_800_000_100),
+                sessions: 2,
+                families: mirai.clone(),
+            },
+            DecoyDownload {
+                url: "http://198.51.100.7/bins/mirai.mips".into(),
+                first_seen: at(1_800_000_000),
+                last_seen: at(1_800_000_000),
+                sessions: 1,
+                families: mirai,
+            },
+        ];
+        let b = decoy_bundle(&downloads, &org, &Options::default()).expect("converts");
+        for o in &b.objects {
+            assert_eq!(validate_object(o), Ok(()), "{o}");
+        }
+        let of = |t: &str| -> Vec<&serde_json::Value> {
+            b.objects.iter().filter(|o| o["type"] == t).collect()
+        };
+        let malware = of("malware");
+        assert_eq!(malware.len(), 1, "one object per family");
+        assert_eq!(malware[0]["name"], "Mirai");
+        assert_eq!(malware[0]["is_family"], true);
+        let rels = of("relationship");
+        assert_eq!(rels.len(), 2, "each URL indicates the family");
+        let urls: Vec<&serde_json::Value> = of("indicator")
+            .into_iter()
+            .filter(|i| {
+                i["pattern"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("[url:"))
+            })
+            .collect();
+        for (r, u) in rels.iter().zip(&urls) {
+            assert_eq!(r["relationship_type"], "indicates");
+            assert_eq!(r["source_ref"], u["id"]);
+            assert_eq!(r["target_ref"], malware[0]["id"]);
+        }
+        // The telescope keys its Mirai by organisation and name alike (`static_object`).
+        assert_eq!(
+            malware[0]["id"].as_str(),
+            Some(generated_id("malware", &format!("{}\nMirai", org.key())).as_str())
+        );
     }
 }

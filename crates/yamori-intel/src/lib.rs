@@ -28,6 +28,7 @@
 
 pub mod anonymise;
 pub mod decoy;
+pub mod decoy_family;
 pub mod ids;
 pub mod markings;
 pub mod model;

@@ -215,7 +215,7 @@ impl Builder {
             "malware" => self.push(&model::Malware {
                 common,
                 name: "Mirai",
-                description: "IoT botnet family that scans for Telnet (23/TCP, 2323/TCP) with the TCP sequence number set to the destination address and logs in with default credentials.",
+                description: crate::decoy_family::MIRAI_DESCRIPTION,
                 malware_types: vec!["bot", "worm"],
                 is_family: true,
             }),

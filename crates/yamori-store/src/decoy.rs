@@ -183,6 +183,42 @@ impl Store {
         })
     }
 
+    /// Per download URL, the distinct command lines that mention `busybox` in the sessions
+    /// that named it, at most `max_per_url` each: where a loader's `/bin/busybox <TOKEN>`
+    /// probe gives its family away (`yamori_intel::decoy_family`).
+    pub fn decoy_url_busybox_lines(
+        &self,
+        max_per_url: usize,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        let mut by_url: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        self.db.read(|c| {
+            c.query_each(
+                "list the busybox lines of sessions with downloads",
+                "SELECT d.url, c.record FROM decoy_events d
+                 JOIN decoy_events c ON c.session = d.session
+                 WHERE d.url IS NOT NULL AND c.eventid = 'cowrie.command.input'
+                   AND c.record LIKE '%busybox%'
+                 ORDER BY c.seq",
+                &[],
+                &mut |r| {
+                    let lines = by_url.entry(r.text(0)?.to_string()).or_default();
+                    if lines.len() < max_per_url {
+                        // The decoy's own JSON; a record that does not parse adds no line.
+                        let record: serde_json::Value =
+                            serde_json::from_str(r.text(1)?).unwrap_or_default();
+                        if let Some(line) = record["input"].as_str() {
+                            if !lines.iter().any(|l| l == line) {
+                                lines.push(line.to_string());
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+            )
+        })?;
+        Ok(by_url)
+    }
+
     /// How many records are stored.
     pub fn decoy_count(&self) -> Result<u64> {
         self.db.read(|c| {

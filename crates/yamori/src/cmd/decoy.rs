@@ -23,6 +23,10 @@ pub(super) const STORE_QUEUE: usize = 10_000;
 const PUBLISH_API_ROOT: &str = "api1";
 const PUBLISH_COLLECTION: &str = "decoy";
 
+/// Command lines read per download URL to recognise its family: a loader probes once or twice
+/// a session, and bots of one family send the same lines.
+const BUSYBOX_LINES_PER_URL: usize = 64;
+
 /// Records written to the database in one transaction.
 const STORE_BATCH: usize = 256;
 
@@ -251,7 +255,10 @@ pub(super) fn publish(
 ) -> anyhow::Result<u64> {
     let store = super::open_store(g)?;
     let mut downloads = Vec::new();
+    let probes = store.decoy_url_busybox_lines(BUSYBOX_LINES_PER_URL)?;
     for u in store.decoy_urls()? {
+        let lines = probes.get(&u.url).into_iter().flatten().map(String::as_str);
+        let families = yamori_intel::decoy_family::recognise(&u.url, lines);
         let seen = |t: &str| {
             yamori_intel::timestamp::parse_rfc3339(t)
                 .with_context(|| format!("stored decoy timestamp {t:?}"))
@@ -260,6 +267,7 @@ pub(super) fn publish(
             first_seen: seen(&u.first_seen)?,
             last_seen: seen(&u.last_seen)?,
             sessions: u.sessions,
+            families,
             url: u.url,
         });
     }

@@ -62,6 +62,14 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     assert!(urls
         .iter()
         .any(|p| p.contains("http://203.0.113.66/bins/mirai.arm7")));
+    // The loaders' probes and build names give their families away.
+    assert_eq!(decoy_objects(&store, "malware", "name"), ["Mirai", "Sora"]);
+    let indicates = decoy_objects(&store, "relationship", "relationship_type");
+    assert_eq!(
+        indicates.len(),
+        3,
+        "mirai.arm7, sora.mips, sora.sh: {indicates:?}"
+    );
 
     // Again: the analysis is replaced and publishing adds no duplicates; the decoy's records
     // are kept from both runs, its indicators are the same objects.
@@ -98,13 +106,18 @@ fn decoy_numbers(
 
 /// The patterns of the indicators in collection "decoy", sorted.
 fn decoy_indicators(store: &yamori_store::Store) -> Vec<String> {
+    decoy_objects(store, "indicator", "pattern")
+}
+
+/// A field of the objects of one type in collection "decoy", sorted.
+fn decoy_objects(store: &yamori_store::Store, kind: &str, field: &str) -> Vec<String> {
     let cols = store.taxii_collections("api1").expect("collections");
     let c = cols
         .iter()
         .find(|c| c.alias.as_deref() == Some("decoy"))
         .expect("decoy collection");
     let mut q = ObjectQuery::new(&c.id, 100_000);
-    q.types = vec!["indicator".into()];
+    q.types = vec![kind.into()];
     let mut patterns: Vec<String> = store
         .taxii_query(&q)
         .expect("query")
@@ -113,7 +126,7 @@ fn decoy_indicators(store: &yamori_store::Store) -> Vec<String> {
         .map(|o| {
             let v: serde_json::Value =
                 serde_json::from_str(o.body.as_deref().expect("body")).expect("json");
-            v["pattern"].as_str().expect("pattern").to_string()
+            v[field].as_str().expect("field").to_string()
         })
         .collect();
     patterns.sort();
