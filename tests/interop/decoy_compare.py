@@ -31,8 +31,8 @@ def diff(args):
     out = {}
     with tempfile.TemporaryDirectory(prefix="yamori-decoy-diff-") as work:
         for peer in (decoy_peers.Decoy(args.yamori_bin, work), decoy_peers.Cowrie(work)):
-            peer.start()
             try:
+                peer.start()
                 mirai_telnet.run_session("127.0.0.1", peer.port, mirai_telnet.MIRAI_CREDENTIALS,
                                          mirai_telnet.MIRAI_COMMANDS)
                 # the session's close is recorded once the server sees the connection end
@@ -63,11 +63,11 @@ def _session_worker(port, deadline, queue):
                 t.line("root")
                 t.expect(b"assword:")
                 t.line("xc3511")
-                t.expect(*mirai_telnet.PROMPTS)
+                t.expect(*mirai_telnet.PROMPTS, at_end=True)
                 for c in mirai_telnet.MIRAI_COMMANDS:
                     t.line(c)
                     if c != "exit":
-                        t.expect(*mirai_telnet.PROMPTS)
+                        t.expect(*mirai_telnet.PROMPTS, at_end=True)
             finally:
                 t.close()
             done += 1
@@ -123,8 +123,12 @@ def idle_sessions(peer, count, logged_in):
     for t in sample:
         try:
             t.text.clear()
-            t.line("root" if not logged_in else "")
-            t.expect(b"assword:" if not logged_in else mirai_telnet.PROMPTS[0], *mirai_telnet.PROMPTS[1:])
+            if logged_in:
+                t.line("")
+                t.expect(*mirai_telnet.PROMPTS, at_end=True)
+            else:
+                t.line("root")
+                t.expect(b"assword:")
             alive += 1
         except (OSError, EOFError, TimeoutError):
             pass
@@ -146,8 +150,8 @@ def bench(args):
                 d = pathlib.Path(work) / f"{kind}-{run}"
                 peer = (decoy_peers.Decoy(args.yamori_bin, d) if kind == "decoy"
                         else decoy_peers.Cowrie(d))
-                peer.start()
                 try:
+                    peer.start()
                     r = throughput(peer.port, args.clients, args.seconds)
                 finally:
                     peer.stop()
@@ -163,8 +167,8 @@ def bench(args):
                 d = pathlib.Path(work) / f"{kind}-idle-{stage}"
                 peer = (decoy_peers.Decoy(args.yamori_bin, d) if kind == "decoy"
                         else decoy_peers.Cowrie(d))
-                peer.start()
                 try:
+                    peer.start()
                     r = idle_sessions(peer, n_decoy if kind == "decoy" else n_cowrie, logged_in)
                 finally:
                     peer.stop()

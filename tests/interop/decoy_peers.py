@@ -29,8 +29,12 @@ def isolated_argv(argv):
 
 
 def ensure_isolated():
-    """Re-run this process inside a private network namespace unless it already is."""
+    """Re-run this process inside a private network namespace unless it already is; then
+    check that loopback is the only interface, whatever the environment said."""
     if os.environ.get(ISOLATED_ENV) == "1":
+        names = [name for _, name in socket.if_nameindex()]
+        if names != ["lo"]:
+            sys.exit(f"not isolated: interfaces {names}; a private network namespace holds only lo")
         return
     os.environ[ISOLATED_ENV] = "1"
     argv = isolated_argv([sys.executable, *sys.argv])
@@ -124,7 +128,11 @@ class Decoy:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            out, _ = self.proc.communicate(timeout=60)
+            try:
+                out, _ = self.proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                out, _ = self.proc.communicate()
             try:
                 self.summary = json.loads(out)
             except ValueError:
@@ -173,7 +181,10 @@ class Cowrie:
                "var/log/cowrie/twistd.log", "cowrie"]
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc, "Cowrie")
+        try:
+            wait_port(self.port, self.proc, "Cowrie")
+        except (RuntimeError, TimeoutError) as e:
+            raise RuntimeError(f"{e}; Cowrie's log:\n{self.log_tail()}") from None
         return self
 
     def stop(self):

@@ -68,13 +68,15 @@ class MiraiTelnet:
             return bytes([IAC, DO, opt])
         return bytes([IAC, cmd, opt])
 
-    def expect(self, *needles):
+    def expect(self, *needles, at_end=False):
         """Read until one of `needles` appears in the text; return it. The text up to it is
-        consumed."""
+        consumed. `at_end`: only where the text received so far ends with it, as a prompt
+        does (an echoed command line may hold `> ` or `# ` in its middle)."""
         deadline = time.monotonic() + self.timeout
         while True:
             for n in needles:
-                k = self.text.find(n)
+                k = len(self.text) - len(n) if at_end and self.text.endswith(n) else (
+                    -1 if at_end else self.text.find(n))
                 if k >= 0:
                     del self.text[: k + len(n)]
                     return n
@@ -101,7 +103,7 @@ def login(t, credentials):
         t.line(user)
         t.expect(b"assword:")
         t.line(password)
-        got = t.expect(*PROMPTS, *LOGIN_PROMPTS)
+        got = t.expect(*PROMPTS, *LOGIN_PROMPTS, at_end=True)
         if got in PROMPTS:
             return user, password
     raise AssertionError(f"no pair of {credentials} logged in")
@@ -116,7 +118,7 @@ def run_session(host, port, credentials, commands, timeout=10.0):
         for c in commands:
             t.line(c)
             if c != "exit":
-                t.expect(*PROMPTS)
+                t.expect(*PROMPTS, at_end=True)
     finally:
         t.close()
 

@@ -113,9 +113,9 @@ def test_common_fields(records):
         assert len(closed) == 1 and isinstance(closed[0]["duration_ms"], int)
 
 
-def test_download_url_recorded_by_the_decoy_only(records):
-    urls = [e.get("url") for e in records["decoy"] if e["eventid"] == "cowrie.session.file_download"]
-    assert "http://203.0.113.7/bins/mirai.arm7" in urls
-    # Cowrie refused to contact the TEST-NET address, so it has no record of the URL at all
-    assert not any("203.0.113.7" in json.dumps(e) and e["eventid"].startswith("cowrie.session.file_download")
-                   for e in records["cowrie"])
+def test_download_url_recorded_by_the_decoy(records):
+    # Cowrie records a URL only once fetched, and never contacts a TEST-NET address: the URL
+    # is the decoy's alone (module docstring), with the file the command would have written.
+    downloads = [(e.get("url"), e.get("destfile")) for e in records["decoy"]
+                 if e["eventid"] == "cowrie.session.file_download" and "url" in e]
+    assert downloads == [("http://203.0.113.7/bins/mirai.arm7", "/tmp/.m")]

@@ -336,25 +336,28 @@ async fn session(
             _ = tokio::time::sleep_until(deadline) => { limited = true; break }
             _ = stop.changed() => break,
         }
-        // The chunk lives on the stack only until the next await.
-        let mut chunk = [0u8; READ_CHUNK];
-        let n = match stream.try_read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => break,
+        // The chunk is read and fed in a block with no await in it, so it lives on the
+        // stack for the call and is not part of the session's task while it waits.
+        let (step, cut) = {
+            let mut chunk = [0u8; READ_CHUNK];
+            let n = match stream.try_read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => break,
+            };
+            // Bytes past the session's allowance are not read into the session at all.
+            let room = limits.max_session_bytes.saturating_sub(received);
+            let take = n.min(usize::try_from(room).unwrap_or(usize::MAX));
+            received += take as u64;
+            (s.feed(&chunk[..take]), take < n)
         };
-        // Bytes past the session's allowance are not read into the session at all.
-        let room = limits.max_session_bytes.saturating_sub(received);
-        let take = n.min(usize::try_from(room).unwrap_or(usize::MAX));
-        received += take as u64;
-        let step = s.feed(&chunk[..take]);
         for d in step.details {
             record(d);
         }
         send = step.send;
-        if step.end.is_some() || take < n {
-            limited |= take < n || step.end == Some(End::LineTooLong);
+        if step.end.is_some() || cut {
+            limited |= cut || step.end == Some(End::LineTooLong);
             let _ = tokio::time::timeout(limits.idle_timeout, stream.write_all(&send)).await;
             break;
         }
@@ -411,5 +414,48 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A waiting session holds its state, not a read buffer: the session's task (the future
+    /// the runtime keeps per connection) must stay well under one read chunk.
+    #[tokio::test]
+    async fn a_session_task_holds_no_read_buffer() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let client = TcpStream::connect(addr).await.expect("connect");
+        let (server, peer) = listener.accept().await.expect("accept");
+        let config = Arc::new(Config {
+            listen_telnet: addr,
+            listen_http: None,
+            listen_mqtt: None,
+            profile: &crate::profile::DVR,
+            sensor: "test".into(),
+            limits: Limits::default(),
+        });
+        let rec = Arc::new(Recorder::new(Box::new(std::io::sink())));
+        let (_stop_tx, stop_rx) = watch::channel(false);
+        let permit = Arc::new(Semaphore::new(1))
+            .try_acquire_owned()
+            .expect("a permit");
+        let slot = Arc::new(PerSource::default())
+            .take(peer.ip(), 1)
+            .expect("a slot");
+        let task = session(
+            Protocol::Telnet,
+            server,
+            peer,
+            config,
+            rec,
+            stop_rx,
+            (permit, slot),
+        );
+        let size = std::mem::size_of_val(&task);
+        assert!(size < READ_CHUNK / 2, "a session's task is {size} bytes");
+        drop(client);
     }
 }

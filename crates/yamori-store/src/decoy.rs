@@ -24,6 +24,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE INDEX decoy_events_url ON decoy_events(url);",
     // 2: what the decoy saw of one address (the correlation's "seen by").
     "CREATE INDEX decoy_events_src ON decoy_events(src_ip);",
+    // 3: the dashboard's window (`decoy_activity`) reads the records by time.
+    "CREATE INDEX decoy_events_ts ON decoy_events(ts);",
 ];
 
 /// One record to store.

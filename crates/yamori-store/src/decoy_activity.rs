@@ -5,7 +5,13 @@
 //! One scan of the window's records (`decoy_events` by `ts`), aggregated here rather than by
 //! the engines: the pairs and commands live in the records' JSON, whose functions differ
 //! between SQLite and PostgreSQL, and ties are broken by byte order so both engines give the
-//! same answer. Its cost grows with the window's records; the window is the caller's bound.
+//! same answer. The records are read through the index on `ts`, so the cost grows with the
+//! window's records (the caller's bound), as does the memory: a row per session that started
+//! in it and a set of sessions per URL and per command line.
+//!
+//! A session counts where its connect record is: one that started before the window adds its
+//! logins, commands and downloads to the totals and to its source, but no session, and it is
+//! not among the recent sessions.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,7 +46,7 @@ pub struct DecoyActivity {
     pub commands_top: Vec<DecoyCommand>,
     /// The download URLs named in most sessions, then URL.
     pub urls: Vec<DecoyWindowUrl>,
-    /// The sources with most sessions, then address.
+    /// The sources with most sessions (started in the window), then address.
     pub attackers: Vec<DecoyAttacker>,
     /// The newest sessions first (by their first record).
     pub recent: Vec<DecoySessionRow>,
@@ -127,7 +133,7 @@ struct UrlTally {
 }
 
 struct AttackerTally {
-    sessions: HashSet<String>,
+    sessions: u64,
     logins_succeeded: u64,
     commands: u64,
     downloads: u64,
@@ -185,44 +191,47 @@ impl Store {
                         attackers
                             .entry(src.to_string())
                             .or_insert_with(|| AttackerTally {
-                                sessions: HashSet::new(),
+                                sessions: 0,
                                 logins_succeeded: 0,
                                 commands: 0,
                                 downloads: 0,
                                 first: ts.to_string(),
                                 last: ts.to_string(),
                             });
-                    attacker.sessions.insert(session.to_string());
                     if ts < attacker.first.as_str() {
                         attacker.first = ts.to_string();
                     }
                     if ts > attacker.last.as_str() {
                         attacker.last = ts.to_string();
                     }
-                    let row =
-                        sessions
-                            .entry(session.to_string())
-                            .or_insert_with(|| DecoySessionRow {
+                    if eventid == CONNECT {
+                        a.sessions += 1;
+                        hour.sessions += 1;
+                        attacker.sessions += 1;
+                        let protocol = record["protocol"].as_str().unwrap_or_default();
+                        sessions.insert(
+                            session.to_string(),
+                            DecoySessionRow {
                                 session: session.to_string(),
                                 src_ip: src.to_string(),
-                                protocol: String::new(),
+                                protocol: protocol.to_string(),
                                 start: ts.to_string(),
                                 end: None,
                                 login: None,
                                 commands: 0,
                                 downloads: 0,
-                            });
-                    if row.protocol.is_empty() {
-                        if let Some(p) = record["protocol"].as_str() {
-                            row.protocol = p.to_string();
-                        }
+                            },
+                        );
                     }
+                    // Records are read in the order they were written and a session's connect
+                    // comes first: a session without a row started before the window.
+                    let mut row = sessions.get_mut(session);
                     match eventid {
-                        CONNECT => {
-                            a.sessions += 1;
-                            hour.sessions += 1;
+                        CLOSED => {
+                            if let Some(r) = row.as_deref_mut() {
+                                r.end = Some(ts.to_string());
+                            }
                         }
-                        CLOSED => row.end = Some(ts.to_string()),
                         LOGIN_OK | LOGIN_FAILED => {
                             let ok = eventid == LOGIN_OK;
                             hour.logins += 1;
@@ -236,8 +245,10 @@ impl Store {
                                 (record["username"].as_str(), record["password"].as_str())
                             {
                                 let pair = (u.to_string(), p.to_string());
-                                if ok && row.login.is_none() {
-                                    row.login = Some(pair.clone());
+                                if let Some(r) = row.as_deref_mut() {
+                                    if ok && r.login.is_none() {
+                                        r.login = Some(pair.clone());
+                                    }
                                 }
                                 let t = creds.entry(pair).or_default();
                                 t.attempts += 1;
@@ -248,7 +259,9 @@ impl Store {
                             a.commands += 1;
                             hour.commands += 1;
                             attacker.commands += 1;
-                            row.commands += 1;
+                            if let Some(r) = row.as_deref_mut() {
+                                r.commands += 1;
+                            }
                             if let Some(line) = record["input"].as_str() {
                                 let t = commands.entry(line.to_string()).or_default();
                                 t.count += 1;
@@ -260,7 +273,9 @@ impl Store {
                     if let Some(u) = url {
                         a.downloads += 1;
                         attacker.downloads += 1;
-                        row.downloads += 1;
+                        if let Some(r) = row {
+                            r.downloads += 1;
+                        }
                         let t = urls.entry(u.to_string()).or_insert_with(|| UrlTally {
                             sessions: HashSet::new(),
                             sources: HashSet::new(),
@@ -331,7 +346,7 @@ impl Store {
                 .into_iter()
                 .map(|(src_ip, t)| DecoyAttacker {
                     src_ip,
-                    sessions: t.sessions.len() as u64,
+                    sessions: t.sessions,
                     logins_succeeded: t.logins_succeeded,
                     commands: t.commands,
                     downloads: t.downloads,

@@ -28,7 +28,7 @@ pub async fn decoy(
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         // Whole hours, so the first bucket of the series is a whole one.
         let since = now - now.rem_euclid(3600) - 3600 * (i64::from(window) - 1);
-        let since_text = fmt_time(since);
+        let since_text = record_time(since);
         let a = state
             .blocking(move |s| -> ApiResult<_> { Ok(s.decoy_activity(&since_text, top as usize)?) })
             .await?;
@@ -36,6 +36,12 @@ pub async fn decoy(
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())
+}
+
+/// A time in the decoy records' own format (microseconds): the store compares them as text,
+/// and a bare `…:00Z` would sort after the records of the window's first second.
+fn record_time(unix: i64) -> String {
+    fmt_time(unix).replace('Z', ".000000Z")
 }
 
 fn response(a: DecoyActivity, now: i64, since: i64, window: u32) -> Decoy {
@@ -154,4 +160,18 @@ pub async fn session(
     }
     .await;
     r.unwrap_or_else(|e| e.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_starts_before_its_first_seconds_records() {
+        let start = record_time(1_796_083_200);
+        assert_eq!(start, "2026-12-01T00:00:00.000000Z");
+        assert!(start.as_str() <= "2026-12-01T00:00:00.000000Z");
+        assert!(start.as_str() < "2026-12-01T00:00:00.500000Z");
+        assert!(start.as_str() > "2026-11-30T23:59:59.999999Z");
+    }
 }

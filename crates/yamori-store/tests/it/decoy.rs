@@ -242,6 +242,28 @@ fn decoy_activity_counts_ranks_and_lists_the_same_on_both_engines() {
                 "old",
                 "old",
             ),
+            // a session that started before the window: its command in the window counts
+            // for its source and in the totals, but it is no session of the window
+            record_with(
+                "eeeeeeeeeeee",
+                "cowrie.session.connect",
+                "192.0.2.9",
+                "2026-11-30T23:59:59.999999Z",
+                json!({}),
+            ),
+            cmd(
+                "eeeeeeeeeeee",
+                "192.0.2.9",
+                "2026-12-01T00:00:00.000000Z",
+                "enable",
+            ),
+            record_with(
+                "eeeeeeeeeeee",
+                "cowrie.session.closed",
+                "192.0.2.9",
+                "2026-12-01T00:00:01.000000Z",
+                json!({"duration_ms": 1001}),
+            ),
             // session a: a failure, then root/xc3511, two commands, a download, closed
             record_with(
                 "aaaaaaaaaaaa",
@@ -348,16 +370,18 @@ fn decoy_activity_counts_ranks_and_lists_the_same_on_both_engines() {
         ];
         s.decoy_add_events(&events).expect("add");
         (
-            s.decoy_activity("2026-12-01T00:00:00Z", 10)
+            s.decoy_activity("2026-12-01T00:00:00.000000Z", 10)
                 .expect("activity"),
-            s.decoy_activity("2026-12-01T00:00:00Z", 1).expect("top 1"),
+            s.decoy_activity("2026-12-01T00:00:00.000000Z", 1)
+                .expect("top 1"),
         )
     });
     let (a, one) = got;
     assert_eq!((a.sessions, a.sources), (3, 2));
     assert_eq!(
         (a.logins_succeeded, a.logins_failed, a.commands, a.downloads),
-        (2, 2, 4, 2)
+        (2, 2, 5, 2),
+        "the command of the session that started before the window counts"
     );
     let hours: Vec<(&str, u64, u64, u64)> = a
         .hours
@@ -366,7 +390,11 @@ fn decoy_activity_counts_ranks_and_lists_the_same_on_both_engines() {
         .collect();
     assert_eq!(
         hours,
-        vec![("2026-12-01T10", 1, 2, 2), ("2026-12-01T11", 2, 2, 2)]
+        vec![
+            ("2026-12-01T00", 0, 0, 1),
+            ("2026-12-01T10", 1, 2, 2),
+            ("2026-12-01T11", 2, 2, 2)
+        ]
     );
     let creds: Vec<(&str, &str, u64, u64)> = a
         .credentials
@@ -389,7 +417,7 @@ fn decoy_activity_counts_ranks_and_lists_the_same_on_both_engines() {
         .iter()
         .map(|c| (c.input.as_str(), c.count, c.sessions))
         .collect();
-    assert_eq!(cmds, vec![("/bin/busybox ECCHI", 3, 2), ("enable", 1, 1)]);
+    assert_eq!(cmds, vec![("/bin/busybox ECCHI", 3, 2), ("enable", 2, 2)]);
     assert_eq!(a.urls.len(), 1);
     assert_eq!(
         (
@@ -415,7 +443,8 @@ fn decoy_activity_counts_ranks_and_lists_the_same_on_both_engines() {
         .collect();
     assert_eq!(
         attackers,
-        vec![("192.0.2.1", 2, 1, 2, 1), ("192.0.2.9", 1, 1, 2, 1)]
+        vec![("192.0.2.1", 2, 1, 2, 1), ("192.0.2.9", 1, 1, 3, 1)],
+        "sessions are those that started in the window; commands all in it"
     );
     type Recent<'a> = (
         &'a str,

@@ -210,13 +210,16 @@ async fn attack(telnet: SocketAddr, http: SocketAddr) -> anyhow::Result<Attacked
     Ok(done)
 }
 
-/// A connection to `to` from 127.0.0.`last_octet`.
+/// A connection to `to` from 127.0.0.`last_octet`, or from 127.0.0.1 where the system has no
+/// other loopback address (Linux answers for all of 127.0.0.0/8, not every system does).
 async fn connect_from(last_octet: u8, to: SocketAddr) -> anyhow::Result<TcpStream> {
     let from = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)), 0);
     let socket = TcpSocket::new_v4()?;
-    socket
-        .bind(from)
-        .with_context(|| format!("binding to {from}"))?;
+    if socket.bind(from).is_err() {
+        socket
+            .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .context("binding to 127.0.0.1")?;
+    }
     socket
         .connect(to)
         .await
@@ -245,9 +248,12 @@ async fn telnet_session(
     anyhow::ensure!(logged_in, "no pair of {pairs:?} logged in");
     for c in commands {
         t.line(c).await?;
-        if *c != "exit" {
-            t.expect(&["# "]).await?;
+        if *c == "exit" {
+            // The decoy hangs up after recording the line: wait for that, so the decoy is
+            // never stopped with a line still unread.
+            return t.until_closed().await;
         }
+        t.expect(&["# "]).await?;
     }
     Ok(())
 }
@@ -295,6 +301,19 @@ impl TelnetText {
             );
             self.pending.extend_from_slice(&chunk[..n]);
             self.take_text();
+        }
+    }
+
+    /// Read until the decoy closes the connection.
+    async fn until_closed(&mut self) -> anyhow::Result<()> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(ANSWER_TIMEOUT, self.stream.read(&mut chunk))
+                .await
+                .context("waiting for the decoy to hang up")??;
+            if n == 0 {
+                return Ok(());
+            }
         }
     }
 
