@@ -13,6 +13,13 @@
 //! telescope's Mirai and the two sensors' findings meet on it, and a `relationship` URL
 //! indicator —indicates→ malware.
 //!
+//! Per source address that attacked a decoy: the `ipv4-addr`/`ipv6-addr`, an `observed-data`
+//! (its sessions, first and last), an `indicator` for the address (`malicious-activity` when it
+//! ran a loader that named a download URL: the host is infected; `anomalous-activity` when it
+//! only tried passwords), valid for [`SOURCE_VALID`] after the last session as the telescope's
+//! scanners, a `sighting` of that indicator by the organisation, and `indicates` relationships
+//! to the families its URLs gave away.
+//!
 //! Valid from the first time a decoy saw the URL until [`VALID_DAYS`] after the last: loaders
 //! move their servers every few days to weeks. Ids derive from the organisation and the value,
 //! so a re-publication with a later sighting is a new version (later `modified`) of the same
@@ -29,11 +36,16 @@ use crate::model::{self, Bundle, Common};
 use crate::producer::Producer;
 use crate::telescope::{
     escape_pattern_string, ConvertError, Options, OrgIdentity, STATIC_OBJECTS_CREATED,
+    STIX_COUNT_MAX,
 };
 use crate::timestamp::format_millis;
 
 /// Days an indicator stays valid after the last sighting.
 pub const VALID_DAYS: i64 = 30;
+
+/// How long an attacking source's indicator stays valid after its last session: as the
+/// telescope's scanners (infected hosts are cleaned or change address within days).
+pub const SOURCE_VALID: Duration = crate::telescope::INDICATOR_VALIDITY;
 
 /// Confidence in a URL a bot gave a decoy: it was typed by an infected host, not inferred.
 const CONFIDENCE: u8 = 85;
@@ -47,6 +59,19 @@ pub struct DecoyDownload {
     /// Sessions that named it.
     pub sessions: u64,
     /// The malware families those sessions gave away (`decoy_family::recognise`).
+    pub families: Vec<&'static Family>,
+}
+
+/// One source address that attacked a decoy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecoySource {
+    pub address: IpAddr,
+    pub first_seen: OffsetDateTime,
+    pub last_seen: OffsetDateTime,
+    pub sessions: u64,
+    /// Download URLs its sessions named.
+    pub urls: Vec<String>,
+    /// The families those URLs' sessions gave away.
     pub families: Vec<&'static Family>,
 }
 
@@ -71,10 +96,11 @@ pub fn url_host(url: &str) -> Option<(&'static str, String)> {
     })
 }
 
-/// The bundle for `downloads`: the organisation's identity, the marking if one is chosen, and
-/// the indicators above.
+/// The bundle for `downloads` and `sources`: the organisation's identity, the marking if one
+/// is chosen, and the objects above.
 pub fn decoy_bundle(
     downloads: &[DecoyDownload],
+    sources: &[DecoySource],
     org: &OrgIdentity,
     options: &Options,
 ) -> Result<Bundle, ConvertError> {
@@ -98,7 +124,8 @@ pub fn decoy_bundle(
     let mut objects = head;
     // One malware object per family, before the relationships that point at it.
     let mut families: Vec<&'static Family> = Vec::new();
-    for f in downloads.iter().flat_map(|d| d.families.iter().copied()) {
+    let named = downloads.iter().flat_map(|d| d.families.iter().copied());
+    for f in named.chain(sources.iter().flat_map(|s| s.families.iter().copied())) {
         if !families.iter().any(|g| g.name == f.name) {
             families.push(f);
         }
@@ -197,11 +224,90 @@ pub fn decoy_bundle(
             valid_until: format_millis(last + Duration::days(VALID_DAYS)),
         }));
     }
+    for (i, s) in sources.iter().enumerate() {
+        if s.last_seen < s.first_seen {
+            return Err(ConvertError::BadWindow {
+                field: format!("sources[{i}]"),
+            });
+        }
+        let (sco_id, object_type, value, sco) = model::ip_sco(s.address, &markings);
+        objects.push(sco);
+        let key = format!("source {value}");
+        let (first, last) = (format_millis(s.first_seen), format_millis(s.last_seen));
+        let observed = common("observed-data", &key, &first, &last);
+        let observed_id = observed.id.clone();
+        objects.push(model::to_value(&model::ObservedData {
+            common: observed,
+            first_observed: first.clone(),
+            last_observed: last.clone(),
+            number_observed: s.sessions.clamp(1, STIX_COUNT_MAX),
+            object_refs: vec![sco_id],
+        }));
+        let loader = !s.urls.is_empty();
+        let indicator = common("indicator", &key, &first, &last);
+        let indicator_id = indicator.id.clone();
+        objects.push(model::to_value(&model::Indicator {
+            common: indicator,
+            name: if loader {
+                format!("IoT bot {value}")
+            } else {
+                format!("Password-guessing host {value}")
+            },
+            description: if loader {
+                format!(
+                    "{value} logged into a decoy and ran a loader ({} session(s) between {first} and {last}); it named {}.",
+                    s.sessions,
+                    s.urls.join(", ")
+                )
+            } else {
+                format!(
+                    "{value} tried passwords on a decoy ({} session(s) between {first} and {last}) and named no download.",
+                    s.sessions
+                )
+            },
+            indicator_types: vec![if loader {
+                "malicious-activity"
+            } else {
+                "anomalous-activity"
+            }],
+            pattern: format!("[{object_type}:value = '{}']", escape_pattern_string(&value)),
+            pattern_type: "stix",
+            pattern_version: "2.1",
+            valid_from: first.clone(),
+            valid_until: format_millis(s.last_seen + SOURCE_VALID),
+        }));
+        objects.push(model::to_value(&model::Sighting {
+            common: common("sighting", &key, &first, &last),
+            first_seen: first.clone(),
+            last_seen: last.clone(),
+            count: s.sessions.min(STIX_COUNT_MAX),
+            sighting_of_ref: indicator_id.clone(),
+            observed_data_refs: vec![observed_id],
+            where_sighted_refs: vec![identity.clone()],
+        }));
+        for f in &s.families {
+            objects.push(model::to_value(&model::Relationship {
+                common: common(
+                    "relationship",
+                    &format!("{key} indicates {}", f.name),
+                    &first,
+                    &last,
+                ),
+                relationship_type: "indicates",
+                source_ref: indicator_id.clone(),
+                target_ref: family_id(f.name),
+            }));
+        }
+    }
     Ok(Bundle {
         object_type: "bundle".into(),
         id: generated_id(
             "bundle",
-            &format!("{org_key}\ndecoy bundle {}", downloads.len()),
+            &format!(
+                "{org_key}\ndecoy bundle {} {}",
+                downloads.len(),
+                sources.len()
+            ),
         ),
         objects,
     })
@@ -256,7 +362,7 @@ mod tests {
                 families: vec![],
             },
         ];
-        let b = decoy_bundle(&downloads, &org, &Options::default()).expect("converts");
+        let b = decoy_bundle(&downloads, &[], &org, &Options::default()).expect("converts");
         let patterns: Vec<&str> = b
             .objects
             .iter()
@@ -284,12 +390,13 @@ mod tests {
             last_seen: at(1_800_100_000),
             ..downloads[0].clone()
         }];
-        let b2 = decoy_bundle(&later, &org, &Options::default()).expect("converts");
+        let b2 = decoy_bundle(&later, &[], &org, &Options::default()).expect("converts");
         assert_eq!(b2.objects[1]["id"], b.objects[1]["id"]);
         assert_ne!(b2.objects[1]["modified"], b.objects[1]["modified"]);
         assert_eq!(b2.objects[1]["created"], b.objects[1]["created"]);
         assert!(decoy_bundle(
             &downloads,
+            &[],
             &OrgIdentity {
                 name: " ".into(),
                 contact_information: None
@@ -322,7 +429,7 @@ mod tests {
                 families: mirai,
             },
         ];
-        let b = decoy_bundle(&downloads, &org, &Options::default()).expect("converts");
+        let b = decoy_bundle(&downloads, &[], &org, &Options::default()).expect("converts");
         for o in &b.objects {
             assert_eq!(validate_object(o), Ok(()), "{o}");
         }
@@ -353,5 +460,71 @@ mod tests {
             malware[0]["id"].as_str(),
             Some(generated_id("malware", &format!("{}\nMirai", org.key())).as_str())
         );
+    }
+
+    #[test]
+    fn attacking_sources_are_sighted_indicators() {
+        let org = OrgIdentity {
+            name: "Example ISP".into(),
+            contact_information: None,
+        };
+        let bot = DecoySource {
+            address: "198.51.100.20".parse().expect("address"),
+            first_seen: at(1_800_000_000),
+            last_seen: at(1_800_000_600),
+            sessions: 3,
+            urls: vec!["http://203.0.113.66/bins/mirai.arm7".into()],
+            families: crate::decoy_family::recognise("http://203.0.113.66/bins/mirai.arm7", []),
+        };
+        let guesser = DecoySource {
+            address: "2001:db8::9".parse().expect("address"),
+            urls: vec![],
+            families: vec![],
+            sessions: 1,
+            ..bot.clone()
+        };
+        let b = decoy_bundle(&[], &[bot, guesser], &org, &Options::default()).expect("converts");
+        for o in &b.objects {
+            assert_eq!(validate_object(o), Ok(()), "{o}");
+        }
+        let of = |t: &str| -> Vec<&serde_json::Value> {
+            b.objects.iter().filter(|o| o["type"] == t).collect()
+        };
+        let indicators = of("indicator");
+        let summary: Vec<(&str, &str)> = indicators
+            .iter()
+            .map(|i| {
+                (
+                    i["pattern"].as_str().unwrap_or_default(),
+                    i["indicator_types"][0].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("[ipv4-addr:value = '198.51.100.20']", "malicious-activity"),
+                ("[ipv6-addr:value = '2001:db8::9']", "anomalous-activity"),
+            ]
+        );
+        assert_eq!(
+            indicators[0]["valid_until"],
+            format_millis(at(1_800_000_600) + SOURCE_VALID)
+        );
+        let sightings = of("sighting");
+        let observed = of("observed-data");
+        assert_eq!((sightings.len(), observed.len()), (2, 2));
+        assert_eq!(sightings[0]["sighting_of_ref"], indicators[0]["id"]);
+        assert_eq!(sightings[0]["observed_data_refs"][0], observed[0]["id"]);
+        assert_eq!(sightings[0]["count"], 3);
+        assert_eq!(observed[0]["number_observed"], 3);
+        assert_eq!(of("ipv4-addr")[0]["id"], observed[0]["object_refs"][0]);
+        // the bot's URL gave Mirai away: one malware object, one relationship from the bot
+        let malware = of("malware");
+        assert_eq!(malware.len(), 1);
+        let rels = of("relationship");
+        assert_eq!(rels.len(), 1);
+        assert_eq!(rels[0]["source_ref"], indicators[0]["id"]);
+        assert_eq!(rels[0]["target_ref"], malware[0]["id"]);
     }
 }

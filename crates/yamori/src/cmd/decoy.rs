@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use yamori_decoy::{limits, profile, Config, Event, Limits, Recorder};
-use yamori_intel::decoy::{decoy_bundle, DecoyDownload};
+use yamori_intel::decoy::{decoy_bundle, DecoyDownload, DecoySource};
 use yamori_intel::{Options, OrgIdentity};
 use yamori_store::decoy::NewDecoyEvent;
 use yamori_store::Store;
@@ -26,6 +26,9 @@ const PUBLISH_COLLECTION: &str = "decoy";
 /// Command lines read per download URL to recognise its family: a loader probes once or twice
 /// a session, and bots of one family send the same lines.
 const BUSYBOX_LINES_PER_URL: usize = 64;
+
+/// Download URLs listed per attacking source in its indicator (a bot names a few).
+const URLS_PER_SOURCE: usize = 16;
 
 /// Records written to the database in one transaction.
 const STORE_BATCH: usize = 256;
@@ -74,9 +77,9 @@ pub struct Args {
     /// Seconds a session may stay silent before it is closed.
     #[arg(long, default_value_t = limits::IDLE_TIMEOUT.as_secs())]
     pub idle_timeout: u64,
-    /// The organisation that runs the decoy (STIX identity). With it, the download URLs and
-    /// their hosts seen so far are published as indicators into the local hub's `decoy`
-    /// collection on exit.
+    /// The organisation that runs the decoy (STIX identity). With it, the download URLs, their
+    /// hosts and the attacking sources seen so far (with the malware families their sessions
+    /// gave away) are published into the local hub's `decoy` collection on exit.
     #[arg(long, env = "YAMORI_ORG")]
     pub org: Option<String>,
     /// Contact information for the organisation's identity.
@@ -246,8 +249,9 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Publish every download URL in the store, and its host, as STIX indicators into the local
-/// hub's `decoy` collection (created if missing); returns how many objects were stored.
+/// Publish every download URL in the store, its host and every attacking source as STIX
+/// (`yamori_intel::decoy`) into the local hub's `decoy` collection (created if missing);
+/// returns how many objects were stored.
 pub(super) fn publish(
     g: &crate::GlobalArgs,
     org: &str,
@@ -256,13 +260,13 @@ pub(super) fn publish(
     let store = super::open_store(g)?;
     let mut downloads = Vec::new();
     let probes = store.decoy_url_busybox_lines(BUSYBOX_LINES_PER_URL)?;
+    let seen = |t: &str| {
+        yamori_intel::timestamp::parse_rfc3339(t)
+            .with_context(|| format!("stored decoy timestamp {t:?}"))
+    };
     for u in store.decoy_urls()? {
         let lines = probes.get(&u.url).into_iter().flatten().map(String::as_str);
         let families = yamori_intel::decoy_family::recognise(&u.url, lines);
-        let seen = |t: &str| {
-            yamori_intel::timestamp::parse_rfc3339(t)
-                .with_context(|| format!("stored decoy timestamp {t:?}"))
-        };
         downloads.push(DecoyDownload {
             first_seen: seen(&u.first_seen)?,
             last_seen: seen(&u.last_seen)?,
@@ -271,12 +275,36 @@ pub(super) fn publish(
             url: u.url,
         });
     }
+    // Every source, from the first record on (the same history as the URLs'), with the
+    // families of the URLs it named.
+    let mut sources = Vec::new();
+    for h in store.decoy_hosts("", URLS_PER_SOURCE)? {
+        let Ok(address) = h.src_ip.parse() else {
+            continue; // not an address (a record written by something else)
+        };
+        let mut families: Vec<&'static yamori_intel::decoy_family::Family> = Vec::new();
+        for d in downloads.iter().filter(|d| h.urls.contains(&d.url)) {
+            for f in &d.families {
+                if !families.iter().any(|g| g.name == f.name) {
+                    families.push(f);
+                }
+            }
+        }
+        sources.push(DecoySource {
+            address,
+            first_seen: seen(&h.first_seen)?,
+            last_seen: seen(&h.last_seen)?,
+            sessions: h.sessions,
+            urls: h.urls,
+            families,
+        });
+    }
     let org = OrgIdentity {
         name: org.to_string(),
         contact_information: contact,
     };
-    let bundle = decoy_bundle(&downloads, &org, &Options::default())
-        .context("converting the decoy's download URLs to STIX")?;
+    let bundle = decoy_bundle(&downloads, &sources, &org, &Options::default())
+        .context("converting the decoy's download URLs and sources to STIX")?;
     let objects: Vec<serde_json::Value> = bundle.objects;
     let done = yamori_hub::ingest::publish_local(
         store.as_ref(),

@@ -276,7 +276,7 @@ pub fn run(g: &crate::GlobalArgs, a: Args) -> anyhow::Result<ExitCode> {
         );
         let published = super::decoy::publish(g, "Yamori demo sensor", None)?;
         eprintln!(
-            "  {published} STIX objects (download URLs and their hosts) into collection \"decoy\""
+            "  {published} STIX objects (download URLs, their hosts, the attacking sources, malware families) into collection \"decoy\""
         );
     }
     eprintln!("\nA read-only demo user for the hub (the token is shown once):");

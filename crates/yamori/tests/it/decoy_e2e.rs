@@ -172,10 +172,12 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
     assert_eq!(summary["files_written"], 1);
     assert_eq!(summary["write_errors"], 0);
     assert_eq!(summary["stored"], 18, "every record also went to the store");
-    // The organisation's identity, the URLs' indicators and their hosts', and Mirai (the
-    // telnet session's `/bin/busybox ECCHI` probes) with its relationship from the telnet
-    // session's URL; the HTTP exploit's session has no probe and names no family.
-    assert_eq!(summary["published_objects"], 7);
+    // The organisation's identity, the URLs' indicators and their hosts', Mirai (the telnet
+    // session's `/bin/busybox ECCHI` probes) with its relationship from the telnet session's
+    // URL (the HTTP exploit's session has no probe and names no family), and the one source
+    // (both sessions came from 127.0.0.1): its address, observed-data, indicator, sighting and
+    // relationship to Mirai.
+    assert_eq!(summary["published_objects"], 12);
 
     let text = std::fs::read_to_string(&events).expect("events file");
     let all: Vec<Value> = text
@@ -272,6 +274,7 @@ fn decoy_records_a_mirai_session_in_cowrie_format() {
     assert_eq!(
         patterns,
         [
+            "[ipv4-addr:value = '127.0.0.1']",
             "[ipv4-addr:value = '198.51.100.7']",
             "[ipv4-addr:value = '203.0.113.9']",
             "[url:value = 'http://198.51.100.7/x.sh']",

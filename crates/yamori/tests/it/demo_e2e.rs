@@ -58,7 +58,8 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     );
     assert_eq!(decoy.1[0], ("root".into(), "xc3511".into(), 2, 2));
     let urls = decoy_indicators(&store);
-    assert_eq!(urls.len(), 7, "5 URLs and 2 hosts: {urls:?}");
+    assert_eq!(urls.len(), 13, "5 URLs, 2 hosts, 6 sources: {urls:?}");
+    assert!(urls.contains(&"[ipv4-addr:value = '127.0.0.6']".to_string()));
     assert!(urls
         .iter()
         .any(|p| p.contains("http://203.0.113.66/bins/mirai.arm7")));
@@ -67,8 +68,13 @@ fn demo_publishes_the_analysis_and_is_repeatable() {
     let indicates = decoy_objects(&store, "relationship", "relationship_type");
     assert_eq!(
         indicates.len(),
-        3,
-        "mirai.arm7, sora.mips, sora.sh: {indicates:?}"
+        7,
+        "mirai.arm7, sora.mips, sora.sh, and the bots on 127.0.0.2-5: {indicates:?}"
+    );
+    assert_eq!(
+        decoy_objects(&store, "sighting", "type").len(),
+        6,
+        "a sighting per source"
     );
 
     // Again: the analysis is replaced and publishing adds no duplicates; the decoy's records
