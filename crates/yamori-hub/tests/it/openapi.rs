@@ -479,18 +479,7 @@ async fn seeded(dir: &std::path::Path) -> Hub {
 fn seed_decoy(store: &Store) {
     use yamori_store::decoy::NewDecoyEvent;
     let at = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let ts = |s: i64| {
-        let t = at + time::Duration::seconds(s);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000000Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    };
+    let ts = |s: i64| yamori_decoy::events::timestamp(at + time::Duration::seconds(s));
     let rec = |session: &str, eventid: &str, s: i64, url: Option<&str>, extra: Value| {
         let mut r = json!({
             "eventid": eventid, "session": session, "src_ip": "198.51.100.9", "src_port": 40000,

@@ -15,6 +15,7 @@ use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use yamori_decoy::{profile, Config, Decoy, Limits, Protocol, Recorder};
+use yamori_survey::proto::telnet::Decoder;
 
 /// How long the attacker waits for any one answer of the decoy.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -258,13 +259,13 @@ async fn telnet_session(
     Ok(())
 }
 
-/// The text a telnet server sends, its option commands skipped (the bots answer none, as
-/// Mirai answers none after its first read).
+/// The text a telnet server sends, its option commands skipped by the survey's streaming
+/// decoder; its answers are dropped (the bots answer none, as Mirai answers none after its
+/// first read).
 struct TelnetText {
     stream: TcpStream,
     text: Vec<u8>,
-    /// Bytes of an option command cut by a read, kept for the next.
-    pending: Vec<u8>,
+    decoder: Decoder,
 }
 
 impl TelnetText {
@@ -272,7 +273,7 @@ impl TelnetText {
         TelnetText {
             stream,
             text: Vec::new(),
-            pending: Vec::new(),
+            decoder: Decoder::default(),
         }
     }
 
@@ -299,8 +300,9 @@ impl TelnetText {
                 n > 0,
                 "the decoy closed while the bot waited for {needles:?}"
             );
-            self.pending.extend_from_slice(&chunk[..n]);
-            self.take_text();
+            let mut unanswered = Vec::new();
+            self.decoder
+                .feed(&chunk[..n], &mut self.text, &mut unanswered);
         }
     }
 
@@ -315,41 +317,6 @@ impl TelnetText {
                 return Ok(());
             }
         }
-    }
-
-    /// Move the text of `pending` into `text`, leaving a cut option command in `pending`.
-    fn take_text(&mut self) {
-        const IAC: u8 = 255;
-        const SB: u8 = 250;
-        const SE: u8 = 240;
-        let b = std::mem::take(&mut self.pending);
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] != IAC {
-                self.text.push(b[i]);
-                i += 1;
-                continue;
-            }
-            match b.get(i + 1) {
-                None => break,
-                Some(&IAC) => {
-                    self.text.push(IAC);
-                    i += 2;
-                }
-                Some(&SB) => match find(&b[i..], &[IAC, SE]) {
-                    Some(end) => i += end + 2,
-                    None => break,
-                },
-                Some(&c) if c >= 251 => {
-                    if i + 2 >= b.len() {
-                        break;
-                    }
-                    i += 3;
-                }
-                Some(_) => i += 2,
-            }
-        }
-        self.pending = b[i..].to_vec();
     }
 }
 
